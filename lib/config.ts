@@ -1,0 +1,85 @@
+// The process configuration, validated once at start. Everything else reads getConfig();
+// nothing else reads process.env.
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .transform((value) => (value === "" ? undefined : value))
+    .optional()
+    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)), {
+      message: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}`,
+    });
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const flag = z
+  .enum(["true", "false", "1", "0", "on", "off"], { message: "must be true or false" })
+  .transform((value) => ["true", "1", "on"].includes(value));
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+  PROMETHEUS_URL: optionalUrl(["http", "https"]),
+  INSTANCE_ID: z.string().regex(/^[\w.:-]{1,128}$/, "letters, digits and . _ : - only (1-128)").optional(),
+  SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  DRAIN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
+  DB_POOL_MAX: integer(1, 100).default(5),
+  /** Serve the Next.js console from this instance (off: data plane only). */
+  CONSOLE_ENABLED: flag.default(true),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+type ConfigInput = z.infer<typeof configSchema>;
+
+export type Config = Readonly<
+  Omit<ConfigInput, "INSTANCE_ID" | "DATA_DIR"> & {
+    INSTANCE_ID: string;
+    DATA_DIR: string;
+    /** True when DATABASE_URL is unset and the embedded PostgreSQL serves this process. */
+    embeddedDatabase: boolean;
+  }
+>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line naming the variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? "configuration");
+    const shown = env[name] === undefined ? "unset" : name === "SECRET" || name === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[name]);
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${shown})`);
+  }
+  const input = result.data;
+  if (!input.SECRET && input.NODE_ENV === "production" && input.DATABASE_URL) {
+    throw new ConfigError("Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)");
+  }
+  return Object.freeze({
+    ...input,
+    INSTANCE_ID: input.INSTANCE_ID ?? `${os.hostname()}:${input.PORT}`,
+    DATA_DIR: path.resolve(input.DATA_DIR),
+    embeddedDatabase: !input.DATABASE_URL,
+  });
+}
+
+// One configuration per process, shared with the Next.js bundle's copy of this module.
+const holder = globalThis as typeof globalThis & { __agenticorpConfig?: Config };
+
+export function setConfig(config: Config): Config {
+  holder.__agenticorpConfig = config;
+  return config;
+}
+
+export function getConfig(): Config {
+  return (holder.__agenticorpConfig ??= parseConfig(process.env));
+}

@@ -1,0 +1,50 @@
+// The process's one PostgreSQL pool and one Prisma client over it. Kept on globalThis so the
+// Next.js bundle's copy of this module uses the same pool as the Fastify side.
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/client";
+
+export interface Database {
+  pool: pg.Pool;
+  prisma: PrismaClient;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  poolMax: number;
+  onPoolError?: (error: Error) => void;
+}
+
+export function createDatabase({ url, poolMax, onPoolError }: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    application_name: "agenticorp",
+  });
+  // An idle client losing its server (database restart) must not crash the process.
+  pool.on("error", (error) => onPoolError?.(error));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    pool,
+    prisma,
+    async close() {
+      await prisma.$disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+const holder = globalThis as typeof globalThis & { __agenticorpDatabase?: Database };
+
+export function setDatabase(database: Database | undefined): void {
+  holder.__agenticorpDatabase = database;
+}
+
+export function getDatabase(): Database {
+  const database = holder.__agenticorpDatabase;
+  if (!database) throw new Error("The database is not initialised in this process");
+  return database;
+}

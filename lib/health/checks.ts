@@ -1,0 +1,63 @@
+// Dependency checks behind /health and /health/ready. The database answer is cached for a
+// moment so that probes from many balancers cost at most one query per second.
+import type pg from "pg";
+
+export interface DependencyStatus {
+  status: "up" | "down";
+  latency_ms: number | null;
+  error?: string;
+}
+
+const DATABASE_TIMEOUT_MS = 1_000;
+const CACHE_MS = 1_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function databaseCheck(getPool: () => pg.Pool | undefined): () => Promise<DependencyStatus> {
+  let cached: { at: number; value: Promise<DependencyStatus> } | undefined;
+  const probe = async (): Promise<DependencyStatus> => {
+    const started = performance.now();
+    try {
+      const pool = getPool();
+      if (!pool) throw new Error("not connected yet");
+      await withTimeout(pool.query("SELECT 1"), DATABASE_TIMEOUT_MS, "database");
+      return { status: "up", latency_ms: elapsed(started) };
+    } catch (error) {
+      return { status: "down", latency_ms: null, error: describe(error) };
+    }
+  };
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > CACHE_MS) cached = { at: now, value: probe() };
+    return cached.value;
+  };
+}
+
+export function prometheusCheck(baseUrl: string): () => Promise<DependencyStatus> {
+  return async () => {
+    const started = performance.now();
+    try {
+      const response = await fetch(new URL("/-/ready", baseUrl), { signal: AbortSignal.timeout(DATABASE_TIMEOUT_MS) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return { status: "up", latency_ms: elapsed(started) };
+    } catch (error) {
+      return { status: "down", latency_ms: null, error: describe(error) };
+    }
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+// Driver errors can quote a connection string; keep only the first line, with credentials cut.
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  return message.split("\n")[0]!.replace(/\/\/[^@\s]*@/g, "//***@").slice(0, 200);
+}

@@ -1,0 +1,18 @@
+// One prom-client registry per process (on globalThis: Next.js bundles its own copy of modules),
+// with the process defaults. Every agenticorp_ metric is defined in lib/metrics/*.ts against it.
+import client from "prom-client";
+
+const holder = globalThis as typeof globalThis & { __agenticorpRegistry?: client.Registry };
+
+function createRegistry(): client.Registry {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export const registry: client.Registry = (holder.__agenticorpRegistry ??= createRegistry());
+
+/** Returns the metric already registered under `name`, or registers the one `create` makes. */
+export function metric<T extends client.Metric>(name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}

@@ -1,0 +1,141 @@
+// Starts one AgentiCorp instance: configuration, database (embedded or external), migrations,
+// the Fastify data plane, Next.js for everything else, the registry heartbeat, and the drain.
+import os from "node:os";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { type Config, setConfig } from "../config";
+import { ensureSecret } from "../secret";
+import { createDatabase, setDatabase, type Database } from "../db/client";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { InstanceState } from "../lifecycle";
+import { buildApp } from "../http/app";
+import { nextHandoff, type NextRequestHandler } from "../http/next-handoff";
+import { healthRoutes } from "../health/routes";
+import { databaseCheck, prometheusCheck } from "../health/checks";
+import { metricsRoutes } from "../metrics/routes";
+import { reportInFlightFrom } from "../metrics/http";
+import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
+import { deregisterInstance, heartbeat, markDraining, registerInstance } from "../cluster/registry";
+import { drainConnections, stopAccepting, trackConnections } from "./drain";
+import { createLogger } from "./logger";
+import { PROJECT_ROOT, VERSION } from "../version";
+
+export interface BootOptions {
+  logger?: Logger;
+}
+
+export interface RunningInstance {
+  app: FastifyInstance;
+  state: InstanceState;
+  config: Config;
+  database: Database;
+  url: string;
+  /** Drains and stops; a second call, or `force`, cuts what is left at once. */
+  shutdown(reason: string): Promise<void>;
+  migrated: Promise<void>;
+}
+
+const HEARTBEAT_MS = 5_000;
+const BEST_EFFORT_MS = 2_000;
+
+async function bestEffort(logger: Logger, what: string, work: Promise<unknown>): Promise<void> {
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${BEST_EFFORT_MS} ms`)), BEST_EFFORT_MS).unref());
+  await Promise.race([work, timeout]).catch((error: Error) => logger.warn({ err: error.message }, `${what} failed`));
+}
+
+async function createNextHandler(config: Config): Promise<NextRequestHandler> {
+  const { default: next } = await import("next");
+  const nextApp = next({ dev: config.NODE_ENV === "development", dir: PROJECT_ROOT, hostname: config.HOST, port: config.PORT });
+  await nextApp.prepare();
+  return nextApp.getRequestHandler() as NextRequestHandler;
+}
+
+/** Applies migrations, retrying while the database is unreachable, then registers the instance. */
+async function migrateAndRegister(database: Database, state: InstanceState, config: Config, logger: Logger, stopped: AbortSignal) {
+  for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
+    try {
+      const applied = await applyMigrations(database.pool);
+      state.migrationsApplied = true;
+      logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
+      await registerInstance(database.prisma, { id: config.INSTANCE_ID, host: os.hostname(), port: config.PORT, version: VERSION });
+      return;
+    } catch (error) {
+      logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+export async function boot(initialConfig: Config, options: BootOptions = {}): Promise<RunningInstance> {
+  const logger = options.logger ?? createLogger(initialConfig.LOG_LEVEL, initialConfig.INSTANCE_ID);
+  const config = setConfig({ ...initialConfig, SECRET: await ensureSecret(initialConfig) });
+
+  let embedded: EmbeddedPostgres | undefined;
+  if (config.embeddedDatabase) {
+    embedded = await startEmbeddedPostgres(config.DATA_DIR);
+    logger.info({ data_dir: config.DATA_DIR }, "embedded PostgreSQL started (set DATABASE_URL to use a server)");
+  }
+  const database = createDatabase({
+    url: config.DATABASE_URL ?? embedded!.url,
+    poolMax: config.DB_POOL_MAX,
+    onPoolError: (error) => logger.warn({ err: error.message }, "database connection lost"),
+  });
+  setDatabase(database);
+
+  const state = new InstanceState();
+  reportInFlightFrom(() => state.inFlight);
+  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger });
+  const connections = trackConnections(app.server);
+  const checks = {
+    database: databaseCheck(() => database.pool),
+    ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
+  };
+  await app.register(healthRoutes, { state, instanceId: config.INSTANCE_ID, version: VERSION, checks });
+  await app.register(metricsRoutes);
+  if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config) });
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const url = address.replace("0.0.0.0", "127.0.0.1");
+  logger.info({ url, version: VERSION }, "listening");
+
+  const stopping = new AbortController();
+  const migrated = migrateAndRegister(database, state, config, logger, stopping.signal);
+  const heartbeatTimer = setInterval(() => {
+    if (!state.migrationsApplied) return;
+    heartbeat(database.prisma, config.INSTANCE_ID, { ...readVitals(), in_flight: state.inFlight }).catch((error: Error) =>
+      logger.warn({ err: error.message }, "heartbeat failed"),
+    );
+    resetEventLoopWindow();
+  }, HEARTBEAT_MS);
+  heartbeatTimer.unref();
+
+  const forced = new AbortController();
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    if (shutdownPromise) {
+      logger.warn({ reason }, "second stop request: cutting open connections now");
+      forced.abort();
+      return shutdownPromise;
+    }
+    shutdownPromise = (async () => {
+      state.draining = true;
+      stopping.abort();
+      logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
+      if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.prisma, config.INSTANCE_ID));
+      await stopAccepting(app.server);
+      const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
+      logger.info(drained, "drained");
+      clearInterval(heartbeatTimer);
+      if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.prisma, config.INSTANCE_ID));
+      await app.close();
+      await database.close();
+      await embedded?.stop();
+      setDatabase(undefined);
+      logger.info("stopped");
+    })();
+    return shutdownPromise;
+  };
+
+  return { app, state, config, database, url, shutdown, migrated };
+}

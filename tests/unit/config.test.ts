@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../lib/config";
+
+describe("parseConfig", () => {
+  it("fills the documented defaults on an empty environment", () => {
+    const config = parseConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.HOST).toBe("0.0.0.0");
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.embeddedDatabase).toBe(true);
+    expect(config.INSTANCE_ID).toMatch(/:3000$/);
+    expect(config.DRAIN_TIMEOUT_MS).toBe(30_000);
+    expect(config.CONSOLE_ENABLED).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: "abc" }, /^Invalid configuration: PORT .*\(got "abc"\)$/],
+    [{ PORT: "70000" }, /^Invalid configuration: PORT /],
+    [{ DATABASE_URL: "mysql://u:pw@db/x" }, /^Invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got \(hidden\)\)$/],
+    [{ PROMETHEUS_URL: "localhost:9090" }, /^Invalid configuration: PROMETHEUS_URL /],
+    [{ SECRET: "short" }, /^Invalid configuration: SECRET must be at least 32 characters \(got \(hidden\)\)$/],
+    [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
+    [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
+    [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
+  ])("rejects %j with one line naming the variable", (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    try {
+      parseConfig(env);
+    } catch (error) {
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain("\n");
+      expect((error as Error).message).not.toContain("pw");
+    }
+  });
+
+  it("accepts an external database with a secret in production", () => {
+    const config = parseConfig({ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app", SECRET: "x".repeat(32), PORT: "8080" });
+    expect(config.embeddedDatabase).toBe(false);
+    expect(config.INSTANCE_ID).toMatch(/:8080$/);
+  });
+});
