@@ -25,12 +25,21 @@ const configSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+  /** A direct (not PgBouncer) connection for LISTEN/NOTIFY; defaults to DATABASE_URL. */
+  DATABASE_DIRECT_URL: optionalUrl(["postgres", "postgresql"]),
   PROMETHEUS_URL: optionalUrl(["http", "https"]),
   INSTANCE_ID: z.string().regex(/^[\w.:-]{1,128}$/, "letters, digits and . _ : - only (1-128)").optional(),
   SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DRAIN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
   DB_POOL_MAX: integer(1, 100).default(5),
+  /** Safety-net full reload of keys, providers and policy (changes normally arrive by NOTIFY). */
+  CONFIG_REFRESH_MS: integer(500, 3_600_000).optional(),
+  BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
+  /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */
+  SEED_SIMULATOR: flag.optional(),
+  CACHE_TTL_SECONDS: integer(1, 30 * 86_400).default(3_600),
+  CACHE_MAX_ENTRIES: integer(0, 10_000_000).default(10_000),
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

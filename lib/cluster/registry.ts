@@ -33,3 +33,11 @@ export async function deregisterInstance(prisma: PrismaClient, id: string): Prom
 export async function listInstances(prisma: PrismaClient) {
   return prisma.instance.findMany({ orderBy: { startedAt: "asc" } });
 }
+
+/** Instances heard from within `withinSeconds` and not draining. */
+export async function countLiveInstances(prisma: PrismaClient, withinSeconds = 15): Promise<number> {
+  const rows = await prisma.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM instances
+    WHERE status = 'healthy' AND last_seen_at > now() - make_interval(secs => ${withinSeconds})`;
+  return rows[0]?.n ?? 1;
+}

@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 
 export interface Database {
+  url: string;
   pool: pg.Pool;
   prisma: PrismaClient;
   close(): Promise<void>;
@@ -28,6 +29,7 @@ export function createDatabase({ url, poolMax, onPoolError }: DatabaseOptions): 
   pool.on("error", (error) => onPoolError?.(error));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
+    url,
     pool,
     prisma,
     async close() {

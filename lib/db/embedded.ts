@@ -2,8 +2,25 @@
 // WASM work stays off the event loop that serves requests), data under DATA_DIR/pglite.
 // PGlite is single-process: a lock file keeps a second process from opening the same folder.
 import { Worker } from "node:worker_threads";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+
+/** Where a running embedded database tells other local processes (the admin CLIs) its port. */
+export function embeddedPortFile(dataDir: string): string {
+  return path.join(dataDir, "pglite.port");
+}
+
+/** The URL of the embedded database another process in this data folder is serving, if any. */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  try {
+    const holder = Number((await readFile(path.join(dataDir, "pglite.lock"), "utf8")).trim());
+    const port = Number((await readFile(embeddedPortFile(dataDir), "utf8")).trim());
+    if (holder && port && holder !== process.pid && isRunning(holder)) return `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  } catch {
+    // no running embedded database
+  }
+  return undefined;
+}
 
 export interface EmbeddedPostgres {
   url: string;
@@ -54,6 +71,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   });
   worker.removeAllListeners("exit");
   worker.removeAllListeners("error");
+  await writeFile(embeddedPortFile(dataDir), String(port));
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     async stop() {
@@ -64,6 +82,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       worker.postMessage({ type: "stop" });
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       await worker.terminate();
+      await rm(embeddedPortFile(dataDir), { force: true });
       await rm(lockFile, { force: true });
     },
   };

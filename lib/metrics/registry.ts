@@ -7,6 +7,12 @@ const holder = globalThis as typeof globalThis & { __agenticorpRegistry?: client
 function createRegistry(): client.Registry {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool
+  // check metrics rejects them); their per-type gauges (nodejs_active_handles{type}, ...) stay
+  // and sum to the same value.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(name);
+  }
   return registry;
 }
 

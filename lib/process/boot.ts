@@ -16,7 +16,10 @@ import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
-import { deregisterInstance, heartbeat, markDraining, registerInstance } from "../cluster/registry";
+import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance } from "../cluster/registry";
+import { createGateway } from "../gateway/create";
+import { gatewayRoutes } from "../gateway/routes";
+import { seedSimulatorIfEmpty } from "../providers/seed";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { createLogger } from "./logger";
 import { PROJECT_ROOT, VERSION } from "../version";
@@ -51,11 +54,18 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
   return nextApp.getRequestHandler() as NextRequestHandler;
 }
 
-/** Applies migrations, retrying while the database is unreachable, then registers the instance. */
-async function migrateAndRegister(database: Database, state: InstanceState, config: Config, logger: Logger, stopped: AbortSignal) {
+/**
+ * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
+ * fresh install, loads the fleet configuration and registers the instance.
+ */
+async function prepareDatabase(database: Database, state: InstanceState, config: Config, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
+      if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
+        if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
+      }
+      await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
       await registerInstance(database.prisma, { id: config.INSTANCE_ID, host: os.hostname(), port: config.PORT, version: VERSION });
@@ -85,7 +95,9 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
 
   const state = new InstanceState();
   reportInFlightFrom(() => state.inFlight);
-  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger });
+  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  let liveInstances = 1;
+  const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);
   const checks = {
     database: databaseCheck(() => database.pool),
@@ -93,6 +105,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   };
   await app.register(healthRoutes, { state, instanceId: config.INSTANCE_ID, version: VERSION, checks });
   await app.register(metricsRoutes);
+  await app.register(gatewayRoutes, gateway);
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config) });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -100,12 +113,13 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   logger.info({ url, version: VERSION }, "listening");
 
   const stopping = new AbortController();
-  const migrated = migrateAndRegister(database, state, config, logger, stopping.signal);
+  const migrated = prepareDatabase(database, state, config, logger, stopping.signal, () => gateway.fleet.start());
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.prisma, config.INSTANCE_ID, { ...readVitals(), in_flight: state.inFlight }).catch((error: Error) =>
-      logger.warn({ err: error.message }, "heartbeat failed"),
-    );
+    heartbeat(database.prisma, config.INSTANCE_ID, { ...readVitals(), in_flight: state.inFlight })
+      .then(() => countLiveInstances(database.prisma))
+      .then((count) => (liveInstances = Math.max(1, count)))
+      .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
     resetEventLoopWindow();
   }, HEARTBEAT_MS);
   heartbeatTimer.unref();
@@ -129,6 +143,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       clearInterval(heartbeatTimer);
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.prisma, config.INSTANCE_ID));
       await app.close();
+      await gateway.stop();
       await database.close();
       await embedded?.stop();
       setDatabase(undefined);

@@ -1,0 +1,137 @@
+// Exact-match response cache for deterministic, non-streaming completions. A bounded in-process
+// LRU sits in front of a shared PostgreSQL table, so one instance's answer is a hit on every
+// other. Concurrent identical misses on one instance share a single upstream call.
+//
+// Only cacheable requests ever touch the shared table, only after a local miss, and a read that
+// takes longer than `sharedReadTimeoutMs` counts as a miss: a slow database never slows the
+// gateway by more than that. Writes are queued and flushed in batches off the request path.
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import stringify from "safe-stable-stringify";
+import type pg from "pg";
+
+export type CacheDecision = "cacheable" | "bypass";
+
+export interface ResponseCacheOptions {
+  pool: pg.Pool;
+  ttlSeconds: number;
+  maxEntries: number;
+  /** Upper bound on memory held by cached bodies. */
+  maxBytes?: number;
+  sharedReadTimeoutMs?: number;
+  onSharedError?: (error: Error) => void;
+}
+
+/** Fields that do not change the answer, left out of the key. */
+const KEY_IGNORED = new Set(["stream", "stream_options", "user"]);
+
+export function cacheDecision(body: Record<string, unknown>, header: string | undefined): CacheDecision {
+  if (header === "bypass" || body.stream === true) return "bypass";
+  if (header === "force") return "cacheable";
+  return body.temperature === 0 || typeof body.seed === "number" ? "cacheable" : "bypass";
+}
+
+export function cacheKey(body: Record<string, unknown>): string {
+  const normalised: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) if (!KEY_IGNORED.has(field)) normalised[field] = value;
+  return createHash("sha256").update(stringify(normalised) ?? "").digest("hex");
+}
+
+interface PendingWrite {
+  key: string;
+  model: string;
+  body: string;
+}
+
+export class ResponseCache {
+  private readonly local: LRUCache<string, string> | undefined;
+  private readonly inFlight = new Map<string, Promise<{ body: string; from: "upstream" | "shared" }>>();
+  private readonly pending: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly flushTimer: NodeJS.Timeout;
+
+  constructor(private readonly options: ResponseCacheOptions) {
+    this.local =
+      options.maxEntries > 0
+        ? new LRUCache<string, string>({
+            max: options.maxEntries,
+            maxSize: options.maxBytes ?? 64 * 1_048_576,
+            sizeCalculation: (value) => value.length || 1,
+            ttl: options.ttlSeconds * 1000,
+          })
+        : undefined;
+    this.flushTimer = setInterval(() => void this.flush(), 200);
+    this.flushTimer.unref();
+  }
+
+  /**
+   * Returns the cached body (serialised JSON) or calls `produce` once for all concurrent
+   * callers with the same key, storing what it returns.
+   */
+  async getOrProduce(key: string, model: string, produce: () => Promise<string>): Promise<{ body: string; hit: boolean }> {
+    const cached = this.local?.get(key);
+    if (cached !== undefined) return { body: cached, hit: true };
+    let shared = this.inFlight.get(key);
+    const leader = !shared;
+    if (!shared) {
+      shared = this.lookupOrProduce(key, model, produce).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, shared);
+    }
+    const { body, from } = await shared;
+    // Followers of a single upstream call were served without one: hits too.
+    return { body, hit: from === "shared" || !leader };
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return this.flushing;
+    const batch = this.pending.splice(0, 500);
+    this.flushing = this.options.pool
+      .query(
+        `INSERT INTO response_cache (key, model, body, expires_at)
+         SELECT k, m, b::jsonb, now() + make_interval(secs => $4::int)
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, m, b)
+         ON CONFLICT (key) DO UPDATE SET body = excluded.body, model = excluded.model, expires_at = excluded.expires_at`,
+        [batch.map((w) => w.key), batch.map((w) => w.model), batch.map((w) => w.body), this.options.ttlSeconds],
+      )
+      .then(
+        () => {},
+        (error: Error) => this.options.onSharedError?.(error),
+      )
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flush();
+  }
+
+  private async lookupOrProduce(key: string, model: string, produce: () => Promise<string>) {
+    const stored = await this.readShared(key);
+    if (stored !== undefined) {
+      this.local?.set(key, stored);
+      return { body: stored, from: "shared" as const };
+    }
+    const body = await produce();
+    this.local?.set(key, body);
+    // Bounded: when the database is away, writes beyond this are dropped (it is only a cache).
+    if (this.pending.length < 10_000) this.pending.push({ key, model, body });
+    return { body, from: "upstream" as const };
+  }
+
+  private async readShared(key: string): Promise<string | undefined> {
+    const timeoutMs = this.options.sharedReadTimeoutMs ?? 50;
+    let timer: NodeJS.Timeout | undefined;
+    const query = this.options.pool
+      .query<{ body: string }>(`SELECT body::text AS body FROM response_cache WHERE key = $1 AND expires_at > now()`, [key])
+      .then((result) => result.rows[0]?.body)
+      .catch((error: Error) => {
+        this.options.onSharedError?.(error);
+        return undefined;
+      });
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    return Promise.race([query, timeout]).finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,124 @@
+// Keeps this instance's FleetSnapshot current. Changes arrive by PostgreSQL NOTIFY on a
+// dedicated connection (reconnecting with backoff), with a periodic full reload as a safety net
+// for missed notifications. While the database is unreachable the last snapshot keeps serving.
+import pg from "pg";
+import type { Logger } from "pino";
+import type { PrismaClient } from "../db/generated/client";
+import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, retiredProviders } from "./snapshot";
+
+export const CONFIG_CHANNEL = "agenticorp_config";
+const PROVIDER_RETIRE_DELAY_MS = 120_000;
+
+export interface FleetConfigOptions {
+  prisma: PrismaClient;
+  /** Connection string for the LISTEN connection (must not go through PgBouncer transaction pooling). */
+  listenUrl: string;
+  secret: string;
+  refreshMs: number;
+  logger: Logger;
+}
+
+export class FleetConfig {
+  private snapshot: FleetSnapshot = EMPTY_SNAPSHOT;
+  private listener: pg.Client | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private stopped = false;
+  private reconnectDelayMs = 250;
+  private readonly listeners = new Set<(snapshot: FleetSnapshot) => void>();
+  /** True once a snapshot was loaded from the database. */
+  loaded = false;
+  lastError: string | undefined;
+
+  constructor(private readonly options: FleetConfigOptions) {}
+
+  get current(): FleetSnapshot {
+    return this.snapshot;
+  }
+
+  onChange(listener: (snapshot: FleetSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    this.refreshTimer = setInterval(() => void this.reload("periodic"), this.options.refreshMs);
+    this.refreshTimer.unref();
+    void this.listen();
+    await this.reload("start");
+  }
+
+  /** Reloads now; concurrent calls share one reload, and a call during a reload queues one more. */
+  reload(reason: string): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        try {
+          const next = await loadSnapshot(this.options.prisma, this.options.secret, this.snapshot);
+          this.swap(next);
+          this.loaded = true;
+          this.lastError = undefined;
+          for (const [name, error] of next.providerErrors) this.options.logger.error({ provider: name, err: error }, "provider not loaded");
+        } catch (error) {
+          this.lastError = (error as Error).message;
+          this.options.logger.warn({ err: this.lastError, reason }, "configuration reload failed; keeping the last one");
+        }
+      } while (this.reloadAgain && !this.stopped);
+    })().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.refreshTimer);
+    await this.listener?.end().catch(() => {});
+    await this.reloading;
+    await Promise.all([...this.snapshot.providers.values()].map((p) => p.client.close()));
+  }
+
+  private swap(next: FleetSnapshot): void {
+    const retired = retiredProviders(this.snapshot, next);
+    this.snapshot = next;
+    if (retired.length > 0) {
+      setTimeout(() => retired.forEach((p) => void p.client.close()), PROVIDER_RETIRE_DELAY_MS).unref();
+    }
+    for (const listener of this.listeners) listener(next);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "agenticorp-listen" });
+    this.listener = client;
+    const retry = () => {
+      if (this.stopped || this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => {});
+      const delay = this.reconnectDelayMs;
+      this.reconnectDelayMs = Math.min(delay * 2, 10_000);
+      setTimeout(() => void this.listen(), delay).unref();
+    };
+    client.on("error", (error) => {
+      this.options.logger.warn({ err: error.message }, "configuration listener lost its connection; reconnecting");
+      retry();
+    });
+    client.on("end", retry);
+    client.on("notification", (message) => void this.reload(`notify:${message.payload ?? ""}`));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+      this.reconnectDelayMs = 250;
+      // Whatever changed while we were not listening.
+      void this.reload("listen");
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, "configuration listener cannot connect; retrying");
+      retry();
+    }
+  }
+}

@@ -1,0 +1,271 @@
+// POST /v1/chat/completions and /api/v1/chat/completions — OpenAI-compatible, JSON or SSE.
+// Key check, model check, fleet rate limit, cache, then the router's attempts upstream.
+import { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { ForbiddenError, NotFoundError, RateLimitError } from "../errors";
+import type { ApiKeyEntry, DeploymentEntry } from "../fleet/snapshot";
+import {
+  cacheRequests,
+  gatewayDuration,
+  gatewayOverhead,
+  gatewayRequests,
+  rateLimited,
+  streamsActive,
+  tokens,
+  upstreamDuration,
+  upstreamTimeToFirstToken,
+} from "../metrics/gateway";
+import { type UpstreamCall, UpstreamFailure } from "../providers/types";
+import { cacheDecision, cacheKey } from "../cache/response-cache";
+import type { GatewayDeps } from "./deps";
+import { parseChatCompletionRequest, type ChatCompletionRequest } from "./schema";
+import { upstreamErrorToAppError } from "./upstream-errors";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    apiKey: ApiKeyEntry | null;
+  }
+}
+
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+/** Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported. */
+class Timing {
+  upstreamMs = 0;
+  constructor(private readonly reply: FastifyReply) {}
+  overheadMs(): number {
+    return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
+  }
+}
+
+/** One upstream attempt with its own total timeout, also aborted when the client goes away. */
+function attemptSignal(deployment: DeploymentEntry, clientGone: AbortSignal) {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new UpstreamFailure("timeout_total", `no complete answer within ${deployment.provider.timeouts.totalMs} ms`)),
+    deployment.provider.timeouts.totalMs,
+  );
+  const onClientGone = () => controller.abort(new UpstreamFailure("timeout_total", "client went away"));
+  clientGone.addEventListener("abort", onClientGone, { once: true });
+  return {
+    signal: controller.signal,
+    abort: () => controller.abort(new UpstreamFailure("timeout_total", "stream closed")),
+    done: () => {
+      clearTimeout(timer);
+      clientGone.removeEventListener("abort", onClientGone);
+    },
+  };
+}
+
+function clientGoneSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  request.raw.once("aborted", () => controller.abort());
+  return controller.signal;
+}
+
+function countUsage(model: string, usage: Usage | undefined): void {
+  if (!usage) return;
+  if (usage.prompt_tokens) tokens.inc({ model, direction: "prompt" }, usage.prompt_tokens);
+  if (usage.completion_tokens) tokens.inc({ model, direction: "completion" }, usage.completion_tokens);
+}
+
+export function chatCompletionsHandler(deps: GatewayDeps) {
+  return async function chatCompletions(request: FastifyRequest, reply: FastifyReply) {
+    const key = request.apiKey!;
+    const body = parseChatCompletionRequest(request.body);
+    const model = body.model;
+    const stream = body.stream === true;
+    const streamLabel = stream ? "true" : "false";
+    const deployments = deps.fleet.current.models.get(model);
+    try {
+      if (!deployments) {
+        throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+      }
+      if (key.allowedModels.size > 0 && !key.allowedModels.has(model)) {
+        throw new ForbiddenError(`This API key may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
+      }
+      if (key.rpmLimit !== null) {
+        const admission = await deps.limiter.admit(key.id, key.rpmLimit);
+        if (!admission.allowed) {
+          rateLimited.inc();
+          throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);
+        }
+      }
+    } catch (error) {
+      gatewayRequests.inc({ model: deployments ? model : "unknown", provider: "none", status: String((error as { status?: number }).status ?? 500), stream: streamLabel });
+      throw error;
+    }
+
+    const timing = new Timing(reply);
+    const clientGone = clientGoneSignal(request, reply);
+    try {
+      if (stream) return await streamCompletion(deps, reply, body, deployments, timing, clientGone);
+      return await jsonCompletion(deps, request, reply, body, deployments, timing, clientGone);
+    } catch (error) {
+      const mapped = upstreamErrorToAppError(error);
+      gatewayRequests.inc({ model, provider: "none", status: String((mapped as { status?: number }).status ?? 500), stream: streamLabel });
+      throw mapped;
+    }
+  };
+}
+
+async function jsonCompletion(
+  deps: GatewayDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: ChatCompletionRequest,
+  deployments: readonly DeploymentEntry[],
+  timing: Timing,
+  clientGone: AbortSignal,
+) {
+  const model = body.model;
+  let answeredBy = "cache";
+  const callUpstream = async (): Promise<string> => {
+    const outcome = await deps.router.run(
+      deployments,
+      async (deployment) => {
+        const attempt = attemptSignal(deployment, clientGone);
+        const started = performance.now();
+        try {
+          return await deployment.provider.client.complete({ body: { ...body, model: deployment.upstreamModel }, signal: attempt.signal });
+        } finally {
+          attempt.done();
+          const elapsed = performance.now() - started;
+          timing.upstreamMs += elapsed;
+          upstreamDuration.observe({ provider: deployment.provider.name }, elapsed / 1000);
+        }
+      },
+      clientGone,
+    );
+    answeredBy = outcome.deployment.provider.name;
+    const completion = outcome.result;
+    completion.model = model;
+    countUsage(model, completion.usage as Usage | undefined);
+    return JSON.stringify(completion);
+  };
+
+  const decision = cacheDecision(body, request.headers["x-agenticorp-cache"] as string | undefined);
+  let payload: string;
+  let cacheResult: "hit" | "miss" | "bypass" = "bypass";
+  if (decision === "cacheable") {
+    const { body: cached, hit } = await deps.cache.getOrProduce(cacheKey(body), model, callUpstream);
+    payload = cached;
+    cacheResult = hit ? "hit" : "miss";
+  } else {
+    payload = await callUpstream();
+  }
+  cacheRequests.inc({ result: cacheResult });
+  const overheadMs = timing.overheadMs();
+  gatewayOverhead.observe(overheadMs / 1000);
+  gatewayRequests.inc({ model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
+  gatewayDuration.observe({ model, stream: "false" }, reply.elapsedTime / 1000);
+  return reply
+    .header("content-type", "application/json; charset=utf-8")
+    .header("x-agenticorp-cache", cacheResult)
+    .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
+    .send(payload);
+}
+
+interface OpenStream {
+  iterator: AsyncIterator<string>;
+  first: IteratorResult<string>;
+  attempt: ReturnType<typeof attemptSignal>;
+}
+
+async function streamCompletion(
+  deps: GatewayDeps,
+  reply: FastifyReply,
+  body: ChatCompletionRequest,
+  deployments: readonly DeploymentEntry[],
+  timing: Timing,
+  clientGone: AbortSignal,
+) {
+  const model = body.model;
+  const started = performance.now();
+  // Attempts end at the upstream's first event: after a byte reaches the client, never retry.
+  const outcome = await deps.router.run(
+    deployments,
+    async (deployment): Promise<OpenStream> => {
+      const attempt = attemptSignal(deployment, clientGone);
+      const call: UpstreamCall = { body: { ...body, model: deployment.upstreamModel }, signal: attempt.signal };
+      const attemptStarted = performance.now();
+      try {
+        const iterator = (await deployment.provider.client.stream(call))[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        return { iterator, first, attempt };
+      } catch (error) {
+        attempt.done();
+        throw error;
+      } finally {
+        const elapsed = performance.now() - attemptStarted;
+        timing.upstreamMs += elapsed;
+        upstreamDuration.observe({ provider: deployment.provider.name }, elapsed / 1000);
+      }
+    },
+    clientGone,
+  );
+  const { deployment } = outcome;
+  const { iterator, first, attempt } = outcome.result;
+  const provider = deployment.provider.name;
+  const overheadMs = timing.overheadMs();
+  gatewayOverhead.observe(overheadMs / 1000);
+  cacheRequests.inc({ result: "bypass" });
+
+  async function* events(): AsyncGenerator<string> {
+    let ok = false;
+    let sawFirstToken = false;
+    streamsActive.inc();
+    try {
+      for (let item = first; !item.done; item = await iterator.next()) {
+        const data = item.value;
+        if (data === "[DONE]") {
+          ok = true;
+          yield "data: [DONE]\n\n";
+          break;
+        }
+        let chunk: { model?: string; usage?: Usage; choices?: Array<{ delta?: { content?: string } }> };
+        try {
+          chunk = JSON.parse(data);
+        } catch {
+          throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
+        }
+        if (!sawFirstToken && chunk.choices?.some((c) => c.delta?.content)) {
+          sawFirstToken = true;
+          upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000);
+        }
+        if (chunk.usage) countUsage(model, chunk.usage);
+        chunk.model = model;
+        yield `data: ${JSON.stringify(chunk)}\n\n`;
+      }
+      if (!ok) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
+    } catch (error) {
+      // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
+      const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
+      if (!clientGone.aborted) yield `data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "stream_interrupted" } })}\n\n`;
+    } finally {
+      streamsActive.dec();
+      attempt.done();
+      if (!ok) {
+        attempt.abort();
+        void iterator.return?.();
+      }
+      deps.router.streamEnded(deployment, ok || clientGone.aborted);
+      gatewayRequests.inc({ model, provider, status: ok ? "200" : "502", stream: "true" });
+      gatewayDuration.observe({ model, stream: "true" }, reply.elapsedTime / 1000);
+    }
+  }
+
+  return reply
+    .header("content-type", "text/event-stream; charset=utf-8")
+    .header("cache-control", "no-cache, no-transform")
+    .header("x-accel-buffering", "no")
+    .header("x-agenticorp-cache", "bypass")
+    .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
+    .send(Readable.from(events(), { objectMode: false }));
+}

@@ -1,0 +1,68 @@
+// Builds the gateway's long-lived parts for one process and ties their events to metrics.
+import type { Logger } from "pino";
+import { ResponseCache } from "../cache/response-cache";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import { FleetConfig } from "../fleet/config-sync";
+import { circuitState, upstreamFallbacks, upstreamRetries } from "../metrics/gateway";
+import type { GatewayDeps } from "./deps";
+import { FleetRateLimiter } from "./rate-limiter";
+import { Router } from "./router";
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export interface Gateway extends GatewayDeps {
+  fleet: FleetConfig;
+  stop(): Promise<void>;
+}
+
+export function createGateway(config: Config, database: Database, logger: Logger, liveInstances: () => number): Gateway {
+  const fleet = new FleetConfig({
+    prisma: database.prisma,
+    listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
+    secret: config.SECRET!,
+    // PGlite delivers NOTIFY only to the session that sent it: poll faster when embedded.
+    refreshMs: config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase ? 1_000 : 10_000),
+    logger,
+  });
+  const router = new Router(
+    {},
+    {
+      onRetry: (deployment, failure) => upstreamRetries.inc({ provider: deployment.provider.name, reason: failure.reason }),
+      onFallback: (from) => upstreamFallbacks.inc({ model: from.modelName }),
+      onCircuitChange: (deployment, state) => {
+        circuitState.set({ deployment: deployment.label }, CIRCUIT_VALUE[state]);
+        if (state !== "half_open") logger.warn({ deployment: deployment.label, state }, "circuit changed");
+      },
+    },
+  );
+  const cache = new ResponseCache({
+    pool: database.pool,
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    maxEntries: config.CACHE_MAX_ENTRIES,
+    onSharedError: (error) => logger.debug({ err: error.message }, "shared cache unavailable"),
+  });
+  let lastLimiterWarning = 0;
+  const limiter = new FleetRateLimiter({
+    pool: database.pool,
+    instanceCount: liveInstances,
+    onDatabaseError: (error) => {
+      if (Date.now() - lastLimiterWarning < 10_000) return;
+      lastLimiterWarning = Date.now();
+      logger.warn({ err: error.message }, "rate limits fall back to local shares: database unavailable");
+    },
+  });
+  const pruneTimer = setInterval(() => limiter.prune(), 60_000);
+  pruneTimer.unref();
+  return {
+    fleet,
+    router,
+    cache,
+    limiter,
+    async stop() {
+      clearInterval(pruneTimer);
+      await cache.close();
+      await fleet.stop();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// What the gateway's handlers need, built once per process in lib/process/boot.ts.
+import type { ResponseCache } from "../cache/response-cache";
+import type { FleetSnapshot } from "../fleet/snapshot";
+import type { FleetRateLimiter } from "./rate-limiter";
+import type { Router } from "./router";
+
+export interface GatewayDeps {
+  fleet: { readonly current: FleetSnapshot };
+  router: Router;
+  cache: ResponseCache;
+  limiter: FleetRateLimiter;
+}

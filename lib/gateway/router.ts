@@ -1,0 +1,203 @@
+// Chooses a deployment for each attempt and keeps per-deployment health: in-flight calls, a
+// latency moving average, and a circuit breaker (closed → open after repeated failures → one
+// trial call after the cooldown → closed again on success).
+import type { DeploymentEntry } from "../fleet/snapshot";
+import { UpstreamFailure } from "../providers/types";
+
+export type CircuitState = "closed" | "open" | "half_open";
+
+export interface RouterOptions {
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  /** Consecutive failures that open a deployment's circuit. */
+  failureThreshold: number;
+  cooldownMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  now: () => number;
+  random: () => number;
+}
+
+export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
+  maxAttempts: 3,
+  failureThreshold: 5,
+  cooldownMs: 30_000,
+  backoffBaseMs: 25,
+  backoffMaxMs: 1_000,
+  now: () => performance.now(),
+  random: Math.random,
+};
+
+const LATENCY_SMOOTHING = 0.2;
+
+export class DeploymentHealth {
+  inFlight = 0;
+  latencyEwmaMs: number | null = null;
+  consecutiveFailures = 0;
+  state: CircuitState = "closed";
+  openedAt = 0;
+  trialInFlight = false;
+}
+
+export class NoDeploymentAvailable extends Error {
+  override name = "NoDeploymentAvailable";
+  constructor(readonly retryAfterMs: number) {
+    super("every deployment of this model has an open circuit");
+  }
+}
+
+export interface AttemptOutcome<T> {
+  result: T;
+  deployment: DeploymentEntry;
+  attempts: number;
+}
+
+export interface RouterEvents {
+  onRetry?(deployment: DeploymentEntry, failure: UpstreamFailure): void;
+  onFallback?(from: DeploymentEntry, to: DeploymentEntry): void;
+  onCircuitChange?(deployment: DeploymentEntry, state: CircuitState): void;
+}
+
+export class Router {
+  private readonly health = new Map<string, DeploymentHealth>();
+  readonly options: RouterOptions;
+
+  constructor(options: Partial<RouterOptions> = {}, private readonly events: RouterEvents = {}) {
+    this.options = { ...DEFAULT_ROUTER_OPTIONS, ...options };
+  }
+
+  healthOf(deploymentId: string): DeploymentHealth {
+    let health = this.health.get(deploymentId);
+    if (!health) this.health.set(deploymentId, (health = new DeploymentHealth()));
+    return health;
+  }
+
+  /**
+   * Runs `call` on a chosen deployment, retrying retryable failures on the next one (an untried
+   * deployment first, the same one after a backoff when none is left), up to maxAttempts.
+   */
+  async run<T>(
+    deployments: readonly DeploymentEntry[],
+    call: (deployment: DeploymentEntry) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome<T>> {
+    const tried = new Set<string>();
+    let previous: DeploymentEntry | undefined;
+    let lastFailure: UpstreamFailure | undefined;
+    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+      const deployment = this.pick(deployments, tried);
+      if (!deployment) {
+        if (lastFailure) throw lastFailure;
+        throw new NoDeploymentAvailable(this.retryAfterMs(deployments));
+      }
+      if (previous) {
+        if (previous.id !== deployment.id) this.events.onFallback?.(previous, deployment);
+        else await this.backoff(attempt, signal);
+      }
+      if (signal?.aborted) throw lastFailure ?? new UpstreamFailure("timeout_total", "client went away");
+      tried.add(deployment.id);
+      previous = deployment;
+      const started = this.options.now();
+      this.begin(deployment);
+      try {
+        const result = await call(deployment);
+        this.succeeded(deployment, this.options.now() - started);
+        return { result, deployment, attempts: attempt };
+      } catch (error) {
+        const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure("protocol", (error as Error).message);
+        // A client error is the request's fault, not the deployment's: it counts as an answer.
+        if (failure.reason === "client_error") this.succeeded(deployment, this.options.now() - started);
+        else this.failed(deployment);
+        if (!failure.retryable || signal?.aborted) throw failure;
+        lastFailure = failure;
+        if (attempt < this.options.maxAttempts) this.events.onRetry?.(deployment, failure);
+      }
+    }
+    throw lastFailure!;
+  }
+
+  /** For streams: the call above returns at the first byte; the rest of the stream reports here. */
+  streamEnded(deployment: DeploymentEntry, ok: boolean): void {
+    const health = this.healthOf(deployment.id);
+    if (!ok) this.transition(deployment, health, health.consecutiveFailures + 1);
+  }
+
+  /** Weighted random choice among callable deployments, favouring idle and fast ones. */
+  pick(deployments: readonly DeploymentEntry[], tried: ReadonlySet<string>): DeploymentEntry | undefined {
+    const callable = deployments.filter((d) => this.callable(d));
+    if (callable.length === 0) return undefined;
+    const fresh = callable.filter((d) => !tried.has(d.id));
+    const pool = fresh.length > 0 ? fresh : callable;
+    if (pool.length === 1) return pool[0];
+    const scores = pool.map((d) => {
+      const health = this.healthOf(d.id);
+      const latencyFactor = 1 + (health.latencyEwmaMs ?? 0) / 100;
+      return d.weight / ((1 + health.inFlight) * latencyFactor);
+    });
+    let ticket = this.options.random() * scores.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < pool.length; i++) {
+      ticket -= scores[i]!;
+      if (ticket <= 0) return pool[i];
+    }
+    return pool[pool.length - 1];
+  }
+
+  private callable(deployment: DeploymentEntry): boolean {
+    const health = this.healthOf(deployment.id);
+    if (health.state === "closed") return true;
+    if (health.state === "open") {
+      if (this.options.now() - health.openedAt < this.options.cooldownMs) return false;
+      this.setState(deployment, health, "half_open");
+    }
+    return !health.trialInFlight;
+  }
+
+  private begin(deployment: DeploymentEntry): void {
+    const health = this.healthOf(deployment.id);
+    health.inFlight++;
+    if (health.state === "half_open") health.trialInFlight = true;
+  }
+
+  private succeeded(deployment: DeploymentEntry, elapsedMs: number): void {
+    const health = this.healthOf(deployment.id);
+    health.inFlight--;
+    health.trialInFlight = false;
+    health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
+    health.consecutiveFailures = 0;
+    if (health.state !== "closed") this.setState(deployment, health, "closed");
+  }
+
+  private failed(deployment: DeploymentEntry): void {
+    const health = this.healthOf(deployment.id);
+    health.inFlight--;
+    health.trialInFlight = false;
+    this.transition(deployment, health, health.consecutiveFailures + 1);
+  }
+
+  private transition(deployment: DeploymentEntry, health: DeploymentHealth, failures: number): void {
+    health.consecutiveFailures = failures;
+    if (health.state === "half_open" || (health.state === "closed" && failures >= this.options.failureThreshold)) {
+      health.openedAt = this.options.now();
+      this.setState(deployment, health, "open");
+    }
+  }
+
+  private setState(deployment: DeploymentEntry, health: DeploymentHealth, state: CircuitState): void {
+    health.state = state;
+    this.events.onCircuitChange?.(deployment, state);
+  }
+
+  private retryAfterMs(deployments: readonly DeploymentEntry[]): number {
+    const waits = deployments.map((d) => this.options.cooldownMs - (this.options.now() - this.healthOf(d.id).openedAt));
+    return Math.max(0, Math.min(...waits, this.options.cooldownMs));
+  }
+
+  private async backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+    const cap = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (attempt - 1));
+    const delay = this.options.random() * cap;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}

@@ -1,0 +1,30 @@
+// Registers the OpenAI-compatible API under /v1 (stock SDKs with a base URL) and /api/v1.
+import type { FastifyInstance } from "fastify";
+import { NotFoundError } from "../errors";
+import { authenticate } from "./auth";
+import { chatCompletionsHandler } from "./chat-completions";
+import type { GatewayDeps } from "./deps";
+import { getModelHandler, listModelsHandler } from "./models";
+
+export const API_PREFIXES = ["/v1", "/api/v1"] as const;
+
+export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
+  // JSON only: anything else is a 415, not a string handed to the handler.
+  app.removeContentTypeParser("text/plain");
+  app.decorateRequest("apiKey", null);
+  app.addHook("onRequest", async (request) => {
+    request.apiKey = authenticate(request.headers.authorization, deps.fleet.current);
+  });
+
+  const chat = chatCompletionsHandler(deps);
+  const listModels = listModelsHandler(deps);
+  const getModel = getModelHandler(deps);
+  for (const prefix of API_PREFIXES) {
+    app.post(`${prefix}/chat/completions`, { config: { accessLog: true } }, chat);
+    app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
+    app.get(`${prefix}/models/:model`, { config: { accessLog: true } }, getModel);
+    app.all(`${prefix}/*`, async (request) => {
+      throw new NotFoundError(`Unknown endpoint: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" });
+    });
+  }
+}

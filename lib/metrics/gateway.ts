@@ -1,0 +1,59 @@
+// Gateway metrics. Label values are bounded by configuration: model names that exist (others are
+// "unknown"), provider names, deployment labels (provider/upstream model), status codes.
+import client from "prom-client";
+import { metric, registry } from "./registry";
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+  metric(name, () => new client.Counter<L>({ name, help, labelNames, registers: [registry] }));
+const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+  metric(name, () => new client.Histogram<L>({ name, help, labelNames, buckets, registers: [registry] }));
+const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+  metric(name, () => new client.Gauge<L>({ name, help, labelNames, registers: [registry] }));
+
+export const gatewayRequests = counter(
+  "agenticorp_gateway_requests_total",
+  "Chat completion requests by public model, provider that answered (none when no upstream was reached), HTTP status and whether streamed.",
+  ["model", "provider", "status", "stream"] as const,
+);
+export const gatewayDuration = histogram(
+  "agenticorp_gateway_request_duration_seconds",
+  "Chat completion latency seen by the client: whole response for JSON, until the last chunk for streams.",
+  ["model", "stream"] as const,
+  LATENCY_BUCKETS,
+);
+export const gatewayOverhead = histogram(
+  "agenticorp_gateway_overhead_seconds",
+  "The gateway's own time per completion request, excluding time spent waiting for the upstream.",
+  [] as const,
+  OVERHEAD_BUCKETS,
+);
+export const upstreamDuration = histogram(
+  "agenticorp_upstream_duration_seconds",
+  "Upstream call latency per attempt: to the full response for JSON, to the first byte for streams.",
+  ["provider"] as const,
+  LATENCY_BUCKETS,
+);
+export const upstreamTimeToFirstToken = histogram(
+  "agenticorp_upstream_time_to_first_token_seconds",
+  "Streams: time from the request to the first content token from the upstream.",
+  ["provider"] as const,
+  LATENCY_BUCKETS,
+);
+export const tokens = counter("agenticorp_tokens_total", "Tokens by public model and direction (prompt or completion), as reported by the upstream.", ["model", "direction"] as const);
+export const cacheRequests = counter(
+  "agenticorp_cache_requests_total",
+  "Response cache outcomes for completion requests: hit, miss (cacheable, answered upstream) or bypass (not cacheable).",
+  ["result"] as const,
+);
+export const upstreamRetries = counter("agenticorp_upstream_retries_total", "Upstream attempts retried after a retryable failure, by provider and reason.", ["provider", "reason"] as const);
+export const upstreamFallbacks = counter("agenticorp_upstream_fallbacks_total", "Retries that moved to a different deployment, by public model.", ["model"] as const);
+export const circuitState = gauge(
+  "agenticorp_circuit_state",
+  "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
+  ["deployment"] as const,
+);
+export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by the per-key limit.", [] as const);
+export const streamsActive = gauge("agenticorp_streams_active", "Streaming responses being sent now.", [] as const);

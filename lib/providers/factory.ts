@@ -1,0 +1,46 @@
+// Turns a provider row into a live client (connection pool, simulator state).
+import { decryptSecret } from "../crypto/secret-box";
+import { OpenAICompatibleProvider } from "./openai-compatible";
+import { SimulatorProvider } from "./simulator";
+import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
+import type { ProviderClient, Timeouts } from "./types";
+
+export interface ProviderRow {
+  id: string;
+  name: string;
+  kind: "openai_compatible" | "simulator";
+  baseUrl: string | null;
+  apiKeyEncrypted: string | null;
+  settings: unknown;
+  updatedAt: Date;
+}
+
+export interface LiveProvider {
+  id: string;
+  name: string;
+  kind: ProviderRow["kind"];
+  client: ProviderClient;
+  timeouts: Timeouts;
+  /** Identifies the row version the client was built from, to rebuild only what changed. */
+  version: string;
+}
+
+export function providerVersion(row: ProviderRow): string {
+  return `${row.updatedAt.getTime()}:${row.apiKeyEncrypted ?? ""}`;
+}
+
+export function createLiveProvider(row: ProviderRow, secret: string): LiveProvider {
+  const base = { id: row.id, name: row.name, kind: row.kind, version: providerVersion(row) };
+  if (row.kind === "simulator") {
+    const settings = simulatorProviderSettingsSchema.parse(row.settings ?? {});
+    return { ...base, client: new SimulatorProvider(settings), timeouts: settings.timeouts };
+  }
+  const settings = openAICompatibleSettingsSchema.parse(row.settings ?? {});
+  if (!row.baseUrl) throw new Error(`provider ${row.name} has no base URL`);
+  const apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, secret) : undefined;
+  return {
+    ...base,
+    client: new OpenAICompatibleProvider({ baseUrl: row.baseUrl, apiKey, headers: settings.headers, timeouts: settings.timeouts }),
+    timeouts: settings.timeouts,
+  };
+}

@@ -1,0 +1,137 @@
+// An upstream that speaks OpenAI's Chat Completions API (OpenAI itself, vLLM, Ollama, LiteLLM…),
+// called through one undici connection pool per provider. Timeouts: connect, first byte
+// (response headers), and total (the whole exchange, streams included).
+import { Agent, errors as undiciErrors, request } from "undici";
+import type Dispatcher from "undici/types/dispatcher";
+import { readSseData } from "./sse";
+import { type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
+
+export interface OpenAICompatibleOptions {
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  timeouts: Timeouts;
+}
+
+type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: string | null; code?: string | null } };
+
+export class OpenAICompatibleProvider implements ProviderClient {
+  readonly kind = "openai_compatible" as const;
+  private readonly agent: Agent;
+  private readonly completionsUrl: string;
+  private readonly modelsUrl: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly options: OpenAICompatibleOptions) {
+    const base = options.baseUrl.replace(/\/+$/, "");
+    this.completionsUrl = `${base}/chat/completions`;
+    this.modelsUrl = `${base}/models`;
+    this.agent = new Agent({
+      connect: { timeout: options.timeouts.connectMs },
+      keepAliveTimeout: 10_000,
+      connections: 256,
+      pipelining: 1,
+    });
+    this.headers = {
+      ...options.headers,
+      "content-type": "application/json",
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    };
+  }
+
+  async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
+    const response = await this.send(call, false);
+    const body = await this.readBody(response, call);
+    try {
+      return JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      throw new UpstreamFailure("protocol", "upstream answered with a body that is not JSON", response.statusCode);
+    }
+  }
+
+  async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
+    const response = await this.send(call, true);
+    const contentType = String(response.headers["content-type"] ?? "");
+    if (!contentType.includes("text/event-stream")) {
+      await response.body.dump().catch(() => {});
+      throw new UpstreamFailure("protocol", `upstream answered a stream request with ${contentType || "no content type"}`, response.statusCode);
+    }
+    const body = response.body;
+    return (async function* () {
+      try {
+        yield* readSseData(body);
+      } catch (error) {
+        throw translate(error, call.signal);
+      }
+    })();
+  }
+
+  async probe(signal: AbortSignal): Promise<void> {
+    try {
+      const response = await request(this.modelsUrl, { dispatcher: this.agent, method: "GET", headers: this.headers, signal });
+      await response.body.dump();
+      if (response.statusCode >= 400) throw new UpstreamFailure("client_error", `GET /models answered ${response.statusCode}`, response.statusCode);
+    } catch (error) {
+      throw translate(error, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close().catch(() => {});
+  }
+
+  private async send(call: UpstreamCall, stream: boolean): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.completionsUrl, {
+        dispatcher: this.agent,
+        method: "POST",
+        headers: stream ? { ...this.headers, accept: "text/event-stream" } : this.headers,
+        body: JSON.stringify(call.body),
+        headersTimeout: this.options.timeouts.firstByteMs,
+        bodyTimeout: this.options.timeouts.firstByteMs,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw translate(error, call.signal);
+    }
+    if (response.statusCode >= 400) {
+      const text = await this.readBody(response, call).catch(() => "");
+      let parsed: UpstreamErrorBody = {};
+      try {
+        parsed = JSON.parse(text) as UpstreamErrorBody;
+      } catch {
+        // not JSON: keep the status only
+      }
+      const status = response.statusCode;
+      const message = `upstream answered ${status}${parsed.error?.message ? `: ${parsed.error.message}` : ""}`;
+      if (status === 429) throw new UpstreamFailure("rate_limited", message, status);
+      if (status >= 500 || status === 408) throw new UpstreamFailure("server_error", message, status);
+      throw new UpstreamFailure("client_error", message, status, parsed.error);
+    }
+    return response;
+  }
+
+  private async readBody(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<string> {
+    try {
+      return await response.body.text();
+    } catch (error) {
+      throw translate(error, call.signal);
+    }
+  }
+}
+
+/** Maps undici and abort errors onto the failure reasons the router understands. */
+function translate(error: unknown, signal: AbortSignal): UpstreamFailure {
+  if (error instanceof UpstreamFailure) return error;
+  if (signal.aborted) {
+    const reason = signal.reason;
+    if (reason instanceof UpstreamFailure) return reason;
+    return new UpstreamFailure("timeout_total", "upstream call was aborted");
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError) return new UpstreamFailure("timeout_connect", "upstream connect timed out");
+  if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");
+  if (error instanceof undiciErrors.BodyTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream stopped sending");
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  return new UpstreamFailure("connect", `upstream connection failed${code ? ` (${code})` : ""}`);
+}

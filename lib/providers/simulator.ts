@@ -1,0 +1,156 @@
+// The built-in simulator: a real provider that answers in-process, for fresh installs, demos and
+// load tests. Text is derived deterministically from the prompt; latency follows a log-normal
+// distribution given by its median and 99th percentile; streams emit tokens at a set rate; a
+// share of calls fail on purpose (error injection).
+import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { type ProviderClient, type UpstreamCall, UpstreamFailure } from "./types";
+
+export const simulatorSettingsSchema = z.object({
+  latencyMs: z
+    .object({ median: z.number().min(0).max(600_000).default(0), p99: z.number().min(0).max(600_000).default(0) })
+    .refine((l) => l.p99 >= l.median, { message: "p99 must be at least the median" })
+    .default({ median: 0, p99: 0 }),
+  /** Streaming speed; 0 sends every token at once. */
+  tokensPerSecond: z.number().min(0).max(100_000).default(0),
+  /** Share of calls that fail with a 500 (0..1). */
+  errorRate: z.number().min(0).max(1).default(0),
+  /** Words in an answer when the request sets no max_tokens. */
+  answerWords: z.number().int().min(1).max(4_096).default(24),
+});
+export type SimulatorSettings = z.infer<typeof simulatorSettingsSchema>;
+
+const VOCABULARY = (
+  "the a gateway routes every request to a healthy upstream while instances share state through " +
+  "postgres and scale out behind a balancer with leases fencing tokens metrics alerts and a console " +
+  "for operators who watch latency throughput errors cache hits and capacity"
+).split(" ");
+
+const Z_99 = 2.3263478740408408;
+
+interface Message {
+  role?: string;
+  content?: unknown;
+}
+
+export function promptText(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Message[]) : [];
+  return messages
+    .map((m) =>
+      typeof m.content === "string"
+        ? m.content
+        : Array.isArray(m.content)
+          ? m.content.map((p: { text?: string }) => p?.text ?? "").join(" ")
+          : "",
+    )
+    .join("\n");
+}
+
+/** Rough token estimate (about four characters a token), used for usage when nothing better exists. */
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+export class SimulatorProvider implements ProviderClient {
+  readonly kind = "simulator" as const;
+  private readonly sigma: number;
+
+  constructor(private readonly settings: SimulatorSettings) {
+    const { median, p99 } = settings.latencyMs;
+    this.sigma = median > 0 && p99 > median ? Math.log(p99 / median) / Z_99 : 0;
+  }
+
+  async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
+    await this.beforeAnswer(call.signal);
+    const { words, finishReason } = this.answer(call.body);
+    const content = words.join(" ");
+    const promptTokens = estimateTokens(promptText(call.body));
+    const choices = Array.from({ length: choiceCount(call.body) }, (_, index) => ({
+      index,
+      message: { role: "assistant", content, refusal: null },
+      logprobs: null,
+      finish_reason: finishReason,
+    }));
+    const completionTokens = words.length * choices.length;
+    return {
+      id: `chatcmpl-${randomUUID()}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: String(call.body.model),
+      system_fingerprint: "fp_agenticorp_simulator",
+      choices,
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    };
+  }
+
+  async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
+    await this.beforeAnswer(call.signal);
+    const { words, finishReason } = this.answer(call.body);
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = String(call.body.model);
+    const includeUsage = (call.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const promptTokens = estimateTokens(promptText(call.body));
+    const gapMs = this.settings.tokensPerSecond > 0 ? 1000 / this.settings.tokensPerSecond : 0;
+    const chunk = (delta: object, finish: string | null, extra: object = {}) =>
+      JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_agenticorp_simulator", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
+    const signal = call.signal;
+    return (async function* () {
+      yield chunk({ role: "assistant", content: "" }, null);
+      for (let i = 0; i < words.length; i++) {
+        if (gapMs > 0) await sleep(gapMs, undefined, { signal });
+        yield chunk({ content: i === 0 ? words[i] : ` ${words[i]}` }, null);
+      }
+      yield chunk({}, finishReason);
+      if (includeUsage) {
+        yield JSON.stringify({
+          id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_agenticorp_simulator", choices: [],
+          usage: { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length },
+        });
+      }
+      yield "[DONE]";
+    })();
+  }
+
+  async probe(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private async beforeAnswer(signal: AbortSignal): Promise<void> {
+    const delay = this.sampleLatency();
+    if (delay > 0) {
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        throw signal.reason instanceof UpstreamFailure ? signal.reason : new UpstreamFailure("timeout_total", "simulated call aborted");
+      }
+    }
+    if (this.settings.errorRate > 0 && Math.random() < this.settings.errorRate) {
+      throw new UpstreamFailure("server_error", "upstream answered 500: simulated failure (error injection)", 500);
+    }
+  }
+
+  private sampleLatency(): number {
+    const { median } = this.settings.latencyMs;
+    if (median <= 0) return 0;
+    if (this.sigma === 0) return median;
+    // Box-Muller: one standard normal sample.
+    const normal = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+    return median * Math.exp(this.sigma * normal);
+  }
+
+  private answer(body: Record<string, unknown>): { words: string[]; finishReason: string } {
+    const digest = createHash("sha256").update(promptText(body)).digest();
+    const wanted = this.settings.answerWords;
+    const limit = Number(body.max_completion_tokens ?? body.max_tokens ?? Infinity);
+    const count = Math.min(wanted, Number.isFinite(limit) && limit > 0 ? limit : wanted);
+    const words = Array.from({ length: count }, (_, i) => VOCABULARY[digest[i % digest.length]! % VOCABULARY.length]!);
+    return { words, finishReason: count < wanted ? "length" : "stop" };
+  }
+}
+
+function choiceCount(body: Record<string, unknown>): number {
+  const n = Number(body.n ?? 1);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
+}

@@ -1,0 +1,17 @@
+// npm run --silent keys:revoke -- --id KEY_ID   (revocation reaches every instance within ~1 s)
+import { parseArgs } from "node:util";
+import { withCliDatabase } from "../lib/db/cli-connection";
+import { revokeApiKey } from "../lib/keys/api-keys";
+
+const { values } = parseArgs({ options: { id: { type: "string" } }, strict: true });
+if (!values.id) {
+  process.stderr.write("keys:revoke: --id is required\n");
+  process.exit(2);
+}
+try {
+  const record = await withCliDatabase(({ prisma }) => revokeApiKey(prisma, values.id!));
+  process.stdout.write(`revoked ${record.id} (${record.name})\n`);
+} catch (error) {
+  process.stderr.write(`keys:revoke: ${(error as Error).message.split("\n")[0]}\n`);
+  process.exit(2);
+}
