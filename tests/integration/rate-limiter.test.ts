@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { FleetRateLimiter } from "../../lib/gateway/rate-limiter";
+
+const pools: pg.Pool[] = [];
+const newPool = (url = inject("databaseUrl")) => {
+  const pool = new pg.Pool({ connectionString: url, max: 3 });
+  pool.on("error", () => {});
+  pools.push(pool);
+  return pool;
+};
+afterAll(async () => Promise.all(pools.map((p) => p.end())));
+
+/** Avoid starting a burst in the last seconds of a (database) minute, so it stays in one window. */
+async function awayFromWindowEdge(pool: pg.Pool) {
+  for (let i = 0; i < 20; i++) {
+    const { rows } = await pool.query<{ s: number }>("SELECT extract(second FROM now())::float AS s");
+    if (rows[0]!.s < 50) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe("FleetRateLimiter", () => {
+  let instances: FleetRateLimiter[];
+  beforeAll(() => {
+    instances = [0, 1, 2].map(() => new FleetRateLimiter({ pool: newPool(), instanceCount: () => 3 }));
+  });
+
+  it("admits at most the limit across three instances, and no less than 90% of it, under concurrent bursts", async () => {
+    await awayFromWindowEdge(pools[0]!);
+    const keyId = randomUUID();
+    const limit = 300;
+    // 3 instances × 200 concurrent requests each = 2× the limit, arriving together.
+    const results = await Promise.all(
+      instances.flatMap((limiter) => Array.from({ length: 200 }, () => Promise.resolve(limiter.admit(keyId, limit)))),
+    );
+    const admitted = results.filter((r) => r.allowed).length;
+    expect(admitted).toBeLessThanOrEqual(limit);
+    expect(admitted).toBeGreaterThanOrEqual(limit * 0.9);
+    const refused = results.find((r) => !r.allowed)!;
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    const { rows } = await pools[0]!.query("SELECT used FROM rate_limit_windows WHERE key_id = $1", [keyId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].used).toBeLessThanOrEqual(limit);
+  });
+
+  it("keeps admitting locally without a database call while it holds permits", async () => {
+    await awayFromWindowEdge(pools[0]!);
+    const keyId = randomUUID();
+    const limiter = instances[0]!;
+    const first = limiter.admit(keyId, 1_000);
+    expect(first).toBeInstanceOf(Promise);
+    expect((await first).allowed).toBe(true);
+    // The first claim took a batch (1000/8 capped at 100): the next requests are answered synchronously.
+    const next = limiter.admit(keyId, 1_000);
+    expect(next).not.toBeInstanceOf(Promise);
+    expect((next as { allowed: boolean }).allowed).toBe(true);
+  });
+
+  it("falls back to an equal local share of the limit while the database is unreachable", async () => {
+    const deadPool = newPool("postgresql://postgres@127.0.0.1:1/none");
+    const errors: Error[] = [];
+    const limiter = new FleetRateLimiter({ pool: deadPool, instanceCount: () => 4, onDatabaseError: (e) => errors.push(e) });
+    const keyId = randomUUID();
+    const results = [];
+    for (let i = 0; i < 40; i++) results.push(await limiter.admit(keyId, 100));
+    expect(results.filter((r) => r.allowed)).toHaveLength(25);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+});
