@@ -38,6 +38,9 @@ const configSchema = z.object({
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
   /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */
   SEED_SIMULATOR: flag.optional(),
+  ROUTER_MAX_ATTEMPTS: integer(1, 10).default(3),
+  CIRCUIT_FAILURE_THRESHOLD: integer(1, 1_000).default(5),
+  CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   CACHE_TTL_SECONDS: integer(1, 30 * 86_400).default(3_600),
   CACHE_MAX_ENTRIES: integer(0, 10_000_000).default(10_000),
   /** Serve the Next.js console from this instance (off: data plane only). */

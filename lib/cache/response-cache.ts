@@ -88,7 +88,7 @@ export class ResponseCache {
     this.flushing = this.options.pool
       .query(
         `INSERT INTO response_cache (key, model, body, expires_at)
-         SELECT k, m, b::jsonb, now() + make_interval(secs => $4::int)
+         SELECT k, m, b, now() + make_interval(secs => $4::int)
          FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, m, b)
          ON CONFLICT (key) DO UPDATE SET body = excluded.body, model = excluded.model, expires_at = excluded.expires_at`,
         [batch.map((w) => w.key), batch.map((w) => w.model), batch.map((w) => w.body), this.options.ttlSeconds],
@@ -125,7 +125,7 @@ export class ResponseCache {
     const timeoutMs = this.options.sharedReadTimeoutMs ?? 50;
     let timer: NodeJS.Timeout | undefined;
     const query = this.options.pool
-      .query<{ body: string }>(`SELECT body::text AS body FROM response_cache WHERE key = $1 AND expires_at > now()`, [key])
+      .query<{ body: string }>(`SELECT body FROM response_cache WHERE key = $1 AND expires_at > now()`, [key])
       .then((result) => result.rows[0]?.body)
       .catch((error: Error) => {
         this.options.onSharedError?.(error);

@@ -26,7 +26,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     logger,
   });
   const router = new Router(
-    {},
+    { maxAttempts: config.ROUTER_MAX_ATTEMPTS, failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
     {
       onRetry: (deployment, failure) => upstreamRetries.inc({ provider: deployment.provider.name, reason: failure.reason }),
       onFallback: (from) => upstreamFallbacks.inc({ model: from.modelName }),

@@ -1,5 +1,6 @@
 // Starts one AgentiCorp instance: configuration, database (embedded or external), migrations,
 // the Fastify data plane, Next.js for everything else, the registry heartbeat, and the drain.
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -58,7 +59,7 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
  * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
  * fresh install, loads the fleet configuration and registers the instance.
  */
-async function prepareDatabase(database: Database, state: InstanceState, config: Config, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
+async function prepareDatabase(database: Database, state: InstanceState, config: Config, port: number, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
@@ -68,7 +69,7 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
-      await registerInstance(database.prisma, { id: config.INSTANCE_ID, host: os.hostname(), port: config.PORT, version: VERSION });
+      await registerInstance(database.prisma, { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION });
       return;
     } catch (error) {
       logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
@@ -113,7 +114,9 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   logger.info({ url, version: VERSION }, "listening");
 
   const stopping = new AbortController();
-  const migrated = prepareDatabase(database, state, config, logger, stopping.signal, () => gateway.fleet.start());
+  // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
+  const { port } = app.server.address() as AddressInfo;
+  const migrated = prepareDatabase(database, state, config, port, logger, stopping.signal, () => gateway.fleet.start());
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
     heartbeat(database.prisma, config.INSTANCE_ID, { ...readVitals(), in_flight: state.inFlight })

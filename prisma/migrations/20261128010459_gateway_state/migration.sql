@@ -12,7 +12,7 @@ CREATE TABLE "rate_limit_windows" (
 CREATE TABLE "response_cache" (
     "key" TEXT NOT NULL,
     "model" TEXT NOT NULL,
-    "body" JSONB NOT NULL,
+    "body" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
 
