@@ -4,7 +4,8 @@
 //
 // Only cacheable requests ever touch the shared table, only after a local miss, and a read that
 // takes longer than `sharedReadTimeoutMs` counts as a miss: a slow database never slows the
-// gateway by more than that. Writes are queued and flushed in batches off the request path.
+// gateway by more than that. Writes are queued and flushed off the request path, one statement
+// at a time: writes that arrive while one is running go together in the next.
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import stringify from "safe-stable-stringify";
@@ -48,7 +49,6 @@ export class ResponseCache {
   private readonly inFlight = new Map<string, Promise<{ body: string; from: "upstream" | "shared" }>>();
   private readonly pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly flushTimer: NodeJS.Timeout;
 
   constructor(private readonly options: ResponseCacheOptions) {
     this.local =
@@ -60,8 +60,6 @@ export class ResponseCache {
             ttl: options.ttlSeconds * 1000,
           })
         : undefined;
-    this.flushTimer = setInterval(() => void this.flush(), 200);
-    this.flushTimer.unref();
   }
 
   /**
@@ -83,7 +81,8 @@ export class ResponseCache {
   }
 
   async flush(): Promise<void> {
-    if (this.flushing || this.pending.length === 0) return this.flushing;
+    if (this.flushing) await this.flushing;
+    if (this.pending.length === 0) return;
     const batch = this.pending.splice(0, 500);
     this.flushing = this.options.pool
       .query(
@@ -99,12 +98,12 @@ export class ResponseCache {
       )
       .finally(() => {
         this.flushing = undefined;
+        if (this.pending.length > 0) setImmediate(() => void this.flush());
       });
     return this.flushing;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.flushTimer);
     await this.flush();
   }
 
@@ -118,6 +117,7 @@ export class ResponseCache {
     this.local?.set(key, body);
     // Bounded: when the database is away, writes beyond this are dropped (it is only a cache).
     if (this.pending.length < 10_000) this.pending.push({ key, model, body });
+    if (!this.flushing) setImmediate(() => void this.flush());
     return { body, from: "upstream" as const };
   }
 

@@ -1,0 +1,57 @@
+// Shared setup for gateway tests: a Prisma client on the run's database, helpers to add
+// providers and keys with unique names (test files share the database), and server processes.
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { createDatabase, type Database } from "../../lib/db/client";
+import { createApiKey, type CreateApiKeyInput } from "../../lib/keys/api-keys";
+import { createProvider, type CreateProviderInput } from "../../lib/providers/admin";
+import { startServer, type ServerProcess, type StartOptions } from "./server-process";
+
+export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+
+export class GatewayFixture {
+  readonly database: Database;
+  readonly servers: ServerProcess[] = [];
+
+  constructor() {
+    this.database = createDatabase({ url: inject("databaseUrl"), poolMax: 3 });
+  }
+
+  get prisma() {
+    return this.database.prisma;
+  }
+
+  addProvider(input: CreateProviderInput) {
+    return createProvider(this.prisma, input, TEST_SECRET);
+  }
+
+  async addKey(input: Partial<CreateApiKeyInput> = {}) {
+    return createApiKey(this.prisma, { name: unique("key"), ...input });
+  }
+
+  async startServer(options: StartOptions = {}) {
+    const server = await startServer({
+      ...options,
+      env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", SECRET: TEST_SECRET, ...options.env },
+    });
+    this.servers.push(server);
+    return server;
+  }
+
+  async close() {
+    await Promise.all(this.servers.map((s) => s.stop("SIGKILL")));
+    await this.database.close();
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns the elapsed milliseconds. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000, everyMs = 25): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
