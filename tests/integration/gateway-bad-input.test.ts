@@ -1,0 +1,137 @@
+// Every client error the gateway can answer, and a fuzz run: no malformed request gets a 5xx.
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
+import type { ServerProcess } from "../helpers/server-process";
+
+const fixture = new GatewayFixture();
+let server: ServerProcess;
+let key: string;
+let restricted: string;
+const model = unique("sim");
+const other = unique("sim-other");
+
+beforeAll(async () => {
+  await fixture.addProvider({
+    kind: "simulator",
+    name: unique("simulator"),
+    deployments: [
+      { modelName: model, upstreamModel: "sim" },
+      { modelName: other, upstreamModel: "sim" },
+    ],
+  });
+  key = (await fixture.addKey()).key;
+  restricted = (await fixture.addKey({ allowedModels: [model] })).key;
+  server = await fixture.startServer({ env: { BODY_LIMIT_BYTES: "2048" } });
+  await eventually(async () => (await call({ model, messages: [{ role: "user", content: "x" }] })).status === 200);
+});
+afterAll(() => fixture.close());
+
+function call(body: unknown, { headers = {}, auth = `Bearer ${key}`, contentType = "application/json" }: { headers?: Record<string, string>; auth?: string | null; contentType?: string | null } = {}) {
+  return fetch(`${server.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: {
+      ...(auth ? { authorization: auth } : {}),
+      ...(contentType ? { "content-type": contentType } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+const valid = () => ({ model, messages: [{ role: "user", content: "hi" }] });
+
+describe("client errors, OpenAI-shaped", () => {
+  const cases: Array<[string, () => Promise<Response>, number, Record<string, unknown>]> = [
+    ["invalid JSON", () => call("{not json"), 400, { code: "invalid_json" }],
+    ["empty body", () => call(""), 400, { type: "invalid_request_error" }],
+    ["JSON that is not an object", () => call("[1,2]"), 400, { type: "invalid_request_error" }],
+    ["missing model", () => call({ messages: [{ role: "user", content: "x" }] }), 400, { param: "model", code: "missing_required_parameter" }],
+    ["missing messages", () => call({ model }), 400, { param: "messages" }],
+    ["empty messages", () => call({ model, messages: [] }), 400, { param: "messages" }],
+    ["unknown role", () => call({ model, messages: [{ role: "wizard", content: "x" }] }), 400, { param: "messages[0].role" }],
+    ["temperature out of range", () => call({ ...valid(), temperature: 3 }), 400, { param: "temperature" }],
+    ["n not an integer", () => call({ ...valid(), n: 1.5 }), 400, { param: "n" }],
+    ["stop with five sequences", () => call({ ...valid(), stop: ["a", "b", "c", "d", "e"] }), 400, { param: "stop" }],
+    ["stream not a boolean", () => call({ ...valid(), stream: "yes" }), 400, { param: "stream" }],
+    ["tool without a name", () => call({ ...valid(), tools: [{ type: "function", function: {} }] }), 400, { param: "tools[0].function.name" }],
+    ["unknown model", () => call({ ...valid(), model: "no-such-model" }), 404, { code: "model_not_found", param: "model" }],
+    ["no key", () => call(valid(), { auth: null }), 401, { code: "missing_api_key" }],
+    ["wrong key", () => call(valid(), { auth: "Bearer ak-wrong" }), 401, { code: "invalid_api_key" }],
+    ["malformed authorization", () => call(valid(), { auth: "Basic abc" }), 401, { code: "invalid_api_key" }],
+    ["model not allowed for the key", () => call({ ...valid(), model: other }, { auth: `Bearer ${restricted}` }), 403, { code: "model_not_allowed" }],
+    ["body over the limit", () => call({ ...valid(), padding: "x".repeat(4096) }), 413, { code: "request_too_large" }],
+    ["wrong content type", () => call(JSON.stringify(valid()), { contentType: "text/plain" }), 415, { code: "unsupported_media_type" }],
+    ["no content type", () => call(JSON.stringify(valid()), { contentType: null }), 415, { code: "unsupported_media_type" }],
+    ["form content type", () => call("a=b", { contentType: "application/x-www-form-urlencoded" }), 415, { code: "unsupported_media_type" }],
+  ];
+
+  it.each(cases)("%s", async (_, send, status, expected) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    const body = await response.json();
+    expect(Object.keys(body)).toEqual(["error"]);
+    expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+    expect(typeof body.error.message).toBe("string");
+    expect(body.error).toMatchObject(expected);
+    expect(JSON.stringify(body)).not.toContain(key);
+  });
+
+  it("answers unknown API paths with an OpenAI-style 404", async () => {
+    const response = await fetch(`${server.url}/api/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.code).toBe("unknown_url");
+  });
+});
+
+describe("fuzz", () => {
+  it("answers thousands of malformed bodies with 4xx JSON errors, never a 5xx", async () => {
+    const nearValid = fc.record(
+      {
+        model: fc.oneof(fc.constant(model), fc.string(), fc.integer(), fc.constant(null)),
+        messages: fc.oneof(
+          fc.array(fc.record({ role: fc.oneof(fc.constantFrom("system", "user", "assistant", "tool", "developer", "function"), fc.string()), content: fc.oneof(fc.string(), fc.constant(null), fc.array(fc.anything(), { maxLength: 3 }), fc.integer()) }, { requiredKeys: [] }), { maxLength: 4 }),
+          fc.anything(),
+        ),
+        temperature: fc.oneof(fc.double(), fc.string(), fc.constant(null)),
+        max_tokens: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        n: fc.oneof(fc.integer({ min: -5, max: 200 }), fc.string()),
+        stop: fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 6 }), fc.integer()),
+        stream: fc.oneof(fc.boolean(), fc.string()),
+        tools: fc.anything(),
+        tool_choice: fc.anything(),
+        response_format: fc.anything(),
+        stream_options: fc.anything(),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      { weight: 5, arbitrary: nearValid.map((value) => JSON.stringify(value)) },
+      { weight: 2, arbitrary: fc.json() },
+      {
+        weight: 1,
+        arbitrary: fc
+          .dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+          .map((extra) => JSON.stringify({ ...extra, model, messages: [{ role: "user", content: "fuzz" }] })),
+      },
+      { weight: 1, arbitrary: fc.string({ maxLength: 300 }) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString("latin1")) },
+    );
+    const samples = fc.sample(body, { numRuns: 3_000, seed: 20261128 });
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < samples.length; i += 50) {
+      const batch = samples.slice(i, i + 50);
+      const responses = await Promise.all(batch.map((b) => call(b, { headers: { "x-agenticorp-cache": "bypass" } })));
+      for (const [j, response] of responses.entries()) {
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        const text = await response.text();
+        if (response.status >= 500) throw new Error(`5xx for body ${JSON.stringify(batch[j])}: ${text}`);
+        if (response.status >= 400) expect(JSON.parse(text).error.message).toBeTypeOf("string");
+      }
+    }
+    expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
+    // The generator must reach both valid and invalid requests, or the run proves little.
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(500);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+  }, 180_000);
+});
