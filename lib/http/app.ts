@@ -54,7 +54,12 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     reply.header("x-agenticorp-instance", instanceId);
+  });
+
+  // Decided when the response goes out, so requests that began before SIGTERM close too.
+  app.addHook("onSend", async (_request, reply, payload) => {
     if (state.draining) reply.header("connection", "close");
+    return payload;
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -137,10 +137,10 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     }
     shutdownPromise = (async () => {
       state.draining = true;
+      stopAccepting(app.server);
       stopping.abort();
       logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
       if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.prisma, config.INSTANCE_ID));
-      await stopAccepting(app.server);
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       clearInterval(heartbeatTimer);

@@ -28,12 +28,12 @@ export function trackConnections(server: Server): ConnectionTracker {
   };
 }
 
-/** Stops accepting new connections without touching open ones (http.Server#close would close idle ones). */
-export function stopAccepting(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    net.Server.prototype.close.call(server, () => resolve());
-  });
+/**
+ * Stops accepting new connections without touching open ones (http.Server#close would also
+ * close idle keep-alive sockets). Returns at once; drainConnections does the waiting.
+ */
+export function stopAccepting(server: Server): void {
+  if (server.listening) net.Server.prototype.close.call(server);
 }
 
 export interface DrainResult {
