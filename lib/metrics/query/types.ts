@@ -1,0 +1,64 @@
+// The one interface the console and the alert rules read metrics through. Two implementations:
+// PromQL against PROMETHEUS_URL, and SQL over the instances' rollups in PostgreSQL. Each named
+// function is implemented once per source; callers never build PromQL or SQL themselves.
+
+export interface TimeRange {
+  start: Date;
+  end: Date;
+  /** Resolution of the returned series. */
+  stepSeconds: number;
+}
+
+/** One sample; `v` is null where there was no data (a gap, drawn as a gap, never as zero). */
+export interface Point {
+  /** Unix time in milliseconds, at the start of the step. */
+  t: number;
+  v: number | null;
+}
+
+export interface Series {
+  /** e.g. "total", "p95", an instance id. */
+  name: string;
+  labels?: Record<string, string>;
+  points: Point[];
+}
+
+export interface InstanceHealth {
+  id: string;
+  host: string;
+  port: number;
+  version: string;
+  status: "healthy" | "draining" | "dead";
+  startedAt: Date;
+  lastSeenAt: Date;
+  cpuPercent: number | null;
+  rssBytes: number | null;
+  requestsPerSecond: number | null;
+  inFlight: number | null;
+}
+
+export interface MetricsSource {
+  readonly kind: "prometheus" | "postgres";
+  /** Completion requests per second, fleet total: one series "total". */
+  requestRate(range: TimeRange): Promise<Series[]>;
+  /** Requests per second, one series per instance. */
+  requestRateByInstance(range: TimeRange): Promise<Series[]>;
+  /** Fleet latency percentiles from merged histogram buckets: series "p50", "p95", "p99" (seconds). */
+  latencyPercentiles(range: TimeRange): Promise<Series[]>;
+  /** Share of completion requests answered with 5xx (0..1): one series "total". */
+  errorRate(range: TimeRange): Promise<Series[]>;
+  /** Cache hits ÷ (hits + misses) (0..1): series "hit_rate"; and responses served from cache per second: "served_per_second". */
+  cacheHitRate(range: TimeRange): Promise<Series[]>;
+  /** Requests being served, one series per instance. */
+  inFlight(range: TimeRange): Promise<Series[]>;
+  /** Open client connections, one series per instance. */
+  activeConnections(range: TimeRange): Promise<Series[]>;
+  /** Database: "query_p95_seconds", "pool_in_use", "pool_waiting", "pool_total". */
+  databasePerformance(range: TimeRange): Promise<Series[]>;
+  /** CPU utilisation per instance (0..100 % of one core's worth of the instance's CPU request). */
+  cpuUtilisation(range: TimeRange): Promise<Series[]>;
+  /** Resident memory per instance, bytes. */
+  memoryBytes(range: TimeRange): Promise<Series[]>;
+  /** The registry's view of every instance now. */
+  instanceHealth(): Promise<InstanceHealth[]>;
+}
