@@ -38,6 +38,11 @@ const configSchema = z.object({
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
   /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */
   SEED_SIMULATOR: flag.optional(),
+  HEARTBEAT_MS: integer(100, 60_000).default(5_000),
+  /** An instance silent this long is presumed dead (the leader marks it). */
+  INSTANCE_DEAD_AFTER_MS: integer(500, 3_600_000).default(15_000),
+  /** Leadership lasts this long without renewal: a dead leader is replaced within about this. */
+  LEADER_TTL_MS: integer(300, 600_000).default(10_000),
   ROUTER_MAX_ATTEMPTS: integer(1, 10).default(3),
   CIRCUIT_FAILURE_THRESHOLD: integer(1, 1_000).default(5),
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),

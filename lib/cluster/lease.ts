@@ -96,9 +96,14 @@ function held(name: string, holder: string, token: unknown, ttlMs: number, sentA
 // racing contenders cannot both win. now() is this statement's start (each runs on its own), one
 // instant for every expression in it; after a lock wait it is earlier than the real time, which
 // only makes a steal less likely and the new expiry shorter — both on the safe side.
+// The NOT EXISTS pre-check only skips attempts that the ON CONFLICT condition would refuse anyway
+// (by a plain snapshot read, so at worst it skips one that a just-committed release would have
+// let through, to be retried). It matters under contention: a refused ON CONFLICT still locks the
+// row, which costs a transaction id and a WAL flush per attempt and queues behind the holder.
 const ACQUIRE_SQL = `
 INSERT INTO leases AS l (name, holder, token, expires_at, acquired_at)
-VALUES ($1, $2, 1, now() + $3::int * interval '1 millisecond', now())
+SELECT $1, $2, 1, now() + $3::int * interval '1 millisecond', now()
+WHERE NOT EXISTS (SELECT 1 FROM leases WHERE name = $1 AND holder <> $2 AND expires_at > now())
 ON CONFLICT (name) DO UPDATE SET
   holder = EXCLUDED.holder,
   token = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,

@@ -1,6 +1,9 @@
-// The instance registry: each instance registers on start, heartbeats, flips to draining on
-// SIGTERM and removes itself on clean exit. The console's instance list reads it.
+// The instance registry: each instance registers on start, heartbeats with its vital signs,
+// flips to draining on SIGTERM and removes itself on clean exit; the leader marks instances that
+// stopped heartbeating as dead. The console's instance list reads it.
 import type { PrismaClient } from "../db/generated/client";
+import type pg from "pg";
+import { fenceCondition, fenceValues, type Fence } from "./lease";
 
 export interface InstanceIdentity {
   id: string;
@@ -10,16 +13,24 @@ export interface InstanceIdentity {
 }
 
 export async function registerInstance(prisma: PrismaClient, identity: InstanceIdentity): Promise<void> {
-  const now = new Date();
-  await prisma.instance.upsert({
-    where: { id: identity.id },
-    create: { ...identity, status: "healthy", startedAt: now, lastSeenAt: now },
-    update: { host: identity.host, port: identity.port, version: identity.version, status: "healthy", startedAt: now, lastSeenAt: now },
-  });
+  await prisma.$executeRaw`
+    INSERT INTO instances (id, host, port, version, status, started_at, last_seen_at)
+    VALUES (${identity.id}, ${identity.host}, ${identity.port}, ${identity.version}, 'healthy', now(), now())
+    ON CONFLICT (id) DO UPDATE SET host = excluded.host, port = excluded.port, version = excluded.version,
+      status = 'healthy', started_at = now(), last_seen_at = now()`;
 }
 
-export async function heartbeat(prisma: PrismaClient, id: string, vitals: object): Promise<void> {
-  await prisma.$executeRaw`UPDATE instances SET last_seen_at = now(), vitals = ${JSON.stringify(vitals)}::jsonb WHERE id = ${id}`;
+/**
+ * Refreshes last_seen_at and the vital signs. Re-creates the row if the leader reaped it (the
+ * instance was only slow), and revives a row marked dead; a draining row stays draining.
+ */
+export async function heartbeat(prisma: PrismaClient, identity: InstanceIdentity, vitals: object, draining: boolean): Promise<void> {
+  const status = draining ? "draining" : "healthy";
+  await prisma.$executeRaw`
+    INSERT INTO instances (id, host, port, version, status, started_at, last_seen_at, vitals)
+    VALUES (${identity.id}, ${identity.host}, ${identity.port}, ${identity.version}, ${status}::"InstanceStatus", now(), now(), ${JSON.stringify(vitals)}::jsonb)
+    ON CONFLICT (id) DO UPDATE SET last_seen_at = now(), vitals = excluded.vitals,
+      status = CASE WHEN instances.status = 'draining' THEN instances.status ELSE excluded.status END`;
 }
 
 export async function markDraining(prisma: PrismaClient, id: string): Promise<void> {
@@ -40,4 +51,26 @@ export async function countLiveInstances(prisma: PrismaClient, withinSeconds = 1
     SELECT count(*)::int AS n FROM instances
     WHERE status = 'healthy' AND last_seen_at > now() - make_interval(secs => ${withinSeconds})`;
   return rows[0]?.n ?? 1;
+}
+
+/**
+ * Leader job: marks instances silent for longer than `deadAfterMs` as dead, and forgets dead ones
+ * after `forgetAfterMs`. Fenced by the leadership token: a deposed leader's late write is refused.
+ * Database time is the only clock. Returns the ids newly marked dead.
+ */
+export async function reapDeadInstances(pool: pg.Pool, fence: Fence, deadAfterMs: number, forgetAfterMs: number): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `WITH reaped AS (
+       UPDATE instances SET status = 'dead'
+       WHERE status <> 'dead' AND last_seen_at < now() - make_interval(secs => $4::float / 1000)
+         AND ${fenceCondition(1)}
+       RETURNING id
+     ), forgotten AS (
+       DELETE FROM instances WHERE status = 'dead' AND last_seen_at < now() - make_interval(secs => $5::float / 1000)
+         AND ${fenceCondition(1)}
+     )
+     SELECT id FROM reaped`,
+    [...fenceValues(fence), deadAfterMs, forgetAfterMs],
+  );
+  return rows.map((r) => r.id);
 }

@@ -1,6 +1,7 @@
 // Starts one AgentiCorp instance: configuration, database (embedded or external), migrations,
 // the Fastify data plane, Next.js for everything else, the registry heartbeat, and the drain.
 import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -17,7 +18,9 @@ import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
-import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance } from "../cluster/registry";
+import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../cluster/registry";
+import { startLeaderElection, type LeaderElection } from "../cluster/leader";
+import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../gateway/create";
 import { gatewayRoutes } from "../gateway/routes";
 import { seedSimulatorIfEmpty } from "../providers/seed";
@@ -38,9 +41,10 @@ export interface RunningInstance {
   /** Drains and stops; a second call, or `force`, cuts what is left at once. */
   shutdown(reason: string): Promise<void>;
   migrated: Promise<void>;
+  /** The leader election, once migrations are applied. */
+  leader(): LeaderElection | undefined;
 }
 
-const HEARTBEAT_MS = 5_000;
 const BEST_EFFORT_MS = 2_000;
 
 async function bestEffort(logger: Logger, what: string, work: Promise<unknown>): Promise<void> {
@@ -59,7 +63,7 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
  * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
  * fresh install, loads the fleet configuration and registers the instance.
  */
-async function prepareDatabase(database: Database, state: InstanceState, config: Config, port: number, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
+async function prepareDatabase(database: Database, state: InstanceState, config: Config, identity: InstanceIdentity, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
@@ -69,7 +73,7 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
-      await registerInstance(database.prisma, { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION });
+      await registerInstance(database.prisma, identity);
       return;
     } catch (error) {
       logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
@@ -116,15 +120,30 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const stopping = new AbortController();
   // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
   const { port } = app.server.address() as AddressInfo;
-  const migrated = prepareDatabase(database, state, config, port, logger, stopping.signal, () => gateway.fleet.start());
+  const identity: InstanceIdentity = { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION };
+  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
+  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
+  let leader: LeaderElection | undefined;
+  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
+    if (stopping.signal.aborted) return;
+    leader = startLeaderElection({
+      pool: database.pool,
+      holder,
+      ttlMs: config.LEADER_TTL_MS,
+      onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
+      onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
+      onError: (error, during) => logger.warn({ err: (error as Error).message, during }, "leader election problem"),
+    });
+    registerSingletonJobs({ leader, holder, database, config, logger });
+  });
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.prisma, config.INSTANCE_ID, { ...readVitals(), in_flight: state.inFlight })
+    heartbeat(database.prisma, identity, { ...readVitals(), in_flight: state.inFlight }, state.draining)
       .then(() => countLiveInstances(database.prisma))
       .then((count) => (liveInstances = Math.max(1, count)))
       .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
     resetEventLoopWindow();
-  }, HEARTBEAT_MS);
+  }, config.HEARTBEAT_MS);
   heartbeatTimer.unref();
 
   const forced = new AbortController();
@@ -144,6 +163,8 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       clearInterval(heartbeatTimer);
+      await migrated;
+      await leader?.stop();
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.prisma, config.INSTANCE_ID));
       await app.close();
       await gateway.stop();
@@ -155,5 +176,5 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     return shutdownPromise;
   };
 
-  return { app, state, config, database, url, shutdown, migrated };
+  return { app, state, config, database, url, shutdown, migrated, leader: () => leader };
 }

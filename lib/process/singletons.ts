@@ -1,0 +1,31 @@
+// The fleet's singleton jobs, run only by the elected leader (lib/cluster/leader.ts). Each job
+// gets the leadership's fencing token for its writes and a signal that aborts when it ends.
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import type { LeaderElection } from "../cluster/leader";
+import { reapDeadInstances } from "../cluster/registry";
+
+export interface SingletonContext {
+  leader: LeaderElection;
+  holder: string;
+  database: Database;
+  config: Config;
+  logger: Logger;
+}
+
+const FORGET_DEAD_AFTER_MS = 3_600_000;
+
+export function registerSingletonJobs({ leader, holder, database, config, logger }: SingletonContext): void {
+  const fence = (token: bigint) => ({ name: "leader", holder, token });
+
+  leader.runJob("reap-dead-instances", Math.max(1_000, Math.floor(config.INSTANCE_DEAD_AFTER_MS / 3)), async (token) => {
+    const dead = await reapDeadInstances(database.pool, fence(token), config.INSTANCE_DEAD_AFTER_MS, FORGET_DEAD_AFTER_MS);
+    if (dead.length > 0) logger.warn({ instances: dead }, "instances stopped heartbeating: marked dead");
+  });
+
+  leader.runJob("prune-gateway-state", 60_000, async () => {
+    await database.pool.query(`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`);
+    await database.pool.query(`DELETE FROM response_cache WHERE expires_at < now()`);
+  });
+}
