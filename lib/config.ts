@@ -14,7 +14,10 @@ const optionalUrl = (protocols: string[]) =>
       message: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}`,
     });
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const integer = (min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message });
+};
 
 const flag = z
   .enum(["true", "false", "1", "0", "on", "off"], { message: "must be true or false" })
@@ -28,6 +31,8 @@ const configSchema = z.object({
   /** A direct (not PgBouncer) connection for LISTEN/NOTIFY; defaults to DATABASE_URL. */
   DATABASE_DIRECT_URL: optionalUrl(["postgres", "postgresql"]),
   PROMETHEUS_URL: optionalUrl(["http", "https"]),
+  /** The local cluster runner's control endpoint (set by `npm run cluster`), for the scaling `local` target. */
+  LOCAL_CLUSTER_URL: optionalUrl(["http"]),
   INSTANCE_ID: z.string().regex(/^[\w.:-]{1,128}$/, "letters, digits and . _ : - only (1-128)").optional(),
   SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   DATA_DIR: z.string().min(1).default(".data"),
@@ -51,6 +56,21 @@ const configSchema = z.object({
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How often each instance writes a metrics snapshot; a divisor or multiple of 10 s keeps 10 s buckets even. */
+  SNAPSHOT_INTERVAL_MS: integer(1_000, 60_000).refine((ms) => 10_000 % ms === 0 || ms % 10_000 === 0, { message: "must divide 10000 or be a multiple of it" }).default(10_000),
+  /** Snapshots kept in memory while PostgreSQL is unreachable (360 × 10 s = 1 h); the oldest are dropped beyond. */
+  SNAPSHOT_BUFFER_MAX: integer(1, 100_000).default(360),
+  /** How often the leader rolls 10 s buckets up into 1 min and 10 min ones. */
+  ROLLUP_INTERVAL_MS: integer(500, 600_000).default(10_000),
+  METRICS_RETENTION_10S_HOURS: integer(1, 24 * 7).default(6),
+  METRICS_RETENTION_1M_DAYS: integer(1, 90).default(7),
+  METRICS_RETENTION_10M_DAYS: integer(1, 3_650).default(90),
+  /** How often the leader evaluates the alert rules. */
+  ALERT_EVALUATION_MS: integer(200, 600_000).default(15_000),
+  /** Receives every alert state change as JSON, unless a rule names its own webhook. */
+  ALERT_WEBHOOK_URL: optionalUrl(["http", "https"]),
+  /** Prometheus' scrape interval for the instances: rate windows are at least four of them. */
+  PROMETHEUS_SCRAPE_INTERVAL_SECONDS: integer(1, 3_600).default(15),
 });
 
 type ConfigInput = z.infer<typeof configSchema>;

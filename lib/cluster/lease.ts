@@ -10,9 +10,13 @@
 // minus a safety margin. The database computed the expiry from a later instant (its clock when
 // the statement ran), so while the local estimate says "held", the row says so too.
 //
-// Tokens: a lease's token grows by one on every acquisition by a different holder and on every
-// acquisition after expiry, and is never reused: release expires the row instead of deleting it,
-// so the next acquisition continues from the last token.
+// Tokens: a lease's token grows by one on every acquisition — by another holder, after expiry,
+// and also when a holder acquires again a lease it still holds — and is never reused: release
+// expires the row instead of deleting it, so the next acquisition continues from the last token.
+// Bumping on re-acquisition too means a token names one acquisition, not one holder: a restarted
+// process reusing its holder id fences off its predecessor's late writes, and a late release or
+// renewal of an earlier acquisition (say, one that withLease stopped waiting for) cannot touch the
+// new one.
 import type pg from "pg";
 
 /** A lease as its holder knows it. Immutable: renewing returns a new value. */
@@ -30,9 +34,9 @@ export type Fence = Pick<Lease, "name" | "holder" | "token">;
 
 export interface LeaseOptions {
   /**
-   * Identifies one contender, e.g. `${instanceId}:rollup`. Acquiring an unexpired lease one
-   * already holds extends it and keeps its token (so a retried acquisition is harmless); hence two
-   * concurrent users of one lease must use different holders, or they would share it.
+   * Identifies one contender, e.g. the instance id. A holder may take back an unexpired lease it
+   * holds (after a restart, say); that is a new acquisition with a new token, so the earlier one is
+   * lost from then on.
    */
   holder: string;
   /** How long the lease lasts without renewal, in milliseconds. */
@@ -92,7 +96,7 @@ function held(name: string, holder: string, token: unknown, ttlMs: number, sentA
 }
 
 // One statement decides atomically. A conflicting row is taken over only when it has expired or
-// is already ours; ON CONFLICT re-reads the latest committed row version under a row lock, so two
+// is held by the same holder; ON CONFLICT re-reads the latest committed row version under a row lock, so two
 // racing contenders cannot both win. now() is this statement's start (each runs on its own), one
 // instant for every expression in it; after a lock wait it is earlier than the real time, which
 // only makes a steal less likely and the new expiry shorter — both on the safe side.
@@ -106,13 +110,13 @@ SELECT $1, $2, 1, now() + $3::int * interval '1 millisecond', now()
 WHERE NOT EXISTS (SELECT 1 FROM leases WHERE name = $1 AND holder <> $2 AND expires_at > now())
 ON CONFLICT (name) DO UPDATE SET
   holder = EXCLUDED.holder,
-  token = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,
-  acquired_at = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > now() THEN l.acquired_at ELSE now() END,
+  token = l.token + 1,
+  acquired_at = EXCLUDED.acquired_at,
   expires_at = EXCLUDED.expires_at
 WHERE l.expires_at <= now() OR l.holder = EXCLUDED.holder
 RETURNING token`;
 
-/** Takes the lease if it is free, expired or already ours; null when another holder has it. */
+/** Takes the lease if it is free, expired or held by this same holder; null when another holder has it. */
 export async function acquireLease(pool: pg.Pool, name: string, options: LeaseOptions): Promise<Lease | null> {
   checkOptions(options);
   const sentAt = performance.now();

@@ -2,7 +2,7 @@
 // mapper, and the drain behaviour. Feature modules register their routes on it.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { InstanceState } from "../lifecycle";
 import { httpRequestDuration, httpRequestsTotal } from "../metrics/http";
 import { dataPlaneErrorHandler } from "./errors";
@@ -34,9 +34,8 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   const app = Fastify({
     ...(logger && typeof logger === "object" && "child" in logger ? { loggerInstance: logger } : { logger: logger ?? false }),
     genReqId: requestId,
-    requestIdLogLabel: "request_id",
     // Probes and metrics scrapes would drown the log; API routes opt in with config.accessLog.
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
     // Longer than any balancer's upstream keep-alive, so the balancer closes idle sockets first
     // (closing one while the balancer sends on it loses that request).

@@ -22,9 +22,11 @@ export interface StartOptions {
   /** Resolve once "migrations ... applied" is logged (default) or as soon as it listens. */
   waitFor?: "ready" | "listening";
   timeoutMs?: number;
+  /** Stop keeping output once started (benchmarks: a log line per request would pile up here). */
+  discardOutputAfterStart?: boolean;
 }
 
-export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000 }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false }: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
   const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "server.ts")], {
     cwd: PROJECT_ROOT,
@@ -46,7 +48,9 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
   let raw = "";
   const waiters = new Set<() => void>();
   let buffered = "";
+  let keeping = true;
   child.stdout!.on("data", (chunk: Buffer) => {
+    if (!keeping) return;
     raw += chunk;
     buffered += chunk;
     const lines = buffered.split("\n");
@@ -91,6 +95,7 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
 
   const listening = await waitForLog((line) => line.msg === "listening");
   if (waitFor === "ready") await waitForLog((line) => typeof line.msg === "string" && line.msg.startsWith("migrations"));
+  if (discardOutputAfterStart) keeping = false;
 
   return {
     url: String(listening.url),

@@ -1,0 +1,53 @@
+// An open-loop load generator: sends requests at a fixed rate regardless of how fast answers
+// come back (so a slow server cannot hide latency by slowing the sender), and records each
+// request's latency. Bounded by count.
+import { Pool } from "undici";
+
+export interface FixedRateResult {
+  sent: number;
+  failed: number;
+  latenciesMs: number[];
+}
+
+export async function runFixedRate(options: {
+  url: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  ratePerSecond: number;
+  count: number;
+}): Promise<FixedRateResult> {
+  const origin = new URL(options.url).origin;
+  const pool = new Pool(origin, { connections: 128, pipelining: 1 });
+  const latenciesMs: number[] = [];
+  let failed = 0;
+  const intervalMs = 1000 / options.ratePerSecond;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Latency counts from when the request was due, so sender lag is charged to the server.
+    inFlight.push(
+      pool
+        .request({ path: options.path, method: "POST", headers: options.headers, body: options.body })
+        .then(async (response) => {
+          await response.body.dump();
+          if (response.statusCode !== 200) failed++;
+          else latenciesMs.push(performance.now() - due);
+        })
+        .catch(() => {
+          failed++;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  await pool.close();
+  return { sent: options.count, failed, latenciesMs };
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

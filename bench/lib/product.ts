@@ -1,0 +1,56 @@
+// Starts the product for a benchmark: a throwaway database, the providers and key the run needs,
+// and one server process. Everything is stopped and dropped by `stop()`.
+import { randomBytes } from "node:crypto";
+import { createDatabase } from "../../lib/db/client";
+import { applyMigrations } from "../../lib/db/migrate";
+import { createApiKey } from "../../lib/keys/api-keys";
+import { createProvider, type CreateProviderInput } from "../../lib/providers/admin";
+import { createScratchDatabase } from "../../tests/helpers/postgres";
+import { startServer, type ServerProcess } from "../../tests/helpers/server-process";
+
+export const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+
+export interface BenchProduct {
+  server: ServerProcess;
+  key: string;
+  stop(): Promise<void>;
+}
+
+export async function startProduct(providers: CreateProviderInput[], env: Record<string, string> = {}): Promise<BenchProduct> {
+  const scratch = await createScratchDatabase(`agenticorp_bench_${randomBytes(4).toString("hex")}`);
+  const database = createDatabase({ url: scratch.url, poolMax: 2 });
+  let server: ServerProcess | undefined;
+  try {
+    await applyMigrations(database.pool);
+    for (const provider of providers) await createProvider(database.prisma, provider, BENCH_SECRET);
+    const { key } = await createApiKey(database.prisma, { name: "bench" });
+    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true });
+    // Until the key table has loaded the first request would be a 401.
+    for (let i = 0; i < 100; i++) {
+      const response = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+      if (response.ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const running = server;
+    return {
+      server: running,
+      key,
+      async stop() {
+        await running.stop("SIGTERM");
+        await database.close();
+        await scratch.drop();
+      },
+    };
+  } catch (error) {
+    await server?.stop("SIGKILL");
+    await database.close();
+    await scratch.drop();
+    throw error;
+  }
+}
+
+/** The product's resident memory, from its own /health vitals. */
+export async function rssMegabytes(server: ServerProcess): Promise<number> {
+  const health = (await (await fetch(`${server.url}/health`)).json()) as { vitals: { rss_bytes: number } };
+  return Math.round(health.vitals.rss_bytes / 1_048_576);
+}
