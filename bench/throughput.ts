@@ -1,0 +1,109 @@
+// npm run bench:throughput — non-streaming completions per second through the whole gateway
+// (key check, validation, routing, the simulator at zero latency, metrics, access log; cache
+// bypassed) beside a bare node:http server answering a completion-sized JSON, same wrk load,
+// alternating order. Target ratio ≥ 0.2. Then the product's RSS (target ≤ 300 MB), and 1,000
+// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB).
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { Pool } from "undici";
+import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
+import { rssMegabytes, startProduct } from "./lib/product";
+import { parseWrkOutput, runProblem, summarize, type WrkReport } from "./lib/wrk";
+import { PROJECT_ROOT } from "../lib/version";
+
+const FLAG = "--bare-completion";
+const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];
+const ROUNDS = 2;
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
+const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
+
+if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
+else await main();
+
+function wrk(url: string, key: string, args = WRK_ARGS): WrkReport {
+  const run = spawnSync("wrk", [...args, "-s", LUA, url], { encoding: "utf8", env: { ...process.env, AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench" } });
+  if (run.error) throw new Error(`wrk did not run (${run.error.message}): install Debian's wrk (scripts/install-system-deps.sh)`);
+  const report = parseWrkOutput(run.stdout);
+  const problem = runProblem(report);
+  if (problem) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
+  return report;
+}
+
+async function concurrentStreams(url: string, key: string, sampleRss: () => Promise<number>) {
+  const pool = new Pool(url, { connections: STREAMS, pipelining: 1 });
+  let peakRss = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peakRss = Math.max(peakRss, await sampleRss());
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: STREAMS }, async () => {
+      try {
+        const response = await pool.request({
+          path: "/v1/chat/completions",
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({ model: "bench-stream", stream: true, messages: [{ role: "user", content: "stream please" }] }),
+          headersTimeout: 60_000,
+          bodyTimeout: 60_000,
+        });
+        const text = await response.body.text();
+        return response.statusCode === 200 && text.trimEnd().endsWith("data: [DONE]");
+      } catch {
+        return false;
+      }
+    }),
+  );
+  sampling = false;
+  await sampler;
+  await pool.close();
+  return { completed: outcomes.filter(Boolean).length, seconds: (performance.now() - started) / 1000, peakRss };
+}
+
+async function main() {
+  const bare = await startChildServer(import.meta.filename, FLAG);
+  process.once("exit", () => bare.stop());
+  const product = await startProduct([
+    { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] },
+    {
+      kind: "simulator",
+      name: "bench-streams",
+      settings: { latencyMs: { median: 0, p99: 0 }, tokensPerSecond: 20, errorRate: 0, answerWords: 40, timeouts: { connectMs: 1_000, firstByteMs: 30_000, totalMs: 120_000 } },
+      deployments: [{ modelName: "bench-stream", upstreamModel: "bench-stream" }],
+    },
+  ]);
+  try {
+    const url = product.server.url;
+    console.log(`POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
+    wrk(bare.url, product.key, ["-t1", "-c64", "-d3s"]);
+    wrk(url, product.key, ["-t1", "-c64", "-d3s"]);
+    const reports: Record<"bare" | "product", WrkReport[]> = { bare: [], product: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 === 0 ? (["bare", "product"] as const) : (["product", "bare"] as const)) {
+        const report = wrk(target === "bare" ? bare.url : url, product.key);
+        reports[target].push(report);
+        console.log(`  ${target.padEnd(8)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+      }
+    }
+    const bareSummary = summarize(reports.bare);
+    const productSummary = summarize(reports.product);
+    const ratio = productSummary.requestsPerSecond / bareSummary.requestsPerSecond;
+    const rssAfterLoad = await rssMegabytes(product.server);
+    console.log(`\nbare ${bareSummary.requestsPerSecond.toFixed(0)} req/s, product ${productSummary.requestsPerSecond.toFixed(0)} req/s`);
+    console.log(`ratio product/bare: ${ratio.toFixed(2)} (target ≥ 0.2)`);
+    console.log(`product RSS after the load: ${rssAfterLoad} MB (target ≤ 300 MB; console enabled)`);
+
+    const streams = await concurrentStreams(url, product.key, () => rssMegabytes(product.server));
+    console.log(
+      `\n${STREAMS} concurrent streams (40 tokens at 20 tokens/s each): ${streams.completed} completed in ${streams.seconds.toFixed(1)} s, peak RSS ${streams.peakRss} MB (target: all, ≤ 400 MB)`,
+    );
+    if (ratio < 0.2 || rssAfterLoad > 300 || streams.completed < STREAMS || streams.peakRss > 400) process.exitCode = 1;
+  } finally {
+    await product.stop();
+    bare.stop();
+  }
+}

@@ -1,0 +1,11 @@
+-- wrk script: non-streaming chat completions against AgentiCorp.
+--   AGENTICORP_KEY=ak-... wrk -t2 -c64 -d30s --latency -s deploy/loadtest/wrk-completions.lua http://127.0.0.1:3000
+-- AGENTICORP_MODEL picks the model (default sim-fast). temperature 0.7 keeps the cache out of it.
+local key = os.getenv("AGENTICORP_KEY") or ""
+local model = os.getenv("AGENTICORP_MODEL") or "sim-fast"
+
+wrk.method = "POST"
+wrk.path = "/v1/chat/completions"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. key
+wrk.body = '{"model":"' .. model .. '","temperature":0.7,"messages":[{"role":"user","content":"Summarise the benefits of horizontal scaling in one sentence."}]}'
