@@ -71,6 +71,18 @@ const configSchema = z.object({
   ALERT_WEBHOOK_URL: optionalUrl(["http", "https"]),
   /** Prometheus' scrape interval for the instances: rate windows are at least four of them. */
   PROMETHEUS_SCRAPE_INTERVAL_SECONDS: integer(1, 3_600).default(15),
+  /** Where the leader's scaling decision goes: none (recommend only), local (the local cluster runner), kubernetes (patch the HPA). */
+  SCALING_TARGET: z.enum(["none", "local", "kubernetes"], { message: "must be none, local or kubernetes" }).default("none"),
+  /** How often the leader decides (the Kubernetes HPA controller syncs every 15 s). */
+  SCALING_INTERVAL_MS: integer(200, 600_000).default(15_000),
+  /** Each instance's CPU request: CPU utilisation is usage ÷ request, as the HPA computes it (1000 = one core). */
+  SCALING_CPU_REQUEST_MILLICORES: integer(1, 1_000_000).default(1_000),
+  /** Each instance's memory request in bytes, for a memory target (default: the process's memory limit). */
+  SCALING_MEMORY_REQUEST_BYTES: integer(1, Number.MAX_SAFE_INTEGER).optional(),
+  /** The HPA's namespace for the kubernetes target (default: the pod's own, else "default"). */
+  KUBERNETES_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name").optional(),
+  /** The HPA the kubernetes target patches. */
+  KUBERNETES_HPA_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes object name").default("agenticorp-hpa"),
 });
 
 type ConfigInput = z.infer<typeof configSchema>;
@@ -100,6 +112,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const input = result.data;
   if (!input.SECRET && input.NODE_ENV === "production" && input.DATABASE_URL) {
     throw new ConfigError("Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)");
+  }
+  if (input.SCALING_TARGET === "local" && !input.LOCAL_CLUSTER_URL) {
+    throw new ConfigError("Invalid configuration: SCALING_TARGET local needs LOCAL_CLUSTER_URL, the local cluster runner's control endpoint (npm run cluster sets it)");
   }
   return Object.freeze({
     ...input,

@@ -18,6 +18,7 @@
 // renewal of an earlier acquisition (say, one that withLease stopped waiting for) cannot touch the
 // new one.
 import type pg from "pg";
+import { withClient } from "../db/with-client";
 
 /** A lease as its holder knows it. Immutable: renewing returns a new value. */
 export interface Lease {
@@ -226,8 +227,7 @@ export async function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>
   fence: Fence,
   statement: SqlStatement,
 ): Promise<pg.QueryResult<R> | null> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     await client.query("BEGIN");
     try {
       await assertFence(client, fence);
@@ -235,13 +235,11 @@ export async function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK");
+      await client.query("ROLLBACK").catch(() => {});
       if (error instanceof FencedWriteRefused) return null;
       throw error;
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ export async function withCliDatabase<T>(work: (database: Database) => Promise<T
   const config = getConfig();
   const shared = config.DATABASE_URL ?? (await runningEmbeddedUrl(config.DATA_DIR));
   const embedded = shared ? undefined : await startEmbeddedPostgres(config.DATA_DIR);
-  const database = createDatabase({ url: shared ?? embedded!.url, poolMax: 2 });
+  const database = createDatabase({ url: shared ?? embedded!.url, poolMax: 1 });
   try {
     await applyMigrations(database.pool);
     return await work(database);

@@ -3,6 +3,7 @@
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
+import { instrumentPool } from "../metrics/db";
 
 export interface Database {
   url: string;
@@ -27,6 +28,7 @@ export function createDatabase({ url, poolMax, onPoolError }: DatabaseOptions): 
   });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on("error", (error) => onPoolError?.(error));
+  instrumentPool(pool);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     url,

@@ -101,7 +101,9 @@ export class FleetConfig {
       this.listener = undefined;
       client.end().catch(() => {});
       const delay = this.reconnectDelayMs;
-      this.reconnectDelayMs = Math.min(delay * 2, 10_000);
+      // Capped low: after an outage, notifications flow again within ~2 s of the database's
+      // return (the fleet's recovery target is 10 s); a refused connect costs the server nothing.
+      this.reconnectDelayMs = Math.min(delay * 2, 2_000);
       setTimeout(() => void this.listen(), delay).unref();
     };
     client.on("error", (error) => {

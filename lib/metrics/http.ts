@@ -45,3 +45,23 @@ metric(
       },
     }),
 );
+
+let readOpenConnections: () => number = () => 0;
+
+/** Names the count that agenticorp_http_connections_open reports at scrape time. */
+export function reportOpenConnectionsFrom(read: () => number): void {
+  readOpenConnections = read;
+}
+
+metric(
+  "agenticorp_http_connections_open",
+  () =>
+    new client.Gauge({
+      name: "agenticorp_http_connections_open",
+      help: "Client TCP connections open to this instance now, idle keep-alive ones included (a scraper's own counts too).",
+      registers: [registry],
+      collect() {
+        this.set(readOpenConnections());
+      },
+    }),
+);

@@ -18,13 +18,16 @@ import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
+import { startObservability } from "../observability/instance";
 import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../cluster/registry";
 import { startLeaderElection, type LeaderElection } from "../cluster/leader";
 import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../gateway/create";
 import { gatewayRoutes } from "../gateway/routes";
 import { seedSimulatorIfEmpty } from "../providers/seed";
+import { createFirstAdminIfNone, firstAdminBanner } from "../users/users";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
+import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { createLogger } from "./logger";
 import { PROJECT_ROOT, VERSION } from "../version";
 
@@ -70,6 +73,9 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
         if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
+      // A fresh embedded install gets a console admin with a random password, printed once.
+      const firstAdmin = config.embeddedDatabase ? await createFirstAdminIfNone(database.prisma) : null;
+      if (firstAdmin) process.stdout.write(firstAdminBanner(firstAdmin));
       await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
@@ -93,7 +99,9 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   }
   const database = createDatabase({
     url: config.DATABASE_URL ?? embedded!.url,
-    poolMax: config.DB_POOL_MAX,
+    // pglite-socket interleaves the messages of concurrent connections on its one session (a
+    // Bind from one connection can land between another's Parse and Bind): one connection only.
+    poolMax: config.embeddedDatabase ? 1 : config.DB_POOL_MAX,
     onPoolError: (error) => logger.warn({ err: error.message }, "database connection lost"),
   });
   setDatabase(database);
@@ -104,6 +112,14 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   let liveInstances = 1;
   const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);
+  const observability = startObservability({
+    config,
+    database,
+    logger,
+    ready: () => state.migrationsApplied,
+    openConnections: () => connections.open,
+    activePolicySpec: () => gateway.fleet.current.activePolicy?.spec,
+  });
   const checks = {
     database: databaseCheck(() => database.pool),
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
@@ -132,13 +148,17 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       ttlMs: config.LEADER_TTL_MS,
       onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
       onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
-      onError: (error, during) => logger.warn({ err: (error as Error).message, during }, "leader election problem"),
+      onError: (error, during) => {
+        const { message, cause } = error as Error & { cause?: Error };
+        logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
+      },
     });
     registerSingletonJobs({ leader, holder, database, config, logger });
   });
+  const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.prisma, identity, { ...readVitals(), in_flight: state.inFlight }, state.draining)
+    heartbeat(database.prisma, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight }, state.draining)
       .then(() => countLiveInstances(database.prisma))
       .then((count) => (liveInstances = Math.max(1, count)))
       .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
@@ -167,6 +187,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       await leader?.stop();
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.prisma, config.INSTANCE_ID));
       await app.close();
+      await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
       await gateway.stop();
       await database.close();
       await embedded?.stop();

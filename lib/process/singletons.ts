@@ -5,6 +5,8 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { LeaderElection } from "../cluster/leader";
 import { reapDeadInstances } from "../cluster/registry";
+import { registerObservabilityJobs } from "../observability/jobs";
+import { registerScalingJobs } from "../scaling/jobs";
 
 export interface SingletonContext {
   leader: LeaderElection;
@@ -19,7 +21,14 @@ const FORGET_DEAD_AFTER_MS = 3_600_000;
 export function registerSingletonJobs({ leader, holder, database, config, logger }: SingletonContext): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
 
+  // Dead means silent while the database was reachable. A new leader cannot tell an instance's
+  // silence from the database's (an outage silences every heartbeat, and usually costs the old
+  // leader its lease), so it watches for one dead-after period before it judges: otherwise the
+  // first leader after an outage marks the whole fleet dead before its heartbeats land.
+  let watching: { token: bigint; since: number } | undefined;
   leader.runJob("reap-dead-instances", Math.max(1_000, Math.floor(config.INSTANCE_DEAD_AFTER_MS / 3)), async (token) => {
+    if (watching?.token !== token) watching = { token, since: performance.now() };
+    if (performance.now() - watching.since < config.INSTANCE_DEAD_AFTER_MS) return;
     const dead = await reapDeadInstances(database.pool, fence(token), config.INSTANCE_DEAD_AFTER_MS, FORGET_DEAD_AFTER_MS);
     if (dead.length > 0) logger.warn({ instances: dead }, "instances stopped heartbeating: marked dead");
   });
@@ -28,4 +37,7 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
     await database.pool.query(`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`);
     await database.pool.query(`DELETE FROM response_cache WHERE expires_at < now()`);
   });
+
+  registerObservabilityJobs({ leader, holder, database, config, logger });
+  registerScalingJobs({ leader, holder, database, config, logger });
 }

@@ -3,10 +3,14 @@
 // console recommends and what the `local` target does match what Kubernetes would do:
 //
 //  1. Per metric: ratio = current ÷ target over the ready pods with metrics; within the tolerance
-//     (0.1) of 1 nothing changes. Pods without metrics count as 100% of target when scaling
+//     (0.1 each way, or the per-direction `tolerance` of the behaviour's rules) of 1 nothing
+//     changes. The current value is an integer as the controller sees it: a utilisation in whole
+//     percent (GetResourceUtilizationRatio truncates), a per-pod average in whole milli-units
+//     (GetMetricUsageRatio divides int64 milli-values). Pods without metrics count as 100% of target when scaling
 //     down and 0% when scaling up; not-yet-ready pods count as 0% when scaling up (CPU only). If
 //     that reverses the direction or lands within the tolerance, nothing changes.
-//  2. The largest proposal across metrics wins.
+//  2. The largest proposal across metrics wins; if any metric has no data and the others would
+//     scale down, nothing changes (computeReplicasForMetrics), and no recommendation is recorded.
 //  3. Stabilization: a scale-up is limited to the lowest recommendation in the scale-up window, a
 //     scale-down to the highest recommendation in the scale-down window.
 //  4. Rate policies: per direction, each policy proposes a limit from the replica count at the
@@ -26,6 +30,12 @@ export interface HpaScalingRules {
   stabilizationWindowSeconds: number;
   selectPolicy: SelectPolicy;
   policies: HpaScalingPolicy[];
+  /**
+   * This direction's tolerance on the usage ratio (autoscaling/v2 `behavior.*.tolerance`,
+   * Kubernetes ≥ 1.33 behind HPAConfigurableTolerance, on by default from 1.35). Unset: the
+   * HPA's cluster-wide tolerance.
+   */
+  tolerance?: number;
 }
 
 export interface HpaBehavior {
@@ -47,6 +57,30 @@ export const DEFAULT_BEHAVIOR: HpaBehavior = {
 };
 
 export const DEFAULT_TOLERANCE = 0.1;
+
+/** How far below (scaleDown) and above (scaleUp) 1 the usage ratio may be without a change. */
+export interface Tolerances {
+  scaleDown: number;
+  scaleUp: number;
+}
+
+function tolerancesOf(tolerance: number | Tolerances): Tolerances {
+  return typeof tolerance === "number" ? { scaleDown: tolerance, scaleUp: tolerance } : tolerance;
+}
+
+/** replica_calculator.go Tolerances.isWithin. */
+function isWithin(ratio: number, t: Tolerances): boolean {
+  return 1 - t.scaleDown <= ratio && ratio <= 1 + t.scaleUp;
+}
+
+/**
+ * The average as the controller holds it: whole percent for utilisation, whole milli-units for a
+ * per-pod value. The epsilon keeps a float that prints as 84 (83.99999999999999) at 84.
+ */
+function controllerAverage(values: number[], type: MetricSpec["type"]): number {
+  const mean = average(values);
+  return type === "Utilization" ? Math.trunc(mean + 1e-9) : Math.trunc(mean * 1000 + 1e-6) / 1000;
+}
 
 /** One pod's sample for a metric; `value` null when the pod has no metric yet. */
 export interface PodSample {
@@ -75,7 +109,8 @@ export interface MetricProposal {
 }
 
 /** replica_calculator.go: the proposal for one metric. */
-export function replicasForMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance = DEFAULT_TOLERANCE): MetricProposal {
+export function replicasForMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+  const t = tolerancesOf(tolerance);
   // groupPods: a pod not ready and without metrics is pending (unready for every metric); one
   // without metrics is missing; for CPU a pod with metrics that is not ready yet is unready.
   const unready = samples.filter((s) => !s.ready && (s.value === null || spec.isCpu));
@@ -84,29 +119,30 @@ export function replicasForMetric(currentReplicas: number, samples: PodSample[],
   const proposal = (replicas: number, ratio: number | null): MetricProposal => ({
     metric: spec.name,
     replicas,
-    currentAverage: counted.length ? average(counted.map((s) => s.value!)) : null,
+    currentAverage: counted.length ? controllerAverage(counted.map((s) => s.value!), spec.type) : null,
     target: spec.target,
     ratio,
   });
   if (counted.length === 0) return proposal(currentReplicas, null);
 
-  const usageRatio = average(counted.map((s) => s.value!)) / spec.target;
+  const usageRatio = controllerAverage(counted.map((s) => s.value!), spec.type) / spec.target;
   const scaleUpWithUnready = unready.length > 0 && usageRatio > 1;
   if (!scaleUpWithUnready && missing.length === 0) {
-    if (Math.abs(1 - usageRatio) <= tolerance) return proposal(currentReplicas, usageRatio);
+    if (isWithin(usageRatio, t)) return proposal(currentReplicas, usageRatio);
     return proposal(Math.ceil(usageRatio * counted.length), usageRatio);
   }
 
   const values = counted.map((s) => s.value!);
   if (missing.length > 0) {
     // Scaling down, a pod without metrics might be busy: assume the target (or 100%, whichever
-    // is larger). Scaling up, assume it is idle.
+    // is larger). Scaling up, assume it is idle. At exactly 1 a resource metric leaves missing
+    // pods out, a per-pod metric counts them idle (GetResourceReplicas vs calcPlainMetricReplicas).
     const fallback = usageRatio < 1 ? (spec.type === "Utilization" ? Math.max(100, spec.target) : spec.target) : 0;
-    if (usageRatio !== 1) values.push(...missing.map(() => fallback));
+    if (usageRatio !== 1 || spec.type !== "Utilization") values.push(...missing.map(() => fallback));
   }
   if (scaleUpWithUnready) values.push(...unready.map(() => 0));
-  const newRatio = average(values) / spec.target;
-  if (Math.abs(1 - newRatio) <= tolerance || (usageRatio < 1 && newRatio > 1) || (usageRatio > 1 && newRatio < 1)) {
+  const newRatio = controllerAverage(values, spec.type) / spec.target;
+  if (isWithin(newRatio, t) || (usageRatio < 1 && newRatio > 1) || (usageRatio > 1 && newRatio < 1)) {
     return proposal(currentReplicas, newRatio);
   }
   const replicas = Math.ceil(newRatio * values.length);
@@ -126,6 +162,7 @@ export type DecisionReason =
   | "AboveMax"
   | "BelowMin"
   | "NoMetrics"
+  | "MetricsIncomplete"
   | "WithinTolerance"
   | "ScaleUpStabilized"
   | "ScaleDownStabilized"
@@ -146,9 +183,28 @@ export interface Decision {
   driver?: MetricProposal;
 }
 
-interface TimedValue {
+export interface TimedValue {
   at: number;
   value: number;
+}
+
+/** What the controller remembers between decisions: it survives a change of leader when stored. */
+export interface AutoscalerMemory {
+  /** Unstabilized recommendations (metric replicas), for the stabilization windows. */
+  recommendations: TimedValue[];
+  /** Replicas added, for the scale-up and scale-down rate policies. */
+  scaleUpEvents: TimedValue[];
+  /** Replicas removed. */
+  scaleDownEvents: TimedValue[];
+}
+
+export interface DecideOptions {
+  /**
+   * Record the decision's change as a scale event at once, as the controller does after it
+   * updated the scale (default). False when the caller applies it later, or not at all
+   * (recommend only): it then calls recordScale() once the change really happened.
+   */
+  recordScale?: boolean;
 }
 
 /**
@@ -160,21 +216,41 @@ export class HorizontalAutoscaler {
   private scaleUpEvents: TimedValue[] = [];
   private scaleDownEvents: TimedValue[] = [];
 
-  constructor(public spec: HpaSpec) {}
+  constructor(
+    public spec: HpaSpec,
+    memory?: AutoscalerMemory,
+  ) {
+    if (memory) {
+      this.recommendations = [...memory.recommendations];
+      this.scaleUpEvents = [...memory.scaleUpEvents];
+      this.scaleDownEvents = [...memory.scaleDownEvents];
+    }
+  }
 
-  decide(now: number, currentReplicas: number, metrics: Array<{ spec: MetricSpec; samples: PodSample[] }>): Decision {
+  /** A copy of what the controller remembers (for a successor to start from). */
+  memory(): AutoscalerMemory {
+    return { recommendations: [...this.recommendations], scaleUpEvents: [...this.scaleUpEvents], scaleDownEvents: [...this.scaleDownEvents] };
+  }
+
+  decide(now: number, currentReplicas: number, metrics: Array<{ spec: MetricSpec; samples: PodSample[] }>, options: DecideOptions = {}): Decision {
     const { minReplicas, maxReplicas, behavior } = this.spec;
-    const tolerance = this.spec.tolerance ?? DEFAULT_TOLERANCE;
+    const global = this.spec.tolerance ?? DEFAULT_TOLERANCE;
+    const tolerance: Tolerances = { scaleDown: behavior.scaleDown.tolerance ?? global, scaleUp: behavior.scaleUp.tolerance ?? global };
+    const record = options.recordScale ?? true;
     const base = { currentReplicas, proposals: [] as MetricProposal[] };
     if (currentReplicas === 0 && minReplicas !== 0) return { ...base, desiredReplicas: 0, metricReplicas: 0, reason: "ScalingDisabled" };
-    if (currentReplicas > maxReplicas) return this.settle(now, { ...base, desiredReplicas: maxReplicas, metricReplicas: maxReplicas, reason: "AboveMax" });
-    if (currentReplicas < minReplicas) return this.settle(now, { ...base, desiredReplicas: minReplicas, metricReplicas: minReplicas, reason: "BelowMin" });
+    if (currentReplicas > maxReplicas) return this.settle(now, { ...base, desiredReplicas: maxReplicas, metricReplicas: maxReplicas, reason: "AboveMax" }, record);
+    if (currentReplicas < minReplicas) return this.settle(now, { ...base, desiredReplicas: minReplicas, metricReplicas: minReplicas, reason: "BelowMin" }, record);
 
     const proposals = metrics.map((m) => replicasForMetric(currentReplicas, m.samples, m.spec, tolerance));
     const usable = proposals.filter((p) => p.ratio !== null);
     if (usable.length === 0) return { ...base, proposals, desiredReplicas: currentReplicas, metricReplicas: currentReplicas, reason: "NoMetrics" };
     const driver = usable.reduce((best, p) => (p.replicas > best.replicas ? p : best));
     const metricReplicas = driver.replicas;
+    // A metric without data might be the one that is busy: never scale down on the others alone.
+    if (usable.length < proposals.length && metricReplicas < currentReplicas) {
+      return { ...base, proposals, desiredReplicas: currentReplicas, metricReplicas, reason: "MetricsIncomplete", driver };
+    }
 
     const stabilized = this.stabilize(now, currentReplicas, metricReplicas, behavior);
     let desired = stabilized;
@@ -196,14 +272,20 @@ export class HorizontalAutoscaler {
         reason = minReplicas < limit ? "ScaleDownLimit" : "TooFewReplicas";
       }
     }
-    return this.settle(now, { ...base, proposals, desiredReplicas: desired, metricReplicas, reason, driver });
+    return this.settle(now, { ...base, proposals, desiredReplicas: desired, metricReplicas, reason, driver }, record);
   }
 
-  private settle(now: number, decision: Decision): Decision {
-    const change = decision.desiredReplicas - decision.currentReplicas;
+  /** Remembers a change of scale that happened at `now` (storeScaleEvent), for the rate policies. */
+  recordScale(now: number, fromReplicas: number, toReplicas: number): void {
+    const change = toReplicas - fromReplicas;
     if (change > 0) this.scaleUpEvents.push({ at: now, value: change });
     if (change < 0) this.scaleDownEvents.push({ at: now, value: -change });
     this.forgetOld(now);
+  }
+
+  private settle(now: number, decision: Decision, record: boolean): Decision {
+    if (record) this.recordScale(now, decision.currentReplicas, decision.desiredReplicas);
+    else this.forgetOld(now);
     return decision;
   }
 

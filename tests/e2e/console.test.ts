@@ -1,25 +1,34 @@
-// The console in Chromium: a real server with the console enabled lists itself, healthy, on `/`.
+// The console in Chromium: a real server with the console enabled sends anonymous visitors to the
+// sign-in page, and after signing in through the form lists itself, healthy, on the instances page.
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDatabase } from "../../lib/db/client";
+import { createUser } from "../../lib/users/users";
 import { PROJECT_ROOT } from "../../lib/version";
+import { launchChromium, signIn } from "../helpers/console-browser";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 
 const databaseUrl = inject("databaseUrl");
 const SCREENSHOT = path.join(PROJECT_ROOT, "test-results", "console-home.png");
+const email = `viewer-${randomBytes(4).toString("hex")}@example.test`;
+const password = "viewer-password-123";
 
 let server: ServerProcess;
 let browser: Browser;
 beforeAll(async () => {
+  const database = createDatabase({ url: databaseUrl, poolMax: 1 });
+  try {
+    await createUser(database.prisma, { email, role: "operator", password });
+  } finally {
+    await database.close();
+  }
   server = await startServer({ env: { DATABASE_URL: databaseUrl, DRAIN_TIMEOUT_MS: "5000" } });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -42,18 +51,32 @@ async function waitForRegistration(instanceId: string, timeoutMs: number): Promi
 }
 
 describe("console home page", () => {
-  it("lists this server's instance as healthy", async () => {
+  it("sends an anonymous visitor to the sign-in page", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(server.url, { waitUntil: "load" });
+      expect(response?.status()).toBe(200);
+      expect(new URL(page.url()).pathname).toBe("/login");
+      await expect(page.getByRole("form", { name: "Sign in" }).count()).resolves.toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("lists this server's instance as healthy once signed in", async () => {
     await waitForRegistration(server.instanceId, 10_000);
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
-      const response = await page.goto(server.url, { waitUntil: "load" });
-      expect(response?.status()).toBe(200);
+      await signIn(page, server.url, email, password);
+      await page.goto(`${server.url}/instances`, { waitUntil: "load" });
 
       const table = page.getByRole("table", { name: "Instances" });
       await table.waitFor();
       const row = table.locator(`tbody tr[data-instance-id="${server.instanceId}"]`);
+      await row.waitFor();
       await expect(row.count()).resolves.toBe(1);
       const headers = await table.locator("thead th").allTextContents();
       const cells = await row.locator("td").allTextContents();

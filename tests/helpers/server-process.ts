@@ -93,8 +93,15 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
       check();
     });
 
-  const listening = await waitForLog((line) => line.msg === "listening");
-  if (waitFor === "ready") await waitForLog((line) => typeof line.msg === "string" && line.msg.startsWith("migrations"));
+  let listening: Record<string, unknown>;
+  try {
+    listening = await waitForLog((line) => line.msg === "listening");
+    if (waitFor === "ready") await waitForLog((line) => typeof line.msg === "string" && line.msg.startsWith("migrations"));
+  } catch (error) {
+    // A server that did not come up is not left running behind a failed test.
+    child.kill("SIGKILL");
+    throw error;
+  }
   if (discardOutputAfterStart) keeping = false;
 
   return {

@@ -344,8 +344,10 @@ describe("fenced writes", () => {
       const write = insertUnder(a, "a-under-proof");
       await client.query(write.text, write.values);
       events.push("write");
-      await client.query("COMMIT");
+      // Recorded when COMMIT is sent: once it has run, the steal's reply may be read before COMMIT's.
+      const committed = client.query("COMMIT");
       events.push("commit");
+      await committed;
       expect((await steal)?.token).toBe(2n);
     } finally {
       client.release();

@@ -59,6 +59,8 @@ export interface MetricsSource {
   cpuUtilisation(range: TimeRange): Promise<Series[]>;
   /** Resident memory per instance, bytes. */
   memoryBytes(range: TimeRange): Promise<Series[]>;
+  /** Resident memory per instance as a share of its memory limit (cgroup, else the machine's), 0..100 %. */
+  memoryUtilisation(range: TimeRange): Promise<Series[]>;
   /** The registry's view of every instance now. */
   instanceHealth(): Promise<InstanceHealth[]>;
 }

@@ -1,0 +1,5 @@
+import { AuditView } from "@/components/console/audit";
+
+export default function AuditPage() {
+  return <AuditView />;
+}

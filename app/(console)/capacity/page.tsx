@@ -1,0 +1,5 @@
+import { CapacityView } from "@/components/console/capacity";
+
+export default function CapacityPage() {
+  return <CapacityView />;
+}

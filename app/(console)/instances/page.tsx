@@ -1,0 +1,5 @@
+import { InstancesView } from "@/components/console/instances";
+
+export default function InstancesPage() {
+  return <InstancesView />;
+}

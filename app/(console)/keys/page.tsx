@@ -1,0 +1,5 @@
+import { KeysView } from "@/components/console/keys";
+
+export default function KeysPage() {
+  return <KeysView />;
+}

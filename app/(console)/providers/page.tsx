@@ -1,0 +1,5 @@
+import { ProvidersView } from "@/components/console/providers";
+
+export default function ProvidersPage() {
+  return <ProvidersView />;
+}

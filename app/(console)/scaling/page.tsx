@@ -1,0 +1,5 @@
+import { ScalingView } from "@/components/console/scaling";
+
+export default function ScalingPage() {
+  return <ScalingView />;
+}

@@ -1,0 +1,3 @@
+import { authRouteHandler } from "@/lib/auth/route";
+
+export { authRouteHandler as GET, authRouteHandler as POST };

@@ -1,0 +1,1 @@
+export { listAlertHistoryHandler as GET } from "@/lib/console/alerts";

@@ -1,0 +1,1 @@
+export { updateAlertRuleHandler as PATCH } from "@/lib/console/alerts";

@@ -1,0 +1,1 @@
+export { listAlertRulesHandler as GET } from "@/lib/console/alerts";

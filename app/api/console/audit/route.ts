@@ -1,0 +1,1 @@
+export { listAuditEntries as GET } from "@/lib/console/audit";

@@ -1,0 +1,1 @@
+export { putSchedule as PUT } from "@/lib/capacity/console";

@@ -1,0 +1,1 @@
+export { putCapacitySettings as PUT } from "@/lib/capacity/console";

@@ -1,0 +1,1 @@
+export { putInstanceSizes as PUT } from "@/lib/capacity/console";

@@ -1,0 +1,1 @@
+export { getInstances as GET } from "@/lib/console/overview";

@@ -1,0 +1,1 @@
+export { revokeKey as POST } from "@/lib/console/keys";

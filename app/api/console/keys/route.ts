@@ -1,0 +1,1 @@
+export { listKeys as GET, createKey as POST } from "@/lib/console/keys";

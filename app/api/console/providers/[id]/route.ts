@@ -1,0 +1,1 @@
+export { updateProvider as PATCH } from "@/lib/console/providers";

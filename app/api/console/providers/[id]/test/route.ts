@@ -1,0 +1,1 @@
+export { testProvider as POST } from "@/lib/console/providers";

@@ -1,0 +1,1 @@
+export { providerHealth as GET } from "@/lib/console/providers";

@@ -1,0 +1,1 @@
+export { listProviders as GET, createProvider as POST } from "@/lib/console/providers";

@@ -1,0 +1,1 @@
+export { activateScalingPolicy as PUT } from "@/lib/scaling/console";

@@ -1,0 +1,1 @@
+export { saveScalingPolicy as POST } from "@/lib/scaling/console";

@@ -1,0 +1,1 @@
+export { getScaling as GET } from "@/lib/scaling/console";

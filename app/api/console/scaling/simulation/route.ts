@@ -1,0 +1,1 @@
+export { getScalingSimulation as GET } from "@/lib/scaling/console";

@@ -1,0 +1,1 @@
+export { updateUserHandler as PATCH } from "@/lib/console/users";

@@ -1,0 +1,1 @@
+export { listUsers as GET, createUserHandler as POST } from "@/lib/console/users";

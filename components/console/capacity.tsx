@@ -1,0 +1,190 @@
+"use client";
+// The Capacity page: required instances = ceil(peak ÷ capacity × safety factor), with the peak
+// from history, the capacity measured, and a recommendation across instance sizes; admins edit
+// the safety factor, the instance sizes and the scaling schedule.
+import { useId, useState, type FormEvent } from "react";
+import { formatNumber } from "@/lib/console/charts";
+import type { CapacityResponse } from "@/lib/scaling/contracts";
+import { useCapacity, useReplaceInstanceSizes, useReplaceSchedule, useUpdateCapacitySettings } from "@/lib/scaling/hooks";
+import { formatUsd, parseSpecText } from "@/lib/scaling/views";
+import { FormError } from "./form-error";
+import { Panel, Stat } from "./panel";
+import { Can } from "./session-context";
+
+const SOURCES: Record<CapacityResponse["recommendation"]["capacitySource"], string> = {
+  observed: "observed at the CPU target",
+  benchmark: "from the latest benchmark",
+  nominal: "the size's nominal figure",
+};
+
+function SettingsForm({ data }: { data: CapacityResponse }) {
+  const update = useUpdateCapacitySettings();
+  const [safety, setSafety] = useState(String(data.settings.safetyFactor));
+  const [size, setSize] = useState(data.settings.instanceSizeId ?? "");
+  const [days, setDays] = useState(String(data.settings.lookbackDays));
+  const ids = { safety: useId(), size: useId(), days: useId() };
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    update.mutate({ safetyFactor: Number(safety), instanceSizeId: size || null, lookbackDays: Number(days) });
+  };
+  return (
+    <form className="form-row" onSubmit={onSubmit} aria-label="Capacity settings">
+      <div className="field">
+        <label htmlFor={ids.safety}>Safety factor</label>
+        <input id={ids.safety} type="number" min={1} max={10} step={0.05} value={safety} onChange={(e) => setSafety(e.target.value)} required />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.size}>The fleet runs on</label>
+        <select id={ids.size} value={size} onChange={(e) => setSize(e.target.value)}>
+          <option value="">(not set)</option>
+          {data.sizes.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.days}>Peak over the last (days)</label>
+        <input id={ids.days} type="number" min={1} max={90} step={1} value={days} onChange={(e) => setDays(e.target.value)} required />
+      </div>
+      <button type="submit" className="button" disabled={update.isPending}>
+        {update.isPending ? "Saving…" : "Save"}
+      </button>
+      {update.isSuccess ? <span role="status">Saved</span> : null}
+      <FormError error={update.error} />
+    </form>
+  );
+}
+
+/** A whole table edited as JSON: small, rarely changed, validated by the server. */
+function JsonTableForm({ label, initial, onSave, pending, error, saved }: { label: string; initial: unknown; onSave: (value: unknown) => void; pending: boolean; error: Error | null; saved: boolean }) {
+  const [text, setText] = useState(() => JSON.stringify(initial, null, 2));
+  const [local, setLocal] = useState<Error | null>(null);
+  const id = useId();
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseSpecText(text);
+    if (!parsed.ok) return setLocal(new Error(parsed.error));
+    setLocal(null);
+    onSave(parsed.value);
+  };
+  return (
+    <form onSubmit={onSubmit} aria-label={`Edit ${label}`}>
+      <div className="field">
+        <label htmlFor={id}>{label} (JSON)</label>
+        <textarea id={id} className="json" rows={10} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="button secondary" disabled={pending}>
+          {pending ? "Saving…" : `Save ${label.toLowerCase()}`}
+        </button>
+        {saved ? <span role="status">Saved</span> : null}
+      </div>
+      <FormError error={local ?? error} />
+    </form>
+  );
+}
+
+export function CapacityView() {
+  const capacity = useCapacity();
+  const sizes = useReplaceInstanceSizes();
+  const schedule = useReplaceSchedule();
+  const data = capacity.data;
+  const r = data?.recommendation;
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Capacity</h1>
+      </div>
+      <Panel title="Recommendation" testId="panel-capacity-recommendation" loading={capacity.isPending} error={capacity.error}>
+        {data && r ? (
+          <>
+            <div className="stats">
+              <Stat label={`Peak (last ${data.settings.lookbackDays} days)`} value={data.peak ? `${formatNumber(data.peak.requestsPerSecond, 1)} req/s` : "no traffic yet"} testId="capacity-peak" />
+              <Stat label="Per-instance capacity" value={r.current ? `${formatNumber(r.current.requestsPerSecond, 1)} req/s` : "–"} testId="capacity-per-instance" />
+              <Stat label="Safety factor" value={String(data.settings.safetyFactor)} testId="capacity-safety" />
+              <Stat label="Required instances" value={r.current ? String(r.current.instances) : "–"} testId="capacity-required" />
+            </div>
+            <p data-testid="capacity-summary">{r.summary}</p>
+            <p className="muted small">
+              Capacity: {SOURCES[r.capacitySource]}
+              {data.observed ? ` (${data.observed.samples} instance-minutes, r² ${formatNumber(data.observed.r2, 2)}, idle CPU ${formatNumber(data.observed.idleCpu, 1)}%)` : ""}
+              {r.capacitySource === "benchmark" && data.benchmark ? ` (${data.benchmark.source}, ${new Date(data.benchmark.at).toLocaleDateString()}: ${data.benchmark.notes})` : ""}. Policy {data.policy.name}: CPU target {data.policy.targetCpuPercent}%, at least{" "}
+              {data.policy.minReplicas} instances.
+            </p>
+          </>
+        ) : null}
+      </Panel>
+      <Panel title="By instance size" testId="panel-capacity-options" loading={capacity.isPending} error={capacity.error} empty={!!r && r.options.length === 0}>
+        {r ? (
+          <div className="table-wrap">
+            <table aria-label="Instance sizes compared">
+              <thead>
+                <tr>
+                  <th scope="col">Size</th>
+                  <th scope="col">CPU / memory</th>
+                  <th scope="col">Capacity each</th>
+                  <th scope="col">Instances</th>
+                  <th scope="col">Per month</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.options.map((o) => (
+                  <tr key={o.size.id} data-size={o.size.id}>
+                    <th scope="row">
+                      {o.size.name} {r.best?.size.id === o.size.id ? <span className="pill">recommended</span> : null}
+                    </th>
+                    <td>
+                      {o.size.cpuCores} CPU / {o.size.memoryGb} GB
+                    </td>
+                    <td>{formatNumber(o.requestsPerSecond, 1)} req/s</td>
+                    <td>{o.instances}</td>
+                    <td>{formatUsd(o.monthlyCostUsd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Panel>
+      <Panel title="Scaling schedule" testId="panel-capacity-schedule" loading={capacity.isPending} error={capacity.error} empty={!!data && data.schedule.length === 0}>
+        {data ? (
+          <div className="table-wrap">
+            <table aria-label="Scaling schedule">
+              <thead>
+                <tr>
+                  <th scope="col">Users</th>
+                  <th scope="col">Requests per second</th>
+                  <th scope="col">Instances</th>
+                  <th scope="col">Notes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.schedule.map((row) => (
+                  <tr key={`${row.users}-${row.rpsFrom}`} aria-current={r?.schedule?.rpsFrom === row.rpsFrom ? "true" : undefined}>
+                    <td>{row.users}</td>
+                    <td>{row.rpsTo === null ? `${row.rpsFrom}+` : `${row.rpsFrom}–${row.rpsTo}`}</td>
+                    <td>{row.instancesMax === null ? `${row.instancesMin}+` : row.instancesMax === row.instancesMin ? row.instancesMin : `${row.instancesMin}–${row.instancesMax}`}</td>
+                    <td>
+                      {row.notes} {r?.schedule?.rpsFrom === row.rpsFrom ? <span className="pill">your peak</span> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Panel>
+      <Can scope="scaling.write">
+        {data ? (
+          <Panel title="Edit" testId="panel-capacity-edit">
+            <SettingsForm data={data} />
+            <JsonTableForm label="Instance sizes" initial={data.sizes} onSave={(v) => sizes.mutate({ sizes: v as never })} pending={sizes.isPending} error={sizes.error} saved={sizes.isSuccess} />
+            <JsonTableForm label="Scaling schedule" initial={data.schedule} onSave={(v) => schedule.mutate({ schedule: v as never })} pending={schedule.isPending} error={schedule.error} saved={schedule.isSuccess} />
+          </Panel>
+        ) : null}
+      </Can>
+    </div>
+  );
+}

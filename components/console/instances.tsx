@@ -1,0 +1,81 @@
+"use client";
+// Every instance in the registry with its vital signs and a 15-minute requests-per-second sparkline.
+import { useEffect, useState } from "react";
+import { findSeries, formatBytes, formatDuration, formatNumber, formatRate, sparklinePoints } from "@/lib/console/charts";
+import { useInstances } from "@/lib/console/hooks";
+import { Panel } from "./panel";
+import { Sparkline } from "./charts";
+
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+export function InstancesView() {
+  const query = useInstances();
+  const now = useNow(1_000);
+  const data = query.data;
+  const rate = data && "series" in data.requestRate ? data.requestRate.series : [];
+  const cpu = data && "series" in data.cpu ? data.cpu.series : [];
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Instances</h1>
+        {data ? <span className="badge">Data source: {data.source === "prometheus" ? "Prometheus" : "built-in (PostgreSQL)"}</span> : null}
+      </div>
+      <Panel title="Fleet" testId="panel-instances" loading={query.isPending} error={query.error} empty={!!data && data.instances.length === 0} emptyText="No instance has registered yet.">
+        {data ? (
+          <div className="table-wrap">
+            <table aria-label="Instances">
+              <thead>
+                <tr>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Uptime</th>
+                  <th scope="col">CPU</th>
+                  <th scope="col">Memory</th>
+                  <th scope="col">Requests/s</th>
+                  <th scope="col">In flight</th>
+                  <th scope="col">Last heartbeat</th>
+                  <th scope="col">Requests/s, 15 min</th>
+                  <th scope="col">CPU, 15 min</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.instances.map((instance) => {
+                  const points = sparklinePoints(findSeries(rate, instance.id));
+                  const cpuPoints = sparklinePoints(findSeries(cpu, instance.id));
+                  return (
+                    <tr key={instance.id} data-instance-id={instance.id}>
+                      <td>{instance.id}</td>
+                      <td>
+                        {instance.host}:{instance.port}
+                      </td>
+                      <td className={`status-${instance.status}`}>{instance.status}</td>
+                      <td>{instance.version}</td>
+                      <td>{instance.status === "dead" ? "—" : formatDuration(now - Date.parse(instance.startedAt))}</td>
+                      <td>{instance.cpuPercent === null ? "—" : `${formatNumber(instance.cpuPercent)}%`}</td>
+                      <td>{formatBytes(instance.rssBytes)}</td>
+                      <td>{formatRate(instance.requestsPerSecond)}</td>
+                      <td>{instance.inFlight === null ? "—" : instance.inFlight}</td>
+                      <td title={new Date(instance.lastSeenAt).toLocaleString()}>{formatDuration(now - Date.parse(instance.lastSeenAt))} ago</td>
+                      <td>{points.some((p) => p.v !== null) ? <Sparkline points={points} label={`Requests per second of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
+                      <td>{cpuPoints.some((p) => p.v !== null) ? <Sparkline points={cpuPoints} label={`CPU of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Panel>
+      {data && "error" in data.requestRate ? <p className="state state-error">Sparklines unavailable: {data.requestRate.error}</p> : null}
+    </div>
+  );
+}

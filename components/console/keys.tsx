@@ -1,0 +1,142 @@
+"use client";
+// API keys: the list with limits and this minute's use; admins create keys (the value is shown
+// once) and revoke them.
+import { useId, useState, type FormEvent } from "react";
+import type { ApiKeyDto } from "@/lib/console/contracts";
+import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "@/lib/console/hooks";
+import { Panel } from "./panel";
+import { Can, useCan } from "./session-context";
+import { CopyButton } from "./copy-button";
+import { FormError, splitList } from "./form-error";
+
+function CreateKeyForm() {
+  const create = useCreateApiKey();
+  const [name, setName] = useState("");
+  const [rpm, setRpm] = useState("");
+  const [models, setModels] = useState("");
+  const ids = { name: useId(), rpm: useId(), models: useId() };
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate(
+      { name, rpmLimit: rpm.trim() === "" ? null : Number(rpm), allowedModels: splitList(models) },
+      { onSuccess: () => (setName(""), setRpm(""), setModels("")) },
+    );
+  };
+  return (
+    <Panel title="Create a key" testId="panel-create-key">
+      <form className="form-row" onSubmit={onSubmit} aria-label="Create an API key">
+        <div className="field">
+          <label htmlFor={ids.name}>Name</label>
+          <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.rpm}>Requests per minute (empty: no limit)</label>
+          <input id={ids.rpm} type="number" min={1} inputMode="numeric" value={rpm} onChange={(e) => setRpm(e.target.value)} />
+        </div>
+        <div className="field grow">
+          <label htmlFor={ids.models}>Allowed models (comma-separated; empty: all)</label>
+          <input id={ids.models} value={models} onChange={(e) => setModels(e.target.value)} />
+        </div>
+        <button type="submit" className="button" disabled={create.isPending}>
+          {create.isPending ? "Creating…" : "Create key"}
+        </button>
+      </form>
+      <FormError error={create.error} />
+      {create.data ? (
+        <div className="secret-once" role="status" data-testid="new-key">
+          <p>
+            <strong>Copy the key for “{create.data.record.name}” now.</strong> It is shown only this once; only its hash is stored.
+          </p>
+          <div className="secret-row">
+            <code data-testid="new-key-value">{create.data.key}</code>
+            <CopyButton value={create.data.key} label="Copy key" />
+            <button type="button" className="button secondary" onClick={() => create.reset()}>
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+    </Panel>
+  );
+}
+
+function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
+  const revoke = useRevokeApiKey();
+  const [confirming, setConfirming] = useState(false);
+  if (apiKey.revokedAt) return null;
+  return (
+    <span className="inline-actions">
+      {confirming ? (
+        <>
+          <button type="button" className="button danger" onClick={() => revoke.mutate(apiKey.id)} disabled={revoke.isPending} aria-label={`Confirm revoking ${apiKey.name}`}>
+            {revoke.isPending ? "Revoking…" : "Confirm revoke"}
+          </button>
+          <button type="button" className="button secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <button type="button" className="button secondary" onClick={() => setConfirming(true)} aria-label={`Revoke ${apiKey.name}`}>
+          Revoke
+        </button>
+      )}
+      {revoke.error ? <span className="error-text" role="alert">{revoke.error.message}</span> : null}
+    </span>
+  );
+}
+
+export function KeysView() {
+  const keys = useApiKeys();
+  const canWrite = useCan("keys.write");
+  const data = keys.data?.keys;
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>API keys</h1>
+      </div>
+      <Can scope="keys.write">
+        <CreateKeyForm />
+      </Can>
+      <Panel title="Keys" testId="panel-keys" loading={keys.isPending} error={keys.error} empty={!!data && data.length === 0} emptyText="No API key yet.">
+        {data ? (
+          <div className="table-wrap">
+            <table aria-label="API keys">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Limit</th>
+                  <th scope="col">Used this minute</th>
+                  <th scope="col">Models</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Status</th>
+                  {canWrite ? <th scope="col">Actions</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((k) => (
+                  <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
+                    <td>{k.name}</td>
+                    <td>
+                      <code>{k.prefix}…</code>
+                    </td>
+                    <td>{k.rpmLimit === null ? "none" : `${k.rpmLimit}/min`}</td>
+                    <td>{k.usedThisMinute === null ? "—" : k.rpmLimit ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)` : k.usedThisMinute}</td>
+                    <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
+                    <td>{new Date(k.createdAt).toLocaleString()}</td>
+                    <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
+                    {canWrite ? (
+                      <td>
+                        <RevokeButton apiKey={k} />
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Panel>
+    </div>
+  );
+}

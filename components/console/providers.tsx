@@ -1,0 +1,242 @@
+"use client";
+// Providers and their deployments, with this instance's circuit state per deployment. Admins
+// create and edit providers (credentials are write-only) and test the connection.
+import { useId, useState, type FormEvent } from "react";
+import type { DeploymentHealthDto, ProviderDto } from "@/lib/console/contracts";
+import { formatDeployments, parseDeployments } from "@/lib/console/deployments-text";
+import { formatSeconds } from "@/lib/console/charts";
+import { useCreateProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
+import { Panel } from "./panel";
+import { Can } from "./session-context";
+import { FormError } from "./form-error";
+
+function TestConnection({ provider }: { provider: ProviderDto }) {
+  const test = useTestProvider();
+  return (
+    <span className="inline-actions">
+      <button type="button" className="button secondary" onClick={() => test.mutate(provider.id)} disabled={test.isPending} aria-label={`Test connection of ${provider.name}`}>
+        {test.isPending ? "Testing…" : "Test connection"}
+      </button>
+      <span role="status" data-testid={`test-result-${provider.name}`}>
+        {test.data ? (test.data.ok ? <span className="status-healthy">OK in {test.data.latencyMs} ms</span> : <span className="status-dead">Failed: {test.data.error}</span>) : null}
+        {test.error ? <span className="status-dead">{test.error.message}</span> : null}
+      </span>
+    </span>
+  );
+}
+
+function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () => void }) {
+  const update = useUpdateProvider();
+  const [baseUrl, setBaseUrl] = useState(provider.baseUrl ?? "");
+  const [apiKey, setApiKey] = useState("");
+  const [removeKey, setRemoveKey] = useState(false);
+  const [enabled, setEnabled] = useState(provider.enabled);
+  const [deployments, setDeployments] = useState(formatDeployments(provider.deployments));
+  const [formError, setFormError] = useState<string | null>(null);
+  const ids = { baseUrl: useId(), apiKey: useId(), removeKey: useId(), enabled: useId(), deployments: useId() };
+  const isRemote = provider.kind === "openai_compatible";
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseDeployments(deployments);
+    if (parsed.error) return setFormError(parsed.error);
+    setFormError(null);
+    update.mutate(
+      {
+        id: provider.id,
+        change: {
+          enabled,
+          deployments: parsed.deployments,
+          ...(isRemote && baseUrl !== provider.baseUrl ? { baseUrl } : {}),
+          ...(isRemote && removeKey ? { apiKey: null } : isRemote && apiKey ? { apiKey } : {}),
+        },
+      },
+      { onSuccess: onDone },
+    );
+  };
+  return (
+    <form className="form-grid" onSubmit={onSubmit} aria-label={`Edit ${provider.name}`}>
+      {isRemote ? (
+        <>
+          <div className="field">
+            <label htmlFor={ids.baseUrl}>Base URL</label>
+            <input id={ids.baseUrl} type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} required />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.apiKey}>New API key (leave empty to keep {provider.hasApiKey ? "the stored one" : "none"})</label>
+            <input id={ids.apiKey} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} disabled={removeKey} />
+          </div>
+          {provider.hasApiKey ? (
+            <div className="field checkbox">
+              <input id={ids.removeKey} type="checkbox" checked={removeKey} onChange={(e) => setRemoveKey(e.target.checked)} />
+              <label htmlFor={ids.removeKey}>Remove the stored API key</label>
+            </div>
+          ) : null}
+        </>
+      ) : null}
+      <div className="field checkbox">
+        <input id={ids.enabled} type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        <label htmlFor={ids.enabled}>Enabled</label>
+      </div>
+      <div className="field wide">
+        <label htmlFor={ids.deployments}>Deployments, one per line: model = upstream-model * weight</label>
+        <textarea id={ids.deployments} rows={Math.max(3, provider.deployments.length + 1)} value={deployments} onChange={(e) => setDeployments(e.target.value)} />
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="button" disabled={update.isPending}>
+          {update.isPending ? "Saving…" : "Save"}
+        </button>
+        <button type="button" className="button secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+      <FormError error={formError ? new Error(formError) : update.error} />
+    </form>
+  );
+}
+
+function CreateProviderForm() {
+  const create = useCreateProvider();
+  const [kind, setKind] = useState<"openai_compatible" | "simulator">("openai_compatible");
+  const [name, setName] = useState("");
+  const [baseUrl, setBaseUrl] = useState("");
+  const [apiKey, setApiKey] = useState("");
+  const [deployments, setDeployments] = useState("");
+  const [formError, setFormError] = useState<string | null>(null);
+  const ids = { kind: useId(), name: useId(), baseUrl: useId(), apiKey: useId(), deployments: useId() };
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseDeployments(deployments);
+    if (parsed.error) return setFormError(parsed.error);
+    setFormError(null);
+    const input =
+      kind === "openai_compatible"
+        ? { kind, name, baseUrl, ...(apiKey ? { apiKey } : {}), deployments: parsed.deployments }
+        : { kind, name, deployments: parsed.deployments };
+    create.mutate(input, { onSuccess: () => (setName(""), setBaseUrl(""), setApiKey(""), setDeployments("")) });
+  };
+  return (
+    <Panel title="Add a provider" testId="panel-create-provider">
+      <form className="form-grid" onSubmit={onSubmit} aria-label="Add a provider">
+        <div className="field">
+          <label htmlFor={ids.kind}>Kind</label>
+          <select id={ids.kind} value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
+            <option value="openai_compatible">OpenAI-compatible API</option>
+            <option value="simulator">Built-in simulator</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.name}>Name</label>
+          <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}" />
+        </div>
+        {kind === "openai_compatible" ? (
+          <>
+            <div className="field">
+              <label htmlFor={ids.baseUrl}>Base URL</label>
+              <input id={ids.baseUrl} type="url" placeholder="https://api.example.com/v1" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} required />
+            </div>
+            <div className="field">
+              <label htmlFor={ids.apiKey}>API key (stored encrypted, never shown again)</label>
+              <input id={ids.apiKey} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
+            </div>
+          </>
+        ) : null}
+        <div className="field wide">
+          <label htmlFor={ids.deployments}>Deployments, one per line: model = upstream-model * weight</label>
+          <textarea id={ids.deployments} rows={3} value={deployments} onChange={(e) => setDeployments(e.target.value)} placeholder="gpt-4o = gpt-4o-2024-08-06" />
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="button" disabled={create.isPending}>
+            {create.isPending ? "Adding…" : "Add provider"}
+          </button>
+        </div>
+        <FormError error={formError ? new Error(formError) : create.error} />
+      </form>
+    </Panel>
+  );
+}
+
+function DeploymentRows({ provider, health }: { provider: ProviderDto; health: Map<string, DeploymentHealthDto> }) {
+  if (provider.deployments.length === 0) return <p className="muted">No deployment: this provider serves no model.</p>;
+  return (
+    <table aria-label={`Deployments of ${provider.name}`}>
+      <thead>
+        <tr>
+          <th scope="col">Model</th>
+          <th scope="col">Upstream model</th>
+          <th scope="col">Weight</th>
+          <th scope="col">Circuit (this instance)</th>
+          <th scope="col">Upstream calls</th>
+          <th scope="col">Mean latency</th>
+          <th scope="col">Retries</th>
+        </tr>
+      </thead>
+      <tbody>
+        {provider.deployments.map((d) => {
+          const h = health.get(d.id);
+          return (
+            <tr key={d.id}>
+              <td>{d.modelName}</td>
+              <td>{d.upstreamModel}</td>
+              <td>{d.weight}</td>
+              <td className={h ? `circuit-${h.circuit}` : undefined}>{h ? h.circuit.replace("_", "-") : "—"}</td>
+              <td>{h ? h.upstreamCalls : "—"}</td>
+              <td>{formatSeconds(h?.upstreamMeanSeconds ?? null)}</td>
+              <td>{h ? h.retries : "—"}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map<string, DeploymentHealthDto> }) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <Panel
+      title={provider.name}
+      testId={`provider-${provider.name}`}
+      actions={
+        <Can scope="providers.write">
+          <TestConnection provider={provider} />
+          {!editing ? (
+            <button type="button" className="button secondary" onClick={() => setEditing(true)} aria-label={`Edit ${provider.name}`}>
+              Edit
+            </button>
+          ) : null}
+        </Can>
+      }
+    >
+      <p className="meta">
+        <span className="pill">{provider.kind === "simulator" ? "simulator" : "OpenAI-compatible"}</span>{" "}
+        <span className={provider.enabled ? "status-healthy" : "status-dead"}>{provider.enabled ? "enabled" : "disabled"}</span>
+        {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
+        {provider.kind === "openai_compatible" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
+      </p>
+      {editing ? <EditProvider provider={provider} onDone={() => setEditing(false)} /> : <DeploymentRows provider={provider} health={health} />}
+    </Panel>
+  );
+}
+
+export function ProvidersView() {
+  const providers = useProviders();
+  const health = useProviderHealth();
+  const byDeployment = new Map((health.data?.deployments ?? []).map((d) => [d.deploymentId, d]));
+  const list = providers.data?.providers;
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Providers</h1>
+        {health.data ? <span className="badge">Circuit state as seen by instance {health.data.instanceId}</span> : null}
+      </div>
+      {health.error ? <p className="state state-error">Deployment health unavailable: {health.error.message}</p> : null}
+      <Can scope="providers.write">
+        <CreateProviderForm />
+      </Can>
+      {providers.isPending || providers.error || (list && list.length === 0) ? (
+        <Panel title="Providers" loading={providers.isPending} error={providers.error} empty={!!list && list.length === 0} emptyText="No provider configured." />
+      ) : null}
+      {list?.map((provider) => <ProviderCard key={provider.id} provider={provider} health={byDeployment} />)}
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+"use client";
+// The console frame: navigation (entries a role cannot use are left out), who is signed in, sign out.
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { signOut } from "next-auth/react";
+import { useState, type ReactNode } from "react";
+import type { Scope } from "@/lib/auth/permissions";
+import { useSessionView } from "./session-context";
+import { hasScope } from "@/lib/auth/permissions";
+
+interface NavEntry {
+  href: string;
+  label: string;
+  scope: Scope;
+  /** Pages another part of the product fills in later. */
+  soon?: boolean;
+}
+
+export const NAV: NavEntry[] = [
+  { href: "/", label: "Overview", scope: "metrics.read" },
+  { href: "/instances", label: "Instances", scope: "fleet.read" },
+  { href: "/alerts", label: "Alerts", scope: "alerts.read" },
+  { href: "/keys", label: "API keys", scope: "keys.read" },
+  { href: "/providers", label: "Providers", scope: "providers.read" },
+  { href: "/users", label: "Users", scope: "users.read" },
+  { href: "/audit", label: "Audit log", scope: "audit.read" },
+  { href: "/scaling", label: "Scaling", scope: "scaling.read" },
+  { href: "/capacity", label: "Capacity", scope: "metrics.read" },
+];
+
+export function ConsoleShell({ children }: { children: ReactNode }) {
+  const session = useSessionView();
+  const pathname = usePathname();
+  const [signingOut, setSigningOut] = useState(false);
+  const entries = NAV.filter((entry) => hasScope(session.role, entry.scope));
+  const onSignOut = async () => {
+    setSigningOut(true);
+    await signOut({ redirect: false });
+    window.location.assign("/login");
+  };
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" prefetch={false} className="brand">
+          AgentiCorp
+        </Link>
+        <div className="who">
+          <span data-testid="signed-in-as">{session.email}</span>
+          <span className={`role role-${session.role}`} data-testid="signed-in-role">
+            {session.role}
+          </span>
+          <button type="button" className="button secondary" onClick={onSignOut} disabled={signingOut}>
+            {signingOut ? "Signing out…" : "Sign out"}
+          </button>
+        </div>
+      </header>
+      <nav className="sidenav" aria-label="Console">
+        <ul>
+          {entries.map((entry) => {
+            const current = entry.href === "/" ? pathname === "/" : pathname.startsWith(entry.href);
+            return (
+              <li key={entry.href}>
+                {/* Every console page renders per request (it reads the session): prefetching all of them
+                    on each load would compete with the page's own data on a small machine. */}
+                <Link href={entry.href} prefetch={false} aria-current={current ? "page" : undefined} className={current ? "active" : undefined}>
+                  {entry.label}
+                  {entry.soon ? <span className="soon">soon</span> : null}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <main id="content" className="content" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,188 @@
+// Alert rules as the console reads and edits them, their current state and their history. The
+// rules live in PostgreSQL (seeded by the migration with the scaling guide's five); the leader
+// evaluates them (lib/alerts/engine.ts).
+import { z } from "zod";
+import type { PrismaClient } from "../db/generated/client";
+import { BadRequestError, NotFoundError } from "../errors";
+import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "./policy";
+
+export const ALERT_METRICS = ["cpu_percent", "memory_percent", "error_rate_percent", "latency_p95_seconds", "instance_count"] as const;
+export type AlertMetricName = (typeof ALERT_METRICS)[number];
+export type AlertStatusName = "inactive" | "pending" | "firing";
+export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
+
+/** What each metric compares, in words and units, for lists and webhook payloads. */
+export const METRIC_DESCRIPTIONS: Record<AlertMetricName, string> = {
+  cpu_percent: "CPU use per instance, % of one core",
+  memory_percent: "resident memory per instance, % of its memory limit",
+  error_rate_percent: "completion requests answered 5xx, % of all, fleet-wide",
+  latency_p95_seconds: "95th percentile completion latency, seconds, fleet-wide",
+  instance_count: "healthy instances in the registry",
+};
+
+/** Per-instance metrics are evaluated for each instance; the others once for the fleet. */
+export const PER_INSTANCE: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent"]);
+
+export interface AlertRule {
+  id: string;
+  name: string;
+  description: string;
+  metric: AlertMetricName;
+  comparison: "above" | "below";
+  /** The threshold in force: for instance_count without one of its own, the active policy's minimum. */
+  threshold: number;
+  /** True when `threshold` comes from the scaling policy rather than the rule. */
+  thresholdFromPolicy: boolean;
+  forSeconds: number;
+  windowSeconds: number;
+  severity: string;
+  enabled: boolean;
+  webhookUrl: string | null;
+  /** The most severe state across the rule's subjects. */
+  state: AlertStatusName;
+  /** Since when that state's condition has held (null while inactive). */
+  activeSince: Date | null;
+  /** Subjects (instance ids, or "fleet") pending or firing now. */
+  activeSubjects: Array<{ subject: string; status: AlertStatusName; since: Date | null; value: number | null }>;
+  updatedAt: Date;
+  updatedBy: string | null;
+}
+
+export interface AlertHistoryEntry {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  subject: string;
+  state: AlertTransitionName;
+  value: number | null;
+  threshold: number | null;
+  at: Date;
+}
+
+const SEVERITIES = ["info", "warning", "critical"] as const;
+
+/** A change to one rule; at least one field. `threshold: null` (instance_count only) follows the policy again. */
+export const updateAlertRuleInput = z
+  .object({
+    threshold: z.number().finite().min(0).nullable().optional(),
+    forSeconds: z.number().int().min(0).max(86_400).optional(),
+    windowSeconds: z.number().int().min(10).max(86_400).multipleOf(10, "must be a multiple of 10 seconds").optional(),
+    enabled: z.boolean().optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    webhookUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2_048).nullable().optional(),
+  })
+  .strict()
+  .refine((change) => Object.values(change).some((v) => v !== undefined), { message: "nothing to change" });
+export type UpdateAlertRuleInput = z.input<typeof updateAlertRuleInput>;
+
+export const alertHistoryQuery = z.object({
+  limit: z.number().int().min(1).max(1_000).default(100),
+  ruleId: z.string().min(1).max(200).optional(),
+  /** Only entries with a smaller id (the next page). */
+  before: z.string().regex(/^\d+$/).optional(),
+});
+export type AlertHistoryQuery = z.input<typeof alertHistoryQuery>;
+
+const STATUS_ORDER: Record<AlertStatusName, number> = { inactive: 0, pending: 1, firing: 2 };
+
+async function activePolicyMinimum(prisma: PrismaClient): Promise<number> {
+  const policy = await prisma.scalingPolicy.findFirst({ where: { active: true }, select: { spec: true } });
+  return policy ? policyMinReplicas(policy.spec) : DEFAULT_MIN_REPLICAS;
+}
+
+type RuleRow = Awaited<ReturnType<typeof loadRules>>[number];
+
+function loadRules(prisma: PrismaClient, id?: string) {
+  return prisma.alertRule.findMany({ where: id ? { id } : {}, orderBy: { id: "asc" }, include: { states: { where: { status: { not: "inactive" } } } } });
+}
+
+function toRule(row: RuleRow, policyMinimum: number): AlertRule {
+  const active = row.states
+    .map((s) => ({ subject: s.subject, status: s.status as AlertStatusName, since: s.activeSince, value: s.value }))
+    .sort((a, b) => STATUS_ORDER[b.status] - STATUS_ORDER[a.status] || a.subject.localeCompare(b.subject));
+  const worst = active[0];
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    metric: row.metric,
+    comparison: row.comparison,
+    threshold: row.threshold ?? policyMinimum,
+    thresholdFromPolicy: row.threshold === null,
+    forSeconds: row.forSeconds,
+    windowSeconds: row.windowSeconds,
+    severity: row.severity,
+    enabled: row.enabled,
+    webhookUrl: row.webhookUrl,
+    state: worst?.status ?? "inactive",
+    activeSince: worst?.since ?? null,
+    activeSubjects: active,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+  };
+}
+
+/** Every rule with its threshold in force and its current state. */
+export async function listAlertRules(prisma: PrismaClient): Promise<AlertRule[]> {
+  const [rows, minimum] = await Promise.all([loadRules(prisma), activePolicyMinimum(prisma)]);
+  return rows.map((row) => toRule(row, minimum));
+}
+
+/** Applies a validated change; returns the rule before and after (for the audit log). */
+export async function updateAlertRule(
+  prisma: PrismaClient,
+  id: string,
+  input: UpdateAlertRuleInput,
+  updatedBy: string | null = null,
+): Promise<{ before: AlertRule; after: AlertRule }> {
+  const change = updateAlertRuleInput.parse(input);
+  const minimum = await activePolicyMinimum(prisma);
+  const [existing] = await loadRules(prisma, id);
+  if (!existing) throw new NotFoundError(`No alert rule ${id}.`, { code: "alert_rule_not_found" });
+  if (change.threshold === null && existing.metric !== "instance_count") {
+    throw new BadRequestError("Only the instance-count rule can follow the scaling policy: give a threshold.", { param: "threshold", code: "invalid_field" });
+  }
+  await prisma.alertRule.update({ where: { id }, data: { ...change, updatedBy } });
+  const [after] = await loadRules(prisma, id);
+  return { before: toRule(existing, minimum), after: toRule(after!, minimum) };
+}
+
+/** State changes, newest first. */
+export async function listAlertHistory(prisma: PrismaClient, query: AlertHistoryQuery = {}): Promise<AlertHistoryEntry[]> {
+  const { limit, ruleId, before } = alertHistoryQuery.parse(query);
+  const events = await prisma.alertEvent.findMany({
+    where: { ...(ruleId ? { ruleId } : {}), ...(before ? { id: { lt: BigInt(before) } } : {}) },
+    orderBy: { id: "desc" },
+    take: limit,
+    include: { rule: { select: { name: true } } },
+  });
+  return events.map((e) => ({
+    id: e.id.toString(),
+    ruleId: e.ruleId,
+    ruleName: e.rule.name,
+    subject: e.subject,
+    state: e.state,
+    value: e.value,
+    threshold: e.threshold,
+    at: e.at,
+  }));
+}
+
+/** Alerts firing now, one entry per rule and subject, oldest first. */
+export async function listFiringAlerts(prisma: PrismaClient) {
+  const states = await prisma.alertState.findMany({
+    where: { status: "firing", rule: { enabled: true } },
+    orderBy: { firedAt: "asc" },
+    include: { rule: { select: { name: true, severity: true, description: true } } },
+  });
+  return states.map((s) => ({
+    id: `${s.ruleId}:${s.subject}`,
+    ruleId: s.ruleId,
+    name: s.rule.name,
+    subject: s.subject,
+    severity: s.rule.severity,
+    since: s.firedAt,
+    value: s.value,
+    summary: s.rule.description,
+  }));
+}

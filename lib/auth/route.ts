@@ -1,0 +1,17 @@
+// The next-auth endpoints (/api/auth/*) for the App Router.
+import NextAuth from "next-auth";
+import type { NextRequest } from "next/server";
+import { buildAuthOptions } from "./options";
+
+// The console runs on whatever address it is reached at (no NEXTAUTH_URL needed): next-auth v4
+// reads this switch from the environment only, to take its origin from the Host header.
+process.env.AUTH_TRUST_HOST ??= "true";
+
+export function isHttps(request: NextRequest): boolean {
+  return request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
+}
+
+// GET|POST /api/auth/* — next-auth (csrf, providers, credentials callback, session, signout).
+export async function authRouteHandler(request: NextRequest, context: { params: Promise<{ nextauth: string[] }> }): Promise<Response> {
+  return NextAuth(request, context, buildAuthOptions({ secure: isHttps(request) }));
+}

@@ -1,0 +1,137 @@
+// Console providers: list (credentials never leave the server: only whether one is stored),
+// create, edit, test the connection, and this instance's view of each deployment's health.
+import { z } from "zod";
+import type { Prisma } from "../db/generated/client";
+import { recordAudit } from "../audit/audit";
+import { getConfig } from "../config";
+import { encryptSecret } from "../crypto/secret-box";
+import { BadRequestError, NotFoundError } from "../errors";
+import { createLiveProvider } from "../providers/factory";
+import { createProviderInput, deploymentInput, providerPublicSelect, toPublicProvider } from "../providers/admin";
+import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "../providers/settings";
+import type { DeploymentHealthDto, ProviderDto, ProviderTestResult } from "./contracts";
+import { idParams } from "./contracts";
+import { actorOf, consoleHandler } from "./handler";
+import { readDeploymentHealth } from "./router-health";
+
+/** Edits; `apiKey: null` removes the stored key and leaving it out keeps it; `deployments` replaces the list. */
+export const updateProviderInput = z
+  .object({
+    name: createProviderInput.options[0].shape.name.optional(),
+    baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
+    apiKey: z.string().min(1).max(4_096).nullable().optional(),
+    enabled: z.boolean().optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+    deployments: z.array(deploymentInput).max(100).optional(),
+  })
+  .refine((value) => Object.values(value).some((v) => v !== undefined), { message: "nothing to change" });
+export type UpdateProviderInput = z.input<typeof updateProviderInput>;
+
+type PublicRow = Prisma.ProviderGetPayload<{ select: typeof providerPublicSelect }>;
+
+function toDto(row: PublicRow): ProviderDto {
+  const provider = toPublicProvider(row);
+  return { ...provider, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+}
+
+const secret = () => {
+  const value = getConfig().SECRET;
+  if (!value) throw new Error("SECRET is not set in this process");
+  return value;
+};
+
+// GET /api/console/providers — providers with their deployments, without credentials.
+export const listProviders = consoleHandler({ scope: "providers.read" }, async ({ prisma }) => {
+  const rows = await prisma.provider.findMany({ select: providerPublicSelect, orderBy: { name: "asc" } });
+  return { providers: rows.map(toDto) };
+});
+
+// POST /api/console/providers — a new provider and its deployments; the API key is stored encrypted.
+export const createProvider = consoleHandler({ scope: "providers.write", body: createProviderInput, status: 201 }, async ({ prisma, body, session }) => {
+  const provider = await prisma.$transaction(async (tx) => {
+    const row = await tx.provider.create({
+      data: {
+        name: body.name,
+        kind: body.kind,
+        baseUrl: body.kind === "openai_compatible" ? body.baseUrl : null,
+        apiKeyEncrypted: body.kind === "openai_compatible" && body.apiKey ? encryptSecret(body.apiKey, secret()) : null,
+        settings: body.settings,
+        deployments: { create: body.deployments },
+      },
+      select: providerPublicSelect,
+    });
+    const dto = toDto(row);
+    await recordAudit(tx, actorOf(session), { action: "provider.create", targetType: "provider", targetId: dto.id, after: dto });
+    return dto;
+  });
+  return { provider };
+});
+
+// PATCH /api/console/providers/:id — edits settings, credentials (write-only), deployments.
+export const updateProvider = consoleHandler({ scope: "providers.write", params: idParams, body: updateProviderInput }, async ({ prisma, params, body, session }) => {
+  const provider = await prisma.$transaction(async (tx) => {
+    const current = await tx.provider.findUnique({ where: { id: params.id }, select: providerPublicSelect });
+    if (!current) throw new NotFoundError("No provider with this id.");
+    if (current.kind === "simulator" && (body.baseUrl !== undefined || body.apiKey !== undefined)) {
+      throw new BadRequestError("A simulator provider has no base URL or API key.", { param: body.baseUrl !== undefined ? "baseUrl" : "apiKey" });
+    }
+    const settingsSchema = current.kind === "simulator" ? simulatorProviderSettingsSchema : openAICompatibleSettingsSchema;
+    let settings: object | undefined;
+    if (body.settings !== undefined) {
+      const parsed = settingsSchema.safeParse(body.settings);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new BadRequestError(`settings.${issue.path.join(".")}: ${issue.message}`, { param: `settings.${issue.path.join(".")}` });
+      }
+      settings = parsed.data;
+    }
+    if (body.deployments !== undefined) {
+      await tx.deployment.deleteMany({ where: { providerId: current.id } });
+      await tx.deployment.createMany({ data: body.deployments.map((d) => ({ ...d, providerId: current.id })) });
+    }
+    const updated = await tx.provider.update({
+      where: { id: current.id },
+      data: {
+        name: body.name,
+        baseUrl: body.baseUrl,
+        enabled: body.enabled,
+        settings,
+        apiKeyEncrypted: body.apiKey === undefined ? undefined : body.apiKey === null ? null : encryptSecret(body.apiKey, secret()),
+      },
+      select: providerPublicSelect,
+    });
+    const before = toDto(current);
+    const after = toDto(updated);
+    await recordAudit(tx, actorOf(session), { action: "provider.update", targetType: "provider", targetId: after.id, before, after });
+    return after;
+  });
+  return { provider };
+});
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+// POST /api/console/providers/:id/test — one cheap round trip to the upstream with the stored settings.
+export const testProvider = consoleHandler({ scope: "providers.write", params: idParams }, async ({ prisma, params }): Promise<ProviderTestResult> => {
+  const row = await prisma.provider.findUnique({ where: { id: params.id } });
+  if (!row) throw new NotFoundError("No provider with this id.");
+  const started = performance.now();
+  let live;
+  try {
+    live = createLiveProvider(row, secret());
+    await live.client.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
+    return { ok: true, latencyMs: Math.round(performance.now() - started), error: null };
+  } catch (error) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message || "the upstream did not answer" };
+  } finally {
+    await live?.client.close();
+  }
+});
+
+// GET /api/console/providers/health — circuit state and upstream calls per deployment, as this instance sees them.
+export const providerHealth = consoleHandler({ scope: "providers.read" }, async ({ prisma }): Promise<{ instanceId: string; deployments: DeploymentHealthDto[] }> => {
+  const deployments = await prisma.deployment.findMany({
+    select: { id: true, modelName: true, upstreamModel: true, provider: { select: { id: true, name: true } } },
+    orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }],
+  });
+  return { instanceId: getConfig().INSTANCE_ID, deployments: await readDeploymentHealth(deployments) };
+});

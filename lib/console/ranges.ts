@@ -1,0 +1,31 @@
+// The overview's time ranges and their resolution. Pure, client-safe.
+import type { RangeKey } from "./contracts";
+
+/**
+ * Duration and step per range: 60–100 points each, steps a multiple of the metrics' 10 s
+ * buckets (the sources answer on such a grid; see lib/metrics/query/grid.ts).
+ */
+export const RANGE_SPECS: Record<RangeKey, { label: string; seconds: number; stepSeconds: number }> = {
+  "15m": { label: "15 minutes", seconds: 15 * 60, stepSeconds: 10 },
+  "1h": { label: "1 hour", seconds: 3_600, stepSeconds: 60 },
+  "6h": { label: "6 hours", seconds: 6 * 3_600, stepSeconds: 300 },
+  "24h": { label: "24 hours", seconds: 24 * 3_600, stepSeconds: 900 },
+  "7d": { label: "7 days", seconds: 7 * 86_400, stepSeconds: 7_200 },
+};
+
+/** The range the overview opens with. */
+export const DEFAULT_RANGE: RangeKey = "15m";
+
+export interface TimeWindow {
+  start: Date;
+  end: Date;
+  stepSeconds: number;
+}
+
+/** Step-aligned, so successive refreshes put the same samples in the same buckets. */
+export function timeWindowFor(range: RangeKey, nowMs: number): TimeWindow {
+  const { seconds, stepSeconds } = RANGE_SPECS[range];
+  const stepMs = stepSeconds * 1_000;
+  const end = Math.floor(nowMs / stepMs) * stepMs;
+  return { start: new Date(end - seconds * 1_000), end: new Date(end), stepSeconds };
+}

@@ -1,0 +1,43 @@
+// Who this instance is and what the fleet expects of it, for PromQL to join and compare against:
+// Prometheus names targets host:port, the registry and the snapshots name instances by
+// INSTANCE_ID, and the instance-count alert needs the active policy's minimum.
+import client from "prom-client";
+import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../alerts/policy";
+import { metric, registry } from "./registry";
+
+const instanceInfo = metric(
+  "agenticorp_instance_info",
+  () =>
+    new client.Gauge({
+      name: "agenticorp_instance_info",
+      help: "Always 1; its labels name this instance as the registry does (instance_id) and its version.",
+      labelNames: ["instance_id", "version"] as const,
+      registers: [registry],
+    }),
+);
+
+export function reportInstanceIdentity(instanceId: string, version: string): void {
+  instanceInfo.reset();
+  instanceInfo.set({ instance_id: instanceId, version }, 1);
+}
+
+let readPolicySpec: () => unknown = () => undefined;
+
+/** Names where the active policy's spec is read from (null or undefined: no active policy). */
+export function reportPolicyFrom(read: () => unknown): void {
+  readPolicySpec = read;
+}
+
+metric(
+  "agenticorp_scaling_policy_min_replicas",
+  () =>
+    new client.Gauge({
+      name: "agenticorp_scaling_policy_min_replicas",
+      help: `The active scaling policy's minimum instance count as this instance knows it (${DEFAULT_MIN_REPLICAS} while no policy is active).`,
+      registers: [registry],
+      collect() {
+        const spec = readPolicySpec();
+        this.set(spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec));
+      },
+    }),
+);

@@ -1,0 +1,60 @@
+// The leader's observability jobs: roll the metric snapshots up, prune what is past retention,
+// and evaluate the alert rules. Registered once per process with the leader election; they run
+// only while this instance leads, each write fenced with the leadership's token.
+import type { SingletonContext } from "../process/singletons";
+import { evaluateAlerts, pruneAlertHistory } from "../alerts/engine";
+import { WebhookSender } from "../alerts/webhook";
+import { getMetricsSource, retentionSeconds } from "../metrics/query";
+import { prune, rollUp, ROLLUP_STEPS } from "./rollup";
+
+/** Bounds one run's work, so a backlog is worked off over several runs rather than in one long one. */
+const MAX_BATCHES_PER_RUN = 20;
+const ROLLUP_BATCH = 5_000;
+const PRUNE_BATCH = 10_000;
+const PRUNE_EVERY_MS = 60_000;
+
+export function registerObservabilityJobs({ leader, holder, database, config, logger }: SingletonContext): void {
+  const fence = (token: bigint) => ({ name: "leader", holder, token });
+  const { pool, prisma } = database;
+  // The election reports a failed job by name only; the reason is logged here. Each job runs again
+  // after its interval either way.
+  const job = (name: string, intervalMs: number, fn: (token: bigint, signal: AbortSignal) => Promise<void>) =>
+    leader.runJob(name, intervalMs, async (token, signal) => {
+      try {
+        await fn(token, signal);
+      } catch (error) {
+        if (!signal.aborted) logger.warn({ job: name, err: (error as Error).message }, "observability job failed; retrying at its next run");
+      }
+    });
+
+  job("metrics-rollup", config.ROLLUP_INTERVAL_MS, async (token, signal) => {
+    for (const [from, to] of ROLLUP_STEPS) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {
+        const claimed = await rollUp(pool, fence(token), from, to, ROLLUP_BATCH);
+        if (claimed === null) return; // no longer the leader
+        if (claimed < ROLLUP_BATCH) break;
+      }
+    }
+  });
+
+  const retention = retentionSeconds(config);
+  job("metrics-prune", PRUNE_EVERY_MS, async (token, signal) => {
+    let deleted = 0;
+    for (const [resolution, seconds] of Object.entries(retention)) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {
+        const count = await prune(pool, fence(token), Number(resolution), seconds, PRUNE_BATCH);
+        if (count === null) return;
+        deleted += count;
+        if (count < PRUNE_BATCH) break;
+      }
+    }
+    const history = await pruneAlertHistory(pool, fence(token), retention[600]);
+    if (deleted > 0 || (history ?? 0) > 0) logger.debug({ rollup_rows: deleted, alert_events: history }, "pruned metrics past retention");
+  });
+
+  const source = getMetricsSource(config, pool);
+  const webhooks = new WebhookSender(logger);
+  job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
+    await evaluateAlerts({ pool, prisma, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, logger }, fence(token));
+  });
+}

@@ -1,0 +1,84 @@
+// The Dockerfile, read as Docker reads it (no daemon here to build it): multi-stage, production
+// dependencies only in the image, a non-root user, a HEALTHCHECK on /health/live, and Node as PID 1
+// through the exec form, so SIGTERM reaches the drain. And it agrees with the Deployment.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderManifests } from "../../lib/scaling/manifests";
+import { PRESETS } from "../../lib/scaling/policies";
+import { PROJECT_ROOT } from "../../lib/version";
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Instructions with continuation lines joined and comments dropped. */
+function parseDockerfile(text: string): Instruction[] {
+  const logical: string[] = [];
+  let pending = "";
+  for (const line of text.split("\n")) {
+    if (!pending && /^\s*#/.test(line)) continue;
+    const continued = /\\\s*$/.test(line);
+    pending += (pending ? " " : "") + line.replace(/\\\s*$/, "").trim();
+    if (!continued) {
+      if (pending.trim()) logical.push(pending.trim());
+      pending = "";
+    }
+  }
+  return logical.map((l) => {
+    const [op, ...rest] = l.split(/\s+/);
+    return { op: op!.toUpperCase(), args: rest.join(" ") };
+  });
+}
+
+const instructions = parseDockerfile(readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8"));
+const stages: Array<{ name: string; body: Instruction[] }> = [];
+for (const i of instructions) {
+  if (i.op === "FROM") stages.push({ name: /\bAS\s+(\S+)/i.exec(i.args)?.[1] ?? "", body: [] });
+  else stages.at(-1)?.body.push(i);
+}
+const final = stages.at(-1)!;
+const last = (op: string) => final.body.filter((i) => i.op === op).at(-1);
+
+describe("Dockerfile", () => {
+  it("builds in one stage and runs from another with production dependencies only", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const copied = final.body.filter((i) => i.op === "COPY" && /--from=/.test(i.args));
+    const nodeModulesFrom = /--from=(\S+)\s+\S*node_modules/.exec(copied.map((c) => c.args).join("\n"))?.[1];
+    const depsStage = stages.find((s) => s.name === nodeModulesFrom);
+    expect(depsStage?.body.some((i) => i.op === "RUN" && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    // The console is built in the builder, and only its output is copied.
+    const builder = stages.find((s) => s.body.some((i) => i.op === "RUN" && /npm run build/.test(i.args)));
+    expect(builder && builder !== final).toBe(true);
+    expect(copied.some((c) => new RegExp(`--from=${builder!.name}\\s+/app/\\.next\\b`).test(c.args))).toBe(true);
+  });
+
+  it("runs as a non-root user", () => {
+    expect(last("USER")?.args).toMatch(/^(node|\d{3,})$/);
+    expect(last("USER")?.args).not.toMatch(/^(root|0)$/);
+  });
+
+  it("checks /health/live", () => {
+    const check = last("HEALTHCHECK")!;
+    expect(check.args).toMatch(/CMD \[/);
+    expect(check.args).toContain("/health/live");
+  });
+
+  it("starts node itself as PID 1 (exec form, no shell, no wrapper)", () => {
+    expect(final.body.some((i) => i.op === "ENTRYPOINT")).toBe(false);
+    expect(JSON.parse(last("CMD")!.args)).toEqual(["node", "--import", "tsx", "server.ts"]);
+    expect(last("STOPSIGNAL")?.args).toBe("SIGTERM");
+  });
+
+  it("listens where the Deployment expects it", () => {
+    const container = renderManifests({ policyName: "balanced", spec: PRESETS.balanced }).find((m) => m.kind === "Deployment")!.spec!.template.spec!.containers[0]!;
+    expect(last("EXPOSE")?.args).toBe(String(container.ports![0]!.containerPort));
+    expect(final.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ")).toContain(`PORT=${container.ports![0]!.containerPort}`);
+  });
+
+  it("keeps local state and secrets out of the build context", () => {
+    const ignored = readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+    for (const entry of ["node_modules", ".next", ".data", ".git", ".env", ".env.*", "tests"]) expect(ignored, entry).toContain(entry);
+  });
+});
