@@ -17,6 +17,8 @@ const { values } = parseArgs({
     prometheus: { type: "boolean", default: false },
     pgbouncer: { type: "boolean", default: false },
     "data-plane-only": { type: "boolean", default: false },
+    /** Let the leader's scaling decisions add and remove instances here (SCALING_TARGET=local). */
+    autoscale: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -24,7 +26,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: npm run cluster -- [--instances N] [--port P] [--prometheus] [--pgbouncer] [--data-plane-only] [--keep]");
+  console.log("usage: npm run cluster -- [--instances N] [--port P] [--prometheus] [--pgbouncer] [--data-plane-only] [--autoscale] [--keep]");
   process.exit(0);
 }
 
@@ -53,7 +55,7 @@ const cluster = new LocalCluster({
   keepRunDir: values.keep,
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
   ...(process.env.SECRET ? { secret: process.env.SECRET } : {}),
-  env: process.env,
+  env: values.autoscale ? { ...process.env, SCALING_TARGET: "local" } : process.env,
   onEvent: say,
   onLog: (instance, line) => {
     const important = (line.level ?? 0) >= 40 || ["elected leader", "draining", "stopped"].includes(String(line.msg));
