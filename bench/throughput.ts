@@ -79,8 +79,8 @@ async function main() {
   try {
     const url = product.server.url;
     console.log(`POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
-    wrk(bare.url, product.key, ["-t1", "-c64", "-d3s"]);
-    wrk(url, product.key, ["-t1", "-c64", "-d3s"]);
+    wrk(bare.url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
+    wrk(url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
     const reports: Record<"bare" | "product", WrkReport[]> = { bare: [], product: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["bare", "product"] as const) : (["product", "bare"] as const)) {

@@ -28,14 +28,16 @@ export async function runFixedRate(options: {
     const due = started + i * intervalMs;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // Latency counts from when the request was due, so sender lag is charged to the server.
+    // Latency counts from when the request was due, so sender lag is charged to the server;
+    // a request sent up to a millisecond early counts from when it was sent.
+    const from = Math.min(due, performance.now());
     inFlight.push(
       pool
         .request({ path: options.path, method: "POST", headers: options.headers, body: options.body })
         .then(async (response) => {
           await response.body.dump();
           if (response.statusCode !== 200) failed++;
-          else latenciesMs.push(performance.now() - due);
+          else latenciesMs.push(performance.now() - from);
         })
         .catch(() => {
           failed++;
