@@ -45,7 +45,8 @@ export class ConsoleApiError extends Error {
   }
 }
 
-async function request<S extends z.ZodType>(url: string, schema: S, init?: { method: string; body?: unknown }): Promise<z.output<S>> {
+/** Calls a console endpoint and checks the answer against its schema; every console hook uses it. */
+export async function request<S extends z.ZodType>(url: string, schema: S, init?: { method: string; body?: unknown }): Promise<z.output<S>> {
   const response = await fetch(url, {
     method: init?.method ?? "GET",
     headers: init?.body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
