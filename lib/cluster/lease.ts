@@ -219,19 +219,15 @@ export interface SqlStatement {
 }
 
 /**
- * Runs one write in a transaction guarded by `assertFence`. Resolves to the write's result, or to
- * null when the lease is no longer current — then nothing was written.
+ * `work` in one transaction that holds the proof that `fence` is the current lease until it
+ * commits. Resolves to null, having written nothing, when it is not.
  */
-export async function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  pool: pg.Pool,
-  fence: Fence,
-  statement: SqlStatement,
-): Promise<pg.QueryResult<R> | null> {
+export async function inFencedTransaction<T>(pool: pg.Pool, fence: Fence, work: (client: pg.PoolClient) => Promise<T>): Promise<T | null> {
   return withClient(pool, async (client) => {
     await client.query("BEGIN");
     try {
       await assertFence(client, fence);
-      const result = await client.query<R>(statement.text, statement.values ? [...statement.values] : undefined);
+      const result = await work(client);
       await client.query("COMMIT");
       return result;
     } catch (error) {
@@ -240,6 +236,15 @@ export async function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>
       throw error;
     }
   });
+}
+
+/** Runs one write under `fence`: its result, or null when the lease is no longer current. */
+export function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  pool: pg.Pool,
+  fence: Fence,
+  statement: SqlStatement,
+): Promise<pg.QueryResult<R> | null> {
+  return inFencedTransaction(pool, fence, (client) => client.query<R>(statement.text, statement.values ? [...statement.values] : undefined));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,8 +34,14 @@ interface Usage {
 
 /** Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported. */
 class Timing {
-  upstreamMs = 0;
+  private upstreamMs = 0;
   constructor(private readonly reply: FastifyReply) {}
+  /** Counts one upstream attempt that began at `started` (performance.now()). */
+  attemptEnded(provider: string, started: number): void {
+    const elapsed = performance.now() - started;
+    this.upstreamMs += elapsed;
+    upstreamDuration.observe({ provider }, elapsed / 1000);
+  }
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
   }
@@ -75,6 +81,11 @@ function countUsage(model: string, usage: Usage | undefined): void {
   if (usage.completion_tokens) tokens.inc({ model, direction: "completion" }, usage.completion_tokens);
 }
 
+/** A request that no upstream answered (refused here, or every attempt failed). */
+function countUnanswered(model: string, error: unknown, stream: string): void {
+  gatewayRequests.inc({ model, provider: "none", status: String((error as { status?: number }).status ?? 500), stream });
+}
+
 export function chatCompletionsHandler(deps: GatewayDeps) {
   return async function chatCompletions(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
@@ -98,7 +109,7 @@ export function chatCompletionsHandler(deps: GatewayDeps) {
         }
       }
     } catch (error) {
-      gatewayRequests.inc({ model: deployments ? model : "unknown", provider: "none", status: String((error as { status?: number }).status ?? 500), stream: streamLabel });
+      countUnanswered(deployments ? model : "unknown", error, streamLabel);
       throw error;
     }
 
@@ -109,7 +120,7 @@ export function chatCompletionsHandler(deps: GatewayDeps) {
       return await jsonCompletion(deps, request, reply, body, deployments, timing, clientGone);
     } catch (error) {
       const mapped = upstreamErrorToAppError(error);
-      gatewayRequests.inc({ model, provider: "none", status: String((mapped as { status?: number }).status ?? 500), stream: streamLabel });
+      countUnanswered(model, mapped, streamLabel);
       throw mapped;
     }
   };
@@ -136,9 +147,7 @@ async function jsonCompletion(
           return await deployment.provider.client.complete({ body: { ...body, model: deployment.upstreamModel }, signal: attempt.signal });
         } finally {
           attempt.done();
-          const elapsed = performance.now() - started;
-          timing.upstreamMs += elapsed;
-          upstreamDuration.observe({ provider: deployment.provider.name }, elapsed / 1000);
+          timing.attemptEnded(deployment.provider.name, started);
         }
       },
       clientGone,
@@ -203,9 +212,7 @@ async function streamCompletion(
         attempt.done();
         throw error;
       } finally {
-        const elapsed = performance.now() - attemptStarted;
-        timing.upstreamMs += elapsed;
-        upstreamDuration.observe({ provider: deployment.provider.name }, elapsed / 1000);
+        timing.attemptEnded(deployment.provider.name, attemptStarted);
       }
     },
     clientGone,

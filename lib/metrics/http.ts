@@ -1,7 +1,7 @@
 // HTTP request metrics for the routes Fastify serves itself (the Next.js console is not counted).
 // Routes are Fastify route templates, so the label set stays bounded (no ids, no raw URLs).
 import client from "prom-client";
-import { metric, registry } from "./registry";
+import { metric, registry, scrapedGauge } from "./registry";
 
 export const httpRequestsTotal = metric(
   "agenticorp_http_requests_total",
@@ -26,42 +26,14 @@ export const httpRequestDuration = metric(
     }),
 );
 
-let readInFlight: () => number = () => 0;
-
 /** Names the counter that agenticorp_http_requests_in_flight reports at scrape time. */
-export function reportInFlightFrom(read: () => number): void {
-  readInFlight = read;
-}
-
-metric(
+export const reportInFlightFrom = scrapedGauge(
   "agenticorp_http_requests_in_flight",
-  () =>
-    new client.Gauge({
-      name: "agenticorp_http_requests_in_flight",
-      help: "HTTP requests being served by this instance now (data plane and console).",
-      registers: [registry],
-      collect() {
-        this.set(readInFlight());
-      },
-    }),
+  "HTTP requests being served by this instance now (data plane and console).",
 );
 
-let readOpenConnections: () => number = () => 0;
-
 /** Names the count that agenticorp_http_connections_open reports at scrape time. */
-export function reportOpenConnectionsFrom(read: () => number): void {
-  readOpenConnections = read;
-}
-
-metric(
+export const reportOpenConnectionsFrom = scrapedGauge(
   "agenticorp_http_connections_open",
-  () =>
-    new client.Gauge({
-      name: "agenticorp_http_connections_open",
-      help: "Client TCP connections open to this instance now, idle keep-alive ones included (a scraper's own counts too).",
-      registers: [registry],
-      collect() {
-        this.set(readOpenConnections());
-      },
-    }),
+  "Client TCP connections open to this instance now, idle keep-alive ones included (a scraper's own counts too).",
 );

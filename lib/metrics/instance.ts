@@ -3,7 +3,7 @@
 // INSTANCE_ID, and the instance-count alert needs the active policy's minimum.
 import client from "prom-client";
 import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../alerts/policy";
-import { metric, registry } from "./registry";
+import { metric, registry, scrapedGauge } from "./registry";
 
 const instanceInfo = metric(
   "agenticorp_instance_info",
@@ -21,23 +21,16 @@ export function reportInstanceIdentity(instanceId: string, version: string): voi
   instanceInfo.set({ instance_id: instanceId, version }, 1);
 }
 
-let readPolicySpec: () => unknown = () => undefined;
+const reportPolicyMinReplicasFrom = scrapedGauge(
+  "agenticorp_scaling_policy_min_replicas",
+  `The active scaling policy's minimum instance count as this instance knows it (${DEFAULT_MIN_REPLICAS} while no policy is active).`,
+  DEFAULT_MIN_REPLICAS,
+);
 
 /** Names where the active policy's spec is read from (null or undefined: no active policy). */
 export function reportPolicyFrom(read: () => unknown): void {
-  readPolicySpec = read;
+  reportPolicyMinReplicasFrom(() => {
+    const spec = read();
+    return spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec);
+  });
 }
-
-metric(
-  "agenticorp_scaling_policy_min_replicas",
-  () =>
-    new client.Gauge({
-      name: "agenticorp_scaling_policy_min_replicas",
-      help: `The active scaling policy's minimum instance count as this instance knows it (${DEFAULT_MIN_REPLICAS} while no policy is active).`,
-      registers: [registry],
-      collect() {
-        const spec = readPolicySpec();
-        this.set(spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec));
-      },
-    }),
-);

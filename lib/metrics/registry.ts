@@ -22,3 +22,26 @@ export const registry: client.Registry = (holder.__agenticorpRegistry ??= create
 export function metric<T extends client.Metric>(name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
+
+/**
+ * A gauge whose value is read when Prometheus scrapes, from a source named later (the process
+ * wires it at start). Returns the function that names the source; until then it reports `initial`.
+ */
+export function scrapedGauge(name: string, help: string, initial = 0): (read: () => number) => void {
+  let read: () => number = () => initial;
+  metric(
+    name,
+    () =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      }),
+  );
+  return (source) => {
+    read = source;
+  };
+}
