@@ -8,6 +8,7 @@ import { useAlertHistory, useAlertRules, useUpdateAlertRule } from "@/lib/consol
 import { Panel } from "./panel";
 import { useCan } from "./session-context";
 import { FormError } from "./form-error";
+import { DataTable } from "./data-table";
 
 function RuleEditor({ rule }: { rule: AlertRuleDto }) {
   const update = useUpdateAlertRule();
@@ -54,74 +55,48 @@ export function AlertsView() {
       </div>
       <Panel title="Rules" testId="panel-alert-rules" loading={rules.isPending} error={rules.error} empty={!!list && list.length === 0} emptyText="No alert rule.">
         {list ? (
-          <div className="table-wrap">
-            <table aria-label="Alert rules">
-              <thead>
-                <tr>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Condition</th>
-                  <th scope="col">State</th>
-                  {canWrite ? <th scope="col">Change</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((rule) => (
-                  <tr key={rule.id} data-rule-id={rule.id}>
-                    <td>
-                      <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>
-                      <div className="muted small">{rule.description}</div>
-                    </td>
-                    <td>
-                      {rule.metric.replaceAll("_", " ")} {rule.comparison} <strong>{formatNumber(rule.threshold, 2)}</strong>
-                      {rule.thresholdFromPolicy ? <span className="muted"> (scaling policy minimum)</span> : null}
-                      <div className="muted small">
-                        for {rule.forSeconds}s, averaged over {rule.windowSeconds}s
-                      </div>
-                    </td>
-                    <td className={`alert-${rule.state}`}>
-                      {rule.enabled ? rule.state : "disabled"}
-                      {rule.activeSubjects.length > 0 ? <div className="muted small">{rule.activeSubjects.map((s) => `${s.subject}: ${s.status}`).join(", ")}</div> : null}
-                    </td>
-                    {canWrite ? (
-                      <td>
-                        <RuleEditor rule={rule} />
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Alert rules" columns={["Rule", "Condition", "State", canWrite ? "Change" : null]}>
+            {list.map((rule) => (
+              <tr key={rule.id} data-rule-id={rule.id}>
+                <td>
+                  <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>
+                  <div className="muted small">{rule.description}</div>
+                </td>
+                <td>
+                  {rule.metric.replaceAll("_", " ")} {rule.comparison} <strong>{formatNumber(rule.threshold, 2)}</strong>
+                  {rule.thresholdFromPolicy ? <span className="muted"> (scaling policy minimum)</span> : null}
+                  <div className="muted small">
+                    for {rule.forSeconds}s, averaged over {rule.windowSeconds}s
+                  </div>
+                </td>
+                <td className={`alert-${rule.state}`}>
+                  {rule.enabled ? rule.state : "disabled"}
+                  {rule.activeSubjects.length > 0 ? <div className="muted small">{rule.activeSubjects.map((s) => `${s.subject}: ${s.status}`).join(", ")}</div> : null}
+                </td>
+                {canWrite ? (
+                  <td>
+                    <RuleEditor rule={rule} />
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Panel title="History" testId="panel-alert-history" loading={history.isPending} error={history.error} empty={!!history.data && history.data.events.length === 0} emptyText="No alert has changed state yet.">
         {history.data ? (
-          <div className="table-wrap">
-            <table aria-label="Alert history">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Threshold</th>
-                </tr>
-              </thead>
-              <tbody>
-                {history.data.events.map((event) => (
-                  <tr key={event.id}>
-                    <td>{new Date(event.at).toLocaleString()}</td>
-                    <td>{event.ruleName}</td>
-                    <td>{event.subject}</td>
-                    <td className={`alert-${event.state}`}>{event.state}</td>
-                    <td>{formatNumber(event.value, 2)}</td>
-                    <td>{formatNumber(event.threshold, 2)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Alert history" columns={["When", "Rule", "Subject", "State", "Value", "Threshold"]}>
+            {history.data.events.map((event) => (
+              <tr key={event.id}>
+                <td>{new Date(event.at).toLocaleString()}</td>
+                <td>{event.ruleName}</td>
+                <td>{event.subject}</td>
+                <td className={`alert-${event.state}`}>{event.state}</td>
+                <td>{formatNumber(event.value, 2)}</td>
+                <td>{formatNumber(event.threshold, 2)}</td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
     </div>

@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import { AUDIT_ACTIONS, type AuditEntryDto } from "@/lib/console/contracts";
 import { useAuditLog } from "@/lib/console/hooks";
 import { Panel } from "./panel";
+import { DataTable } from "./data-table";
 
 function Json({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
@@ -69,24 +70,11 @@ export function AuditView() {
       <Panel title="Changes" testId="panel-audit" loading={log.isPending} error={log.error} empty={!!entries && entries.length === 0} emptyText="No change matches.">
         {entries ? (
           <>
-            <div className="table-wrap">
-              <table aria-label="Audit log">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.map((entry) => (
-                    <EntryRow key={entry.id} entry={entry} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable label="Audit log" columns={["When", "Who", "Action", "Target", "Change"]}>
+              {entries.map((entry) => (
+                <EntryRow key={entry.id} entry={entry} />
+              ))}
+            </DataTable>
             <div className="pager">
               <button type="button" className="button secondary" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
                 Newer

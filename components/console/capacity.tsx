@@ -10,6 +10,7 @@ import { formatUsd, parseSpecText } from "@/lib/scaling/views";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
 import { Can } from "./session-context";
+import { DataTable } from "./data-table";
 
 const SOURCES: Record<CapacityResponse["recommendation"]["capacitySource"], string> = {
   observed: "observed at the CPU target",
@@ -118,62 +119,37 @@ export function CapacityView() {
       </Panel>
       <Panel title="By instance size" testId="panel-capacity-options" loading={capacity.isPending} error={capacity.error} empty={!!r && r.options.length === 0}>
         {r ? (
-          <div className="table-wrap">
-            <table aria-label="Instance sizes compared">
-              <thead>
-                <tr>
-                  <th scope="col">Size</th>
-                  <th scope="col">CPU / memory</th>
-                  <th scope="col">Capacity each</th>
-                  <th scope="col">Instances</th>
-                  <th scope="col">Per month</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.options.map((o) => (
-                  <tr key={o.size.id} data-size={o.size.id}>
-                    <th scope="row">
-                      {o.size.name} {r.best?.size.id === o.size.id ? <span className="pill">recommended</span> : null}
-                    </th>
-                    <td>
-                      {o.size.cpuCores} CPU / {o.size.memoryGb} GB
-                    </td>
-                    <td>{formatNumber(o.requestsPerSecond, 1)} req/s</td>
-                    <td>{o.instances}</td>
-                    <td>{formatUsd(o.monthlyCostUsd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Instance sizes compared" columns={["Size", "CPU / memory", "Capacity each", "Instances", "Per month"]}>
+            {r.options.map((o) => (
+              <tr key={o.size.id} data-size={o.size.id}>
+                <th scope="row">
+                  {o.size.name} {r.best?.size.id === o.size.id ? <span className="pill">recommended</span> : null}
+                </th>
+                <td>
+                  {o.size.cpuCores} CPU / {o.size.memoryGb} GB
+                </td>
+                <td>{formatNumber(o.requestsPerSecond, 1)} req/s</td>
+                <td>{o.instances}</td>
+                <td>{formatUsd(o.monthlyCostUsd)}</td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Panel title="Scaling schedule" testId="panel-capacity-schedule" loading={capacity.isPending} error={capacity.error} empty={!!data && data.schedule.length === 0}>
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="Scaling schedule">
-              <thead>
-                <tr>
-                  <th scope="col">Users</th>
-                  <th scope="col">Requests per second</th>
-                  <th scope="col">Instances</th>
-                  <th scope="col">Notes</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.schedule.map((row) => (
-                  <tr key={`${row.users}-${row.rpsFrom}`} aria-current={r?.schedule?.rpsFrom === row.rpsFrom ? "true" : undefined}>
-                    <td>{row.users}</td>
-                    <td>{row.rpsTo === null ? `${row.rpsFrom}+` : `${row.rpsFrom}–${row.rpsTo}`}</td>
-                    <td>{row.instancesMax === null ? `${row.instancesMin}+` : row.instancesMax === row.instancesMin ? row.instancesMin : `${row.instancesMin}–${row.instancesMax}`}</td>
-                    <td>
-                      {row.notes} {r?.schedule?.rpsFrom === row.rpsFrom ? <span className="pill">your peak</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Scaling schedule" columns={["Users", "Requests per second", "Instances", "Notes"]}>
+            {data.schedule.map((row) => (
+              <tr key={`${row.users}-${row.rpsFrom}`} aria-current={r?.schedule?.rpsFrom === row.rpsFrom ? "true" : undefined}>
+                <td>{row.users}</td>
+                <td>{row.rpsTo === null ? `${row.rpsFrom}+` : `${row.rpsFrom}–${row.rpsTo}`}</td>
+                <td>{row.instancesMax === null ? `${row.instancesMin}+` : row.instancesMax === row.instancesMin ? row.instancesMin : `${row.instancesMin}–${row.instancesMax}`}</td>
+                <td>
+                  {row.notes} {r?.schedule?.rpsFrom === row.rpsFrom ? <span className="pill">your peak</span> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Can scope="scaling.write">

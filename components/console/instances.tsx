@@ -5,6 +5,7 @@ import { findSeries, formatBytes, formatDuration, formatNumber, formatRate, spar
 import { useInstances } from "@/lib/console/hooks";
 import { Panel } from "./panel";
 import { Sparkline } from "./charts";
+import { DataTable } from "./data-table";
 
 function useNow(everyMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -29,50 +30,30 @@ export function InstancesView() {
       </div>
       <Panel title="Fleet" testId="panel-instances" loading={query.isPending} error={query.error} empty={!!data && data.instances.length === 0} emptyText="No instance has registered yet.">
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="Instances">
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Uptime</th>
-                  <th scope="col">CPU</th>
-                  <th scope="col">Memory</th>
-                  <th scope="col">Requests/s</th>
-                  <th scope="col">In flight</th>
-                  <th scope="col">Last heartbeat</th>
-                  <th scope="col">Requests/s, 15 min</th>
-                  <th scope="col">CPU, 15 min</th>
+          <DataTable label="Instances" columns={["Instance", "Address", "Status", "Version", "Uptime", "CPU", "Memory", "Requests/s", "In flight", "Last heartbeat", "Requests/s, 15 min", "CPU, 15 min"]}>
+            {data.instances.map((instance) => {
+              const points = sparklinePoints(findSeries(rate, instance.id));
+              const cpuPoints = sparklinePoints(findSeries(cpu, instance.id));
+              return (
+                <tr key={instance.id} data-instance-id={instance.id}>
+                  <td>{instance.id}</td>
+                  <td>
+                    {instance.host}:{instance.port}
+                  </td>
+                  <td className={`status-${instance.status}`}>{instance.status}</td>
+                  <td>{instance.version}</td>
+                  <td>{instance.status === "dead" ? "—" : formatDuration(now - Date.parse(instance.startedAt))}</td>
+                  <td>{instance.cpuPercent === null ? "—" : `${formatNumber(instance.cpuPercent)}%`}</td>
+                  <td>{formatBytes(instance.rssBytes)}</td>
+                  <td>{formatRate(instance.requestsPerSecond)}</td>
+                  <td>{instance.inFlight === null ? "—" : instance.inFlight}</td>
+                  <td title={new Date(instance.lastSeenAt).toLocaleString()}>{formatDuration(now - Date.parse(instance.lastSeenAt))} ago</td>
+                  <td>{points.some((p) => p.v !== null) ? <Sparkline points={points} label={`Requests per second of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
+                  <td>{cpuPoints.some((p) => p.v !== null) ? <Sparkline points={cpuPoints} label={`CPU of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {data.instances.map((instance) => {
-                  const points = sparklinePoints(findSeries(rate, instance.id));
-                  const cpuPoints = sparklinePoints(findSeries(cpu, instance.id));
-                  return (
-                    <tr key={instance.id} data-instance-id={instance.id}>
-                      <td>{instance.id}</td>
-                      <td>
-                        {instance.host}:{instance.port}
-                      </td>
-                      <td className={`status-${instance.status}`}>{instance.status}</td>
-                      <td>{instance.version}</td>
-                      <td>{instance.status === "dead" ? "—" : formatDuration(now - Date.parse(instance.startedAt))}</td>
-                      <td>{instance.cpuPercent === null ? "—" : `${formatNumber(instance.cpuPercent)}%`}</td>
-                      <td>{formatBytes(instance.rssBytes)}</td>
-                      <td>{formatRate(instance.requestsPerSecond)}</td>
-                      <td>{instance.inFlight === null ? "—" : instance.inFlight}</td>
-                      <td title={new Date(instance.lastSeenAt).toLocaleString()}>{formatDuration(now - Date.parse(instance.lastSeenAt))} ago</td>
-                      <td>{points.some((p) => p.v !== null) ? <Sparkline points={points} label={`Requests per second of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
-                      <td>{cpuPoints.some((p) => p.v !== null) ? <Sparkline points={cpuPoints} label={`CPU of ${instance.id}, last 15 minutes`} /> : <span className="muted">no data</span>}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         ) : null}
       </Panel>
       {data && "error" in data.requestRate ? <p className="state state-error">Sparklines unavailable: {data.requestRate.error}</p> : null}

@@ -8,6 +8,7 @@ import { Panel } from "./panel";
 import { Can, useCan } from "./session-context";
 import { CopyButton } from "./copy-button";
 import { FormError, splitList } from "./form-error";
+import { DataTable } from "./data-table";
 
 function CreateKeyForm() {
   const create = useCreateApiKey();
@@ -99,42 +100,26 @@ export function KeysView() {
       </Can>
       <Panel title="Keys" testId="panel-keys" loading={keys.isPending} error={keys.error} empty={!!data && data.length === 0} emptyText="No API key yet.">
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="API keys">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Limit</th>
-                  <th scope="col">Used this minute</th>
-                  <th scope="col">Models</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Status</th>
-                  {canWrite ? <th scope="col">Actions</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((k) => (
-                  <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
-                    <td>{k.name}</td>
-                    <td>
-                      <code>{k.prefix}…</code>
-                    </td>
-                    <td>{k.rpmLimit === null ? "none" : `${k.rpmLimit}/min`}</td>
-                    <td>{k.usedThisMinute === null ? "—" : k.rpmLimit ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)` : k.usedThisMinute}</td>
-                    <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
-                    <td>{new Date(k.createdAt).toLocaleString()}</td>
-                    <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
-                    {canWrite ? (
-                      <td>
-                        <RevokeButton apiKey={k} />
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Models", "Created", "Status", canWrite ? "Actions" : null]}>
+            {data.map((k) => (
+              <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
+                <td>{k.name}</td>
+                <td>
+                  <code>{k.prefix}…</code>
+                </td>
+                <td>{k.rpmLimit === null ? "none" : `${k.rpmLimit}/min`}</td>
+                <td>{k.usedThisMinute === null ? "—" : k.rpmLimit ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)` : k.usedThisMinute}</td>
+                <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
+                <td>{new Date(k.createdAt).toLocaleString()}</td>
+                <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
+                {canWrite ? (
+                  <td>
+                    <RevokeButton apiKey={k} />
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
     </div>

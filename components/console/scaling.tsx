@@ -15,6 +15,7 @@ import { CopyButton } from "./copy-button";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
 import { Can, useCan } from "./session-context";
+import { DataTable } from "./data-table";
 
 const TARGETS: Record<ScalingResponse["target"], string> = {
   none: "none (recommend only)",
@@ -165,34 +166,19 @@ function Simulator() {
             {formatUsd(data.instanceMonthlyCostUsd)} per instance-month.
           </p>
           <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={hours * 3_600} domain={[data.start, data.end]} label="Simulated instances per policy" />
-          <div className="table-wrap">
-            <table aria-label="Simulated policies">
-              <thead>
-                <tr>
-                  <th scope="col">Policy</th>
-                  <th scope="col">Peak instances</th>
-                  <th scope="col">Average</th>
-                  <th scope="col">Minutes above its CPU target</th>
-                  <th scope="col">Minutes above 80% CPU</th>
-                  <th scope="col">Cost in the window</th>
-                  <th scope="col">Per month at this rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.results.map((r) => (
-                  <tr key={r.policy}>
-                    <th scope="row">{r.policy}</th>
-                    <td>{r.peakReplicas}</td>
-                    <td>{r.averageReplicas}</td>
-                    <td>{r.minutesAboveTarget}</td>
-                    <td>{r.minutesAboveAlert}</td>
-                    <td>{formatUsd(r.costUsd)}</td>
-                    <td>{formatUsd(r.monthlyCostUsd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Simulated policies" columns={["Policy", "Peak instances", "Average", "Minutes above its CPU target", "Minutes above 80% CPU", "Cost in the window", "Per month at this rate"]}>
+            {data.results.map((r) => (
+              <tr key={r.policy}>
+                <th scope="row">{r.policy}</th>
+                <td>{r.peakReplicas}</td>
+                <td>{r.averageReplicas}</td>
+                <td>{r.minutesAboveTarget}</td>
+                <td>{r.minutesAboveAlert}</td>
+                <td>{formatUsd(r.costUsd)}</td>
+                <td>{formatUsd(r.monthlyCostUsd)}</td>
+              </tr>
+            ))}
+          </DataTable>
         </>
       ) : null}
     </Panel>
@@ -264,90 +250,53 @@ export function ScalingView() {
       </div>
       <Panel title="Policies" testId="panel-policies" loading={scaling.isPending} error={scaling.error}>
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="Scaling policies">
-              <thead>
-                <tr>
-                  <th scope="col">Policy</th>
-                  <th scope="col">Instances</th>
-                  <th scope="col">Scale up at</th>
-                  <th scope="col">Scale down at</th>
-                  {canWrite ? <th scope="col">Switch</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {data.policies.map((p) => (
-                  <tr key={p.id} data-policy={p.name}>
-                    <th scope="row">
-                      {p.name} {p.preset ? <span className="pill">preset</span> : null} {p.active ? <span className="pill">active</span> : null}
-                      {p.spec?.description ? <div className="muted small">{p.spec.description}</div> : null}
-                    </th>
-                    <td>{p.spec ? `${p.spec.minReplicas}–${p.spec.maxReplicas}` : "–"}</td>
-                    <td>{p.spec ? `${p.spec.cpu.scaleUpAtPercent}% CPU` : "–"}</td>
-                    <td>{p.spec ? `${p.spec.cpu.scaleDownAtPercent}% CPU` : "–"}</td>
-                    {canWrite ? <td>{p.active ? null : <SwitchPolicy active={data.active} policy={p} />}</td> : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Scaling policies" columns={["Policy", "Instances", "Scale up at", "Scale down at", canWrite ? "Switch" : null]}>
+            {data.policies.map((p) => (
+              <tr key={p.id} data-policy={p.name}>
+                <th scope="row">
+                  {p.name} {p.preset ? <span className="pill">preset</span> : null} {p.active ? <span className="pill">active</span> : null}
+                  {p.spec?.description ? <div className="muted small">{p.spec.description}</div> : null}
+                </th>
+                <td>{p.spec ? `${p.spec.minReplicas}–${p.spec.maxReplicas}` : "–"}</td>
+                <td>{p.spec ? `${p.spec.cpu.scaleUpAtPercent}% CPU` : "–"}</td>
+                <td>{p.spec ? `${p.spec.cpu.scaleDownAtPercent}% CPU` : "–"}</td>
+                {canWrite ? <td>{p.active ? null : <SwitchPolicy active={data.active} policy={p} />}</td> : null}
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Panel title="Recent changes of scale" testId="panel-scaling-recent" loading={scaling.isPending} error={scaling.error} empty={!!data && data.recent.length === 0} emptyText="Nothing was scaled yet.">
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="Recent scaling decisions">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Instances</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Outcome</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.recent.map((d) => (
-                  <tr key={d.id}>
-                    <td>{new Date(d.at).toLocaleString()}</td>
-                    <td>
-                      {d.currentReplicas} → {d.desiredReplicas}
-                    </td>
-                    <td>{d.message}</td>
-                    <td>
-                      {d.outcome}
-                      {d.detail ? <div className="muted small">{d.detail}</div> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Recent scaling decisions" columns={["When", "Instances", "Why", "Outcome"]}>
+            {data.recent.map((d) => (
+              <tr key={d.id}>
+                <td>{new Date(d.at).toLocaleString()}</td>
+                <td>
+                  {d.currentReplicas} → {d.desiredReplicas}
+                </td>
+                <td>{d.message}</td>
+                <td>
+                  {d.outcome}
+                  {d.detail ? <div className="muted small">{d.detail}</div> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Panel title="Policy history" testId="panel-policy-history" loading={scaling.isPending} error={scaling.error} empty={!!data && data.changes.length === 0}>
         {data ? (
-          <div className="table-wrap">
-            <table aria-label="Policy history">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Change</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.changes.map((c) => (
-                  <tr key={c.id}>
-                    <td>{new Date(c.at).toLocaleString()}</td>
-                    <td>{c.from && c.from !== c.policyName ? `${c.from} → ${c.policyName}` : c.policyName}</td>
-                    <td>{c.actor}</td>
-                    <td>{c.reason ?? ""}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Policy history" columns={["When", "Change", "By", "Reason"]}>
+            {data.changes.map((c) => (
+              <tr key={c.id}>
+                <td>{new Date(c.at).toLocaleString()}</td>
+                <td>{c.from && c.from !== c.policyName ? `${c.from} → ${c.policyName}` : c.policyName}</td>
+                <td>{c.actor}</td>
+                <td>{c.reason ?? ""}</td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
       <Simulator />

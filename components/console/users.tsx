@@ -7,6 +7,7 @@ import { useCreateUser, useUpdateUser, useUsers } from "@/lib/console/hooks";
 import { Panel } from "./panel";
 import { useSessionView } from "./session-context";
 import { FormError } from "./form-error";
+import { DataTable } from "./data-table";
 
 function CreateUserForm() {
   const create = useCreateUser();
@@ -109,24 +110,11 @@ export function UsersView() {
       <CreateUserForm />
       <Panel title="Console users" testId="panel-users" loading={users.isPending} error={users.error} empty={!!list && list.length === 0} emptyText="No user.">
         {list ? (
-          <div className="table-wrap">
-            <table aria-label="Users">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((user) => (
-                  <UserRow key={user.id} user={user} self={user.email === session.email} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Users" columns={["Email", "Role", "Status", "Created", "Actions"]}>
+            {list.map((user) => (
+              <UserRow key={user.id} user={user} self={user.email === session.email} />
+            ))}
+          </DataTable>
         ) : null}
       </Panel>
     </div>
