@@ -14,6 +14,7 @@ import type pg from "pg";
 import type { Fence } from "../cluster/lease";
 import { DB_BOUNDS, LATENCY_BOUNDS } from "./layout";
 import { inFencedTransaction, Prisma, rows, run } from "./sql";
+import { ROLLUP_COLUMNS } from "./store";
 
 export const ROLLUP_STEPS = [
   [10, 60],
@@ -54,14 +55,7 @@ export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: numb
 
 function recompute(from: number, to: number, ids: string[], buckets: string[]): Prisma.Sql {
   return Prisma.sql`
-    INSERT INTO metric_rollups (
-      resolution, instance_id, bucket, seconds, samples,
-      requests_2xx, requests_3xx, requests_4xx, requests_5xx,
-      latency_buckets, latency_sum_seconds, cache_hits, cache_misses, cache_bypass,
-      cpu_seconds, rss_bytes_sum, rss_bytes_max, memory_limit_bytes,
-      in_flight_sum, in_flight_max, connections_sum, connections_max,
-      db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
-      db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)
+    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
     SELECT ${to}::int, t.instance_id, t.bucket, sum(r.seconds), sum(r.samples),
       sum(r.requests_2xx), sum(r.requests_3xx), sum(r.requests_4xx), sum(r.requests_5xx),
       ${sumArray("latency_buckets", LATENCY_BOUNDS.length + 1)}, sum(r.latency_sum_seconds),

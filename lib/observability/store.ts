@@ -17,20 +17,23 @@ const addArrays = (column: string) =>
   );
 
 /** Resolves to true when the row changed, false when this snapshot had already been written. */
-export async function writeSnapshot(db: Queryable, instanceId: string, snapshot: Snapshot): Promise<boolean> {
-  const s = snapshot;
-  const seconds = Math.max(0, (s.at - s.periodStart) / 1000);
-  const result = await run(
-    db,
-    Prisma.sql`
-    INSERT INTO metric_rollups (
+/** metric_rollups' columns, in the order both the snapshot writer and the rollups insert them. */
+export const ROLLUP_COLUMNS = Prisma.raw(`(
       resolution, instance_id, bucket, seconds, samples,
       requests_2xx, requests_3xx, requests_4xx, requests_5xx,
       latency_buckets, latency_sum_seconds, cache_hits, cache_misses, cache_bypass,
       cpu_seconds, rss_bytes_sum, rss_bytes_max, memory_limit_bytes,
       in_flight_sum, in_flight_max, connections_sum, connections_max,
       db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
-      db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)
+      db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)`);
+
+export async function writeSnapshot(db: Queryable, instanceId: string, snapshot: Snapshot): Promise<boolean> {
+  const s = snapshot;
+  const seconds = Math.max(0, (s.at - s.periodStart) / 1000);
+  const result = await run(
+    db,
+    Prisma.sql`
+    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
     VALUES (
       ${BASE_RESOLUTION_SECONDS}, ${instanceId}, ${iso(snapshotBucket(s, BASE_RESOLUTION_SECONDS))}::timestamptz, ${seconds}::float8, 1,
       ${int(s.requests[0])}::bigint, ${int(s.requests[1])}::bigint, ${int(s.requests[2])}::bigint, ${int(s.requests[3])}::bigint,
