@@ -16,7 +16,7 @@ export interface BenchProduct {
   stop(): Promise<void>;
 }
 
-export async function startProduct(providers: CreateProviderInput[], env: Record<string, string> = {}): Promise<BenchProduct> {
+export async function startProduct(providers: CreateProviderInput[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchProduct> {
   const scratch = await createScratchDatabase(`agenticorp_bench_${randomBytes(4).toString("hex")}`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });
   let server: ServerProcess | undefined;
@@ -24,7 +24,7 @@ export async function startProduct(providers: CreateProviderInput[], env: Record
     await applyMigrations(database.pool);
     for (const provider of providers) await createProvider(database.prisma, provider, BENCH_SECRET);
     const { key } = await createApiKey(database.prisma, { name: "bench" });
-    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true });
+    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true, nodeArgs });
     // Until the key table has loaded the first request would be a 401.
     for (let i = 0; i < 100; i++) {
       const response = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });

@@ -15,10 +15,11 @@ import {
   upstreamDuration,
   upstreamTimeToFirstToken,
 } from "../metrics/gateway";
-import { type UpstreamCall, UpstreamFailure } from "../providers/types";
+import { UpstreamFailure } from "../providers/types";
 import { cacheDecision, cacheKey } from "../cache/response-cache";
 import type { GatewayDeps } from "./deps";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./schema";
+import { ClientLink, type UpstreamAttempt } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
 
 declare module "fastify" {
@@ -45,34 +46,6 @@ class Timing {
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
   }
-}
-
-/** One upstream attempt with its own total timeout, also aborted when the client goes away. */
-function attemptSignal(deployment: DeploymentEntry, clientGone: AbortSignal) {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new UpstreamFailure("timeout_total", `no complete answer within ${deployment.provider.timeouts.totalMs} ms`)),
-    deployment.provider.timeouts.totalMs,
-  );
-  const onClientGone = () => controller.abort(new UpstreamFailure("timeout_total", "client went away"));
-  clientGone.addEventListener("abort", onClientGone, { once: true });
-  return {
-    signal: controller.signal,
-    abort: () => controller.abort(new UpstreamFailure("timeout_total", "stream closed")),
-    done: () => {
-      clearTimeout(timer);
-      clientGone.removeEventListener("abort", onClientGone);
-    },
-  };
-}
-
-function clientGoneSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once("close", () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  request.raw.once("aborted", () => controller.abort());
-  return controller.signal;
 }
 
 function countUsage(model: string, usage: Usage | undefined): void {
@@ -114,16 +87,44 @@ export function chatCompletionsHandler(deps: GatewayDeps) {
     }
 
     const timing = new Timing(reply);
-    const clientGone = clientGoneSignal(request, reply);
+    const client = new ClientLink(reply);
     try {
-      if (stream) return await streamCompletion(deps, reply, body, deployments, timing, clientGone);
-      return await jsonCompletion(deps, request, reply, body, deployments, timing, clientGone);
+      if (stream) return await streamCompletion(deps, reply, body, deployments, timing, client);
+      return await jsonCompletion(deps, request, reply, body, deployments, timing, client);
     } catch (error) {
       const mapped = upstreamErrorToAppError(error);
       countUnanswered(model, mapped, streamLabel);
       throw mapped;
     }
   };
+}
+
+/** Asks the upstreams for a JSON completion; the serialised answer and the provider that gave it. */
+async function completeUpstream(
+  deps: GatewayDeps,
+  body: ChatCompletionRequest,
+  deployments: readonly DeploymentEntry[],
+  timing: Timing,
+  client: ClientLink,
+): Promise<{ payload: string; provider: string }> {
+  const outcome = await deps.router.run(
+    deployments,
+    async (deployment) => {
+      const attempt = client.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const started = performance.now();
+      try {
+        return await deployment.provider.client.complete(attempt);
+      } finally {
+        attempt.done();
+        timing.attemptEnded(deployment.provider.name, started);
+      }
+    },
+    client,
+  );
+  const completion = outcome.result;
+  completion.model = body.model;
+  countUsage(body.model, completion.usage as Usage | undefined);
+  return { payload: JSON.stringify(completion), provider: outcome.deployment.provider.name };
 }
 
 async function jsonCompletion(
@@ -133,41 +134,23 @@ async function jsonCompletion(
   body: ChatCompletionRequest,
   deployments: readonly DeploymentEntry[],
   timing: Timing,
-  clientGone: AbortSignal,
+  client: ClientLink,
 ) {
   const model = body.model;
-  let answeredBy = "cache";
-  const callUpstream = async (): Promise<string> => {
-    const outcome = await deps.router.run(
-      deployments,
-      async (deployment) => {
-        const attempt = attemptSignal(deployment, clientGone);
-        const started = performance.now();
-        try {
-          return await deployment.provider.client.complete({ body: { ...body, model: deployment.upstreamModel }, signal: attempt.signal });
-        } finally {
-          attempt.done();
-          timing.attemptEnded(deployment.provider.name, started);
-        }
-      },
-      clientGone,
-    );
-    answeredBy = outcome.deployment.provider.name;
-    const completion = outcome.result;
-    completion.model = model;
-    countUsage(model, completion.usage as Usage | undefined);
-    return JSON.stringify(completion);
-  };
-
   const decision = cacheDecision(body, request.headers["x-agenticorp-cache"] as string | undefined);
   let payload: string;
+  let answeredBy = "cache";
   let cacheResult: "hit" | "miss" | "bypass" = "bypass";
   if (decision === "cacheable") {
-    const { body: cached, hit } = await deps.cache.getOrProduce(cacheKey(body), model, callUpstream);
-    payload = cached;
-    cacheResult = hit ? "hit" : "miss";
+    const cached = await deps.cache.getOrProduce(cacheKey(body), model, async () => {
+      const answer = await completeUpstream(deps, body, deployments, timing, client);
+      answeredBy = answer.provider;
+      return answer.payload;
+    });
+    payload = cached.body;
+    cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    payload = await callUpstream();
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, body, deployments, timing, client));
   }
   cacheRequests.inc({ result: cacheResult });
   const overheadMs = timing.overheadMs();
@@ -184,7 +167,7 @@ async function jsonCompletion(
 interface OpenStream {
   iterator: AsyncIterator<string>;
   first: IteratorResult<string>;
-  attempt: ReturnType<typeof attemptSignal>;
+  attempt: UpstreamAttempt;
 }
 
 async function streamCompletion(
@@ -193,7 +176,7 @@ async function streamCompletion(
   body: ChatCompletionRequest,
   deployments: readonly DeploymentEntry[],
   timing: Timing,
-  clientGone: AbortSignal,
+  client: ClientLink,
 ) {
   const model = body.model;
   const started = performance.now();
@@ -201,11 +184,10 @@ async function streamCompletion(
   const outcome = await deps.router.run(
     deployments,
     async (deployment): Promise<OpenStream> => {
-      const attempt = attemptSignal(deployment, clientGone);
-      const call: UpstreamCall = { body: { ...body, model: deployment.upstreamModel }, signal: attempt.signal };
+      const attempt = client.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const attemptStarted = performance.now();
       try {
-        const iterator = (await deployment.provider.client.stream(call))[Symbol.asyncIterator]();
+        const iterator = (await deployment.provider.client.stream(attempt))[Symbol.asyncIterator]();
         const first = await iterator.next();
         return { iterator, first, attempt };
       } catch (error) {
@@ -215,7 +197,7 @@ async function streamCompletion(
         timing.attemptEnded(deployment.provider.name, attemptStarted);
       }
     },
-    clientGone,
+    client,
   );
   const { deployment } = outcome;
   const { iterator, first, attempt } = outcome.result;
@@ -254,15 +236,15 @@ async function streamCompletion(
     } catch (error) {
       // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
       const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
-      if (!clientGone.aborted) yield `data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "stream_interrupted" } })}\n\n`;
+      if (!client.gone) yield `data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "stream_interrupted" } })}\n\n`;
     } finally {
       streamsActive.dec();
       attempt.done();
       if (!ok) {
-        attempt.abort();
+        attempt.abort("stream closed");
         void iterator.return?.();
       }
-      deps.router.streamEnded(deployment, ok || clientGone.aborted);
+      deps.router.streamEnded(deployment, ok || client.gone);
       gatewayRequests.inc({ model, provider, status: ok ? "200" : "502", stream: "true" });
       gatewayDuration.observe({ model, stream: "true" }, reply.elapsedTime / 1000);
     }

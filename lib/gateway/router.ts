@@ -1,6 +1,7 @@
 // Chooses a deployment for each attempt and keeps per-deployment health: in-flight calls, a
 // latency moving average, and a circuit breaker (closed → open after repeated failures → one
 // trial call after the cooldown → closed again on success).
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentEntry } from "../fleet/snapshot";
 import { UpstreamFailure } from "../providers/types";
 
@@ -52,6 +53,11 @@ export interface AttemptOutcome<T> {
   attempts: number;
 }
 
+/** The client the attempts are for: once it has gone, nothing more is tried. */
+export interface Requester {
+  readonly gone: boolean;
+}
+
 export interface RouterEvents {
   onRetry?(deployment: DeploymentEntry, failure: UpstreamFailure): void;
   onFallback?(from: DeploymentEntry, to: DeploymentEntry): void;
@@ -79,7 +85,7 @@ export class Router {
   async run<T>(
     deployments: readonly DeploymentEntry[],
     call: (deployment: DeploymentEntry) => Promise<T>,
-    signal?: AbortSignal,
+    requester?: Requester,
   ): Promise<AttemptOutcome<T>> {
     const tried = new Set<string>();
     let previous: DeploymentEntry | undefined;
@@ -92,9 +98,9 @@ export class Router {
       }
       if (previous) {
         if (previous.id !== deployment.id) this.events.onFallback?.(previous, deployment);
-        else await this.backoff(attempt, signal);
+        else await this.backoff(attempt);
       }
-      if (signal?.aborted) throw lastFailure ?? new UpstreamFailure("timeout_total", "client went away");
+      if (requester?.gone) throw lastFailure ?? new UpstreamFailure("timeout_total", "client went away");
       tried.add(deployment.id);
       previous = deployment;
       const started = this.options.now();
@@ -108,7 +114,7 @@ export class Router {
         // A client error is the request's fault, not the deployment's: it counts as an answer.
         if (failure.reason === "client_error") this.succeeded(deployment, this.options.now() - started);
         else this.failed(deployment);
-        if (!failure.retryable || signal?.aborted) throw failure;
+        if (!failure.retryable || requester?.gone) throw failure;
         lastFailure = failure;
         if (attempt < this.options.maxAttempts) this.events.onRetry?.(deployment, failure);
       }
@@ -192,12 +198,9 @@ export class Router {
     return Math.max(0, Math.min(...waits, this.options.cooldownMs));
   }
 
-  private async backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+  /** Full-jitter backoff, at most backoffMaxMs; a client that leaves meanwhile is noticed after it. */
+  private async backoff(attempt: number): Promise<void> {
     const cap = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (attempt - 1));
-    const delay = this.options.random() * cap;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-    });
+    await sleep(this.options.random() * cap);
   }
 }

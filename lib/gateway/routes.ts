@@ -12,8 +12,13 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   // JSON only: anything else is a 415, not a string handed to the handler.
   app.removeContentTypeParser("text/plain");
   app.decorateRequest("apiKey", null);
-  app.addHook("onRequest", async (request) => {
-    request.apiKey = authenticate(request.headers.authorization, deps.fleet.current);
+  app.addHook("onRequest", (request, _reply, done) => {
+    try {
+      request.apiKey = authenticate(request.headers.authorization, deps.fleet.current);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   });
 
   const chat = chatCompletionsHandler(deps);

@@ -2,7 +2,8 @@
 // mapper, and the drain behaviour. Feature modules register their routes on it.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import type { InstanceState } from "../lifecycle";
 import { httpRequestDuration, httpRequestsTotal } from "../metrics/http";
 import { dataPlaneErrorHandler } from "./errors";
@@ -10,7 +11,7 @@ import { dataPlaneErrorHandler } from "./errors";
 export interface AppOptions {
   state: InstanceState;
   instanceId: string;
-  logger: FastifyServerOptions["loggerInstance"] | FastifyServerOptions["logger"];
+  logger: Logger;
   bodyLimitBytes?: number;
 }
 
@@ -32,7 +33,7 @@ function requestId(request: IncomingMessage): string {
 
 export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576 }: AppOptions): FastifyInstance {
   const app = Fastify({
-    ...(logger && typeof logger === "object" && "child" in logger ? { loggerInstance: logger } : { logger: logger ?? false }),
+    loggerInstance: logger as FastifyBaseLogger,
     genReqId: requestId,
     // Probes and metrics scrapes would drown the log; API routes opt in with config.accessLog.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
@@ -45,33 +46,43 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   });
 
   // Every HTTP request counts in flight (data plane and console), so drain can wait for all.
+  const requestEnded = () => state.inFlight--;
   app.server.on("request", (_req, res) => {
     state.inFlight++;
-    res.once("close", () => state.inFlight--);
+    res.on("close", requestEnded);
   });
 
-  app.addHook("onRequest", async (request, reply) => {
+  // The hooks take callbacks rather than being async: a promise per hook per request shows in
+  // the gateway's throughput.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     reply.header("x-agenticorp-instance", instanceId);
+    done();
   });
 
   // Decided when the response goes out, so requests that began before SIGTERM close too.
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (state.draining) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook("onResponse", async (request, reply) => {
+  // The access line's fields are fixed and hold no secrets, so it skips the redaction pass,
+  // which doubled the cost of every line.
+  const accessLog = logger.child({}, { redact: [] });
+  app.addHook("onResponse", (request, reply, done) => {
     const { config } = request.routeOptions;
-    if (config.untracked) return;
-    const route = request.routeOptions.url ?? "unmatched";
-    httpRequestsTotal.inc({ route, method: request.method, status: String(reply.statusCode) });
-    httpRequestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
-    if (!config.accessLog) return;
-    request.log.info(
-      { method: request.method, route, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
-      "request completed",
-    );
+    if (!config.untracked) {
+      const route = request.routeOptions.url ?? "unmatched";
+      httpRequestsTotal.inc({ route, method: request.method, status: String(reply.statusCode) });
+      httpRequestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+      if (config.accessLog) {
+        accessLog.info(
+          { request_id: request.id, method: request.method, route, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
+          "request completed",
+        );
+      }
+    }
+    done();
   });
 
   app.setErrorHandler(dataPlaneErrorHandler);

@@ -1,5 +1,5 @@
 // Client API keys: generated here, shown once, stored only as a SHA-256 hash.
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { PrismaClient } from "../db/generated/client";
 
@@ -11,7 +11,7 @@ export function generateApiKey(): string {
 
 /** Keys carry 192 random bits, so a fast hash is enough (no salt or stretching needed). */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return hash("sha256", key, "hex");
 }
 
 export const createApiKeyInput = z.object({

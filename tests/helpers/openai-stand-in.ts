@@ -56,6 +56,8 @@ export interface RecordedRequest {
   rawBody: string;
   /** Date.now() when the request line and headers arrived. */
   receivedAt: number;
+  /** Date.now() when the caller closed the connection before the answer was complete, if it did. */
+  abandonedAt?: number;
 }
 
 export interface OpenAIStandIn {
@@ -194,7 +196,11 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   const receivedAt = Date.now();
   const plan = planFor(context.standIn.behaviour);
   const aborted = new AbortController();
-  res.once("close", () => aborted.abort());
+  let recorded: RecordedRequest | undefined;
+  res.once("close", () => {
+    if (!res.writableFinished && recorded) recorded.abandonedAt = Date.now();
+    aborted.abort();
+  });
 
   const url = req.url ?? "/";
   const path = new URL(url, "http://127.0.0.1").pathname;
@@ -205,7 +211,8 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
     return;
   }
   const body = parseJson(rawBody);
-  context.standIn.requests.push({ method: req.method ?? "GET", path, url, headers: req.headers, body: body.ok ? body.value : undefined, rawBody, receivedAt });
+  recorded = { method: req.method ?? "GET", path, url, headers: req.headers, body: body.ok ? body.value : undefined, rawBody, receivedAt };
+  context.standIn.requests.push(recorded);
 
   if (plan.stall) return;
   if (!(await pause(plan.headerDelayMs, aborted.signal))) return;

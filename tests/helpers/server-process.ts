@@ -24,11 +24,13 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Stop keeping output once started (benchmarks: a log line per request would pile up here). */
   discardOutputAfterStart?: boolean;
+  /** Extra node flags (profiling: --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
-export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [] }: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "server.ts")], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(PROJECT_ROOT, "server.ts")], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,

@@ -20,11 +20,12 @@ const slow = unique("slow"); // served by A only, with a short first-byte timeou
 const client = (server: ServerProcess, apiKey = key, prefix = "/v1") =>
   new OpenAI({ apiKey, baseURL: `${server.url}${prefix}`, maxRetries: 0, timeout: 20_000 });
 
-const post = (server: ServerProcess, body: unknown, headers: Record<string, string> = {}) =>
+const post = (server: ServerProcess, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
   fetch(`${server.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
+    signal,
   });
 
 const ask = (model: string, content = "hello there", extra: Record<string, unknown> = {}) => ({
@@ -192,6 +193,25 @@ describe("routing", () => {
     expect(recovered.status).toBe(200);
     const after = await (await fetch(`${second.url}/metrics`)).text();
     expect(after).toMatch(new RegExp(`agenticorp_circuit_state\\{deployment="[^"]+/gpt-4o"\\} 0`));
+  });
+
+  it.each([false, true])("cancels the upstream call when the client hangs up (stream: %s)", async (stream) => {
+    resetUpstreams();
+    upstreamA.setBehaviour(stream ? { chunkDelayMs: 300 } : { headerDelayMs: 5_000 });
+    try {
+      const hangUp = new AbortController();
+      const response = post(first, { ...ask(solo, "a b c d e f g h i j k l"), stream }, {}, hangUp.signal);
+      if (stream) await (await response).body!.getReader().read();
+      else await eventually(async () => upstreamA.requests.length === 1);
+      const hungUpAt = Date.now();
+      hangUp.abort();
+      await response.then((r) => r.text()).catch(() => {});
+      await eventually(async () => upstreamA.requests[0]!.abandonedAt !== undefined);
+      expect(upstreamA.requests[0]!.abandonedAt! - hungUpAt).toBeLessThan(1_000);
+      expect(upstreamA.requests).toHaveLength(1);
+    } finally {
+      upstreamA.setBehaviour({});
+    }
   });
 
   it("never retries a stream after its first byte reached the client", async () => {
