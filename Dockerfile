@@ -34,6 +34,7 @@ ENV NODE_ENV=production \
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/.next ./.next
 COPY --from=build /app/lib/db/generated ./lib/db/generated
+COPY --from=build /app/dist ./dist
 COPY package.json tsconfig.json next.config.ts prisma.config.ts server.ts ./
 COPY lib ./lib
 COPY prisma ./prisma
@@ -47,6 +48,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-# Node is PID 1 itself (exec form, no shell): SIGTERM reaches server.ts, which drains and exits 0.
+# Node is PID 1 itself (exec form, no shell): SIGTERM reaches the server, which drains and exits 0.
 # The process starts no child processes, so there are no zombies to reap.
-CMD ["node", "--import", "tsx", "server.ts"]
+CMD ["node", "dist/server.mjs"]

@@ -7,6 +7,10 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   typescript: { tsconfigPath: "tsconfig.json" },
+  // Load each console route's code when it is first requested rather than all at start: every
+  // instance serves the data plane, few ever serve the console, and the preloaded routes were
+  // tens of megabytes of every instance's memory.
+  experimental: { preloadEntriesOnStart: false },
 };
 
 export default nextConfig;

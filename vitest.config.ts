@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["tests/unit/**/*.test.ts", "tests/integration/**/*.test.ts"],
-    globalSetup: ["tests/setup/database.ts"],
+    globalSetup: ["tests/setup/server-bundle.ts", "tests/setup/database.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["tests/e2e/**/*.test.ts"],
-    globalSetup: ["tests/setup/database.ts"],
+    globalSetup: ["tests/setup/server-bundle.ts", "tests/setup/database.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: false,

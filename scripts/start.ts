@@ -1,6 +1,10 @@
-// `npm start`: build the console once if needed, then run the server in this process (so
-// signals reach it directly).
+// `npm start`: build the console once if needed and the server bundle, then run the server in
+// this process (so signals reach it directly).
+import { pathToFileURL } from "node:url";
+import { SERVER_BUNDLE } from "../lib/version";
 import { buildIfNeeded } from "./build-if-needed";
+import { buildServer } from "./build-server";
 
 buildIfNeeded();
-await import("../server");
+await buildServer();
+await import(pathToFileURL(SERVER_BUNDLE).href);

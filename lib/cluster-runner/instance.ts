@@ -1,9 +1,8 @@
-// One AgentiCorp instance of the local cluster: `node --import tsx server.ts` on a port the
+// One AgentiCorp instance of the local cluster: `node dist/server.mjs` on a port the
 // system picks (PORT=0: no race for a free port), ready once its migrations are applied and
 // /health/ready answers 200 — only then does the runner put it behind the balancer.
 import http from "node:http";
-import path from "node:path";
-import { PROJECT_ROOT } from "../version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../version";
 import { startOwnedChild, type Environment, type ExitStatus, type OwnedChild } from "./child";
 
 export type InstanceState = "starting" | "ready" | "draining" | "exited";
@@ -74,7 +73,7 @@ export class ClusterInstance {
     const child = startOwnedChild({
       name: spec.id,
       command: process.execPath,
-      args: ["--import", "tsx", path.join(PROJECT_ROOT, "server.ts")],
+      args: [SERVER_BUNDLE],
       cwd: PROJECT_ROOT,
       env: spec.env,
       logFile: spec.logFile,

@@ -4,6 +4,7 @@
 import { Worker } from "node:worker_threads";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { PROJECT_ROOT } from "../version";
 
 /** Where a running embedded database tells other local processes (the admin CLIs) its port. */
 export function embeddedPortFile(dataDir: string): string {
@@ -59,7 +60,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   await mkdir(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, "pglite.lock");
   await takeLock(lockFile);
-  const worker = new Worker(new URL("./embedded-postgres-worker.mjs", import.meta.url), {
+  const worker = new Worker(path.join(PROJECT_ROOT, "lib", "db", "embedded-postgres-worker.mjs"), {
     workerData: { dataDir: path.join(dataDir, "pglite") },
   });
   const port = await new Promise<number>((resolve, reject) => {

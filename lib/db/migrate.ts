@@ -6,9 +6,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
+import { PROJECT_ROOT } from "../version";
 import { withClient } from "./with-client";
 
-export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
 // An arbitrary constant naming "the AgentiCorp migration lock" among advisory locks.
 const MIGRATION_LOCK_KEY = 7_219_451_118;
 

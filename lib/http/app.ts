@@ -46,8 +46,10 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   });
 
   // Every HTTP request counts in flight (data plane and console), so drain can wait for all.
+  // Counted before Fastify's own listener runs: with callback hooks a handler can run (and read
+  // the count, as /metrics does) before a listener added after Fastify's would be called.
   const requestEnded = () => state.inFlight--;
-  app.server.on("request", (_req, res) => {
+  app.server.prependListener("request", (_req, res) => {
     state.inFlight++;
     res.on("close", requestEnded);
   });

@@ -1,9 +1,8 @@
-// Starts the real server (`node --import tsx server.ts`) as a child process on a free port and
+// Starts the real server (`node dist/server.mjs`, as in production) as a child process on a free port and
 // reads its JSON log lines. Every process started here is stopped by the test that started it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/version";
 
 export interface ServerProcess {
   url: string;
@@ -30,7 +29,7 @@ export interface StartOptions {
 
 export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [] }: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(PROJECT_ROOT, "server.ts")], {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_BUNDLE], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/version";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 
@@ -211,7 +211,7 @@ describe("health endpoints while draining", () => {
 
 describe("configuration errors", () => {
   it("exits 1 with one line on stderr naming PORT when PORT is not a number", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "server.ts")], {
+    const child = spawn(process.execPath, [SERVER_BUNDLE], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", PORT: "abc" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -67,7 +67,7 @@ describe("Dockerfile", () => {
 
   it("starts node itself as PID 1 (exec form, no shell, no wrapper)", () => {
     expect(final.body.some((i) => i.op === "ENTRYPOINT")).toBe(false);
-    expect(JSON.parse(last("CMD")!.args)).toEqual(["node", "--import", "tsx", "server.ts"]);
+    expect(JSON.parse(last("CMD")!.args)).toEqual(["node", "dist/server.mjs"]);
     expect(last("STOPSIGNAL")?.args).toBe("SIGTERM");
   });
 

@@ -1,7 +1,6 @@
 // The target named by SCALING_TARGET, built from the configuration.
 import type { Logger } from "pino";
 import type { Config } from "../../config";
-import { defaultKubeConfig, defaultNamespace, kubernetesTarget } from "./kubernetes";
 import { localRunnerClient, localTarget } from "./local";
 import { noTarget } from "./none";
 import type { ScalingTarget } from "./types";
@@ -21,6 +20,8 @@ export async function createTarget(config: TargetConfig, logger: Logger): Promis
           onLateFailure: (error, replicas) => logger.warn({ err: error.message, replicas }, "the local cluster runner could not scale"),
         });
       case "kubernetes": {
+        // Loaded only here: the Kubernetes client is megabytes of code every other instance would carry.
+        const { defaultKubeConfig, defaultNamespace, kubernetesTarget } = await import("./kubernetes");
         const kubeConfig = defaultKubeConfig();
         const namespace = config.KUBERNETES_NAMESPACE ?? (await defaultNamespace(kubeConfig));
         return kubernetesTarget({ kubeConfig, namespace, hpaName: config.KUBERNETES_HPA_NAME });
