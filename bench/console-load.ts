@@ -33,7 +33,7 @@ async function loadOverview(page: Page, url: string): Promise<number> {
   return performance.now() - started;
 }
 
-buildIfNeeded();
+await buildIfNeeded();
 const scratch = await createScratchDatabase(`agenticorp_bench_console_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
 const database = createDatabase({ url: scratch.url, poolMax: 2 });
 const server = await startServer({ env: { DATABASE_URL: scratch.url, SEED_SIMULATOR: "true", SNAPSHOT_INTERVAL_MS: "2000", DRAIN_TIMEOUT_MS: "2000" } });

@@ -97,7 +97,7 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<void> {
   requireWrk();
-  buildIfNeeded();
+  await buildIfNeeded();
 
   let database: ScratchDatabase | undefined;
   let product: ServerProcess | undefined;

@@ -1,12 +1,18 @@
-// Builds the Next.js console when .next/BUILD_ID is missing (delete .next to force a rebuild).
-// Used by `npm start` and before the end-to-end tests.
+// Makes what a server process runs: the Next.js console when .next/BUILD_ID is missing (delete
+// .next to force a rebuild) and, always, the server bundle (about a second, so it never lags the
+// sources). Used by `npm start`, the cluster runner, the benchmarks and before the tests.
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { PROJECT_ROOT } from "../lib/version";
+import { buildServer } from "./build-server";
 
-export function buildIfNeeded(): void {
-  if (existsSync(path.join(PROJECT_ROOT, ".next", "BUILD_ID"))) return;
+export async function buildIfNeeded({ console: withConsole = true } = {}): Promise<void> {
+  if (withConsole && !existsSync(path.join(PROJECT_ROOT, ".next", "BUILD_ID"))) buildConsole();
+  await buildServer();
+}
+
+function buildConsole(): void {
   console.error("No console build found: running `next build` once (about a minute)...");
   const result = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/next/dist/bin/next"), "build"], {
     cwd: PROJECT_ROOT,
@@ -19,4 +25,4 @@ export function buildIfNeeded(): void {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) buildIfNeeded();
+if (import.meta.url === `file://${process.argv[1]}`) await buildIfNeeded();

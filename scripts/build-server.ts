@@ -2,7 +2,7 @@
 // instances run plain JavaScript: no TypeScript loader thread, no transform at start, and none of
 // the loader's per-function name bookkeeping on the hot path. About a second; run by `npm run
 // build`, `npm start` and before the tests, so the bundle never lags the sources it is tested as.
-import { build } from "esbuild";
+import { build, stop } from "esbuild";
 import path from "node:path";
 import { PROJECT_ROOT, SERVER_BUNDLE } from "../lib/version";
 
@@ -22,6 +22,8 @@ export async function buildServer(): Promise<void> {
     tsconfig: path.join(PROJECT_ROOT, "tsconfig.json"),
     logLevel: "warning",
   });
+  // `npm start` runs the server in this process: esbuild's helper process need not live on.
+  await stop();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildServer();

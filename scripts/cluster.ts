@@ -42,7 +42,7 @@ function fail(message: string): never {
 
 const say = (message: string) => console.log(`[cluster] ${message}`);
 const consoleEnabled = !values["data-plane-only"];
-if (consoleEnabled) buildIfNeeded();
+await buildIfNeeded({ console: consoleEnabled });
 
 // Instance settings come from this environment (LOG_LEVEL, DRAIN_TIMEOUT_MS, ...); the runner sets
 // its own on top (PORT, INSTANCE_ID, DATABASE_URL, SECRET, ...).

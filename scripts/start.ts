@@ -3,8 +3,6 @@
 import { pathToFileURL } from "node:url";
 import { SERVER_BUNDLE } from "../lib/version";
 import { buildIfNeeded } from "./build-if-needed";
-import { buildServer } from "./build-server";
 
-buildIfNeeded();
-await buildServer();
+await buildIfNeeded();
 await import(pathToFileURL(SERVER_BUNDLE).href);

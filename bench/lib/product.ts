@@ -5,6 +5,7 @@ import { createDatabase } from "../../lib/db/client";
 import { applyMigrations } from "../../lib/db/migrate";
 import { createApiKey } from "../../lib/keys/api-keys";
 import { createProvider, type CreateProviderInput } from "../../lib/providers/admin";
+import { buildIfNeeded } from "../../scripts/build-if-needed";
 import { createScratchDatabase } from "../../tests/helpers/postgres";
 import { startServer, type ServerProcess } from "../../tests/helpers/server-process";
 
@@ -17,6 +18,7 @@ export interface BenchProduct {
 }
 
 export async function startProduct(providers: CreateProviderInput[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchProduct> {
+  await buildIfNeeded({ console: env.CONSOLE_ENABLED !== "false" });
   const scratch = await createScratchDatabase(`agenticorp_bench_${randomBytes(4).toString("hex")}`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });
   let server: ServerProcess | undefined;
