@@ -17,7 +17,15 @@ export interface BenchProduct {
   stop(): Promise<void>;
 }
 
-export async function startProduct(providers: CreateProviderInput[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchProduct> {
+/**
+ * BENCH_NODE_ARGS adds node flags to the product process, e.g. to profile it under a benchmark:
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles" npm run bench:overhead
+ */
+export async function startProduct(
+  providers: CreateProviderInput[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+): Promise<BenchProduct> {
   await buildIfNeeded({ console: env.CONSOLE_ENABLED !== "false" });
   const scratch = await createScratchDatabase(`agenticorp_bench_${randomBytes(4).toString("hex")}`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });

@@ -35,6 +35,9 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: requestId,
+    // request.log is the process logger itself: a child logger per request cost more than the
+    // few lines that use it, which name the request id themselves.
+    childLoggerFactory: (parent) => parent,
     // Probes and metrics scrapes would drown the log; API routes opt in with config.accessLog.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,

@@ -35,10 +35,10 @@ export function fromFastifyError(error: FastifyError): AppError | undefined {
 export function dataPlaneErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const appError = error instanceof AppError ? error : fromFastifyError(error);
   if (appError) {
-    if (appError.status >= 500) request.log.warn({ err: appError }, appError.message);
+    if (appError.status >= 500) request.log.warn({ request_id: request.id, err: appError }, appError.message);
     return reply.code(appError.status).headers(appError.headers).send(toOpenAIError(appError));
   }
-  request.log.error({ err: error }, "unhandled error");
+  request.log.error({ request_id: request.id, err: error }, "unhandled error");
   return reply.code(500).send({
     error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: "internal_error" },
   });
