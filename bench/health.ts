@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { buildIfNeeded } from "../scripts/build-if-needed";
 import { createScratchDatabase, type ScratchDatabase } from "../tests/helpers/postgres";
 import { startServer, type ServerProcess } from "../tests/helpers/server-process";
-import { parseWrkOutput, runProblem, summarize, type RunSummary, type WrkReport } from "./lib/wrk";
+import { parseWrkOutput, runProblem, runWrk, summarize, type RunSummary, type WrkReport } from "./lib/wrk";
 
 const TARGET_RATIO = 0.6;
 const PATH = "/health/live";
@@ -63,25 +63,8 @@ function requireWrk(): void {
   }
 }
 
-function wrk(args: string[], url: string): Promise<string> {
-  const seconds = Number(/^-d(\d+)s$/.exec(args.find((a) => a.startsWith("-d")) ?? "")?.[1] ?? 10);
-  return new Promise((resolve, reject) => {
-    const child = spawn("wrk", [...args, url], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1_000);
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`wrk ${args.join(" ")} ${url} failed (${signal ?? `code ${code}`}):\n${output}`));
-    });
-  });
-}
-
 async function measure(target: Target, url: string): Promise<WrkReport> {
-  const report = parseWrkOutput(await wrk(WRK_ARGS, url));
+  const report = parseWrkOutput(await runWrk(WRK_ARGS, url));
   const problem = runProblem(report);
   if (problem) throw new Error(`${target} run is not a valid measurement: ${problem}`);
   console.log(
@@ -111,7 +94,7 @@ async function main(): Promise<void> {
 
     console.log(`GET ${PATH}, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
     console.log(`warming up (wrk ${WARMUP_ARGS.join(" ")} on each, not counted)`);
-    for (const target of ["bare", "product"] as const) await wrk(WARMUP_ARGS, urls[target]);
+    for (const target of ["bare", "product"] as const) await runWrk(WARMUP_ARGS, urls[target]);
 
     const reports: Record<Target, WrkReport[]> = { bare: [], product: [] };
     for (let round = 0; round < ROUNDS; round++) {

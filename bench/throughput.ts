@@ -3,12 +3,11 @@
 // bypassed) beside a bare node:http server answering a completion-sized JSON, same wrk load,
 // alternating order. Target ratio ≥ 0.2. Then the product's RSS (target ≤ 300 MB), and 1,000
 // concurrent streams on one instance (target: all complete, RSS ≤ 400 MB).
-import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { Pool } from "undici";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { rssMegabytes, startProduct } from "./lib/product";
-import { parseWrkOutput, runProblem, summarize, type WrkReport } from "./lib/wrk";
+import { parseWrkOutput, runProblem, runWrk, summarize, type WrkReport } from "./lib/wrk";
 import { PROJECT_ROOT } from "../lib/version";
 
 const FLAG = "--bare-completion";
@@ -20,10 +19,8 @@ const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
 else await main();
 
-function wrk(url: string, key: string, args = WRK_ARGS): WrkReport {
-  const run = spawnSync("wrk", [...args, "-s", LUA, url], { encoding: "utf8", env: { ...process.env, AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench" } });
-  if (run.error) throw new Error(`wrk did not run (${run.error.message}): install Debian's wrk (scripts/install-system-deps.sh)`);
-  const report = parseWrkOutput(run.stdout);
+async function wrk(url: string, key: string, args = WRK_ARGS): Promise<WrkReport> {
+  const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench" }));
   const problem = runProblem(report);
   if (problem) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
   return report;
@@ -79,12 +76,12 @@ async function main() {
   try {
     const url = product.server.url;
     console.log(`POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
-    wrk(bare.url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
-    wrk(url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
+    await wrk(bare.url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
+    await wrk(url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
     const reports: Record<"bare" | "product", WrkReport[]> = { bare: [], product: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["bare", "product"] as const) : (["product", "bare"] as const)) {
-        const report = wrk(target === "bare" ? bare.url : url, product.key);
+        const report = await wrk(target === "bare" ? bare.url : url, product.key);
         reports[target].push(report);
         console.log(`  ${target.padEnd(8)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
       }

@@ -1,5 +1,6 @@
-// Reading wrk's text report (`wrk --latency`) and summarising runs; pure, so it is unit-tested
-// against captured output (tests/unit/wrk-parse.test.ts).
+// Running wrk, reading its text report (`wrk --latency`) and summarising runs. The parsing is
+// pure, so it is unit-tested against captured output (tests/unit/wrk-parse.test.ts).
+import { spawn } from "node:child_process";
 
 export interface WrkReport {
   requests: number;
@@ -78,4 +79,28 @@ export function summarize(reports: WrkReport[]): RunSummary {
     p50Ms: median(reports.map((r) => r.latencyMs.p50)),
     p99Ms: median(reports.map((r) => r.latencyMs.p99)),
   };
+}
+
+/**
+ * Runs wrk without blocking this process: the servers under test are its children, and their
+ * output pipes must keep draining during the run (a blocked parent would stall their logging, as
+ * no production log collector does).
+ */
+export function runWrk(args: string[], url: string, env: Record<string, string> = {}): Promise<string> {
+  const seconds = Number(/^-d(\d+)s$/.exec(args.find((a) => a.startsWith("-d")) ?? "")?.[1] ?? 10);
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", [...args, url], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1_000);
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "ENOENT" ? new Error("wrk is not installed (Debian package wrk): run scripts/install-system-deps.sh") : error),
+    );
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`wrk ${args.join(" ")} ${url} failed (${signal ?? `code ${code}`}):\n${output}`));
+    });
+  });
 }

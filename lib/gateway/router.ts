@@ -87,7 +87,7 @@ export class Router {
     call: (deployment: DeploymentEntry) => Promise<T>,
     requester?: Requester,
   ): Promise<AttemptOutcome<T>> {
-    const tried = new Set<string>();
+    let tried: Set<string> | undefined;
     let previous: DeploymentEntry | undefined;
     let lastFailure: UpstreamFailure | undefined;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
@@ -101,7 +101,7 @@ export class Router {
         else await this.backoff(attempt);
       }
       if (requester?.gone) throw lastFailure ?? new UpstreamFailure("timeout_total", "client went away");
-      tried.add(deployment.id);
+      (tried ??= new Set()).add(deployment.id);
       previous = deployment;
       const started = this.options.now();
       this.begin(deployment);
@@ -129,10 +129,11 @@ export class Router {
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
-  pick(deployments: readonly DeploymentEntry[], tried: ReadonlySet<string>): DeploymentEntry | undefined {
+  pick(deployments: readonly DeploymentEntry[], tried?: ReadonlySet<string>): DeploymentEntry | undefined {
+    if (deployments.length === 1) return this.callable(deployments[0]!) ? deployments[0] : undefined;
     const callable = deployments.filter((d) => this.callable(d));
     if (callable.length === 0) return undefined;
-    const fresh = callable.filter((d) => !tried.has(d.id));
+    const fresh = tried ? callable.filter((d) => !tried.has(d.id)) : callable;
     const pool = fresh.length > 0 ? fresh : callable;
     if (pool.length === 1) return pool[0];
     const scores = pool.map((d) => {

@@ -55,22 +55,23 @@ export function estimateTokens(text: string): number {
 export class SimulatorProvider implements ProviderClient {
   readonly kind = "simulator" as const;
   private readonly sigma: number;
+  /** No latency and no injected errors: answers without a wait (load tests measure the gateway). */
+  private readonly instant: boolean;
 
   constructor(private readonly settings: SimulatorSettings) {
     const { median, p99 } = settings.latencyMs;
     this.sigma = median > 0 && p99 > median ? Math.log(p99 / median) / Z_99 : 0;
+    this.instant = median === 0 && settings.errorRate === 0;
   }
 
   async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
-    await this.beforeAnswer(call);
+    if (!this.instant) await this.beforeAnswer(call);
     const { words, finishReason, promptTokens } = this.answer(call.body);
     const content = words.join(" ");
-    const choices = Array.from({ length: choiceCount(call.body) }, (_, index) => ({
-      index,
-      message: { role: "assistant", content, refusal: null },
-      logprobs: null,
-      finish_reason: finishReason,
-    }));
+    const choices = [];
+    for (let index = 0, n = choiceCount(call.body); index < n; index++) {
+      choices.push({ index, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: finishReason });
+    }
     const completionTokens = words.length * choices.length;
     return {
       id: `chatcmpl-${randomUUID()}`,
@@ -84,7 +85,7 @@ export class SimulatorProvider implements ProviderClient {
   }
 
   async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
-    await this.beforeAnswer(call);
+    if (!this.instant) await this.beforeAnswer(call);
     const { words, finishReason, promptTokens } = this.answer(call.body);
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
