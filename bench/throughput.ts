@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from "../lib/version";
 
 const FLAG = "--bare-completion";
 const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];
-const ROUNDS = 2;
+const ROUNDS = 3;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
 
