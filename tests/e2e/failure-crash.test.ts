@@ -5,8 +5,8 @@
 // must succeed: refused connections are retried on another instance, and passive health checks
 // (max_fails) take the dead one out. The registry must mark it dead within the dead-after time
 // plus one reaping period.
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { FAST_FAILURE_ENV, TestCluster, eventually, figure, sleep } from "../helpers/cluster-fixture";
+import { expect, it } from "vitest";
+import { FAST_FAILURE_ENV, TestCluster, clusterWithWorkloadForThisFile, eventually, figure, sleep } from "../helpers/cluster-fixture";
 import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLosses } from "../helpers/load";
 
 const RATE = 20;
@@ -14,14 +14,7 @@ const DEAD_AFTER_MS = Number(FAST_FAILURE_ENV.INSTANCE_DEAD_AFTER_MS);
 // lib/process/singletons.ts reaps every max(1 s, dead-after / 3).
 const REAP_EVERY_MS = Math.max(1_000, Math.floor(DEAD_AFTER_MS / 3));
 let fixture: TestCluster;
-
-beforeAll(async () => {
-  fixture = await TestCluster.start({ databaseUrl: inject("databaseUrl") });
-  await fixture.addWorkload();
-});
-afterAll(async () => {
-  await fixture?.close();
-});
+clusterWithWorkloadForThisFile((started) => (fixture = started));
 
 it("loses at most the requests in flight on the killed instance, and marks it dead within the heartbeat timeout", async () => {
   // One of ours leads (a previous test's leader may still hold the lease for up to its TTL).

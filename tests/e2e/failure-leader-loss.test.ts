@@ -3,20 +3,13 @@
 // of the kill); a write fenced with the dead leader's token is refused; no two leaderships — and
 // so no two runs of the singleton jobs — overlap. Steady client load runs throughout: losing the
 // leader costs clients nothing beyond what any crash costs (see failure-crash.test.ts).
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { TestCluster, figure, sleep } from "../helpers/cluster-fixture";
+import { expect, it } from "vitest";
+import { TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
 import { leaderLoss } from "../helpers/cluster-leader";
 import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLosses, type RequestRecord } from "../helpers/load";
 
 let fixture: TestCluster;
-
-beforeAll(async () => {
-  fixture = await TestCluster.start({ databaseUrl: inject("databaseUrl") });
-  await fixture.addWorkload();
-});
-afterAll(async () => {
-  await fixture?.close();
-});
+clusterWithWorkloadForThisFile((started) => (fixture = started));
 
 it("elects another leader after the leader is killed, refuses the old token, never two leaders at once", async () => {
   const load = new LoadGenerator({ baseUrl: fixture.url, keys: fixture.keys, model: fixture.model, ratePerSecond: 10 }).start();

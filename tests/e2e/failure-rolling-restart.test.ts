@@ -4,20 +4,13 @@
 // carry it: readiness fails, the listener closes (nginx retries refused connections elsewhere),
 // in-flight requests and streams finish with `Connection: close`, idle upstream sockets are left
 // for nginx to close. The client must see no failed request and no truncated stream.
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { TestCluster, figure, sleep } from "../helpers/cluster-fixture";
+import { expect, it } from "vitest";
+import { TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
 import { LoadGenerator, summarize } from "../helpers/load";
 
 const RATE = 20;
 let fixture: TestCluster;
-
-beforeAll(async () => {
-  fixture = await TestCluster.start({ databaseUrl: inject("databaseUrl") });
-  await fixture.addWorkload();
-});
-afterAll(async () => {
-  await fixture?.close();
-});
+clusterWithWorkloadForThisFile((started) => (fixture = started));
 
 it("replaces every instance in turn with 0 failed requests and 0 truncated streams", async () => {
   const originals = fixture.running();

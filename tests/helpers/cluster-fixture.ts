@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import pg from "pg";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createDatabase, type Database } from "../../lib/db/client";
 import { createApiKey } from "../../lib/keys/api-keys";
 import { createProvider } from "../../lib/providers/admin";
@@ -200,4 +201,20 @@ export function testPool(url: string): pg.Pool {
 /** Prints a figure the failure tests measure, in one greppable form. */
 export function figure(test: string, name: string, value: number | string, unit = ""): void {
   console.log(`[figure] ${test}: ${name} = ${value}${unit ? ` ${unit}` : ""}`);
+}
+
+/**
+ * For a test file about one cluster: starts three instances behind nginx with the workload
+ * (providers, keys) before the file's tests, hands it to `use`, and closes it after them.
+ */
+export function clusterWithWorkloadForThisFile(use: (fixture: TestCluster) => void): void {
+  let fixture: TestCluster | undefined;
+  beforeAll(async () => {
+    fixture = await TestCluster.start({ databaseUrl: inject("databaseUrl") });
+    await fixture.addWorkload();
+    use(fixture);
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
 }
