@@ -3,13 +3,11 @@
 // load, alternating which goes first. Prints requests/s, p50 and p99 for each and the ratio
 // product/bare; exits 1 when the ratio is under the target.
 // The throwaway database lives on DATABASE_URL's server, else 127.0.0.1:5432 (user postgres).
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { buildIfNeeded } from "../scripts/build-if-needed";
 import { createScratchDatabase, type ScratchDatabase } from "../tests/helpers/postgres";
 import { startServer, type ServerProcess } from "../tests/helpers/server-process";
+import { serveInChild, startChildServer, type Handler } from "./lib/child-server";
 import { parseWrkOutput, runProblem, runWrk, summarize, type RunSummary, type WrkReport } from "./lib/wrk";
 
 const TARGET_RATIO = 0.6;
@@ -23,45 +21,11 @@ const BARE_FLAG = "--bare-server";
 type Target = "bare" | "product";
 
 /** The baseline: the least a Node process can do to answer the probe. */
-function serveBare(): void {
-  const body = JSON.stringify({ status: "alive" });
-  const server = http.createServer((_request, response) => {
-    response.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
-    response.end(body);
-  });
-  server.listen(0, "127.0.0.1", () => {
-    process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
-  });
-  process.on("SIGTERM", () => process.exit(0));
-}
-
-function startBare(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename, BARE_FLAG], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error("the bare server did not start within 20 s")), 20_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(error);
-    };
-    child.once("exit", (code) => fail(new Error(`the bare server exited with code ${code}`)));
-    let buffered = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffered += chunk;
-      if (!buffered.includes("\n")) return;
-      clearTimeout(timer);
-      child.removeAllListeners("exit");
-      resolve({ url: buffered.trim(), child });
-    });
-  });
-}
-
-function requireWrk(): void {
-  const probe = spawnSync("wrk", ["--version"], { encoding: "utf8" });
-  if ((probe.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    throw new Error("wrk is not installed (Debian package wrk): run scripts/install-system-deps.sh");
-  }
-}
+const PROBE_BODY = JSON.stringify({ status: "alive" });
+const answerProbe: Handler = (_request, response) => {
+  response.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(PROBE_BODY) });
+  response.end(PROBE_BODY);
+};
 
 async function measure(target: Target, url: string): Promise<WrkReport> {
   const report = parseWrkOutput(await runWrk(WRK_ARGS, url));
@@ -79,18 +43,16 @@ function table(rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  requireWrk();
   await buildIfNeeded();
 
   let database: ScratchDatabase | undefined;
   let product: ServerProcess | undefined;
-  let bare: ChildProcess | undefined;
+  let bare: { url: string; stop(): void } | undefined;
   try {
     database = await createScratchDatabase(`agenticorp_bench_${Date.now()}_${randomBytes(3).toString("hex")}`);
     product = await startServer({ env: { DATABASE_URL: database.url, DRAIN_TIMEOUT_MS: "5000" }, timeoutMs: 120_000 });
-    const started = await startBare();
-    bare = started.child;
-    const urls: Record<Target, string> = { bare: new URL(PATH, started.url).toString(), product: new URL(PATH, product.url).toString() };
+    bare = await startChildServer(import.meta.filename, BARE_FLAG);
+    const urls: Record<Target, string> = { bare: new URL(PATH, bare.url).toString(), product: new URL(PATH, product.url).toString() };
 
     console.log(`GET ${PATH}, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
     console.log(`warming up (wrk ${WARMUP_ARGS.join(" ")} on each, not counted)`);
@@ -114,11 +76,11 @@ async function main(): Promise<void> {
     console.log(`ratio product/bare (requests/s): ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO.toFixed(2)}: ${met ? "met" : "NOT MET"}`);
     if (!met) process.exitCode = 1;
   } finally {
-    bare?.kill("SIGTERM");
+    bare?.stop();
     await product?.stop();
     await database?.drop();
   }
 }
 
-if (process.argv.includes(BARE_FLAG)) serveBare();
+if (process.argv.includes(BARE_FLAG)) serveInChild(answerProbe);
 else await main();

@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from "../lib/version";
 
 const FLAG = "--bare-completion";
 const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];
+const WARMUP_ARGS = ["-t1", "-c64", "-d3s", "--latency"];
 const ROUNDS = 3;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
@@ -76,8 +77,8 @@ async function main() {
   try {
     const url = product.server.url;
     console.log(`POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
-    await wrk(bare.url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
-    await wrk(url, product.key, ["-t1", "-c64", "-d3s", "--latency"]);
+    await wrk(bare.url, product.key, WARMUP_ARGS);
+    await wrk(url, product.key, WARMUP_ARGS);
     const reports: Record<"bare" | "product", WrkReport[]> = { bare: [], product: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["bare", "product"] as const) : (["product", "bare"] as const)) {

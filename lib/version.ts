@@ -2,21 +2,24 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /**
- * The directory of AgentiCorp's package.json, found by walking up from this module, so it is the
- * same whether the code runs from lib/ (tsx, tests) or from the dist/ server bundle.
+ * AgentiCorp's package.json and its directory, found by walking up from this module, so they are
+ * the same whether the code runs from lib/ (tsx, tests) or from the dist/ server bundle.
  */
-function findProjectRoot(from: string): string {
+function findProject(from: string): { root: string; version: string } {
   for (let dir = from; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, "package.json");
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "agenticorp") return dir;
+    const file = path.join(dir, "package.json");
+    const manifest = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { name?: string; version: string }) : undefined;
+    if (manifest?.name === "agenticorp") return { root: dir, version: manifest.version };
     if (path.dirname(dir) === dir) throw new Error(`AgentiCorp's package.json was not found above ${from}`);
   }
 }
 
-export const PROJECT_ROOT = findProjectRoot(import.meta.dirname);
+const project = findProject(import.meta.dirname);
+
+export const PROJECT_ROOT = project.root;
 
 /** The product version, from package.json. */
-export const VERSION: string = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")).version;
+export const VERSION = project.version;
 
 /** The server as it runs in production: one ESM bundle of server.ts (scripts/build-server.ts). */
 export const SERVER_BUNDLE = path.join(PROJECT_ROOT, "dist", "server.mjs");

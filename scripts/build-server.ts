@@ -1,6 +1,6 @@
 // Bundles server.ts and the modules it imports into dist/server.mjs (packages stay external), so
 // instances run plain JavaScript: no TypeScript loader thread, no transform at start, and none of
-// the loader's per-function name bookkeeping on the hot path. About a second; run by `npm run
+// the loader's per-function name bookkeeping on the hot path. Well under a second; run by `npm run
 // build`, `npm start` and before the tests, so the bundle never lags the sources it is tested as.
 import { build, stop } from "esbuild";
 import path from "node:path";
