@@ -63,7 +63,13 @@ export async function startControlServer(cluster: LocalCluster): Promise<Control
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/${token}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // The leader polls /status every second on a keep-alive connection: close() alone waits for
+    // that connection to fall idle, which it never does while the poll goes on.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

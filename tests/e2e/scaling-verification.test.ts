@@ -202,8 +202,15 @@ it(
     await activatePolicy(db.prisma, "verification-two", SYSTEM_ACTOR, "the runner follows the policy");
     const followedAfter = await waitFor(async () => serving().length === 2 && serving().every((i) => i.state === "ready"), 60_000, "two instances under the new minimum");
     figure("scaling verification", "policy switch to two ready instances", followedAfter, "ms");
-    const { rows: raised } = await db.pool.query<{ message: string }>(`SELECT message FROM scaling_decisions WHERE policy_name = 'verification-two' AND outcome = 'applied' ORDER BY id LIMIT 1`);
-    expect(raised[0]?.message).toBe("2 because 1 is below the policy's minimum of 2");
+    // The leader records a decision once the runner answers, which can be just after the runner
+    // marked the new instance ready.
+    let raised: string | undefined;
+    await waitFor(async () => {
+      const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM scaling_decisions WHERE policy_name = 'verification-two' AND outcome = 'applied' ORDER BY id LIMIT 1`);
+      raised = rows[0]?.message;
+      return raised !== undefined;
+    }, 10_000, "the decision that raised the fleet to the new minimum");
+    expect(raised).toBe("2 because 1 is below the policy's minimum of 2");
     expect(Date.now() - started).toBeLessThan(TEST_BUDGET_MS);
   },
   TEST_BUDGET_MS + 60_000,

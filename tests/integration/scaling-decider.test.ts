@@ -206,4 +206,26 @@ describe("the local target, through the cluster runner's control endpoint", () =
     const target = localTarget(localRunnerClient(`${control.url}-wrong-token`), { acceptWaitMs: 300 });
     expect(await decider(target).run(await leadership("leader-a"), signal)).toBeNull();
   });
+
+  it("closes at once while a leader keeps polling on a connection that was busy at the close", async () => {
+    const closing = await startControlServer(cluster);
+    const client = localRunnerClient(closing.url);
+    members = [member("i-1", "ready")];
+    const busy = client.scaleTo(2, signal).catch(() => "cut");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let polling = true;
+    const poller = (async () => {
+      for (let n = 0; n < 100 && polling; n++) {
+        await client.status(signal).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const began = Date.now();
+    const closed = closing.close().then(() => Date.now() - began);
+    finishScale!();
+    const closedAfterMs = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve("still open after 3 s"), 3_000))]);
+    polling = false;
+    await Promise.all([poller, busy]);
+    expect(closedAfterMs).toBeLessThan(1_000);
+  });
 });
