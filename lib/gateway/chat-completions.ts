@@ -241,7 +241,7 @@ async function streamCompletion(
       streamsActive.dec();
       attempt.done();
       if (!ok) {
-        attempt.abort("stream closed");
+        attempt.cancel(new UpstreamFailure("timeout_total", "stream closed"));
         void iterator.return?.();
       }
       deps.router.streamEnded(deployment, ok || client.gone);

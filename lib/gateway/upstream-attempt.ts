@@ -1,10 +1,11 @@
-// One completion request's upstream attempts and its client. An attempt's abort signal is made
-// only when the provider asks for it (the simulator at zero latency never does): AbortController
-// and its listeners were a tenth of the gateway's CPU per request when made eagerly.
+// One completion request's upstream attempts and its client. An attempt is its own cancellation
+// (lib/providers/cancellation.ts); its total-timeout timer is armed only when a provider listens
+// (the simulator at zero latency never does).
 import type { FastifyReply } from "fastify";
+import { Cancellation } from "../providers/cancellation";
 import { type UpstreamCall, UpstreamFailure } from "../providers/types";
 
-/** Whether the client is still waiting; its leaving aborts the attempt in progress. */
+/** Whether the client is still waiting; its leaving cancels the attempt in progress. */
 export class ClientLink {
   gone = false;
   current: UpstreamAttempt | null = null;
@@ -14,7 +15,7 @@ export class ClientLink {
     response.on("close", () => {
       if (response.writableFinished) return;
       this.gone = true;
-      this.current?.abort("client went away");
+      this.current?.cancel(new UpstreamFailure("timeout_total", "client went away"));
     });
   }
 
@@ -24,8 +25,7 @@ export class ClientLink {
 }
 
 /** One call to one deployment, ended by the provider's total timeout or the client leaving. */
-export class UpstreamAttempt implements UpstreamCall {
-  private controller: AbortController | null = null;
+export class UpstreamAttempt extends Cancellation implements UpstreamCall {
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = performance.now();
 
@@ -33,22 +33,19 @@ export class UpstreamAttempt implements UpstreamCall {
     readonly body: Record<string, unknown>,
     private readonly totalMs: number,
     private readonly client: ClientLink,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (this.controller) return this.controller.signal;
-    this.controller = new AbortController();
-    if (this.client.gone) this.abort("client went away");
-    else {
-      const remainingMs = Math.max(0, this.totalMs - (performance.now() - this.startedAt));
-      this.timer = setTimeout(() => this.abort(`no complete answer within ${this.totalMs} ms`), remainingMs);
-    }
-    return this.controller.signal;
+  ) {
+    super();
   }
 
-  /** Aborts the upstream call if the provider is listening (one that never asked cannot be stopped). */
-  abort(why: string): void {
-    this.controller?.abort(new UpstreamFailure("timeout_total", why));
+  get signal(): this {
+    return this;
+  }
+
+  protected override watched(): void {
+    if (this.client.gone) return this.cancel(new UpstreamFailure("timeout_total", "client went away"));
+    // Whole milliseconds, so that attempts share Node's timer list for this duration.
+    const remainingMs = Math.max(1, Math.ceil(this.totalMs - (performance.now() - this.startedAt)));
+    this.timer = setTimeout(() => this.cancel(new UpstreamFailure("timeout_total", `no complete answer within ${this.totalMs} ms`)), remainingMs);
   }
 
   done(): void {

@@ -3,6 +3,7 @@
 // (response headers), and total (the whole exchange, streams included).
 import { Agent, errors as undiciErrors, request } from "undici";
 import type Dispatcher from "undici/types/dispatcher";
+import type { CancelSignal } from "./cancellation";
 import { readSseData } from "./sse";
 import { type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
 
@@ -122,10 +123,10 @@ export class OpenAICompatibleProvider implements ProviderClient {
 }
 
 /** Maps undici and abort errors onto the failure reasons the router understands. */
-function translate(error: unknown, signal: AbortSignal): UpstreamFailure {
+function translate(error: unknown, signal: AbortSignal | CancelSignal): UpstreamFailure {
   if (error instanceof UpstreamFailure) return error;
   if (signal.aborted) {
-    const reason = signal.reason;
+    const reason: unknown = signal.reason;
     if (reason instanceof UpstreamFailure) return reason;
     return new UpstreamFailure("timeout_total", "upstream call was aborted");
   }

@@ -3,8 +3,8 @@
 // distribution given by its median and 99th percentile; streams emit tokens at a set rate; a
 // share of calls fail on purpose (error injection).
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { sleepUnlessCancelled } from "./cancellation";
 import { type ProviderClient, type UpstreamCall, UpstreamFailure } from "./types";
 
 export const simulatorSettingsSchema = z.object({
@@ -98,7 +98,7 @@ export class SimulatorProvider implements ProviderClient {
     return (async function* () {
       yield chunk({ role: "assistant", content: "" }, null);
       for (let i = 0; i < words.length; i++) {
-        if (gapMs > 0) await sleep(gapMs, undefined, { signal });
+        if (gapMs > 0) await sleepUnlessCancelled(gapMs, signal);
         yield chunk({ content: i === 0 ? words[i] : ` ${words[i]}` }, null);
       }
       yield chunk({}, finishReason);
@@ -116,16 +116,11 @@ export class SimulatorProvider implements ProviderClient {
 
   async close(): Promise<void> {}
 
-  /** Simulated latency and error injection. The call's signal is read only when there is a wait. */
+  /** Simulated latency and error injection. The call's cancellation is listened to only when there is a wait. */
   private async beforeAnswer(call: UpstreamCall): Promise<void> {
     const delay = this.sampleLatency();
     if (delay > 0) {
-      const signal = call.signal;
-      try {
-        await sleep(delay, undefined, { signal });
-      } catch {
-        throw signal.reason instanceof UpstreamFailure ? signal.reason : new UpstreamFailure("timeout_total", "simulated call aborted");
-      }
+      await sleepUnlessCancelled(delay, call.signal);
     }
     if (this.settings.errorRate > 0 && Math.random() < this.settings.errorRate) {
       throw new UpstreamFailure("server_error", "upstream answered 500: simulated failure (error injection)", 500);

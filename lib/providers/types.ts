@@ -1,5 +1,6 @@
 // The contract every upstream provider implements. Bodies are OpenAI chat-completion JSON.
 import { z } from "zod";
+import type { CancelSignal } from "./cancellation";
 
 export const timeoutsSchema = z
   .object({
@@ -13,7 +14,7 @@ export type Timeouts = z.infer<typeof timeoutsSchema>;
 export interface UpstreamCall {
   /** The client's request body with `model` replaced by the deployment's upstream model. */
   body: Record<string, unknown>;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export type FailureReason =

@@ -2,10 +2,11 @@
 // rate, error injection, and cancellation through the call's signal.
 import { describe, expect, it } from "vitest";
 import { SimulatorProvider, simulatorSettingsSchema, type SimulatorSettings } from "../../lib/providers/simulator";
+import { Cancellation } from "../../lib/providers/cancellation";
 import { UpstreamFailure, type UpstreamCall } from "../../lib/providers/types";
 
 const simulator = (settings: Partial<SimulatorSettings> = {}) => new SimulatorProvider(simulatorSettingsSchema.parse(settings));
-const call = (content: string, extra: Record<string, unknown> = {}, signal = new AbortController().signal): UpstreamCall => ({
+const call = (content: string, extra: Record<string, unknown> = {}, signal = new Cancellation()): UpstreamCall => ({
   body: { model: "sim", messages: [{ role: "user", content }], ...extra },
   signal,
 });
@@ -76,10 +77,10 @@ describe("SimulatorProvider", () => {
     expect(durations[396]!).toBeGreaterThan(35);
   });
 
-  it("gives up a waiting call when its signal aborts, with the abort's reason", async () => {
-    const controller = new AbortController();
-    const pending = simulator({ latencyMs: { median: 5_000, p99: 5_000 } }).complete(call("x", {}, controller.signal));
-    controller.abort(new UpstreamFailure("timeout_total", "client went away"));
+  it("gives up a waiting call when it is cancelled, with the cancellation's reason", async () => {
+    const cancellation = new Cancellation();
+    const pending = simulator({ latencyMs: { median: 5_000, p99: 5_000 } }).complete(call("x", {}, cancellation));
+    cancellation.cancel(new UpstreamFailure("timeout_total", "client went away"));
     await expect(pending).rejects.toMatchObject({ reason: "timeout_total", message: "client went away" });
   });
 });
