@@ -14,9 +14,9 @@ export function serveInChild(handler: Handler): void {
   process.on("SIGTERM", () => process.exit(0));
 }
 
-/** In the parent: start `script` with `flag` and wait for the URL it prints. */
-export function startChildServer(script: string, flag: string): Promise<{ url: string; child: ChildProcess; stop(): void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", script, flag], { stdio: ["ignore", "pipe", "inherit"] });
+/** In the parent: start `script` with `flag` (and `args`) and wait for the URL it prints. */
+export function startChildServer(script: string, flag: string, args: string[] = []): Promise<{ url: string; child: ChildProcess; stop(): void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", script, flag, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${flag} server did not start in 20 s`))), 20_000);
     let buffered = "";
