@@ -5,9 +5,9 @@
 // (DATABASE_URL, else the embedded one in DATA_DIR). With --out, writes one file per manifest.
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { isPresetName, PRESETS, type PolicySpec } from "../lib/scaling/policies";
 import { manifestFileName, renderManifests, toYaml, RENDER_DEFAULTS } from "../lib/scaling/manifests";
+import { readCommandLine } from "./lib/command-line";
 
 const USAGE = "usage: npm run --silent k8s:render -- --policy NAME [--image IMAGE] [--namespace NS] [--out DIR]";
 
@@ -16,27 +16,13 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        policy: { type: "string" },
-        image: { type: "string" },
-        namespace: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    fail((error as Error).message);
-  }
-})();
+const values = readCommandLine("k8s:render", USAGE, {
+  policy: { type: "string" },
+  image: { type: "string" },
+  namespace: { type: "string" },
+  out: { type: "string" },
+});
 
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 if (!values.policy) fail("--policy is required (aggressive, balanced, conservative, or a saved custom policy)");
 
 async function policySpec(name: string): Promise<PolicySpec> {

@@ -5,8 +5,8 @@
 // Chat completions at a fixed rate against a gateway or balancer; prints throughput, latency
 // percentiles and errors. --record stores the sustained throughput per instance as a capacity
 // benchmark (Capacity page), when the run had no errors; it needs DATABASE_URL.
-import { parseArgs } from "node:util";
 import { checkOptions, formatReport, runLoadTest } from "../lib/capacity/loadtest";
+import { readCommandLine } from "./lib/command-line";
 
 const USAGE =
   "usage: npm run loadtest -- [--url http://127.0.0.1:3000] --key KEY [--rps 50] [--seconds 30] [--stream] [--model sim-fast] [--max-in-flight 1000] [--timeout 30] [--json] [--record --instances N [--size ID]]";
@@ -16,34 +16,20 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        url: { type: "string", default: "http://127.0.0.1:3000" },
-        key: { type: "string", default: process.env.AGENTICORP_KEY ?? "" },
-        rps: { type: "string", default: "50" },
-        seconds: { type: "string", default: "30" },
-        stream: { type: "boolean", default: false },
-        model: { type: "string", default: "sim-fast" },
-        "max-in-flight": { type: "string", default: "1000" },
-        timeout: { type: "string", default: "30" },
-        json: { type: "boolean", default: false },
-        record: { type: "boolean", default: false },
-        instances: { type: "string" },
-        size: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    fail((error as Error).message);
-  }
-})();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = readCommandLine("loadtest", USAGE, {
+  url: { type: "string", default: "http://127.0.0.1:3000" },
+  key: { type: "string", default: process.env.AGENTICORP_KEY ?? "" },
+  rps: { type: "string", default: "50" },
+  seconds: { type: "string", default: "30" },
+  stream: { type: "boolean", default: false },
+  model: { type: "string", default: "sim-fast" },
+  "max-in-flight": { type: "string", default: "1000" },
+  timeout: { type: "string", default: "30" },
+  json: { type: "boolean", default: false },
+  record: { type: "boolean", default: false },
+  instances: { type: "string" },
+  size: { type: "string" },
+});
 
 const options = {
   url: values.url,
