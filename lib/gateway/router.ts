@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentEntry } from "../fleet/snapshot";
 import { UpstreamFailure } from "../providers/types";
+import { clientWentAway } from "./upstream-attempt";
 
 export type CircuitState = "closed" | "open" | "half_open";
 
@@ -100,7 +101,7 @@ export class Router {
         if (previous.id !== deployment.id) this.events.onFallback?.(previous, deployment);
         else await this.backoff(attempt);
       }
-      if (requester?.gone) throw lastFailure ?? new UpstreamFailure("timeout_total", "client went away");
+      if (requester?.gone) throw lastFailure ?? clientWentAway();
       (tried ??= new Set()).add(deployment.id);
       previous = deployment;
       const started = this.options.now();

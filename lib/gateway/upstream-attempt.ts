@@ -5,6 +5,9 @@ import type { FastifyReply } from "fastify";
 import { Cancellation } from "../providers/cancellation";
 import { type UpstreamCall, UpstreamFailure } from "../providers/types";
 
+/** Why an attempt ends when its client has hung up. */
+export const clientWentAway = () => new UpstreamFailure("timeout_total", "client went away");
+
 /** Whether the client is still waiting; its leaving cancels the attempt in progress. */
 export class ClientLink {
   gone = false;
@@ -15,7 +18,7 @@ export class ClientLink {
     response.on("close", () => {
       if (response.writableFinished) return;
       this.gone = true;
-      this.current?.cancel(new UpstreamFailure("timeout_total", "client went away"));
+      this.current?.cancel(clientWentAway());
     });
   }
 
@@ -42,7 +45,7 @@ export class UpstreamAttempt extends Cancellation implements UpstreamCall {
   }
 
   protected override watched(): void {
-    if (this.client.gone) return this.cancel(new UpstreamFailure("timeout_total", "client went away"));
+    if (this.client.gone) return this.cancel(clientWentAway());
     // Whole milliseconds, so that attempts share Node's timer list for this duration.
     const remainingMs = Math.max(1, Math.ceil(this.totalMs - (performance.now() - this.startedAt)));
     this.timer = setTimeout(() => this.cancel(new UpstreamFailure("timeout_total", `no complete answer within ${this.totalMs} ms`)), remainingMs);
