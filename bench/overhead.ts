@@ -2,10 +2,14 @@
 // loopback is called directly and through the gateway at the same fixed rate (open loop); the
 // difference of the percentiles is the gateway's cost. Targets at 1,000 req/s on 2 cores:
 // added p50 ≤ 0.5 ms, added p99 ≤ 2 ms. A minimal Fastify + undici proxy (bench/lib/floor-proxy.ts)
-// is measured in the same rounds: what any proxy hop costs on this machine that day.
+// is measured in the same rounds: what any proxy hop costs on this machine that day. Each proxy's
+// CPU time per request is printed too: on a noisy machine it moves far less than a p99 does. So is
+// the gateway's own time as it reports it (x-agenticorp-overhead-ms), which shows how much of the
+// added latency is spent in the gateway's code and how much waiting for a CPU or in the kernel.
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { percentile, runFixedRate } from "./lib/fixed-rate";
 import { serveFloorProxy } from "./lib/floor-proxy";
+import { processCpuMs } from "./lib/process-cpu";
 import { startProduct } from "./lib/product";
 
 const UPSTREAM_FLAG = "--upstream";
@@ -44,6 +48,7 @@ async function main() {
   );
   try {
     const urls: Record<PathName, string> = { direct: upstream.url, floor: floor.url, gateway: product.server.url };
+    const proxyPids = { floor: floor.child.pid!, gateway: product.server.child.pid! };
     const body = JSON.stringify({ model: "bench", messages: [{ role: "user", content: "hello" }], temperature: 0.7 });
     const run = (path: PathName, count: number) =>
       runFixedRate({
@@ -53,15 +58,21 @@ async function main() {
         body,
         ratePerSecond: RATE,
         count,
+        recordHeader: "x-agenticorp-overhead-ms",
       });
     // Warm every path (JIT, connection pools) before measuring.
     for (const path of PATHS) await run(path, RATE * 2);
     const latencies: Record<PathName, number[]> = { direct: [], floor: [], gateway: [] };
+    const proxyCpuMs = { floor: 0, gateway: 0 };
+    const reportedOverheadMs: number[] = [];
     let failed = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse()) {
+        const cpuBefore = path === "direct" ? 0 : processCpuMs(proxyPids[path]);
         const result = await run(path, RATE * SECONDS);
+        if (path !== "direct") proxyCpuMs[path] += processCpuMs(proxyPids[path]) - cpuBefore;
         latencies[path].push(...result.latenciesMs);
+        reportedOverheadMs.push(...result.headerValues);
         failed += result.failed;
       }
     }
@@ -73,6 +84,15 @@ async function main() {
     const added = (path: PathName, p: number) => (percentile(latencies[path], p) - percentile(latencies.direct, p)).toFixed(3);
     console.log(`\nfloor (minimal proxy) adds p50 ${added("floor", 50)} ms, p99 ${added("floor", 99)} ms`);
     console.log(`added p50: ${added("gateway", 50)} ms (target ≤ 0.5)   added p99: ${added("gateway", 99)} ms (target ≤ 2)`);
+    const cpuPerRequestUs = (path: "floor" | "gateway") => (proxyCpuMs[path] * 1000) / (ROUNDS * RATE * SECONDS);
+    console.log(
+      `CPU per request: gateway ${cpuPerRequestUs("gateway").toFixed(0)} µs, floor ${cpuPerRequestUs("floor").toFixed(0)} µs ` +
+        `(gateway/floor ${(cpuPerRequestUs("gateway") / cpuPerRequestUs("floor")).toFixed(2)})`,
+    );
+    console.log(
+      `the gateway's own time, routing to reply without the upstream wait (x-agenticorp-overhead-ms): p50 ${percentile(reportedOverheadMs, 50).toFixed(3)} ms, ` +
+        `p99 ${percentile(reportedOverheadMs, 99).toFixed(3)} ms over ${reportedOverheadMs.length} responses`,
+    );
     if (failed > 0) {
       console.log(`${failed} requests failed`);
       process.exitCode = 1;

@@ -7,6 +7,8 @@ export interface FixedRateResult {
   sent: number;
   failed: number;
   latenciesMs: number[];
+  /** The numeric value of `recordHeader` in each successful response that carried it. */
+  headerValues: number[];
 }
 
 export async function runFixedRate(options: {
@@ -16,10 +18,12 @@ export async function runFixedRate(options: {
   body: string;
   ratePerSecond: number;
   count: number;
+  recordHeader?: string;
 }): Promise<FixedRateResult> {
   const origin = new URL(options.url).origin;
   const pool = new Pool(origin, { connections: 128, pipelining: 1 });
   const latenciesMs: number[] = [];
+  const headerValues: number[] = [];
   let failed = 0;
   const intervalMs = 1000 / options.ratePerSecond;
   const started = performance.now();
@@ -37,7 +41,11 @@ export async function runFixedRate(options: {
         .then(async (response) => {
           await response.body.dump();
           if (response.statusCode !== 200) failed++;
-          else latenciesMs.push(performance.now() - from);
+          else {
+            latenciesMs.push(performance.now() - from);
+            const recorded = options.recordHeader && response.headers[options.recordHeader];
+            if (typeof recorded === "string") headerValues.push(Number(recorded));
+          }
         })
         .catch(() => {
           failed++;
@@ -46,7 +54,7 @@ export async function runFixedRate(options: {
   }
   await Promise.all(inFlight);
   await pool.close();
-  return { sent: options.count, failed, latenciesMs };
+  return { sent: options.count, failed, latenciesMs, headerValues };
 }
 
 export function percentile(values: number[], p: number): number {
