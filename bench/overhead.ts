@@ -89,10 +89,15 @@ async function main() {
       `CPU per request: gateway ${cpuPerRequestUs("gateway").toFixed(0)} µs, floor ${cpuPerRequestUs("floor").toFixed(0)} µs ` +
         `(gateway/floor ${(cpuPerRequestUs("gateway") / cpuPerRequestUs("floor")).toFixed(2)})`,
     );
-    console.log(
-      `the gateway's own time, routing to reply without the upstream wait (x-agenticorp-overhead-ms): p50 ${percentile(reportedOverheadMs, 50).toFixed(3)} ms, ` +
-        `p99 ${percentile(reportedOverheadMs, 99).toFixed(3)} ms over ${reportedOverheadMs.length} responses`,
-    );
+    if (reportedOverheadMs.length === 0) {
+      console.log("the gateway's responses carried no x-agenticorp-overhead-ms header");
+      process.exitCode = 1;
+    } else {
+      console.log(
+        `the gateway's own time, routing to reply without the upstream wait (x-agenticorp-overhead-ms): p50 ${percentile(reportedOverheadMs, 50).toFixed(3)} ms, ` +
+          `p99 ${percentile(reportedOverheadMs, 99).toFixed(3)} ms over ${reportedOverheadMs.length} responses`,
+      );
+    }
     if (failed > 0) {
       console.log(`${failed} requests failed`);
       process.exitCode = 1;
