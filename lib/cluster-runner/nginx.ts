@@ -9,6 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../version";
 import { startOwnedChild, type OwnedChild } from "./child";
+import { childPids, waitUntilNotListening } from "./listeners";
 import { waitForPort } from "./net";
 
 const run = promisify(execFile);
@@ -72,7 +73,7 @@ export function renderNginxConfig(template: string, settings: NginxSettings, ups
 
 function getText(port: number, pathname: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    // agent: false opens a fresh connection, which only workers of the newest generation accept.
+    // agent: false opens a fresh connection each time: a kept-alive one stays with its old worker.
     const request = http.get({ host: "127.0.0.1", port, path: pathname, agent: false, timeout: 1_000 }, (response) => {
       let body = "";
       response.setEncoding("utf8");
@@ -147,15 +148,21 @@ export class Nginx {
     return nginx;
   }
 
-  /** Points nginx at `upstreams`; returns once new connections are served by the new workers. */
+  /**
+   * Points nginx at `upstreams`; returns once new connections are served only by the new workers:
+   * the new generation answers, and no old worker still accepts (they may still finish requests
+   * they accepted before).
+   */
   async update(upstreams: readonly Upstream[]): Promise<void> {
     if (this.process.exitStatus()) throw new Error(`nginx is not running:\n${this.process.tail()}`);
     const generation = this.generation + 1;
     await writeConfig(this.settings, this.template, upstreams, generation);
     await testConfig(this.settings);
     this.generation = generation;
+    const oldWorkers = await childPids(this.process.pid);
     await run(this.settings.binary, [...commonArgs(this.settings), "-s", "reload"]);
     await this.waitForGeneration(10_000);
+    await waitUntilNotListening(oldWorkers, this.settings.port, 10_000);
   }
 
   private async waitForGeneration(timeoutMs: number): Promise<void> {

@@ -9,7 +9,8 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../lib/cluster-runner/net";
-import { NGINX_TEMPLATE, renderNginxConfig, type NginxSettings } from "../../lib/cluster-runner/nginx";
+import { childPids } from "../../lib/cluster-runner/listeners";
+import { NGINX_TEMPLATE, Nginx, renderNginxConfig, type NginxSettings } from "../../lib/cluster-runner/nginx";
 import { PGBOUNCER_EXAMPLE, PgBouncer, overrideIni } from "../../lib/cluster-runner/pgbouncer";
 import { renderPrometheusConfig, renderTargets } from "../../lib/cluster-runner/prometheus";
 import { PROJECT_ROOT } from "../../lib/version";
@@ -101,6 +102,32 @@ describe("deploy/nginx/cluster.conf.template (the local runner's)", () => {
       for (const u of upstreams) expect(text).toContain(`server 127.0.0.1:${u.port} max_fails=1 fail_timeout=2s;`);
       await writeFile(file, text);
       await nginxTest(file, { include: false, prefix });
+    }
+  });
+
+  it("returns from a reload only once no old worker accepts connections any more", async () => {
+    // An old worker that has not yet handled its QUIT still accepts, and routes with the old
+    // upstreams: possibly to an instance the runner is about to drain. A stopped worker holds
+    // that state for as long as the test likes.
+    const prefix = await mkdtemp(path.join(dir, "reload-"));
+    const nginx = await Nginx.start({ ...settings(prefix), port: await freePort(), workerProcesses: 2 }, []);
+    const [stopped, ...others] = await childPids(nginx.process.pid);
+    let resumed = false;
+    const resume = () => ((resumed = true), process.kill(stopped!, "SIGCONT"));
+    try {
+      expect(others).toHaveLength(1);
+      process.kill(stopped!, "SIGSTOP");
+      let returned = false;
+      const reloading = nginx.update([]).then(() => (returned = true));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(returned, "update() returned while an old worker still listened").toBe(false);
+      resume();
+      await reloading;
+      const workers = await childPids(nginx.process.pid);
+      expect(workers).not.toContain(stopped);
+    } finally {
+      if (!resumed) resume();
+      await nginx.stop();
     }
   });
 

@@ -41,6 +41,8 @@ interface Sample {
   serving: number;
   ids: string[];
   health: number | "error";
+  /** The answer's body when it was not a 200: which instance said no, and why. */
+  refusal?: string;
 }
 
 let scratch: ScratchDatabase;
@@ -108,8 +110,9 @@ it(
     let watching = true;
     const watcher = (async () => {
       while (watching && Date.now() - started < TEST_BUDGET_MS) {
-        const health = await httpGet(`${cluster.url}/health/ready`).then((r) => r.status, () => "error" as const);
-        samples.push({ at: Date.now(), serving: serving().length, ids: serving().map((i) => i.id), health });
+        const answer = await httpGet(`${cluster.url}/health/ready`).catch((error: Error) => ({ status: "error" as const, body: error.message }));
+        const refusal = answer.status === 200 ? undefined : answer.body.slice(0, 300);
+        samples.push({ at: Date.now(), serving: serving().length, ids: serving().map((i) => i.id), health: answer.status, refusal });
         await sleep(500);
       }
     })();
@@ -155,7 +158,9 @@ it(
     expect(samples.filter((s) => s.at > stoppedAt).some((s) => s.serving === 2), "scaled down in steps").toBe(true);
 
     // The balancer's health check passed at every sample.
-    expect(samples.filter((s) => s.health !== 200).map((s) => `${new Date(s.at).toISOString()} ${s.health}`)).toEqual([]);
+    const refusals = samples.filter((s) => s.health !== 200);
+    if (refusals.length > 0) console.log(`runner events:\n${events.join("\n")}`);
+    expect(refusals.map((s) => `${new Date(s.at).toISOString()} ${s.health} ${s.refusal}`)).toEqual([]);
     expect(samples.length).toBeGreaterThan(100);
 
     // The decisions: made throughout, written by one leader at a time, saying why.
