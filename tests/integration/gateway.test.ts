@@ -256,8 +256,9 @@ describe("keys and limits", () => {
     const modelsWith = (server: ServerProcess) => fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${doomed}` } });
     await eventually(async () => (await modelsWith(second)).status === 200);
     await revokeApiKey(fixture.prisma, record.id);
-    const tookMs = await eventually(async () => (await modelsWith(second)).status === 401, 3_000, 10);
-    expect(tookMs).toBeLessThan(1_500);
+    // Each instance applies the notification on its own schedule; each must within the bound.
+    const tookMs = await Promise.all([first, second].map((server) => eventually(async () => (await modelsWith(server)).status === 401, 3_000, 10)));
+    for (const ms of tookMs) expect(ms).toBeLessThan(1_500);
     const refused = await modelsWith(first);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("invalid_api_key");
