@@ -41,7 +41,7 @@ interface Sample {
   serving: number;
   ids: string[];
   health: number | "error";
-  /** The answer's body when it was not a 200: which instance said no, and why. */
+  /** The answer's body when it was not a 200: the instance's reasons, or the connection error. */
   refusal?: string;
 }
 

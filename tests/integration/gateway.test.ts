@@ -254,7 +254,7 @@ describe("keys and limits", () => {
   it("a revoked key is refused by another instance within about a second", async () => {
     const { key: doomed, record } = await fixture.addKey();
     const modelsWith = (server: ServerProcess) => fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${doomed}` } });
-    await eventually(async () => (await modelsWith(second)).status === 200);
+    for (const server of [first, second]) await eventually(async () => (await modelsWith(server)).status === 200);
     await revokeApiKey(fixture.prisma, record.id);
     // Each instance applies the notification on its own schedule; each must within the bound.
     const tookMs = await Promise.all([first, second].map((server) => eventually(async () => (await modelsWith(server)).status === 401, 3_000, 10)));
