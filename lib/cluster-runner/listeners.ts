@@ -16,8 +16,8 @@ export async function childPids(pid: number): Promise<number[]> {
 export async function waitUntilNotListening(pids: readonly number[], port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const inodes = await listeningSocketInodes(port);
-  let listening = [...pids];
-  while (listening.length > 0 && inodes.size > 0) {
+  let listening = inodes.size > 0 ? [...pids] : [];
+  for (;;) {
     const stillHolding = await Promise.all(listening.map((pid) => holdsAnySocket(pid, inodes)));
     listening = listening.filter((_, i) => stillHolding[i]);
     if (listening.length === 0) return;

@@ -56,11 +56,12 @@ export class Cancellation implements CancelSignal {
 
 /** Waits `ms`, or rejects with the cancellation's reason as soon as it is cancelled. */
 export function sleepUnlessCancelled(ms: number, signal: CancelSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const cancelled = () => signal.reason ?? new UpstreamFailure("timeout_total", "upstream call was cancelled");
+  if (signal.aborted) return Promise.reject(cancelled());
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason ?? new UpstreamFailure("timeout_total", "upstream call was cancelled"));
+      reject(cancelled());
     };
     const timer = setTimeout(() => {
       signal.removeListener("abort", onAbort);
