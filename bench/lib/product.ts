@@ -1,6 +1,9 @@
 // Starts the product for a benchmark: a throwaway database, the providers and key the run needs,
 // and one server process. Everything is stopped and dropped by `stop()`.
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createDatabase } from "../../lib/db/client";
 import { applyMigrations } from "../../lib/db/migrate";
 import { createApiKey } from "../../lib/keys/api-keys";
@@ -27,14 +30,18 @@ export async function startProduct(
   nodeArgs: string[] = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
 ): Promise<BenchProduct> {
   await buildIfNeeded({ console: env.CONSOLE_ENABLED !== "false" });
-  const scratch = await createScratchDatabase(`agenticorp_bench_${randomBytes(4).toString("hex")}`);
+  const name = `agenticorp_bench_${randomBytes(4).toString("hex")}`;
+  const scratch = await createScratchDatabase(name);
+  // The product logs to a file, as to a container runtime's log, not to a pipe this load
+  // generator would have to read on the event loop that times the requests.
+  const logFile = path.join(os.tmpdir(), `${name}.log`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });
   let server: ServerProcess | undefined;
   try {
     await applyMigrations(database.pool);
     for (const provider of providers) await createProvider(database.prisma, provider, BENCH_SECRET);
     const { key } = await createApiKey(database.prisma, { name: "bench" });
-    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true, nodeArgs });
+    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true, logFile, nodeArgs });
     // Until the key table has loaded the first request would be a 401.
     for (let i = 0; i < 100; i++) {
       const response = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
@@ -49,12 +56,14 @@ export async function startProduct(
         await running.stop("SIGTERM");
         await database.close();
         await scratch.drop();
+        rmSync(logFile, { force: true });
       },
     };
   } catch (error) {
     await server?.stop("SIGKILL");
     await database.close();
     await scratch.drop();
+    rmSync(logFile, { force: true });
     throw error;
   }
 }

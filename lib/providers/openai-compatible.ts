@@ -1,7 +1,7 @@
 // An upstream that speaks OpenAI's Chat Completions API (OpenAI itself, vLLM, Ollama, LiteLLM…),
 // called through one undici connection pool per provider. Timeouts: connect, first byte
 // (response headers), and total (the whole exchange, streams included).
-import { Agent, errors as undiciErrors, request } from "undici";
+import { Agent, errors as undiciErrors } from "undici";
 import type Dispatcher from "undici/types/dispatcher";
 import type { CancelSignal } from "./cancellation";
 import { readSseData } from "./sse";
@@ -19,14 +19,18 @@ type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: st
 export class OpenAICompatibleProvider implements ProviderClient {
   readonly kind = "openai_compatible" as const;
   private readonly agent: Agent;
-  private readonly completionsUrl: string;
-  private readonly modelsUrl: string;
+  // Origin and paths apart: undici's request(url) parses the URL again on every call.
+  private readonly origin: string;
+  private readonly completionsPath: string;
+  private readonly modelsPath: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly options: OpenAICompatibleOptions) {
-    const base = options.baseUrl.replace(/\/+$/, "");
-    this.completionsUrl = `${base}/chat/completions`;
-    this.modelsUrl = `${base}/models`;
+    const base = new URL(options.baseUrl);
+    const basePath = base.pathname.replace(/\/+$/, "");
+    this.origin = base.origin;
+    this.completionsPath = `${basePath}/chat/completions${base.search}`;
+    this.modelsPath = `${basePath}/models${base.search}`;
     this.agent = new Agent({
       connect: { timeout: options.timeouts.connectMs },
       keepAliveTimeout: 10_000,
@@ -69,7 +73,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
 
   async probe(signal: AbortSignal): Promise<void> {
     try {
-      const response = await request(this.modelsUrl, { dispatcher: this.agent, method: "GET", headers: this.headers, signal });
+      const response = await this.agent.request({ origin: this.origin, path: this.modelsPath, method: "GET", headers: this.headers, signal });
       await response.body.dump();
       if (response.statusCode >= 400) throw new UpstreamFailure("client_error", `GET /models answered ${response.statusCode}`, response.statusCode);
     } catch (error) {
@@ -84,8 +88,9 @@ export class OpenAICompatibleProvider implements ProviderClient {
   private async send(call: UpstreamCall, stream: boolean): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(this.completionsUrl, {
-        dispatcher: this.agent,
+      response = await this.agent.request({
+        origin: this.origin,
+        path: this.completionsPath,
         method: "POST",
         headers: stream ? { ...this.headers, accept: "text/event-stream" } : this.headers,
         body: JSON.stringify(call.body),

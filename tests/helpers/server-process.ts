@@ -2,6 +2,7 @@
 // reads its JSON log lines. Every process started here is stopped by the test that started it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/version";
 
 export interface ServerProcess {
@@ -23,12 +24,19 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Stop keeping output once started (benchmarks: a log line per request would pile up here). */
   discardOutputAfterStart?: boolean;
+  /**
+   * Send stdout and stderr to this file instead of a pipe to this process, which then reads them by
+   * polling the file. Benchmarks: a load generator reading a log line per request from a pipe
+   * would spend its own event loop on the product's logging and count it as the product's latency.
+   */
+  logFile?: string;
   /** Extra node flags (profiling: --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
 }
 
-export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [] }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [], logFile }: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
+  const logFd = logFile === undefined ? undefined : openSync(logFile, "w+");
   const child = spawn(process.execPath, [...nodeArgs, SERVER_BUNDLE], {
     cwd: PROJECT_ROOT,
     env: {
@@ -43,14 +51,14 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
       NEXT_TELEMETRY_DISABLED: "1",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: logFd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", logFd, logFd],
   });
   const logs: Array<Record<string, unknown>> = [];
   let raw = "";
   const waiters = new Set<() => void>();
   let buffered = "";
   let keeping = true;
-  child.stdout!.on("data", (chunk: Buffer) => {
+  const onStdout = (chunk: Buffer) => {
     if (!keeping) return;
     raw += chunk;
     buffered += chunk;
@@ -64,12 +72,11 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
       }
     }
     for (const wake of waiters) wake();
-  });
-  child.stderr!.on("data", (chunk: Buffer) => {
-    raw += chunk;
-  });
+  };
+  const stopReading = logFd === undefined ? pipeOutput(child, onStdout, (chunk) => (raw += chunk)) : pollFile(logFd, onStdout);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => {
+      stopReading();
       for (const wake of waiters) wake();
       resolve({ code, signal });
     }),
@@ -103,7 +110,10 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
     child.kill("SIGKILL");
     throw error;
   }
-  if (discardOutputAfterStart) keeping = false;
+  if (discardOutputAfterStart) {
+    keeping = false;
+    stopReading();
+  }
 
   return {
     url: String(listening.url),
@@ -117,5 +127,31 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+function pipeOutput(child: ChildProcess, onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): () => void {
+  child.stdout!.on("data", onStdout);
+  child.stderr!.on("data", onStderr);
+  return () => {};
+}
+
+/** Reads what the child appends to `fd` every 50 ms; the returned function reads the rest, stops and closes it. */
+function pollFile(fd: number, onData: (chunk: Buffer) => void): () => void {
+  const buffer = Buffer.alloc(65_536);
+  let position = 0;
+  const readNew = () => {
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, position)) > 0; position += read) {
+      onData(Buffer.from(buffer.subarray(0, read)));
+    }
+  };
+  const timer = setInterval(readNew, 50);
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    readNew();
+    closeSync(fd);
   };
 }
