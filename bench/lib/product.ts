@@ -32,8 +32,7 @@ export async function startProduct(
   await buildIfNeeded({ console: env.CONSOLE_ENABLED !== "false" });
   const name = `agenticorp_bench_${randomBytes(4).toString("hex")}`;
   const scratch = await createScratchDatabase(name);
-  // The product logs to a file, as to a container runtime's log, not to a pipe this load
-  // generator would have to read on the event loop that times the requests.
+  // Logs go to a file, as to a container runtime's log (see StartOptions.logFile).
   const logFile = path.join(os.tmpdir(), `${name}.log`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });
   let server: ServerProcess | undefined;
