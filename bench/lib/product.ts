@@ -35,6 +35,11 @@ export async function startProduct(
   // Logs go to a file, as to a container runtime's log (see StartOptions.logFile).
   const logFile = path.join(os.tmpdir(), `${name}.log`);
   const database = createDatabase({ url: scratch.url, poolMax: 2 });
+  const removeTheRest = async () => {
+    await database.close();
+    await scratch.drop();
+    rmSync(logFile, { force: true });
+  };
   let server: ServerProcess | undefined;
   try {
     await applyMigrations(database.pool);
@@ -53,16 +58,12 @@ export async function startProduct(
       key,
       async stop() {
         await running.stop("SIGTERM");
-        await database.close();
-        await scratch.drop();
-        rmSync(logFile, { force: true });
+        await removeTheRest();
       },
     };
   } catch (error) {
     await server?.stop("SIGKILL");
-    await database.close();
-    await scratch.drop();
-    rmSync(logFile, { force: true });
+    await removeTheRest();
     throw error;
   }
 }
