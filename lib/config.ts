@@ -38,7 +38,7 @@ const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   DRAIN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
   DB_POOL_MAX: integer(1, 100).default(5),
-  /** Safety-net full reload of keys, providers and policy (changes normally arrive by NOTIFY). */
+  /** How often the safety net checks the configuration version, reloading keys, providers and policy when it moved (changes normally arrive by NOTIFY). */
   CONFIG_REFRESH_MS: integer(500, 3_600_000).optional(),
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
   /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */

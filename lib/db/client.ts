@@ -12,6 +12,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** A pool or a checked-out client: enough for statements that need no transaction of their own. */
+export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
 export interface DatabaseOptions {
   url: string;
   poolMax: number;

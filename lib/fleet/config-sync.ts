@@ -1,16 +1,17 @@
 // Keeps this instance's FleetSnapshot current. Changes arrive by PostgreSQL NOTIFY on a
-// dedicated connection (reconnecting with backoff), with a periodic full reload as a safety net
-// for missed notifications. While the database is unreachable the last snapshot keeps serving.
+// dedicated connection (reconnecting with backoff). As a safety net for missed notifications it
+// reads the configuration's version periodically, and reloads in full only when the version moved.
+// While the database is unreachable the last snapshot keeps serving.
 import pg from "pg";
 import type { Logger } from "pino";
-import type { PrismaClient } from "../db/generated/client";
-import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, retiredProviders } from "./snapshot";
+import type { Queryable } from "../db/client";
+import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, readConfigVersion, retiredProviders } from "./snapshot";
 
 export const CONFIG_CHANNEL = "agenticorp_config";
 const PROVIDER_RETIRE_DELAY_MS = 120_000;
 
 export interface FleetConfigOptions {
-  prisma: PrismaClient;
+  pool: Queryable;
   /** Connection string for the LISTEN connection (must not go through PgBouncer transaction pooling). */
   listenUrl: string;
   secret: string;
@@ -43,7 +44,7 @@ export class FleetConfig {
   }
 
   async start(): Promise<void> {
-    this.refreshTimer = setInterval(() => void this.reload("periodic"), this.options.refreshMs);
+    this.refreshTimer = setInterval(() => void this.reloadIfChanged(), this.options.refreshMs);
     this.refreshTimer.unref();
     void this.listen();
     await this.reload("start");
@@ -59,7 +60,7 @@ export class FleetConfig {
       do {
         this.reloadAgain = false;
         try {
-          const next = await loadSnapshot(this.options.prisma, this.options.secret, this.snapshot);
+          const next = await loadSnapshot(this.options.pool, this.options.secret, this.snapshot);
           this.swap(next);
           this.loaded = true;
           this.lastError = undefined;
@@ -73,6 +74,14 @@ export class FleetConfig {
       this.reloading = undefined;
     });
     return this.reloading;
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    if (this.reloading) return;
+    // A failed read falls through to the reload, which reports the database's error.
+    const version = await readConfigVersion(this.options.pool).catch(() => undefined);
+    if (this.loaded && version !== undefined && version === this.snapshot.version) return;
+    await this.reload("periodic");
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,9 @@
 // The hot-path view of fleet configuration: API keys by hash, models with their deployments, and
 // the active scaling policy, all in memory. Rebuilt from PostgreSQL on change; provider clients
 // (connection pools) carry over when their row did not change.
-import type { PrismaClient } from "../db/generated/client";
-import { createLiveProvider, providerVersion, type LiveProvider } from "../providers/factory";
+import type pg from "pg";
+import type { Queryable } from "../db/client";
+import { createLiveProvider, providerVersion, type LiveProvider, type ProviderRow } from "../providers/factory";
 
 export interface ApiKeyEntry {
   id: string;
@@ -34,6 +35,8 @@ export interface FleetSnapshot {
   providers: ReadonlyMap<string, LiveProvider>;
   activePolicy: ActivePolicy | null;
   loadedAt: Date;
+  /** config_version when this was read; undefined before the first load. */
+  version: string | undefined;
   /** Providers whose rows could not be turned into clients (bad settings, wrong SECRET). */
   providerErrors: ReadonlyMap<string, string>;
 }
@@ -44,16 +47,50 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
   providers: new Map(),
   activePolicy: null,
   loadedAt: new Date(0),
+  version: undefined,
   providerErrors: new Map(),
 };
 
-export async function loadSnapshot(prisma: PrismaClient, secret: string, previous: FleetSnapshot): Promise<FleetSnapshot> {
-  const [keys, providerRows, deployments, policy] = await prisma.$transaction([
-    prisma.apiKey.findMany({ where: { revokedAt: null }, select: { id: true, name: true, keyHash: true, rpmLimit: true, allowedModels: true } }),
-    prisma.provider.findMany({ where: { enabled: true } }),
-    prisma.deployment.findMany({ where: { enabled: true }, orderBy: { id: "asc" } }),
-    prisma.scalingPolicy.findFirst({ where: { active: true }, select: { id: true, name: true, spec: true } }),
-  ]);
+// One round trip, one consistent view: the statements share an implicit transaction (a simple
+// query of several statements) at REPEATABLE READ. Plain SQL because Prisma's query interpreter
+// held the event loop for milliseconds per reload, and rows rather than one JSON document because
+// pg parses rows as they arrive, in short steps, where one large document is parsed in one.
+const SNAPSHOT_SQL = `
+  SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;
+  SELECT version FROM config_version;
+  SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", allowed_models AS "allowedModels" FROM api_keys WHERE revoked_at IS NULL;
+  SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
+  SELECT id, model_name AS "modelName", provider_id AS "providerId", upstream_model AS "upstreamModel", weight FROM deployments WHERE enabled ORDER BY id;
+  SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1`;
+
+interface KeyRow {
+  id: string;
+  name: string;
+  keyHash: string;
+  rpmLimit: number | null;
+  allowedModels: string[];
+}
+
+interface DeploymentRow {
+  id: string;
+  modelName: string;
+  providerId: string;
+  upstreamModel: string;
+  weight: number;
+}
+
+/** The configuration's version: counted up in the same transaction as every change to it. */
+export async function readConfigVersion(pool: Queryable): Promise<string | undefined> {
+  const { rows } = await pool.query<{ version: string }>("SELECT version FROM config_version");
+  return rows[0]?.version;
+}
+
+export async function loadSnapshot(pool: Queryable, secret: string, previous: FleetSnapshot): Promise<FleetSnapshot> {
+  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
+  const keys = keyResult!.rows as KeyRow[];
+  const providerRows = providerResult!.rows as ProviderRow[];
+  const deployments = deploymentResult!.rows as DeploymentRow[];
+  const policy = (policyResult!.rows[0] as ActivePolicy | undefined) ?? null;
 
   const providers = new Map<string, LiveProvider>();
   const providerErrors = new Map<string, string>();
@@ -91,8 +128,9 @@ export async function loadSnapshot(prisma: PrismaClient, secret: string, previou
     ),
     models,
     providers,
-    activePolicy: policy ? { id: policy.id, name: policy.name, spec: policy.spec } : null,
+    activePolicy: policy,
     loadedAt: new Date(),
+    version: versionResult!.rows[0]?.version,
     providerErrors,
   };
 }

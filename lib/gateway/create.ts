@@ -18,7 +18,7 @@ export interface Gateway extends GatewayDeps {
 
 export function createGateway(config: Config, database: Database, logger: Logger, liveInstances: () => number): Gateway {
   const fleet = new FleetConfig({
-    prisma: database.prisma,
+    pool: database.pool,
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
     // PGlite delivers NOTIFY only to the session that sent it: poll faster when embedded.

@@ -3,11 +3,10 @@
 import type pg from "pg";
 import { inFencedTransaction } from "../cluster/lease";
 import { Prisma } from "../db/generated/client";
+import type { Queryable } from "../db/client";
 import { withClient } from "../db/with-client";
 
-export { inFencedTransaction, withClient };
-
-export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+export { inFencedTransaction, withClient, type Queryable };
 
 export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(db: Queryable, statement: Prisma.Sql): Promise<pg.QueryResult<R>> {
   return db.query<R>(statement.text, statement.values as unknown[]);

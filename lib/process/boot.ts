@@ -79,7 +79,7 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
-      await registerInstance(database.prisma, identity);
+      await registerInstance(database.pool, identity);
       return;
     } catch (error) {
       logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
@@ -158,8 +158,8 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.prisma, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight }, state.draining)
-      .then(() => countLiveInstances(database.prisma))
+    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight }, state.draining)
+      .then(() => countLiveInstances(database.pool))
       .then((count) => (liveInstances = Math.max(1, count)))
       .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
     resetEventLoopWindow();
@@ -179,13 +179,13 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       stopAccepting(app.server);
       stopping.abort();
       logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
-      if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.prisma, config.INSTANCE_ID));
+      if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.pool, config.INSTANCE_ID));
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       clearInterval(heartbeatTimer);
       await migrated;
       await leader?.stop();
-      if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.prisma, config.INSTANCE_ID));
+      if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
       await app.close();
       await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
       await gateway.stop();

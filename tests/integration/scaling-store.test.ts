@@ -123,7 +123,7 @@ describe("activation", () => {
 
   it("reaches another instance's FleetSnapshot through NOTIFY well within a second", async () => {
     const other = createDatabase({ url: scratch.url, poolMax: 2 });
-    const fleet = new FleetConfig({ prisma: other.prisma, listenUrl: scratch.url, secret: "x".repeat(32), refreshMs: 3_600_000, logger: pino({ level: "silent" }) });
+    const fleet = new FleetConfig({ pool: other.pool, listenUrl: scratch.url, secret: "x".repeat(32), refreshMs: 3_600_000, logger: pino({ level: "silent" }) });
     const listener = new pg.Client({ connectionString: scratch.url });
     try {
       await fleet.start();

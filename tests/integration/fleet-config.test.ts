@@ -1,0 +1,89 @@
+// The in-memory fleet configuration read from PostgreSQL: what one load holds, and the periodic
+// safety net, which reads the configuration version and reloads only when it moved.
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type Database } from "../../lib/db/client";
+import { FleetConfig } from "../../lib/fleet/config-sync";
+import { EMPTY_SNAPSHOT, loadSnapshot } from "../../lib/fleet/snapshot";
+import { createApiKey, hashApiKey, revokeApiKey } from "../../lib/keys/api-keys";
+import { createProvider } from "../../lib/providers/admin";
+import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+
+const SECRET = "fleet-config-secret-0123456789abcdef";
+let scratch: ScratchDatabase;
+let db: Database;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(`agenticorp_fleet_config_${randomBytes(4).toString("hex")}`, { migrate: true });
+  db = createDatabase({ url: scratch.url, poolMax: 2 });
+});
+afterAll(async () => {
+  await db?.close();
+  await scratch?.drop();
+});
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return performance.now() - started;
+}
+
+describe("loadSnapshot", () => {
+  it("holds live keys, enabled providers with their enabled deployments, and the active policy", async () => {
+    const upstream = await createProvider(
+      db.prisma,
+      { kind: "openai_compatible", name: "upstream", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-upstream", deployments: [{ modelName: "chat", upstreamModel: "up-chat", weight: 3 }, { modelName: "mini", upstreamModel: "up-mini" }] },
+      SECRET,
+    );
+    await createProvider(db.prisma, { kind: "simulator", name: "sim", deployments: [{ modelName: "chat", upstreamModel: "sim-chat" }] }, SECRET);
+    const switchedOff = await createProvider(db.prisma, { kind: "simulator", name: "off", deployments: [{ modelName: "off-model", upstreamModel: "x" }] }, SECRET);
+    await db.prisma.provider.update({ where: { id: switchedOff.id }, data: { enabled: false } });
+    await db.prisma.deployment.updateMany({ where: { upstreamModel: "up-mini" }, data: { enabled: false } });
+    const kept = await createApiKey(db.prisma, { name: "kept", rpmLimit: 60, allowedModels: ["chat"] });
+    const revoked = await createApiKey(db.prisma, { name: "revoked" });
+    await revokeApiKey(db.prisma, revoked.record.id);
+    await db.prisma.scalingPolicy.create({ data: { name: "only", spec: { minReplicas: 2 }, active: true } });
+
+    const snapshot = await loadSnapshot(db.pool, SECRET, EMPTY_SNAPSHOT);
+
+    expect([...snapshot.keysByHash.values()]).toEqual([{ id: kept.record.id, name: "kept", rpmLimit: 60, allowedModels: new Set(["chat"]) }]);
+    expect(snapshot.keysByHash.has(hashApiKey(kept.key))).toBe(true);
+    expect([...snapshot.providers.values()].map((p) => p.name).sort()).toEqual(["sim", "upstream"]);
+    expect(snapshot.providers.get(upstream.id)?.kind).toBe("openai_compatible");
+    expect([...snapshot.models.keys()]).toEqual(["chat"]);
+    expect(snapshot.models.get("chat")!.map((d) => [d.label, d.weight]).sort()).toEqual([["sim/sim-chat", 1], ["upstream/up-chat", 3]]);
+    expect(snapshot.activePolicy).toMatchObject({ name: "only", spec: { minReplicas: 2 } });
+    expect(snapshot.providerErrors.size).toBe(0);
+    expect(snapshot.version).toMatch(/^[1-9]\d*$/);
+
+    // An unchanged provider row keeps its live client (and its connection pool).
+    const again = await loadSnapshot(db.pool, SECRET, snapshot);
+    expect(again.providers.get(upstream.id)).toBe(snapshot.providers.get(upstream.id));
+    expect(again.version).toBe(snapshot.version);
+    await Promise.all([...snapshot.providers.values()].map((p) => p.client.close()));
+  });
+});
+
+describe("the periodic safety net", () => {
+  it("reloads nothing while the version stays, and picks up a change NOTIFY did not deliver", async () => {
+    // A listen URL nothing answers on: no notification can arrive, only the periodic check.
+    const fleet = new FleetConfig({ pool: db.pool, listenUrl: "postgresql://postgres@127.0.0.1:1/none", secret: SECRET, refreshMs: 100, logger: pino({ level: "silent" }) });
+    let reloads = 0;
+    try {
+      await fleet.start();
+      fleet.onChange(() => reloads++);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(reloads).toBe(0);
+
+      const { key } = await createApiKey(db.prisma, { name: "late" });
+      await until(() => fleet.current.keysByHash.has(hashApiKey(key)), 2_000);
+      expect(reloads).toBe(1);
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
