@@ -41,6 +41,17 @@ export async function createScratchDatabase(name: string, { migrate = false } = 
   return {
     name,
     url: url.toString(),
-    drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      admin(async (client) => {
+        // pg's Pool.end() resolves before its sockets have closed. A connection still closing when
+        // FORCE terminates it gets an error its client no longer listens for, an uncaught
+        // exception in the test process: closing connections get up to a second to go.
+        for (let wait = 0; wait < 20; wait++) {
+          const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          if (rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }),
   };
 }
