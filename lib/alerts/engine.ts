@@ -10,7 +10,6 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Fence } from "../cluster/lease";
-import type { PrismaClient } from "../db/generated/client";
 import { alignmentOf } from "../metrics/query/grid";
 import type { MetricsSource, Series, TimeRange } from "../metrics/query/types";
 import { inFencedTransaction, Prisma, rows, run } from "../observability/sql";
@@ -25,7 +24,6 @@ const SETTLE_MS = 2_000;
 
 export interface AlertEngineOptions {
   pool: pg.Pool;
-  prisma: PrismaClient;
   source: MetricsSource;
   webhooks: WebhookSender;
   /** Used for rules without a webhook of their own (ALERT_WEBHOOK_URL). */
@@ -72,6 +70,19 @@ async function observe(metric: AlertMetricName, windowSeconds: number, source: M
   }
 }
 
+interface RuleRow {
+  id: string;
+  name: string;
+  metric: AlertMetricName;
+  comparison: "above" | "below";
+  threshold: number | null;
+  forSeconds: number;
+  windowSeconds: number;
+  severity: string;
+  enabled: boolean;
+  webhookUrl: string | null;
+}
+
 interface StoredState extends SubjectState {
   ruleId: string;
   subject: string;
@@ -82,11 +93,18 @@ interface StoredState extends SubjectState {
  * refused (this instance is no longer the leader; nothing was written).
  */
 export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence): Promise<Transition[] | null> {
-  const { prisma, source, logger } = options;
+  const { pool, source, logger } = options;
   const now = options.now ?? Date.now;
-  const [rules, policy] = await Promise.all([
-    prisma.alertRule.findMany({ orderBy: { id: "asc" } }),
-    prisma.scalingPolicy.findFirst({ where: { active: true }, select: { spec: true } }),
+  // Plain SQL: this runs on the leader beside its share of the traffic, and Prisma's query
+  // interpreter held the event loop for milliseconds per read (npm run bench:jobs).
+  const [rules, [policy]] = await Promise.all([
+    rows<RuleRow>(
+      pool,
+      Prisma.sql`SELECT id, name, metric::text AS metric, comparison::text AS comparison, threshold, for_seconds AS "forSeconds",
+                        window_seconds AS "windowSeconds", severity, enabled, webhook_url AS "webhookUrl"
+                 FROM alert_rules ORDER BY id`,
+    ),
+    rows<{ spec: unknown }>(pool, Prisma.sql`SELECT spec FROM scaling_policies WHERE active LIMIT 1`),
   ]);
   const policyMinimum = policy ? policyMinReplicas(policy.spec) : DEFAULT_MIN_REPLICAS;
 

@@ -15,7 +15,7 @@ const PRUNE_EVERY_MS = 60_000;
 
 export function registerObservabilityJobs({ leader, holder, database, config, logger }: SingletonContext): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
-  const { pool, prisma } = database;
+  const { pool } = database;
   // The election reports a failed job by name only; the reason is logged here. Each job runs again
   // after its interval either way.
   const job = (name: string, intervalMs: number, fn: (token: bigint, signal: AbortSignal) => Promise<void>) =>
@@ -55,6 +55,6 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
   const source = getMetricsSource(config, pool);
   const webhooks = new WebhookSender(logger);
   job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
-    await evaluateAlerts({ pool, prisma, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, logger }, fence(token));
+    await evaluateAlerts({ pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, logger }, fence(token));
   });
 }

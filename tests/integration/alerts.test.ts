@@ -185,7 +185,7 @@ describe("alert rules evaluated by the leader", () => {
     expect(lease).not.toBeNull();
     const source = new PostgresMetricsSource({ db: database.pool, retentionSeconds: { 10: 21_600, 60: 604_800, 600: 7_776_000 } });
     const silent = pino({ level: "silent" });
-    const options = { pool: database.pool, prisma: database.prisma, source, webhooks: new WebhookSender(silent), logger: silent };
+    const options = { pool: database.pool, source, webhooks: new WebhookSender(silent), logger: silent };
     const before = await listAlertHistory(database.prisma, { limit: 1_000 });
 
     // With every instance gone the instance-count rule breaches — unless the last leader already
