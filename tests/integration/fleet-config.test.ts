@@ -8,6 +8,7 @@ import { FleetConfig } from "../../lib/fleet/config-sync";
 import { EMPTY_SNAPSHOT, loadSnapshot } from "../../lib/fleet/snapshot";
 import { createApiKey, hashApiKey, revokeApiKey } from "../../lib/keys/api-keys";
 import { createProvider } from "../../lib/providers/admin";
+import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 const SECRET = "fleet-config-secret-0123456789abcdef";
@@ -22,15 +23,6 @@ afterAll(async () => {
   await db?.close();
   await scratch?.drop();
 });
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return performance.now() - started;
-}
 
 describe("loadSnapshot", () => {
   it("holds live keys, enabled providers with their enabled deployments, and the active policy", async () => {
@@ -80,7 +72,7 @@ describe("the periodic safety net", () => {
       expect(reloads).toBe(0);
 
       const { key } = await createApiKey(db.prisma, { name: "late" });
-      await until(() => fleet.current.keysByHash.has(hashApiKey(key)), 2_000);
+      await eventually(async () => fleet.current.keysByHash.has(hashApiKey(key)), 2_000);
       expect(reloads).toBe(1);
     } finally {
       await fleet.stop();
