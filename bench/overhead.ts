@@ -8,6 +8,10 @@
 // added latency is spent in the gateway's code and how much waiting for a CPU or in the kernel.
 // The paths take turns in short slices (10 × 2 s each, order reversed every round): a noisy spell
 // on a shared machine then lands on all three paths instead of on one path's whole block.
+// BENCH_AWAKE_CORES=1 keeps every core busy with idle-priority spinners (bench/lib/awake-cores.ts),
+// a diagnostic: the difference to a normal run is what waking halted CPUs adds. Not the target's
+// conditions, and said so in the output.
+import { keepCoresAwake } from "./lib/awake-cores";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { percentile, runFixedRate } from "./lib/fixed-rate";
 import { serveFloorProxy } from "./lib/floor-proxy";
@@ -19,6 +23,7 @@ const FLOOR_FLAG = "--floor";
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const AWAKE_CORES = process.env.BENCH_AWAKE_CORES === "1";
 const PATHS = ["direct", "floor", "gateway"] as const;
 type PathName = (typeof PATHS)[number];
 
@@ -48,6 +53,8 @@ async function main() {
     // measurement does not depend on a console build (its effect is measured by bench:health).
     { CONSOLE_ENABLED: "false" },
   );
+  // Bounded by the run's own length, with room for the warm-up and a slow machine.
+  const spinners = AWAKE_CORES ? keepCoresAwake(((ROUNDS * SECONDS + 2) * PATHS.length + 60) * 2) : null;
   try {
     const urls: Record<PathName, string> = { direct: upstream.url, floor: floor.url, gateway: product.server.url };
     const proxyPids = { floor: floor.child.pid!, gateway: product.server.child.pid! };
@@ -78,7 +85,9 @@ async function main() {
         failed += result.failed;
       }
     }
-    console.log(`\nOverhead at ${RATE} req/s, ${SECONDS} s × ${ROUNDS} rounds each (open loop, latency from due time)\n`);
+    console.log(`\nOverhead at ${RATE} req/s, ${SECONDS} s × ${ROUNDS} rounds each (open loop, latency from due time)`);
+    if (AWAKE_CORES) console.log("DIAGNOSTIC: cores kept awake by idle-priority spinners (BENCH_AWAKE_CORES=1); not the conditions the targets are set for");
+    console.log("");
     console.log("path      requests    p50 ms    p99 ms");
     for (const path of PATHS) {
       console.log(`${path.padEnd(9)} ${String(latencies[path].length).padStart(8)}  ${percentile(latencies[path], 50).toFixed(3).padStart(8)}  ${percentile(latencies[path], 99).toFixed(3).padStart(8)}`);
@@ -105,6 +114,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
+    spinners?.stop();
     await product.stop();
     upstream.stop();
     floor.stop();

@@ -75,9 +75,10 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
   // which doubled the cost of every line.
   const accessLog = logger.child({}, { redact: [] });
   app.addHook("onResponse", (request, reply, done) => {
+    // routeOptions builds a new object on every read: read it once. config.url is the route template.
     const { config } = request.routeOptions;
     if (!config.untracked) {
-      const route = request.routeOptions.url ?? "unmatched";
+      const route = config.url ?? "unmatched";
       httpRequestsTotal.inc({ route, method: request.method, status: String(reply.statusCode) });
       httpRequestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
       if (config.accessLog) {

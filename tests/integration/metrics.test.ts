@@ -88,6 +88,16 @@ describe("GET /metrics", () => {
     expect(sample(after, LIVE_INF_BUCKET) - sample(before, LIVE_INF_BUCKET)).toBe(requests);
   });
 
+  it("counts requests that match no route under one bounded route label", async () => {
+    const series = 'agenticorp_http_requests_total{route="unmatched",method="GET",status="404"}';
+    const before = (await get("/metrics")).text;
+    expect((await get("/no-such-page-1")).status).toBe(404);
+    expect((await get("/no-such-page-2?x=1")).status).toBe(404);
+    const after = (await get("/metrics")).text;
+    expect(sample(after, series) - sample(before, series)).toBe(2);
+    expect(after).not.toContain("no-such-page");
+  });
+
   it("passes promtool check metrics without a warning", async () => {
     // A request first, so the labelled agenticorp_http_* series are in the body linted too.
     await get("/health/live");
