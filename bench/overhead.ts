@@ -53,9 +53,10 @@ async function main() {
     // measurement does not depend on a console build (its effect is measured by bench:health).
     { CONSOLE_ENABLED: "false" },
   );
-  // Bounded by the run's own length, with room for the warm-up and a slow machine.
-  const spinners = AWAKE_CORES ? keepCoresAwake(((ROUNDS * SECONDS + 2) * PATHS.length + 60) * 2) : null;
+  let spinners: { stop(): void } | null = null;
   try {
+    // Bounded by the run's own length, with room for the warm-up and a slow machine.
+    if (AWAKE_CORES) spinners = keepCoresAwake(((ROUNDS * SECONDS + 2) * PATHS.length + 60) * 2);
     const urls: Record<PathName, string> = { direct: upstream.url, floor: floor.url, gateway: product.server.url };
     const proxyPids = { floor: floor.child.pid!, gateway: product.server.child.pid! };
     const body = JSON.stringify({ model: "bench", messages: [{ role: "user", content: "hello" }], temperature: 0.7 });
