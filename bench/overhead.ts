@@ -53,7 +53,7 @@ async function main() {
     // measurement does not depend on a console build (its effect is measured by bench:health).
     { CONSOLE_ENABLED: "false" },
   );
-  let spinners: { stop(): void } | null = null;
+  let spinners: ReturnType<typeof keepCoresAwake> | null = null;
   try {
     // Bounded by the run's own length, with room for the warm-up and a slow machine.
     if (AWAKE_CORES) spinners = keepCoresAwake(((ROUNDS * SECONDS + 2) * PATHS.length + 60) * 2);

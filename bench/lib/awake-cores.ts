@@ -16,8 +16,9 @@ export function keepCoresAwake(maxSeconds: number): { stop(): void } {
   );
   return {
     stop() {
-      // chrt becomes timeout, which passes the signal on to its shell.
-      for (const spinner of spinners) if (spinner.exitCode === null && spinner.signalCode === null) spinner.kill("SIGTERM");
+      // chrt becomes timeout, which passes the signal on to its shell. Node sends nothing to a
+      // child that has already exited.
+      for (const spinner of spinners) spinner.kill("SIGTERM");
     },
   };
 }
