@@ -1,5 +1,6 @@
 // POST /v1/chat/completions and /api/v1/chat/completions — OpenAI-compatible, JSON or SSE.
-// Key check, model check, fleet rate limit, cache, then the router's attempts upstream.
+// Key check, model check, fleet rate limit, cache, then the router's attempts upstream. The same
+// pipeline serves the endpoints that translate to chat (lib/gateway/presentation.ts).
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ForbiddenError, NotFoundError, RateLimitError } from "../errors";
@@ -18,6 +19,7 @@ import {
 import { UpstreamFailure } from "../providers/types";
 import { cacheDecision, cacheKey } from "../cache/response-cache";
 import type { GatewayDeps } from "./deps";
+import { chatPresentation, type ChatCompletionChunk, type Endpoint, type EndpointName, type Presentation } from "./presentation";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./schema";
 import { ClientLink, type UpstreamAttempt } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
@@ -55,14 +57,25 @@ function countUsage(model: string, usage: Usage | undefined): void {
 }
 
 /** A request that no upstream answered (refused here, or every attempt failed). */
-function countUnanswered(model: string, error: unknown, stream: string): void {
-  gatewayRequests.inc({ model, provider: "none", status: String((error as { status?: number }).status ?? 500), stream });
+function countUnanswered(endpoint: EndpointName, model: string, error: unknown, stream: string): void {
+  gatewayRequests.inc({ endpoint, model, provider: "none", status: String((error as { status?: number }).status ?? 500), stream });
 }
 
+const chatEndpoint: Endpoint = {
+  name: "chat",
+  parse: (body) => ({ chat: parseChatCompletionRequest(body), presentation: chatPresentation }),
+};
+
 export function chatCompletionsHandler(deps: GatewayDeps) {
-  return async function chatCompletions(request: FastifyRequest, reply: FastifyReply) {
+  return completionHandler(deps, chatEndpoint);
+}
+
+/** The handler of an endpoint served by the chat pipeline. */
+export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
+  const endpointName = endpoint.name;
+  return async function completion(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
-    const body = parseChatCompletionRequest(request.body);
+    const { chat: body, presentation } = endpoint.parse(request.body);
     const model = body.model;
     const stream = body.stream === true;
     const streamLabel = stream ? "true" : "false";
@@ -82,18 +95,19 @@ export function chatCompletionsHandler(deps: GatewayDeps) {
         }
       }
     } catch (error) {
-      countUnanswered(deployments ? model : "unknown", error, streamLabel);
+      countUnanswered(endpointName, deployments ? model : "unknown", error, streamLabel);
       throw error;
     }
 
     const timing = new Timing(reply);
     const client = new ClientLink(reply);
     try {
-      if (stream) return await streamCompletion(deps, reply, body, deployments, timing, client);
-      return await jsonCompletion(deps, request, reply, body, deployments, timing, client);
+      const answer = { endpoint: endpointName, presentation, timing, client };
+      if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
+      return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
       const mapped = upstreamErrorToAppError(error);
-      countUnanswered(model, mapped, streamLabel);
+      countUnanswered(endpointName, model, mapped, streamLabel);
       throw mapped;
     }
   };
@@ -127,14 +141,21 @@ async function completeUpstream(
   return { payload: JSON.stringify(completion), provider: outcome.deployment.provider.name };
 }
 
+/** Who the answer is for and how it is told. */
+interface Answer {
+  endpoint: EndpointName;
+  presentation: Presentation;
+  timing: Timing;
+  client: ClientLink;
+}
+
 async function jsonCompletion(
   deps: GatewayDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   body: ChatCompletionRequest,
   deployments: readonly DeploymentEntry[],
-  timing: Timing,
-  client: ClientLink,
+  { endpoint, presentation, timing, client }: Answer,
 ) {
   const model = body.model;
   const decision = cacheDecision(body, request.headers["x-agenticorp-cache"] as string | undefined);
@@ -155,13 +176,13 @@ async function jsonCompletion(
   cacheRequests.inc({ result: cacheResult });
   const overheadMs = timing.overheadMs();
   gatewayOverhead.observe(overheadMs / 1000);
-  gatewayRequests.inc({ model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
-  gatewayDuration.observe({ model, stream: "false" }, reply.elapsedTime / 1000);
+  gatewayRequests.inc({ endpoint, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
+  gatewayDuration.observe({ endpoint, model, stream: "false" }, reply.elapsedTime / 1000);
   return reply
     .header("content-type", "application/json; charset=utf-8")
     .header("x-agenticorp-cache", cacheResult)
     .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
-    .send(payload);
+    .send(presentation.json(payload));
 }
 
 interface OpenStream {
@@ -175,8 +196,7 @@ async function streamCompletion(
   reply: FastifyReply,
   body: ChatCompletionRequest,
   deployments: readonly DeploymentEntry[],
-  timing: Timing,
-  client: ClientLink,
+  { endpoint, presentation, timing, client }: Answer,
 ) {
   const model = body.model;
   const started = performance.now();
@@ -206,6 +226,7 @@ async function streamCompletion(
   gatewayOverhead.observe(overheadMs / 1000);
   cacheRequests.inc({ result: "bypass" });
 
+  const encoder = presentation.stream();
   async function* events(): AsyncGenerator<string> {
     let ok = false;
     let sawFirstToken = false;
@@ -215,10 +236,10 @@ async function streamCompletion(
         const data = item.value;
         if (data === "[DONE]") {
           ok = true;
-          yield "data: [DONE]\n\n";
+          yield encoder.end();
           break;
         }
-        let chunk: { model?: string; usage?: Usage; choices?: Array<{ delta?: { content?: string } }> };
+        let chunk: ChatCompletionChunk;
         try {
           chunk = JSON.parse(data);
         } catch {
@@ -230,13 +251,14 @@ async function streamCompletion(
         }
         if (chunk.usage) countUsage(model, chunk.usage);
         chunk.model = model;
-        yield `data: ${JSON.stringify(chunk)}\n\n`;
+        const text = encoder.chunk(chunk);
+        if (text) yield text;
       }
       if (!ok) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
     } catch (error) {
       // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
       const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
-      if (!client.gone) yield `data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "stream_interrupted" } })}\n\n`;
+      if (!client.gone) yield encoder.error(message);
     } finally {
       streamsActive.dec();
       attempt.done();
@@ -245,8 +267,8 @@ async function streamCompletion(
         void iterator.return?.();
       }
       deps.router.streamEnded(deployment, ok || client.gone);
-      gatewayRequests.inc({ model, provider, status: ok ? "200" : "502", stream: "true" });
-      gatewayDuration.observe({ model, stream: "true" }, reply.elapsedTime / 1000);
+      gatewayRequests.inc({ endpoint, model, provider, status: ok ? "200" : "502", stream: "true" });
+      gatewayDuration.observe({ endpoint, model, stream: "true" }, reply.elapsedTime / 1000);
     }
   }
 

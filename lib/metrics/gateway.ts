@@ -15,13 +15,13 @@ const gauge = <L extends string>(name: string, help: string, labelNames: readonl
 
 export const gatewayRequests = counter(
   "agenticorp_gateway_requests_total",
-  "Chat completion requests by public model, provider that answered (none when no upstream was reached), HTTP status and whether streamed.",
-  ["model", "provider", "status", "stream"] as const,
+  "Completion requests by endpoint (chat, responses, messages, completions, embeddings), public model, provider that answered (none when no upstream was reached), HTTP status and whether streamed.",
+  ["endpoint", "model", "provider", "status", "stream"] as const,
 );
 export const gatewayDuration = histogram(
   "agenticorp_gateway_request_duration_seconds",
-  "Chat completion latency seen by the client: whole response for JSON, until the last chunk for streams.",
-  ["model", "stream"] as const,
+  "Completion latency seen by the client, by endpoint: whole response for JSON, until the last chunk for streams.",
+  ["endpoint", "model", "stream"] as const,
   LATENCY_BUCKETS,
 );
 export const gatewayOverhead = histogram(
