@@ -122,6 +122,7 @@ export function OverviewView({ initial }: { initial?: { data: OverviewResponse; 
 
       <div className="grid">
         <ChartPanel title="Requests per second" testId="chart-rps" data={data} panel={data?.requestRate} labels={{ total: "all instances" }} loading={loading} error={error} format={perSecond} />
+        <ChartPanel title="Requests per second by endpoint" testId="chart-rps-endpoint" data={data} panel={data?.requestRateByEndpoint} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Requests per second by instance" testId="chart-rps-instance" data={data} panel={data?.requestRateByInstance} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Latency (p50, p95, p99)" testId="chart-latency" data={data} panel={data?.latency} loading={loading} error={error} scale={1_000} order={["p50", "p95", "p99"]} format={ms} />
         <ChartPanel title="Error rate" testId="chart-errors" data={data} panel={data?.errorRate} labels={{ total: "5xx share" }} loading={loading} error={error} scale={100} format={pct} />

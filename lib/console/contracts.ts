@@ -65,6 +65,7 @@ export const overviewResponse = z.object({
   end: z.number(),
   stepSeconds: z.number(),
   requestRate: panelSchema,
+  requestRateByEndpoint: panelSchema,
   requestRateByInstance: panelSchema,
   latency: panelSchema,
   errorRate: panelSchema,

@@ -43,8 +43,9 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [requestRate, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
+  const [requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
     panel(source.requestRate(window)),
+    panel(source.requestRateByEndpoint(window)),
     panel(source.requestRateByInstance(window)),
     panel(source.latencyPercentiles(window)),
     panel(source.errorRate(window)),
@@ -60,6 +61,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     end: window.end.getTime(),
     stepSeconds: window.stepSeconds,
     requestRate,
+    requestRateByEndpoint,
     requestRateByInstance,
     latency,
     errorRate,

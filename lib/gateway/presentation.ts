@@ -3,9 +3,10 @@
 // completions present the upstream's answer as it is; other APIs (Responses, Anthropic Messages,
 // legacy completions) validate their own request, ask the pipeline in chat form and translate
 // the answer back, so every endpoint shares one path to the upstreams.
+import type { GatewayEndpoint } from "../metrics/gateway";
 import type { ChatCompletionRequest } from "./schema";
 
-export type EndpointName = "chat" | "responses" | "messages" | "completions" | "embeddings";
+export type EndpointName = GatewayEndpoint;
 
 /** One upstream stream chunk in OpenAI's chat.completion.chunk shape. */
 export type ChatCompletionChunk = Record<string, unknown> & {

@@ -13,6 +13,10 @@ const histogram = <L extends string>(name: string, help: string, labelNames: rea
 const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
   metric(name, () => new client.Gauge<L>({ name, help, labelNames, registers: [registry] }));
 
+/** The data plane's API endpoints, in the order stored per-endpoint counts use (metric_rollups.requests_by_endpoint). */
+export const GATEWAY_ENDPOINTS = ["chat", "responses", "messages", "completions", "embeddings"] as const;
+export type GatewayEndpoint = (typeof GATEWAY_ENDPOINTS)[number];
+
 export const gatewayRequests = counter(
   "agenticorp_gateway_requests_total",
   "Completion requests by endpoint (chat, responses, messages, completions, embeddings), public model, provider that answered (none when no upstream was reached), HTTP status and whether streamed.",

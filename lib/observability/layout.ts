@@ -3,6 +3,10 @@
 // only together with a migration of the stored rows. The snapshot reader checks the registry's
 // histograms against them and refuses to write a mismatch.
 import { DB_QUERY_BOUNDS } from "../metrics/db";
+import { GATEWAY_ENDPOINTS } from "../metrics/gateway";
+
+/** requests_by_endpoint: one count per endpoint in this order; appending is the only safe change. */
+export const ENDPOINT_LAYOUT: readonly string[] = GATEWAY_ENDPOINTS;
 
 /** agenticorp_gateway_request_duration_seconds (lib/metrics/gateway.ts). */
 export const LATENCY_BOUNDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

@@ -12,7 +12,7 @@
 // after an outage) are therefore rolled up too.
 import type pg from "pg";
 import type { Fence } from "../cluster/lease";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "./layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "./layout";
 import { inFencedTransaction, Prisma, rows, run } from "./sql";
 import { ROLLUP_COLUMNS } from "./store";
 
@@ -58,6 +58,7 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
     INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
     SELECT ${to}::int, t.instance_id, t.bucket, sum(r.seconds), sum(r.samples),
       sum(r.requests_2xx), sum(r.requests_3xx), sum(r.requests_4xx), sum(r.requests_5xx),
+      ${sumArray("requests_by_endpoint", ENDPOINT_LAYOUT.length)},
       ${sumArray("latency_buckets", LATENCY_BOUNDS.length + 1)}, sum(r.latency_sum_seconds),
       sum(r.cache_hits), sum(r.cache_misses), sum(r.cache_bypass),
       sum(r.cpu_seconds), sum(r.rss_bytes_sum), max(r.rss_bytes_max), max(r.memory_limit_bytes),
@@ -73,6 +74,7 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
       seconds = EXCLUDED.seconds, samples = EXCLUDED.samples,
       requests_2xx = EXCLUDED.requests_2xx, requests_3xx = EXCLUDED.requests_3xx,
       requests_4xx = EXCLUDED.requests_4xx, requests_5xx = EXCLUDED.requests_5xx,
+      requests_by_endpoint = EXCLUDED.requests_by_endpoint,
       latency_buckets = EXCLUDED.latency_buckets, latency_sum_seconds = EXCLUDED.latency_sum_seconds,
       cache_hits = EXCLUDED.cache_hits, cache_misses = EXCLUDED.cache_misses, cache_bypass = EXCLUDED.cache_bypass,
       cpu_seconds = EXCLUDED.cpu_seconds, rss_bytes_sum = EXCLUDED.rss_bytes_sum,

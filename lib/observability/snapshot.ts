@@ -2,7 +2,7 @@
 // /metrics also serves — and turns two readings into a snapshot: what was counted between them,
 // and the gauges as they stood at the later one.
 import type client from "prom-client";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "./layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "./layout";
 
 /** Cumulative counters and current gauges at one instant. */
 export interface Reading {
@@ -10,6 +10,8 @@ export interface Reading {
   at: number;
   /** Completion requests by status class: 2xx, 3xx, 4xx, 5xx. */
   requests: [number, number, number, number];
+  /** Completion requests by endpoint, in ENDPOINT_LAYOUT order. */
+  requestsByEndpoint: number[];
   /** Completion latency, per bucket (not cumulative), LATENCY_BOUNDS then +Inf. */
   latency: number[];
   latencySum: number;
@@ -36,6 +38,7 @@ export interface Snapshot extends Reading {
 export const ZERO_READING: Reading = {
   at: 0,
   requests: [0, 0, 0, 0],
+  requestsByEndpoint: new Array(ENDPOINT_LAYOUT.length).fill(0),
   latency: new Array(LATENCY_BOUNDS.length + 1).fill(0),
   latencySum: 0,
   cache: { hit: 0, miss: 0, bypass: 0 },
@@ -93,9 +96,12 @@ export async function mergedHistogram(registry: client.Registry, name: string, b
 
 export async function readRegistry(registry: client.Registry, at = Date.now()): Promise<Reading> {
   const requests: Reading["requests"] = [0, 0, 0, 0];
+  const requestsByEndpoint = new Array<number>(ENDPOINT_LAYOUT.length).fill(0);
   for (const v of await values(registry, "agenticorp_gateway_requests_total")) {
     const index = Number(String(v.labels.status).charAt(0)) - 2;
     if (index >= 0 && index < 4) requests[index]! += v.value;
+    const endpoint = ENDPOINT_LAYOUT.indexOf(String(v.labels.endpoint));
+    if (endpoint >= 0) requestsByEndpoint[endpoint]! += v.value;
   }
   const cacheValues = await values(registry, "agenticorp_cache_requests_total");
   const cache = (result: string) => sum(cacheValues.filter((v) => v.labels.result === result));
@@ -108,6 +114,7 @@ export async function readRegistry(registry: client.Registry, at = Date.now()): 
   return {
     at,
     requests,
+    requestsByEndpoint,
     latency: latency.buckets,
     latencySum: latency.sum,
     cache: { hit: cache("hit"), miss: cache("miss"), bypass: cache("bypass") },
@@ -135,6 +142,7 @@ export function diffReadings(before: Reading, now: Reading, periodStart: number)
     ...now,
     periodStart,
     requests: now.requests.map((v, i) => delta(v, before.requests[i]!)) as Reading["requests"],
+    requestsByEndpoint: now.requestsByEndpoint.map((v, i) => delta(v, before.requestsByEndpoint[i] ?? 0)),
     latency: now.latency.map((v, i) => delta(v, before.latency[i] ?? 0)),
     latencySum: delta(now.latencySum, before.latencySum),
     cache: { hit: delta(now.cache.hit, before.cache.hit), miss: delta(now.cache.miss, before.cache.miss), bypass: delta(now.cache.bypass, before.cache.bypass) },

@@ -20,7 +20,7 @@ const addArrays = (column: string) =>
 /** metric_rollups' columns, in the order both the snapshot writer and the rollups insert them. */
 export const ROLLUP_COLUMNS = Prisma.raw(`(
       resolution, instance_id, bucket, seconds, samples,
-      requests_2xx, requests_3xx, requests_4xx, requests_5xx,
+      requests_2xx, requests_3xx, requests_4xx, requests_5xx, requests_by_endpoint,
       latency_buckets, latency_sum_seconds, cache_hits, cache_misses, cache_bypass,
       cpu_seconds, rss_bytes_sum, rss_bytes_max, memory_limit_bytes,
       in_flight_sum, in_flight_max, connections_sum, connections_max,
@@ -36,7 +36,7 @@ export async function writeSnapshot(db: Queryable, instanceId: string, snapshot:
     INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
     VALUES (
       ${BASE_RESOLUTION_SECONDS}, ${instanceId}, ${iso(snapshotBucket(s, BASE_RESOLUTION_SECONDS))}::timestamptz, ${seconds}::float8, 1,
-      ${int(s.requests[0])}::bigint, ${int(s.requests[1])}::bigint, ${int(s.requests[2])}::bigint, ${int(s.requests[3])}::bigint,
+      ${int(s.requests[0])}::bigint, ${int(s.requests[1])}::bigint, ${int(s.requests[2])}::bigint, ${int(s.requests[3])}::bigint, ${s.requestsByEndpoint.map(int)}::bigint[],
       ${s.latency.map(int)}::bigint[], ${s.latencySum}::float8, ${int(s.cache.hit)}::bigint, ${int(s.cache.miss)}::bigint, ${int(s.cache.bypass)}::bigint,
       ${s.cpuSeconds}::float8, ${s.rssBytes}::float8, ${int(s.rssBytes)}::bigint, ${int(s.memoryLimitBytes)}::bigint,
       ${s.inFlight}::float8, ${int(s.inFlight)}::int, ${s.connections}::float8, ${int(s.connections)}::int,
@@ -49,6 +49,7 @@ export async function writeSnapshot(db: Queryable, instanceId: string, snapshot:
       requests_3xx = metric_rollups.requests_3xx + EXCLUDED.requests_3xx,
       requests_4xx = metric_rollups.requests_4xx + EXCLUDED.requests_4xx,
       requests_5xx = metric_rollups.requests_5xx + EXCLUDED.requests_5xx,
+      requests_by_endpoint = ${addArrays("requests_by_endpoint")},
       latency_buckets = ${addArrays("latency_buckets")},
       latency_sum_seconds = metric_rollups.latency_sum_seconds + EXCLUDED.latency_sum_seconds,
       cache_hits = metric_rollups.cache_hits + EXCLUDED.cache_hits,

@@ -117,7 +117,7 @@ describe("the overview", () => {
       });
       expect(shown).toBe(TRAFFIC);
 
-      for (const chart of ["chart-rps", "chart-rps-instance", "chart-latency"]) {
+      for (const chart of ["chart-rps", "chart-rps-endpoint", "chart-rps-instance", "chart-latency"]) {
         const panel = page.getByTestId(chart);
         await expect(panel.getAttribute("data-state")).resolves.toBe("ready");
         // Something visible per chart: a line segment (an L in a curve's outline) or a lone sample's dot.
@@ -127,6 +127,7 @@ describe("the overview", () => {
         expect(segments + dots, chart).toBeGreaterThan(0);
       }
       await expect(page.getByTestId("chart-rps-instance").locator(".recharts-legend-item-text, .recharts-line").count()).resolves.toBeGreaterThan(0);
+      await expect(page.getByTestId("chart-rps-endpoint").locator(".recharts-legend-item-text").allTextContents()).resolves.toEqual(["chat"]);
       await expect(page.getByTestId("stat-p95").textContent()).resolves.toMatch(/ms$/);
       await expect(page.getByTestId("stat-errors").textContent()).resolves.toBe("0.00%");
       await expect(page.getByTestId("stat-instances").textContent()).resolves.toBe("1 / 1");

@@ -380,7 +380,7 @@ describe("the overview", () => {
       expect(response.status, range).toBe(200);
       const body = await response.json();
       expect(body).toMatchObject({ source: "postgres", range });
-      for (const panel of ["requestRate", "requestRateByInstance", "latency", "errorRate", "cache", "database"]) expect(body[panel], `${range} ${panel}`).toHaveProperty("series");
+      for (const panel of ["requestRate", "requestRateByEndpoint", "requestRateByInstance", "latency", "errorRate", "cache", "database"]) expect(body[panel], `${range} ${panel}`).toHaveProperty("series");
       expect(body.alerts).toHaveProperty("firing");
     }
     expect((await call(handler("GET", "/api/console/overview"), { cookie: operatorCookie, query: "?range=2h" })).status).toBe(400);

@@ -267,6 +267,7 @@ afterAll(async () => {
 
 const FUNCTIONS = [
   "requestRate",
+  "requestRateByEndpoint",
   "requestRateByInstance",
   "latencyPercentiles",
   "errorRate",
@@ -330,6 +331,15 @@ describe("both metrics sources over the same traffic", () => {
     expect(integrate(pgWhole[0], 50)).toBeCloseTo(t.total, 6);
     expect(Math.abs(integrate(promFine[0], 10) - t.total) / t.total).toBeLessThan(0.1);
     expect(Math.abs(integrate(promWhole[0], 50) - t.total) / t.total).toBeLessThan(0.1);
+  });
+
+  it("counts requests by endpoint: all of this traffic to chat completions", async () => {
+    const t = truth();
+    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRateByEndpoint(whole), prometheusSource.requestRateByEndpoint(whole)]);
+    expect(fromPostgres.map((s) => s.name)).toEqual(["chat"]);
+    expect(fromPrometheus.map((s) => s.name)).toEqual(["chat"]);
+    expect(integrate(fromPostgres[0], 50)).toBeCloseTo(t.total, 6);
+    expect(Math.abs(integrate(fromPrometheus[0], 50) - t.total) / t.total).toBeLessThan(0.1);
   });
 
   it("counts each instance's requests: PostgreSQL exactly, Prometheus within 10 %", async () => {

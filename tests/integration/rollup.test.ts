@@ -32,7 +32,10 @@ async function lead(holder: string): Promise<Fence> {
   return lease;
 }
 
-/** A 10 s snapshot ending at `at` with `n` requests (one in ten a 5xx), n latency observations in bucket `latencyBucket`. */
+/**
+ * A 10 s snapshot ending at `at` with `n` requests (one in ten a 5xx; one in five to the Messages
+ * endpoint, the rest to chat), n latency observations in bucket `latencyBucket`.
+ */
 function snapshot(at: number, n: number, latencyBucket: number, extra: Partial<Snapshot> = {}): Snapshot {
   const latency = new Array(LATENCY_BOUNDS.length + 1).fill(0);
   latency[latencyBucket] = n;
@@ -42,6 +45,7 @@ function snapshot(at: number, n: number, latencyBucket: number, extra: Partial<S
     periodStart: at - 10_000,
     at,
     requests: [n - Math.floor(n / 10), 0, 0, Math.floor(n / 10)],
+    requestsByEndpoint: [n - Math.floor(n / 5), 0, Math.floor(n / 5), 0, 0],
     latency,
     latencySum: n * 0.1,
     cache: { hit: 1, miss: 2, bypass: 3 },
@@ -62,8 +66,17 @@ function snapshot(at: number, n: number, latencyBucket: number, extra: Partial<S
 
 const rowsOf = async (resolution: number, instance: string) =>
   (
-    await pool.query<{ bucket: Date; requests: string; latency_buckets: string[]; samples: number; seconds: number; dirty: boolean; rss_bytes_max: string }>(
-      `SELECT bucket, requests_2xx + requests_5xx AS requests, latency_buckets, samples, seconds, dirty, rss_bytes_max
+    await pool.query<{
+      bucket: Date;
+      requests: string;
+      requests_by_endpoint: string[];
+      latency_buckets: string[];
+      samples: number;
+      seconds: number;
+      dirty: boolean;
+      rss_bytes_max: string;
+    }>(
+      `SELECT bucket, requests_2xx + requests_5xx AS requests, requests_by_endpoint, latency_buckets, samples, seconds, dirty, rss_bytes_max
        FROM metric_rollups WHERE resolution = $1 AND instance_id = $2 ORDER BY bucket`,
       [resolution, instance],
     )
@@ -80,6 +93,7 @@ describe("writeSnapshot", () => {
     const [row] = await rowsOf(10, "idem");
     expect(row!.bucket).toEqual(new Date(Date.UTC(2026, 0, 1, 0, 0, 10)));
     expect(Number(row!.requests)).toBe(14);
+    expect(row!.requests_by_endpoint.map(Number)).toEqual([8 + 4, 0, 2 + 0, 0, 0]);
     expect(row!.latency_buckets.map(Number)[3]).toBe(14);
     expect(row!.samples).toBe(2);
     expect(row!.seconds).toBeCloseTo(9, 9);
@@ -114,6 +128,9 @@ describe("rollUp and the PostgreSQL source", () => {
         const ks = tens.filter((t) => t.bucket.getTime() >= row.bucket.getTime() && t.bucket.getTime() < row.bucket.getTime() + 60_000);
         expect(Number(row.requests)).toBe(ks.reduce((s, t) => s + Number(t.requests), 0));
         expect(row.latency_buckets.map(Number)[bucket]).toBe(Number(row.requests));
+        const byEndpoint = ks.reduce((sums, t) => sums.map((s, e) => s + Number(t.requests_by_endpoint[e])), [0, 0, 0, 0, 0]);
+        expect(row.requests_by_endpoint.map(Number)).toEqual(byEndpoint);
+        expect(byEndpoint[0]! + byEndpoint[2]!).toBe(Number(row.requests));
         expect(row.samples).toBe(ks.length);
         expect(row.dirty).toBe(false);
         expect(m).toBeLessThan(3);

@@ -35,10 +35,10 @@ describe("readRegistry", () => {
 
   it("turns two readings into what was counted between them, merged over labels", async () => {
     const first = await readRegistry(registry, 1_000);
-    gatewayRequests.inc({ model: "a", provider: "p", status: "200", stream: "false" }, 3);
-    gatewayRequests.inc({ model: "b", provider: "p", status: "200", stream: "true" }, 2);
-    gatewayRequests.inc({ model: "a", provider: "none", status: "502", stream: "false" }, 4);
-    gatewayRequests.inc({ model: "unknown", provider: "none", status: "404", stream: "false" });
+    gatewayRequests.inc({ endpoint: "chat", model: "a", provider: "p", status: "200", stream: "false" }, 3);
+    gatewayRequests.inc({ endpoint: "responses", model: "b", provider: "p", status: "200", stream: "true" }, 2);
+    gatewayRequests.inc({ endpoint: "chat", model: "a", provider: "none", status: "502", stream: "false" }, 4);
+    gatewayRequests.inc({ endpoint: "embeddings", model: "unknown", provider: "none", status: "404", stream: "false" });
     cacheRequests.inc({ result: "hit" }, 5);
     cacheRequests.inc({ result: "miss" }, 2);
     gatewayDuration.observe({ model: "a", stream: "false" }, 0.03); // (0.025, 0.05]
@@ -48,6 +48,7 @@ describe("readRegistry", () => {
     const snapshot = diffReadings(first, second, 1_000);
 
     expect(snapshot.requests).toEqual([5, 0, 1, 4]);
+    expect(snapshot.requestsByEndpoint).toEqual([7, 2, 0, 0, 1]);
     expect(snapshot.cache).toEqual({ hit: 5, miss: 2, bypass: 0 });
     const expected = new Array(LATENCY_BOUNDS.length + 1).fill(0);
     expected[LATENCY_BOUNDS.indexOf(0.05)] = 1;

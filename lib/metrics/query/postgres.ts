@@ -8,7 +8,7 @@
 // Every function is answered from one of two aggregates of the plan's rows — per step for the
 // fleet, per step and instance — and calls for the same plan within `shareForMs` share one query:
 // the console's overview asks for six panels at once, and they read the same rows.
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../observability/layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "../../observability/layout";
 import { Prisma, rows, type Queryable } from "../../observability/sql";
 import { alignmentOf, gridFrom, planGrid, points, type Grid } from "./grid";
 import { histogramQuantile } from "./histogram";
@@ -45,15 +45,20 @@ export function choosePlan(range: TimeRange, retentionSeconds: Record<Resolution
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const HISTOGRAMS = { latency_buckets: LATENCY_BOUNDS.length + 1, db_query_buckets: DB_BOUNDS.length + 1 } as const;
+/** Array columns and their lengths. */
+const ARRAY_COLUMNS = {
+  latency_buckets: LATENCY_BOUNDS.length + 1,
+  db_query_buckets: DB_BOUNDS.length + 1,
+  requests_by_endpoint: ENDPOINT_LAYOUT.length,
+} as const;
 const MAX_SHARED = 64;
 
 // Sums are taken as float8 (exact for counts below 2^53): their aggregate states are small enough
 // for a hash aggregate, where bigint sums made PostgreSQL sort 24 h of rows through a temp file.
 
-/** Element-wise sum of a histogram column over the group, as float8[]. */
-function sumBuckets(column: keyof typeof HISTOGRAMS): Prisma.Sql {
-  const elements = Array.from({ length: HISTOGRAMS[column] }, (_, k) => Prisma.sql`coalesce(sum((${Prisma.raw(column)}[${k + 1}::int])::float8), 0)`);
+/** Element-wise sum of an array column (histogram buckets, per-endpoint counts) over the group, as float8[]. */
+function sumArray(column: keyof typeof ARRAY_COLUMNS): Prisma.Sql {
+  const elements = Array.from({ length: ARRAY_COLUMNS[column] }, (_, k) => Prisma.sql`coalesce(sum((${Prisma.raw(column)}[${k + 1}::int])::float8), 0)`);
   return Prisma.sql`ARRAY[${Prisma.join(elements)}]`;
 }
 
@@ -81,6 +86,8 @@ interface FleetStep {
   misses: number;
   latency: number[];
   db_query: number[];
+  /** Requests per endpoint, in ENDPOINT_LAYOUT order. */
+  by_endpoint: number[];
 }
 
 /** One step of one instance: its requests, and its gauges averaged over its snapshots in the step. */
@@ -114,6 +121,15 @@ export class PostgresMetricsSource implements MetricsSource {
   async requestRate(range: TimeRange): Promise<Series[]> {
     const { plan, steps } = await this.fleet(range);
     return [{ name: "total", points: points(plan.grid, (i) => divide(steps.get(i)?.requests, plan.grid.stepSeconds)) }];
+  }
+
+  async requestRateByEndpoint(range: TimeRange): Promise<Series[]> {
+    const { plan, steps } = await this.fleet(range);
+    return ENDPOINT_LAYOUT.map((endpoint, e) => ({
+      name: endpoint,
+      labels: { endpoint },
+      points: points(plan.grid, (i) => divide(steps.get(i)?.by_endpoint[e], plan.grid.stepSeconds)),
+    })).filter(servedRequests);
   }
 
   async requestRateByInstance(range: TimeRange): Promise<Series[]> {
@@ -221,7 +237,8 @@ export class PostgresMetricsSource implements MetricsSource {
         Prisma.sql`
           SELECT ${stepStart(plan.grid)} AS step, ${REQUESTS} AS requests, ${sum("requests_5xx")} AS errors,
                  ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses,
-                 ${sumBuckets("latency_buckets")} AS latency, ${sumBuckets("db_query_buckets")} AS db_query
+                 ${sumArray("latency_buckets")} AS latency, ${sumArray("db_query_buckets")} AS db_query,
+                 ${sumArray("requests_by_endpoint")} AS by_endpoint
           FROM metric_rollups WHERE ${inRange(plan)}
           GROUP BY 1`,
       );
@@ -269,6 +286,9 @@ export class PostgresMetricsSource implements MetricsSource {
 }
 
 const planKey = ({ resolution, grid }: Plan) => `${resolution}:${grid.startMs}:${grid.stepSeconds}:${grid.count}`;
+
+/** Endpoints are listed once they served a request in the range, as Prometheus lists their series. */
+export const servedRequests = (series: Series) => series.points.some((p) => (p.v ?? 0) > 0);
 
 function divide(value: number | undefined, by: number): number | null {
   return value === undefined ? null : value / by;

@@ -4,8 +4,10 @@
 // windows tile the range like the PostgreSQL buckets do. Per-instance series carry the registry's
 // instance id by joining agenticorp_instance_info on the target (Prometheus names targets
 // host:port). Percentiles are histogram_quantile over buckets summed by `le` across instances.
+import { GATEWAY_ENDPOINTS } from "../gateway";
 import { pointTime, planGrid, points, type Grid } from "./grid";
 import { readRegisteredInstances, withVitals, type InstanceVitals } from "./instances";
+import { servedRequests } from "./postgres";
 import type { Queryable } from "../../observability/sql";
 import type { InstanceHealth, MetricsSource, Series, TimeRange } from "./types";
 
@@ -51,6 +53,7 @@ const quantile = (q: number, histogram: string, window: string) => `histogram_qu
 /** The PromQL of each query function, given its rate window. */
 export const promql = {
   requestRate: (w: string) => `sum(rate(agenticorp_gateway_requests_total[${w}]))`,
+  requestRateByEndpoint: (w: string) => `sum by (endpoint) (rate(agenticorp_gateway_requests_total[${w}]))`,
   requestRateByInstance: (w: string) => orZeroPerInstance(`rate(agenticorp_gateway_requests_total[${w}])`),
   latency: (q: number, w: string) => quantile(q, "agenticorp_gateway_request_duration_seconds", w),
   errorRate: (w: string) =>
@@ -90,6 +93,16 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   async requestRate(range: TimeRange): Promise<Series[]> {
     return this.fleet(range, { total: promql.requestRate });
+  }
+
+  async requestRateByEndpoint(range: TimeRange): Promise<Series[]> {
+    const grid = planGrid(range);
+    const results = await this.rangeQuery(promql.requestRateByEndpoint(this.window(grid.stepSeconds)), grid);
+    return GATEWAY_ENDPOINTS.map((endpoint) => ({
+      name: endpoint,
+      labels: { endpoint },
+      points: toPoints(grid, results.find((r) => r.metric.endpoint === endpoint)),
+    })).filter(servedRequests);
   }
 
   async requestRateByInstance(range: TimeRange): Promise<Series[]> {

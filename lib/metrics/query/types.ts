@@ -41,6 +41,8 @@ export interface MetricsSource {
   readonly kind: "prometheus" | "postgres";
   /** Completion requests per second, fleet total: one series "total". */
   requestRate(range: TimeRange): Promise<Series[]>;
+  /** Completion requests per second, one series per endpoint (chat, responses, messages, completions, embeddings) that served any in the range. */
+  requestRateByEndpoint(range: TimeRange): Promise<Series[]>;
   /** Requests per second, one series per instance. */
   requestRateByInstance(range: TimeRange): Promise<Series[]>;
   /** Fleet latency percentiles from merged histogram buckets: series "p50", "p95", "p99" (seconds). */
