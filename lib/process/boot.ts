@@ -17,6 +17,7 @@ import { healthRoutes } from "../health/routes";
 import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
+import { reportConfigAgeFrom, reportDependenciesFrom } from "../metrics/health";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
 import { startObservability } from "../observability/instance";
 import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../cluster/registry";
@@ -124,7 +125,16 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     database: databaseCheck(() => database.pool),
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
   };
-  await app.register(healthRoutes, { state, instanceId: config.INSTANCE_ID, version: VERSION, checks });
+  reportDependenciesFrom(checks);
+  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  await app.register(healthRoutes, {
+    state,
+    instanceId: config.INSTANCE_ID,
+    version: VERSION,
+    checks,
+    configuration: gateway.fleet,
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+  });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config) });
