@@ -1,4 +1,4 @@
-// Dependency checks behind /health and /health/ready. The database answer is cached for a
+// Dependency checks behind /health (readiness does not follow them). The database answer is cached for a
 // moment so that probes from many balancers cost at most one query per second.
 import type pg from "pg";
 
