@@ -2,8 +2,9 @@
 // configuration in its memory, so it is ready once that configuration is loaded and while it is
 // recent enough to trust; not before start-up finished, and not while draining. It never follows a
 // shared dependency's health: a database blip seen by every instance at once must not take the
-// whole fleet out of rotation. An outage longer than the staleness limit does fail readiness —
-// past that point keys revoked meanwhile may still be honoured.
+// whole fleet out of rotation. A configuration older than the staleness limit does fail it: an
+// instance cut off from a database the others still reach would go on ignoring their changes
+// (a key revoked, a provider disabled).
 import type { FleetConfig } from "../fleet/config-sync";
 import type { InstanceState } from "../lifecycle";
 import { safeErrorMessage } from "./checks";
