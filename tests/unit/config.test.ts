@@ -14,6 +14,11 @@ describe("parseConfig", () => {
     expect(config.CONFIG_MAX_STALENESS_MS).toBe(300_000);
   });
 
+  it("keeps the default staleness limit at three refresh periods when those are long", () => {
+    expect(parseConfig({ CONFIG_REFRESH_MS: "600000" }).CONFIG_MAX_STALENESS_MS).toBe(1_800_000);
+    expect(parseConfig({ CONFIG_REFRESH_MS: "600000", CONFIG_MAX_STALENESS_MS: "1200000" }).CONFIG_MAX_STALENESS_MS).toBe(1_200_000);
+  });
+
   it.each([
     [{ PORT: "abc" }, /^Invalid configuration: PORT .*\(got "abc"\)$/],
     [{ PORT: "70000" }, /^Invalid configuration: PORT /],
