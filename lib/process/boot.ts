@@ -18,6 +18,8 @@ import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
 import { reportConfigAgeFrom, reportDependenciesFrom } from "../metrics/health";
+import { DependencyAlerts } from "../alerts/dependencies";
+import { WebhookSender } from "../alerts/webhook";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
 import { startObservability } from "../observability/instance";
 import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../cluster/registry";
@@ -126,6 +128,15 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
   };
   reportDependenciesFrom(checks);
+  const stopDependencyAlerts = new DependencyAlerts({
+    instanceId: config.INSTANCE_ID,
+    database: checks.database,
+    configAgeMs: () => gateway.fleet.ageMs(),
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+    webhookUrl: config.ALERT_WEBHOOK_URL,
+    webhooks: new WebhookSender(logger),
+    logger,
+  }).start(config.ALERT_EVALUATION_MS);
   reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
   await app.register(healthRoutes, {
     state,
@@ -193,6 +204,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       clearInterval(heartbeatTimer);
+      stopDependencyAlerts();
       await migrated;
       await leader?.stop();
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
