@@ -40,6 +40,8 @@ const configSchema = z.object({
   DB_POOL_MAX: integer(1, 100).default(5),
   /** How often the safety net checks the configuration version, reloading keys, providers and policy when it moved (changes normally arrive by NOTIFY). */
   CONFIG_REFRESH_MS: integer(500, 3_600_000).optional(),
+  /** Readiness fails once the configuration was last confirmed current longer ago than this (database away that long). Default: 5 min, or three refresh periods if longer. */
+  CONFIG_MAX_STALENESS_MS: integer(1_000, 86_400_000).optional(),
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
   /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */
   SEED_SIMULATOR: flag.optional(),
@@ -87,9 +89,12 @@ const configSchema = z.object({
 
 type ConfigInput = z.infer<typeof configSchema>;
 
+const DEFAULT_MAX_STALENESS_MS = 300_000;
+
 export type Config = Readonly<
-  Omit<ConfigInput, "INSTANCE_ID" | "DATA_DIR"> & {
+  Omit<ConfigInput, "INSTANCE_ID" | "DATA_DIR" | "CONFIG_MAX_STALENESS_MS"> & {
     INSTANCE_ID: string;
+    CONFIG_MAX_STALENESS_MS: number;
     DATA_DIR: string;
     /** True when DATABASE_URL is unset and the embedded PostgreSQL serves this process. */
     embeddedDatabase: boolean;
@@ -113,6 +118,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!input.SECRET && input.NODE_ENV === "production" && input.DATABASE_URL) {
     throw new ConfigError("Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)");
   }
+  const refreshMs = configRefreshMs({ CONFIG_REFRESH_MS: input.CONFIG_REFRESH_MS, embeddedDatabase: !input.DATABASE_URL });
+  // Confirmation comes once per refresh period: a limit that close would flap readiness with the database up.
+  if (input.CONFIG_MAX_STALENESS_MS !== undefined && input.CONFIG_MAX_STALENESS_MS < 2 * refreshMs) {
+    throw new ConfigError(
+      `Invalid configuration: CONFIG_MAX_STALENESS_MS must be at least twice the configuration refresh period (${refreshMs} ms) (got ${JSON.stringify(env.CONFIG_MAX_STALENESS_MS)})`,
+    );
+  }
   if (input.SCALING_TARGET === "local" && !input.LOCAL_CLUSTER_URL) {
     throw new ConfigError("Invalid configuration: SCALING_TARGET local needs LOCAL_CLUSTER_URL, the local cluster runner's control endpoint (npm run cluster sets it)");
   }
@@ -120,8 +132,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ...input,
     INSTANCE_ID: input.INSTANCE_ID ?? `${os.hostname()}:${input.PORT}`,
     DATA_DIR: path.resolve(input.DATA_DIR),
+    CONFIG_MAX_STALENESS_MS: input.CONFIG_MAX_STALENESS_MS ?? Math.max(DEFAULT_MAX_STALENESS_MS, 3 * refreshMs),
     embeddedDatabase: !input.DATABASE_URL,
   });
+}
+
+/** How often the configuration's version is checked: CONFIG_REFRESH_MS, else 1 s embedded (PGlite delivers NOTIFY only to its sender) and 10 s otherwise. */
+export function configRefreshMs(config: Pick<Config, "CONFIG_REFRESH_MS" | "embeddedDatabase">): number {
+  return config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase ? 1_000 : 10_000);
 }
 
 // One configuration per process, shared with the Next.js bundle's copy of this module.

@@ -9,7 +9,8 @@ export interface AlertNotification {
   state: string;
   value: number | null;
   at: string;
-  source: "prometheus" | "postgres";
+  /** Where the value came from; "instance": an instance's own dependency alert (dependencies.ts). */
+  source: "prometheus" | "postgres" | "instance";
 }
 
 const TIMEOUT_MS = 5_000;

@@ -1,7 +1,8 @@
 // Keeps this instance's FleetSnapshot current. Changes arrive by PostgreSQL NOTIFY on a
 // dedicated connection (reconnecting with backoff). As a safety net for missed notifications it
 // reads the configuration's version periodically, and reloads in full only when the version moved.
-// While the database is unreachable the last snapshot keeps serving.
+// While the database is unreachable the last snapshot keeps serving; its age (time since it was
+// last confirmed current) is what readiness and the staleness alert judge.
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Queryable } from "../db/client";
@@ -17,6 +18,8 @@ export interface FleetConfigOptions {
   secret: string;
   refreshMs: number;
   logger: Logger;
+  /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
+  now?: () => number;
 }
 
 export class FleetConfig {
@@ -31,8 +34,22 @@ export class FleetConfig {
   /** True once a snapshot was loaded from the database. */
   loaded = false;
   lastError: string | undefined;
+  /**
+   * When the snapshot was last known to match the database: a successful load, or a version check
+   * that found nothing new. Not merely the last reload: with no change for hours, the version
+   * checks keep confirming it, and a database outage is what stops them.
+   */
+  private confirmedAt: number | undefined;
+  private readonly now: () => number;
 
-  constructor(private readonly options: FleetConfigOptions) {}
+  constructor(private readonly options: FleetConfigOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Milliseconds since the configuration was last confirmed current; undefined while never loaded. */
+  ageMs(): number | undefined {
+    return this.confirmedAt === undefined ? undefined : Math.max(0, this.now() - this.confirmedAt);
+  }
 
   get current(): FleetSnapshot {
     return this.snapshot;
@@ -60,9 +77,12 @@ export class FleetConfig {
       do {
         this.reloadAgain = false;
         try {
+          const startedAt = this.now();
           const next = await loadSnapshot(this.options.pool, this.options.secret, this.snapshot);
           this.swap(next);
           this.loaded = true;
+          // Current as of the read's start: a change committed during it comes by NOTIFY or the next check.
+          this.confirm(startedAt);
           this.lastError = undefined;
           for (const [name, error] of next.providerErrors) this.options.logger.error({ provider: name, err: error }, "provider not loaded");
         } catch (error) {
@@ -79,9 +99,17 @@ export class FleetConfig {
   private async reloadIfChanged(): Promise<void> {
     if (this.reloading) return;
     // A failed read falls through to the reload, which reports the database's error.
+    const askedAt = this.now();
     const version = await readConfigVersion(this.options.pool).catch(() => undefined);
-    if (this.loaded && version !== undefined && version === this.snapshot.version) return;
+    if (this.loaded && version !== undefined && version === this.snapshot.version) {
+      this.confirm(askedAt);
+      return;
+    }
     await this.reload("periodic");
+  }
+
+  private confirm(at: number): void {
+    this.confirmedAt = Math.max(this.confirmedAt ?? at, at);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 // Builds the gateway's long-lived parts for one process and ties their events to metrics.
 import type { Logger } from "pino";
 import { ResponseCache } from "../cache/response-cache";
-import type { Config } from "../config";
+import { configRefreshMs, type Config } from "../config";
 import type { Database } from "../db/client";
 import { FleetConfig } from "../fleet/config-sync";
 import { circuitState, upstreamFallbacks, upstreamRetries } from "../metrics/gateway";
@@ -21,8 +21,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     pool: database.pool,
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
-    // PGlite delivers NOTIFY only to the session that sent it: poll faster when embedded.
-    refreshMs: config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase ? 1_000 : 10_000),
+    refreshMs: configRefreshMs(config),
     logger,
   });
   const router = new Router(

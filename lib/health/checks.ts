@@ -1,4 +1,4 @@
-// Dependency checks behind /health and /health/ready. The database answer is cached for a
+// Dependency checks behind /health (readiness does not follow them). The database answer is cached for a
 // moment so that probes from many balancers cost at most one query per second.
 import type pg from "pg";
 
@@ -29,7 +29,7 @@ export function databaseCheck(getPool: () => pg.Pool | undefined): () => Promise
       await withTimeout(pool.query("SELECT 1"), DATABASE_TIMEOUT_MS, "database");
       return { status: "up", latency_ms: elapsed(started) };
     } catch (error) {
-      return { status: "down", latency_ms: null, error: describe(error) };
+      return { status: "down", latency_ms: null, error: safeErrorMessage(error) };
     }
   };
   return () => {
@@ -47,7 +47,7 @@ export function prometheusCheck(baseUrl: string): () => Promise<DependencyStatus
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return { status: "up", latency_ms: elapsed(started) };
     } catch (error) {
-      return { status: "down", latency_ms: null, error: describe(error) };
+      return { status: "down", latency_ms: null, error: safeErrorMessage(error) };
     }
   };
 }
@@ -57,7 +57,7 @@ function elapsed(started: number): number {
 }
 
 // Driver errors can quote a connection string; keep only the first line, with credentials cut.
-function describe(error: unknown): string {
+export function safeErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
   return message.split("\n")[0]!.replace(/\/\/[^@\s]*@/g, "//***@").slice(0, 200);
 }

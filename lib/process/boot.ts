@@ -17,6 +17,9 @@ import { healthRoutes } from "../health/routes";
 import { databaseCheck, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
+import { reportConfigAgeFrom, reportDependenciesFrom } from "../metrics/health";
+import { DependencyAlerts } from "../alerts/dependencies";
+import { WebhookSender } from "../alerts/webhook";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
 import { startObservability } from "../observability/instance";
 import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../cluster/registry";
@@ -124,7 +127,25 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     database: databaseCheck(() => database.pool),
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
   };
-  await app.register(healthRoutes, { state, instanceId: config.INSTANCE_ID, version: VERSION, checks });
+  reportDependenciesFrom(checks);
+  const stopDependencyAlerts = new DependencyAlerts({
+    instanceId: config.INSTANCE_ID,
+    database: checks.database,
+    configAgeMs: () => gateway.fleet.ageMs(),
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+    webhookUrl: config.ALERT_WEBHOOK_URL,
+    webhooks: new WebhookSender(logger),
+    logger,
+  }).start(config.ALERT_EVALUATION_MS);
+  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  await app.register(healthRoutes, {
+    state,
+    instanceId: config.INSTANCE_ID,
+    version: VERSION,
+    checks,
+    configuration: gateway.fleet,
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+  });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config) });
@@ -183,6 +204,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       clearInterval(heartbeatTimer);
+      stopDependencyAlerts();
       await migrated;
       await leader?.stop();
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));

@@ -207,7 +207,11 @@ export function renderManifests(input: RenderOptions): Manifest[] {
               ],
               resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } },
               livenessProbe: { httpGet: { path: "/health/live", port: "http" }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: "/health/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 1 },
+              // Readiness fails only when the pod cannot serve (starting, configuration stale), not
+              // when the database blips. Three misses (15 s) so that slow answers under load, which
+              // hit every pod at once, cannot pull the whole fleet; terminating pods leave the
+              // endpoints at once whatever this says.
+              readinessProbe: { httpGet: { path: "/health/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 },
               // Endpoints and balancers drop the pod while it still serves; SIGTERM comes after.
               lifecycle: { preStop: { sleep: { seconds: o.preStopSeconds } } },
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },

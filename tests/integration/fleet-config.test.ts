@@ -10,6 +10,7 @@ import { createApiKey, hashApiKey, revokeApiKey } from "../../lib/keys/api-keys"
 import { createProvider } from "../../lib/providers/admin";
 import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+import { startTcpProxy } from "../helpers/tcp-proxy";
 
 const SECRET = "fleet-config-secret-0123456789abcdef";
 let scratch: ScratchDatabase;
@@ -76,6 +77,56 @@ describe("the periodic safety net", () => {
       expect(reloads).toBe(1);
     } finally {
       await fleet.stop();
+    }
+  });
+});
+
+describe("the configuration's age", () => {
+  it("is the time since it was last confirmed current: version checks confirm it, failed ones do not", async () => {
+    // The database behind a proxy the test can cut; the clock is the test's.
+    const target = new URL(scratch.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.hostname = "127.0.0.1";
+    target.port = String(proxy.port);
+    const proxied = createDatabase({ url: target.toString(), poolMax: 2 });
+    let clock = 1_000_000;
+    const fleet = new FleetConfig({
+      pool: proxied.pool,
+      listenUrl: "postgresql://postgres@127.0.0.1:1/none",
+      secret: SECRET,
+      refreshMs: 100,
+      logger: pino({ level: "silent" }),
+      now: () => clock,
+    });
+    try {
+      expect(fleet.ageMs()).toBeUndefined();
+      await fleet.start();
+      expect(fleet.ageMs()).toBe(0);
+
+      // Nothing changed, so nothing reloads; yet each version check confirms it anew.
+      let reloads = 0;
+      fleet.onChange(() => reloads++);
+      clock += 60_000;
+      expect(fleet.ageMs()).toBe(60_000);
+      await eventually(async () => fleet.ageMs() === 0, 3_000);
+      expect(reloads).toBe(0);
+
+      // Database away: the checks fail and the age grows with the clock.
+      await proxy.cut();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      clock += 45_000;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Last confirmed at the clock's reading before the cut (it did not move until now).
+      expect(fleet.ageMs()).toBe(45_000);
+      expect(fleet.lastError).toEqual(expect.any(String));
+      expect(fleet.loaded).toBe(true);
+
+      await proxy.restore();
+      await eventually(async () => fleet.ageMs() === 0, 5_000);
+    } finally {
+      await fleet.stop();
+      await proxied.close();
+      await proxy.close();
     }
   });
 });

@@ -1,5 +1,7 @@
 // /health, /health/live and /health/ready on real server processes: database up, lost after
-// start, unreachable from the start, and during the drain; and the start-up configuration error.
+// start (readiness holds; it fails only once the configuration is older than
+// CONFIG_MAX_STALENESS_MS), unreachable from the start, and during the drain; and the start-up
+// configuration error.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -73,6 +75,13 @@ async function pollUntil(base: string, pathname: string, accept: (reply: Reply) 
   }
 }
 
+/** The value of one sample line of /metrics (`name` or `name{labels}` exactly as exposed). */
+async function metricLine(base: string, series: string): Promise<number | undefined> {
+  const response = await fetch(new URL("/metrics", base), { headers: { connection: "close" } });
+  const line = (await response.text()).split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
@@ -96,7 +105,7 @@ describe("health endpoints with the database up", () => {
       reasons: [],
       draining: false,
       migrations: "applied",
-      dependencies: { database: { status: "up", latency_ms: expect.any(Number) } },
+      configuration: { loaded: true, age_ms: expect.any(Number), max_staleness_ms: 300_000, stale: false },
     });
 
     const health = await get(server.url, "/health");
@@ -108,6 +117,7 @@ describe("health endpoints with the database up", () => {
       uptime_seconds: expect.any(Number),
       draining: false,
       dependencies: { database: { status: "up", latency_ms: expect.any(Number) } },
+      configuration: { loaded: true, stale: false },
       vitals: { rss_bytes: expect.any(Number), event_loop_lag_ms: expect.any(Number), in_flight_requests: expect.any(Number) },
     });
     const { uptime_seconds, dependencies, vitals } = health.body as {
@@ -125,33 +135,65 @@ describe("health endpoints with the database up", () => {
 });
 
 describe("health endpoints when the database goes away", () => {
-  it("turns not ready and degraded while it is cut, and ready again once it is back", async () => {
+  it("stays ready, reports degraded on /health and in /metrics while it is cut, and healthy once it is back", async () => {
     const { proxy, url } = await proxyToDatabase();
     const server = await start({ DATABASE_URL: url });
     expect((await get(server.url, "/health/ready")).status).toBe(200);
 
     await proxy.cut();
-    const ready = await pollUntil(server.url, "/health/ready", (reply) => reply.status !== 200, 5_000);
-    expect(ready.status).toBe(503);
-    expect(ready.body).toMatchObject({
-      status: "not_ready",
-      reasons: [expect.stringMatching(/^database: /)],
-      migrations: "applied",
+    const health = await pollUntil(server.url, "/health", (reply) => (reply.body as { status: string }).status !== "healthy", 5_000);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: "degraded",
       dependencies: { database: { status: "down", latency_ms: null, error: expect.any(String) } },
+      configuration: { loaded: true, stale: false },
     });
 
+    // Serving from memory: a shared dependency's blip must not take the instance out of rotation.
+    const ready = await get(server.url, "/health/ready");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: "ready", reasons: [], migrations: "applied", configuration: { loaded: true, stale: false } });
     const live = await get(server.url, "/health/live");
     expect(live.status).toBe(200);
     expect(live.body).toEqual({ status: "alive" });
-
-    const health = await get(server.url, "/health");
-    expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: "degraded", dependencies: { database: { status: "down" } } });
+    expect(await metricLine(server.url, 'agenticorp_dependency_up{dependency="database"}')).toBe(0);
 
     await proxy.restore();
-    const back = await pollUntil(server.url, "/health/ready", (reply) => reply.status === 200, 5_000);
-    expect(back.body).toMatchObject({ status: "ready", reasons: [], dependencies: { database: { status: "up" } } });
-    expect((await get(server.url, "/health")).body).toMatchObject({ status: "healthy" });
+    await pollUntil(server.url, "/health", (reply) => (reply.body as { status: string }).status === "healthy", 5_000);
+    expect((await get(server.url, "/health/ready")).status).toBe(200);
+    expect(await metricLine(server.url, 'agenticorp_dependency_up{dependency="database"}')).toBe(1);
+  });
+
+  it("fails readiness, saying why, once the configuration is older than CONFIG_MAX_STALENESS_MS, and recovers when the database returns", async () => {
+    const { proxy, url } = await proxyToDatabase();
+    const server = await start({ DATABASE_URL: url, CONFIG_REFRESH_MS: "500", CONFIG_MAX_STALENESS_MS: "3000" });
+    expect((await get(server.url, "/health/ready")).status).toBe(200);
+    expect(await metricLine(server.url, "agenticorp_config_max_staleness_seconds")).toBe(3);
+
+    await proxy.cut();
+    const cutAt = Date.now();
+    const ready = await pollUntil(server.url, "/health/ready", (reply) => reply.status !== 200, 15_000);
+    // Last confirmed at most one refresh period (0.5 s) before the cut: not ready well after it, not at once.
+    expect(Date.now() - cutAt).toBeGreaterThanOrEqual(1_500);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      status: "not_ready",
+      reasons: [expect.stringMatching(/^configuration is stale: last confirmed current \d+ s ago, limit 3 s; last attempt: /)],
+      migrations: "applied",
+      configuration: { loaded: true, max_staleness_ms: 3_000, stale: true, last_error: expect.any(String) },
+    });
+    expect((ready.body as { configuration: { age_ms: number } }).configuration.age_ms).toBeGreaterThan(3_000);
+    expect(await metricLine(server.url, "agenticorp_config_age_seconds")).toBeGreaterThan(3);
+
+    // Still alive and serving what it has: /health says degraded, not unhealthy.
+    const health = await get(server.url, "/health");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: "degraded", configuration: { stale: true } });
+    expect((await get(server.url, "/health/live")).status).toBe(200);
+
+    await proxy.restore();
+    const back = await pollUntil(server.url, "/health/ready", (reply) => reply.status === 200, 10_000);
+    expect(back.body).toMatchObject({ status: "ready", reasons: [], configuration: { loaded: true, stale: false } });
   });
 
   it("stays alive but not ready and unhealthy when the database is unreachable from the start", async () => {
@@ -167,9 +209,9 @@ describe("health endpoints when the database goes away", () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({
       status: "not_ready",
-      reasons: ["migrations are not applied yet", expect.stringMatching(/^database: /)],
+      reasons: ["migrations are not applied yet", "configuration not loaded yet"],
       migrations: "pending",
-      dependencies: { database: { status: "down" } },
+      configuration: { loaded: false, age_ms: null, stale: false },
     });
 
     const health = await get(server.url, "/health");
@@ -197,7 +239,8 @@ describe("health endpoints while draining", () => {
       expect(ready.reusedSocket).toBe(true);
       expect(ready.status).toBe(503);
       expect(ready.headers.connection).toBe("close");
-      expect(ready.body).toMatchObject({ status: "not_ready", draining: true, reasons: expect.arrayContaining(["instance is draining"]) });
+      // Draining alone: the configuration is loaded and fresh.
+      expect(ready.body).toMatchObject({ status: "not_ready", draining: true, reasons: ["instance is draining"], configuration: { loaded: true, stale: false } });
     } finally {
       agent.destroy();
     }

@@ -73,7 +73,7 @@ interface DashboardPanel {
 describe("deploy/prometheus", () => {
   it("alerts.yml passes promtool check rules", async () => {
     const result = await promtool(["check", "rules", "alerts.yml"]);
-    expect(result.output).toContain("SUCCESS: 7 rules found");
+    expect(result.output).toContain("SUCCESS: 9 rules found");
     expect(result.code).toBe(0);
   });
 
@@ -94,10 +94,26 @@ describe("deploy/prometheus", () => {
     expect(result.code).not.toBe(0);
   });
 
+  it("the unit tests catch a database alert that fires at once, and a staleness alert at the limit instead of half", async () => {
+    const rules = await readFile(path.join(PROMETHEUS_DIR, "alerts.yml"), "utf8");
+    await writeFile(path.join(scratch, "alerts.test.yml"), await readFile(path.join(PROMETHEUS_DIR, "alerts.test.yml")));
+    for (const [from, to, alert] of [
+      ['dependency="database"} == 0\n        for: 1m', 'dependency="database"} == 0\n        for: 0m', "AgentiCorpDatabaseUnreachable"],
+      ["(0.5 * agenticorp_config_max_staleness_seconds", "(1 * agenticorp_config_max_staleness_seconds", "AgentiCorpConfigurationStale"],
+    ]) {
+      const broken = rules.replace(from!, to!);
+      expect(broken).not.toBe(rules);
+      await writeFile(path.join(scratch, "alerts.yml"), broken);
+      const result = await promtool(["test", "rules", "alerts.test.yml"], scratch);
+      expect(result.output).toContain(alert);
+      expect(result.code).not.toBe(0);
+    }
+  });
+
   it("prometheus.yml (static targets) passes promtool check config, with its rule file", async () => {
     const result = await promtool(["check", "config", "prometheus.yml"]);
     expect(result.output).toContain("is valid prometheus config file syntax");
-    expect(result.output).toContain("SUCCESS: 7 rules found");
+    expect(result.output).toContain("SUCCESS: 9 rules found");
     expect(result.code).toBe(0);
   });
 

@@ -11,6 +11,12 @@ describe("parseConfig", () => {
     expect(config.INSTANCE_ID).toMatch(/:3000$/);
     expect(config.DRAIN_TIMEOUT_MS).toBe(30_000);
     expect(config.CONSOLE_ENABLED).toBe(true);
+    expect(config.CONFIG_MAX_STALENESS_MS).toBe(300_000);
+  });
+
+  it("keeps the default staleness limit at three refresh periods when those are long", () => {
+    expect(parseConfig({ CONFIG_REFRESH_MS: "600000" }).CONFIG_MAX_STALENESS_MS).toBe(1_800_000);
+    expect(parseConfig({ CONFIG_REFRESH_MS: "600000", CONFIG_MAX_STALENESS_MS: "1200000" }).CONFIG_MAX_STALENESS_MS).toBe(1_200_000);
   });
 
   it.each([
@@ -22,6 +28,9 @@ describe("parseConfig", () => {
     [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
     [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
+    [{ CONFIG_MAX_STALENESS_MS: "500" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be a whole number from 1000 /],
+    // Confirmed once a refresh period: a limit under two of them would flap readiness.
+    [{ CONFIG_REFRESH_MS: "10000", CONFIG_MAX_STALENESS_MS: "15000" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be at least twice the configuration refresh period \(10000 ms\) \(got "15000"\)$/],
   ])("rejects %j with one line naming the variable", (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     try {

@@ -90,6 +90,20 @@ describe("what the manifests must agree on", () => {
   const container = pod.containers[0]!;
   const env = Object.fromEntries(container.env!.map((e) => [e.name, e]));
 
+  it("takes a pod out of rotation only after three failed readiness probes, so a blip cannot flap the fleet", () => {
+    expect(container.readinessProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 });
+  });
+
+  it("matches the HAProxy example, whose /health/ready check also needs three failures in a row", () => {
+    const haproxy = readFileSync(path.join(PROJECT_ROOT, "deploy", "haproxy", "haproxy.cfg"), "utf8");
+    const defaults = /^\s*default-server (.*)$/m.exec(haproxy)![1]!;
+    expect(haproxy).toMatch(/^\s*http-check send meth GET uri \/health\/ready$/m);
+    expect(defaults).toMatch(/(^| )check( |$)/);
+    expect(defaults).toMatch(/ inter 2s /);
+    expect(defaults).toMatch(/ fall 3 /);
+    expect(defaults).toMatch(/ rise 2 /);
+  });
+
   it("has the guide's probes, resources and port", () => {
     expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/health/live", port: "http" }, initialDelaySeconds: 30, periodSeconds: 10 });
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/health/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5 });
