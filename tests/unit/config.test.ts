@@ -11,6 +11,8 @@ describe("parseConfig", () => {
     expect(config.INSTANCE_ID).toMatch(/:3000$/);
     expect(config.DRAIN_TIMEOUT_MS).toBe(30_000);
     expect(config.CONSOLE_ENABLED).toBe(true);
+    expect(config.CACHE_SCOPE).toBe("key");
+    expect(parseConfig({ CACHE_SCOPE: "fleet" }).CACHE_SCOPE).toBe("fleet");
   });
 
   it.each([
@@ -21,6 +23,7 @@ describe("parseConfig", () => {
     [{ SECRET: "short" }, /^Invalid configuration: SECRET must be at least 32 characters \(got \(hidden\)\)$/],
     [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
     [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
+    [{ CACHE_SCOPE: "team" }, /^Invalid configuration: CACHE_SCOPE must be key or fleet \(got "team"\)$/],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
   ])("rejects %j with one line naming the variable", (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
