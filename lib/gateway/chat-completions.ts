@@ -38,10 +38,10 @@ class Timing {
   private upstreamMs = 0;
   constructor(private readonly reply: FastifyReply) {}
   /** Counts one upstream attempt that began at `started` (performance.now()). */
-  attemptEnded(provider: string, started: number): void {
+  attemptEnded(provider: string, started: number, attempt: UpstreamAttempt): void {
     const elapsed = performance.now() - started;
     this.upstreamMs += elapsed;
-    upstreamDuration.observe({ provider }, elapsed / 1000);
+    if (!attempt.abandoned) upstreamDuration.observe({ provider }, elapsed / 1000);
   }
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
@@ -117,7 +117,7 @@ async function completeUpstream(
         return await deployment.provider.client.complete(attempt);
       } finally {
         attempt.done();
-        timing.attemptEnded(deployment.provider.name, started);
+        timing.attemptEnded(deployment.provider.name, started, attempt);
       }
     },
     upstream,
@@ -199,7 +199,7 @@ async function streamCompletion(
         attempt.done();
         throw error;
       } finally {
-        timing.attemptEnded(deployment.provider.name, attemptStarted);
+        timing.attemptEnded(deployment.provider.name, attemptStarted, attempt);
       }
     },
     upstream,

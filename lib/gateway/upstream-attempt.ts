@@ -23,13 +23,19 @@ export class ClientLink extends Departure {
 /** The attempts made for one upstream answer; the one in progress is cancelled when its waiters have gone. */
 export class UpstreamRequest {
   current: UpstreamAttempt | null = null;
+  private listening = false;
 
-  constructor(private readonly waiter: Waiter) {
-    waiter.onGone(() => this.current?.cancel(clientGone()));
-  }
+  constructor(private readonly waiter: Waiter) {}
 
   get gone(): boolean {
     return this.waiter.gone;
+  }
+
+  /** From the first attempt a provider can stop on: before that, the waiters' leaving changes nothing. */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.waiter.onGone(() => this.current?.cancel(clientGone()));
   }
 
   attempt(body: Record<string, unknown>, totalMs: number): UpstreamAttempt {
@@ -56,9 +62,15 @@ export class UpstreamAttempt extends Cancellation implements UpstreamCall {
 
   protected override watched(): void {
     if (this.request.gone) return this.cancel(clientGone());
+    this.request.listen();
     // Whole milliseconds, so that attempts share Node's timer list for this duration.
     const remainingMs = Math.max(1, Math.ceil(this.totalMs - (performance.now() - this.startedAt)));
     this.timer = setTimeout(() => this.cancel(new UpstreamFailure("timeout_total", `no complete answer within ${this.totalMs} ms`)), remainingMs);
+  }
+
+  /** Ended because nobody waited any more: its duration says nothing about the upstream. */
+  get abandoned(): boolean {
+    return this.reason?.reason === "client_gone";
   }
 
   done(): void {

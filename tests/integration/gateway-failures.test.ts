@@ -131,6 +131,8 @@ describe("a client that hangs up", () => {
     expect(sample(page, "agenticorp_gateway_requests_total", { model: models.slow, status: "499", stream: "false" })).toBe(impatient);
     expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "client_gone" })).toBe(impatient);
     expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "timeout_total" })).toBeUndefined();
+    // Abandoned calls say nothing about the upstream's latency: only the patient ones are timed.
+    expect(sample(page, "agenticorp_upstream_duration_seconds_count", { provider: names.slow })).toBe(patient.length);
     expect(sample(page, "agenticorp_circuit_state", { deployment: `${names.slow}/gpt-4o` })).toBeUndefined();
   });
 
