@@ -241,7 +241,7 @@ async function streamCompletion(
       if (!outcome) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
     } catch (error) {
       if (!client.gone) {
-        // Not an UpstreamFailure: a fault of ours, which the deployment is not blamed for.
+        // Anything but an UpstreamFailure is a fault of ours: reported, not held against the deployment.
         outcome = { ok: false, failure: error instanceof UpstreamFailure ? error : undefined };
         // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
         const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
