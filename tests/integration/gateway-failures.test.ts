@@ -17,8 +17,9 @@ let server: ServerProcess;
 let fleetServer: ServerProcess; // CACHE_SCOPE=fleet
 let keyA: string;
 let keyB: string;
-const names = { slow: unique("slow"), good: unique("good"), locked: unique("locked"), picky: unique("picky") };
+const names = { simulated: unique("sim-slow"), slow: unique("slow"), good: unique("good"), locked: unique("locked"), picky: unique("picky") };
 const models = {
+  simulated: unique("m-sim"), // the built-in simulator with a steady 1.5 s latency
   slow: unique("m-slow"),
   pair: unique("m-pair"), // locked (weighted to be tried first) and good
   lockedOnly: unique("m-locked"),
@@ -43,6 +44,7 @@ const metricsOf = async (target: ServerProcess) => (await fetch(`${target.url}/m
 /** The value of one sample in a Prometheus text page, matched by its labels in any order; undefined when absent. */
 function sample(page: string, metric: string, labels: Record<string, string>): number | undefined {
   for (const line of page.split("\n")) {
+    if (line.startsWith(`${metric} `) && Object.keys(labels).length === 0) return Number(line.slice(metric.length + 1));
     if (!line.startsWith(`${metric}{`)) continue;
     const labelText = line.slice(metric.length + 1, line.lastIndexOf("}"));
     if (Object.entries(labels).every(([name, value]) => labelText.includes(`${name}="${value}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
@@ -60,6 +62,12 @@ beforeAll(async () => {
     startOpenAIStandIn({ apiKey: "key-picky", name: "P" }),
   ]);
   const timeouts = { connectMs: 1_000, firstByteMs: 10_000, totalMs: 20_000 };
+  await fixture.addProvider({
+    kind: "simulator",
+    name: names.simulated,
+    settings: { latencyMs: { median: 1_500, p99: 1_500 }, tokensPerSecond: 0, errorRate: 0 },
+    deployments: [{ modelName: models.simulated, upstreamModel: "sim" }],
+  });
   await fixture.addProvider({
     kind: "openai_compatible",
     name: names.slow,
@@ -134,6 +142,20 @@ describe("a client that hangs up", () => {
     // Abandoned calls say nothing about the upstream's latency: only the patient ones are timed.
     expect(sample(page, "agenticorp_upstream_duration_seconds_count", { provider: names.slow })).toBe(patient.length);
     expect(sample(page, "agenticorp_circuit_state", { deployment: `${names.slow}/gpt-4o` })).toBeUndefined();
+  });
+
+  it("on the built-in simulator (the issue's curl --max-time case) leaves its circuit closed too", async () => {
+    const impatient = 3 * THRESHOLD;
+    const hangUps = Array.from({ length: impatient }, () => new AbortController());
+    const responses = hangUps.map((h, i) => post(server, ask(models.simulated, `impatient ${i}`), { signal: h.signal }).catch(() => null));
+    // Hang up once every request is in the gateway, well inside the simulator's wait.
+    await eventually(async () => (sample(await metricsOf(server), "agenticorp_http_requests_in_flight", {}) ?? 0) >= impatient, 5_000, 5);
+    for (const h of hangUps) h.abort();
+    await Promise.all(responses);
+    await eventually(async () => sample(await metricsOf(server), "agenticorp_gateway_requests_total", { model: models.simulated, status: "499", stream: "false" }) === impatient);
+    const patient = await Promise.all(Array.from({ length: 5 }, (_, i) => post(server, ask(models.simulated, `patient ${i}`))));
+    expect(patient.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(sample(await metricsOf(server), "agenticorp_circuit_state", { deployment: `${names.simulated}/sim` })).toBeUndefined();
   });
 
   it("mid-stream is not the upstream's failure either, and counts as a 499 stream", async () => {
