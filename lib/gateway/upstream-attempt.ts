@@ -14,6 +14,11 @@ export class ClientLink extends Departure {
   constructor(reply: FastifyReply) {
     super();
     const response = reply.raw;
+    // It may have left while the request was admitted (the rate limiter can wait on the database).
+    if (response.destroyed) {
+      this.gone = true;
+      return;
+    }
     response.on("close", () => {
       if (!response.writableFinished) this.leave();
     });
