@@ -55,6 +55,8 @@ const configSchema = z.object({
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   CACHE_TTL_SECONDS: integer(1, 30 * 86_400).default(3_600),
   CACHE_MAX_ENTRIES: integer(0, 10_000_000).default(10_000),
+  /** Whose cached answers a request may get: its own API key's (key) or any key's (fleet: a hit then tells one key what another asked). */
+  CACHE_SCOPE: z.enum(["key", "fleet"], { message: "must be key or fleet" }).default("key"),
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

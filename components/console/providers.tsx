@@ -155,6 +155,28 @@ function CreateProviderForm() {
   );
 }
 
+/** Failure reasons (agenticorp_upstream_attempt_failures_total) in an operator's words. */
+const FAILURE_REASONS: Record<string, string> = {
+  auth_rejected: "credentials rejected (401/403): renew the provider's API key",
+  model_not_found: "model not found upstream (404): check the upstream model",
+  rate_limited: "rate limited (429)",
+  server_error: "upstream error (5xx)",
+  connect: "could not connect",
+  timeout_connect: "connect timed out",
+  timeout_first_byte: "no first byte in time",
+  timeout_total: "no complete answer in time",
+  protocol: "unreadable answer",
+};
+
+function LastFailure({ reason, at }: { reason: string; at: string }) {
+  const urgent = reason === "auth_rejected" || reason === "model_not_found";
+  return (
+    <span className={urgent ? "status-dead" : undefined} title={at}>
+      {FAILURE_REASONS[reason] ?? reason} · {new Date(at).toLocaleString()}
+    </span>
+  );
+}
+
 function DeploymentRows({ provider, health }: { provider: ProviderDto; health: Map<string, DeploymentHealthDto> }) {
   if (provider.deployments.length === 0) return <p className="muted">No deployment: this provider serves no model.</p>;
   return (
@@ -168,6 +190,7 @@ function DeploymentRows({ provider, health }: { provider: ProviderDto; health: M
           <th scope="col">Upstream calls</th>
           <th scope="col">Mean latency</th>
           <th scope="col">Retries</th>
+          <th scope="col">Last failure</th>
         </tr>
       </thead>
       <tbody>
@@ -182,6 +205,7 @@ function DeploymentRows({ provider, health }: { provider: ProviderDto; health: M
               <td>{h ? h.upstreamCalls : "—"}</td>
               <td>{formatSeconds(h?.upstreamMeanSeconds ?? null)}</td>
               <td>{h ? h.retries : "—"}</td>
+              <td>{h?.lastFailure ? <LastFailure reason={h.lastFailure.reason} at={h.lastFailure.at} /> : "—"}</td>
             </tr>
           );
         })}

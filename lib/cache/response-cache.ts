@@ -1,6 +1,11 @@
 // Exact-match response cache for deterministic, non-streaming completions. A bounded in-process
 // LRU sits in front of a shared PostgreSQL table, so one instance's answer is a hit on every
-// other. Concurrent identical misses on one instance share a single upstream call.
+// other. Concurrent identical misses on one instance share a single upstream call, which goes on
+// while any of their clients still waits.
+//
+// Scope: by default each API key has its own entries (its id is hashed into the cache key, in the
+// LRU and the table alike), so a hit never tells one tenant what another asked. CACHE_SCOPE=fleet
+// shares answers across keys, for teams that trust each other and want the hit rate.
 //
 // Only cacheable requests ever touch the shared table, only after a local miss, and a read that
 // takes longer than `sharedReadTimeoutMs` counts as a miss: a slow database never slows the
@@ -10,6 +15,8 @@ import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import stringify from "safe-stable-stringify";
 import type pg from "pg";
+import type { Config } from "../config";
+import { type Waiter, WaiterGroup } from "../gateway/waiters";
 
 export type CacheDecision = "cacheable" | "bypass";
 
@@ -20,7 +27,14 @@ export interface ResponseCacheOptions {
   /** Upper bound on memory held by cached bodies. */
   maxBytes?: number;
   sharedReadTimeoutMs?: number;
+  /** Whose answers a request may be served: its own key's (default) or the whole fleet's. */
+  scope?: Config["CACHE_SCOPE"];
   onSharedError?: (error: Error) => void;
+}
+
+interface InFlight {
+  answer: Promise<{ body: string; from: "upstream" | "shared" }>;
+  waiters: WaiterGroup;
 }
 
 /** Fields that do not change the answer, left out of the key. */
@@ -32,10 +46,14 @@ export function cacheDecision(body: Record<string, unknown>, header: string | un
   return body.temperature === 0 || typeof body.seed === "number" ? "cacheable" : "bypass";
 }
 
-export function cacheKey(body: Record<string, unknown>): string {
+/** The cache key of a request body within `tenant` (an API key's id; "" for the whole fleet). */
+export function cacheKey(body: Record<string, unknown>, tenant = ""): string {
   const normalised: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(body)) if (!KEY_IGNORED.has(field)) normalised[field] = value;
-  return createHash("sha256").update(stringify(normalised) ?? "").digest("hex");
+  // A key id never contains a newline, and the JSON after it starts with "{": no two tenants' inputs can meet.
+  const hash = createHash("sha256");
+  if (tenant) hash.update(`${tenant}\n`);
+  return hash.update(stringify(normalised) ?? "").digest("hex");
 }
 
 interface PendingWrite {
@@ -46,7 +64,7 @@ interface PendingWrite {
 
 export class ResponseCache {
   private readonly local: LRUCache<string, string> | undefined;
-  private readonly inFlight = new Map<string, Promise<{ body: string; from: "upstream" | "shared" }>>();
+  private readonly inFlight = new Map<string, InFlight>();
   private readonly pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
 
@@ -62,20 +80,33 @@ export class ResponseCache {
         : undefined;
   }
 
+  /** The cache key of a request from the API key `apiKeyId`, in this cache's scope. */
+  keyFor(body: Record<string, unknown>, apiKeyId: string): string {
+    return cacheKey(body, this.options.scope === "fleet" ? "" : apiKeyId);
+  }
+
   /**
-   * Returns the cached body (serialised JSON) or calls `produce` once for all concurrent
-   * callers with the same key, storing what it returns.
+   * Returns the cached body (serialised JSON) or calls `produce` once for all concurrent callers
+   * with the same key, storing what it returns. `produce` is given everyone waiting for it: gone
+   * only when each caller's `waiter` has gone, which is when it should give up.
    */
-  async getOrProduce(key: string, model: string, produce: () => Promise<string>): Promise<{ body: string; hit: boolean }> {
+  async getOrProduce(key: string, model: string, waiter: Waiter, produce: (waiters: Waiter) => Promise<string>): Promise<{ body: string; hit: boolean }> {
     const cached = this.local?.get(key);
     if (cached !== undefined) return { body: cached, hit: true };
     let shared = this.inFlight.get(key);
-    const leader = !shared;
-    if (!shared) {
-      shared = this.lookupOrProduce(key, model, produce).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, shared);
+    // A production whose waiters all left is being cancelled: a newcomer starts its own.
+    const leader = !shared?.waiters.add(waiter);
+    if (leader) {
+      const waiters = new WaiterGroup(waiter);
+      const entry: InFlight = {
+        answer: this.lookupOrProduce(key, model, () => produce(waiters)).finally(() => {
+          if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+        }),
+        waiters,
+      };
+      this.inFlight.set(key, (shared = entry));
     }
-    const { body, from } = await shared;
+    const { body, from } = await shared!.answer;
     // Followers of a single upstream call were served without one: hits too.
     return { body, hit: from === "shared" || !leader };
   }

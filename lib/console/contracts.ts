@@ -183,6 +183,8 @@ export const deploymentHealthSchema = z.object({
   upstreamCalls: z.number(),
   upstreamMeanSeconds: z.number().nullable(),
   retries: z.number(),
+  /** The latest failure counted against the deployment on this instance (e.g. auth_rejected), and when; null if none since start. */
+  lastFailure: z.object({ reason: z.string(), at: isoDate }).nullable(),
 });
 export type DeploymentHealthDto = z.infer<typeof deploymentHealthSchema>;
 export const providerHealthResponse = z.object({

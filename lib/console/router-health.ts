@@ -26,10 +26,11 @@ export interface DeploymentRow {
 }
 
 export async function readDeploymentHealth(deployments: DeploymentRow[]): Promise<DeploymentHealthDto[]> {
-  const [circuits, durations, retries] = await Promise.all([
+  const [circuits, durations, retries, lastFailures] = await Promise.all([
     values("agenticorp_circuit_state"),
     values("agenticorp_upstream_duration_seconds"),
     values("agenticorp_upstream_retries_total"),
+    values("agenticorp_upstream_last_failure_timestamp_seconds"),
   ]);
   const circuitByLabel = new Map(circuits.map((v) => [String(v.labels.deployment), v.value]));
   const count = new Map<string, number>();
@@ -42,9 +43,18 @@ export async function readDeploymentHealth(deployments: DeploymentRow[]): Promis
   const retriesByProvider = new Map<string, number>();
   for (const v of retries) retriesByProvider.set(String(v.labels.provider), (retriesByProvider.get(String(v.labels.provider)) ?? 0) + v.value);
 
+  // One timestamp per deployment and reason: the newest is the deployment's last failure.
+  const lastFailureByLabel = new Map<string, { reason: string; seconds: number }>();
+  for (const v of lastFailures) {
+    const label = String(v.labels.deployment);
+    if (v.value > (lastFailureByLabel.get(label)?.seconds ?? 0)) lastFailureByLabel.set(label, { reason: String(v.labels.reason), seconds: v.value });
+  }
+
   return deployments.map((d) => {
     // The router labels a deployment "provider/upstream model" (lib/fleet/snapshot.ts).
-    const state = circuitByLabel.get(`${d.provider.name}/${d.upstreamModel}`) ?? 0;
+    const label = `${d.provider.name}/${d.upstreamModel}`;
+    const state = circuitByLabel.get(label) ?? 0;
+    const lastFailure = lastFailureByLabel.get(label);
     const calls = count.get(d.provider.name) ?? 0;
     return {
       deploymentId: d.id,
@@ -56,6 +66,7 @@ export async function readDeploymentHealth(deployments: DeploymentRow[]): Promis
       upstreamCalls: calls,
       upstreamMeanSeconds: calls > 0 ? (sum.get(d.provider.name) ?? 0) / calls : null,
       retries: retriesByProvider.get(d.provider.name) ?? 0,
+      lastFailure: lastFailure ? { reason: lastFailure.reason, at: new Date(lastFailure.seconds * 1000).toISOString() } : null,
     };
   });
 }

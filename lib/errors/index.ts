@@ -107,3 +107,10 @@ export class UnavailableError extends AppError {
     super(503, "unavailable_error", message, { code: "unavailable", ...options });
   }
 }
+
+/** The client hung up before its answer (nginx's 499): nobody reads it, but logs and metrics do. */
+export class ClientClosedError extends AppError {
+  constructor(message = "The client closed the request before the answer was ready.", options: AppErrorOptions = {}) {
+    super(499, "invalid_request_error", message, { code: "client_closed_request", ...options });
+  }
+}

@@ -3,7 +3,7 @@
 // pipeline serves the endpoints that translate to chat (lib/gateway/presentation.ts).
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ForbiddenError, NotFoundError, RateLimitError } from "../errors";
+import { ClientClosedError, ForbiddenError, NotFoundError, RateLimitError } from "../errors";
 import type { ApiKeyEntry, DeploymentEntry } from "../fleet/snapshot";
 import {
   cacheRequests,
@@ -17,11 +17,11 @@ import {
   upstreamTimeToFirstToken,
 } from "../metrics/gateway";
 import { UpstreamFailure } from "../providers/types";
-import { cacheDecision, cacheKey } from "../cache/response-cache";
+import { cacheDecision } from "../cache/response-cache";
 import type { GatewayDeps } from "./deps";
 import { chatPresentation, type ChatCompletionChunk, type Endpoint, type EndpointName, type Presentation } from "./presentation";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./schema";
-import { ClientLink, type UpstreamAttempt } from "./upstream-attempt";
+import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
 
 declare module "fastify" {
@@ -40,10 +40,10 @@ class Timing {
   private upstreamMs = 0;
   constructor(private readonly reply: FastifyReply) {}
   /** Counts one upstream attempt that began at `started` (performance.now()). */
-  attemptEnded(provider: string, started: number): void {
+  attemptEnded(provider: string, started: number, attempt: UpstreamAttempt): void {
     const elapsed = performance.now() - started;
     this.upstreamMs += elapsed;
-    upstreamDuration.observe({ provider }, elapsed / 1000);
+    if (!attempt.abandoned) upstreamDuration.observe({ provider }, elapsed / 1000);
   }
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
@@ -106,7 +106,8 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
       if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
       return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
-      const mapped = upstreamErrorToAppError(error);
+      // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
+      const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
       countUnanswered(endpointName, model, mapped, streamLabel);
       throw mapped;
     }
@@ -119,21 +120,21 @@ async function completeUpstream(
   body: ChatCompletionRequest,
   deployments: readonly DeploymentEntry[],
   timing: Timing,
-  client: ClientLink,
+  upstream: UpstreamRequest,
 ): Promise<{ payload: string; provider: string }> {
   const outcome = await deps.router.run(
     deployments,
     async (deployment) => {
-      const attempt = client.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const attempt = upstream.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const started = performance.now();
       try {
         return await deployment.provider.client.complete(attempt);
       } finally {
         attempt.done();
-        timing.attemptEnded(deployment.provider.name, started);
+        timing.attemptEnded(deployment.provider.name, started, attempt);
       }
     },
-    client,
+    upstream,
   );
   const completion = outcome.result;
   completion.model = body.model;
@@ -163,16 +164,19 @@ async function jsonCompletion(
   let answeredBy = "cache";
   let cacheResult: "hit" | "miss" | "bypass" = "bypass";
   if (decision === "cacheable") {
-    const cached = await deps.cache.getOrProduce(cacheKey(body), model, async () => {
-      const answer = await completeUpstream(deps, body, deployments, timing, client);
+    // Identical concurrent misses share one upstream call, made for all of their clients.
+    const cached = await deps.cache.getOrProduce(deps.cache.keyFor(body, request.apiKey!.id), model, client, async (waiters) => {
+      const answer = await completeUpstream(deps, body, deployments, timing, new UpstreamRequest(waiters));
       answeredBy = answer.provider;
       return answer.payload;
     });
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, body, deployments, timing, client));
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, body, deployments, timing, new UpstreamRequest(client)));
   }
+  // The answer came for others sharing it, after this client left.
+  if (client.gone) throw new ClientClosedError();
   cacheRequests.inc({ result: cacheResult });
   const overheadMs = timing.overheadMs();
   gatewayOverhead.observe(overheadMs / 1000);
@@ -200,11 +204,12 @@ async function streamCompletion(
 ) {
   const model = body.model;
   const started = performance.now();
+  const upstream = new UpstreamRequest(client);
   // Attempts end at the upstream's first event: after a byte reaches the client, never retry.
   const outcome = await deps.router.run(
     deployments,
     async (deployment): Promise<OpenStream> => {
-      const attempt = client.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const attempt = upstream.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const attemptStarted = performance.now();
       try {
         const iterator = (await deployment.provider.client.stream(attempt))[Symbol.asyncIterator]();
@@ -214,10 +219,10 @@ async function streamCompletion(
         attempt.done();
         throw error;
       } finally {
-        timing.attemptEnded(deployment.provider.name, attemptStarted);
+        timing.attemptEnded(deployment.provider.name, attemptStarted, attempt);
       }
     },
-    client,
+    upstream,
   );
   const { deployment } = outcome;
   const { iterator, first, attempt } = outcome.result;
@@ -228,14 +233,15 @@ async function streamCompletion(
 
   const encoder = presentation.stream();
   async function* events(): AsyncGenerator<string> {
-    let ok = false;
+    // Unset when the client stopped reading (it hung up): neither the upstream's success nor its failure.
+    let outcome: { ok: true } | { ok: false; failure?: UpstreamFailure } | undefined;
     let sawFirstToken = false;
     streamsActive.inc();
     try {
       for (let item = first; !item.done; item = await iterator.next()) {
         const data = item.value;
         if (data === "[DONE]") {
-          ok = true;
+          outcome = { ok: true };
           yield encoder.end();
           break;
         }
@@ -254,21 +260,25 @@ async function streamCompletion(
         const text = encoder.chunk(chunk);
         if (text) yield text;
       }
-      if (!ok) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
+      if (!outcome) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
     } catch (error) {
-      // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
-      const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
-      if (!client.gone) yield encoder.error(message);
+      if (!client.gone) {
+        // Anything but an UpstreamFailure is a fault of ours: reported, not held against the deployment.
+        outcome = { ok: false, failure: error instanceof UpstreamFailure ? error : undefined };
+        // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
+        const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
+        yield encoder.error(message);
+      }
     } finally {
       streamsActive.dec();
       attempt.done();
-      if (!ok) {
-        attempt.cancel(new UpstreamFailure("timeout_total", "stream closed"));
+      if (!outcome?.ok) {
+        attempt.cancel(outcome ? new UpstreamFailure("cancelled", "stream ended after a failure") : clientGone());
         void iterator.return?.();
       }
-      deps.router.streamEnded(deployment, ok || client.gone);
-      gatewayRequests.inc({ endpoint, model, provider, status: ok ? "200" : "502", stream: "true" });
-      gatewayDuration.observe({ endpoint, model, stream: "true" }, reply.elapsedTime / 1000);
+      deps.router.streamEnded(deployment, outcome?.ok === false ? outcome.failure : undefined);
+      gatewayRequests.inc({ endpoint, model, provider, status: outcome === undefined ? "499" : outcome.ok ? "200" : "502", stream: "true" });
+      if (outcome) gatewayDuration.observe({ endpoint, model, stream: "true" }, reply.elapsedTime / 1000);
     }
   }
 

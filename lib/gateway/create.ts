@@ -4,7 +4,7 @@ import { ResponseCache } from "../cache/response-cache";
 import { configRefreshMs, type Config } from "../config";
 import type { Database } from "../db/client";
 import { FleetConfig } from "../fleet/config-sync";
-import { circuitState, upstreamFallbacks, upstreamRetries } from "../metrics/gateway";
+import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../metrics/gateway";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -29,6 +29,10 @@ export function createGateway(config: Config, database: Database, logger: Logger
     {
       onRetry: (deployment, failure) => upstreamRetries.inc({ provider: deployment.provider.name, reason: failure.reason }),
       onFallback: (from) => upstreamFallbacks.inc({ model: from.modelName }),
+      onAttemptFailed: (deployment, failure) => {
+        upstreamAttemptFailures.inc({ provider: deployment.provider.name, reason: failure.reason });
+        if (failure.blamesDeployment) upstreamLastFailure.set({ deployment: deployment.label, reason: failure.reason }, Date.now() / 1000);
+      },
       onCircuitChange: (deployment, state) => {
         circuitState.set({ deployment: deployment.label }, CIRCUIT_VALUE[state]);
         if (state !== "half_open") logger.warn({ deployment: deployment.label, state }, "circuit changed");
@@ -39,6 +43,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     pool: database.pool,
     ttlSeconds: config.CACHE_TTL_SECONDS,
     maxEntries: config.CACHE_MAX_ENTRIES,
+    scope: config.CACHE_SCOPE,
     onSharedError: (error) => logger.debug({ err: error.message }, "shared cache unavailable"),
   });
   let lastLimiterWarning = 0;

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentEntry } from "../fleet/snapshot";
 import { UpstreamFailure } from "../providers/types";
-import { clientWentAway } from "./upstream-attempt";
+import { clientGone } from "./upstream-attempt";
 
 export type CircuitState = "closed" | "open" | "half_open";
 
@@ -63,6 +63,8 @@ export interface RouterEvents {
   onRetry?(deployment: DeploymentEntry, failure: UpstreamFailure): void;
   onFallback?(from: DeploymentEntry, to: DeploymentEntry): void;
   onCircuitChange?(deployment: DeploymentEntry, state: CircuitState): void;
+  /** Every attempt that ended without an answer, whoever's fault it was (see UpstreamFailure.blamesDeployment). */
+  onAttemptFailed?(deployment: DeploymentEntry, failure: UpstreamFailure): void;
 }
 
 export class Router {
@@ -81,7 +83,8 @@ export class Router {
 
   /**
    * Runs `call` on a chosen deployment, retrying retryable failures on the next one (an untried
-   * deployment first, the same one after a backoff when none is left), up to maxAttempts.
+   * deployment first, the same one after a backoff when none is left, never one that refused our
+   * credentials or model), up to maxAttempts.
    */
   async run<T>(
     deployments: readonly DeploymentEntry[],
@@ -89,10 +92,11 @@ export class Router {
     requester?: Requester,
   ): Promise<AttemptOutcome<T>> {
     let tried: Set<string> | undefined;
+    let excluded: Set<string> | undefined;
     let previous: DeploymentEntry | undefined;
     let lastFailure: UpstreamFailure | undefined;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
-      const deployment = this.pick(deployments, tried);
+      const deployment = this.pick(deployments, tried, excluded);
       if (!deployment) {
         if (lastFailure) throw lastFailure;
         throw new NoDeploymentAvailable(this.retryAfterMs(deployments));
@@ -101,7 +105,7 @@ export class Router {
         if (previous.id !== deployment.id) this.events.onFallback?.(previous, deployment);
         else await this.backoff(attempt);
       }
-      if (requester?.gone) throw lastFailure ?? clientWentAway();
+      if (requester?.gone) throw lastFailure ?? clientGone();
       (tried ??= new Set()).add(deployment.id);
       previous = deployment;
       const started = this.options.now();
@@ -111,11 +115,19 @@ export class Router {
         this.succeeded(deployment, this.options.now() - started);
         return { result, deployment, attempts: attempt };
       } catch (error) {
-        const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure("protocol", (error as Error).message);
+        // Not an upstream's answer but a fault of ours: the deployment is neither blamed nor retried.
+        if (!(error instanceof UpstreamFailure)) {
+          this.released(deployment);
+          throw error;
+        }
+        const failure = error;
+        this.events.onAttemptFailed?.(deployment, failure);
         // A client error is the request's fault, not the deployment's: it counts as an answer.
         if (failure.reason === "client_error") this.succeeded(deployment, this.options.now() - started);
-        else this.failed(deployment);
+        else if (failure.blamesDeployment) this.failed(deployment);
+        else this.released(deployment);
         if (!failure.retryable || requester?.gone) throw failure;
+        if (!failure.sameDeploymentMayRecover) (excluded ??= new Set()).add(deployment.id);
         lastFailure = failure;
         if (attempt < this.options.maxAttempts) this.events.onRetry?.(deployment, failure);
       }
@@ -123,16 +135,21 @@ export class Router {
     throw lastFailure!;
   }
 
-  /** For streams: the call above returns at the first byte; the rest of the stream reports here. */
-  streamEnded(deployment: DeploymentEntry, ok: boolean): void {
+  /**
+   * For streams: the call above returns at the first byte; the rest of the stream reports here.
+   * `failure` is the upstream's failure mid-stream; none when it finished or its client left.
+   */
+  streamEnded(deployment: DeploymentEntry, failure?: UpstreamFailure): void {
+    if (!failure?.blamesDeployment) return;
+    this.events.onAttemptFailed?.(deployment, failure);
     const health = this.healthOf(deployment.id);
-    if (!ok) this.transition(deployment, health, health.consecutiveFailures + 1);
+    this.transition(deployment, health, health.consecutiveFailures + 1);
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
-  pick(deployments: readonly DeploymentEntry[], tried?: ReadonlySet<string>): DeploymentEntry | undefined {
-    if (deployments.length === 1) return this.callable(deployments[0]!) ? deployments[0] : undefined;
-    const callable = deployments.filter((d) => this.callable(d));
+  pick(deployments: readonly DeploymentEntry[], tried?: ReadonlySet<string>, excluded?: ReadonlySet<string>): DeploymentEntry | undefined {
+    if (deployments.length === 1) return !excluded?.has(deployments[0]!.id) && this.callable(deployments[0]!) ? deployments[0] : undefined;
+    const callable = deployments.filter((d) => !excluded?.has(d.id) && this.callable(d));
     if (callable.length === 0) return undefined;
     const fresh = tried ? callable.filter((d) => !tried.has(d.id)) : callable;
     const pool = fresh.length > 0 ? fresh : callable;
@@ -173,6 +190,13 @@ export class Router {
     health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
     health.consecutiveFailures = 0;
     if (health.state !== "closed") this.setState(deployment, health, "closed");
+  }
+
+  /** The attempt ended for a reason that says nothing about the deployment: a half-open trial slot frees without a verdict. */
+  private released(deployment: DeploymentEntry): void {
+    const health = this.healthOf(deployment.id);
+    health.inFlight--;
+    health.trialInFlight = false;
   }
 
   private failed(deployment: DeploymentEntry): void {

@@ -61,3 +61,13 @@ export const circuitState = gauge(
 );
 export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by the per-key limit.", [] as const);
 export const streamsActive = gauge("agenticorp_streams_active", "Streaming responses being sent now.", [] as const);
+export const upstreamAttemptFailures = counter(
+  "agenticorp_upstream_attempt_failures_total",
+  "Upstream attempts that ended without an answer, by provider and reason. auth_rejected: the upstream refused the gateway's credentials (401/403); model_not_found: it does not serve the deployment's model (404); client_gone and client_error are not the deployment's fault.",
+  ["provider", "reason"] as const,
+);
+export const upstreamLastFailure = gauge(
+  "agenticorp_upstream_last_failure_timestamp_seconds",
+  "Unix time of each deployment's latest failure that counted against it, by reason.",
+  ["deployment", "reason"] as const,
+);

@@ -56,7 +56,7 @@ export class Cancellation implements CancelSignal {
 
 /** Waits `ms`, or rejects with the cancellation's reason as soon as it is cancelled. */
 export function sleepUnlessCancelled(ms: number, signal: CancelSignal): Promise<void> {
-  const cancelled = () => signal.reason ?? new UpstreamFailure("timeout_total", "upstream call was cancelled");
+  const cancelled = () => signal.reason ?? new UpstreamFailure("cancelled", "upstream call was cancelled");
   if (signal.aborted) return Promise.reject(cancelled());
   return new Promise((resolve, reject) => {
     const onAbort = () => {

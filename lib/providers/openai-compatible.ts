@@ -5,7 +5,7 @@ import { Agent, errors as undiciErrors } from "undici";
 import type Dispatcher from "undici/types/dispatcher";
 import type { CancelSignal } from "./cancellation";
 import { readSseData } from "./sse";
-import { type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
+import { type ProviderClient, reasonForStatus, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
 
 export interface OpenAICompatibleOptions {
   baseUrl: string;
@@ -75,7 +75,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
     try {
       const response = await this.agent.request({ origin: this.origin, path: this.modelsPath, method: "GET", headers: this.headers, signal });
       await response.body.dump();
-      if (response.statusCode >= 400) throw new UpstreamFailure("client_error", `GET /models answered ${response.statusCode}`, response.statusCode);
+      if (response.statusCode >= 400) throw new UpstreamFailure(reasonForStatus(response.statusCode), `GET /models answered ${response.statusCode}`, response.statusCode);
     } catch (error) {
       throw translate(error, signal);
     }
@@ -110,10 +110,11 @@ export class OpenAICompatibleProvider implements ProviderClient {
         // not JSON: keep the status only
       }
       const status = response.statusCode;
+      const reason = reasonForStatus(status);
+      // A refusal of our credentials may quote part of the key: its text goes nowhere.
+      if (reason === "auth_rejected" || reason === "model_not_found") throw new UpstreamFailure(reason, `upstream answered ${status}`, status);
       const message = `upstream answered ${status}${parsed.error?.message ? `: ${parsed.error.message}` : ""}`;
-      if (status === 429) throw new UpstreamFailure("rate_limited", message, status);
-      if (status >= 500 || status === 408) throw new UpstreamFailure("server_error", message, status);
-      throw new UpstreamFailure("client_error", message, status, parsed.error);
+      throw new UpstreamFailure(reason, message, status, reason === "client_error" ? parsed.error : undefined);
     }
     return response;
   }
@@ -133,7 +134,9 @@ function translate(error: unknown, signal: AbortSignal | CancelSignal): Upstream
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof UpstreamFailure) return reason;
-    return new UpstreamFailure("timeout_total", "upstream call was aborted");
+    // An AbortSignal.timeout() (the console's probe) ends with a TimeoutError; anything else was a choice.
+    if ((reason as Error | undefined)?.name === "TimeoutError") return new UpstreamFailure("timeout_total", "upstream call timed out");
+    return new UpstreamFailure("cancelled", "upstream call was aborted");
   }
   if (error instanceof undiciErrors.ConnectTimeoutError) return new UpstreamFailure("timeout_connect", "upstream connect timed out");
   if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");

@@ -24,8 +24,42 @@ export type FailureReason =
   | "timeout_total"
   | "rate_limited"
   | "server_error"
+  /** 401/403: the upstream refused the gateway's own credentials (a revoked or expired provider key). */
+  | "auth_rejected"
+  /** 404: the upstream does not know the deployment's model (or the base URL is wrong). */
+  | "model_not_found"
+  /** Any other 4xx: the request's own fault, passed on to the client. */
   | "client_error"
-  | "protocol";
+  | "protocol"
+  /** The client hung up; nobody waits for the answer any more. */
+  | "client_gone"
+  /** The gateway ended the attempt itself (a stream already failed or finished elsewhere). */
+  | "cancelled";
+
+/** Reasons that say nothing about the deployment's health: its circuit and latency stay as they were. */
+const NOT_THE_DEPLOYMENTS_FAULT: ReadonlySet<FailureReason> = new Set(["client_error", "client_gone", "cancelled"]);
+/** Reasons another deployment may answer differently. */
+const RETRYABLE: ReadonlySet<FailureReason> = new Set([
+  "connect",
+  "timeout_connect",
+  "timeout_first_byte",
+  "timeout_total",
+  "rate_limited",
+  "server_error",
+  "auth_rejected",
+  "model_not_found",
+]);
+/** Reasons the same deployment will give again at once: retry elsewhere only. */
+const PERSISTENT: ReadonlySet<FailureReason> = new Set(["auth_rejected", "model_not_found"]);
+
+/** The failure an upstream's HTTP error status stands for. */
+export function reasonForStatus(status: number): FailureReason {
+  if (status === 429) return "rate_limited";
+  if (status >= 500 || status === 408) return "server_error";
+  if (status === 401 || status === 403) return "auth_rejected";
+  if (status === 404) return "model_not_found";
+  return "client_error";
+}
 
 /** An upstream call that failed; `retryable` says whether another deployment may be tried. */
 export class UpstreamFailure extends Error {
@@ -40,7 +74,15 @@ export class UpstreamFailure extends Error {
     super(message);
   }
   get retryable(): boolean {
-    return this.reason !== "client_error" && this.reason !== "protocol";
+    return RETRYABLE.has(this.reason);
+  }
+  /** False when retrying the same deployment is pointless: only another one may help. */
+  get sameDeploymentMayRecover(): boolean {
+    return !PERSISTENT.has(this.reason);
+  }
+  /** Whether this failure counts against the deployment (circuit, failure metrics, last error). */
+  get blamesDeployment(): boolean {
+    return !NOT_THE_DEPLOYMENTS_FAULT.has(this.reason);
   }
   get isTimeout(): boolean {
     return this.reason.startsWith("timeout");

@@ -73,7 +73,7 @@ interface DashboardPanel {
 describe("deploy/prometheus", () => {
   it("alerts.yml passes promtool check rules", async () => {
     const result = await promtool(["check", "rules", "alerts.yml"]);
-    expect(result.output).toContain("SUCCESS: 9 rules found");
+    expect(result.output).toContain("SUCCESS: 10 rules found");
     expect(result.code).toBe(0);
   });
 
@@ -113,7 +113,7 @@ describe("deploy/prometheus", () => {
   it("prometheus.yml (static targets) passes promtool check config, with its rule file", async () => {
     const result = await promtool(["check", "config", "prometheus.yml"]);
     expect(result.output).toContain("is valid prometheus config file syntax");
-    expect(result.output).toContain("SUCCESS: 9 rules found");
+    expect(result.output).toContain("SUCCESS: 10 rules found");
     expect(result.code).toBe(0);
   });
 

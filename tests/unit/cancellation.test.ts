@@ -41,8 +41,8 @@ describe("Cancellation", () => {
 
     const cancellation = new Cancellation();
     const sleeping = sleepUnlessCancelled(60_000, cancellation);
-    setTimeout(() => cancellation.cancel(new UpstreamFailure("timeout_total", "client went away")), 10);
-    await expect(sleeping).rejects.toMatchObject({ reason: "timeout_total", message: "client went away" });
+    setTimeout(() => cancellation.cancel(new UpstreamFailure("client_gone", "client went away")), 10);
+    await expect(sleeping).rejects.toMatchObject({ reason: "client_gone", message: "client went away" });
     await expect(sleepUnlessCancelled(1, cancellation)).rejects.toMatchObject({ message: "client went away" });
   });
 });

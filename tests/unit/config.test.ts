@@ -12,6 +12,8 @@ describe("parseConfig", () => {
     expect(config.DRAIN_TIMEOUT_MS).toBe(30_000);
     expect(config.CONSOLE_ENABLED).toBe(true);
     expect(config.CONFIG_MAX_STALENESS_MS).toBe(300_000);
+    expect(config.CACHE_SCOPE).toBe("key");
+    expect(parseConfig({ CACHE_SCOPE: "fleet" }).CACHE_SCOPE).toBe("fleet");
   });
 
   it("keeps the default staleness limit at three refresh periods when those are long", () => {
@@ -27,6 +29,7 @@ describe("parseConfig", () => {
     [{ SECRET: "short" }, /^Invalid configuration: SECRET must be at least 32 characters \(got \(hidden\)\)$/],
     [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
     [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
+    [{ CACHE_SCOPE: "team" }, /^Invalid configuration: CACHE_SCOPE must be key or fleet \(got "team"\)$/],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
     [{ CONFIG_MAX_STALENESS_MS: "500" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be a whole number from 1000 /],
     // Confirmed once a refresh period: a limit under two of them would flap readiness.

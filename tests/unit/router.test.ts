@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentEntry } from "../../lib/fleet/snapshot";
 import type { LiveProvider } from "../../lib/providers/factory";
-import { UpstreamFailure } from "../../lib/providers/types";
+import { reasonForStatus, UpstreamFailure } from "../../lib/providers/types";
 import { NoDeploymentAvailable, Router, type CircuitState } from "../../lib/gateway/router";
+import { clientGone } from "../../lib/gateway/upstream-attempt";
 
 function deployment(id: string, weight = 1): DeploymentEntry {
   const provider = { id: `p-${id}`, name: `p-${id}`, kind: "simulator", version: "1" } as unknown as LiveProvider;
@@ -134,5 +135,92 @@ describe("Router", () => {
     let idleCount = 0;
     for (let i = 0; i < 1_000; i++) if (router.pick([busy, idle], new Set())!.id === "idle") idleCount++;
     expect(idleCount).toBeGreaterThan(950);
+  });
+
+  describe("whose fault a failure is", () => {
+    const untouched = { inFlight: 0, latencyEwmaMs: null, consecutiveFailures: 0, state: "closed", openedAt: 0, trialInFlight: false };
+
+    it("leaves a deployment's health, latency and circuit alone when the client hangs up, and tries nothing more", async () => {
+      const { router } = clockedRouter({ failureThreshold: 1 });
+      const a = deployment("a");
+      let calls = 0;
+      for (let i = 0; i < 10; i++) {
+        await expect(router.run([a, deployment("b")], async () => (calls++, Promise.reject(clientGone())))).rejects.toMatchObject({ reason: "client_gone" });
+      }
+      expect(calls).toBe(10);
+      expect({ ...router.healthOf("a") }).toEqual(untouched);
+      // Still callable: the next patient request is served.
+      expect((await router.run([a], async () => "served")).result).toBe("served");
+    });
+
+    it("frees a half-open trial whose client hung up without deciding, so the next request is the trial", async () => {
+      const changes: Array<[string, CircuitState]> = [];
+      const { router, clock } = clockedRouter({ failureThreshold: 1, cooldownMs: 100, maxAttempts: 1 }, changes);
+      const a = deployment("a");
+      await router.run([a], async () => fail("server_error", 500)).catch(() => {});
+      clock.now = 150;
+      await expect(router.run([a], async () => Promise.reject(clientGone()))).rejects.toMatchObject({ reason: "client_gone" });
+      expect(router.healthOf("a")).toMatchObject({ state: "half_open", trialInFlight: false, inFlight: 0, consecutiveFailures: 1 });
+      expect((await router.run([a], async () => "trial")).result).toBe("trial");
+      expect(changes).toEqual([
+        ["a", "open"],
+        ["a", "half_open"],
+        ["a", "closed"],
+      ]);
+    });
+
+    it.each([401, 403, 404])("fails over on an upstream %i (our credentials or model), never retries the same deployment, and opens its circuit", async (status) => {
+      const reason = reasonForStatus(status);
+      expect(reason).toBe(status === 404 ? "model_not_found" : "auth_rejected");
+      const { router } = clockedRouter({ failureThreshold: 2, maxAttempts: 3 });
+      const bad = deployment("bad", 1_000);
+      const good = deployment("good", 1);
+      const calls: string[] = [];
+      const call = async (d: DeploymentEntry) => {
+        calls.push(d.id);
+        return d.id === "bad" ? fail(reason, status) : d.id;
+      };
+      // Alone, the bad deployment is tried once: the same answer would come again.
+      await expect(router.run([bad], call)).rejects.toMatchObject({ reason, status });
+      expect(calls).toEqual(["bad"]);
+      // Beside a good one, the request is served by the good one.
+      calls.length = 0;
+      while (!calls.includes("bad")) expect((await router.run([bad, good], call)).result).toBe("good");
+      expect(calls.filter((id) => id === "bad")).toHaveLength(1);
+      expect(router.healthOf("bad").state).toBe("open");
+      expect(router.healthOf("good").state).toBe("closed");
+    });
+
+    it.each([400, 413, 422])("passes an upstream %i on once without blaming the deployment", async (status) => {
+      const { router } = clockedRouter({ failureThreshold: 1 });
+      let calls = 0;
+      for (let i = 0; i < 3; i++) {
+        await expect(router.run([deployment("a"), deployment("b")], async () => (calls++, fail(reasonForStatus(status), status)))).rejects.toMatchObject({ reason: "client_error", status });
+      }
+      expect(calls).toBe(3);
+      expect(router.healthOf("a")).toMatchObject({ state: "closed", consecutiveFailures: 0, inFlight: 0 });
+      expect(router.healthOf("b")).toMatchObject({ state: "closed", consecutiveFailures: 0, inFlight: 0 });
+    });
+
+    it("rethrows a fault of the gateway's own as it is, without blaming or retrying the deployment", async () => {
+      const { router } = clockedRouter({ failureThreshold: 1 });
+      const bug = new TypeError("a bug of ours");
+      let calls = 0;
+      await expect(router.run([deployment("a"), deployment("b")], async () => (calls++, Promise.reject(bug)))).rejects.toBe(bug);
+      expect(calls).toBe(1);
+      expect({ ...router.healthOf("a") }).toEqual(untouched);
+      expect({ ...router.healthOf("b") }).toEqual(untouched);
+    });
+
+    it("counts a stream's failure mid-way against the deployment, and a client leaving mid-stream not at all", async () => {
+      const { router } = clockedRouter({ failureThreshold: 2 });
+      const a = deployment("a");
+      for (let i = 0; i < 5; i++) router.streamEnded(a);
+      router.streamEnded(a, new UpstreamFailure("client_gone", "gone"));
+      expect(router.healthOf("a")).toMatchObject({ state: "closed", consecutiveFailures: 0 });
+      router.streamEnded(a, new UpstreamFailure("protocol", "cut"));
+      router.streamEnded(a, new UpstreamFailure("timeout_total", "slow"));
+      expect(router.healthOf("a").state).toBe("open");
+    });
   });
 });
