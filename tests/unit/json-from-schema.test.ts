@@ -182,6 +182,53 @@ describe("jsonFromSchema", () => {
     expect(() => format.$parseRaw(JSON.stringify(jsonFromSchema(jsonSchema, new Seeded(7))))).not.toThrow();
   });
 
+  it("validates arbitrary schemas built from the supported keywords", () => {
+    const { schema } = fc.letrec<{ schema: Record<string, unknown> }>((tie) => ({
+      schema: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        fc.record({ type: fc.constant("string"), minLength: fc.nat(12), maxLength: fc.integer({ min: 12, max: 30 }) }, { requiredKeys: ["type"] }),
+        fc.record({ type: fc.constant("string"), format: fc.constantFrom("date", "date-time", "time", "email", "uri", "uuid", "hostname", "ipv4", "ipv6") }),
+        fc.record({ type: fc.constant("string"), enum: fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 4 }) }),
+        fc
+          .tuple(fc.constantFrom("integer", "number"), fc.integer({ min: -1_000, max: 1_000 }), fc.nat(500), fc.boolean(), fc.constantFrom(undefined, 1, 3, 0.5))
+          .map(([type, low, span, exclusive, multipleOf]) => ({
+            type,
+            ...(exclusive ? { exclusiveMinimum: low, exclusiveMaximum: low + span + 2 } : { minimum: low, maximum: low + span }),
+            ...(multipleOf !== undefined && span >= 8 ? { multipleOf } : {}),
+          })),
+        fc.constant({ type: "boolean" }),
+        fc.constant({ type: "null" }),
+        fc.jsonValue({ maxDepth: 2 }).map((value) => ({ const: value })),
+        fc.record({ type: fc.constant("array"), items: tie("schema"), minItems: fc.nat(3), maxItems: fc.integer({ min: 3, max: 5 }) }, { requiredKeys: ["type", "items"] }),
+        fc
+          .dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), tie("schema"), { maxKeys: 4 })
+          .chain((properties) =>
+            fc.record({
+              type: fc.constant("object"),
+              properties: fc.constant(properties),
+              required: fc.subarray(Object.keys(properties)),
+              additionalProperties: fc.constant(false),
+            }),
+          ),
+        fc.array(tie("schema"), { minLength: 1, maxLength: 3 }).map((branches) => ({ anyOf: branches })),
+        fc.constantFrom("string", "integer", "object").map((type) => ({ type: [type, "null"] })),
+      ),
+    }));
+    // $ref resolves against the root, so definitions live there.
+    const rooted = fc.oneof(
+      schema,
+      fc.tuple(schema, fc.constantFrom("$defs", "definitions")).map(([target, where]) => ({ $ref: `#/${where}/target`, [where]: { target } })),
+    );
+    fc.assert(
+      fc.property(rooted, fc.integer({ min: 1, max: 0xffffffff }), (generated, seed) => {
+        const value = jsonFromSchema(generated, new Seeded(seed));
+        const validate = draft07.compile(generated);
+        if (!validate(value)) throw new Error(`${JSON.stringify(value)} fails ${JSON.stringify(generated)}: ${draft07.errorsText(validate.errors)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("reads draft 4's boolean exclusive bounds", () => {
     for (let seed = 1; seed < 50; seed++) {
       expect(jsonFromSchema({ type: "integer", minimum: 10, exclusiveMinimum: true, maximum: 12, exclusiveMaximum: true }, new Seeded(seed))).toBe(11);

@@ -143,7 +143,8 @@ class Generation {
     const { lower, lowerExclusive, upper, upperExclusive } = bounds(schema);
     const low = lower ?? (upper !== undefined ? upper - NUMBER_SPAN : 0);
     const high = upper ?? low + NUMBER_SPAN;
-    const multiple = typeof schema.multipleOf === "number" && schema.multipleOf > 0 ? schema.multipleOf : integer ? 1 : undefined;
+    const declared = typeof schema.multipleOf === "number" && schema.multipleOf > 0 ? schema.multipleOf : undefined;
+    const multiple = integer ? integerMultiple(declared ?? 1, at) : declared;
     const fits = (v: number) => (lowerExclusive ? v > low : v >= low) && (upperExclusive ? v < high : v <= high);
     if (multiple !== undefined) {
       const first = Math.ceil(low / multiple);
@@ -355,6 +356,15 @@ function bounds(schema: Schema): Bounds {
     upperExclusive = true;
   }
   return { lower, lowerExclusive, upper, upperExclusive };
+}
+
+/** The smallest integer that is a multiple of `multiple` (an integer schema with multipleOf 0.5 needs whole numbers). */
+function integerMultiple(multiple: number, at: string): number {
+  for (let factor = 1; factor <= 1_000; factor++) {
+    const candidate = shortestDecimal(multiple * factor);
+    if (Number.isInteger(candidate) && Number.isInteger(candidate / multiple)) return candidate;
+  }
+  throw new UnsatisfiableSchemaError(`no small integer is a multiple of ${multiple}`, at);
 }
 
 /** k × 0.1 can be 0.30000000000000004 in floating point: keep the shortest decimal that is the same number to 12 digits. */
