@@ -11,6 +11,10 @@
 // "search"…): "what's the weather in Paris?" asks for `get_weather`. With `parallel_tool_calls:
 // false` only the first such tool is called. Arguments are generated from the tool's parameters
 // schema (json-from-schema.ts).
+//
+// Limits cut what a model would have sent: max_tokens (or max_completion_tokens) cuts text, JSON
+// and tool arguments alike, with finish_reason "length" (so cut JSON is not valid, as with a real
+// model); stop sequences cut text and JSON content, not tool arguments.
 import { jsonFromSchema, UnsatisfiableSchemaError } from "./json-from-schema";
 import { invalidRequest, type SimulatedChatRequest, type SimulatedMessage, type SimulatedTool } from "./request";
 import { fnv1a, Seeded } from "./seeded";
@@ -109,7 +113,7 @@ function toolsAskedFor(text: string, tools: SimulatedTool[]): SimulatedTool[] {
   const words = new Set(lower.split(/[^\p{L}\p{N}]+/u));
   return tools.filter((tool) => {
     const name = tool.function.name;
-    if (lower.includes(name.toLowerCase())) return true;
+    if (name.length >= 3 && lower.includes(name.toLowerCase())) return true;
     return nameWords(name).some((word) => word.length >= 3 && !GENERIC_NAME_WORDS.has(word) && words.has(word));
   });
 }

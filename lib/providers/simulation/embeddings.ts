@@ -5,7 +5,7 @@
 // that share words or spellings point closer together, and the vector has any requested length.
 // Token-array inputs use their token ids as the words.
 import { z } from "zod";
-import { invalidRequest } from "./request";
+import { invalidField } from "./request";
 import { fnv1a } from "./seeded";
 import { estimateTokens } from "./tokens";
 
@@ -31,11 +31,7 @@ export type EmbeddingInput = { text: string } | { tokens: number[] };
 
 export function simulatedEmbeddings(body: Record<string, unknown>): Record<string, unknown> {
   const parsed = simulatedEmbeddingRequest.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map((key) => (typeof key === "number" ? `[${key}]` : String(key))).join(".").replaceAll(".[", "[");
-    throw invalidRequest(param || null, `Invalid value for '${param || "body"}': ${issue.message}.`);
-  }
+  if (!parsed.success) throw invalidField(parsed.error.issues);
   const request = parsed.data;
   const dimensions = request.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
   const base64 = request.encoding_format === "base64";

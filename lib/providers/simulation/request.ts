@@ -55,14 +55,17 @@ export function invalidRequest(param: string | null, message: string, code = "in
   return new UpstreamFailure("client_error", `upstream answered 400: ${message}`, 400, { message, type: "invalid_request_error", param, code });
 }
 
+/** The 400 for the first problem zod found, naming the field as OpenAI does (`tools[0].function.name`). */
+export function invalidField(issues: readonly z.core.$ZodIssue[]): UpstreamFailure {
+  const issue = issues[0];
+  const param = (issue?.path ?? []).reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+  return invalidRequest(param || null, `Invalid value for '${param || "body"}': ${issue?.message ?? "invalid request"}.`);
+}
+
 /** Parses the body, and checks what one field alone cannot say. */
 export function parseSimulatedChatRequest(body: Record<string, unknown>): SimulatedChatRequest {
   const parsed = simulatedChatRequest.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
-    throw invalidRequest(param || null, `Invalid value for '${param || "body"}': ${issue.message}.`);
-  }
+  if (!parsed.success) throw invalidField(parsed.error.issues);
   const request = parsed.data;
   const choice = request.tool_choice;
   const tools = request.tools ?? [];
