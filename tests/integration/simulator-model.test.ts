@@ -1,6 +1,10 @@
 // The built-in simulator behind the real server, driven by the official openai SDK the way agent
 // frameworks drive a model: forced tool calls, structured outputs, streamed tool calls, a tool
-// loop that ends, and client errors in OpenAI's shape.
+// loop that ends, and client errors in OpenAI's shape; then by the frameworks the issue names
+// (LangChain's withStructuredOutput, the AI SDK's generateObject).
+import { createOpenAI } from "@ai-sdk/openai";
+import { ChatOpenAI } from "@langchain/openai";
+import { generateObject } from "ai";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import OpenAI, { BadRequestError } from "openai";
@@ -142,5 +146,27 @@ describe("the simulator through the gateway, with the openai SDK", () => {
     await expect(tooMany).rejects.toMatchObject({ status: 400, param: "n", type: "invalid_request_error" });
     const unknownTool = client().chat.completions.create({ model, messages: [{ role: "user", content: "x" }], tools, tool_choice: { type: "function", function: { name: "nope" } } });
     await expect(unknownTool).rejects.toMatchObject({ status: 400, param: "tool_choice" });
+  });
+});
+
+describe("the simulator through the gateway, with agent frameworks", () => {
+  const Ticket = z.object({
+    title: z.string(),
+    priority: z.enum(["low", "medium", "high"]),
+    labels: z.array(z.string()),
+    estimate_hours: z.number().min(0).max(40).nullable(),
+  });
+
+  it.each(["functionCalling", "jsonSchema"] as const)("LangChain's withStructuredOutput (%s) returns an object of the schema", async (method) => {
+    const chat = new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
+    const structured = chat.withStructuredOutput(Ticket, { method });
+    const ticket = await structured.invoke("File a ticket: the login page is slow.");
+    expect(Ticket.parse(ticket)).toEqual(ticket);
+  });
+
+  it("the AI SDK's generateObject returns an object of the schema", async () => {
+    const provider = createOpenAI({ apiKey: key, baseURL: `${server.url}/v1` });
+    const { object } = await generateObject({ model: provider.chat(model), schema: Ticket, prompt: "File a ticket: the login page is slow.", maxRetries: 0 });
+    expect(Ticket.parse(object)).toEqual(object);
   });
 });
