@@ -35,7 +35,11 @@ export class SimulatorProvider implements ProviderClient {
   /** No latency and no injected errors: answers without a wait (load tests measure the gateway). */
   private readonly instant: boolean;
 
-  constructor(private readonly settings: SimulatorSettings) {
+  constructor(
+    private readonly settings: SimulatorSettings,
+    /** How the simulator waits (latency, token gaps); tests record the waits instead of timing a loaded machine. */
+    private readonly sleep: (ms: number, signal: UpstreamCall["signal"]) => Promise<void> = sleepUnlessCancelled,
+  ) {
     const { median, p99 } = settings.latencyMs;
     this.sigma = median > 0 && p99 > median ? Math.log(p99 / median) / Z_99 : 0;
     this.instant = median === 0 && settings.errorRate === 0;
@@ -56,13 +60,14 @@ export class SimulatorProvider implements ProviderClient {
     const writer = chunkWriter({ id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model }, includeUsage);
     const gapMs = this.settings.tokensPerSecond > 0 ? 1000 / this.settings.tokensPerSecond : 0;
     const signal = call.signal;
+    const sleep = this.sleep;
     return (async function* () {
       const deltas = plan.choices.map(tokenDeltas);
       for (const [index, choice] of plan.choices.entries()) yield writer.delta(index, openingDelta(choice));
       // Choices are sampled side by side, as OpenAI streams them: token k of every choice, then k + 1.
       const steps = Math.max(0, ...deltas.map((d) => d.length));
       for (let step = 0; step < steps; step++) {
-        if (gapMs > 0) await sleepUnlessCancelled(gapMs, signal);
+        if (gapMs > 0) await sleep(gapMs, signal);
         for (const [index, choiceDeltas] of deltas.entries()) {
           const delta = choiceDeltas[step];
           if (delta) yield writer.delta(index, delta);
@@ -89,7 +94,7 @@ export class SimulatorProvider implements ProviderClient {
   private async beforeAnswer(call: UpstreamCall): Promise<void> {
     const delay = this.sampleLatency();
     if (delay > 0) {
-      await sleepUnlessCancelled(delay, call.signal);
+      await this.sleep(delay, call.signal);
     }
     if (this.settings.errorRate > 0 && Math.random() < this.settings.errorRate) {
       throw new UpstreamFailure("server_error", "upstream answered 500: simulated failure (error injection)", 500);
