@@ -9,7 +9,7 @@ import { z } from "zod";
 import { sleepUnlessCancelled } from "./cancellation";
 import { planChat } from "./simulation/chat";
 import { simulatedEmbeddings } from "./simulation/embeddings";
-import { chunkWriter, completionOf, openingDelta, tokenDeltas, usageOf } from "./simulation/render";
+import { chunkWriter, completionOf, type Envelope, openingDelta, tokenDeltas, usageOf } from "./simulation/render";
 import { parseSimulatedChatRequest } from "./simulation/request";
 import { type ProviderClient, type UpstreamCall, UpstreamFailure } from "./types";
 
@@ -49,7 +49,7 @@ export class SimulatorProvider implements ProviderClient {
     const request = parseSimulatedChatRequest(call.body);
     if (!this.instant) await this.beforeAnswer(call);
     const plan = planChat(request, this.settings.answerWords);
-    return completionOf(plan, { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model }) as unknown as Record<string, unknown>;
+    return completionOf(plan, envelopeFor(request.model)) as unknown as Record<string, unknown>;
   }
 
   async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
@@ -57,7 +57,7 @@ export class SimulatorProvider implements ProviderClient {
     if (!this.instant) await this.beforeAnswer(call);
     const plan = planChat(request, this.settings.answerWords);
     const includeUsage = request.stream_options?.include_usage === true;
-    const writer = chunkWriter({ id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model }, includeUsage);
+    const writer = chunkWriter(envelopeFor(request.model), includeUsage);
     const gapMs = this.settings.tokensPerSecond > 0 ? 1000 / this.settings.tokensPerSecond : 0;
     const signal = call.signal;
     const sleep = this.sleep;
@@ -109,4 +109,9 @@ export class SimulatorProvider implements ProviderClient {
     const normal = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
     return median * Math.exp(this.sigma * normal);
   }
+}
+
+/** What every answer and every chunk of one stream share. */
+function envelopeFor(model: string): Envelope {
+  return { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model };
 }
