@@ -1,4 +1,4 @@
-// An upstream that speaks OpenAI's Chat Completions API (OpenAI itself, vLLM, Ollama, LiteLLM…),
+// An upstream that speaks OpenAI's Chat Completions and Embeddings APIs (OpenAI itself, vLLM, Ollama, LiteLLM…),
 // called through one undici connection pool per provider. Timeouts: connect, first byte
 // (response headers), and total (the whole exchange, streams included).
 import { Agent, errors as undiciErrors } from "undici";
@@ -22,6 +22,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
   // Origin and paths apart: undici's request(url) parses the URL again on every call.
   private readonly origin: string;
   private readonly completionsPath: string;
+  private readonly embeddingsPath: string;
   private readonly modelsPath: string;
   private readonly headers: Record<string, string>;
 
@@ -30,6 +31,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
     const basePath = base.pathname.replace(/\/+$/, "");
     this.origin = base.origin;
     this.completionsPath = `${basePath}/chat/completions${base.search}`;
+    this.embeddingsPath = `${basePath}/embeddings${base.search}`;
     this.modelsPath = `${basePath}/models${base.search}`;
     this.agent = new Agent({
       connect: { timeout: options.timeouts.connectMs },
@@ -44,8 +46,16 @@ export class OpenAICompatibleProvider implements ProviderClient {
     };
   }
 
-  async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
-    const response = await this.send(call, false);
+  complete(call: UpstreamCall): Promise<Record<string, unknown>> {
+    return this.postForJson(this.completionsPath, call);
+  }
+
+  embed(call: UpstreamCall): Promise<Record<string, unknown>> {
+    return this.postForJson(this.embeddingsPath, call);
+  }
+
+  private async postForJson(path: string, call: UpstreamCall): Promise<Record<string, unknown>> {
+    const response = await this.send(path, call, false);
     const body = await this.readBody(response, call);
     try {
       return JSON.parse(body) as Record<string, unknown>;
@@ -55,7 +65,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
   }
 
   async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
-    const response = await this.send(call, true);
+    const response = await this.send(this.completionsPath, call, true);
     const contentType = String(response.headers["content-type"] ?? "");
     if (!contentType.includes("text/event-stream")) {
       await response.body.dump().catch(() => {});
@@ -85,12 +95,12 @@ export class OpenAICompatibleProvider implements ProviderClient {
     await this.agent.close().catch(() => {});
   }
 
-  private async send(call: UpstreamCall, stream: boolean): Promise<Dispatcher.ResponseData> {
+  private async send(path: string, call: UpstreamCall, stream: boolean): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.agent.request({
         origin: this.origin,
-        path: this.completionsPath,
+        path,
         method: "POST",
         headers: stream ? { ...this.headers, accept: "text/event-stream" } : this.headers,
         body: JSON.stringify(call.body),

@@ -1,10 +1,16 @@
 // The built-in simulator: a real provider that answers in-process, for fresh installs, demos and
-// load tests. Text is derived deterministically from the prompt; latency follows a log-normal
-// distribution given by its median and 99th percentile; streams emit tokens at a set rate; a
-// share of calls fail on purpose (error injection).
+// load tests, and behaves like a model: every answer is a pure function of the request (tool
+// calls, JSON for response formats, n, stop, max_tokens, usage: simulation/chat.ts; embeddings:
+// simulation/embeddings.ts). Latency follows a log-normal distribution given by its median and
+// 99th percentile; streams emit tokens at a set rate; a share of calls fail on purpose (error
+// injection) — for completions, streams and embeddings alike.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { sleepUnlessCancelled } from "./cancellation";
+import { planChat } from "./simulation/chat";
+import { simulatedEmbeddings } from "./simulation/embeddings";
+import { chunkWriter, completionOf, type Envelope, openingDelta, tokenDeltas, usageOf } from "./simulation/render";
+import { parseSimulatedChatRequest } from "./simulation/request";
 import { type ProviderClient, type UpstreamCall, UpstreamFailure } from "./types";
 
 export const simulatorSettingsSchema = z.object({
@@ -21,36 +27,7 @@ export const simulatorSettingsSchema = z.object({
 });
 export type SimulatorSettings = z.infer<typeof simulatorSettingsSchema>;
 
-const VOCABULARY = (
-  "the a gateway routes every request to a healthy upstream while instances share state through " +
-  "postgres and scale out behind a balancer with leases fencing tokens metrics alerts and a console " +
-  "for operators who watch latency throughput errors cache hits and capacity"
-).split(" ");
-
 const Z_99 = 2.3263478740408408;
-
-interface Message {
-  role?: string;
-  content?: unknown;
-}
-
-export function promptText(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? (body.messages as Message[]) : [];
-  return messages
-    .map((m) =>
-      typeof m.content === "string"
-        ? m.content
-        : Array.isArray(m.content)
-          ? m.content.map((p: { text?: string }) => p?.text ?? "").join(" ")
-          : "",
-    )
-    .join("\n");
-}
-
-/** Rough token estimate (about four characters a token), used for usage when nothing better exists. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
 
 export class SimulatorProvider implements ProviderClient {
   readonly kind = "simulator" as const;
@@ -58,58 +35,55 @@ export class SimulatorProvider implements ProviderClient {
   /** No latency and no injected errors: answers without a wait (load tests measure the gateway). */
   private readonly instant: boolean;
 
-  constructor(private readonly settings: SimulatorSettings) {
+  constructor(
+    private readonly settings: SimulatorSettings,
+    /** How the simulator waits (latency, token gaps); tests record the waits instead of timing a loaded machine. */
+    private readonly sleep: (ms: number, signal: UpstreamCall["signal"]) => Promise<void> = sleepUnlessCancelled,
+  ) {
     const { median, p99 } = settings.latencyMs;
     this.sigma = median > 0 && p99 > median ? Math.log(p99 / median) / Z_99 : 0;
     this.instant = median === 0 && settings.errorRate === 0;
   }
 
   async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
+    const request = parseSimulatedChatRequest(call.body);
     if (!this.instant) await this.beforeAnswer(call);
-    const { words, finishReason, promptTokens } = this.answer(call.body);
-    const content = words.join(" ");
-    const choices = [];
-    for (let index = 0, n = choiceCount(call.body); index < n; index++) {
-      choices.push({ index, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: finishReason });
-    }
-    const completionTokens = words.length * choices.length;
-    return {
-      id: `chatcmpl-${randomUUID()}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
-      model: String(call.body.model),
-      system_fingerprint: "fp_agenticorp_simulator",
-      choices,
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    };
+    const plan = planChat(request, this.settings.answerWords);
+    return completionOf(plan, envelopeFor(request.model)) as unknown as Record<string, unknown>;
   }
 
   async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
+    const request = parseSimulatedChatRequest(call.body);
     if (!this.instant) await this.beforeAnswer(call);
-    const { words, finishReason, promptTokens } = this.answer(call.body);
-    const id = `chatcmpl-${randomUUID()}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = String(call.body.model);
-    const includeUsage = (call.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const plan = planChat(request, this.settings.answerWords);
+    const includeUsage = request.stream_options?.include_usage === true;
+    const writer = chunkWriter(envelopeFor(request.model), includeUsage);
     const gapMs = this.settings.tokensPerSecond > 0 ? 1000 / this.settings.tokensPerSecond : 0;
-    const chunk = (delta: object, finish: string | null, extra: object = {}) =>
-      JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_agenticorp_simulator", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
     const signal = call.signal;
+    const sleep = this.sleep;
     return (async function* () {
-      yield chunk({ role: "assistant", content: "" }, null);
-      for (let i = 0; i < words.length; i++) {
-        if (gapMs > 0) await sleepUnlessCancelled(gapMs, signal);
-        yield chunk({ content: i === 0 ? words[i] : ` ${words[i]}` }, null);
+      const deltas = plan.choices.map(tokenDeltas);
+      for (const [index, choice] of plan.choices.entries()) yield writer.delta(index, openingDelta(choice));
+      // Choices are sampled side by side, as OpenAI streams them: token k of every choice, then k + 1.
+      const steps = Math.max(0, ...deltas.map((d) => d.length));
+      for (let step = 0; step < steps; step++) {
+        if (gapMs > 0) await sleep(gapMs, signal);
+        for (const [index, choiceDeltas] of deltas.entries()) {
+          const delta = choiceDeltas[step];
+          if (delta) yield writer.delta(index, delta);
+        }
       }
-      yield chunk({}, finishReason);
-      if (includeUsage) {
-        yield JSON.stringify({
-          id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_agenticorp_simulator", choices: [],
-          usage: { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length },
-        });
-      }
+      for (const [index, choice] of plan.choices.entries()) yield writer.delta(index, {}, choice.finishReason);
+      if (includeUsage) yield writer.usage(usageOf(plan));
       yield "[DONE]";
     })();
+  }
+
+  /** An OpenAI embeddings request body in, OpenAI's embeddings response out. */
+  async embed(call: UpstreamCall): Promise<Record<string, unknown>> {
+    const answer = simulatedEmbeddings(call.body);
+    if (!this.instant) await this.beforeAnswer(call);
+    return answer;
   }
 
   async probe(): Promise<void> {}
@@ -120,7 +94,7 @@ export class SimulatorProvider implements ProviderClient {
   private async beforeAnswer(call: UpstreamCall): Promise<void> {
     const delay = this.sampleLatency();
     if (delay > 0) {
-      await sleepUnlessCancelled(delay, call.signal);
+      await this.sleep(delay, call.signal);
     }
     if (this.settings.errorRate > 0 && Math.random() < this.settings.errorRate) {
       throw new UpstreamFailure("server_error", "upstream answered 500: simulated failure (error injection)", 500);
@@ -135,34 +109,9 @@ export class SimulatorProvider implements ProviderClient {
     const normal = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
     return median * Math.exp(this.sigma * normal);
   }
-
-  /** The words of the answer, a pure function of the prompt (and of the limits the request sets). */
-  private answer(body: Record<string, unknown>): { words: string[]; finishReason: string; promptTokens: number } {
-    const prompt = promptText(body);
-    const wanted = this.settings.answerWords;
-    const limit = Number(body.max_completion_tokens ?? body.max_tokens ?? Infinity);
-    const count = Math.min(wanted, Number.isFinite(limit) && limit > 0 ? limit : wanted);
-    const words = new Array<string>(count);
-    // xorshift32 seeded by the prompt's FNV-1a hash: varied-looking text for a few operations a
-    // word (a SHA-256 per request was a tenth of the simulator's cost).
-    let state = fnv1a(prompt) || 1;
-    for (let i = 0; i < count; i++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      words[i] = VOCABULARY[(state >>> 0) % VOCABULARY.length]!;
-    }
-    return { words, finishReason: count < wanted ? "length" : "stop", promptTokens: estimateTokens(prompt) };
-  }
 }
 
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
-
-function choiceCount(body: Record<string, unknown>): number {
-  const n = Number(body.n ?? 1);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
+/** What every answer and every chunk of one stream share. */
+function envelopeFor(model: string): Envelope {
+  return { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model };
 }

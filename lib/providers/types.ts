@@ -1,4 +1,5 @@
-// The contract every upstream provider implements. Bodies are OpenAI chat-completion JSON.
+// The contract every upstream provider implements. Bodies are OpenAI JSON: chat completions for
+// complete() and stream(), embeddings for embed().
 import { z } from "zod";
 import type { CancelSignal } from "./cancellation";
 
@@ -12,7 +13,7 @@ export const timeoutsSchema = z
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 
 export interface UpstreamCall {
-  /** The client's request body with `model` replaced by the deployment's upstream model. */
+  /** The client's request body (chat completion or embeddings) with `model` replaced by the deployment's upstream model. */
   body: Record<string, unknown>;
   signal: CancelSignal;
 }
@@ -94,6 +95,13 @@ export interface ProviderClient {
   complete(call: UpstreamCall): Promise<Record<string, unknown>>;
   /** Resolves once the upstream has answered with a stream; yields each SSE `data:` payload. */
   stream(call: UpstreamCall): Promise<AsyncIterable<string>>;
+  /**
+   * An OpenAI embeddings request (`input`: string | string[] | number[] | number[][], `model`,
+   * `dimensions`, `encoding_format` float | base64) in; OpenAI's embeddings response out
+   * (`{object:"list", data:[{object:"embedding", index, embedding}], model, usage}`; with base64,
+   * each embedding is the base64 of its little-endian float32 values).
+   */
+  embed(call: UpstreamCall): Promise<Record<string, unknown>>;
   /** A cheap round trip for the console's "test connection". */
   probe(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

@@ -15,13 +15,23 @@
 // Tokens: one token per whitespace-separated word (`countTokens`). prompt_tokens counts the text of
 // every message; completion_tokens adds up all choices, a tool call counting as its name and
 // arguments (2). Streams send one content chunk per token, so the chunks join to the same text.
-import { randomBytes } from "node:crypto";
+//
+// Embeddings (POST /v1/embeddings) for the `embeddingModels` (not listed by /models): `input` a
+// string, strings, token ids or arrays of them (each non-empty, at most 2048), `dimensions`
+// (refused by text-embedding-ada-002, as the API does), `encoding_format` float or base64 (the
+// little-endian float32 bytes; the SDK asks for base64 by default and decodes it). Each vector is
+// `standInEmbedding(input, dimensions)`: unit length, drawn from the SHA-256 of the input, so equal
+// inputs give equal vectors and tests can compute the exact expected values. Default dimensions:
+// 3072 for text-embedding-3-large, 1536 otherwise. prompt_tokens: words of each string, or the
+// number of token ids.
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { Model } from "openai/resources/models";
 import type { CompletionUsage } from "openai/resources/completions";
+import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
 import type { ErrorObject } from "openai/resources/shared";
 import { z } from "zod";
 
@@ -82,9 +92,12 @@ export interface StandInOptions {
   models?: string[];
   /** Appears in every answer, so tests can tell two stand-ins apart. Defaults to "stand-in". */
   name?: string;
+  /** Models /embeddings serves; any other is a 404 model_not_found there. Defaults to DEFAULT_EMBEDDING_MODELS. */
+  embeddingModels?: string[];
 }
 
 export const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"];
+export const DEFAULT_EMBEDDING_MODELS = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
 /** Seconds announced in Retry-After on every 429. */
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -128,7 +141,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     },
   };
 
-  const context: Context = { name, models, apiKey: options.apiKey, standIn };
+  const context: Context = { name, models, embeddingModels: options.embeddingModels ?? DEFAULT_EMBEDDING_MODELS, apiKey: options.apiKey, standIn };
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(context, req, res).catch((error: unknown) => {
       // A bug in the stand-in must fail the test loudly, not hang it.
@@ -160,6 +173,7 @@ export function countTokens(text: string): number {
 interface Context {
   name: string;
   models: string[];
+  embeddingModels: string[];
   apiKey: string | undefined;
   standIn: OpenAIStandIn;
 }
@@ -236,6 +250,13 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
       }
       await chatCompletion(context, body.value, plan, res, headers, aborted.signal);
       return;
+    case "embeddings":
+      if (!body.ok) {
+        sendError(res, 400, { message: "We could not parse the JSON body of your request.", type: "invalid_request_error", param: null, code: null }, headers);
+        return;
+      }
+      embeddings(context, body.value, res, headers);
+      return;
     case "models":
       sendJson(res, 200, { object: "list", data: context.models.map(modelObject) }, headers);
       return;
@@ -255,16 +276,17 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   }
 }
 
-type Route = { kind: "chat" } | { kind: "models" } | { kind: "model"; id: string } | { kind: "wrong_method" } | { kind: "unknown" };
+type Route = { kind: "chat" } | { kind: "embeddings" } | { kind: "models" } | { kind: "model"; id: string } | { kind: "wrong_method" } | { kind: "unknown" };
 
 function routeOf(method: string, path: string): Route {
   const known: Route | undefined =
     path === "/v1/chat/completions" ? { kind: "chat" }
+    : path === "/v1/embeddings" ? { kind: "embeddings" }
     : path === "/v1/models" ? { kind: "models" }
     : path.startsWith("/v1/models/") && path.length > "/v1/models/".length ? { kind: "model", id: decodePath(path.slice("/v1/models/".length)) }
     : undefined;
   if (!known) return { kind: "unknown" };
-  const expected = known.kind === "chat" ? "POST" : "GET";
+  const expected = known.kind === "chat" || known.kind === "embeddings" ? "POST" : "GET";
   return method === expected ? known : { kind: "wrong_method" };
 }
 
@@ -420,6 +442,70 @@ function cutAtStop(text: string, stop: ChatRequest["stop"]): string {
 // Each piece is a word with the whitespace after it, so the pieces join back to the exact text.
 function splitTokens(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? (text === "" ? [] : [text]);
+}
+
+// ---- Embeddings ---------------------------------------------------------------------------------
+
+const tokenIds = z.array(z.number().int().min(0)).min(1);
+const embeddingRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(2048), tokenIds, z.array(tokenIds).min(1).max(2048)]),
+  dimensions: z.number().int().min(1).nullish(),
+  encoding_format: z.enum(["float", "base64"]).nullish(),
+});
+
+function embeddings(context: Context, input: unknown, res: ServerResponse, headers: Record<string, string>): void {
+  const parsed = embeddingRequestSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) {
+    sendError(res, 400, validationError(parsed.error.issues[0]), headers);
+    return;
+  }
+  const request = parsed.data;
+  if (!context.embeddingModels.includes(request.model)) {
+    sendError(res, 404, { message: `The model \`${request.model}\` does not exist or you do not have access to it.`, type: "invalid_request_error", param: null, code: "model_not_found" }, headers);
+    return;
+  }
+  if (request.dimensions != null && request.model === "text-embedding-ada-002") {
+    sendError(res, 400, { message: "This model does not support specifying dimensions.", type: "invalid_request_error", param: "dimensions", code: null }, headers);
+    return;
+  }
+  const dimensions = request.dimensions ?? (request.model === "text-embedding-3-large" ? 3072 : 1536);
+  const inputs: Array<string | number[]> =
+    typeof request.input === "string" ? [request.input]
+    : request.input.every((item) => typeof item === "number") ? [request.input as number[]]
+    : (request.input as Array<string | number[]>);
+  const promptTokens = inputs.reduce<number>((sum, item) => sum + (typeof item === "string" ? countTokens(item) : item.length), 0);
+  const response: CreateEmbeddingResponse = {
+    object: "list",
+    data: inputs.map((item, index) => {
+      const vector = standInEmbedding(item, dimensions);
+      // The wire carries base64 as a string where the SDK's type says number[]: it decodes it.
+      const embedding = request.encoding_format === "base64" ? (float32Base64(vector) as unknown as number[]) : vector;
+      return { object: "embedding", index, embedding };
+    }),
+    model: request.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+  sendJson(res, 200, response, headers);
+}
+
+/** The stand-in's vector for one input: unit length, float32 values, from the input's SHA-256. */
+export function standInEmbedding(input: string | number[], dimensions: number): number[] {
+  const key = typeof input === "string" ? `text:${input}` : `tokens:${input.join(",")}`;
+  const raw = new Float64Array(dimensions);
+  let block = Buffer.alloc(0);
+  for (let i = 0; i < dimensions; i++) {
+    if (i % 8 === 0) block = createHash("sha256").update(`${key}#${i / 8}`).digest();
+    raw[i] = block.readUInt32LE((i % 8) * 4) / 0x1_0000_0000 - 0.5;
+  }
+  const norm = Math.hypot(...raw) || 1;
+  return Array.from(Float32Array.from(raw, (value) => value / norm));
+}
+
+function float32Base64(vector: number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  return bytes.toString("base64");
 }
 
 // ---- Streaming ----------------------------------------------------------------------------------

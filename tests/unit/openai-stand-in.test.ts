@@ -3,7 +3,7 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { countTokens, type OpenAIStandIn, RETRY_AFTER_SECONDS, startOpenAIStandIn } from "../helpers/openai-stand-in";
+import { countTokens, type OpenAIStandIn, RETRY_AFTER_SECONDS, standInEmbedding, startOpenAIStandIn } from "../helpers/openai-stand-in";
 
 const API_KEY = "sk-upstream-test-key";
 let standIn: OpenAIStandIn;
@@ -264,6 +264,42 @@ describe("streaming", () => {
   });
 });
 
+describe("embeddings", () => {
+  const norm = (vector: ArrayLike<number>) => Math.sqrt(Array.from(vector).reduce((sum, x) => sum + x * x, 0));
+
+  it("answers OpenAI's shape, the SDK's default base64 decoding to the documented vectors", async () => {
+    const response = await client().embeddings.create({ model: "text-embedding-3-small", input: ["hello world", "hello world", "other"] });
+    expect(response).toMatchObject({ object: "list", model: "text-embedding-3-small", usage: { prompt_tokens: 5, total_tokens: 5 } });
+    expect(response.data.map((item) => [item.object, item.index, item.embedding.length])).toEqual([["embedding", 0, 1536], ["embedding", 1, 1536], ["embedding", 2, 1536]]);
+    expect(Array.from(response.data[0]!.embedding)).toEqual(standInEmbedding("hello world", 1536));
+    expect(Array.from(response.data[1]!.embedding)).toEqual(Array.from(response.data[0]!.embedding));
+    expect(Array.from(response.data[2]!.embedding)).not.toEqual(Array.from(response.data[0]!.embedding));
+    expect(norm(response.data[0]!.embedding)).toBeCloseTo(1, 5);
+    expect((standIn.requests[0]!.body as { encoding_format?: string }).encoding_format).toBe("base64");
+  });
+
+  it("honours dimensions and float encoding, and embeds token ids", async () => {
+    const floats = await client().embeddings.create({ model: "text-embedding-3-large", input: [[1, 2, 3]], dimensions: 8, encoding_format: "float" });
+    expect(floats.data[0]!.embedding).toEqual(standInEmbedding([1, 2, 3], 8));
+    expect(floats.usage.prompt_tokens).toBe(3);
+    const large = await client().embeddings.create({ model: "text-embedding-3-large", input: "x", encoding_format: "float" });
+    expect(large.data[0]!.embedding).toHaveLength(3072);
+  });
+
+  it("refuses unknown models, chat models, empty input and dimensions on ada-002 the way the API does", async () => {
+    await expect(client().embeddings.create({ model: "gpt-4o-mini", input: "x" })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "" })).rejects.toMatchObject({ status: 400, param: "input" });
+    await expect(client().embeddings.create({ model: "text-embedding-ada-002", input: "x", dimensions: 8 })).rejects.toMatchObject({ status: 400, param: "dimensions" });
+    const wrongMethod = await fetch(`${standIn.url}/embeddings`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(wrongMethod.status).toBe(405);
+  });
+
+  it("applies injected failures to embeddings too", async () => {
+    standIn.setBehaviour({ failNext: { count: 1, status: 503 } });
+    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "x" })).rejects.toMatchObject({ status: 503 });
+  });
+});
+
 describe("models", () => {
   it("lists the configured models", async () => {
     const page = await client().models.list();
@@ -400,9 +436,9 @@ describe("defaults", () => {
   });
 
   it("answers unknown routes and wrong methods the way the API does", async () => {
-    const unknown = await fetch(`${standIn.url}/embeddings`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}` }, body: "{}" });
+    const unknown = await fetch(`${standIn.url}/audio/speech`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}` }, body: "{}" });
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { message: "Invalid URL (POST /v1/embeddings)" } });
+    expect(await unknown.json()).toMatchObject({ error: { message: "Invalid URL (POST /v1/audio/speech)" } });
     const wrongMethod = await fetch(`${standIn.url}/chat/completions`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(wrongMethod.status).toBe(405);
   });
