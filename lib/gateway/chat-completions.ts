@@ -251,7 +251,7 @@ async function streamCompletion(
         } catch {
           throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
         }
-        if (!sawFirstToken && chunk.choices?.some((c) => c.delta?.content)) {
+        if (!sawFirstToken && chunk.choices?.some((c) => c.delta?.content || c.delta?.tool_calls)) {
           sawFirstToken = true;
           upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000);
         }

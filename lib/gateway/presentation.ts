@@ -12,7 +12,7 @@ export type EndpointName = GatewayEndpoint;
 export type ChatCompletionChunk = Record<string, unknown> & {
   model?: string;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  choices?: Array<{ delta?: { content?: string | null } }>;
+  choices?: Array<{ delta?: { content?: string | null; tool_calls?: unknown[] } }>;
 };
 
 /** Turns one stream's chat chunks into the endpoint's server-sent events. */
