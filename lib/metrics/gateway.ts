@@ -42,7 +42,7 @@ export const upstreamDuration = histogram(
 );
 export const upstreamTimeToFirstToken = histogram(
   "agenticorp_upstream_time_to_first_token_seconds",
-  "Streams: time from the request to the first content token from the upstream.",
+  "Streams: time from the request to the first content or tool-call token from the upstream.",
   ["provider"] as const,
   LATENCY_BUCKETS,
 );
