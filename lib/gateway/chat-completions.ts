@@ -16,11 +16,11 @@ import {
   upstreamDuration,
   upstreamTimeToFirstToken,
 } from "../metrics/gateway";
-import { UpstreamFailure } from "../providers/types";
+import { UpstreamFailure, type ProviderClient, type UpstreamCall } from "../providers/types";
 import { cacheDecision } from "../cache/response-cache";
 import type { GatewayDeps } from "./deps";
-import { chatPresentation, type ChatCompletionChunk, type Endpoint, type EndpointName, type Presentation } from "./presentation";
-import { parseChatCompletionRequest, type ChatCompletionRequest } from "./schema";
+import { asGiven, type ChatCompletionChunk, type Endpoint, type EndpointName, type Presentation, type UpstreamBody } from "./presentation";
+import { parseChatCompletionRequest } from "./schema";
 import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
 
@@ -63,7 +63,7 @@ function countUnanswered(endpoint: EndpointName, model: string, error: unknown, 
 
 const chatEndpoint: Endpoint = {
   name: "chat",
-  parse: (body) => ({ chat: parseChatCompletionRequest(body), presentation: chatPresentation }),
+  parse: (body) => ({ upstream: parseChatCompletionRequest(body), presentation: asGiven }),
 };
 
 export function chatCompletionsHandler(deps: GatewayDeps) {
@@ -75,7 +75,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
   const endpointName = endpoint.name;
   return async function completion(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
-    const { chat: body, presentation } = endpoint.parse(request.body);
+    const { upstream: body, presentation } = endpoint.parse(request.body);
     const model = body.model;
     const stream = body.stream === true;
     const streamLabel = stream ? "true" : "false";
@@ -102,7 +102,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
     const timing = new Timing(reply);
     const client = new ClientLink(reply);
     try {
-      const answer = { endpoint: endpointName, presentation, timing, client };
+      const answer = { endpoint, presentation, timing, client };
       if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
       return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
@@ -114,21 +114,25 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
   };
 }
 
-/** Asks the upstreams for a JSON completion; the serialised answer and the provider that gave it. */
+const complete = (client: ProviderClient, call: UpstreamCall) => client.complete(call);
+
+/** Asks the upstreams for a JSON answer; the serialised answer and the provider that gave it. */
 async function completeUpstream(
   deps: GatewayDeps,
-  body: ChatCompletionRequest,
+  endpoint: Endpoint,
+  body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
   timing: Timing,
   upstream: UpstreamRequest,
 ): Promise<{ payload: string; provider: string }> {
+  const call = endpoint.call ?? complete;
   const outcome = await deps.router.run(
     deployments,
     async (deployment) => {
       const attempt = upstream.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const started = performance.now();
       try {
-        return await deployment.provider.client.complete(attempt);
+        return await call(deployment.provider.client, attempt);
       } finally {
         attempt.done();
         timing.attemptEnded(deployment.provider.name, started, attempt);
@@ -144,7 +148,7 @@ async function completeUpstream(
 
 /** Who the answer is for and how it is told. */
 interface Answer {
-  endpoint: EndpointName;
+  endpoint: Endpoint;
   presentation: Presentation;
   timing: Timing;
   client: ClientLink;
@@ -154,34 +158,34 @@ async function jsonCompletion(
   deps: GatewayDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  body: ChatCompletionRequest,
+  body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
   { endpoint, presentation, timing, client }: Answer,
 ) {
   const model = body.model;
-  const decision = cacheDecision(body, request.headers["x-agenticorp-cache"] as string | undefined);
+  const decision = (endpoint.cacheDecision ?? cacheDecision)(body, request.headers["x-agenticorp-cache"] as string | undefined);
   let payload: string;
   let answeredBy = "cache";
   let cacheResult: "hit" | "miss" | "bypass" = "bypass";
   if (decision === "cacheable") {
     // Identical concurrent misses share one upstream call, made for all of their clients.
     const cached = await deps.cache.getOrProduce(deps.cache.keyFor(body, request.apiKey!.id), model, client, async (waiters) => {
-      const answer = await completeUpstream(deps, body, deployments, timing, new UpstreamRequest(waiters));
+      const answer = await completeUpstream(deps, endpoint, body, deployments, timing, new UpstreamRequest(waiters));
       answeredBy = answer.provider;
       return answer.payload;
     });
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, body, deployments, timing, new UpstreamRequest(client)));
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, endpoint, body, deployments, timing, new UpstreamRequest(client)));
   }
   // The answer came for others sharing it, after this client left.
   if (client.gone) throw new ClientClosedError();
   cacheRequests.inc({ result: cacheResult });
   const overheadMs = timing.overheadMs();
   gatewayOverhead.observe(overheadMs / 1000);
-  gatewayRequests.inc({ endpoint, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
-  gatewayDuration.observe({ endpoint, model, stream: "false" }, reply.elapsedTime / 1000);
+  gatewayRequests.inc({ endpoint: endpoint.name, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
+  gatewayDuration.observe({ endpoint: endpoint.name, model, stream: "false" }, reply.elapsedTime / 1000);
   return reply
     .header("content-type", "application/json; charset=utf-8")
     .header("x-agenticorp-cache", cacheResult)
@@ -198,9 +202,9 @@ interface OpenStream {
 async function streamCompletion(
   deps: GatewayDeps,
   reply: FastifyReply,
-  body: ChatCompletionRequest,
+  body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { endpoint, presentation, timing, client }: Answer,
+  { endpoint: { name: endpoint }, presentation, timing, client }: Answer,
 ) {
   const model = body.model;
   const started = performance.now();

@@ -3,8 +3,9 @@
 // completions present the upstream's answer as it is; other APIs (Responses, Anthropic Messages,
 // legacy completions) validate their own request, ask the pipeline in chat form and translate
 // the answer back, so every endpoint shares one path to the upstreams.
+import type { CacheDecision } from "../cache/response-cache";
 import type { GatewayEndpoint } from "../metrics/gateway";
-import type { ChatCompletionRequest } from "./schema";
+import type { ProviderClient, UpstreamCall } from "../providers/types";
 
 export type EndpointName = GatewayEndpoint;
 
@@ -32,9 +33,12 @@ export interface Presentation {
   stream(): StreamEncoder;
 }
 
+/** What the pipeline sends upstream: a chat completion request, or what `Endpoint.call` takes. */
+export type UpstreamBody = Record<string, unknown> & { model: string; stream?: boolean | null };
+
 export interface EndpointRequest {
-  /** What the pipeline asks the upstreams, in chat-completion form. */
-  chat: ChatCompletionRequest;
+  /** What the pipeline asks the upstreams (chat-completion form unless the endpoint has its own `call`). */
+  upstream: UpstreamBody;
   presentation: Presentation;
 }
 
@@ -42,6 +46,10 @@ export interface Endpoint {
   name: EndpointName;
   /** Validates the client's parsed JSON body (throwing an AppError naming the field) and translates it. */
   parse(body: unknown): EndpointRequest;
+  /** The provider call that answers a JSON request; a chat completion unless said otherwise. */
+  call?(client: ProviderClient, call: UpstreamCall): Promise<Record<string, unknown>>;
+  /** Whether the answer may come from the response cache; the chat rule (temperature 0 or a seed) unless said otherwise. */
+  cacheDecision?(body: UpstreamBody, header: string | undefined): CacheDecision;
 }
 
 const sse = (data: string) => `data: ${data}\n\n`;
@@ -58,8 +66,8 @@ class ChatStreamEncoder implements StreamEncoder {
   }
 }
 
-/** Chat completions: the answer goes out as the upstream gave it (the model name aside). */
-export const chatPresentation: Presentation = {
+/** Chat completions and embeddings: the answer goes out as the upstream gave it (the model name aside). */
+export const asGiven: Presentation = {
   json: (payload) => payload,
   stream: () => new ChatStreamEncoder(),
 };

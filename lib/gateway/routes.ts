@@ -2,7 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../errors";
 import { authenticate } from "./auth";
-import { chatCompletionsHandler } from "./chat-completions";
+import { chatCompletionsHandler, completionHandler } from "./chat-completions";
+import { embeddingsEndpoint } from "./embeddings";
 import type { GatewayDeps } from "./deps";
 import { getModelHandler, listModelsHandler } from "./models";
 
@@ -22,10 +23,12 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   });
 
   const chat = chatCompletionsHandler(deps);
+  const embeddings = completionHandler(deps, embeddingsEndpoint);
   const listModels = listModelsHandler(deps);
   const getModel = getModelHandler(deps);
   for (const prefix of API_PREFIXES) {
-    app.post(`${prefix}/chat/completions`, { config: { accessLog: true } }, chat);
+    app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" } }, chat);
+    app.post(`${prefix}/embeddings`, { config: { accessLog: true, endpoint: "embeddings" } }, embeddings);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
     app.get(`${prefix}/models/:model`, { config: { accessLog: true } }, getModel);
     app.all(`${prefix}/*`, async (request) => {

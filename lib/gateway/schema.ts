@@ -68,18 +68,20 @@ function paramPath(path: PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), "");
 }
 
-/** Validates a parsed JSON body; a violation becomes a 400 naming the field. */
-export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
+/** Validates a parsed JSON body against an endpoint's schema; a violation becomes a 400 naming the field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new BadRequestError("Request body must be a JSON object.", { code: "invalid_request" });
   }
-  const result = chatCompletionRequest.safeParse(body);
+  const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = paramPath(issue.path);
   const problem = issue.code === "invalid_union" && issue.path.at(-1) === "role" ? "unsupported role" : issue.message;
   return badField(param, problem, valueAt(body, issue.path) === undefined);
 }
+
+export const parseChatCompletionRequest = (body: unknown): ChatCompletionRequest => parseBody(chatCompletionRequest, body);
 
 function valueAt(body: unknown, path: PropertyKey[]): unknown {
   let value: unknown = body;

@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { InstanceState } from "../lifecycle";
+import type { GatewayEndpoint } from "../metrics/gateway";
 import { httpRequestDuration, httpRequestsTotal } from "../metrics/http";
 import { dataPlaneErrorHandler } from "./errors";
 
@@ -19,6 +20,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Log one access line per request (API routes; probes and scrapes would drown the log). */
     accessLog?: boolean;
+    /** The API endpoint a data-plane route serves (chat, responses, …), named in its access line. */
+    endpoint?: GatewayEndpoint;
     /** Leave the request out of agenticorp_http_* metrics (the Next.js hand-off). */
     untracked?: boolean;
   }
@@ -83,7 +86,14 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
       httpRequestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
       if (config.accessLog) {
         accessLog.info(
-          { request_id: request.id, method: request.method, route, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
+          {
+            request_id: request.id,
+            method: request.method,
+            route,
+            endpoint: config.endpoint,
+            status: reply.statusCode,
+            duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+          },
           "request completed",
         );
       }
