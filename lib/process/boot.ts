@@ -108,7 +108,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
 
   const state = new InstanceState();
   reportInFlightFrom(() => state.inFlight);
-  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES, trustProxy: config.TRUSTED_PROXIES });
   let liveInstances = 1;
   const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);
