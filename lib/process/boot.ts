@@ -25,6 +25,7 @@ import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../gateway/create";
 import { gatewayRoutes } from "../gateway/routes";
 import { seedSimulatorIfEmpty } from "../providers/seed";
+import { sealLegacyProviderHeaders } from "../providers/credentials";
 import { createFirstAdminIfNone, firstAdminBanner } from "../users/users";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
@@ -73,6 +74,8 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
         if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
+      const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
+      if (sealed > 0) logger.info({ providers: sealed }, "encrypted provider headers stored in plaintext by an older version");
       // A fresh embedded install gets a console admin with a random password, printed once.
       const firstAdmin = config.embeddedDatabase ? await createFirstAdminIfNone(database.prisma) : null;
       if (firstAdmin) process.stdout.write(firstAdminBanner(firstAdmin));
