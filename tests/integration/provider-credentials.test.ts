@@ -9,6 +9,7 @@ import type { ConsoleRouteHandler } from "../../lib/console/handler";
 import { createProvider, listProviders, testProvider, updateProvider } from "../../lib/console/providers";
 import { decryptSecret } from "../../lib/crypto/secret-box";
 import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
+import { Cancellation } from "../../lib/providers/cancellation";
 import { createLiveProvider, type ProviderRow } from "../../lib/providers/factory";
 import { sealLegacyProviderHeaders } from "../../lib/providers/credentials";
 import { createUser } from "../../lib/users/users";
@@ -104,7 +105,7 @@ describe("custom provider headers", () => {
     expect(test).toMatchObject({ ok: true, outcome: "ok" });
     const live = createLiveProvider(await providerRow(provider.id), SECRET);
     try {
-      await live.client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: AbortSignal.timeout(5_000) });
+      await live.client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() });
     } finally {
       await live.client.close();
     }

@@ -17,6 +17,7 @@ import { createProvider, testProvider, updateProvider } from "../../lib/console/
 import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
 import { AddressRefused, type AddressPolicy, classifyAddress, systemResolver } from "../../lib/net/address-policy";
 import { assertUpstreamUrlAllowed } from "../../lib/net/upstream-url";
+import { Cancellation } from "../../lib/providers/cancellation";
 import { OpenAICompatibleProvider } from "../../lib/providers/openai-compatible";
 import { UpstreamFailure } from "../../lib/providers/types";
 import { createUser } from "../../lib/users/users";
@@ -69,7 +70,7 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ ur
 async function completionFailure(baseUrl: string, policy: AddressPolicy): Promise<UpstreamFailure> {
   const client = new OpenAICompatibleProvider({ baseUrl, timeouts, addressPolicy: policy });
   try {
-    await client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: AbortSignal.timeout(5_000) });
+    await client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() });
   } catch (error) {
     return error as UpstreamFailure;
   } finally {
@@ -172,7 +173,7 @@ describe("at connect time", () => {
 
     upstream.reset();
     const client = new OpenAICompatibleProvider({ baseUrl, timeouts, addressPolicy: policy });
-    await client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: AbortSignal.timeout(5_000) });
+    await client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() });
     await client.close();
     expect(upstream.requests).toHaveLength(1);
 
@@ -187,7 +188,7 @@ describe("at connect time", () => {
     const failure = await completionFailure(upstream.url, { denyPrivate: true, resolve: systemResolver });
     expect(failure.message).toBe("upstream address refused by policy");
     const client = new OpenAICompatibleProvider({ baseUrl: upstream.url, timeouts, addressPolicy: { denyPrivate: false, resolve: systemResolver } });
-    await expect(client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: AbortSignal.timeout(5_000) })).resolves.toBeTruthy();
+    await expect(client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() })).resolves.toBeTruthy();
     await client.close();
   });
 });
