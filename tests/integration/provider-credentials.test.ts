@@ -3,6 +3,8 @@
 // stand-in as the upstream: stored encrypted, never returned, never audited, still sent upstream;
 // rows written before keep working and are sealed at start.
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig, setConfig } from "../../lib/config";
 import type { ConsoleRouteHandler } from "../../lib/console/handler";
@@ -13,6 +15,7 @@ import { Cancellation } from "../../lib/providers/cancellation";
 import { createLiveProvider, type ProviderRow } from "../../lib/providers/factory";
 import { sealLegacyProviderHeaders } from "../../lib/providers/credentials";
 import { createUser } from "../../lib/users/users";
+import { PROJECT_ROOT } from "../../lib/version";
 import { sessionCookie } from "../helpers/console-session";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 
@@ -139,5 +142,18 @@ describe("custom provider headers", () => {
     const test = await (await call(testProvider, "POST", {}, { id: row.id })).json();
     expect(test.ok).toBe(true);
     expect(upstream.requests[0]!.headers["api-key"]).toBe(AZURE_KEY);
+  });
+
+  it("recorded in audit entries by earlier versions are hidden by the migration, names kept", async () => {
+    const targetId = randomBytes(8).toString("hex");
+    const settings = { headers: { "api-key": AZURE_KEY }, timeouts };
+    await database.prisma.auditEntry.create({ data: { actorEmail: "old@example.test", action: "provider.update", targetType: "provider", targetId, before: { settings }, after: { settings, name: "x" } } });
+    const sql = await readFile(path.join(PROJECT_ROOT, "prisma/migrations/20261204000000_secrets_hardening/migration.sql"), "utf8");
+    const scrubs = sql.split(";").map((s) => s.replace(/^\s*--.*$/gm, "").trim()).filter((s) => s.startsWith('UPDATE "audit_log"'));
+    expect(scrubs).toHaveLength(2);
+    for (const statement of scrubs) await database.pool.query(statement);
+    const entry = await database.prisma.auditEntry.findFirstOrThrow({ where: { targetId }, select: { before: true, after: true } });
+    expect(JSON.stringify(entry)).not.toContain(AZURE_KEY);
+    expect(entry.after).toEqual({ settings: { headers: { "api-key": "(hidden)" }, timeouts }, name: "x" });
   });
 });
