@@ -16,7 +16,7 @@ function cli(script: string, args: string[]) {
   return run(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
     cwd: PROJECT_ROOT,
     timeout: 60_000,
-    env: { PATH: process.env.PATH, DATABASE_URL: inject("databaseUrl"), SECRET: "keys-cli-test-secret-0123456789abcdef", LOG_LEVEL: "silent" },
+    env: { PATH: process.env.PATH, NODE_ENV: "production", DATABASE_URL: inject("databaseUrl"), SECRET: "keys-cli-test-secret-0123456789abcdef", LOG_LEVEL: "silent" },
   });
 }
 
