@@ -1,12 +1,14 @@
 // The sign-in check behind the credentials provider: throttled per client address and per email
-// (lib/auth/login-throttle.ts), Argon2 work bounded per process (a HashGate), the same answer and
-// about the same time for an unknown email as for a wrong password, disabled users refused.
+// (lib/auth/login-throttle.ts), the same answer and about the same time for an unknown email as
+// for a wrong password, disabled users refused. The whole check runs inside a per-process gate,
+// so a flood of sign-ins holds at most LOGIN_HASH_CONCURRENCY Argon2 hashes and as many database
+// connections (the pool the data plane uses too), and the overflow is refused at once.
 import { getConfig } from "../config";
 import type { PrismaClient } from "../db/generated/client";
 import { findUserForLogin, normaliseEmail } from "../users/users";
 import type { Role } from "./permissions";
 import { HashGate, HashGateFull } from "./hash-gate";
-import { type LoginAllowance, type LoginLimit, recordLoginSuccess, reserveLoginAttempt } from "./login-throttle";
+import { type LoginAllowance, type LoginAttempt, type LoginLimit, recordLoginSuccess, reserveLoginAttempt } from "./login-throttle";
 import { verifyDecoy, verifyPassword } from "./passwords";
 
 export class LoginRefused extends Error {
@@ -54,18 +56,19 @@ export interface AuthenticateOptions {
 export async function authenticateCredentials(prisma: PrismaClient, rawEmail: string, password: string, options: AuthenticateOptions): Promise<AuthenticatedUser> {
   const email = normaliseEmail(rawEmail);
   if (!email || !password || email.length > 254 || password.length > 256) throw new LoginRefused(WRONG_CREDENTIALS);
-  const attempt = { email, address: options.address };
-  const allowance = await reserveLoginAttempt(prisma, attempt);
-  if (!allowance.allowed) throw refusal(allowance);
-  const user = await findUserForLogin(prisma, email);
-  const gate = options.gate ?? loginHashGate();
-  let matches: boolean;
   try {
-    matches = await gate.run(() => (user ? verifyPassword(user.passwordHash, password) : verifyDecoy(password).then(() => false)));
+    return await (options.gate ?? loginHashGate()).run(() => checkCredentials(prisma, { email, address: options.address }, password));
   } catch (error) {
     if (error instanceof HashGateFull) throw new LoginRefused(SIGN_IN_BUSY);
     throw error;
   }
+}
+
+async function checkCredentials(prisma: PrismaClient, attempt: LoginAttempt, password: string): Promise<AuthenticatedUser> {
+  const allowance = await reserveLoginAttempt(prisma, attempt);
+  if (!allowance.allowed) throw refusal(allowance);
+  const user = await findUserForLogin(prisma, attempt.email);
+  const matches = user ? await verifyPassword(user.passwordHash, password) : await verifyDecoy(password).then(() => false);
   if (!user || !matches) throw new LoginRefused(WRONG_CREDENTIALS);
   // Checked after the password, so that only the account's owner learns it is disabled.
   if (user.disabledAt) throw new LoginRefused(ACCOUNT_DISABLED);

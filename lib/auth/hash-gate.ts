@@ -1,6 +1,7 @@
-// Bounds the Argon2 work sign-ins can put on a process that also serves the data plane: at most
-// `concurrency` hashes run at once (each holds a libuv thread and ~19 MiB for tens of ms), at most
-// `maxQueued` wait, and anything beyond is refused at once rather than queued without bound.
+// Bounds the work sign-ins can put on a process that also serves the data plane: at most
+// `concurrency` checks run at once (an Argon2 hash holds a libuv thread and ~19 MiB for tens of
+// ms, and the throttle's statements a pooled connection), at most `maxQueued` wait, and anything
+// beyond is refused at once rather than queued without bound.
 export class HashGateFull extends Error {
   override name = "HashGateFull";
 }

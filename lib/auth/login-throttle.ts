@@ -9,7 +9,8 @@
 // concurrent guesses on several instances cannot slip past a limit); a counter that refused is not
 // carried on to the next, so a blocked address cannot push an email's count. A success clears the
 // pair, gives back the address's and the email's count, and marks the address as known-good.
-// Expired rows are pruned on write, a bounded batch per attempt.
+// Expired rows are pruned on write: a bounded batch whenever an address starts a new window,
+// which is as often as rows are created.
 import type { PrismaClient } from "../db/generated/client";
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
@@ -49,23 +50,28 @@ const keys = ({ email, address }: LoginAttempt) => ({
   good: `good:${email} ${address}`,
 });
 
-async function count(prisma: PrismaClient, key: string, limit: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
-  const rows = await prisma.$queryRaw<Array<{ attempts: number; retry_after: number }>>`
+interface Count {
+  allowed: boolean;
+  retryAfterSeconds: number;
+  /** This attempt opened the counter's window. */
+  first: boolean;
+  /** Whether `knownKey` marks an address the account signed in from lately (false when not asked). */
+  known: boolean;
+}
+
+/** Counts one attempt on `key`; with `knownKey`, also answers whether that mark is current, in the same statement. */
+async function count(prisma: PrismaClient, key: string, limit: number, knownKey = ""): Promise<Count> {
+  const rows = await prisma.$queryRaw<Array<{ attempts: number; retry_after: number; known: boolean }>>`
     INSERT INTO login_throttle AS t (key, attempts, window_start) VALUES (${key}, 1, now())
     ON CONFLICT (key) DO UPDATE SET
       attempts = CASE WHEN t.window_start <= now() - make_interval(secs => ${LOGIN_WINDOW_SECONDS}) THEN 1 ELSE t.attempts + 1 END,
       window_start = CASE WHEN t.window_start <= now() - make_interval(secs => ${LOGIN_WINDOW_SECONDS}) THEN now() ELSE t.window_start END
     RETURNING attempts,
-      ceil(extract(epoch FROM window_start + make_interval(secs => ${LOGIN_WINDOW_SECONDS}) - now()))::int AS retry_after`;
+      ceil(extract(epoch FROM window_start + make_interval(secs => ${LOGIN_WINDOW_SECONDS}) - now()))::int AS retry_after,
+      EXISTS (SELECT 1 FROM login_throttle WHERE key = ${knownKey} AND window_start > now() - make_interval(days => ${KNOWN_ADDRESS_DAYS})) AS known`;
   const row = rows[0]!;
   const allowed = row.attempts <= limit;
-  return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, row.retry_after) };
-}
-
-async function isKnownAddress(prisma: PrismaClient, goodKey: string): Promise<boolean> {
-  const rows = await prisma.$queryRaw<Array<{ known: boolean }>>`
-    SELECT EXISTS (SELECT 1 FROM login_throttle WHERE key = ${goodKey} AND window_start > now() - make_interval(days => ${KNOWN_ADDRESS_DAYS})) AS known`;
-  return rows[0]?.known ?? false;
+  return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, row.retry_after), first: row.attempts === 1, known: row.known };
 }
 
 /** Deletes expired counters and stale known-good marks, at most a batch per call; returns how many. */
@@ -81,13 +87,15 @@ export async function pruneLoginThrottle(prisma: PrismaClient, batch = PRUNE_BAT
 
 export async function reserveLoginAttempt(prisma: PrismaClient, attempt: LoginAttempt): Promise<LoginAllowance> {
   const k = keys(attempt);
-  const [address, known] = await Promise.all([count(prisma, k.address, LOGIN_MAX_ATTEMPTS_PER_ADDRESS), isKnownAddress(prisma, k.good), pruneLoginThrottle(prisma)]);
-  if (!address.allowed) return { ...address, limitedBy: "address", countedForEmail: false };
+  const address = await count(prisma, k.address, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, k.good);
+  if (address.first) await pruneLoginThrottle(prisma);
+  const refused = (by: LoginLimit, c: Count): LoginAllowance => ({ allowed: false, limitedBy: by, retryAfterSeconds: c.retryAfterSeconds, countedForEmail: false });
+  if (!address.allowed) return refused("address", address);
   const pair = await count(prisma, k.pair, LOGIN_MAX_ATTEMPTS);
-  if (!pair.allowed) return { ...pair, limitedBy: "email_from_address", countedForEmail: false };
-  if (known) return { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: false };
+  if (!pair.allowed) return refused("email_from_address", pair);
+  if (address.known) return { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: false };
   const email = await count(prisma, k.email, LOGIN_MAX_ATTEMPTS_PER_EMAIL);
-  return { ...email, limitedBy: email.allowed ? null : "email", countedForEmail: true };
+  return email.allowed ? { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: true } : { ...refused("email", email), countedForEmail: true };
 }
 
 /** After a successful sign-in: only failures stay counted, and the address becomes known-good for the account. */
