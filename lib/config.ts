@@ -1,5 +1,6 @@
 // The process configuration, validated once at start. Everything else reads getConfig();
 // nothing else reads process.env.
+import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -22,6 +23,30 @@ const integer = (min: number, max: number) => {
 const flag = z
   .enum(["true", "false", "1", "0", "on", "off"], { message: "must be true or false" })
   .transform((value) => ["true", "1", "on"].includes(value));
+
+/** proxy-addr's names for ranges, an address, or an address/prefix. */
+const isProxyEntry = (entry: string) => {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address, prefix, extra] = entry.split("/");
+  return extra === undefined && isIP(address ?? "") !== 0 && (prefix === undefined || /^\d{1,3}$/.test(prefix));
+};
+
+/** Fastify's trustProxy: unset trusts nobody (the socket's address is the client's). */
+const trustedProxies = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, context): string[] | number | false => {
+    if (!value) return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+    const bad = entries.find((entry) => !isProxyEntry(entry));
+    if (bad !== undefined) {
+      context.addIssue({ code: "custom", message: `must be a hop count or a comma-separated list of addresses, address/prefix ranges, loopback, linklocal or uniquelocal (${JSON.stringify(bad)} is none of those)` });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -73,6 +98,18 @@ const configSchema = z.object({
   ALERT_EVALUATION_MS: integer(200, 600_000).default(15_000),
   /** Receives every alert state change as JSON, unless a rule names its own webhook. */
   ALERT_WEBHOOK_URL: optionalUrl(["http", "https"]),
+  /**
+   * Proxies whose X-Forwarded-For is believed, for the client address sign-in throttling counts by:
+   * addresses or ranges (comma-separated; loopback, linklocal, uniquelocal), or a hop count. Unset:
+   * the socket's peer is the client, and X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: trustedProxies,
+  /** Argon2 sign-in checks run at once on this process; more wait in a short queue. */
+  LOGIN_HASH_CONCURRENCY: integer(1, 64).default(2),
+  /** Sign-in checks waiting for a hashing turn; beyond this, sign-in is refused at once as busy. */
+  LOGIN_HASH_QUEUE: integer(0, 10_000).default(16),
+  /** Also refuse loopback and private-network upstreams (providers, webhooks); link-local and metadata addresses are always refused. */
+  UPSTREAM_DENY_PRIVATE: flag.default(false),
   /** Prometheus' scrape interval for the instances: rate windows are at least four of them. */
   PROMETHEUS_SCRAPE_INTERVAL_SECONDS: integer(1, 3_600).default(15),
   /** Where the leader's scaling decision goes: none (recommend only), local (the local cluster runner), kubernetes (patch the HPA). */

@@ -1,7 +1,8 @@
 // npm run --silent keys:create -- --name NAME [--rpm N] [--models a,b]
-// Prints only the new key (shown once; only its hash is stored).
+// Prints only the new key (shown once; only its hash is stored). Audited as cli:<os user>.
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
+import { cliActor } from "../lib/audit/audit";
 import { withCliDatabase } from "../lib/db/cli-connection";
 import { createApiKey } from "../lib/keys/api-keys";
 
@@ -12,11 +13,15 @@ const { values } = parseArgs({
 
 try {
   const key = await withCliDatabase(async ({ prisma }) => {
-    const { key } = await createApiKey(prisma, {
-      name: values.name ?? "",
-      rpmLimit: values.rpm === undefined ? null : Number(values.rpm),
-      allowedModels: values.models ? values.models.split(",").map((m) => m.trim()).filter(Boolean) : [],
-    });
+    const { key } = await createApiKey(
+      prisma,
+      {
+        name: values.name ?? "",
+        rpmLimit: values.rpm === undefined ? null : Number(values.rpm),
+        allowedModels: values.models ? values.models.split(",").map((m) => m.trim()).filter(Boolean) : [],
+      },
+      cliActor(),
+    );
     return key;
   });
   process.stdout.write(key + "\n");

@@ -1,5 +1,7 @@
-// npm run --silent keys:revoke -- --id KEY_ID   (revocation reaches every instance within ~1 s)
+// npm run --silent keys:revoke -- --id KEY_ID   (revocation reaches every instance within ~1 s;
+// audited as cli:<os user>)
 import { parseArgs } from "node:util";
+import { cliActor } from "../lib/audit/audit";
 import { withCliDatabase } from "../lib/db/cli-connection";
 import { revokeApiKey } from "../lib/keys/api-keys";
 
@@ -9,7 +11,7 @@ if (!values.id) {
   process.exit(2);
 }
 try {
-  const record = await withCliDatabase(({ prisma }) => revokeApiKey(prisma, values.id!));
+  const record = await withCliDatabase(({ prisma }) => revokeApiKey(prisma, values.id!, cliActor()));
   process.stdout.write(`revoked ${record.id} (${record.name})\n`);
 } catch (error) {
   process.stderr.write(`keys:revoke: ${(error as Error).message.split("\n")[0]}\n`);

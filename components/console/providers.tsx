@@ -236,6 +236,7 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
         <span className={provider.enabled ? "status-healthy" : "status-dead"}>{provider.enabled ? "enabled" : "disabled"}</span>
         {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
         {provider.kind === "openai_compatible" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
+        {provider.headerNames.length > 0 ? <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span> : null}
       </p>
       {editing ? <EditProvider provider={provider} onDone={() => setEditing(false)} /> : <DeploymentRows provider={provider} health={health} />}
     </Panel>

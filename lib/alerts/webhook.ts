@@ -1,7 +1,12 @@
 // Tells a webhook about each alert state change, in order, off the leader's evaluation path: one
 // POST at a time with a timeout, no retries (a receiver that missed one sees the next change and
 // can read the history). The queue is bounded; beyond it changes are dropped and logged.
+// Connections go only where the upstream address policy allows (checked as each connects), and
+// redirects are not followed: a receiver could otherwise send the POST anywhere, metadata included.
 import type { Logger } from "pino";
+import { Agent, request } from "undici";
+import { type AddressPolicy, upstreamAddressPolicy } from "../net/address-policy";
+import { guardedConnector } from "../net/guarded-connector";
 
 export interface AlertNotification {
   rule: { id: string; name: string; severity: string; metric: string; comparison: string; threshold: number | null; forSeconds: number };
@@ -19,11 +24,15 @@ const MAX_QUEUED = 1_000;
 export class WebhookSender {
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  private readonly agent: Agent;
 
   constructor(
     private readonly logger: Logger,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    /** Where webhooks may connect (default: from configuration). */
+    addressPolicy: AddressPolicy = upstreamAddressPolicy(),
+  ) {
+    this.agent = new Agent({ connect: guardedConnector(addressPolicy, { timeout: TIMEOUT_MS }), keepAliveTimeout: 10_000 });
+  }
 
   send(url: string, notification: AlertNotification): void {
     if (this.queued >= MAX_QUEUED) {
@@ -33,14 +42,19 @@ export class WebhookSender {
     this.queued++;
     this.chain = this.chain.then(async () => {
       try {
-        const response = await this.fetchImpl(url, {
+        const response = await request(url, {
+          dispatcher: this.agent,
           method: "POST",
           headers: { "content-type": "application/json", "user-agent": "agenticorp-alerts" },
           body: JSON.stringify(notification),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
-        await response.body?.cancel().catch(() => {});
-        if (!response.ok) this.logger.warn({ rule: notification.rule.id, status: response.status }, "alert webhook refused the notification");
+        await response.body.dump().catch(() => {});
+        if (response.statusCode >= 300 && response.statusCode < 400) {
+          this.logger.warn({ rule: notification.rule.id, status: response.statusCode }, "alert webhook answered with a redirect, which is not followed");
+        } else if (response.statusCode >= 400) {
+          this.logger.warn({ rule: notification.rule.id, status: response.statusCode }, "alert webhook refused the notification");
+        }
       } catch (error) {
         this.logger.warn({ rule: notification.rule.id, err: (error as Error).message }, "alert webhook failed");
       } finally {
@@ -52,5 +66,10 @@ export class WebhookSender {
   /** Resolves once everything queued so far was sent or given up. */
   idle(): Promise<void> {
     return this.chain;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.agent.close().catch(() => {});
   }
 }

@@ -1,5 +1,6 @@
 // The audit log: one row per change (who, when, what, the target, its state before → after),
 // written in the same transaction as the change itself.
+import os from "node:os";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { AuditQuery } from "../console/contracts";
 
@@ -9,6 +10,20 @@ export interface Actor {
   /** Null for the system (first start) and for CLIs run on the server. */
   id: string | null;
   email: string;
+}
+
+/** Changes made by the process itself (first start) or by code with no person behind it. */
+export const SYSTEM_ACTOR: Actor = { id: null, email: "system" };
+
+/** An admin CLI run on the server: named by the operating-system user who ran it. */
+export function cliActor(): Actor {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = `uid ${process.getuid?.() ?? "unknown"}`; // no passwd entry for this uid (some containers)
+  }
+  return { id: null, email: `cli:${user}` };
 }
 
 export interface AuditChange {

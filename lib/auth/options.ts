@@ -8,8 +8,8 @@ import { SESSION_MAX_AGE_SECONDS, sessionSecret } from "./session";
 
 export const SIGN_IN_UNAVAILABLE = "Sign-in is unavailable right now. Try again shortly.";
 
-/** Options per request: `secure` when the console is reached over https (cookie names and flags follow). */
-export function buildAuthOptions({ secure }: { secure: boolean }): AuthOptions {
+/** Options per request: `secure` when the console is reached over https (cookie names and flags follow); `clientAddress` for sign-in throttling. */
+export function buildAuthOptions({ secure, clientAddress }: { secure: boolean; clientAddress: string }): AuthOptions {
   return {
     secret: sessionSecret(),
     useSecureCookies: secure,
@@ -23,7 +23,7 @@ export function buildAuthOptions({ secure }: { secure: boolean }): AuthOptions {
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         async authorize(credentials) {
           try {
-            return await authenticateCredentials(getDatabase().prisma, credentials?.email ?? "", credentials?.password ?? "");
+            return await authenticateCredentials(getDatabase().prisma, credentials?.email ?? "", credentials?.password ?? "", { address: clientAddress });
           } catch (error) {
             // next-auth shows a thrown error's message on the sign-in page: only ours are meant for people.
             if (error instanceof LoginRefused) throw error;

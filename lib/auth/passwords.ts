@@ -8,12 +8,19 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password);
 }
 
+/** Argon2 verifications running now, and the most that ever ran at once in this process. */
+export const verificationStats = { running: 0, peak: 0 };
+
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  verificationStats.running++;
+  verificationStats.peak = Math.max(verificationStats.peak, verificationStats.running);
   try {
     return await verify(passwordHash, password);
   } catch {
     // A malformed stored hash matches nothing; it must not turn a login into a server error.
     return false;
+  } finally {
+    verificationStats.running--;
   }
 }
 

@@ -1,6 +1,7 @@
 // The next-auth endpoints (/api/auth/*) for the App Router.
 import NextAuth from "next-auth";
 import type { NextRequest } from "next/server";
+import { clientAddressFromHeaders } from "./client-address";
 import { buildAuthOptions } from "./options";
 
 // The console runs on whatever address it is reached at (no NEXTAUTH_URL needed): next-auth v4
@@ -13,5 +14,5 @@ export function isHttps(request: NextRequest): boolean {
 
 // GET|POST /api/auth/* — next-auth (csrf, providers, credentials callback, session, signout).
 export async function authRouteHandler(request: NextRequest, context: { params: Promise<{ nextauth: string[] }> }): Promise<Response> {
-  return NextAuth(request, context, buildAuthOptions({ secure: isHttps(request) }));
+  return NextAuth(request, context, buildAuthOptions({ secure: isHttps(request), clientAddress: clientAddressFromHeaders(request.headers) }));
 }

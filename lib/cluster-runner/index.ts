@@ -374,6 +374,9 @@ export class LocalCluster {
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
       SEED_SIMULATOR: "true",
+      // Instances listen on 127.0.0.1 behind the runner's nginx, which sets X-Forwarded-For: sign-in
+      // throttling then counts each client rather than one shared budget for nginx's address.
+      TRUSTED_PROXIES: "loopback",
       CONSOLE_ENABLED: this.options.console === false ? "false" : "true",
       ...this.options.env,
       ...managed,

@@ -1,6 +1,7 @@
 // Alert rules (thresholds editable by admins), their state and history, through the alerting
 // module (lib/alerts/rules.ts), which owns the rules and their evaluation.
 import { z } from "zod";
+import { assertUpstreamUrlAllowed } from "../net/upstream-url";
 import { recordAudit } from "../audit/audit";
 import { alertHistoryQuery, listAlertHistory, listAlertRules, listFiringAlerts, updateAlertRule, updateAlertRuleInput, type AlertRule } from "../alerts/rules";
 import type { PrismaClient } from "../db/generated/client";
@@ -33,6 +34,7 @@ export const listAlertRulesHandler = consoleHandler({ scope: "alerts.read" }, as
 
 // PATCH /api/console/alerts/rules/:id — threshold, duration, window, severity or switch.
 export const updateAlertRuleHandler = consoleHandler({ scope: "alerts.write", params: alertRuleParams, body: updateAlertRuleInput }, async ({ prisma, params, body, session }) => {
+  if (body.webhookUrl) await assertUpstreamUrlAllowed(body.webhookUrl, "webhookUrl");
   const { before, after } = await updateAlertRule(prisma, params.id, body, session.email);
   // The alerting module writes the rule in its own statement; the entry follows at once.
   await recordAudit(prisma, actorOf(session), { action: "alert_rule.update", targetType: "alert_rule", targetId: params.id, before: toRuleDto(before), after: toRuleDto(after) });

@@ -161,6 +161,8 @@ export const providerSchema = z.object({
   updatedAt: isoDate,
   /** Credentials are write-only: the console learns only whether one is stored. */
   hasApiKey: z.boolean(),
+  /** Names of the custom headers sent upstream; their values are credentials and never shown. */
+  headerNames: z.array(z.string()),
   deployments: z.array(z.object({ id: z.string(), modelName: z.string(), upstreamModel: z.string(), weight: z.number(), enabled: z.boolean() })),
 });
 export type ProviderDto = z.infer<typeof providerSchema>;
@@ -168,7 +170,17 @@ export const providersResponse = z.object({ providers: z.array(providerSchema) }
 
 export const providerResponse = z.object({ provider: providerSchema });
 
-export const providerTestResponse = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().nullable() });
+/** What a connection test may report: a fixed set, so the test cannot be used to scan ports or read error text. */
+export const providerTestOutcomes = ["ok", "refused_by_policy", "could_not_connect", "timed_out", "upstream_status", "unusable_settings"] as const;
+export const providerTestResponse = z.object({
+  ok: z.boolean(),
+  outcome: z.enum(providerTestOutcomes),
+  /** The upstream's HTTP status, for upstream_status. */
+  status: z.number().nullable(),
+  latencyMs: z.number(),
+  /** A fixed sentence for the outcome, never the underlying error's text. */
+  error: z.string().nullable(),
+});
 export type ProviderTestResult = z.infer<typeof providerTestResponse>;
 
 export const deploymentHealthSchema = z.object({

@@ -1,14 +1,18 @@
-// Console providers: list (credentials never leave the server: only whether one is stored),
-// create, edit, test the connection, and this instance's view of each deployment's health.
+// Console providers: list (credentials never leave the server: only whether a key is stored and
+// which custom headers are set), create, edit, test the connection, and this instance's view of
+// each deployment's health. Base URLs are checked against the upstream address policy on save.
 import { z } from "zod";
 import type { Prisma } from "../db/generated/client";
 import { recordAudit } from "../audit/audit";
 import { getConfig } from "../config";
-import { encryptSecret } from "../crypto/secret-box";
+import { DecryptionError, encryptSecret } from "../crypto/secret-box";
 import { BadRequestError, NotFoundError } from "../errors";
+import { ADDRESS_REFUSED_CODE } from "../net/address-policy";
+import { assertUpstreamUrlAllowed } from "../net/upstream-url";
 import { createLiveProvider } from "../providers/factory";
-import { createProviderInput, deploymentInput, providerPublicSelect, toPublicProvider } from "../providers/admin";
+import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, sealSettings, toPublicProvider } from "../providers/admin";
 import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "../providers/settings";
+import { UpstreamFailure } from "../providers/types";
 import type { DeploymentHealthDto, ProviderDto, ProviderTestResult } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
@@ -46,20 +50,11 @@ export const listProviders = consoleHandler({ scope: "providers.read" }, async (
   return { providers: rows.map(toDto) };
 });
 
-// POST /api/console/providers — a new provider and its deployments; the API key is stored encrypted.
+// POST /api/console/providers — a new provider and its deployments; the API key and custom headers are stored encrypted.
 export const createProvider = consoleHandler({ scope: "providers.write", body: createProviderInput, status: 201 }, async ({ prisma, body, session }) => {
+  if (body.kind === "openai_compatible") await assertUpstreamUrlAllowed(body.baseUrl, "baseUrl");
   const provider = await prisma.$transaction(async (tx) => {
-    const row = await tx.provider.create({
-      data: {
-        name: body.name,
-        kind: body.kind,
-        baseUrl: body.kind === "openai_compatible" ? body.baseUrl : null,
-        apiKeyEncrypted: body.kind === "openai_compatible" && body.apiKey ? encryptSecret(body.apiKey, secret()) : null,
-        settings: body.settings,
-        deployments: { create: body.deployments },
-      },
-      select: providerPublicSelect,
-    });
+    const { row } = await insertProvider(tx, body, secret());
     const dto = toDto(row);
     await recordAudit(tx, actorOf(session), { action: "provider.create", targetType: "provider", targetId: dto.id, after: dto });
     return dto;
@@ -69,6 +64,7 @@ export const createProvider = consoleHandler({ scope: "providers.write", body: c
 
 // PATCH /api/console/providers/:id — edits settings, credentials (write-only), deployments.
 export const updateProvider = consoleHandler({ scope: "providers.write", params: idParams, body: updateProviderInput }, async ({ prisma, params, body, session }) => {
+  if (body.baseUrl !== undefined) await assertUpstreamUrlAllowed(body.baseUrl, "baseUrl");
   const provider = await prisma.$transaction(async (tx) => {
     const current = await tx.provider.findUnique({ where: { id: params.id }, select: providerPublicSelect });
     if (!current) throw new NotFoundError("No provider with this id.");
@@ -77,13 +73,15 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
     }
     const settingsSchema = current.kind === "simulator" ? simulatorProviderSettingsSchema : openAICompatibleSettingsSchema;
     let settings: object | undefined;
+    let headers: ReturnType<typeof sealSettings>["headers"];
     if (body.settings !== undefined) {
       const parsed = settingsSchema.safeParse(body.settings);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new BadRequestError(`settings.${issue.path.join(".")}: ${issue.message}`, { param: `settings.${issue.path.join(".")}` });
       }
-      settings = parsed.data;
+      if (current.kind === "simulator") settings = parsed.data;
+      else ({ settings, headers } = sealSettings(parsed.data as z.output<typeof openAICompatibleSettingsSchema>, secret()));
     }
     if (body.deployments !== undefined) {
       await tx.deployment.deleteMany({ where: { providerId: current.id } });
@@ -96,6 +94,7 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
         baseUrl: body.baseUrl,
         enabled: body.enabled,
         settings,
+        ...headers,
         apiKeyEncrypted: body.apiKey === undefined ? undefined : body.apiKey === null ? null : encryptSecret(body.apiKey, secret()),
       },
       select: providerPublicSelect,
@@ -110,21 +109,42 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
 
 const PROBE_TIMEOUT_MS = 10_000;
 
+type ProbeOutcome = Omit<ProviderTestResult, "latencyMs">;
+
+/**
+ * A failed probe in one of a few fixed outcomes. The raw error (ECONNREFUSED against
+ * EHOSTUNREACH, TLS details, an upstream's error body) would let an admin map hosts and ports
+ * behind the gateway, and could echo what an upstream put in its error.
+ */
+function probeFailure(error: unknown): ProbeOutcome {
+  const failed = (outcome: ProbeOutcome["outcome"], message: string, status: number | null = null): ProbeOutcome => ({ ok: false, outcome, status, error: message });
+  if (error instanceof DecryptionError) return failed("unusable_settings", "The stored credentials cannot be decrypted with this instance's SECRET.");
+  if (!(error instanceof UpstreamFailure)) return failed("unusable_settings", "The stored settings cannot be used to reach an upstream.");
+  if ((error.cause as { code?: string } | undefined)?.code === ADDRESS_REFUSED_CODE) {
+    return failed("refused_by_policy", "The base URL's address is refused by the upstream address policy.");
+  }
+  if (error.isTimeout) return failed("timed_out", "The upstream did not answer in time.");
+  if (error.status !== null) return failed("upstream_status", `The upstream answered HTTP ${error.status}.`, error.status);
+  return failed("could_not_connect", "Could not connect to the upstream.");
+}
+
 // POST /api/console/providers/:id/test — one cheap round trip to the upstream with the stored settings.
 export const testProvider = consoleHandler({ scope: "providers.write", params: idParams }, async ({ prisma, params }): Promise<ProviderTestResult> => {
   const row = await prisma.provider.findUnique({ where: { id: params.id } });
   if (!row) throw new NotFoundError("No provider with this id.");
   const started = performance.now();
   let live;
+  let outcome: ProbeOutcome;
   try {
     live = createLiveProvider(row, secret());
     await live.client.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
-    return { ok: true, latencyMs: Math.round(performance.now() - started), error: null };
+    outcome = { ok: true, outcome: "ok", status: null, error: null };
   } catch (error) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message || "the upstream did not answer" };
+    outcome = probeFailure(error);
   } finally {
     await live?.client.close();
   }
+  return { ...outcome, latencyMs: Math.round(performance.now() - started) };
 });
 
 // GET /api/console/providers/health — circuit state and upstream calls per deployment, as this instance sees them.

@@ -59,7 +59,7 @@ const SNAPSHOT_SQL = `
   SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;
   SELECT version FROM config_version;
   SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", allowed_models AS "allowedModels" FROM api_keys WHERE revoked_at IS NULL;
-  SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
+  SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", headers_encrypted AS "headersEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
   SELECT id, model_name AS "modelName", provider_id AS "providerId", upstream_model AS "upstreamModel", weight FROM deployments WHERE enabled ORDER BY id;
   SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1`;
 

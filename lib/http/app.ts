@@ -14,6 +14,8 @@ export interface AppOptions {
   instanceId: string;
   logger: Logger;
   bodyLimitBytes?: number;
+  /** Whose X-Forwarded-For to believe for request.ip (config TRUSTED_PROXIES); false: the socket's peer. */
+  trustProxy?: string[] | number | false;
 }
 
 declare module "fastify" {
@@ -34,7 +36,7 @@ function requestId(request: IncomingMessage): string {
   return typeof given === "string" && VALID_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576 }: AppOptions): FastifyInstance {
+export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576, trustProxy = false }: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: requestId,
@@ -44,6 +46,8 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
     // Probes and metrics scrapes would drown the log; API routes opt in with config.accessLog.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
+    // Fastify's types take no hop count, proxy-addr's function form says the same thing.
+    trustProxy: typeof trustProxy === "number" ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     // Longer than any balancer's upstream keep-alive, so the balancer closes idle sockets first
     // (closing one while the balancer sends on it loses that request).
     keepAliveTimeout: 65_000,

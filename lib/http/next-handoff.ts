@@ -2,6 +2,7 @@
 // Registered in its own encapsulated context with no body parsers, so Next reads the raw body.
 import type { FastifyInstance } from "fastify";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../auth/client-address";
 
 export type NextRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -14,6 +15,8 @@ export async function nextHandoff(app: FastifyInstance, { handle }: { handle: Ne
     config: { untracked: true },
     handler: async (request, reply) => {
       reply.hijack();
+      // request.ip follows TRUSTED_PROXIES; a client's own header of this name is overwritten.
+      request.raw.headers[CLIENT_ADDRESS_HEADER] = throttleAddress(request.ip);
       // Headers set by hooks (request id, instance) live on the Fastify reply; copy them over.
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) reply.raw.setHeader(name, value as string);

@@ -1,9 +1,14 @@
-// Client API keys: generated here, shown once, stored only as a SHA-256 hash.
+// Client API keys: generated here, shown once, stored only as a SHA-256 hash. Creation and
+// revocation live only here, for the console and the CLIs alike, each audited in its transaction.
 import { hash, randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { PrismaClient } from "../db/generated/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { type Actor, recordAudit, SYSTEM_ACTOR } from "../audit/audit";
+import { ConflictError, NotFoundError } from "../errors";
 
 const KEY_PREFIX = "ak-";
+// "ak-" and four characters, enough to tell keys apart.
+const KEY_PREFIX_SHOWN = KEY_PREFIX.length + 4;
 
 export function generateApiKey(): string {
   return KEY_PREFIX + randomBytes(24).toString("base64url");
@@ -21,16 +26,33 @@ export const createApiKeyInput = z.object({
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 
-export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInput) {
+/** What may be shown and audited of a key: never the key or its hash. */
+export const apiKeyColumns = { id: true, name: true, prefix: true, rpmLimit: true, allowedModels: true, createdAt: true, revokedAt: true } as const;
+export type ApiKeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof apiKeyColumns }>;
+
+/** Creates a key; the value is returned once and stored nowhere. `actor`: who the audit log names (programmatic callers: system). */
+export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInput, actor: Actor = SYSTEM_ACTOR): Promise<{ key: string; record: ApiKeyRecord }> {
   const { name, rpmLimit, allowedModels } = createApiKeyInput.parse(input);
   const key = generateApiKey();
-  const record = await prisma.apiKey.create({
-    data: { name, rpmLimit, allowedModels, keyHash: hashApiKey(key), prefix: key.slice(0, KEY_PREFIX.length + 4) },
-    omit: { keyHash: true },
+  const record = await prisma.$transaction(async (tx) => {
+    const created = await tx.apiKey.create({
+      data: { name, rpmLimit, allowedModels, keyHash: hashApiKey(key), prefix: key.slice(0, KEY_PREFIX_SHOWN) },
+      select: apiKeyColumns,
+    });
+    await recordAudit(tx, actor, { action: "key.create", targetType: "api_key", targetId: created.id, after: created });
+    return created;
   });
   return { key, record };
 }
 
-export async function revokeApiKey(prisma: PrismaClient, id: string) {
-  return prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, omit: { keyHash: true } });
+/** Revokes a key: every instance stops accepting it within about a second. */
+export async function revokeApiKey(prisma: PrismaClient, id: string, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyRecord> {
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.apiKey.findUnique({ where: { id }, select: apiKeyColumns });
+    if (!before) throw new NotFoundError("No API key with this id.");
+    if (before.revokedAt) throw new ConflictError("This key is already revoked.");
+    const after = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: apiKeyColumns });
+    await recordAudit(tx, actor, { action: "key.revoke", targetType: "api_key", targetId: after.id, before, after });
+    return after;
+  });
 }

@@ -28,6 +28,7 @@ import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../gateway/create";
 import { gatewayRoutes } from "../gateway/routes";
 import { seedSimulatorIfEmpty } from "../providers/seed";
+import { sealLegacyProviderHeaders } from "../providers/credentials";
 import { createFirstAdminIfNone, firstAdminBanner } from "../users/users";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
@@ -76,6 +77,8 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
       if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
         if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
+      const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
+      if (sealed > 0) logger.info({ providers: sealed }, "encrypted provider headers stored in plaintext by an older version");
       // A fresh embedded install gets a console admin with a random password, printed once.
       const firstAdmin = config.embeddedDatabase ? await createFirstAdminIfNone(database.prisma) : null;
       if (firstAdmin) process.stdout.write(firstAdminBanner(firstAdmin));
@@ -111,7 +114,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
 
   const state = new InstanceState();
   reportInFlightFrom(() => state.inFlight);
-  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES, trustProxy: config.TRUSTED_PROXIES });
   let liveInstances = 1;
   const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);

@@ -1,9 +1,11 @@
-// Creating and changing providers and their deployments (console and CLI). Credentials are
-// encrypted on the way in and never returned.
+// Creating and changing providers and their deployments (console and CLI). Credentials (the API
+// key, custom headers) are encrypted on the way in and never returned.
 import { z } from "zod";
-import type { PrismaClient } from "../db/generated/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
 import { encryptSecret } from "../crypto/secret-box";
-import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
+import { assertUpstreamUrlAllowed } from "../net/upstream-url";
+import { headerNamesOf, publicSettings, sealHeaders } from "./credentials";
+import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema, type OpenAICompatibleSettings } from "./settings";
 
 const name = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "1-63 letters, digits, . _ -");
 
@@ -19,7 +21,7 @@ export const createProviderInput = z.discriminatedUnion("kind", [
     name,
     baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
     apiKey: z.string().min(1).max(4_096).optional(),
-    settings: openAICompatibleSettingsSchema.default({ headers: {}, timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
+    settings: openAICompatibleSettingsSchema.default({ timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
     deployments: z.array(deploymentInput).max(100).default([]),
   }),
   z.object({
@@ -31,7 +33,7 @@ export const createProviderInput = z.discriminatedUnion("kind", [
 ]);
 export type CreateProviderInput = z.input<typeof createProviderInput>;
 
-/** The provider as the console may show it: settings, deployments, whether a key is stored. */
+/** The provider as the console may show it: settings, deployments, whether a key is stored, which headers are set. */
 export const providerPublicSelect = {
   id: true,
   name: true,
@@ -42,26 +44,44 @@ export const providerPublicSelect = {
   createdAt: true,
   updatedAt: true,
   apiKeyEncrypted: true,
+  headerNames: true,
   deployments: { select: { id: true, modelName: true, upstreamModel: true, weight: true, enabled: true } },
 } as const;
 
-export function toPublicProvider<T extends { apiKeyEncrypted: string | null }>(row: T) {
-  const { apiKeyEncrypted, ...rest } = row;
-  return { ...rest, hasApiKey: apiKeyEncrypted !== null };
+export function toPublicProvider<T extends { apiKeyEncrypted: string | null; headerNames: string[]; settings: unknown }>(row: T) {
+  const { apiKeyEncrypted, headerNames: _sealed, settings, ...rest } = row;
+  return { ...rest, settings: publicSettings(settings), hasApiKey: apiKeyEncrypted !== null, headerNames: headerNamesOf(row) };
 }
 
-export async function createProvider(prisma: PrismaClient, input: CreateProviderInput, secret: string) {
-  const parsed = createProviderInput.parse(input);
-  const row = await prisma.provider.create({
+/** Splits validated remote settings into what is stored in the clear and the sealed headers (undefined: keep the stored ones). */
+export function sealSettings(settings: OpenAICompatibleSettings, secret: string) {
+  const { headers, ...clear } = settings;
+  return { settings: clear, headers: headers === undefined ? undefined : sealHeaders(headers, secret) };
+}
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Creates a provider from already validated input (the console validates with the same schema). */
+export async function insertProvider(db: Db, parsed: z.output<typeof createProviderInput>, secret: string) {
+  const remote = parsed.kind === "openai_compatible" ? sealSettings(parsed.settings, secret) : undefined;
+  const row = await db.provider.create({
     data: {
       name: parsed.name,
       kind: parsed.kind,
       baseUrl: parsed.kind === "openai_compatible" ? parsed.baseUrl : null,
       apiKeyEncrypted: parsed.kind === "openai_compatible" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
-      settings: parsed.settings,
+      ...remote?.headers,
+      settings: remote?.settings ?? parsed.settings,
       deployments: { create: parsed.deployments },
     },
     select: providerPublicSelect,
   });
-  return toPublicProvider(row);
+  return { row, provider: toPublicProvider(row) };
+}
+
+/** Validates (schema, and the base URL against the upstream address policy) and creates. */
+export async function createProvider(db: Db, input: CreateProviderInput, secret: string) {
+  const parsed = createProviderInput.parse(input);
+  if (parsed.kind === "openai_compatible") await assertUpstreamUrlAllowed(parsed.baseUrl, "baseUrl");
+  return (await insertProvider(db, parsed, secret)).provider;
 }

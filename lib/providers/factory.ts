@@ -1,5 +1,7 @@
 // Turns a provider row into a live client (connection pool, simulator state).
 import { decryptSecret } from "../crypto/secret-box";
+import type { AddressPolicy } from "../net/address-policy";
+import { openHeaders } from "./credentials";
 import { OpenAICompatibleProvider } from "./openai-compatible";
 import { SimulatorProvider } from "./simulator";
 import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
@@ -11,6 +13,8 @@ export interface ProviderRow {
   kind: "openai_compatible" | "simulator";
   baseUrl: string | null;
   apiKeyEncrypted: string | null;
+  /** Sealed custom headers (lib/providers/credentials.ts). */
+  headersEncrypted: string | null;
   settings: unknown;
   updatedAt: Date;
 }
@@ -26,10 +30,11 @@ export interface LiveProvider {
 }
 
 export function providerVersion(row: ProviderRow): string {
-  return `${row.updatedAt.getTime()}:${row.apiKeyEncrypted ?? ""}`;
+  return `${row.updatedAt.getTime()}:${row.apiKeyEncrypted ?? ""}:${row.headersEncrypted ?? ""}`;
 }
 
-export function createLiveProvider(row: ProviderRow, secret: string): LiveProvider {
+/** `addressPolicy`: where the client may connect (default: from configuration). */
+export function createLiveProvider(row: ProviderRow, secret: string, addressPolicy?: AddressPolicy): LiveProvider {
   const base = { id: row.id, name: row.name, kind: row.kind, version: providerVersion(row) };
   if (row.kind === "simulator") {
     const settings = simulatorProviderSettingsSchema.parse(row.settings ?? {});
@@ -40,7 +45,7 @@ export function createLiveProvider(row: ProviderRow, secret: string): LiveProvid
   const apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, secret) : undefined;
   return {
     ...base,
-    client: new OpenAICompatibleProvider({ baseUrl: row.baseUrl, apiKey, headers: settings.headers, timeouts: settings.timeouts }),
+    client: new OpenAICompatibleProvider({ baseUrl: row.baseUrl, apiKey, headers: openHeaders(row, secret), timeouts: settings.timeouts, addressPolicy }),
     timeouts: settings.timeouts,
   };
 }

@@ -1,7 +1,10 @@
 // An upstream that speaks OpenAI's Chat Completions and Embeddings APIs (OpenAI itself, vLLM, Ollama, LiteLLM…),
 // called through one undici connection pool per provider. Timeouts: connect, first byte
-// (response headers), and total (the whole exchange, streams included).
+// (response headers), and total (the whole exchange, streams included). Connections go only to
+// addresses the upstream address policy allows, checked in each new connection's DNS lookup.
 import { Agent, errors as undiciErrors } from "undici";
+import { ADDRESS_REFUSED_CODE, type AddressPolicy, upstreamAddressPolicy } from "../net/address-policy";
+import { guardedConnector } from "../net/guarded-connector";
 import type Dispatcher from "undici/types/dispatcher";
 import type { CancelSignal } from "./cancellation";
 import { readSseData } from "./sse";
@@ -12,6 +15,8 @@ export interface OpenAICompatibleOptions {
   apiKey?: string;
   headers?: Record<string, string>;
   timeouts: Timeouts;
+  /** Where connections may go (default: UPSTREAM_DENY_PRIVATE with the system's resolver). */
+  addressPolicy?: AddressPolicy;
 }
 
 type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: string | null; code?: string | null } };
@@ -34,7 +39,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
     this.embeddingsPath = `${basePath}/embeddings${base.search}`;
     this.modelsPath = `${basePath}/models${base.search}`;
     this.agent = new Agent({
-      connect: { timeout: options.timeouts.connectMs },
+      connect: guardedConnector(options.addressPolicy ?? upstreamAddressPolicy(), { timeout: options.timeouts.connectMs }),
       keepAliveTimeout: 10_000,
       connections: 256,
       pipelining: 1,
@@ -152,5 +157,6 @@ function translate(error: unknown, signal: AbortSignal | CancelSignal): Upstream
   if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");
   if (error instanceof undiciErrors.BodyTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream stopped sending");
   const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (code === ADDRESS_REFUSED_CODE) return Object.assign(new UpstreamFailure("connect", "upstream address refused by policy"), { cause: error });
   return new UpstreamFailure("connect", `upstream connection failed${code ? ` (${code})` : ""}`);
 }

@@ -1,9 +1,12 @@
-// The sign-in check against PostgreSQL: passwords, disabled accounts, the per-email limit on
-// failed attempts (shared by every instance through the database), and the first admin.
+// The sign-in check against PostgreSQL: passwords, disabled accounts, the limits on failed
+// attempts per email and per client address (shared by every instance through the database), the
+// bound on concurrent Argon2 work, pruning, and the first admin.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ACCOUNT_DISABLED, authenticateCredentials, WRONG_CREDENTIALS } from "../../lib/auth/credentials";
-import { LOGIN_MAX_ATTEMPTS } from "../../lib/auth/login-throttle";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { ACCOUNT_DISABLED, authenticateCredentials, SIGN_IN_BUSY, WRONG_CREDENTIALS } from "../../lib/auth/credentials";
+import { HashGate } from "../../lib/auth/hash-gate";
+import { LOGIN_MAX_ATTEMPTS, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_ATTEMPTS_PER_EMAIL } from "../../lib/auth/login-throttle";
+import { verificationStats } from "../../lib/auth/passwords";
 import { createDatabase, type Database } from "../../lib/db/client";
 import { createFirstAdminIfNone, createUser, FIRST_ADMIN_EMAIL, firstAdminBanner, findUser, findUserForLogin } from "../../lib/users/users";
 import { createScratchDatabase } from "../helpers/postgres";
@@ -19,9 +22,16 @@ afterAll(async () => {
   await database.close();
 });
 
-async function outcome(email: string, password: string): Promise<string> {
+/** A fresh client address per test, so tests do not share the per-address budget. */
+const someAddress = () => `10.${randomBytes(3).join(".")}`;
+let address: string;
+beforeEach(() => {
+  address = someAddress();
+});
+
+async function outcome(email: string, password: string, from = address, gate?: HashGate): Promise<string> {
   try {
-    const user = await authenticateCredentials(database.prisma, email, password);
+    const user = await authenticateCredentials(database.prisma, email, password, { address: from, gate });
     return `ok:${user.role}`;
   } catch (error) {
     return (error as Error).message;
@@ -73,7 +83,7 @@ describe("authenticateCredentials", () => {
 
     for (let i = 0; i < LOGIN_MAX_ATTEMPTS; i++) await outcome(email, "nope nope nope");
     expect(await outcome(email, PASSWORD)).toMatch(/^Too many/);
-    await database.prisma.loginThrottle.update({ where: { email }, data: { windowStart: new Date(Date.now() - 16 * 60_000) } });
+    await database.prisma.loginThrottle.update({ where: { key: `pair:${email} ${address}` }, data: { windowStart: new Date(Date.now() - 16 * 60_000) } });
     expect(await outcome(email, PASSWORD)).toBe("ok:operator");
   });
 
@@ -83,6 +93,77 @@ describe("authenticateCredentials", () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => outcome(email, `parallel guess ${i}`)));
     expect(results.filter((r) => r === WRONG_CREDENTIALS)).toHaveLength(LOGIN_MAX_ATTEMPTS);
     expect(results.filter((r) => r.startsWith("Too many"))).toHaveLength(12 - LOGIN_MAX_ATTEMPTS);
+  });
+});
+
+describe("throttling per client address", () => {
+  it(`refuses an address after ${LOGIN_MAX_ATTEMPTS_PER_ADDRESS} attempts however many emails it tries, and only that address`, async () => {
+    for (let i = 0; i < LOGIN_MAX_ATTEMPTS_PER_ADDRESS; i++) expect(await outcome(unique(`spray${i}`), "some guess here")).toBe(WRONG_CREDENTIALS);
+    const email = unique("real");
+    await createUser(database.prisma, { email, role: "operator", password: PASSWORD });
+    expect(await outcome(email, PASSWORD)).toMatch(/^Too many failed sign-in attempts from your network\. Try again in 1[45] minutes\.$/);
+    expect(await outcome(unique("another"), "some guess here")).toMatch(/from your network/);
+    expect(await outcome(email, PASSWORD, someAddress())).toBe("ok:operator");
+  });
+
+  it("does not let failures from other addresses lock the account out of an address it signed in from", async () => {
+    const email = unique("owner");
+    await createUser(database.prisma, { email, role: "admin", password: PASSWORD });
+    const ownersAddress = someAddress();
+    expect(await outcome(email, PASSWORD, ownersAddress)).toBe("ok:admin");
+
+    // One stranger's address: locked for this email after its own few failures; nobody else is.
+    const stranger = someAddress();
+    for (let i = 0; i < LOGIN_MAX_ATTEMPTS; i++) expect(await outcome(email, `guess ${i}`, stranger)).toBe(WRONG_CREDENTIALS);
+    expect(await outcome(email, PASSWORD, stranger)).toMatch(/^Too many failed sign-in attempts for this email\./);
+    expect(await outcome(email, PASSWORD, someAddress())).toBe("ok:admin");
+
+    // Strangers spread over many addresses: the documented bound is that, past the per-email limit,
+    // addresses the account never signed in from are refused, and its known address still is not.
+    const strangers = Array.from({ length: Math.ceil(LOGIN_MAX_ATTEMPTS_PER_EMAIL / LOGIN_MAX_ATTEMPTS) + 1 }, someAddress);
+    for (const from of strangers) for (let i = 0; i < LOGIN_MAX_ATTEMPTS; i++) await outcome(email, `guess ${i}`, from);
+    expect(await outcome(email, PASSWORD, someAddress())).toMatch(/^Too many failed sign-in attempts for this email from new places\./);
+    expect(await outcome(email, PASSWORD, ownersAddress)).toBe("ok:admin");
+    // A success from the known address does not open the account to new places again.
+    expect(await outcome(email, PASSWORD, someAddress())).toMatch(/from new places/);
+  });
+
+  it("runs no more Argon2 verifications at once than the gate allows, and refuses the overflow at once", async () => {
+    const gate = new HashGate({ concurrency: 2, maxQueued: 4 });
+    verificationStats.peak = verificationStats.running;
+    const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(unique(`flood${i}`), "flooding password", someAddress(), gate)));
+    expect(verificationStats.peak).toBeLessThanOrEqual(2);
+    expect(flood.filter((r) => r === SIGN_IN_BUSY).length).toBeGreaterThan(0);
+    expect(flood.filter((r) => r !== SIGN_IN_BUSY && r !== WRONG_CREDENTIALS)).toEqual([]);
+    expect(gate.refused).toBe(flood.filter((r) => r === SIGN_IN_BUSY).length);
+  });
+});
+
+describe("the throttle table", () => {
+  it("is pruned on write: expired counters and stale known addresses go, recent ones stay", async () => {
+    const old = new Date(Date.now() - 16 * 60_000);
+    const email = unique("pruned");
+    const rows = {
+      expiredPair: `pair:${email} 10.9.9.9`,
+      expiredAddress: `addr:10.9.9.${Math.floor(Math.random() * 250)}`,
+      expiredEmail: `email:${email}`,
+      staleGood: `good:${email} 10.9.9.8`,
+      recentGood: `good:${email} 10.9.9.7`,
+      liveCounter: `addr:10.8.${Math.floor(Math.random() * 250)}.1`,
+    };
+    await database.prisma.loginThrottle.createMany({
+      data: [
+        { key: rows.expiredPair, attempts: 3, windowStart: old },
+        { key: rows.expiredAddress, attempts: 30, windowStart: old },
+        { key: rows.expiredEmail, attempts: 2, windowStart: old },
+        { key: rows.staleGood, attempts: 0, windowStart: new Date(Date.now() - 31 * 86_400_000) },
+        { key: rows.recentGood, attempts: 0, windowStart: old },
+        { key: rows.liveCounter, attempts: 1, windowStart: new Date() },
+      ],
+    });
+    await outcome(unique("anyone"), "whatever password");
+    const left = new Set((await database.prisma.loginThrottle.findMany({ where: { key: { in: Object.values(rows) } } })).map((r) => r.key));
+    expect([...left].sort()).toEqual([rows.recentGood, rows.liveCounter].sort());
   });
 });
 
@@ -109,7 +190,7 @@ describe("the first admin on a fresh install", () => {
       expect(created!.email).toBe(FIRST_ADMIN_EMAIL);
       expect(created!.password.length).toBeGreaterThanOrEqual(20);
       expect(await fresh.prisma.user.count()).toBe(1);
-      expect(await authenticateCredentials(fresh.prisma, FIRST_ADMIN_EMAIL, created!.password)).toMatchObject({ role: "admin" });
+      expect(await authenticateCredentials(fresh.prisma, FIRST_ADMIN_EMAIL, created!.password, { address: someAddress() })).toMatchObject({ role: "admin" });
       expect(await createFirstAdminIfNone(fresh.prisma)).toBeNull();
       const banner = firstAdminBanner(created!);
       expect(banner).toContain(`email:    ${FIRST_ADMIN_EMAIL}`);
