@@ -2,9 +2,11 @@
 import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../errors";
 import { authenticate } from "./auth";
-import { chatCompletionsHandler } from "./chat-completions";
+import { chatCompletionsHandler, completionHandler } from "./chat-completions";
 import type { GatewayDeps } from "./deps";
+import { legacyCompletionsEndpoint } from "./legacy-completions/endpoint";
 import { getModelHandler, listModelsHandler } from "./models";
+import { getResponseHandler, responsesEndpoint } from "./responses/endpoint";
 
 export const API_PREFIXES = ["/v1", "/api/v1"] as const;
 
@@ -22,10 +24,15 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   });
 
   const chat = chatCompletionsHandler(deps);
+  const responses = completionHandler(deps, responsesEndpoint);
+  const legacyCompletions = completionHandler(deps, legacyCompletionsEndpoint);
   const listModels = listModelsHandler(deps);
   const getModel = getModelHandler(deps);
   for (const prefix of API_PREFIXES) {
     app.post(`${prefix}/chat/completions`, { config: { accessLog: true } }, chat);
+    app.post(`${prefix}/responses`, { config: { accessLog: true } }, responses);
+    app.get(`${prefix}/responses/:id`, { config: { accessLog: true } }, getResponseHandler);
+    app.post(`${prefix}/completions`, { config: { accessLog: true } }, legacyCompletions);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
     app.get(`${prefix}/models/:model`, { config: { accessLog: true } }, getModel);
     app.all(`${prefix}/*`, async (request) => {

@@ -1,0 +1,126 @@
+// POST /v1/completions — OpenAI's legacy text completions, served by the chat pipeline: the
+// prompt becomes one user message, and the chat answer comes back as `text_completion` choices
+// (JSON, or legacy chunks ending in [DONE]).
+import { BadRequestError } from "../../errors";
+import type { ChatCompletionChunk, Endpoint, Presentation, StreamEncoder } from "../presentation";
+import { chatPresentation } from "../presentation";
+import { parseRequestBody, type ChatCompletionRequest } from "../schema";
+import { withoutNulls } from "../without-nulls";
+import { legacyCompletionRequest, type LegacyCompletionRequest } from "./schema";
+
+/** OpenAI's default for legacy completions (chat has none). */
+export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+
+function refuseUnsupported(request: LegacyCompletionRequest): void {
+  const refuse = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_value" });
+  if (request.prompt.length > 1) {
+    throw refuse("prompt", "This gateway answers one prompt per request: send several prompts as separate requests.");
+  }
+  if (request.echo === true) throw refuse("echo", "echo is not supported by this gateway.");
+  if (request.suffix) throw refuse("suffix", "suffix (insertion) is not supported by this gateway.");
+  if (request.best_of != null && request.best_of > 1) throw refuse("best_of", "best_of above 1 is not supported by this gateway.");
+  if (request.logprobs != null) throw refuse("logprobs", "logprobs are not supported on legacy completions by this gateway.");
+}
+
+/** The chat-completion request that answers this legacy completion request. */
+export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompletionRequest {
+  refuseUnsupported(request);
+  return withoutNulls({
+    model: request.model,
+    messages: [{ role: "user" as const, content: request.prompt[0]! }],
+    max_tokens: request.max_tokens ?? LEGACY_DEFAULT_MAX_TOKENS,
+    stop: request.stop,
+    n: request.n,
+    temperature: request.temperature,
+    top_p: request.top_p,
+    presence_penalty: request.presence_penalty,
+    frequency_penalty: request.frequency_penalty,
+    logit_bias: request.logit_bias,
+    seed: request.seed,
+    user: request.user,
+    stream: request.stream,
+    stream_options: request.stream ? request.stream_options : undefined,
+  }) as ChatCompletionRequest;
+}
+
+interface ChatChoice {
+  index?: number;
+  message?: { content?: string | null };
+  delta?: { content?: string | null };
+  finish_reason?: string | null;
+}
+
+interface ChatCompletion {
+  id?: string;
+  created?: number;
+  model?: string;
+  system_fingerprint?: string | null;
+  choices?: ChatChoice[];
+  usage?: unknown;
+}
+
+const legacyId = (chatId: string | undefined) => (chatId ?? "").replace(/^chatcmpl-/, "cmpl-");
+
+const legacyChoice = (choice: ChatChoice, text: string) => ({
+  text,
+  index: choice.index ?? 0,
+  logprobs: null,
+  finish_reason: choice.finish_reason ?? null,
+});
+
+/** A chat completion as a `text_completion`. */
+export function chatToLegacyCompletion(completion: ChatCompletion) {
+  return withoutNulls({
+    id: legacyId(completion.id),
+    object: "text_completion" as const,
+    created: completion.created,
+    model: completion.model,
+    system_fingerprint: completion.system_fingerprint,
+    choices: (completion.choices ?? []).map((choice) => legacyChoice(choice, choice.message?.content ?? "")),
+    usage: completion.usage,
+  });
+}
+
+/** A chat chunk as a legacy chunk; null when it says nothing a legacy client reads (the role chunk). */
+export function chatChunkToLegacy(chunk: ChatCompletionChunk) {
+  const source = chunk as ChatCompletion;
+  const choices = (source.choices ?? []).flatMap((choice) => {
+    const text = choice.delta?.content ?? "";
+    return text || choice.finish_reason ? [legacyChoice(choice, text)] : [];
+  });
+  if (choices.length === 0 && !source.usage) return null;
+  return withoutNulls({
+    id: legacyId(source.id),
+    object: "text_completion" as const,
+    created: source.created,
+    model: source.model,
+    system_fingerprint: source.system_fingerprint,
+    choices,
+    usage: source.usage,
+  });
+}
+
+class LegacyStreamEncoder implements StreamEncoder {
+  // Legacy streams end and fail exactly as chat streams do ([DONE], an in-band error object).
+  private readonly chat = chatPresentation.stream();
+  chunk(chunk: ChatCompletionChunk): string {
+    const legacy = chatChunkToLegacy(chunk);
+    return legacy ? `data: ${JSON.stringify(legacy)}\n\n` : "";
+  }
+  end(): string {
+    return this.chat.end();
+  }
+  error(message: string): string {
+    return this.chat.error(message);
+  }
+}
+
+const legacyPresentation: Presentation = {
+  json: (payload) => JSON.stringify(chatToLegacyCompletion(JSON.parse(payload) as ChatCompletion)),
+  stream: () => new LegacyStreamEncoder(),
+};
+
+export const legacyCompletionsEndpoint: Endpoint = {
+  name: "completions",
+  parse: (body) => ({ chat: legacyToChatRequest(parseRequestBody(legacyCompletionRequest, body)), presentation: legacyPresentation }),
+};

@@ -1,0 +1,155 @@
+// Chat completion chunks told as the Responses API's event stream: response.created and
+// .in_progress, then per output item .output_item.added, its content or argument deltas and
+// .done events, and finally response.completed (or .incomplete), each numbered in sequence and
+// sent with its `event:` line as OpenAI does. Chat has no item boundaries, so items open at their
+// first delta and close when a tool call begins (the message) or when the stream ends.
+import type { ChatCompletionChunk, StreamEncoder } from "../presentation";
+import {
+  endingOf,
+  newItemId,
+  outputText,
+  responseObject,
+  responseUsage,
+  type ChatUsage,
+  type FunctionCallItem,
+  type MessageItem,
+  type ResponseContext,
+  type ResponseState,
+} from "./translate-response";
+
+interface ChunkChoice {
+  delta?: {
+    content?: string | null;
+    tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> | null;
+  };
+  finish_reason?: string | null;
+}
+
+interface OpenMessage {
+  outputIndex: number;
+  item: MessageItem;
+  text: string;
+}
+
+interface OpenCall {
+  outputIndex: number;
+  item: FunctionCallItem;
+}
+
+export class ResponsesStreamEncoder implements StreamEncoder {
+  private sequence = 0;
+  private started = false;
+  private readonly state: ResponseState = { createdAt: Math.floor(Date.now() / 1000), status: "in_progress", output: [] };
+  private message: OpenMessage | null = null;
+  /** Open function calls by the chat tool call's index. */
+  private readonly calls = new Map<number, OpenCall>();
+  private finishReason: string | null = null;
+
+  constructor(private readonly context: ResponseContext) {}
+
+  chunk(chunk: ChatCompletionChunk): string {
+    let out = this.start(chunk);
+    if (chunk.usage) this.state.usage = responseUsage(chunk.usage as ChatUsage);
+    const choice = chunk.choices?.[0] as ChunkChoice | undefined;
+    if (!choice) return out;
+    const delta = choice.delta;
+    if (delta?.content) out += this.text(delta.content);
+    for (const call of delta?.tool_calls ?? []) out += this.toolCall(call);
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    return out;
+  }
+
+  end(): string {
+    let out = this.start({});
+    out += this.closeMessage();
+    for (const call of this.calls.values()) out += this.closeCall(call);
+    this.calls.clear();
+    Object.assign(this.state, endingOf(this.finishReason));
+    const type = this.state.status === "incomplete" ? "response.incomplete" : "response.completed";
+    return out + this.event(type, { response: this.response() });
+  }
+
+  error(message: string): string {
+    return this.event("error", { code: "stream_interrupted", message, param: null });
+  }
+
+  private response() {
+    return responseObject(this.context, this.state);
+  }
+
+  private event(type: string, fields: Record<string, unknown>): string {
+    const data = JSON.stringify({ type, sequence_number: this.sequence++, ...fields });
+    return `event: ${type}\ndata: ${data}\n\n`;
+  }
+
+  private start(chunk: ChatCompletionChunk): string {
+    if (this.started) return "";
+    this.started = true;
+    if (typeof chunk.created === "number") this.state.createdAt = chunk.created;
+    return this.event("response.created", { response: this.response() }) + this.event("response.in_progress", { response: this.response() });
+  }
+
+  private text(delta: string): string {
+    let out = "";
+    if (!this.message) {
+      const item: MessageItem = { type: "message", id: newItemId("msg"), status: "in_progress", role: "assistant", content: [] };
+      this.message = { outputIndex: this.state.output.length, item, text: "" };
+      this.state.output.push(item);
+      out += this.event("response.output_item.added", { output_index: this.message.outputIndex, item: { ...item, content: [] } });
+      out += this.event("response.content_part.added", { ...this.partAddress(this.message), part: outputText("") });
+    }
+    this.message.text += delta;
+    return out + this.event("response.output_text.delta", { ...this.partAddress(this.message), delta, logprobs: [] });
+  }
+
+  private toolCall(call: NonNullable<NonNullable<ChunkChoice["delta"]>["tool_calls"]>[number]): string {
+    let out = "";
+    const index = call.index ?? 0;
+    let open = this.calls.get(index);
+    if (!open) {
+      out += this.closeMessage();
+      const item: FunctionCallItem = {
+        type: "function_call",
+        id: newItemId("fc"),
+        call_id: call.id ?? newItemId("fc"),
+        name: call.function?.name ?? "",
+        arguments: "",
+        status: "in_progress",
+      };
+      open = { outputIndex: this.state.output.length, item };
+      this.calls.set(index, open);
+      this.state.output.push(item);
+      out += this.event("response.output_item.added", { output_index: open.outputIndex, item: { ...item } });
+    }
+    const piece = call.function?.arguments;
+    if (!piece) return out;
+    open.item.arguments += piece;
+    return out + this.event("response.function_call_arguments.delta", { item_id: open.item.id, output_index: open.outputIndex, delta: piece });
+  }
+
+  private partAddress(message: OpenMessage) {
+    return { item_id: message.item.id, output_index: message.outputIndex, content_index: 0 };
+  }
+
+  private closeMessage(): string {
+    const message = this.message;
+    if (!message) return "";
+    this.message = null;
+    const part = outputText(message.text);
+    message.item.content = [part];
+    message.item.status = this.finishReason === "length" || this.finishReason === "content_filter" ? "incomplete" : "completed";
+    return (
+      this.event("response.output_text.done", { ...this.partAddress(message), text: message.text, logprobs: [] }) +
+      this.event("response.content_part.done", { ...this.partAddress(message), part }) +
+      this.event("response.output_item.done", { output_index: message.outputIndex, item: message.item })
+    );
+  }
+
+  private closeCall({ outputIndex, item }: OpenCall): string {
+    item.status = "completed";
+    return (
+      this.event("response.function_call_arguments.done", { item_id: item.id, output_index: outputIndex, name: item.name, arguments: item.arguments }) +
+      this.event("response.output_item.done", { output_index: outputIndex, item })
+    );
+  }
+}
