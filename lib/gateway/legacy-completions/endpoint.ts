@@ -56,16 +56,19 @@ interface ChatCompletion {
   model?: string;
   system_fingerprint?: string | null;
   choices?: ChatChoice[];
-  usage?: unknown;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
 }
 
 const legacyId = (chatId: string | undefined) => (chatId ?? "").replace(/^chatcmpl-/, "cmpl-");
+
+/** Without tools, chat ends for the same reasons a text completion does. */
+type LegacyFinishReason = "stop" | "length" | "content_filter";
 
 const legacyChoice = (choice: ChatChoice, text: string) => ({
   text,
   index: choice.index ?? 0,
   logprobs: null,
-  finish_reason: choice.finish_reason ?? null,
+  finish_reason: (choice.finish_reason ?? null) as LegacyFinishReason | null,
 });
 
 /** A chat completion as a `text_completion`. */
@@ -76,7 +79,7 @@ export function chatToLegacyCompletion(completion: ChatCompletion) {
     created: completion.created,
     model: completion.model,
     system_fingerprint: completion.system_fingerprint,
-    choices: (completion.choices ?? []).map((choice) => legacyChoice(choice, choice.message?.content ?? "")),
+    choices: (completion.choices ?? []).map((choice) => ({ ...legacyChoice(choice, choice.message?.content ?? ""), finish_reason: (choice.finish_reason ?? "stop") as LegacyFinishReason })),
     usage: completion.usage,
   });
 }

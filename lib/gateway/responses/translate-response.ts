@@ -1,6 +1,7 @@
 // Chat completions told as Responses API objects: the response shell (echoing the request's
 // settings, as OpenAI does), output items (message, function_call), usage and status.
 import { randomBytes } from "node:crypto";
+import { withoutNulls } from "../without-nulls";
 import type { ResponsesRequest } from "./schema";
 
 /** OpenAI-style ids: a prefix and 48 hex digits (resp_…, msg_…, fc_…). */
@@ -60,7 +61,7 @@ export type OutputItem = MessageItem | FunctionCallItem;
 
 export interface ResponseUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
@@ -88,7 +89,8 @@ export function responseUsage(usage: ChatUsage | null | undefined): ResponseUsag
   const output = usage.completion_tokens ?? 0;
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0 },
+    // Chat reports no cache writes.
+    input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
     total_tokens: usage.total_tokens ?? input + output,
@@ -123,7 +125,7 @@ export function responseObject({ id, request }: ResponseContext, state: Response
     // Nothing is kept: the response cannot be retrieved later, whatever the client asked.
     store: false,
     temperature: request.temperature ?? 1,
-    text: { format: request.text?.format ?? { type: "text" as const } },
+    text: { format: request.text?.format ? withoutNulls(request.text.format) : { type: "text" as const } },
     tool_choice: request.tool_choice ?? ("auto" as const),
     tools: (request.tools ?? []).map((tool) => ({
       ...tool,
@@ -133,8 +135,8 @@ export function responseObject({ id, request }: ResponseContext, state: Response
     })),
     top_p: request.top_p ?? 1,
     truncation: "disabled" as const,
-    usage: state.usage ?? null,
-    user: request.user ?? null,
+    usage: state.usage,
+    user: request.user ?? undefined,
   };
 }
 

@@ -1,0 +1,98 @@
+// The legacy text-completions API's translation to chat and back, as pure functions.
+import type { Completion } from "openai/resources/completions";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../lib/errors";
+import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest } from "../../lib/gateway/legacy-completions/endpoint";
+import { legacyCompletionRequest } from "../../lib/gateway/legacy-completions/schema";
+import { parseRequestBody } from "../../lib/gateway/schema";
+
+const translate = (body: Record<string, unknown>) => legacyToChatRequest(parseRequestBody(legacyCompletionRequest, { model: "m", ...body }));
+
+function refusal(run: () => unknown): AppError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("legacy completion request → chat request", () => {
+  it("sends the prompt as one user message with OpenAI's default max_tokens of 16", () => {
+    expect(translate({ prompt: "Once upon" })).toEqual({ model: "m", messages: [{ role: "user", content: "Once upon" }], max_tokens: 16 });
+    expect(translate({ prompt: ["Once upon"], max_tokens: 4 }).messages).toEqual([{ role: "user", content: "Once upon" }]);
+  });
+
+  it("passes the sampling settings, stop, n, seed, user and stream options", () => {
+    expect(translate({ prompt: "p", max_tokens: 5, stop: ["\n"], n: 2, temperature: 0, top_p: 0.5, seed: 7, user: "u", stream: true, stream_options: { include_usage: true }, echo: false, best_of: 1 })).toEqual({
+      model: "m",
+      messages: [{ role: "user", content: "p" }],
+      max_tokens: 5,
+      stop: ["\n"],
+      n: 2,
+      temperature: 0,
+      top_p: 0.5,
+      seed: 7,
+      user: "u",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  });
+
+  it("refuses what chat cannot answer, naming the parameter", () => {
+    expect(refusal(() => translate({ prompt: "p", echo: true }))).toMatchObject({ status: 400, param: "echo", code: "unsupported_value" });
+    expect(refusal(() => translate({ prompt: [1, 2, 3] }))).toMatchObject({ status: 400, param: "prompt[0]" });
+    expect(refusal(() => translate({ prompt: [[1, 2]] })).message).toMatch(/token arrays/);
+    expect(refusal(() => translate({ prompt: ["a", "b"] }))).toMatchObject({ param: "prompt", code: "unsupported_value" });
+    expect(refusal(() => translate({ prompt: "p", best_of: 3 }))).toMatchObject({ param: "best_of" });
+    expect(refusal(() => translate({ prompt: "p", logprobs: 2 }))).toMatchObject({ param: "logprobs" });
+    expect(refusal(() => translate({ prompt: "p", suffix: "end" }))).toMatchObject({ param: "suffix" });
+    expect(refusal(() => translate({}))).toMatchObject({ param: "prompt", code: "missing_required_parameter" });
+  });
+});
+
+describe("chat answer → legacy completion", () => {
+  it("turns each choice's message into text with its index and finish_reason", () => {
+    const completion: Completion = chatToLegacyCompletion({
+      id: "chatcmpl-abc",
+      created: 5,
+      model: "m",
+      choices: [
+        { index: 0, message: { content: "one" }, finish_reason: "stop" },
+        { index: 1, message: { content: "two three" }, finish_reason: "length" },
+      ],
+      usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
+    });
+    expect(completion).toEqual({
+      id: "cmpl-abc",
+      object: "text_completion",
+      created: 5,
+      model: "m",
+      choices: [
+        { text: "one", index: 0, logprobs: null, finish_reason: "stop" },
+        { text: "two three", index: 1, logprobs: null, finish_reason: "length" },
+      ],
+      usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
+    });
+  });
+
+  it("turns stream chunks into legacy chunks, skipping the role-only chunk and keeping the usage chunk", () => {
+    const base = { id: "chatcmpl-x", object: "chat.completion.chunk", created: 5, model: "m" };
+    expect(chatChunkToLegacy({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }], usage: null } as never)).toBeNull();
+    expect(chatChunkToLegacy({ ...base, choices: [{ index: 1, delta: { content: "hi" }, finish_reason: null }] } as never)).toEqual({
+      id: "cmpl-x",
+      object: "text_completion",
+      created: 5,
+      model: "m",
+      choices: [{ text: "hi", index: 1, logprobs: null, finish_reason: null }],
+    });
+    expect(chatChunkToLegacy({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] } as never)!.choices).toEqual([{ text: "", index: 0, logprobs: null, finish_reason: "stop" }]);
+    expect(chatChunkToLegacy({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } as never)).toMatchObject({ choices: [], usage: { total_tokens: 2 } });
+  });
+
+  it("ends legacy streams with [DONE]", () => {
+    const encoder = legacyCompletionsEndpoint.parse({ model: "m", prompt: "p", stream: true }).presentation.stream();
+    expect(encoder.end()).toBe("data: [DONE]\n\n");
+  });
+});
