@@ -34,7 +34,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
     app.get(`${prefix}/responses/:id`, { config: { accessLog: true } }, getResponseHandler);
     app.post(`${prefix}/completions`, { config: { accessLog: true } }, legacyCompletions);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
-    app.get(`${prefix}/models/:model`, { config: { accessLog: true } }, getModel);
+    app.get(`${prefix}/models/*`, { config: { accessLog: true } }, getModel);
     app.all(`${prefix}/*`, async (request) => {
       throw new NotFoundError(`Unknown endpoint: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" });
     });
