@@ -295,6 +295,42 @@ describe("@langchain/openai ChatOpenAI with useResponsesApi", () => {
   });
 });
 
+describe("failures and metrics on the translated APIs", () => {
+  it("tells a stream that breaks after the headers as an error event (responses) or error object (completions)", async () => {
+    upstream.setBehaviour({ dropStreamAfterChunks: 2 });
+    const events: string[] = [];
+    for await (const event of await openai().responses.create({ model, input: "one two three four five", stream: true })) events.push(event.type);
+    expect(events.slice(0, 2)).toEqual(["response.created", "response.in_progress"]);
+    expect(events.at(-1)).toBe("error");
+    expect(events).not.toContain("response.completed");
+
+    upstream.setBehaviour({ dropStreamAfterChunks: 2 });
+    const legacy = await openai().completions.create({ model, prompt: "one two three four five", stream: true });
+    const failure = await (async () => {
+      for await (const _ of legacy);
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: "stream_interrupted" });
+  });
+
+  it("answers an upstream failure in OpenAI's error shape, and counts requests under their endpoint", async () => {
+    upstream.setBehaviour({ failAll: 500 });
+    const failed = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model, input: "x" }),
+    });
+    expect(failed.status).toBe(502);
+    expect(Object.keys((await failed.json()).error).sort()).toEqual(["code", "message", "param", "type"]);
+    upstream.setBehaviour({});
+    await openai().completions.create({ model, prompt: "count me" });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="[^"]+",status="200",stream="false"\\} [1-9]`));
+    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="none",status="502",stream="false"\\} 1`));
+    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="completions",model="${model}",provider="[^"]+",status="200",stream="true"\\} [1-9]`));
+  });
+});
+
 describe("GET /v1/models/{id}", () => {
   it("answers every model the key may use, ids with a slash included, and 404 for the others", async () => {
     expect((await openai().models.retrieve(model)).id).toBe(model);
