@@ -41,7 +41,8 @@ beforeAll(async () => {
   });
   await fixture.addProvider({ kind: "simulator", name: unique("simulator"), deployments: [{ modelName: simulated, upstreamModel: "sim" }] });
   key = (await fixture.addKey()).key;
-  server = await fixture.startServer();
+  // Failures injected here are about their answers, not circuits: keep the one deployment's circuit closed.
+  server = await fixture.startServer({ env: { CIRCUIT_FAILURE_THRESHOLD: "1000" } });
 });
 
 afterAll(async () => {
@@ -278,6 +279,23 @@ describe("ai + @ai-sdk/openai (default provider = Responses API)", () => {
     expect(messages.slice(-2)).toEqual([
       { role: "assistant", content: null, tool_calls: [{ id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
       { role: "tool", tool_call_id: expect.stringMatching(/^call_/), content: "rain" },
+    ]);
+  });
+
+  it("continues a conversation: item references are refused with the fix named, store: false sends the items", async () => {
+    const opening = { role: "user" as const, content: "first turn" };
+    const first = await generateText({ model: aiSdk()(model), messages: [opening], maxRetries: 0 });
+    const messages = [opening, ...first.response.messages, { role: "user" as const, content: "second turn" }];
+    // By default (store unset = true) the SDK refers to the earlier answer by id, which nothing here can resolve.
+    const refused = await generateText({ model: aiSdk()(model), messages, maxRetries: 0 }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ statusCode: 400 });
+    expect(String((refused as { responseBody?: string }).responseBody)).toMatch(/store = false/);
+    const second = await generateText({ model: aiSdk()(model), messages, maxRetries: 0, providerOptions: { openai: { store: false } } });
+    expect(second.text).toBe("[A] echo: second turn");
+    expect(lastUpstreamBody().messages).toEqual([
+      { role: "user", content: "first turn" },
+      { role: "assistant", content: "[A] echo: first turn" },
+      { role: "user", content: "second turn" },
     ]);
   });
 });

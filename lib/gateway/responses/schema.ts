@@ -55,7 +55,7 @@ const inputItem = z.preprocess(
   z.discriminatedUnion("type", [messageItem, functionCallItem, functionCallOutputItem], {
     error: (issue) =>
       issue.code === "invalid_union"
-        ? `input item type must be ${SUPPORTED_ITEMS}; this gateway does not store responses, so item references and hosted-tool items cannot be resolved`
+        ? `input item type must be ${SUPPORTED_ITEMS}; this gateway does not store responses, so item references and hosted-tool items cannot be resolved: send the items themselves (@ai-sdk/openai does with providerOptions.openai.store = false)`
         : undefined,
   }),
 );
