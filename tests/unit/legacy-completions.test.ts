@@ -1,22 +1,12 @@
 // The legacy text-completions API's translation to chat and back, as pure functions.
 import type { Completion } from "openai/resources/completions";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../lib/errors";
 import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest } from "../../lib/gateway/legacy-completions/endpoint";
 import { legacyCompletionRequest } from "../../lib/gateway/legacy-completions/schema";
 import { parseRequestBody } from "../../lib/gateway/schema";
 
 const translate = (body: Record<string, unknown>) => legacyToChatRequest(parseRequestBody(legacyCompletionRequest, { model: "m", ...body }));
 
-function refusal(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("legacy completion request → chat request", () => {
   it("sends the prompt as one user message with OpenAI's default max_tokens of 16", () => {
@@ -41,14 +31,15 @@ describe("legacy completion request → chat request", () => {
   });
 
   it("refuses what chat cannot answer, naming the parameter", () => {
-    expect(refusal(() => translate({ prompt: "p", echo: true }))).toMatchObject({ status: 400, param: "echo", code: "unsupported_value" });
-    expect(refusal(() => translate({ prompt: [1, 2, 3] }))).toMatchObject({ status: 400, param: "prompt[0]" });
-    expect(refusal(() => translate({ prompt: [[1, 2]] })).message).toMatch(/token arrays/);
-    expect(refusal(() => translate({ prompt: ["a", "b"] }))).toMatchObject({ param: "prompt", code: "unsupported_value" });
-    expect(refusal(() => translate({ prompt: "p", best_of: 3 }))).toMatchObject({ param: "best_of" });
-    expect(refusal(() => translate({ prompt: "p", logprobs: 2 }))).toMatchObject({ param: "logprobs" });
-    expect(refusal(() => translate({ prompt: "p", suffix: "end" }))).toMatchObject({ param: "suffix" });
-    expect(refusal(() => translate({}))).toMatchObject({ param: "prompt", code: "missing_required_parameter" });
+    const refused = (body: Record<string, unknown>, error: Record<string, unknown>) => expect(() => translate(body)).toThrow(expect.objectContaining({ status: 400, ...error }));
+    refused({ prompt: "p", echo: true }, { param: "echo", code: "unsupported_value" });
+    refused({ prompt: [1, 2, 3] }, { param: "prompt[0]", message: expect.stringMatching(/token arrays/) });
+    refused({ prompt: [[1, 2]] }, { param: "prompt[0]" });
+    refused({ prompt: ["a", "b"] }, { param: "prompt", code: "unsupported_value" });
+    refused({ prompt: "p", best_of: 3 }, { param: "best_of" });
+    refused({ prompt: "p", logprobs: 2 }, { param: "logprobs" });
+    refused({ prompt: "p", suffix: "end" }, { param: "suffix" });
+    refused({}, { param: "prompt", code: "missing_required_parameter" });
   });
 });
 

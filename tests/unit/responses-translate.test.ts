@@ -3,7 +3,6 @@
 import { accumulateResponse } from "openai/lib/responses/ResponseAccumulator";
 import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../lib/errors";
 import type { ChatCompletionChunk } from "../../lib/gateway/presentation";
 import { responsesEndpoint } from "../../lib/gateway/responses/endpoint";
 import { parseRequestBody } from "../../lib/gateway/schema";
@@ -15,15 +14,6 @@ import { completionToResponse, type ChatCompletion } from "../../lib/gateway/res
 const parse = (body: Record<string, unknown>) => parseRequestBody(responsesRequest, { model: "m", ...body });
 const translate = (body: Record<string, unknown>) => toChatRequest(parse(body));
 
-function refusal(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("Responses request → chat request", () => {
   it("turns a string input into one user message and instructions into the system message", () => {
@@ -102,16 +92,14 @@ describe("Responses request → chat request", () => {
   });
 
   it("refuses what needs stored state, naming the parameter", () => {
-    const previous = refusal(() => translate({ input: "x", previous_response_id: "resp_1" }));
-    expect(previous).toMatchObject({ status: 400, param: "previous_response_id", code: "unsupported_parameter" });
-    expect(refusal(() => translate({ input: "x", conversation: "conv_1" }))).toMatchObject({ param: "conversation", code: "unsupported_parameter" });
-    expect(refusal(() => translate({ input: "x", background: true }))).toMatchObject({ param: "background" });
-    const reference = refusal(() => translate({ input: [{ type: "item_reference", id: "msg_1" }] }));
-    expect(reference).toMatchObject({ status: 400, param: "input[0].type" });
-    expect(reference.message).toMatch(/does not store responses/);
-    expect(refusal(() => translate({ input: "x", tools: [{ type: "web_search" }] }))).toMatchObject({ param: "tools[0].type" });
-    expect(refusal(() => translate({ input: [{ role: "user", content: [{ type: "input_audio" }] }] }))).toMatchObject({ param: "input[0].content[0].type" });
-    expect(refusal(() => translate({ input: [{ type: "function_call", name: "f", arguments: "{}" }] }))).toMatchObject({ param: "input[0].call_id", code: "missing_required_parameter" });
+    const refused = (body: Record<string, unknown>, error: Record<string, unknown>) => expect(() => translate(body)).toThrow(expect.objectContaining({ status: 400, ...error }));
+    refused({ input: "x", previous_response_id: "resp_1" }, { param: "previous_response_id", code: "unsupported_parameter" });
+    refused({ input: "x", conversation: "conv_1" }, { param: "conversation", code: "unsupported_parameter" });
+    refused({ input: "x", background: true }, { param: "background" });
+    refused({ input: [{ type: "item_reference", id: "msg_1" }] }, { param: "input[0].type", message: expect.stringMatching(/does not store responses/) });
+    refused({ input: "x", tools: [{ type: "web_search" }] }, { param: "tools[0].type" });
+    refused({ input: [{ role: "user", content: [{ type: "input_audio" }] }] }, { param: "input[0].content[0].type" });
+    refused({ input: [{ type: "function_call", name: "f", arguments: "{}" }] }, { param: "input[0].call_id", code: "missing_required_parameter" });
   });
 });
 
