@@ -241,6 +241,20 @@ describe("chat chunks → Responses event stream", () => {
     expect(folded.output_text).toBe("Let me check.");
   });
 
+  it("streams a refusal as a refusal part", () => {
+    const events = encode(chatChunks([{ refusal: "I can't " }, { refusal: "help with that." }], "stop"));
+    expect(events.map((e) => e.event).slice(2, -1)).toEqual([
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.refusal.delta",
+      "response.refusal.delta",
+      "response.refusal.done",
+      "response.content_part.done",
+      "response.output_item.done",
+    ]);
+    expect(fold(events).output).toEqual([expect.objectContaining({ type: "message", content: [{ type: "refusal", refusal: "I can't help with that." }] })]);
+  });
+
   it("ends a stream cut by the token limit with response.incomplete (max_output_tokens)", () => {
     const events = encode(chatChunks([{ content: "one" }], "length"));
     const last = events.at(-1)!;

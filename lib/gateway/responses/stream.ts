@@ -13,6 +13,8 @@ import {
   type ChatUsage,
   type FunctionCallItem,
   type MessageItem,
+  type OutputText,
+  type Refusal,
   type ResponseContext,
   type ResponseState,
 } from "./translate-response";
@@ -20,15 +22,19 @@ import {
 interface ChunkChoice {
   delta?: {
     content?: string | null;
+    refusal?: string | null;
     tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> | null;
   };
   finish_reason?: string | null;
 }
 
+type PartKind = "output_text" | "refusal";
+
 interface OpenMessage {
   outputIndex: number;
   item: MessageItem;
-  text: string;
+  /** The part being streamed (the last of item.content once closed) and its text so far. */
+  part: { kind: PartKind; index: number; text: string } | null;
 }
 
 interface OpenCall {
@@ -53,7 +59,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const choice = chunk.choices?.[0] as ChunkChoice | undefined;
     if (!choice) return out;
     const delta = choice.delta;
-    if (delta?.content) out += this.text(delta.content);
+    if (delta?.content) out += this.text("output_text", delta.content);
+    if (delta?.refusal) out += this.text("refusal", delta.refusal);
     for (const call of delta?.tool_calls ?? []) out += this.toolCall(call);
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     return out;
@@ -89,17 +96,23 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return this.event("response.created", { response: this.response() }) + this.event("response.in_progress", { response: this.response() });
   }
 
-  private text(delta: string): string {
+  private text(kind: PartKind, delta: string): string {
     let out = "";
     if (!this.message) {
       const item: MessageItem = { type: "message", id: newItemId("msg"), status: "in_progress", role: "assistant", content: [] };
-      this.message = { outputIndex: this.state.output.length, item, text: "" };
+      this.message = { outputIndex: this.state.output.length, item, part: null };
       this.state.output.push(item);
       out += this.event("response.output_item.added", { output_index: this.message.outputIndex, item: { ...item, content: [] } });
-      out += this.event("response.content_part.added", { ...this.partAddress(this.message), part: outputText("") });
     }
-    this.message.text += delta;
-    return out + this.event("response.output_text.delta", { ...this.partAddress(this.message), delta, logprobs: [] });
+    const message = this.message;
+    if (message.part?.kind !== kind) {
+      out += this.closePart(message);
+      message.part = { kind, index: message.item.content.length, text: "" };
+      out += this.event("response.content_part.added", { ...this.partAddress(message), part: partOf(kind, "") });
+    }
+    message.part!.text += delta;
+    const type = kind === "output_text" ? "response.output_text.delta" : "response.refusal.delta";
+    return out + this.event(type, { ...this.partAddress(message), delta, ...(kind === "output_text" ? { logprobs: [] } : {}) });
   }
 
   private toolCall(call: NonNullable<NonNullable<ChunkChoice["delta"]>["tool_calls"]>[number]): string {
@@ -128,21 +141,28 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private partAddress(message: OpenMessage) {
-    return { item_id: message.item.id, output_index: message.outputIndex, content_index: 0 };
+    return { item_id: message.item.id, output_index: message.outputIndex, content_index: message.part?.index ?? 0 };
+  }
+
+  private closePart(message: OpenMessage): string {
+    const open = message.part;
+    if (!open) return "";
+    const part = partOf(open.kind, open.text);
+    message.item.content.push(part);
+    const done =
+      open.kind === "output_text"
+        ? this.event("response.output_text.done", { ...this.partAddress(message), text: open.text, logprobs: [] })
+        : this.event("response.refusal.done", { ...this.partAddress(message), refusal: open.text });
+    return done + this.event("response.content_part.done", { ...this.partAddress(message), part });
   }
 
   private closeMessage(): string {
     const message = this.message;
     if (!message) return "";
     this.message = null;
-    const part = outputText(message.text);
-    message.item.content = [part];
+    const parts = this.closePart(message);
     message.item.status = this.finishReason === "length" || this.finishReason === "content_filter" ? "incomplete" : "completed";
-    return (
-      this.event("response.output_text.done", { ...this.partAddress(message), text: message.text, logprobs: [] }) +
-      this.event("response.content_part.done", { ...this.partAddress(message), part }) +
-      this.event("response.output_item.done", { output_index: message.outputIndex, item: message.item })
-    );
+    return parts + this.event("response.output_item.done", { output_index: message.outputIndex, item: message.item });
   }
 
   private closeCall({ outputIndex, item }: OpenCall): string {
@@ -152,4 +172,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       this.event("response.output_item.done", { output_index: outputIndex, item })
     );
   }
+}
+
+function partOf(kind: PartKind, text: string): OutputText | Refusal {
+  return kind === "output_text" ? outputText(text) : { type: "refusal", refusal: text };
 }
