@@ -4,6 +4,7 @@ import { NotFoundError } from "../errors";
 import { authenticate } from "./auth";
 import { chatCompletionsHandler, completionHandler } from "./chat-completions";
 import type { GatewayDeps } from "./deps";
+import { legacyCompletionsHandler } from "./legacy-completions/batch";
 import { legacyCompletionsEndpoint } from "./legacy-completions/endpoint";
 import { getModelHandler, listModelsHandler } from "./models";
 import { getResponseHandler, responsesEndpoint } from "./responses/endpoint";
@@ -25,7 +26,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
 
   const chat = chatCompletionsHandler(deps);
   const responses = completionHandler(deps, responsesEndpoint);
-  const legacyCompletions = completionHandler(deps, legacyCompletionsEndpoint);
+  const legacyCompletions = legacyCompletionsHandler(completionHandler(deps, legacyCompletionsEndpoint));
   const listModels = listModelsHandler(deps);
   const getModel = getModelHandler(deps);
   for (const prefix of API_PREFIXES) {

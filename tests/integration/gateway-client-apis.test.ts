@@ -204,6 +204,19 @@ describe("openai SDK: legacy completions", () => {
     expect(lastUpstreamBody()).toMatchObject({ n: 2, max_tokens: 3, stop: ["zzz"], seed: 1, user: "u1" });
   });
 
+  it("answers several prompts as one completion: each prompt's n choices in order, usage summed", async () => {
+    const completion = await openai().completions.create({ model, prompt: ["first prompt", "second one here"], n: 2, temperature: 0.5 });
+    expect(completion.choices.map((choice) => [choice.index, choice.text])).toEqual([
+      [0, "[A] echo: first prompt"],
+      [1, "[A] echo: first prompt"],
+      [2, "[A] echo: second one here"],
+      [3, "[A] echo: second one here"],
+    ]);
+    expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 18, total_tokens: 23 });
+    // One chat call per prompt, each through the pipeline.
+    expect(upstream.requests.map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]!.content).sort()).toEqual(["first prompt", "second one here"]);
+  });
+
   it("streams legacy chunks that join to the text, with usage when asked", async () => {
     const stream = await openai().completions.create({ model, prompt: "one two three", stream: true, stream_options: { include_usage: true } });
     let text = "";

@@ -1,11 +1,10 @@
 // The legacy text-completions API's translation to chat and back, as pure functions.
 import type { Completion } from "openai/resources/completions";
 import { describe, expect, it } from "vitest";
-import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest } from "../../lib/gateway/legacy-completions/endpoint";
-import { legacyCompletionRequest } from "../../lib/gateway/legacy-completions/schema";
-import { parseRequestBody } from "../../lib/gateway/schema";
+import { mergeLegacyCompletions } from "../../lib/gateway/legacy-completions/batch";
+import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest, parseLegacyCompletionRequest } from "../../lib/gateway/legacy-completions/endpoint";
 
-const translate = (body: Record<string, unknown>) => legacyToChatRequest(parseRequestBody(legacyCompletionRequest, { model: "m", ...body }));
+const translate = (body: Record<string, unknown>) => legacyToChatRequest(parseLegacyCompletionRequest({ model: "m", ...body }));
 
 
 describe("legacy completion request → chat request", () => {
@@ -35,7 +34,6 @@ describe("legacy completion request → chat request", () => {
     refused({ prompt: "p", echo: true }, { param: "echo", code: "unsupported_value" });
     refused({ prompt: [1, 2, 3] }, { param: "prompt[0]", message: expect.stringMatching(/token arrays/) });
     refused({ prompt: [[1, 2]] }, { param: "prompt[0]" });
-    refused({ prompt: ["a", "b"] }, { param: "prompt", code: "unsupported_value" });
     refused({ prompt: "p", best_of: 3 }, { param: "best_of" });
     refused({ prompt: "p", logprobs: 2 }, { param: "logprobs" });
     refused({ prompt: "p", suffix: "end" }, { param: "suffix" });
@@ -80,6 +78,26 @@ describe("chat answer → legacy completion", () => {
     });
     expect(chatChunkToLegacy({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] } as never)!.choices).toEqual([{ text: "", index: 0, logprobs: null, finish_reason: "stop" }]);
     expect(chatChunkToLegacy({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } as never)).toMatchObject({ choices: [], usage: { total_tokens: 2 } });
+  });
+
+  it("merges the answers to several prompts: prompt p's choices take indexes p·n…, usage adds up", () => {
+    const answer = (text: string, tokens: number) => ({
+      id: `cmpl-${text}`,
+      object: "text_completion" as const,
+      created: 5,
+      model: "m",
+      choices: [0, 1].map((index) => ({ text: `${text}${index}`, index, logprobs: null, finish_reason: "stop" })),
+      usage: { prompt_tokens: 1, completion_tokens: tokens, total_tokens: 1 + tokens },
+    });
+    const merged = mergeLegacyCompletions([answer("a", 2), answer("b", 3)], 2);
+    expect(merged.id).toBe("cmpl-a");
+    expect(merged.choices.map((choice) => [choice.index, choice.text])).toEqual([
+      [0, "a0"],
+      [1, "a1"],
+      [2, "b0"],
+      [3, "b1"],
+    ]);
+    expect(merged.usage).toEqual({ prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 });
   });
 
   it("ends legacy streams with [DONE]", () => {

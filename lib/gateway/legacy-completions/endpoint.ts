@@ -13,18 +13,22 @@ export const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 function refuseUnsupported(request: LegacyCompletionRequest): void {
   const refuse = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_value" });
-  if (request.prompt.length > 1) {
-    throw refuse("prompt", "This gateway answers one prompt per request: send several prompts as separate requests.");
-  }
   if (request.echo === true) throw refuse("echo", "echo is not supported by this gateway.");
   if (request.suffix) throw refuse("suffix", "suffix (insertion) is not supported by this gateway.");
   if (request.best_of != null && request.best_of > 1) throw refuse("best_of", "best_of above 1 is not supported by this gateway.");
   if (request.logprobs != null) throw refuse("logprobs", "logprobs are not supported on legacy completions by this gateway.");
 }
 
-/** The chat-completion request that answers this legacy completion request. */
-export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompletionRequest {
+/** Validates a legacy completion request, refusing what chat cannot answer. */
+export function parseLegacyCompletionRequest(body: unknown): LegacyCompletionRequest {
+  const request = parseRequestBody(legacyCompletionRequest, body);
   refuseUnsupported(request);
+  return request;
+}
+
+/** The chat-completion request that answers a one-prompt legacy request (batches: ./batch.ts). */
+export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompletionRequest {
+  if (request.prompt.length !== 1) throw new BadRequestError("Expected exactly one prompt.", { param: "prompt", code: "invalid_value" });
   return withoutNulls({
     model: request.model,
     messages: [{ role: "user" as const, content: request.prompt[0]! }],
@@ -125,5 +129,5 @@ const legacyPresentation: Presentation = {
 
 export const legacyCompletionsEndpoint: Endpoint = {
   name: "completions",
-  parse: (body) => ({ chat: legacyToChatRequest(parseRequestBody(legacyCompletionRequest, body)), presentation: legacyPresentation }),
+  parse: (body) => ({ chat: legacyToChatRequest(parseLegacyCompletionRequest(body)), presentation: legacyPresentation }),
 };
