@@ -9,7 +9,8 @@ import { parseRequestBody } from "../../lib/gateway/schema";
 import { responsesRequest } from "../../lib/gateway/responses/schema";
 import { ResponsesStreamEncoder } from "../../lib/gateway/responses/stream";
 import { toChatRequest } from "../../lib/gateway/responses/translate-request";
-import { completionToResponse, type ChatCompletion } from "../../lib/gateway/responses/translate-response";
+import type { ChatAnswer } from "../../lib/gateway/chat-answer";
+import { completionToResponse } from "../../lib/gateway/responses/translate-response";
 
 const parse = (body: Record<string, unknown>) => parseRequestBody(responsesRequest, { model: "m", ...body });
 const translate = (body: Record<string, unknown>) => toChatRequest(parse(body));
@@ -107,7 +108,7 @@ const context = () => ({ id: "resp_test", request: parse({ input: "x", instructi
 
 describe("chat completion → response object", () => {
   it("builds a completed response with a message item, output_text and usage details", () => {
-    const completion: ChatCompletion = {
+    const completion: ChatAnswer = {
       created: 1_700_000_000,
       choices: [{ message: { content: "hello there" }, finish_reason: "stop" }],
       usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, prompt_tokens_details: { cached_tokens: 1 } },

@@ -2,6 +2,7 @@
 // prompt becomes one user message, and the chat answer comes back as `text_completion` choices
 // (JSON, or legacy chunks ending in [DONE]).
 import { BadRequestError } from "../../errors";
+import type { ChatAnswer, ChatChoice } from "../chat-answer";
 import type { ChatCompletionChunk, Endpoint, Presentation, StreamEncoder } from "../presentation";
 import { chatPresentation } from "../presentation";
 import { parseRequestBody, type ChatCompletionRequest } from "../schema";
@@ -47,20 +48,12 @@ export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompl
   }) as ChatCompletionRequest;
 }
 
-interface ChatChoice {
-  index?: number;
-  message?: { content?: string | null };
-  delta?: { content?: string | null };
-  finish_reason?: string | null;
-}
-
-interface ChatCompletion {
-  id?: string;
-  created?: number;
-  model?: string;
-  system_fingerprint?: string | null;
-  choices?: ChatChoice[];
-  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+/** The chat usage as given, its three counts always present as the legacy API promises. */
+function legacyUsage(usage: ChatAnswer["usage"]) {
+  if (!usage) return undefined;
+  const prompt = usage.prompt_tokens ?? 0;
+  const completion = usage.completion_tokens ?? 0;
+  return withoutNulls({ ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage.total_tokens ?? prompt + completion });
 }
 
 const legacyId = (chatId: string | undefined) => (chatId ?? "").replace(/^chatcmpl-/, "cmpl-");
@@ -76,7 +69,7 @@ const legacyChoice = (choice: ChatChoice, text: string) => ({
 });
 
 /** A chat completion as a `text_completion`. */
-export function chatToLegacyCompletion(completion: ChatCompletion) {
+export function chatToLegacyCompletion(completion: ChatAnswer) {
   return withoutNulls({
     id: legacyId(completion.id),
     object: "text_completion" as const,
@@ -84,13 +77,13 @@ export function chatToLegacyCompletion(completion: ChatCompletion) {
     model: completion.model,
     system_fingerprint: completion.system_fingerprint,
     choices: (completion.choices ?? []).map((choice) => ({ ...legacyChoice(choice, choice.message?.content ?? ""), finish_reason: (choice.finish_reason ?? "stop") as LegacyFinishReason })),
-    usage: completion.usage,
+    usage: legacyUsage(completion.usage),
   });
 }
 
 /** A chat chunk as a legacy chunk; null when it says nothing a legacy client reads (the role chunk). */
 export function chatChunkToLegacy(chunk: ChatCompletionChunk) {
-  const source = chunk as ChatCompletion;
+  const source = chunk as ChatAnswer;
   const choices = (source.choices ?? []).flatMap((choice) => {
     const text = choice.delta?.content ?? "";
     return text || choice.finish_reason ? [legacyChoice(choice, text)] : [];
@@ -103,7 +96,7 @@ export function chatChunkToLegacy(chunk: ChatCompletionChunk) {
     model: source.model,
     system_fingerprint: source.system_fingerprint,
     choices,
-    usage: source.usage,
+    usage: legacyUsage(source.usage),
   });
 }
 
@@ -123,7 +116,7 @@ class LegacyStreamEncoder implements StreamEncoder {
 }
 
 const legacyPresentation: Presentation = {
-  json: (payload) => JSON.stringify(chatToLegacyCompletion(JSON.parse(payload) as ChatCompletion)),
+  json: (payload) => JSON.stringify(chatToLegacyCompletion(JSON.parse(payload) as ChatAnswer)),
   stream: () => new LegacyStreamEncoder(),
 };
 

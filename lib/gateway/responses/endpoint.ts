@@ -3,16 +3,17 @@
 // GET /v1/responses/:id — nothing is stored, so every id is unknown (a clear 404).
 import type { FastifyRequest } from "fastify";
 import { NotFoundError } from "../../errors";
+import type { ChatAnswer } from "../chat-answer";
 import type { Endpoint, Presentation } from "../presentation";
 import { parseRequestBody } from "../schema";
 import { responsesRequest } from "./schema";
 import { ResponsesStreamEncoder } from "./stream";
 import { toChatRequest } from "./translate-request";
-import { completionToResponse, newItemId, type ChatCompletion, type ResponseContext } from "./translate-response";
+import { completionToResponse, newItemId, type ResponseContext } from "./translate-response";
 
 function responsesPresentation(context: ResponseContext): Presentation {
   return {
-    json: (payload) => JSON.stringify(completionToResponse(context, JSON.parse(payload) as ChatCompletion)),
+    json: (payload) => JSON.stringify(completionToResponse(context, JSON.parse(payload) as ChatAnswer)),
     stream: () => new ResponsesStreamEncoder(context),
   };
 }

@@ -3,6 +3,7 @@
 // .done events, and finally response.completed (or .incomplete), each numbered in sequence and
 // sent with its `event:` line as OpenAI does. Chat has no item boundaries, so items open at their
 // first delta and close when a tool call begins (the message) or when the stream ends.
+import type { ChatAnswer, ChatToolCall } from "../chat-answer";
 import type { ChatCompletionChunk, StreamEncoder } from "../presentation";
 import {
   endingOf,
@@ -10,7 +11,6 @@ import {
   outputText,
   responseObject,
   responseUsage,
-  type ChatUsage,
   type FunctionCallItem,
   type MessageItem,
   type OutputText,
@@ -18,15 +18,6 @@ import {
   type ResponseContext,
   type ResponseState,
 } from "./translate-response";
-
-interface ChunkChoice {
-  delta?: {
-    content?: string | null;
-    refusal?: string | null;
-    tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> | null;
-  };
-  finish_reason?: string | null;
-}
 
 type PartKind = "output_text" | "refusal";
 
@@ -55,8 +46,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   chunk(chunk: ChatCompletionChunk): string {
     let out = this.start(chunk);
-    if (chunk.usage) this.state.usage = responseUsage(chunk.usage as ChatUsage);
-    const choice = chunk.choices?.[0] as ChunkChoice | undefined;
+    const answer = chunk as ChatAnswer;
+    if (answer.usage) this.state.usage = responseUsage(answer.usage);
+    const choice = answer.choices?.[0];
     if (!choice) return out;
     const delta = choice.delta;
     if (delta?.content) out += this.text("output_text", delta.content);
@@ -115,7 +107,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return out + this.event(type, { ...this.partAddress(message), delta, ...(kind === "output_text" ? { logprobs: [] } : {}) });
   }
 
-  private toolCall(call: NonNullable<NonNullable<ChunkChoice["delta"]>["tool_calls"]>[number]): string {
+  private toolCall(call: ChatToolCall): string {
     let out = "";
     const index = call.index ?? 0;
     let open = this.calls.get(index);

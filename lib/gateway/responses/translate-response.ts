@@ -1,34 +1,12 @@
 // Chat completions told as Responses API objects: the response shell (echoing the request's
 // settings, as OpenAI does), output items (message, function_call), usage and status.
 import { randomBytes } from "node:crypto";
+import type { ChatAnswer, ChatUsage } from "../chat-answer";
 import { withoutNulls } from "../without-nulls";
 import type { ResponsesRequest } from "./schema";
 
 /** OpenAI-style ids: a prefix and 48 hex digits (resp_…, msg_…, fc_…). */
 export const newItemId = (prefix: "resp" | "msg" | "fc") => `${prefix}_${randomBytes(24).toString("hex")}`;
-
-export interface ChatUsage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
-  completion_tokens_details?: { reasoning_tokens?: number } | null;
-}
-
-interface ChatToolCall {
-  id?: string;
-  function?: { name?: string; arguments?: string };
-}
-
-/** The part of a chat completion the translation reads. */
-export interface ChatCompletion {
-  created?: number;
-  choices?: Array<{
-    message?: { content?: string | null; refusal?: string | null; tool_calls?: ChatToolCall[] | null };
-    finish_reason?: string | null;
-  }>;
-  usage?: ChatUsage | null;
-}
 
 export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
 
@@ -146,7 +124,7 @@ export function outputTextOf(output: OutputItem[]): string {
 }
 
 /** A non-streaming chat completion as a complete `response` object. */
-export function completionToResponse(context: ResponseContext, completion: ChatCompletion) {
+export function completionToResponse(context: ResponseContext, completion: ChatAnswer) {
   const choice = completion.choices?.[0];
   const ending = endingOf(choice?.finish_reason);
   const itemStatus = ending.status === "incomplete" ? "incomplete" : "completed";
