@@ -46,7 +46,7 @@ const pick = (headers: Record<string, unknown>, names: readonly string[]) =>
   Object.fromEntries(names.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name] as string]] : [])));
 
 export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHandlerMethod {
-  return async function legacyCompletions(this: unknown, request: FastifyRequest, reply: FastifyReply) {
+  return async function legacyCompletions(request: FastifyRequest, reply: FastifyReply) {
     const prompt = (request.body as { prompt?: unknown } | null)?.prompt;
     if (!Array.isArray(prompt) || prompt.length <= 1) return onePrompt.call(request.server, request, reply);
 
