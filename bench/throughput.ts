@@ -20,8 +20,11 @@ const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
 else await main();
 
-async function wrk(url: string, key: string, args = WRK_ARGS): Promise<WrkReport> {
-  const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench" }));
+/** The APIs translated to chat, measured once each after the chat rounds (wrk-completions.lua's AGENTICORP_ENDPOINT). */
+const TRANSLATED_ENDPOINTS = { responses: "/v1/responses", completions: "/v1/completions" } as const;
+
+async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat"): Promise<WrkReport> {
+  const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
   const problem = runProblem(report);
   if (problem) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
   return report;
@@ -94,6 +97,10 @@ async function main() {
     console.log(`\nbare ${bareSummary.requestsPerSecond.toFixed(0)} req/s, product ${productSummary.requestsPerSecond.toFixed(0)} req/s`);
     console.log(`ratio product/bare: ${ratio.toFixed(2)} (target ≥ 0.2)`);
     console.log(`product RSS after the load: ${rssAfterLoad} MB (target ≤ 300 MB; console enabled)`);
+    for (const [endpoint, route] of Object.entries(TRANSLATED_ENDPOINTS)) {
+      const report = await wrk(url, product.key, WRK_ARGS, endpoint);
+      console.log(`POST ${route} (translated to chat): ${report.requestsPerSecond.toFixed(0)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+    }
 
     const streams = await concurrentStreams(url, product.key, () => rssMegabytes(product.server));
     console.log(

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { CacheDecision } from "../cache/response-cache";
 import { asGiven, type Endpoint } from "./presentation";
-import { parseBody } from "./schema";
+import { parseRequestBody } from "./schema";
 
 /** OpenAI's own limit on inputs per request. */
 const MAX_INPUTS = 2_048;
@@ -28,7 +28,7 @@ export const embeddingsEndpoint: Endpoint = {
   name: "embeddings",
   parse(body) {
     // The API has no streaming: a stray `stream` must not send the request down the SSE path.
-    const { stream: _ignored, ...request } = parseBody(embeddingsRequest, body);
+    const { stream: _ignored, ...request } = parseRequestBody(embeddingsRequest, body);
     return { upstream: request, presentation: asGiven };
   },
   call: (client, call) => client.embed(call),

@@ -1,4 +1,4 @@
-// GET /v1/models and /v1/models/:model — the models this key may use, in OpenAI's list shape.
+// GET /v1/models and /v1/models/{id} — the models this key may use, in OpenAI's list shape.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { NotFoundError } from "../errors";
 import type { ApiKeyEntry, FleetSnapshot } from "../fleet/snapshot";
@@ -20,9 +20,10 @@ export function listModelsHandler(deps: GatewayDeps) {
 }
 
 export function getModelHandler(deps: GatewayDeps) {
-  return async function getModel(request: FastifyRequest<{ Params: { model: string } }>, _reply: FastifyReply) {
+  // A wildcard route: model ids may hold slashes ("org/model"), sent raw or encoded as %2F.
+  return async function getModel(request: FastifyRequest<{ Params: { "*": string } }>, _reply: FastifyReply) {
     const snapshot = deps.fleet.current;
-    const id = request.params.model;
+    const id = request.params["*"];
     if (!visibleModels(snapshot, request.apiKey!).includes(id)) {
       throw new NotFoundError(`The model '${id}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
     }

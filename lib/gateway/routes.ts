@@ -5,7 +5,10 @@ import { authenticate } from "./auth";
 import { chatCompletionsHandler, completionHandler } from "./chat-completions";
 import { embeddingsEndpoint } from "./embeddings";
 import type { GatewayDeps } from "./deps";
+import { legacyCompletionsHandler } from "./legacy-completions/batch";
+import { legacyCompletionsEndpoint } from "./legacy-completions/endpoint";
 import { getModelHandler, listModelsHandler } from "./models";
+import { getResponseHandler, responsesEndpoint } from "./responses/endpoint";
 
 export const API_PREFIXES = ["/v1", "/api/v1"] as const;
 
@@ -24,13 +27,18 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
 
   const chat = chatCompletionsHandler(deps);
   const embeddings = completionHandler(deps, embeddingsEndpoint);
+  const responses = completionHandler(deps, responsesEndpoint);
+  const legacyCompletions = legacyCompletionsHandler(completionHandler(deps, legacyCompletionsEndpoint));
   const listModels = listModelsHandler(deps);
   const getModel = getModelHandler(deps);
   for (const prefix of API_PREFIXES) {
     app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" } }, chat);
+    app.post(`${prefix}/responses`, { config: { accessLog: true, endpoint: "responses" } }, responses);
+    app.get(`${prefix}/responses/:id`, { config: { accessLog: true, endpoint: "responses" } }, getResponseHandler);
+    app.post(`${prefix}/completions`, { config: { accessLog: true, endpoint: "completions" } }, legacyCompletions);
     app.post(`${prefix}/embeddings`, { config: { accessLog: true, endpoint: "embeddings" } }, embeddings);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
-    app.get(`${prefix}/models/:model`, { config: { accessLog: true } }, getModel);
+    app.get(`${prefix}/models/*`, { config: { accessLog: true } }, getModel);
     app.all(`${prefix}/*`, async (request) => {
       throw new NotFoundError(`Unknown endpoint: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" });
     });

@@ -68,8 +68,13 @@ function paramPath(path: PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), "");
 }
 
+/** Validates a parsed JSON body; a violation becomes a 400 naming the field. */
+export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
+  return parseRequestBody(chatCompletionRequest, body);
+}
+
 /** Validates a parsed JSON body against an endpoint's schema; a violation becomes a 400 naming the field. */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+export function parseRequestBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new BadRequestError("Request body must be a JSON object.", { code: "invalid_request" });
   }
@@ -80,8 +85,6 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const problem = issue.code === "invalid_union" && issue.path.at(-1) === "role" ? "unsupported role" : issue.message;
   return badField(param, problem, valueAt(body, issue.path) === undefined);
 }
-
-export const parseChatCompletionRequest = (body: unknown): ChatCompletionRequest => parseBody(chatCompletionRequest, body);
 
 function valueAt(body: unknown, path: PropertyKey[]): unknown {
   let value: unknown = body;

@@ -9,7 +9,7 @@
 // content is instead `{"name":<name>,"echo":<that text>}`. `stop` cuts before the earliest stop
 // sequence; `max_completion_tokens` (or `max_tokens`) then keeps that many tokens and finishes with
 // "length". A named `tool_choice`, or "required" (first tool), answers with one tool call whose
-// arguments are "{}". `n` repeats the same answer n times. `logprobs`, audio and `json_schema`
+// arguments are "{}" (or `toolArguments`; streams send arguments in pieces of a few characters). `n` repeats the same answer n times. `logprobs`, audio and `json_schema`
 // formats are not modelled.
 //
 // Tokens: one token per whitespace-separated word (`countTokens`). prompt_tokens counts the text of
@@ -51,6 +51,8 @@ export interface StandInBehaviour {
   dropStreamAfterChunks?: number | null;
   /** Accept the connection but never answer (stall). The request is still recorded. */
   stall?: boolean;
+  /** The arguments of tool-call answers; "{}" when unset. */
+  toolArguments?: string;
 }
 
 export interface RecordedRequest {
@@ -185,6 +187,7 @@ interface Plan {
   headerDelayMs: number;
   chunkDelayMs: number;
   dropStreamAfterChunks: number | null;
+  toolArguments: string;
 }
 
 function planFor(behaviour: StandInBehaviour): Plan {
@@ -194,6 +197,7 @@ function planFor(behaviour: StandInBehaviour): Plan {
     headerDelayMs: behaviour.headerDelayMs ?? 0,
     chunkDelayMs: behaviour.chunkDelayMs ?? 0,
     dropStreamAfterChunks: behaviour.dropStreamAfterChunks ?? null,
+    toolArguments: behaviour.toolArguments ?? "{}",
   };
   // A stalled request never answers, so it must not use up an injected failure.
   if (plan.stall) return plan;
@@ -353,7 +357,7 @@ async function chatCompletion(
     return;
   }
 
-  const reply = replyTo(request, context.name);
+  const reply = replyTo(request, context.name, plan.toolArguments);
   const n = request.n ?? 1;
   const toolCallIds = Array.from({ length: n }, () => `call_${randomId(24)}`);
   const completionTokens = n * (reply.kind === "text" ? countTokens(reply.content) : countTokens(`${reply.name} ${reply.arguments}`));
@@ -407,11 +411,11 @@ function contractError(request: ChatRequest): ErrorObject | null {
   return null;
 }
 
-function replyTo(request: ChatRequest, name: string): Reply {
+function replyTo(request: ChatRequest, name: string, toolArguments: string): Reply {
   const choice = request.tool_choice;
   const tools = request.tools ?? [];
-  if (typeof choice === "object" && choice !== null) return { kind: "tool", name: choice.function.name, arguments: "{}" };
-  if (choice === "required" && tools[0]) return { kind: "tool", name: tools[0].function.name, arguments: "{}" };
+  if (typeof choice === "object" && choice !== null) return { kind: "tool", name: choice.function.name, arguments: toolArguments };
+  if (choice === "required" && tools[0]) return { kind: "tool", name: tools[0].function.name, arguments: toolArguments };
 
   const prompt = lastUserText(request.messages);
   const full = request.response_format?.type === "json_object" ? JSON.stringify({ name, echo: prompt }) : `[${name}] echo: ${prompt}`;
@@ -437,6 +441,11 @@ function cutAtStop(text: string, stop: ChatRequest["stop"]): string {
   const sequences = (typeof stop === "string" ? [stop] : (stop ?? [])).filter((sequence) => sequence !== "");
   const positions = sequences.map((sequence) => text.indexOf(sequence)).filter((at) => at >= 0);
   return positions.length > 0 ? text.slice(0, Math.min(...positions)) : text;
+}
+
+// Arguments stream in pieces of up to 8 characters, as real upstreams split them mid-token.
+function argumentPieces(text: string): string[] {
+  return text.match(/[^]{1,8}/g) ?? [text];
 }
 
 // Each piece is a word with the whitespace after it, so the pieces join back to the exact text.
@@ -559,7 +568,7 @@ function streamFrames(input: StreamInput): Frame[] {
         : { role: "assistant", content: null, tool_calls: [{ index: 0, id: input.toolCallIds[index], type: "function", function: { name: reply.name, arguments: "" } }] };
     frames.push({ data: chunk([choice(index, first)]), content: false });
   }
-  const pieces = reply.kind === "text" ? splitTokens(reply.content) : [reply.arguments];
+  const pieces = reply.kind === "text" ? splitTokens(reply.content) : argumentPieces(reply.arguments);
   for (const piece of pieces) {
     for (const index of indexes) {
       const delta: ChatCompletionChunk.Choice.Delta = reply.kind === "text" ? { content: piece } : { tool_calls: [{ index: 0, function: { arguments: piece } }] };

@@ -27,8 +27,15 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.close());
 
-function call(body: unknown, { headers = {}, auth = `Bearer ${key}`, contentType = "application/json" }: { headers?: Record<string, string>; auth?: string | null; contentType?: string | null } = {}) {
-  return fetch(`${server.url}/v1/chat/completions`, {
+interface CallOptions {
+  headers?: Record<string, string>;
+  auth?: string | null;
+  contentType?: string | null;
+  path?: string;
+}
+
+function call(body: unknown, { headers = {}, auth = `Bearer ${key}`, contentType = "application/json", path = "/v1/chat/completions" }: CallOptions = {}) {
+  return fetch(`${server.url}${path}`, {
     method: "POST",
     headers: {
       ...(auth ? { authorization: auth } : {}),
@@ -77,8 +84,58 @@ describe("client errors, OpenAI-shaped", () => {
     expect(JSON.stringify(body)).not.toContain(key);
   });
 
+  const responses = (body: unknown, options: CallOptions = {}) => call(body, { path: "/v1/responses", ...options });
+  const completions = (body: unknown, options: CallOptions = {}) => call(body, { path: "/api/v1/completions", ...options });
+  const translatedCases: typeof cases = [
+    ["responses: invalid JSON", () => responses("{not json"), 400, { code: "invalid_json" }],
+    ["responses: missing model", () => responses({ input: "x" }), 400, { param: "model", code: "missing_required_parameter" }],
+    ["responses: missing input", () => responses({ model }), 400, { param: "input", code: "missing_required_parameter" }],
+    ["responses: empty input", () => responses({ model, input: [] }), 400, { param: "input" }],
+    ["responses: input a number", () => responses({ model, input: 5 }), 400, { param: "input" }],
+    ["responses: unknown role", () => responses({ model, input: [{ role: "wizard", content: "x" }] }), 400, { param: "input[0].role" }],
+    ["responses: item reference", () => responses({ model, input: [{ type: "item_reference", id: "msg_1" }] }), 400, { param: "input[0].type" }],
+    ["responses: unknown content part", () => responses({ model, input: [{ role: "user", content: [{ type: "input_audio" }] }] }), 400, { param: "input[0].content[0].type" }],
+    ["responses: function call without call_id", () => responses({ model, input: [{ type: "function_call", name: "f", arguments: "{}" }] }), 400, { param: "input[0].call_id" }],
+    ["responses: hosted tool", () => responses({ model, input: "x", tools: [{ type: "web_search" }] }), 400, { param: "tools[0].type" }],
+    ["responses: tool with a bad name", () => responses({ model, input: "x", tools: [{ type: "function", name: "has space" }] }), 400, { param: "tools[0].name" }],
+    ["responses: unknown text format", () => responses({ model, input: "x", text: { format: { type: "yaml" } } }), 400, { param: "text.format.type" }],
+    ["responses: json_schema without schema", () => responses({ model, input: "x", text: { format: { type: "json_schema", name: "a" } } }), 400, { param: "text.format.schema" }],
+    ["responses: max_output_tokens zero", () => responses({ model, input: "x", max_output_tokens: 0 }), 400, { param: "max_output_tokens" }],
+    ["responses: temperature out of range", () => responses({ model, input: "x", temperature: 3 }), 400, { param: "temperature" }],
+    ["responses: metadata not strings", () => responses({ model, input: "x", metadata: { a: 1 } }), 400, { param: "metadata.a" }],
+    ["responses: previous_response_id", () => responses({ model, input: "x", previous_response_id: "resp_1" }), 400, { param: "previous_response_id", code: "unsupported_parameter" }],
+    ["responses: unknown model", () => responses({ model: "no-such-model", input: "x" }), 404, { code: "model_not_found", param: "model" }],
+    ["responses: model not allowed", () => responses({ model: other, input: "x" }, { auth: `Bearer ${restricted}` }), 403, { code: "model_not_allowed" }],
+    ["responses: no key", () => responses({ model, input: "x" }, { auth: null }), 401, { code: "missing_api_key" }],
+    ["responses: body over the limit", () => responses({ model, input: "x".repeat(4096) }), 413, { code: "request_too_large" }],
+    ["responses: retrieve", () => fetch(`${server.url}/v1/responses/resp_1`, { headers: { authorization: `Bearer ${key}` } }), 404, { code: "response_not_found" }],
+    ["completions: missing prompt", () => completions({ model }), 400, { param: "prompt", code: "missing_required_parameter" }],
+    ["completions: token array", () => completions({ model, prompt: [1, 2, 3] }), 400, { param: "prompt[0]" }],
+    ["completions: several prompts streamed", () => completions({ model, prompt: ["a", "b"], stream: true }), 400, { param: "stream", code: "unsupported_value" }],
+    ["completions: too many prompts", () => completions({ model, prompt: Array.from({ length: 33 }, () => "p") }), 400, { param: "prompt", code: "array_above_max_length" }],
+    ["completions: several prompts, one a token array", () => completions({ model, prompt: ["a", [1, 2]] }), 400, { param: "prompt[1]" }],
+    ["completions: several prompts, unknown model", () => completions({ model: "no-such-model", prompt: ["a", "b"] }), 404, { code: "model_not_found" }],
+    ["completions: echo", () => completions({ model, prompt: "x", echo: true }), 400, { param: "echo", code: "unsupported_value" }],
+    ["completions: best_of", () => completions({ model, prompt: "x", best_of: 2 }), 400, { param: "best_of" }],
+    ["completions: logprobs", () => completions({ model, prompt: "x", logprobs: 1 }), 400, { param: "logprobs" }],
+    ["completions: max_tokens not an integer", () => completions({ model, prompt: "x", max_tokens: 1.5 }), 400, { param: "max_tokens" }],
+    ["completions: stop with five sequences", () => completions({ model, prompt: "x", stop: ["a", "b", "c", "d", "e"] }), 400, { param: "stop" }],
+    ["completions: unknown model", () => completions({ model: "no-such-model", prompt: "x" }), 404, { code: "model_not_found" }],
+    ["completions: wrong content type", () => completions(JSON.stringify({ model, prompt: "x" }), { contentType: "text/plain" }), 415, { code: "unsupported_media_type" }],
+  ];
+
+  it.each(translatedCases)("%s", async (_, send, status, expected) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    const body = await response.json();
+    expect(Object.keys(body)).toEqual(["error"]);
+    expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+    expect(body.error).toMatchObject(expected);
+    expect(JSON.stringify(body)).not.toContain(key);
+  });
+
   it("answers unknown API paths with an OpenAI-style 404", async () => {
-    const response = await fetch(`${server.url}/api/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(`${server.url}/api/v1/audio/speech`, { method: "POST", headers: { authorization: `Bearer ${key}` } });
     expect(response.status).toBe(404);
     expect((await response.json()).error.code).toBe("unknown_url");
   });
@@ -134,4 +191,81 @@ describe("fuzz", () => {
     expect(statuses.get(400) ?? 0).toBeGreaterThan(500);
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
   }, 180_000);
+
+  // Near-valid bodies for the routes that translate to chat: every field a client may send, filled
+  // with right and wrong shapes; none may reach a 5xx.
+  const anyOf = <T,>(...values: fc.Arbitrary<T>[]) => fc.oneof(...values, fc.anything());
+  const translatedBodies: Record<string, [fc.Arbitrary<Record<string, unknown>>, Record<string, unknown>]> = {
+    "/v1/responses": [fc.record(
+      {
+        model: fc.oneof(fc.constant(model), fc.string()),
+        input: anyOf<unknown>(
+          fc.string(),
+          fc.array(
+            fc.record(
+              {
+                type: fc.constantFrom("message", "function_call", "function_call_output", "item_reference", "reasoning"),
+                role: fc.constantFrom("user", "assistant", "system", "developer", "tool"),
+                content: anyOf<unknown>(fc.string(), fc.array(fc.record({ type: fc.constantFrom("input_text", "output_text", "input_image", "input_file", "refusal"), text: fc.string(), image_url: fc.string() }, { requiredKeys: [] }), { maxLength: 2 })),
+                call_id: fc.string(),
+                name: fc.string(),
+                arguments: fc.string(),
+                output: anyOf<unknown>(fc.string()),
+              },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 3 },
+          ),
+        ),
+        instructions: anyOf<unknown>(fc.string()),
+        tools: anyOf<unknown>(fc.array(fc.record({ type: fc.constantFrom("function", "web_search"), name: fc.string(), parameters: fc.anything() }, { requiredKeys: [] }), { maxLength: 2 })),
+        tool_choice: anyOf<unknown>(fc.constantFrom("auto", "none", "required"), fc.record({ type: fc.constant("function"), name: fc.string() })),
+        text: anyOf<unknown>(fc.record({ format: fc.record({ type: fc.constantFrom("text", "json_object", "json_schema"), name: fc.string(), schema: fc.anything() }, { requiredKeys: [] }) })),
+        max_output_tokens: anyOf<unknown>(fc.integer({ min: -2, max: 100 })),
+        metadata: fc.anything(),
+        stream: anyOf<unknown>(fc.boolean()),
+        store: fc.anything(),
+        previous_response_id: fc.anything(),
+      },
+      { requiredKeys: [] },
+    ), { model, input: "fuzz" }],
+    "/v1/completions": [fc.record(
+      {
+        model: fc.oneof(fc.constant(model), fc.string()),
+        prompt: anyOf<unknown>(fc.string(), fc.array(fc.string(), { maxLength: 2 }), fc.array(fc.integer(), { maxLength: 3 })),
+        max_tokens: anyOf<unknown>(fc.integer({ min: -2, max: 50 })),
+        n: anyOf<unknown>(fc.integer({ min: -1, max: 3 })),
+        stop: anyOf<unknown>(fc.string(), fc.array(fc.string(), { maxLength: 5 })),
+        echo: fc.anything(),
+        best_of: fc.anything(),
+        logprobs: fc.anything(),
+        suffix: fc.anything(),
+        stream: anyOf<unknown>(fc.boolean()),
+        stream_options: fc.anything(),
+      },
+      { requiredKeys: [] },
+    ), { model, prompt: "fuzz" }],
+  };
+
+  it.each(Object.entries(translatedBodies))("answers malformed bodies on %s with 4xx JSON errors, never a 5xx", async (path, [nearValid, valid]) => {
+    const body = fc.oneof(
+      { weight: 3, arbitrary: nearValid },
+      // A valid request with one field from the near-valid set, so that valid requests occur too.
+      { weight: 2, arbitrary: nearValid.map((fields) => ({ ...valid, ...Object.fromEntries(Object.entries(fields).slice(0, 1)) })) },
+    );
+    const samples = fc.sample(body.map((value) => JSON.stringify(value)), { numRuns: 600, seed: 20261204 });
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < samples.length; i += 50) {
+      const batch = samples.slice(i, i + 50);
+      const responses = await Promise.all(batch.map((b) => call(b, { path, headers: { "x-agenticorp-cache": "bypass" } })));
+      for (const [j, response] of responses.entries()) {
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        const text = await response.text();
+        if (response.status >= 500) throw new Error(`5xx for body ${batch[j]}: ${text}`);
+        if (response.status >= 400) expect(Object.keys(JSON.parse(text).error).sort()).toEqual(["code", "message", "param", "type"]);
+      }
+    }
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(100);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -163,6 +163,17 @@ describe("tool calls", () => {
     expect(final.choices[0]!.message.tool_calls).toMatchObject([{ type: "function", function: { name: "get_weather", arguments: "{}" } }]);
   });
 
+  it("answers tool calls with toolArguments, streaming them in pieces that join to the same text", async () => {
+    const toolArguments = '{"city":"Oslo","unit":"celsius"}';
+    standIn.setBehaviour({ toolArguments });
+    const request = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "x" }], tools, tool_choice: "required" as const };
+    const completion = await client().chat.completions.create(request);
+    expect(completion.choices[0]!.message.tool_calls).toMatchObject([{ function: { name: "get_weather", arguments: toolArguments } }]);
+    const pieces = (await collect(await client().chat.completions.create({ ...request, stream: true }))).flatMap((chunk) => chunk.choices[0]?.delta.tool_calls?.map((call) => call.function?.arguments ?? "") ?? []);
+    expect(pieces.filter(Boolean).length).toBeGreaterThan(2);
+    expect(pieces.join("")).toBe(toolArguments);
+  });
+
   it("rejects a tool_choice that names no listed tool", async () => {
     const call = client().chat.completions.create({
       model: "gpt-4o-mini",
