@@ -70,10 +70,15 @@ function paramPath(path: PropertyKey[]): string {
 
 /** Validates a parsed JSON body; a violation becomes a 400 naming the field. */
 export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
+  return parseRequestBody(chatCompletionRequest, body);
+}
+
+/** Validates a parsed JSON body against an endpoint's schema; a violation becomes a 400 naming the field. */
+export function parseRequestBody<T>(schema: z.ZodType<T>, body: unknown): T {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new BadRequestError("Request body must be a JSON object.", { code: "invalid_request" });
   }
-  const result = chatCompletionRequest.safeParse(body);
+  const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = paramPath(issue.path);
