@@ -53,8 +53,8 @@ export const createProvider = consoleHandler({ scope: "providers.write", body: c
       data: {
         name: body.name,
         kind: body.kind,
-        baseUrl: body.kind === "openai_compatible" ? body.baseUrl : null,
-        apiKeyEncrypted: body.kind === "openai_compatible" && body.apiKey ? encryptSecret(body.apiKey, secret()) : null,
+        baseUrl: body.kind === "simulator" ? null : body.baseUrl,
+        apiKeyEncrypted: body.kind !== "simulator" && body.apiKey ? encryptSecret(body.apiKey, secret()) : null,
         settings: body.settings,
         deployments: { create: body.deployments },
       },

@@ -13,15 +13,18 @@ export const deploymentInput = z.object({
   weight: z.number().int().min(0).max(1_000).default(1),
 });
 
+const httpProviderFields = {
+  name,
+  baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+  apiKey: z.string().min(1).max(4_096).optional(),
+  settings: openAICompatibleSettingsSchema.default({ headers: {}, timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
+  deployments: z.array(deploymentInput).max(100).default([]),
+};
+
 export const createProviderInput = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("openai_compatible"),
-    name,
-    baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
-    apiKey: z.string().min(1).max(4_096).optional(),
-    settings: openAICompatibleSettingsSchema.default({ headers: {}, timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
-    deployments: z.array(deploymentInput).max(100).default([]),
-  }),
+  z.object({ kind: z.literal("openai_compatible"), ...httpProviderFields }),
+  // Anthropic's Messages API; baseUrl without /v1 (https://api.anthropic.com), as its SDKs take it.
+  z.object({ kind: z.literal("anthropic"), ...httpProviderFields }),
   z.object({
     kind: z.literal("simulator"),
     name,
@@ -56,8 +59,8 @@ export async function createProvider(prisma: PrismaClient, input: CreateProvider
     data: {
       name: parsed.name,
       kind: parsed.kind,
-      baseUrl: parsed.kind === "openai_compatible" ? parsed.baseUrl : null,
-      apiKeyEncrypted: parsed.kind === "openai_compatible" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
+      baseUrl: parsed.kind === "simulator" ? null : parsed.baseUrl,
+      apiKeyEncrypted: parsed.kind !== "simulator" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
       settings: parsed.settings,
       deployments: { create: parsed.deployments },
     },

@@ -1,5 +1,6 @@
 // Turns a provider row into a live client (connection pool, simulator state).
 import { decryptSecret } from "../crypto/secret-box";
+import { AnthropicProvider } from "./anthropic/provider";
 import { OpenAICompatibleProvider } from "./openai-compatible";
 import { SimulatorProvider } from "./simulator";
 import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
@@ -8,7 +9,7 @@ import type { ProviderClient, Timeouts } from "./types";
 export interface ProviderRow {
   id: string;
   name: string;
-  kind: "openai_compatible" | "simulator";
+  kind: "openai_compatible" | "anthropic" | "simulator";
   baseUrl: string | null;
   apiKeyEncrypted: string | null;
   settings: unknown;
@@ -38,9 +39,10 @@ export function createLiveProvider(row: ProviderRow, secret: string): LiveProvid
   const settings = openAICompatibleSettingsSchema.parse(row.settings ?? {});
   if (!row.baseUrl) throw new Error(`provider ${row.name} has no base URL`);
   const apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, secret) : undefined;
+  const options = { baseUrl: row.baseUrl, apiKey, headers: settings.headers, timeouts: settings.timeouts };
   return {
     ...base,
-    client: new OpenAICompatibleProvider({ baseUrl: row.baseUrl, apiKey, headers: settings.headers, timeouts: settings.timeouts }),
+    client: row.kind === "anthropic" ? new AnthropicProvider(options) : new OpenAICompatibleProvider(options),
     timeouts: settings.timeouts,
   };
 }

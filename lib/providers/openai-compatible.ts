@@ -1,11 +1,10 @@
 // An upstream that speaks OpenAI's Chat Completions API (OpenAI itself, vLLM, Ollama, LiteLLM…),
 // called through one undici connection pool per provider. Timeouts: connect, first byte
 // (response headers), and total (the whole exchange, streams included).
-import { Agent, errors as undiciErrors } from "undici";
-import type Dispatcher from "undici/types/dispatcher";
-import type { CancelSignal } from "./cancellation";
+import type { Agent } from "undici";
 import { readSseData } from "./sse";
 import { type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
+import { eventStreamBody, postJson, probeGet, readText, splitBaseUrl, toUpstreamFailure, upstreamAgent } from "./upstream-http";
 
 export interface OpenAICompatibleOptions {
   baseUrl: string;
@@ -14,29 +13,20 @@ export interface OpenAICompatibleOptions {
   timeouts: Timeouts;
 }
 
-type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: string | null; code?: string | null } };
-
 export class OpenAICompatibleProvider implements ProviderClient {
   readonly kind = "openai_compatible" as const;
   private readonly agent: Agent;
-  // Origin and paths apart: undici's request(url) parses the URL again on every call.
   private readonly origin: string;
   private readonly completionsPath: string;
   private readonly modelsPath: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly options: OpenAICompatibleOptions) {
-    const base = new URL(options.baseUrl);
-    const basePath = base.pathname.replace(/\/+$/, "");
-    this.origin = base.origin;
-    this.completionsPath = `${basePath}/chat/completions${base.search}`;
-    this.modelsPath = `${basePath}/models${base.search}`;
-    this.agent = new Agent({
-      connect: { timeout: options.timeouts.connectMs },
-      keepAliveTimeout: 10_000,
-      connections: 256,
-      pipelining: 1,
-    });
+    const { origin, basePath, search } = splitBaseUrl(options.baseUrl);
+    this.origin = origin;
+    this.completionsPath = `${basePath}/chat/completions${search}`;
+    this.modelsPath = `${basePath}/models${search}`;
+    this.agent = upstreamAgent(options.timeouts);
     this.headers = {
       ...options.headers,
       "content-type": "application/json",
@@ -46,7 +36,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
 
   async complete(call: UpstreamCall): Promise<Record<string, unknown>> {
     const response = await this.send(call, false);
-    const body = await this.readBody(response, call);
+    const body = await readText(response, call.signal);
     try {
       return JSON.parse(body) as Record<string, unknown>;
     } catch {
@@ -55,89 +45,33 @@ export class OpenAICompatibleProvider implements ProviderClient {
   }
 
   async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
-    const response = await this.send(call, true);
-    const contentType = String(response.headers["content-type"] ?? "");
-    if (!contentType.includes("text/event-stream")) {
-      await response.body.dump().catch(() => {});
-      throw new UpstreamFailure("protocol", `upstream answered a stream request with ${contentType || "no content type"}`, response.statusCode);
-    }
-    const body = response.body;
+    const body = await eventStreamBody(await this.send(call, true));
     return (async function* () {
       try {
         yield* readSseData(body);
       } catch (error) {
-        throw translate(error, call.signal);
+        throw toUpstreamFailure(error, call.signal);
       }
     })();
   }
 
-  async probe(signal: AbortSignal): Promise<void> {
-    try {
-      const response = await this.agent.request({ origin: this.origin, path: this.modelsPath, method: "GET", headers: this.headers, signal });
-      await response.body.dump();
-      if (response.statusCode >= 400) throw new UpstreamFailure("client_error", `GET /models answered ${response.statusCode}`, response.statusCode);
-    } catch (error) {
-      throw translate(error, signal);
-    }
+  probe(signal: AbortSignal): Promise<void> {
+    return probeGet(this.agent, this.origin, this.modelsPath, this.headers, signal);
   }
 
   async close(): Promise<void> {
     await this.agent.close().catch(() => {});
   }
 
-  private async send(call: UpstreamCall, stream: boolean): Promise<Dispatcher.ResponseData> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.agent.request({
-        origin: this.origin,
-        path: this.completionsPath,
-        method: "POST",
-        headers: stream ? { ...this.headers, accept: "text/event-stream" } : this.headers,
-        body: JSON.stringify(call.body),
-        headersTimeout: this.options.timeouts.firstByteMs,
-        bodyTimeout: this.options.timeouts.firstByteMs,
-        signal: call.signal,
-      });
-    } catch (error) {
-      throw translate(error, call.signal);
-    }
-    if (response.statusCode >= 400) {
-      const text = await this.readBody(response, call).catch(() => "");
-      let parsed: UpstreamErrorBody = {};
-      try {
-        parsed = JSON.parse(text) as UpstreamErrorBody;
-      } catch {
-        // not JSON: keep the status only
-      }
-      const status = response.statusCode;
-      const message = `upstream answered ${status}${parsed.error?.message ? `: ${parsed.error.message}` : ""}`;
-      if (status === 429) throw new UpstreamFailure("rate_limited", message, status);
-      if (status >= 500 || status === 408) throw new UpstreamFailure("server_error", message, status);
-      throw new UpstreamFailure("client_error", message, status, parsed.error);
-    }
-    return response;
+  private send(call: UpstreamCall, stream: boolean) {
+    return postJson(this.agent, {
+      origin: this.origin,
+      path: this.completionsPath,
+      headers: this.headers,
+      body: call.body,
+      stream,
+      timeouts: this.options.timeouts,
+      signal: call.signal,
+    });
   }
-
-  private async readBody(response: Dispatcher.ResponseData, call: UpstreamCall): Promise<string> {
-    try {
-      return await response.body.text();
-    } catch (error) {
-      throw translate(error, call.signal);
-    }
-  }
-}
-
-/** Maps undici and abort errors onto the failure reasons the router understands. */
-function translate(error: unknown, signal: AbortSignal | CancelSignal): UpstreamFailure {
-  if (error instanceof UpstreamFailure) return error;
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof UpstreamFailure) return reason;
-    return new UpstreamFailure("timeout_total", "upstream call was aborted");
-  }
-  if (error instanceof undiciErrors.ConnectTimeoutError) return new UpstreamFailure("timeout_connect", "upstream connect timed out");
-  if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");
-  if (error instanceof undiciErrors.BodyTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream stopped sending");
-  const code = (error as NodeJS.ErrnoException).code ?? "";
-  return new UpstreamFailure("connect", `upstream connection failed${code ? ` (${code})` : ""}`);
 }

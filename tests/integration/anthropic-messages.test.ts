@@ -1,7 +1,7 @@
 // POST /v1/messages and /v1/messages/count_tokens through the real server, driven by the official,
 // unmodified @anthropic-ai/sdk; the upstream is the OpenAI stand-in (tests/helpers/openai-stand-in.ts),
 // so every answer crossed the Messages → chat → Messages translation.
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { countTokens, startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 import { eventually, GatewayFixture, unique } from "../helpers/gateway-fixture";
@@ -212,8 +212,8 @@ describe("errors in Anthropic's shape", () => {
       .messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((error as Anthropic.APIError).status).toBe(401);
-    expect((error as Anthropic.APIError).type).toBe("authentication_error");
+    expect((error as APIError).status).toBe(401);
+    expect((error as APIError).type).toBe("authentication_error");
     const response = await fetch(`${server.url}/v1/messages`, { method: "POST", headers: { "x-api-key": "ak-wrong", "content-type": "application/json" }, body: "{}" });
     const body = await response.json();
     expect(body).toEqual({ type: "error", error: { type: "authentication_error", message: expect.any(String) }, request_id: response.headers.get("x-request-id") });
@@ -224,8 +224,8 @@ describe("errors in Anthropic's shape", () => {
       .messages.create({ model, messages: [{ role: "user", content: "x" }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((error as Anthropic.APIError).type).toBe("invalid_request_error");
-    expect((error as Anthropic.APIError).apiMessage).toContain("max_tokens");
+    expect((error as APIError).type).toBe("invalid_request_error");
+    expect((error as APIError).apiMessage).toContain("max_tokens");
     expect(upstream.requests).toHaveLength(0);
   });
 
