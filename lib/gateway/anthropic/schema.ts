@@ -4,7 +4,7 @@
 // (cache_control, citations, thinking, service_tier…) are accepted and not passed on.
 import { z } from "zod";
 
-const unsupportedType = (what: string) => (issue: { code: string }) => (issue.code === "invalid_union" ? `unsupported ${what} type` : undefined);
+const unsupportedType = (what: string) => (issue: { code: string }) => (issue.code === "invalid_union" ? `unsupported ${what}` : undefined);
 
 export const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 
@@ -14,7 +14,7 @@ const imageSource = z.discriminatedUnion(
     z.looseObject({ type: z.literal("base64"), media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]), data: z.string().min(1) }),
     z.looseObject({ type: z.literal("url"), url: z.url({ protocol: /^https?$/ }) }),
   ],
-  { error: unsupportedType("image source (base64 and url are supported)") },
+  { error: unsupportedType("image source type (base64 and url are supported)") },
 );
 const imageBlock = z.looseObject({ type: z.literal("image"), source: imageSource });
 
@@ -29,7 +29,7 @@ const toolUseBlock = z.looseObject({
 const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock], { error: unsupportedType("tool_result content block (text is supported)") }))]).optional(),
+  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock], { error: unsupportedType("tool_result content block type (text is supported)") }))]).optional(),
   is_error: z.boolean().optional(),
 });
 
@@ -37,7 +37,7 @@ const toolResultBlock = z.looseObject({
 const thinkingBlock = z.looseObject({ type: z.enum(["thinking", "redacted_thinking"]) });
 
 const contentBlock = z.discriminatedUnion("type", [textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock], {
-  error: unsupportedType("content block (text, image, tool_use, tool_result and thinking are supported)"),
+  error: unsupportedType("content block type (text, image, tool_use, tool_result and thinking are supported)"),
 });
 export type ContentBlock = z.infer<typeof contentBlock>;
 
@@ -69,7 +69,7 @@ const toolChoice = z.discriminatedUnion(
     z.looseObject({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
     z.looseObject({ type: z.literal("none") }),
   ],
-  { error: unsupportedType("tool_choice (auto, any, tool and none are supported)") },
+  { error: unsupportedType("tool_choice type (auto, any, tool and none are supported)") },
 );
 export type ToolChoice = z.infer<typeof toolChoice>;
 
