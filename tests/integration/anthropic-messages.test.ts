@@ -190,6 +190,19 @@ describe("messages.stream", () => {
   });
 });
 
+describe("a stream that breaks", () => {
+  it("ends with Anthropic's error event, which the SDK raises", async () => {
+    upstream.setBehaviour({ dropStreamAfterChunks: 2 });
+    const stream = client().messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: "a long enough answer" }] });
+    const deltas: string[] = [];
+    stream.on("text", (text) => deltas.push(text));
+    const error = await stream.finalMessage().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).type).toBe("api_error");
+    expect(deltas.join("")).toBe("[A] echo: ");
+  });
+});
+
 describe("messages.countTokens", () => {
   it("estimates system, messages and tools with one estimator", async () => {
     const base = { model, system: "x".repeat(40), messages: [{ role: "user" as const, content: "y".repeat(39) }] };

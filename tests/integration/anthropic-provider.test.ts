@@ -8,16 +8,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLiveProvider } from "../../lib/providers/factory";
 import { startAnthropicStandIn, type AnthropicStandIn } from "../helpers/anthropic-stand-in";
 import { eventually, GatewayFixture, TEST_SECRET, unique } from "../helpers/gateway-fixture";
-import { countTokens } from "../helpers/openai-stand-in";
+import { countTokens, startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 import type { ServerProcess } from "../helpers/server-process";
 
 const UPSTREAM_KEY = "sk-ant-stand-in-key";
 const fixture = new GatewayFixture();
 let upstream: AnthropicStandIn;
+let chatUpstream: OpenAIStandIn;
 let server: ServerProcess;
 let key: string;
 let providerId: string;
 const model = unique("claude");
+const chatModel = unique("gpt");
 
 const openai = () => new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 20_000 });
 const anthropic = () => new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0, timeout: 20_000 });
@@ -34,6 +36,15 @@ beforeAll(async () => {
     deployments: [{ modelName: model, upstreamModel: "claude-sonnet-4-5" }],
   });
   providerId = provider.id;
+  // An OpenAI-compatible provider beside it, to compare how the two kinds take an upstream's refusal.
+  chatUpstream = await startOpenAIStandIn({ name: "chat" });
+  await fixture.addProvider({
+    kind: "openai_compatible",
+    name: unique("chat"),
+    baseUrl: chatUpstream.url,
+    settings: { headers: {}, timeouts: { connectMs: 1_000, firstByteMs: 5_000, totalMs: 10_000 } },
+    deployments: [{ modelName: chatModel, upstreamModel: "gpt-4o-mini" }],
+  });
   key = (await fixture.addKey()).key;
   server = await fixture.startServer();
   await eventually(async () => (await fetch(`${server.url}/v1/models/${model}`, { headers: { authorization: `Bearer ${key}` } })).status === 200);
@@ -41,10 +52,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fixture.close();
-  await upstream?.close();
+  await Promise.all([upstream?.close(), chatUpstream?.close()]);
 });
 
-beforeEach(() => upstream.reset());
+beforeEach(() => {
+  upstream.reset();
+  chatUpstream.reset();
+});
 
 describe("the provider kind", () => {
   it("stores its API key encrypted, and its connection test reaches /v1/models", async () => {
@@ -164,6 +178,29 @@ describe("OpenAI-format clients", () => {
     const completion = await openai().chat.completions.create({ model, messages: [{ role: "user", content: "again" }] });
     expect(completion.choices[0]!.message.content).toBe("[claude-stand-in] echo: again");
     expect(upstream.requests).toHaveLength(2);
+  });
+});
+
+describe("upstream refusals", () => {
+  // One status mapping for every HTTP provider kind (lib/providers/upstream-http.ts): whatever the
+  // gateway makes of an upstream rejecting our credentials or our access, it makes the same of both.
+  it.each([401, 403])("treats an upstream %i from Anthropic as from an OpenAI-compatible upstream", async (status) => {
+    const outcome = async (asked: string) => {
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: asked, messages: [{ role: "user", content: "x" }] }),
+      });
+      // The code and message may pass on the upstream's own words, which differ between the APIs.
+      const body = (await response.json()) as { error: { type: string } };
+      return { status: response.status, type: body.error.type };
+    };
+    upstream.behaviour = { failNext: { count: 1, status } };
+    chatUpstream.setBehaviour({ failNext: { count: 1, status } });
+    const [fromAnthropic, fromChat] = [await outcome(model), await outcome(chatModel)];
+    expect(fromAnthropic).toEqual(fromChat);
+    expect(upstream.requests).toHaveLength(1);
+    expect(chatUpstream.requests).toHaveLength(1);
   });
 });
 
