@@ -242,6 +242,30 @@ describe("errors in Anthropic's shape", () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it("tells the key's rate limit as rate_limit_error with Retry-After", async () => {
+    const limited = (await fixture.addKey({ rpmLimit: 1 })).key;
+    // The new key reaches the server by NOTIFY; listing models does not use up its one request.
+    await eventually(async () => (await fetch(`${server.url}/v1/models`, { headers: { "x-api-key": limited } })).status === 200);
+    const ask = () => client({ apiKey: limited }).messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    // Windows are fixed minutes: three calls in a row see at most one window edge, so one is refused.
+    const outcomes = [];
+    for (let call = 0; call < 3; call++) outcomes.push(await ask().catch((e: unknown) => e));
+    const error = outcomes.find((outcome) => outcome instanceof Error);
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((error as APIError).type).toBe("rate_limit_error");
+    expect(Number((error as APIError).headers?.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("tells an upstream that keeps failing as api_error", async () => {
+    upstream.setBehaviour({ failAll: 500 });
+    const error = await client()
+      .messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((error as APIError).status).toBe(502);
+    expect((error as APIError).type).toBe("api_error");
+  });
+
   it("keeps OpenAI's shape on the chat route", async () => {
     const response = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "x-api-key": "ak-wrong", "content-type": "application/json" }, body: "{}" });
     expect(response.status).toBe(401);
