@@ -1,6 +1,6 @@
 // A stand-in for Anthropic's Messages API, listening on 127.0.0.1, for tests that cannot call the
-// paid API. It keeps to the public contract as @anthropic-ai/sdk describes it — x-api-key and
-// anthropic-version headers, `{type:"error",error:{type,message}}` bodies, Message and stream event
+// paid API. It keeps to the public contract as @anthropic-ai/sdk describes it — the key as
+// x-api-key (older SDKs, our provider) or `Authorization: Bearer` (SDK 1.17), anthropic-version, `{type:"error",error:{type,message}}` bodies, Message and stream event
 // shapes with `event:` lines (its answers are typed with the SDK's own types) — and answers
 // deterministically, so tests can assert exact content and token counts.
 //
@@ -39,7 +39,7 @@ export interface AnthropicStandIn {
 }
 
 export interface AnthropicStandInOptions {
-  /** When set, every request must carry `x-api-key: <apiKey>`. */
+  /** When set, every request must carry it as `x-api-key: <apiKey>` or `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Models that exist; any other is a 404 not_found_error. */
   models?: string[];
@@ -101,7 +101,8 @@ export async function startAnthropicStandIn(options: AnthropicStandInOptions = {
       fail.count -= 1;
       return sendError(res, fail.status, `Injected failure (status ${fail.status}).`);
     }
-    if (options.apiKey !== undefined && req.headers["x-api-key"] !== options.apiKey) return sendError(res, 401, "invalid x-api-key");
+    const presented = req.headers["x-api-key"] ?? req.headers.authorization?.replace(/^Bearer /, "");
+    if (options.apiKey !== undefined && presented !== options.apiKey) return sendError(res, 401, "invalid x-api-key");
     if (!req.headers["anthropic-version"]) return sendError(res, 400, "anthropic-version: header is required");
 
     if (req.method === "GET" && path === "/v1/models") {

@@ -1,5 +1,5 @@
 // POST /v1/messages and /v1/messages/count_tokens through the real server, driven by the official,
-// unmodified @anthropic-ai/sdk; the upstream is the OpenAI stand-in (tests/helpers/openai-stand-in.ts),
+// unmodified @anthropic-ai/sdk (1.17: key as Authorization: Bearer, anthropic-version 2026-10-21); the upstream is the OpenAI stand-in (tests/helpers/openai-stand-in.ts),
 // so every answer crossed the Messages → chat → Messages translation.
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -13,8 +13,9 @@ let server: ServerProcess;
 let key: string;
 const model = unique("claude-via-chat");
 
-const client = (options: { apiKey?: string | null; authToken?: string } = {}) =>
-  new Anthropic({ apiKey: options.apiKey === undefined ? key : options.apiKey, authToken: options.authToken ?? null, baseURL: server.url, maxRetries: 0, timeout: 20_000 });
+// SDK 1.17 sends its apiKey as `Authorization: Bearer`; older SDKs (and curl examples) send x-api-key.
+const client = (options: { apiKey?: string | null; headers?: Record<string, string> } = {}) =>
+  new Anthropic({ apiKey: options.apiKey === undefined ? key : options.apiKey, defaultHeaders: options.headers, baseURL: server.url, maxRetries: 0, timeout: 20_000 });
 
 const weatherTool = {
   name: "get_weather",
@@ -131,8 +132,9 @@ describe("messages.create", () => {
     });
   });
 
-  it("accepts the key as Authorization: Bearer too", async () => {
-    const message = await client({ apiKey: null, authToken: key }).messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+  it("accepts the key as x-api-key too, as older Anthropic SDKs send it", async () => {
+    const message = await client({ apiKey: null, headers: { "x-api-key": key } }).messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    expect(upstream.requests[0]!.headers.authorization).toBe("Bearer upstream-key");
     expect(message.content).toEqual([{ type: "text", text: "[A] echo: hi" }]);
   });
 });
