@@ -134,7 +134,6 @@ describe("messages.create", () => {
 
   it("accepts the key as x-api-key too, as older Anthropic SDKs send it", async () => {
     const message = await client({ apiKey: null, headers: { "x-api-key": key } }).messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
-    expect(upstream.requests[0]!.headers.authorization).toBe("Bearer upstream-key");
     expect(message.content).toEqual([{ type: "text", text: "[A] echo: hi" }]);
   });
 });
