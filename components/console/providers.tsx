@@ -34,7 +34,7 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
   const [deployments, setDeployments] = useState(formatDeployments(provider.deployments));
   const [formError, setFormError] = useState<string | null>(null);
   const ids = { baseUrl: useId(), apiKey: useId(), removeKey: useId(), enabled: useId(), deployments: useId() };
-  const isRemote = provider.kind === "openai_compatible";
+  const isRemote = provider.kind !== "simulator";
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseDeployments(deployments);
@@ -94,9 +94,11 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
   );
 }
 
+const PROVIDER_KIND_LABEL: Record<ProviderDto["kind"], string> = { openai_compatible: "OpenAI-compatible", anthropic: "Anthropic", simulator: "simulator" };
+
 function CreateProviderForm() {
   const create = useCreateProvider();
-  const [kind, setKind] = useState<"openai_compatible" | "simulator">("openai_compatible");
+  const [kind, setKind] = useState<"openai_compatible" | "anthropic" | "simulator">("openai_compatible");
   const [name, setName] = useState("");
   const [baseUrl, setBaseUrl] = useState("");
   const [apiKey, setApiKey] = useState("");
@@ -109,7 +111,7 @@ function CreateProviderForm() {
     if (parsed.error) return setFormError(parsed.error);
     setFormError(null);
     const input =
-      kind === "openai_compatible"
+      kind !== "simulator"
         ? { kind, name, baseUrl, ...(apiKey ? { apiKey } : {}), deployments: parsed.deployments }
         : { kind, name, deployments: parsed.deployments };
     create.mutate(input, { onSuccess: () => (setName(""), setBaseUrl(""), setApiKey(""), setDeployments("")) });
@@ -121,6 +123,7 @@ function CreateProviderForm() {
           <label htmlFor={ids.kind}>Kind</label>
           <select id={ids.kind} value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
             <option value="openai_compatible">OpenAI-compatible API</option>
+            <option value="anthropic">Anthropic Messages API</option>
             <option value="simulator">Built-in simulator</option>
           </select>
         </div>
@@ -128,11 +131,11 @@ function CreateProviderForm() {
           <label htmlFor={ids.name}>Name</label>
           <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}" />
         </div>
-        {kind === "openai_compatible" ? (
+        {kind !== "simulator" ? (
           <>
             <div className="field">
               <label htmlFor={ids.baseUrl}>Base URL</label>
-              <input id={ids.baseUrl} type="url" placeholder="https://api.example.com/v1" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} required />
+              <input id={ids.baseUrl} type="url" placeholder={kind === "anthropic" ? "https://api.anthropic.com" : "https://api.example.com/v1"} value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} required />
             </div>
             <div className="field">
               <label htmlFor={ids.apiKey}>API key (stored encrypted, never shown again)</label>
@@ -232,10 +235,10 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
       }
     >
       <p className="meta">
-        <span className="pill">{provider.kind === "simulator" ? "simulator" : "OpenAI-compatible"}</span>{" "}
+        <span className="pill">{PROVIDER_KIND_LABEL[provider.kind]}</span>{" "}
         <span className={provider.enabled ? "status-healthy" : "status-dead"}>{provider.enabled ? "enabled" : "disabled"}</span>
         {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
-        {provider.kind === "openai_compatible" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
+        {provider.kind !== "simulator" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
         {provider.headerNames.length > 0 ? <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span> : null}
       </p>
       {editing ? <EditProvider provider={provider} onDone={() => setEditing(false)} /> : <DeploymentRows provider={provider} health={health} />}

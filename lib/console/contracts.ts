@@ -153,7 +153,7 @@ export const revokeKeyResponse = z.object({ record: apiKeySchema });
 export const providerSchema = z.object({
   id: z.string(),
   name: z.string(),
-  kind: z.enum(["openai_compatible", "simulator"]),
+  kind: z.enum(["openai_compatible", "anthropic", "simulator"]),
   baseUrl: z.string().nullable(),
   settings: z.unknown(),
   enabled: z.boolean(),

@@ -52,7 +52,7 @@ export const listProviders = consoleHandler({ scope: "providers.read" }, async (
 
 // POST /api/console/providers — a new provider and its deployments; the API key and custom headers are stored encrypted.
 export const createProvider = consoleHandler({ scope: "providers.write", body: createProviderInput, status: 201 }, async ({ prisma, body, session }) => {
-  if (body.kind === "openai_compatible") await assertUpstreamUrlAllowed(body.baseUrl, "baseUrl");
+  if (body.kind !== "simulator") await assertUpstreamUrlAllowed(body.baseUrl, "baseUrl");
   const provider = await prisma.$transaction(async (tx) => {
     const { row } = await insertProvider(tx, body, secret());
     const dto = toDto(row);

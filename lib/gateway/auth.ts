@@ -1,15 +1,19 @@
-// Bearer-key authentication against the in-memory key table (no database round trip).
+// Key authentication against the in-memory key table (no database round trip). The key comes as
+// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's).
+import type { IncomingHttpHeaders } from "node:http";
 import { UnauthorizedError } from "../errors";
 import type { ApiKeyEntry, FleetSnapshot } from "../fleet/snapshot";
 import { hashApiKey } from "../keys/api-keys";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function authenticate(authorization: string | undefined, snapshot: FleetSnapshot): ApiKeyEntry {
-  if (!authorization) {
-    throw new UnauthorizedError("You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", { code: "missing_api_key" });
+export function authenticate(headers: IncomingHttpHeaders, snapshot: FleetSnapshot): ApiKeyEntry {
+  const { authorization } = headers;
+  const apiKeyHeader = headers["x-api-key"];
+  if (!authorization && !apiKeyHeader) {
+    throw new UnauthorizedError("You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", { code: "missing_api_key" });
   }
-  const token = BEARER.exec(authorization)?.[1];
+  const token = typeof apiKeyHeader === "string" && apiKeyHeader ? apiKeyHeader.trim() : authorization && BEARER.exec(authorization)?.[1];
   const entry = token ? snapshot.keysByHash.get(hashApiKey(token)) : undefined;
   if (!entry) throw new UnauthorizedError("Incorrect API key provided, or the key was revoked.");
   return entry;

@@ -1,6 +1,8 @@
 // Registers the OpenAI-compatible API under /v1 (stock SDKs with a base URL) and /api/v1.
 import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../errors";
+import { countTokensHandler } from "./anthropic/count-tokens";
+import { messagesEndpoint } from "./anthropic/endpoint";
 import { authenticate } from "./auth";
 import { chatCompletionsHandler, completionHandler } from "./chat-completions";
 import { embeddingsEndpoint } from "./embeddings";
@@ -18,7 +20,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   app.decorateRequest("apiKey", null);
   app.addHook("onRequest", (request, _reply, done) => {
     try {
-      request.apiKey = authenticate(request.headers.authorization, deps.fleet.current);
+      request.apiKey = authenticate(request.headers, deps.fleet.current);
     } catch (error) {
       return done(error as Error);
     }
@@ -31,6 +33,10 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   const legacyCompletions = legacyCompletionsHandler(completionHandler(deps, legacyCompletionsEndpoint));
   const listModels = listModelsHandler(deps);
   const getModel = getModelHandler(deps);
+  const messages = completionHandler(deps, messagesEndpoint);
+  const countTokens = countTokensHandler(deps);
+  // Anthropic's clients read errors in Anthropic's shape, key failures in the onRequest hook included.
+  const anthropicRoute = { config: { accessLog: true, endpoint: "messages" as const, errorShape: "anthropic" as const } };
   for (const prefix of API_PREFIXES) {
     app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" } }, chat);
     app.post(`${prefix}/responses`, { config: { accessLog: true, endpoint: "responses" } }, responses);
@@ -39,6 +45,8 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
     app.post(`${prefix}/embeddings`, { config: { accessLog: true, endpoint: "embeddings" } }, embeddings);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
     app.get(`${prefix}/models/*`, { config: { accessLog: true } }, getModel);
+    app.post(`${prefix}/messages`, anthropicRoute, messages);
+    app.post(`${prefix}/messages/count_tokens`, anthropicRoute, countTokens);
     app.all(`${prefix}/*`, async (request) => {
       throw new NotFoundError(`Unknown endpoint: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" });
     });

@@ -80,10 +80,27 @@ export function parseRequestBody<Schema extends z.ZodType>(schema: Schema, body:
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = closestIssue(result.error.issues[0]!);
   const param = paramPath(issue.path);
   const problem = issue.code === "invalid_union" && issue.path.at(-1) === "role" ? "unsupported role" : issue.message;
   return badField(param, problem, valueAt(body, issue.path) === undefined);
+}
+
+/**
+ * A union's failure told by its closest branch, the one that got furthest into the value: "content
+ * must be a string" says less about an array of blocks than what is wrong with the third block.
+ */
+function closestIssue(issue: z.core.$ZodIssue, at: PropertyKey[] = []): z.core.$ZodIssue {
+  const path = [...at, ...issue.path];
+  let best: z.core.$ZodIssue = { ...issue, path };
+  if (issue.code !== "invalid_union") return best;
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      const candidate = closestIssue(inner, path);
+      if (candidate.path.length > best.path.length) best = candidate;
+    }
+  }
+  return best;
 }
 
 function valueAt(body: unknown, path: PropertyKey[]): unknown {

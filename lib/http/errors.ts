@@ -1,7 +1,16 @@
 // The data plane's one error mapper: every error becomes OpenAI's
-// {"error":{"message","type","param","code"}} with the right status; internals stay hidden.
+// {"error":{"message","type","param","code"}} with the right status, or, on a route that chooses
+// another shape (config.errorShape), that API's own; internals stay hidden.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors";
+import { toAnthropicError } from "../gateway/anthropic/errors";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** How this route tells errors: OpenAI's shape unless it speaks another API (Anthropic's Messages). */
+    errorShape?: "openai" | "anthropic";
+  }
+}
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -32,14 +41,18 @@ export function fromFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
+const INTERNAL_ERROR = new AppError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
+
+function errorBody(request: FastifyRequest, error: AppError): object {
+  return request.routeOptions.config.errorShape === "anthropic" ? toAnthropicError(error, request.id) : toOpenAIError(error);
+}
+
 export function dataPlaneErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const appError = error instanceof AppError ? error : fromFastifyError(error);
   if (appError) {
     if (appError.status >= 500) request.log.warn({ request_id: request.id, err: appError }, appError.message);
-    return reply.code(appError.status).headers(appError.headers).send(toOpenAIError(appError));
+    return reply.code(appError.status).headers(appError.headers).send(errorBody(request, appError));
   }
   request.log.error({ request_id: request.id, err: error }, "unhandled error");
-  return reply.code(500).send({
-    error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: "internal_error" },
-  });
+  return reply.code(500).send(errorBody(request, INTERNAL_ERROR));
 }

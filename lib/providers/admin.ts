@@ -15,15 +15,18 @@ export const deploymentInput = z.object({
   weight: z.number().int().min(0).max(1_000).default(1),
 });
 
+const httpProviderFields = {
+  name,
+  baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+  apiKey: z.string().min(1).max(4_096).optional(),
+  settings: openAICompatibleSettingsSchema.default({ timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
+  deployments: z.array(deploymentInput).max(100).default([]),
+};
+
 export const createProviderInput = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("openai_compatible"),
-    name,
-    baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
-    apiKey: z.string().min(1).max(4_096).optional(),
-    settings: openAICompatibleSettingsSchema.default({ timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
-    deployments: z.array(deploymentInput).max(100).default([]),
-  }),
+  z.object({ kind: z.literal("openai_compatible"), ...httpProviderFields }),
+  // Anthropic's Messages API; baseUrl without /v1 (https://api.anthropic.com), as its SDKs take it.
+  z.object({ kind: z.literal("anthropic"), ...httpProviderFields }),
   z.object({
     kind: z.literal("simulator"),
     name,
@@ -63,13 +66,13 @@ type Db = PrismaClient | Prisma.TransactionClient;
 
 /** Creates a provider from already validated input (the console validates with the same schema). */
 export async function insertProvider(db: Db, parsed: z.output<typeof createProviderInput>, secret: string) {
-  const remote = parsed.kind === "openai_compatible" ? sealSettings(parsed.settings, secret) : undefined;
+  const remote = parsed.kind === "simulator" ? undefined : sealSettings(parsed.settings, secret);
   const row = await db.provider.create({
     data: {
       name: parsed.name,
       kind: parsed.kind,
-      baseUrl: parsed.kind === "openai_compatible" ? parsed.baseUrl : null,
-      apiKeyEncrypted: parsed.kind === "openai_compatible" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
+      baseUrl: parsed.kind === "simulator" ? null : parsed.baseUrl,
+      apiKeyEncrypted: parsed.kind !== "simulator" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
       ...remote?.headers,
       settings: remote?.settings ?? parsed.settings,
       deployments: { create: parsed.deployments },
@@ -82,6 +85,6 @@ export async function insertProvider(db: Db, parsed: z.output<typeof createProvi
 /** Validates (schema, and the base URL against the upstream address policy) and creates. */
 export async function createProvider(db: Db, input: CreateProviderInput, secret: string) {
   const parsed = createProviderInput.parse(input);
-  if (parsed.kind === "openai_compatible") await assertUpstreamUrlAllowed(parsed.baseUrl, "baseUrl");
+  if (parsed.kind !== "simulator") await assertUpstreamUrlAllowed(parsed.baseUrl, "baseUrl");
   return (await insertProvider(db, parsed, secret)).provider;
 }

@@ -2,6 +2,7 @@
 import { decryptSecret } from "../crypto/secret-box";
 import type { AddressPolicy } from "../net/address-policy";
 import { openHeaders } from "./credentials";
+import { AnthropicProvider } from "./anthropic/provider";
 import { OpenAICompatibleProvider } from "./openai-compatible";
 import { SimulatorProvider } from "./simulator";
 import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
@@ -10,7 +11,7 @@ import type { ProviderClient, Timeouts } from "./types";
 export interface ProviderRow {
   id: string;
   name: string;
-  kind: "openai_compatible" | "simulator";
+  kind: "openai_compatible" | "anthropic" | "simulator";
   baseUrl: string | null;
   apiKeyEncrypted: string | null;
   /** Sealed custom headers (lib/providers/credentials.ts). */
@@ -43,9 +44,10 @@ export function createLiveProvider(row: ProviderRow, secret: string, addressPoli
   const settings = openAICompatibleSettingsSchema.parse(row.settings ?? {});
   if (!row.baseUrl) throw new Error(`provider ${row.name} has no base URL`);
   const apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, secret) : undefined;
+  const options = { baseUrl: row.baseUrl, apiKey, headers: openHeaders(row, secret), timeouts: settings.timeouts, addressPolicy };
   return {
     ...base,
-    client: new OpenAICompatibleProvider({ baseUrl: row.baseUrl, apiKey, headers: openHeaders(row, secret), timeouts: settings.timeouts, addressPolicy }),
+    client: row.kind === "anthropic" ? new AnthropicProvider(options) : new OpenAICompatibleProvider(options),
     timeouts: settings.timeouts,
   };
 }

@@ -91,7 +91,7 @@ export class UpstreamFailure extends Error {
 }
 
 export interface ProviderClient {
-  readonly kind: "openai_compatible" | "simulator";
+  readonly kind: "openai_compatible" | "anthropic" | "simulator";
   complete(call: UpstreamCall): Promise<Record<string, unknown>>;
   /** Resolves once the upstream has answered with a stream; yields each SSE `data:` payload. */
   stream(call: UpstreamCall): Promise<AsyncIterable<string>>;

@@ -449,7 +449,7 @@ function argumentPieces(text: string): string[] {
 }
 
 // Each piece is a word with the whitespace after it, so the pieces join back to the exact text.
-function splitTokens(text: string): string[] {
+export function splitTokens(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? (text === "" ? [] : [text]);
 }
 
@@ -678,7 +678,7 @@ function sendError(res: ServerResponse, status: number, error: ErrorObject, head
 }
 
 // null when the body exceeds MAX_BODY_BYTES; the rest is not read.
-async function readBody(req: IncomingMessage): Promise<string | null> {
+export async function readBody(req: IncomingMessage): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -689,7 +689,7 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
@@ -713,7 +713,7 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 
 const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-function randomId(length: number): string {
+export function randomId(length: number): string {
   const bytes = randomBytes(length);
   let id = "";
   for (let at = 0; at < length; at++) id += ID_ALPHABET[bytes[at]! % ID_ALPHABET.length];

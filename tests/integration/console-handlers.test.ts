@@ -12,6 +12,7 @@ import { createDatabase, setDatabase, type Database } from "../../lib/db/client"
 import { hashApiKey } from "../../lib/keys/api-keys";
 import { createUser } from "../../lib/users/users";
 import { PROJECT_ROOT } from "../../lib/version";
+import { startAnthropicStandIn } from "../helpers/anthropic-stand-in";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { sessionCookie, type SessionUser } from "../helpers/console-session";
 
@@ -246,6 +247,30 @@ describe("providers", () => {
     const health = await (await call(handler("GET", "/api/console/providers/health"), { cookie: operatorCookie })).json();
     expect(health.instanceId).toBe("console-test");
     expect(health.deployments.find((d: { providerName: string }) => d.providerName === "upstream-a")).toMatchObject({ circuit: "closed", upstreamModel: "u2" });
+  });
+
+  it("creates an anthropic provider, its key encrypted, and tests it against the Messages API's /v1/models", async () => {
+    const upstream = await startAnthropicStandIn({ apiKey: "sk-ant-console-secret" });
+    try {
+      const created = await call(handler("POST", "/api/console/providers"), {
+        cookie: adminCookie,
+        method: "POST",
+        body: { kind: "anthropic", name: "claude-upstream", baseUrl: upstream.url, apiKey: "sk-ant-console-secret", deployments: [{ modelName: "claude", upstreamModel: "claude-sonnet-4-5" }] },
+      });
+      expect(created.status).toBe(201);
+      const { provider } = await created.json();
+      expect(provider).toMatchObject({ kind: "anthropic", baseUrl: upstream.url, hasApiKey: true });
+      expect(JSON.stringify(provider)).not.toContain("sk-ant-console-secret");
+      const row = await database.prisma.provider.findUniqueOrThrow({ where: { id: provider.id } });
+      expect(row.apiKeyEncrypted).not.toContain("sk-ant-console-secret");
+      expect(asText(await auditFor(provider.id))).not.toContain("sk-ant-console-secret");
+
+      const test = await (await call(handler("POST", "/api/console/providers/[id]/test"), { cookie: adminCookie, method: "POST", params: { id: provider.id }, body: {} })).json();
+      expect(test).toMatchObject({ ok: true, error: null });
+      expect(upstream.requests.map((r) => [r.path, r.headers["x-api-key"]])).toEqual([["/v1/models", "sk-ant-console-secret"]]);
+    } finally {
+      await upstream.close();
+    }
   });
 
   it("tests a simulator provider successfully", async () => {

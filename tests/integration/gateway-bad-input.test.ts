@@ -269,3 +269,116 @@ describe("fuzz", () => {
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
   }, 120_000);
 });
+
+// Anthropic's Messages API answers in Anthropic's shape, key failures from the onRequest hook included.
+function callMessages(body: unknown, { path = "/v1/messages", headers = {}, apiKey = key, contentType = "application/json" }: { path?: string; headers?: Record<string, string>; apiKey?: string | null; contentType?: string | null } = {}) {
+  return fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: {
+      "anthropic-version": "2023-06-01",
+      ...(apiKey ? { "x-api-key": apiKey } : {}),
+      ...(contentType ? { "content-type": contentType } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+const validMessages = () => ({ model, max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
+
+function expectAnthropicError(body: Record<string, unknown>, type: string, requestId: string | null) {
+  expect(Object.keys(body).sort()).toEqual(["error", "request_id", "type"]);
+  expect(body.type).toBe("error");
+  expect(body.request_id).toBe(requestId);
+  const error = body.error as Record<string, unknown>;
+  expect(Object.keys(error).sort()).toEqual(["message", "type"]);
+  expect(error.type).toBe(type);
+  expect(typeof error.message).toBe("string");
+}
+
+describe("client errors on /v1/messages, Anthropic-shaped", () => {
+  const cases: Array<[string, () => Promise<Response>, number, string, string?]> = [
+    ["invalid JSON", () => callMessages("{not json"), 400, "invalid_request_error"],
+    ["JSON that is not an object", () => callMessages("[1]"), 400, "invalid_request_error"],
+    ["missing max_tokens", () => callMessages({ model, messages: [{ role: "user", content: "x" }] }), 400, "invalid_request_error", "max_tokens"],
+    ["max_tokens zero", () => callMessages({ ...validMessages(), max_tokens: 0 }), 400, "invalid_request_error", "max_tokens"],
+    ["missing messages", () => callMessages({ model, max_tokens: 5 }), 400, "invalid_request_error", "messages"],
+    ["empty messages", () => callMessages({ ...validMessages(), messages: [] }), 400, "invalid_request_error", "messages"],
+    ["unknown role", () => callMessages({ ...validMessages(), messages: [{ role: "tool", content: "x" }] }), 400, "invalid_request_error", "messages[0].role"],
+    ["unsupported block type", () => callMessages({ ...validMessages(), messages: [{ role: "user", content: [{ type: "document", source: {} }] }] }), 400, "invalid_request_error", "unsupported content block"],
+    ["image from the Files API", () => callMessages({ ...validMessages(), messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "f" } }] }] }), 400, "invalid_request_error", "unsupported image source"],
+    ["image inside a tool result", () => callMessages({ ...validMessages(), messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "image", source: { type: "url", url: "http://x" } }] }] }] }), 400, "invalid_request_error", "tool_result content"],
+    ["server tool", () => callMessages({ ...validMessages(), tools: [{ type: "web_search_20250305", name: "web_search" }] }), 400, "invalid_request_error", "tools[0]"],
+    ["unknown tool_choice", () => callMessages({ ...validMessages(), tool_choice: { type: "sometimes" } }), 400, "invalid_request_error", "tool_choice"],
+    ["temperature above 1", () => callMessages({ ...validMessages(), temperature: 1.5 }), 400, "invalid_request_error", "temperature"],
+    ["top_k negative", () => callMessages({ ...validMessages(), top_k: -1 }), 400, "invalid_request_error", "top_k"],
+    ["stream not a boolean", () => callMessages({ ...validMessages(), stream: "yes" }), 400, "invalid_request_error", "stream"],
+    ["unknown model", () => callMessages({ ...validMessages(), model: "no-such-model" }), 404, "not_found_error"],
+    ["no key", () => callMessages(validMessages(), { apiKey: null }), 401, "authentication_error"],
+    ["wrong key", () => callMessages(validMessages(), { apiKey: "ak-wrong" }), 401, "authentication_error"],
+    ["model not allowed for the key", () => callMessages({ ...validMessages(), model: other }, { apiKey: restricted }), 403, "permission_error"],
+    ["body over the limit", () => callMessages({ ...validMessages(), padding: "x".repeat(4096) }), 413, "invalid_request_error"],
+    ["wrong content type", () => callMessages(JSON.stringify(validMessages()), { contentType: "text/plain" }), 415, "invalid_request_error"],
+    ["count_tokens without messages", () => callMessages({ model }, { path: "/v1/messages/count_tokens" }), 400, "invalid_request_error", "messages"],
+    ["count_tokens of an unknown model", () => callMessages({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }, { path: "/api/v1/messages/count_tokens" }), 404, "not_found_error"],
+    ["count_tokens with a wrong key", () => callMessages({ model, messages: [] }, { path: "/v1/messages/count_tokens", apiKey: "ak-wrong" }), 401, "authentication_error"],
+  ];
+
+  it.each(cases)("%s", async (_, send, status, type, mentions) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    const body = await response.json();
+    expectAnthropicError(body, type, response.headers.get("x-request-id"));
+    if (mentions) expect(body.error.message).toContain(mentions);
+    expect(JSON.stringify(body)).not.toContain(key);
+  });
+
+  it("answers thousands of malformed Messages bodies with Anthropic-shaped 4xx, never a 5xx", async () => {
+    const block = fc.oneof(
+      fc.record({ type: fc.constant("text"), text: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }),
+      fc.record({ type: fc.constant("image"), source: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ type: fc.constant("tool_use"), id: fc.string(), name: fc.string(), input: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ type: fc.constant("tool_result"), tool_use_id: fc.string(), content: fc.anything(), is_error: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ type: fc.string(), text: fc.string() }, { requiredKeys: [] }),
+    );
+    const nearValid = fc.record(
+      {
+        model: fc.oneof(fc.constant(model), fc.string(), fc.integer()),
+        max_tokens: fc.oneof(fc.integer({ min: -2, max: 64 }), fc.double(), fc.string()),
+        messages: fc.oneof(
+          fc.array(fc.record({ role: fc.oneof(fc.constantFrom("user", "assistant", "system"), fc.string()), content: fc.oneof(fc.string(), fc.array(block, { maxLength: 3 }), fc.integer()) }, { requiredKeys: [] }), { maxLength: 3 }),
+          fc.anything(),
+        ),
+        system: fc.oneof(fc.string(), fc.array(block, { maxLength: 2 }), fc.anything()),
+        tools: fc.oneof(fc.array(fc.record({ name: fc.string(), input_schema: fc.anything(), type: fc.anything() }, { requiredKeys: [] }), { maxLength: 2 }), fc.anything()),
+        tool_choice: fc.oneof(fc.record({ type: fc.constantFrom("auto", "any", "tool", "none"), name: fc.string() }, { requiredKeys: [] }), fc.anything()),
+        stop_sequences: fc.oneof(fc.array(fc.string(), { maxLength: 6 }), fc.anything()),
+        temperature: fc.oneof(fc.double(), fc.string()),
+        top_k: fc.oneof(fc.integer(), fc.string()),
+        metadata: fc.anything(),
+        stream: fc.oneof(fc.constant(false), fc.string()),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      { weight: 6, arbitrary: nearValid.map((value) => JSON.stringify(value)) },
+      { weight: 2, arbitrary: fc.record({ messages: fc.array(fc.record({ role: fc.constant("user"), content: fc.array(block, { maxLength: 3 }) }), { minLength: 1, maxLength: 2 }) }).map((value) => JSON.stringify({ ...validMessages(), ...value })) },
+      { weight: 1, arbitrary: fc.json() },
+      { weight: 1, arbitrary: fc.string({ maxLength: 300 }) },
+    );
+    const samples = fc.sample(body, { numRuns: 1_500, seed: 20261204 });
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < samples.length; i += 50) {
+      const batch = samples.slice(i, i + 50);
+      const responses = await Promise.all(batch.map((b) => callMessages(b, { headers: { "x-agenticorp-cache": "bypass" } })));
+      for (const [j, response] of responses.entries()) {
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        const text = await response.text();
+        if (response.status >= 500) throw new Error(`5xx for body ${JSON.stringify(batch[j])}: ${text}`);
+        if (response.status >= 400) expectAnthropicError(JSON.parse(text), response.status === 404 ? "not_found_error" : "invalid_request_error", response.headers.get("x-request-id"));
+      }
+    }
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(300);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+  }, 180_000);
+});

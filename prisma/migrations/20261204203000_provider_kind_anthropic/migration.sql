@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "ProviderKind" ADD VALUE 'anthropic';
