@@ -41,7 +41,7 @@ describe("OpenAICompatibleProvider.embed", () => {
   it.each([
     [500, "server_error", true],
     [429, "rate_limited", true],
-    [401, "client_error", false],
+    [401, "auth_rejected", true],
   ])("maps an upstream %i to %s", async (status, reason, retryable) => {
     standIn.setBehaviour({ failNext: { count: 1, status } });
     const failure = await embed({ input: "x" }).catch((error: unknown) => error);
