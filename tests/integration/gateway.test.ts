@@ -263,29 +263,4 @@ describe("keys and limits", () => {
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("invalid_api_key");
   });
-
-  it("enforces a per-key limit across instances: admitted within 10% of it, then 429 with Retry-After", async () => {
-    const { key: limited } = await fixture.addKey({ rpmLimit: 40 });
-    const send = (server: ServerProcess) =>
-      fetch(`${server.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${limited}`, "content-type": "application/json" },
-        body: JSON.stringify(ask(solo)),
-      });
-    await eventually(async () => (await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
-    await eventually(async () => (await fetch(`${second.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
-    const responses = await Promise.all(Array.from({ length: 80 }, (_, i) => send(i % 2 ? first : second)));
-    const statuses = responses.map((r) => r.status);
-    const admitted = statuses.filter((s) => s === 200).length;
-    // Requests that straddle a minute boundary may legitimately fall into two windows.
-    expect(admitted).toBeGreaterThanOrEqual(36);
-    expect(admitted).toBeLessThanOrEqual(80);
-    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
-    const refused = responses.find((r) => r.status === 429);
-    if (admitted <= 40) {
-      expect(refused).toBeDefined();
-      expect(Number(refused!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      expect((await refused!.json()).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
-    }
-  });
 });
