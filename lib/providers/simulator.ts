@@ -4,7 +4,7 @@
 // share of calls fail on purpose (error injection).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { sleepUnlessCancelled } from "./cancellation";
+import { type CancelSignal, sleepUnlessCancelled } from "./cancellation";
 import { type ProviderClient, type UpstreamCall, UpstreamFailure } from "./types";
 
 export const simulatorSettingsSchema = z.object({
@@ -52,13 +52,23 @@ export function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+export interface SimulatorOptions {
+  /** Waits out a simulated latency (default: a timer); tests read the drawn latencies instead of timing them. */
+  sleep?: (ms: number, signal: CancelSignal) => Promise<void>;
+}
+
 export class SimulatorProvider implements ProviderClient {
   readonly kind = "simulator" as const;
   private readonly sigma: number;
   /** No latency and no injected errors: answers without a wait (load tests measure the gateway). */
   private readonly instant: boolean;
+  private readonly sleep: (ms: number, signal: CancelSignal) => Promise<void>;
 
-  constructor(private readonly settings: SimulatorSettings) {
+  constructor(
+    private readonly settings: SimulatorSettings,
+    { sleep = sleepUnlessCancelled }: SimulatorOptions = {},
+  ) {
+    this.sleep = sleep;
     const { median, p99 } = settings.latencyMs;
     this.sigma = median > 0 && p99 > median ? Math.log(p99 / median) / Z_99 : 0;
     this.instant = median === 0 && settings.errorRate === 0;
@@ -95,10 +105,11 @@ export class SimulatorProvider implements ProviderClient {
     const chunk = (delta: object, finish: string | null, extra: object = {}) =>
       JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_agenticorp_simulator", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
     const signal = call.signal;
+    const sleep = this.sleep;
     return (async function* () {
       yield chunk({ role: "assistant", content: "" }, null);
       for (let i = 0; i < words.length; i++) {
-        if (gapMs > 0) await sleepUnlessCancelled(gapMs, signal);
+        if (gapMs > 0) await sleep(gapMs, signal);
         yield chunk({ content: i === 0 ? words[i] : ` ${words[i]}` }, null);
       }
       yield chunk({}, finishReason);
@@ -120,7 +131,7 @@ export class SimulatorProvider implements ProviderClient {
   private async beforeAnswer(call: UpstreamCall): Promise<void> {
     const delay = this.sampleLatency();
     if (delay > 0) {
-      await sleepUnlessCancelled(delay, call.signal);
+      await this.sleep(delay, call.signal);
     }
     if (this.settings.errorRate > 0 && Math.random() < this.settings.errorRate) {
       throw new UpstreamFailure("server_error", "upstream answered 500: simulated failure (error injection)", 500);
