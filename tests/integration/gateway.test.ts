@@ -241,8 +241,9 @@ describe("response cache", () => {
     const miss = await post(first, body);
     expect(miss.headers.get("x-agenticorp-cache")).toBe("miss");
     const original = await miss.text();
-    // The first instance stores the answer in the shared table just after answering.
-    await new Promise((r) => setTimeout(r, 200));
+    // The first instance stores the answer in the shared table just after answering, off the
+    // request path: wait for the row rather than guess how long a loaded machine takes.
+    await eventually(async () => (await fixture.database.pool.query("SELECT 1 FROM response_cache WHERE body = $1", [original])).rowCount === 1);
     const hit = await post(second, body);
     expect(hit.headers.get("x-agenticorp-cache")).toBe("hit");
     expect(await hit.text()).toBe(original);
