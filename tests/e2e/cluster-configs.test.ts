@@ -179,7 +179,9 @@ describe("deploy/pgbouncer/pgbouncer.ini (production example)", () => {
       const client = new pg.Client({ connectionString: bouncer.urlFor(inject("databaseUrl")) });
       await client.connect();
       try {
-        expect((await client.query("SELECT count(*)::int AS n FROM leases")).rows[0].n).toBeGreaterThanOrEqual(0);
+        // The bouncer routes to this run's database, where the migrations created the leases table.
+        const { rows } = await client.query("SELECT current_database() AS name, to_regclass('public.leases') IS NOT NULL AS migrated");
+        expect(rows).toEqual([{ name: database, migrated: true }]);
       } finally {
         await client.end();
       }

@@ -113,6 +113,7 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
   for (let i = 1; i < samples.length; i++) expect(samples[i]!.token).toBeGreaterThanOrEqual(samples[i - 1]!.token);
   const holdersByToken = new Map<bigint, Set<string>>();
   for (const s of samples.filter((s) => s.active)) holdersByToken.set(s.token, (holdersByToken.get(s.token) ?? new Set()).add(s.holder));
+  expect([...holdersByToken.keys()], "tokens seen active").toEqual(expect.arrayContaining([old.token, current.token]));
   for (const [token, holders] of holdersByToken) expect([...holders], `holders of token ${token}`).toHaveLength(1);
 
   // Leaderships from the logs never overlap: each ends ("no longer leader", or the kill) before

@@ -55,7 +55,10 @@ describe("graceful shutdown", () => {
 
     const json = request(false);
     const stream = request(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // Both in flight (with the /health request asking, three) before the signal: a fixed pause
+    // could send it before a loaded machine had even accepted them.
+    const inFlight = async () => ((await (await fetch(`${server.url}/health`, { dispatcher: balancerLike })).json()) as { vitals: { in_flight_requests: number } }).vitals.in_flight_requests;
+    await eventually(async () => (await inFlight()) === 3);
     const signalledAt = Date.now();
     server.child.kill("SIGTERM");
     await server.waitForLog((line) => line.msg === "draining", 5_000);

@@ -91,9 +91,11 @@ describe("OpenAI SDK against the gateway", () => {
     expect(data.id).toMatch(/^chatcmpl-/);
     expect(data.choices[0]!.message.content).toBe("[A] echo: say hi");
     expect(data.usage!.total_tokens).toBe(data.usage!.prompt_tokens + data.usage!.completion_tokens);
-    expect(response.headers.get("x-request-id")).toBeTruthy();
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(response.headers.get("x-agenticorp-instance")).toBe(first.instanceId);
-    expect(Number(response.headers.get("x-agenticorp-overhead-ms"))).toBeGreaterThanOrEqual(0);
+    // Milliseconds with three decimals; the gateway's own work always takes some.
+    expect(response.headers.get("x-agenticorp-overhead-ms")).toMatch(/^\d+\.\d{3}$/);
+    expect(Number(response.headers.get("x-agenticorp-overhead-ms"))).toBeGreaterThan(0);
     expect(response.headers.get("x-agenticorp-cache")).toBe("bypass");
     // The upstream got its own key, the provider's extra header, its model name, and the unknown field.
     const seen = upstreamA.requests.at(-1)!;
@@ -183,7 +185,8 @@ describe("routing", () => {
     expect(callsWhenOpened).toBe(3);
     const refused = await post(second, ask(solo));
     expect(refused.status).toBe(503);
-    expect(refused.headers.get("retry-after")).toBeTruthy();
+    // What is left of the 1.5 s cooldown, rounded up to whole seconds.
+    expect(refused.headers.get("retry-after")).toMatch(/^[12]$/);
     expect(upstreamA.requests.length).toBe(callsWhenOpened);
     const metrics = await (await fetch(`${second.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`agenticorp_circuit_state\\{deployment="[^"]+/gpt-4o"\\} 2`));
@@ -238,8 +241,9 @@ describe("response cache", () => {
     const miss = await post(first, body);
     expect(miss.headers.get("x-agenticorp-cache")).toBe("miss");
     const original = await miss.text();
-    // The first instance stores the answer in the shared table just after answering.
-    await new Promise((r) => setTimeout(r, 200));
+    // The first instance stores the answer in the shared table just after answering, off the
+    // request path: wait for the row rather than guess how long a loaded machine takes.
+    await eventually(async () => (await fixture.database.pool.query("SELECT 1 FROM response_cache WHERE body = $1", [original])).rowCount === 1);
     const hit = await post(second, body);
     expect(hit.headers.get("x-agenticorp-cache")).toBe("hit");
     expect(await hit.text()).toBe(original);
@@ -262,30 +266,5 @@ describe("keys and limits", () => {
     const refused = await modelsWith(first);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("invalid_api_key");
-  });
-
-  it("enforces a per-key limit across instances: admitted within 10% of it, then 429 with Retry-After", async () => {
-    const { key: limited } = await fixture.addKey({ rpmLimit: 40 });
-    const send = (server: ServerProcess) =>
-      fetch(`${server.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${limited}`, "content-type": "application/json" },
-        body: JSON.stringify(ask(solo)),
-      });
-    await eventually(async () => (await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
-    await eventually(async () => (await fetch(`${second.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
-    const responses = await Promise.all(Array.from({ length: 80 }, (_, i) => send(i % 2 ? first : second)));
-    const statuses = responses.map((r) => r.status);
-    const admitted = statuses.filter((s) => s === 200).length;
-    // Requests that straddle a minute boundary may legitimately fall into two windows.
-    expect(admitted).toBeGreaterThanOrEqual(36);
-    expect(admitted).toBeLessThanOrEqual(80);
-    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
-    const refused = responses.find((r) => r.status === 429);
-    if (admitted <= 40) {
-      expect(refused).toBeDefined();
-      expect(Number(refused!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      expect((await refused!.json()).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
-    }
   });
 });

@@ -92,6 +92,7 @@ function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> 
 
 describe("health endpoints with the database up", () => {
   it("reports alive, ready and healthy with identity, dependencies and vitals", async () => {
+    const spawnedAt = Date.now();
     const server = await start();
 
     const live = await get(server.url, "/health/live");
@@ -125,10 +126,16 @@ describe("health endpoints with the database up", () => {
       dependencies: { database: { latency_ms: number } };
       vitals: { rss_bytes: number; event_loop_lag_ms: number; in_flight_requests: number };
     };
-    expect(uptime_seconds).toBeGreaterThanOrEqual(0);
-    expect(dependencies.database.latency_ms).toBeGreaterThanOrEqual(0);
+    // Whole seconds since the process started, which was after it was spawned.
+    expect(Number.isInteger(uptime_seconds)).toBe(true);
+    expect(uptime_seconds).toBeLessThanOrEqual(Math.round((Date.now() - spawnedAt) / 1000));
+    // A real round trip (hundredths of a millisecond), under the check's 1 s timeout.
+    expect(dependencies.database.latency_ms).toBeGreaterThan(0);
+    expect(dependencies.database.latency_ms).toBeLessThan(1_000);
     expect(vitals.rss_bytes).toBeGreaterThan(10 * 1024 * 1024);
+    // 0 when the window has no sample yet; an answering process is not blocked for a second.
     expect(vitals.event_loop_lag_ms).toBeGreaterThanOrEqual(0);
+    expect(vitals.event_loop_lag_ms).toBeLessThan(1_000);
     // The /health request itself is in flight while it is answered.
     expect(vitals.in_flight_requests).toBeGreaterThanOrEqual(1);
   });

@@ -15,11 +15,16 @@ const CONTENDERS = 16;
 const STALLERS = 2; // the last two
 const TARGET = 3_000;
 const TIME_LIMIT_MS = 20_000;
-// The run stops at TARGET or TIME_LIMIT_MS, whichever comes first. On a loaded two-core machine
-// an acquisition cycle costs ~6 ms, so the floor below, not TARGET, is what must always be reached
-// for the run to count as heavy contention; every rule is checked on every section either way.
+// The run stops at TARGET, or at TIME_LIMIT_MS once the floor below is reached. An acquisition
+// cycle costs ~6 ms on a quiet two-core machine but ~45 ms with three CPU hogs beside it, where
+// 20 s gave only ~440: the floor, not TARGET, is what must be reached for the run to count as
+// heavy contention, so a slow machine gets the time for it (up to HARD_LIMIT_MS) rather than a
+// failure. Every rule is checked on every section either way.
 const MIN_ACQUISITIONS = 1_000;
-const TTL_MS = 300;
+const HARD_LIMIT_MS = 100_000;
+// Each renewal (every third of it) has ~570 ms to land: at 300 ms (~170 ms) a loaded machine lost
+// well-behaved sections to "unconfirmed", which is the lease working, not the rules breaking.
+const TTL_MS = 1_000;
 const LONG_EVERY = 250n; // sections with a token divisible by this outlive the TTL by 20%
 const STALL_TTL_MS = 20;
 const name = `test-contention-${randomBytes(6).toString("hex")}`;
@@ -70,7 +75,13 @@ it(`keeps ${CONTENDERS} contenders racing for up to ${TARGET} acquisitions mutua
   let staleAccepted = 0;
   const failures: unknown[] = [];
   const deadline = performance.now() + TIME_LIMIT_MS;
-  const running = () => sections.length < TARGET && performance.now() < deadline;
+  const hardDeadline = performance.now() + HARD_LIMIT_MS;
+  let floorReachedAt = Number.POSITIVE_INFINITY;
+  const running = () => {
+    const now = performance.now();
+    if (sections.length >= MIN_ACQUISITIONS) floorReachedAt = Math.min(floorReachedAt, now);
+    return sections.length < TARGET && now < hardDeadline && (now < deadline || sections.length < MIN_ACQUISITIONS);
+  };
 
   async function wellBehaved(pool: pg.Pool, holder: string) {
     while (running()) {
@@ -140,7 +151,8 @@ it(`keeps ${CONTENDERS} contenders racing for up to ${TARGET} acquisitions mutua
     `${sections.length} acquisitions (${stalled.length} stalled, ${stalled.filter((s) => s.written === 0).length} of whose writes were refused) in ${Math.round(elapsed)} ms`,
   );
   expect(sections.length, `only ${sections.length} acquisitions in ${Math.round(elapsed)} ms`).toBeGreaterThanOrEqual(MIN_ACQUISITIONS);
-  expect(elapsed).toBeLessThan(TIME_LIMIT_MS + 2_000);
+  // Stopped promptly: within a couple of seconds of the time limit, or of reaching the floor after it.
+  expect(performance.now()).toBeLessThan(Math.max(deadline, floorReachedAt) + 2_000);
   expect(new Set(sections.map((s) => s.holder)).size).toBe(CONTENDERS); // everyone got in
 
   // The well-behaved sections all kept their lease to the end, renewals carrying the long ones.
@@ -187,4 +199,4 @@ it(`keeps ${CONTENDERS} contenders racing for up to ${TARGET} acquisitions mutua
 
   const { rows: lease } = await admin.query(`SELECT token::text FROM leases WHERE name = $1`, [name]);
   expect(BigInt(lease[0].token)).toBe(byStart.at(-1)!.token);
-}, 60_000);
+}, HARD_LIMIT_MS + 30_000);

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { sample } from "../helpers/prometheus-text";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 
 let server: ServerProcess;
@@ -25,12 +26,6 @@ function get(pathname: string): Promise<{ status: number; contentType: string | 
     request.on("timeout", () => request.destroy(new Error(`GET ${pathname} timed out`)));
     request.on("error", reject);
   });
-}
-
-/** The sample value of the series written exactly as `series` (name and label set), 0 when absent. */
-function sample(body: string, series: string): number {
-  const line = body.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
 /** Pipes `body` into `promtool check metrics`; fails (not skips) when promtool is missing. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FleetRateLimiter } from "../../lib/gateway/rate-limiter";
+import { awayFromMinuteEnd } from "../helpers/rate-window";
 
 const pools: pg.Pool[] = [];
 const newPool = (url = inject("databaseUrl")) => {
@@ -12,15 +13,6 @@ const newPool = (url = inject("databaseUrl")) => {
 };
 afterAll(async () => Promise.all(pools.map((p) => p.end())));
 
-/** Avoid starting a burst in the last seconds of a (database) minute, so it stays in one window. */
-async function awayFromWindowEdge(pool: pg.Pool) {
-  for (let i = 0; i < 20; i++) {
-    const { rows } = await pool.query<{ s: number }>("SELECT extract(second FROM now())::float AS s");
-    if (rows[0]!.s < 50) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe("FleetRateLimiter", () => {
   let instances: FleetRateLimiter[];
   beforeAll(() => {
@@ -28,7 +20,7 @@ describe("FleetRateLimiter", () => {
   });
 
   it("admits at most the limit across three instances, and no less than 90% of it, under concurrent bursts", async () => {
-    await awayFromWindowEdge(pools[0]!);
+    await awayFromMinuteEnd(pools[0]!);
     const keyId = randomUUID();
     const limit = 300;
     // 3 instances × 200 concurrent requests each = 2× the limit, arriving together.
@@ -47,7 +39,7 @@ describe("FleetRateLimiter", () => {
   });
 
   it("keeps admitting locally without a database call while it holds permits", async () => {
-    await awayFromWindowEdge(pools[0]!);
+    await awayFromMinuteEnd(pools[0]!);
     const keyId = randomUUID();
     const limiter = instances[0]!;
     const first = limiter.admit(keyId, 1_000);

@@ -11,7 +11,12 @@ import { FleetConfig } from "../../lib/fleet/config-sync";
 import { BadRequestError, ConflictError, NotFoundError } from "../../lib/errors";
 import { PRESETS } from "../../lib/scaling/policies";
 import { activatePolicy, getActivePolicy, listPolicies, listPolicyChanges, savePolicy, seedPolicies } from "../../lib/scaling/store";
+import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+
+/** The FleetConfig's LISTEN connection on this database, idle after its LISTEN. */
+const LISTENING_SQL = `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'agenticorp-listen'
+  AND query = 'LISTEN agenticorp_config' AND state = 'idle'`;
 
 const admin = { id: null, email: "admin@example.com" };
 let scratch: ScratchDatabase;
@@ -130,7 +135,6 @@ describe("activation", () => {
       await listener.connect();
       await listener.query("LISTEN agenticorp_config");
       const notified = new Promise<string | undefined>((resolve) => listener.once("notification", (n) => resolve(n.payload)));
-      // The FleetConfig's own LISTEN connection comes up just after start(): wait until it reloads on a notification.
       const seen = new Promise<number>((resolve) => {
         const off = fleet.onChange((snapshot) => {
           if (snapshot.activePolicy?.name === "balanced") {
@@ -139,7 +143,11 @@ describe("activation", () => {
           }
         });
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The FleetConfig's own LISTEN connection comes up just after start(): wait for it (and its
+      // catch-up reload) rather than guess how long connecting takes on a loaded machine, where a
+      // late LISTEN would count its own set-up as notification latency.
+      await eventually(async () => (await listener.query(LISTENING_SQL)).rowCount === 1, 10_000);
+      await fleet.reload("test: settled");
       const started = performance.now();
       await activatePolicy(db.prisma, "balanced", admin, "back to normal");
       expect(await notified).toBe("scaling_policies");

@@ -51,11 +51,13 @@ describe("Cancellation as undici's signal", () => {
   let server: http.Server;
   let url: string;
   const closedByClient: number[] = [];
+  let hanging = 0;
   beforeAll(async () => {
     // Answers only /fast; anything else hangs until the client gives up.
     server = http.createServer((req, res) => {
       req.resume();
       if (req.url === "/fast") return res.end("ok");
+      hanging++;
       res.on("close", () => closedByClient.push(Date.now()));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -76,11 +78,14 @@ describe("Cancellation as undici's signal", () => {
 
     const cancellation = new Cancellation();
     const pending = request(`${url}/hang`, { signal: cancellation });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Cancel once the server holds it, so there is a connection to close (bounded wait).
+    for (let i = 0; i < 500 && hanging === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(hanging).toBe(1);
     const cancelledAt = Date.now();
     cancellation.cancel(new UpstreamFailure("timeout_total", "no complete answer within 50 ms"));
     await expect(pending).rejects.toMatchObject({ message: "no complete answer within 50 ms" });
     for (let i = 0; i < 50 && closedByClient.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(closedByClient).toHaveLength(1);
     expect(closedByClient[0]! - cancelledAt).toBeLessThan(500);
   });
 

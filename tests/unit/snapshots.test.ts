@@ -34,6 +34,7 @@ describe("readRegistry", () => {
   });
 
   it("turns two readings into what was counted between them, merged over labels", async () => {
+    const cpuBefore = process.cpuUsage();
     const first = await readRegistry(registry, 1_000);
     gatewayRequests.inc({ endpoint: "chat", model: "a", provider: "p", status: "200", stream: "false" }, 3);
     gatewayRequests.inc({ endpoint: "responses", model: "b", provider: "p", status: "200", stream: "true" }, 2);
@@ -45,6 +46,7 @@ describe("readRegistry", () => {
     gatewayDuration.observe({ model: "b", stream: "true" }, 0.7); // (0.5, 1]
     gatewayDuration.observe({ model: "b", stream: "true" }, 500); // +Inf
     const second = await readRegistry(registry, 11_000);
+    const cpuBetween = process.cpuUsage(cpuBefore);
     const snapshot = diffReadings(first, second, 1_000);
 
     expect(snapshot.requests).toEqual([5, 0, 1, 4]);
@@ -56,7 +58,9 @@ describe("readRegistry", () => {
     expected[LATENCY_BOUNDS.length] = 1;
     expect(snapshot.latency).toEqual(expected);
     expect(snapshot.latencySum).toBeCloseTo(500.73, 9);
-    expect(snapshot.cpuSeconds).toBeGreaterThanOrEqual(0);
+    // This process's own CPU time between the two readings, which lie inside the span measured here.
+    expect(snapshot.cpuSeconds).toBeGreaterThan(0);
+    expect(snapshot.cpuSeconds).toBeLessThanOrEqual((cpuBetween.user + cpuBetween.system) / 1e6);
     expect(snapshot.rssBytes).toBeGreaterThan(0);
     expect(snapshot.memoryLimitBytes).toBeGreaterThan(snapshot.rssBytes);
     expect(snapshot.periodStart).toBe(1_000);
