@@ -97,6 +97,16 @@ describe("response headers", () => {
     expect(again.headers.get("content-security-policy")).not.toBe(response.headers.get("content-security-policy"));
   });
 
+  it("the not-found page is rendered with the nonce too (a prerendered page would have none)", async () => {
+    const response = await fetch(`${server.url}/no-such-page`);
+    expect(response.status).toBe(404);
+    const html = await response.text();
+    const nonce = parsePolicy(response.headers.get("content-security-policy")).get("script-src")?.find((s) => s.startsWith("'nonce-"))?.slice(7, -1);
+    const tags = html.match(/<script\b[^>]*>/g) ?? [];
+    expect(tags.length).toBeGreaterThan(0);
+    for (const tag of tags) expect(tag, tag).toContain(`nonce="${nonce}"`);
+  });
+
   it("HSTS when the console is served over https (a TLS-terminating proxy says so)", async () => {
     const response = await fetch(`${server.url}/login`, { headers: { "x-forwarded-proto": "https" } });
     await response.arrayBuffer();
