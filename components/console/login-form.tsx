@@ -3,11 +3,7 @@
 // password, too many attempts, disabled account) show here.
 import { signIn } from "next-auth/react";
 import { useId, useState, type FormEvent } from "react";
-
-/** Only a path on this site, never another origin (an open redirect). */
-export function safeCallbackPath(value: string | null | undefined): string {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
-}
+import { safeCallbackPath } from "@/lib/auth/callback-url";
 
 export function LoginForm({ callbackUrl, initialError }: { callbackUrl?: string; initialError?: string }) {
   const [email, setEmail] = useState("");
@@ -24,7 +20,7 @@ export function LoginForm({ callbackUrl, initialError }: { callbackUrl?: string;
     try {
       const result = await signIn("credentials", { email, password, redirect: false });
       if (result?.ok && !result.error) {
-        window.location.assign(safeCallbackPath(callbackUrl));
+        window.location.assign(safeCallbackPath(callbackUrl, window.location.origin));
         return;
       }
       setError(result?.error && result.error !== "CredentialsSignin" ? result.error : "Incorrect email or password.");

@@ -3,6 +3,7 @@
 import type { AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDatabase } from "../db/client";
+import { safeCallbackPath } from "./callback-url";
 import { authenticateCredentials, LoginRefused } from "./credentials";
 import { SESSION_MAX_AGE_SECONDS, sessionSecret } from "./session";
 
@@ -43,6 +44,10 @@ export function buildAuthOptions({ secure, clientAddress }: { secure: boolean; c
       },
       session({ session, token }) {
         return { ...session, user: { ...session.user, id: token.sub, role: token.role } };
+      },
+      // Every redirect next-auth makes (callbackUrl of sign-in and sign-out, its error page) stays on this site.
+      redirect({ url, baseUrl }) {
+        return new URL(safeCallbackPath(url, baseUrl), baseUrl).href;
       },
     },
   };

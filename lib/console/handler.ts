@@ -1,8 +1,10 @@
 // Builds a console route handler from its permission, its input schemas and the work itself.
-// Order: session (401) → scope (403) → input (400) → work, so a caller without the right learns
-// nothing about what the input should be. Every response is JSON and never cached.
+// Order: cross-site write (403) → session (401) → scope (403) → input (400) → work, so another
+// site's page changes nothing and a caller without the right learns nothing about what the input
+// should be. Every response is JSON and never cached.
 import type { z } from "zod";
 import type { Actor } from "../audit/audit";
+import { refuseCrossSiteWrite } from "../auth/cross-site";
 import type { Scope } from "../auth/permissions";
 import { readSessionFromRequest, requireScope, type ConsoleSession } from "../auth/session";
 import { getDatabase } from "../db/client";
@@ -52,6 +54,7 @@ export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS 
 ): ConsoleRouteHandler {
   const handler = async (request: Request, context: RouteContext) => {
     try {
+      refuseCrossSiteWrite(request);
       const session = await readSessionFromRequest(request);
       requireScope(session, options.scope);
       const query = options.query ? parse(options.query, Object.fromEntries(new URL(request.url).searchParams), "query") : undefined;

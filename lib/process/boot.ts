@@ -151,7 +151,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
-  if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config) });
+  if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const url = address.replace("0.0.0.0", "127.0.0.1");

@@ -6,22 +6,21 @@
 //    shows both changes;
 //  - a screenshot of every page lands in test-results/.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasScope } from "../../lib/auth/permissions";
-import type { ConsoleRouteHandler } from "../../lib/console/handler";
 import { createDatabase, type Database } from "../../lib/db/client";
 import { createApiKey } from "../../lib/keys/api-keys";
 import { createUser } from "../../lib/users/users";
 import { PROJECT_ROOT } from "../../lib/version";
 import { launchChromium, signIn } from "../helpers/console-browser";
+import { loadConsoleRoutes } from "../helpers/console-routes";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 
 const SHOTS = path.join(PROJECT_ROOT, "test-results");
-const ROUTES_DIR = path.join(PROJECT_ROOT, "app", "api", "console");
 const ADMIN = { email: "admin@example.test", password: "admin-password-123" };
 const OPERATOR = { email: "operator@example.test", password: "operator-password-123" };
 const TRAFFIC = 48;
@@ -79,21 +78,6 @@ async function complete(key: string): Promise<number> {
   });
   await response.arrayBuffer();
   return response.status;
-}
-
-/** Every exported handler under app/api/console, with its route and the scope it requires. */
-async function consoleRoutes(dir = ROUTES_DIR): Promise<Array<{ method: string; route: string; scope: string }>> {
-  const found: Array<{ method: string; route: string; scope: string }> = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await consoleRoutes(full)));
-    else if (entry.name === "route.ts") {
-      const module = (await import(full)) as Record<string, ConsoleRouteHandler>;
-      const route = "/api/console/" + path.relative(ROUTES_DIR, dir).split(path.sep).join("/");
-      for (const [method, handler] of Object.entries(module)) found.push({ method, route, scope: handler.scope });
-    }
-  }
-  return found;
 }
 
 describe("the overview", () => {
@@ -179,8 +163,8 @@ describe("an operator", () => {
   });
 
   it("gets 403 from every admin route handler, and is let in by every other", async () => {
-    const routes = await consoleRoutes();
-    const adminOnly = routes.filter((r) => !hasScope("operator", r.scope as never));
+    const routes = await loadConsoleRoutes();
+    const adminOnly = routes.filter((r) => !hasScope("operator", r.handler.scope));
     expect(adminOnly.length).toBeGreaterThanOrEqual(9);
     const { context, page } = await signedIn(OPERATOR);
     try {

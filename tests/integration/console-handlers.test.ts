@@ -2,46 +2,19 @@
 // Table-driven over every route file under app/api/console: anonymous → 401, an operator on an
 // admin action → 403, an operator on a read → allowed. Then each change and its audit entry.
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasScope } from "../../lib/auth/permissions";
-import type { ConsoleRouteHandler } from "../../lib/console/handler";
 import { parseConfig, setConfig } from "../../lib/config";
 import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
 import { hashApiKey } from "../../lib/keys/api-keys";
 import { createUser } from "../../lib/users/users";
-import { PROJECT_ROOT } from "../../lib/version";
 import { startAnthropicStandIn } from "../helpers/anthropic-stand-in";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+import { callConsoleHandler, loadConsoleRoutes, type ConsoleRoute } from "../helpers/console-routes";
 import { sessionCookie, type SessionUser } from "../helpers/console-session";
 
 const SECRET = "test-secret-0123456789abcdef0123456789abcdef";
-const ROUTES_DIR = path.join(PROJECT_ROOT, "app", "api", "console");
-const METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;
 const SOME_ID = "00000000-0000-4000-8000-000000000000";
-
-interface RouteUnderTest {
-  route: string;
-  method: (typeof METHODS)[number];
-  handler: ConsoleRouteHandler;
-}
-
-async function routeFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? routeFiles(path.join(dir, e.name)) : Promise.resolve(e.name === "route.ts" ? [path.join(dir, e.name)] : []))));
-  return nested.flat();
-}
-
-async function loadRoutes(): Promise<RouteUnderTest[]> {
-  const routes: RouteUnderTest[] = [];
-  for (const file of await routeFiles(ROUTES_DIR)) {
-    const module = (await import(file)) as Record<string, ConsoleRouteHandler>;
-    const route = "/api/console/" + path.relative(ROUTES_DIR, path.dirname(file)).split(path.sep).join("/");
-    for (const method of METHODS) if (module[method]) routes.push({ route, method, handler: module[method] });
-  }
-  return routes;
-}
 
 let scratch: ScratchDatabase;
 let database: Database;
@@ -49,19 +22,9 @@ let admin: SessionUser;
 let operator: SessionUser;
 let adminCookie: string;
 let operatorCookie: string;
-let routes: RouteUnderTest[];
+let routes: ConsoleRoute[];
 
-function call(handler: ConsoleRouteHandler, options: { cookie?: string; method?: string; body?: unknown; params?: Record<string, string>; query?: string; contentType?: string } = {}) {
-  const headers: Record<string, string> = {};
-  if (options.cookie) headers.cookie = options.cookie;
-  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-  const request = new Request(`http://127.0.0.1/api/console/x${options.query ?? ""}`, {
-    method: options.method ?? "GET",
-    headers,
-    body: options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body),
-  });
-  return handler(request, { params: Promise.resolve(options.params ?? {}) });
-}
+const call = callConsoleHandler;
 
 const paramsFor = (route: string): Record<string, string> => (route.includes("[id]") ? { id: SOME_ID } : {});
 
@@ -76,7 +39,7 @@ beforeAll(async () => {
   operator = { id: o.id, email: o.email, role: "operator" };
   adminCookie = await sessionCookie(admin);
   operatorCookie = await sessionCookie(operator);
-  routes = await loadRoutes();
+  routes = await loadConsoleRoutes();
 });
 
 afterAll(async () => {
