@@ -195,10 +195,9 @@ describe("providers", () => {
     expect(after).toMatchObject({ hasApiKey: false, enabled: false });
     expect(after.deployments.map((d: { upstreamModel: string; weight: number }) => [d.upstreamModel, d.weight])).toEqual([["u2", 2]]);
 
-    // Nothing listens on port 9: the probe fails, and says so.
+    // Nothing listens on port 9: the probe fails, and says so in a fixed sentence (no raw error to scan ports with).
     const test = await (await call(handler("POST", "/api/console/providers/[id]/test"), { cookie: adminCookie, method: "POST", params: { id: provider.id }, body: {} })).json();
-    expect(test.ok).toBe(false);
-    expect(test.error).toBe("upstream connection failed (ECONNREFUSED)");
+    expect(test).toMatchObject({ ok: false, outcome: "could_not_connect", error: "Could not connect to the upstream." });
 
     const audit = await auditFor(provider.id);
     expect(audit.map((e) => e.action)).toEqual(["provider.create", "provider.update"]);
