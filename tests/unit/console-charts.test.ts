@@ -133,17 +133,26 @@ describe("summary figures", () => {
 });
 
 describe("time windows", () => {
-  it.each(RANGES)("%s spans its duration, aligned to its step", (range) => {
+  it.each(RANGES)("%s spans its steps, the newest one partial, up to the last whole 10 s", (range) => {
     const now = T0 + 12_345;
     const window = timeWindowFor(range, now);
     const { seconds, stepSeconds } = RANGE_SPECS[range];
-    expect(window.end.getTime() - window.start.getTime()).toBe(seconds * 1_000);
-    expect(window.end.getTime() % (stepSeconds * 1_000)).toBe(0);
-    expect(window.end.getTime()).toBeLessThanOrEqual(now);
-    expect(now - window.end.getTime()).toBeLessThan(stepSeconds * 1_000);
+    const stepMs = stepSeconds * 1_000;
+    // Ends at the last whole 10 s bucket: the current step is included, not dropped.
+    expect(window.end.getTime()).toBe(T0 + 10_000);
+    // Starts on a step boundary, the span's whole steps ending where the newest one ends.
+    expect(window.start.getTime() % stepMs).toBe(0);
+    expect(Math.ceil((window.end.getTime() - window.start.getTime()) / stepMs)).toBe(seconds / stepSeconds);
+    expect(window.end.getTime() - window.start.getTime()).toBeGreaterThan(seconds * 1_000 - stepMs);
+    expect(window.end.getTime() - window.start.getTime()).toBeLessThanOrEqual(seconds * 1_000);
     expect(stepSeconds % 10).toBe(0);
     expect(seconds / stepSeconds).toBeGreaterThanOrEqual(60);
     expect(seconds / stepSeconds).toBeLessThanOrEqual(100);
+  });
+
+  it("spans exactly the range when now is on a step boundary", () => {
+    const window = timeWindowFor("7d", Date.UTC(2026, 10, 28, 12, 0, 0));
+    expect(window.end.getTime() - window.start.getTime()).toBe(7 * 86_400_000);
   });
 });
 
