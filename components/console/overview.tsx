@@ -2,7 +2,6 @@
 // The fleet overview: traffic, latency, errors, cache, database, instance health and firing
 // alerts over a chosen range, refreshed live.
 import { useId, useState } from "react";
-import { usePathname, useRouter } from "next/navigation";
 import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/console/contracts";
 import { formatNumber, formatRate, toChartData } from "@/lib/console/charts";
 import { summaryTiles } from "@/lib/console/tiles";
@@ -76,11 +75,13 @@ const count = (v: number) => formatNumber(v);
 /** `range`: the one in the page's URL (?range=), which the selector keeps up to date. */
 export function OverviewView({ initial, range: initialRange }: { initial?: { data: OverviewResponse; at: number }; range?: RangeKey }) {
   const [range, setRange] = useState<RangeKey>(initialRange ?? initial?.data.range ?? DEFAULT_RANGE);
-  const router = useRouter();
-  const pathname = usePathname();
   const chooseRange = (next: RangeKey) => {
     setRange(next);
-    router.replace(`${pathname}?range=${next}`, { scroll: false });
+    // Shallow: Next keeps its router in step with the native history API, and the data comes
+    // from the range's own query, so the page is not rendered again on the server.
+    const url = new URL(window.location.href);
+    url.searchParams.set("range", next);
+    window.history.replaceState(null, "", url);
   };
   const query = useOverview(range, initial);
   const data = query.data;

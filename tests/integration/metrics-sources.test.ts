@@ -334,6 +334,19 @@ describe("both metrics sources over the same traffic", () => {
     expect(Math.abs(integrate(promWhole[0], 50) - t.total) / t.total).toBeLessThan(0.1);
   });
 
+  it("answers a range ending inside a step on the same grid, the partial step at its own rate", async () => {
+    const t = truth();
+    // Two 30 s steps, the second 20 s long: the traffic (2–36 s) ends inside it.
+    const partial = { start: whole.start, end: whole.end, stepSeconds: 30 };
+    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRate(partial), prometheusSource.requestRate(partial)]);
+    const times = [whole.start.getTime(), whole.start.getTime() + 30_000];
+    const count = (series: Series | undefined) => (series?.points ?? []).reduce((sum, p, i) => sum + (p.v ?? 0) * (i === 0 ? 30 : 20), 0);
+    for (const answer of [fromPostgres, fromPrometheus]) expect(answer[0]!.points.map((p) => p.t)).toEqual(times);
+    figures.partialStep = { truth: t.total, postgres: count(fromPostgres[0]), prometheus: count(fromPrometheus[0]) };
+    expect(count(fromPostgres[0])).toBeCloseTo(t.total, 6);
+    expect(Math.abs(count(fromPrometheus[0]) - t.total) / t.total).toBeLessThan(0.1);
+  });
+
   it("counts requests by endpoint: all of this traffic to chat completions", async () => {
     const t = truth();
     const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRateByEndpoint(whole), prometheusSource.requestRateByEndpoint(whole)]);

@@ -81,7 +81,8 @@ export function tierParts(fromMs: number, toMs: number, retentionSeconds: Record
  */
 export function choosePlan(range: TimeRange, retentionSeconds: Record<Resolution, number>, nowMs: number): Plan {
   let grid = planGrid(range);
-  const endMs = range.end.getTime();
+  // Rows are whole 10 s buckets: a range ending inside one counts all of it, and its seconds too.
+  const endMs = Math.ceil(range.end.getTime() / 10_000) * 10_000;
   const coarsest = Math.max(...tierParts(grid.startMs, endMs, retentionSeconds, nowMs).map((p) => p.resolution), 10);
   if (grid.stepSeconds % coarsest !== 0 || grid.startMs % (coarsest * 1000) !== 0) {
     const step = Math.ceil(grid.stepSeconds / coarsest) * coarsest;
