@@ -73,6 +73,8 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
   const now = at("2026-06-01T12:00:07Z").getTime();
   const range = (hoursBack: number, stepSeconds: number) => ({ start: new Date(now - hoursBack * 3_600_000), end: new Date(now), stepSeconds });
   const resolutions = (plan: Plan) => plan.parts.map((p) => p.resolution);
+  // Rows are whole 10 s buckets: a range ending inside one reads it to its end.
+  const rowsEnd = Math.ceil(now / 10_000) * 10_000;
 
   it("places the tier boundaries by clock and retention only, aligned to the coarser tier, inside retention", () => {
     const { b10, b60 } = tierBoundaries(RETENTION, now);
@@ -89,7 +91,7 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
     for (const [hours, step] of [[0.25, 10], [1, 60], [6, 300], [24, 900], [168, 7_200]] as const) {
       const plan = choosePlan(range(hours, step), RETENTION, now);
       const newest = plan.parts.at(-1)!;
-      expect(newest).toEqual({ resolution: 10, fromMs: Math.max(plan.grid.startMs, b10), toMs: now });
+      expect(newest).toEqual({ resolution: 10, fromMs: Math.max(plan.grid.startMs, b10), toMs: rowsEnd });
     }
     expect(resolutions(choosePlan(range(1, 60), RETENTION, now))).toEqual([10]);
     expect(resolutions(choosePlan(range(24, 900), RETENTION, now))).toEqual([60, 10]);
@@ -100,12 +102,12 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
     for (const [hours, step] of [[6, 300], [24, 900], [168, 7_200], [30 * 24, 3_600]] as const) {
       const plan = choosePlan(range(hours, step), RETENTION, now);
       expect(plan.parts[0]!.fromMs).toBe(plan.grid.startMs);
-      expect(plan.parts.at(-1)!.toMs).toBe(now);
+      expect(plan.parts.at(-1)!.toMs).toBe(rowsEnd);
       for (let i = 1; i < plan.parts.length; i++) expect(plan.parts[i]!.fromMs).toBe(plan.parts[i - 1]!.toMs);
       // Each part starts and ends on its own rows' boundaries (the range's end excepted), so no row straddles two parts.
       for (const p of plan.parts) {
         expect(p.fromMs % (p.resolution * 1000)).toBe(0);
-        if (p.toMs !== now) expect(p.toMs % (p.resolution * 1000)).toBe(0);
+        if (p.toMs !== rowsEnd) expect(p.toMs % (p.resolution * 1000)).toBe(0);
       }
     }
   });
