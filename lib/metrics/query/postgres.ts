@@ -248,8 +248,8 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 
   async databasePerformance(range: TimeRange): Promise<Series[]> {
-    const { plan, steps } = await this.fleet(range);
-    const { rows } = await this.instances(range);
+    // The two aggregates are independent: read them side by side.
+    const [{ plan, steps }, { rows }] = await Promise.all([this.fleet(range), this.instances(range)]);
     // Pool gauges: each instance's average over the step, added up across instances.
     const pools = new Map<number, { in_use: number; waiting: number; total: number }>();
     for (const r of rows) {
