@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { retentionSeconds } from "../lib/metrics/query";
-import { PostgresMetricsSource } from "../lib/metrics/query/postgres";
+import { PostgresMetricsSource, type Plan } from "../lib/metrics/query/postgres";
 import type { TimeRange } from "../lib/metrics/query/types";
 import { parseConfig } from "../lib/config";
 import { DB_BOUNDS, LATENCY_BOUNDS } from "../lib/observability/layout";
@@ -25,7 +25,8 @@ const RANGES: Array<{ name: string; seconds: number; stepSeconds: number }> = [
   { name: "6h", seconds: 6 * 3_600, stepSeconds: 300 },
   { name: "24h", seconds: 24 * 3_600, stepSeconds: 900 },
 ];
-const OVERVIEW = ["requestRate", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "databasePerformance"] as const;
+const OVERVIEW = ["requestRate", "requestRateByEndpoint", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "databasePerformance"] as const;
+const SPANS = ["totals", "peakRequestRate"] as const;
 
 async function seed(pool: pg.Pool, now: number): Promise<number> {
   // Each row: ~20 requests/s per instance, 1% 5xx, latency spread over the low buckets, a few
@@ -76,10 +77,14 @@ async function time(run: () => Promise<unknown>): Promise<{ p50: number; p95: nu
 }
 
 function window(seconds: number, stepSeconds: number, now: number): TimeRange {
+  // As the console asks (lib/console/ranges.ts): up to the last 10 s bucket, the newest step partial.
   const stepMs = stepSeconds * 1000;
-  const end = Math.floor(now / stepMs) * stepMs;
-  return { start: new Date(end - seconds * 1000), end: new Date(end), stepSeconds };
+  const end = Math.floor(now / 10_000) * 10_000;
+  const lastStepEnd = Math.ceil(end / stepMs) * stepMs;
+  return { start: new Date(lastStepEnd - seconds * 1000), end: new Date(end), stepSeconds };
 }
+
+const tiers = (plan: Plan) => plan.parts.map((p) => `${p.resolution} s`).join(" + ");
 
 async function main(): Promise<number> {
   let scratch: ScratchDatabase | undefined;
@@ -101,14 +106,18 @@ async function main(): Promise<number> {
       const plan = source.plan(w);
       for (const query of OVERVIEW) {
         const figures = await time(() => source[query](w));
-        results.push({ range: range.name, query, resolution: `${plan.resolution} s`, points: plan.grid.count, ...figures });
+        results.push({ range: range.name, query, resolution: tiers(plan), points: plan.grid.count, ...figures });
+      }
+      for (const query of SPANS) {
+        const figures = await time(() => source[query](w));
+        results.push({ range: range.name, query, resolution: tiers(plan), points: 1, ...figures });
       }
       // As the console asks: every panel at once from one source, which reads the rows twice in all.
       const whole = await time(() => {
         const console = new PostgresMetricsSource({ db: pool!, retentionSeconds: retention, now: () => now });
-        return Promise.all([...OVERVIEW.map((q) => console[q](w)), console.instanceHealth()]);
+        return Promise.all([...OVERVIEW.map((q) => console[q](w)), ...SPANS.map((q) => console[q](w)), console.instanceHealth()]);
       });
-      results.push({ range: range.name, query: "whole overview (in parallel)", resolution: `${plan.resolution} s`, points: plan.grid.count, ...whole });
+      results.push({ range: range.name, query: "whole overview (in parallel)", resolution: tiers(plan), points: plan.grid.count, ...whole });
     }
     const health = await time(() => source.instanceHealth());
     results.push({ range: "now", query: "instanceHealth", resolution: "10 s", points: 0, ...health });

@@ -3,23 +3,31 @@ import { hasScope } from "@/lib/auth/permissions";
 import { getPageSession } from "@/lib/auth/page-session";
 import { loadOverview } from "@/lib/console/overview";
 import { getDatabase } from "@/lib/db/client";
+import { RANGES, type RangeKey } from "@/lib/console/contracts";
 import { DEFAULT_RANGE } from "@/lib/console/ranges";
 import { OverviewView } from "@/components/console/overview";
 
 // The first range's data is rendered with the page (streamed in), so the first load needs no
 // second round trip after the scripts start; the view then refreshes itself live.
-async function OverviewWithData() {
+async function OverviewWithData({ searchParams }: { searchParams: PageProps["searchParams"] }) {
+  // The range lives in the URL (?range=6h), so a link or a reload shows the same view.
+  const requested = (await searchParams).range;
+  const range: RangeKey = RANGES.find((r) => r === requested) ?? DEFAULT_RANGE;
   const session = await getPageSession();
-  if (!session || !hasScope(session.role, "metrics.read")) return <OverviewView />;
+  if (!session || !hasScope(session.role, "metrics.read")) return <OverviewView range={range} />;
   const at = Date.now();
-  const data = await loadOverview(getDatabase().prisma, DEFAULT_RANGE).catch(() => undefined);
-  return <OverviewView initial={data ? { data, at } : undefined} />;
+  const data = await loadOverview(getDatabase().prisma, range).catch(() => undefined);
+  return <OverviewView range={range} initial={data ? { data, at } : undefined} />;
 }
 
-export default function OverviewPage() {
+interface PageProps {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export default function OverviewPage({ searchParams }: PageProps) {
   return (
     <Suspense fallback={<p className="state state-loading">Loading the overview…</p>}>
-      <OverviewWithData />
+      <OverviewWithData searchParams={searchParams} />
     </Suspense>
   );
 }

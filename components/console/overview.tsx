@@ -3,7 +3,8 @@
 // alerts over a chosen range, refreshed live.
 import { useId, useState } from "react";
 import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/console/contracts";
-import { findSeries, formatNumber, formatPercent, formatRate, formatSeconds, latestValue, meanValue, toChartData, totalFromRate } from "@/lib/console/charts";
+import { formatNumber, formatRate, toChartData } from "@/lib/console/charts";
+import { summaryTiles } from "@/lib/console/tiles";
 import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/console/ranges";
 import { useOverview } from "@/lib/console/hooks";
 import { Panel, Stat } from "./panel";
@@ -71,18 +72,24 @@ const pct = (v: number) => `${formatNumber(v, 2)}%`;
 const perSecond = (v: number) => formatRate(v);
 const count = (v: number) => formatNumber(v);
 
-export function OverviewView({ initial }: { initial?: { data: OverviewResponse; at: number } }) {
-  const [range, setRange] = useState<RangeKey>(initial?.data.range ?? DEFAULT_RANGE);
+/** `range`: the one in the page's URL (?range=), which the selector keeps up to date. */
+export function OverviewView({ initial, range: initialRange }: { initial?: { data: OverviewResponse; at: number }; range?: RangeKey }) {
+  const [range, setRange] = useState<RangeKey>(initialRange ?? initial?.data.range ?? DEFAULT_RANGE);
+  const chooseRange = (next: RangeKey) => {
+    setRange(next);
+    // Shallow: Next keeps its router in step with the native history API, and the data comes
+    // from the range's own query, so the page is not rendered again on the server.
+    const url = new URL(window.location.href);
+    url.searchParams.set("range", next);
+    window.history.replaceState(null, "", url);
+  };
   const query = useOverview(range, initial);
   const data = query.data;
   const loading = query.isPending;
   const error = query.error;
 
-  const total = findSeries(seriesOf(data?.requestRate) ?? [], "total");
-  const requests = data ? totalFromRate(total, data.stepSeconds) : null;
-  const p95 = latestValue(findSeries(seriesOf(data?.latency) ?? [], "p95"));
-  const errors = meanValue(findSeries(seriesOf(data?.errorRate) ?? [], "total"));
-  const hitRate = meanValue(findSeries(seriesOf(data?.cache) ?? [], "hit_rate"));
+  const summary = data && !("error" in data.summary) ? data.summary : undefined;
+  const tiles = data && summary ? summaryTiles(summary, data.range) : undefined;
   const instances = data && "instances" in data.instances ? data.instances.instances : undefined;
   const firing = data && "firing" in data.alerts ? data.alerts.firing : undefined;
 
@@ -91,7 +98,7 @@ export function OverviewView({ initial }: { initial?: { data: OverviewResponse; 
       <div className="page-header">
         <h1>Overview</h1>
         <div className="page-tools">
-          <RangeSelector value={range} onChange={setRange} />
+          <RangeSelector value={range} onChange={chooseRange} />
           <span className="badge" data-testid="data-source">
             Data source: {data ? (data.source === "prometheus" ? "Prometheus" : "built-in (PostgreSQL)") : "…"}
           </span>
@@ -107,11 +114,9 @@ export function OverviewView({ initial }: { initial?: { data: OverviewResponse; 
       ) : null}
 
       <div className="stats" aria-label="Summary">
-        <Stat label={`Requests (last ${data ? RANGE_SPECS[data.range].label : "…"})`} value={requests === null ? "—" : formatNumber(Math.round(requests), 0)} testId="stat-requests" />
-        <Stat label="Requests/s (latest)" value={formatRate(latestValue(total))} testId="stat-rps" />
-        <Stat label="Latency p95 (latest)" value={formatSeconds(p95)} testId="stat-p95" />
-        <Stat label="Error rate (mean)" value={formatPercent(errors, 2)} testId="stat-errors" />
-        <Stat label="Cache hit rate (mean)" value={formatPercent(hitRate)} testId="stat-cache" />
+        {tiles
+          ? tiles.map((tile) => <Stat key={tile.testId} label={tile.label} value={tile.value} testId={tile.testId} />)
+          : <Stat label="Requests" value={data && "error" in data.summary ? "unavailable" : "—"} testId="stat-requests" />}
         <Stat
           label="Healthy instances"
           value={instances ? `${instances.filter((i) => i.status === "healthy").length} / ${instances.length}` : "—"}
@@ -125,8 +130,8 @@ export function OverviewView({ initial }: { initial?: { data: OverviewResponse; 
         <ChartPanel title="Requests per second by endpoint" testId="chart-rps-endpoint" data={data} panel={data?.requestRateByEndpoint} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Requests per second by instance" testId="chart-rps-instance" data={data} panel={data?.requestRateByInstance} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Latency (p50, p95, p99)" testId="chart-latency" data={data} panel={data?.latency} loading={loading} error={error} scale={1_000} order={["p50", "p95", "p99"]} format={ms} />
-        <ChartPanel title="Error rate" testId="chart-errors" data={data} panel={data?.errorRate} labels={{ total: "5xx share" }} loading={loading} error={error} scale={100} format={pct} />
-        <ChartPanel title="Cache hit rate" testId="chart-cache" data={data} panel={data?.cache} only={["hit_rate"]} labels={{ hit_rate: "hit rate" }} loading={loading} error={error} scale={100} format={pct} />
+        <ChartPanel title="Error rate" testId="chart-errors" data={data} panel={data?.errorRate} order={["5xx", "4xx"]} labels={{ "5xx": "5xx share", "4xx": "4xx share" }} loading={loading} error={error} scale={100} format={pct} />
+        <ChartPanel title="Cache hit rate" testId="chart-cache" data={data} panel={data?.cache} only={["hit_rate", "cacheable_hit_rate"]} order={["hit_rate", "cacheable_hit_rate"]} labels={{ hit_rate: "served from cache, of all requests", cacheable_hit_rate: "hits, of cacheable requests" }} loading={loading} error={error} scale={100} format={pct} />
         <ChartPanel title="Served from cache" testId="chart-cache-served" data={data} panel={data?.cache} only={["served_per_second"]} labels={{ served_per_second: "served from cache" }} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Database query latency (p95)" testId="chart-db-latency" data={data} panel={data?.database} only={["query_p95_seconds"]} labels={{ query_p95_seconds: "query p95" }} loading={loading} error={error} scale={1_000} format={ms} />
         <ChartPanel

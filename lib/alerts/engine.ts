@@ -60,7 +60,7 @@ async function observe(metric: AlertMetricName, windowSeconds: number, source: M
     case "memory_percent":
       return perInstance(await source.memoryUtilisation(range));
     case "error_rate_percent": {
-      const rate = lastValue((await source.errorRate(range))[0]);
+      const rate = lastValue((await source.errorRate(range)).find((s) => s.name === "5xx"));
       return new Map([[FLEET, rate === null ? null : rate * 100]]);
     }
     case "latency_p95_seconds":

@@ -113,6 +113,11 @@ export function formatNumber(value: number | null, digits = 1): string {
   return abs >= 100 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(digits);
 }
 
+/** A count in full (no "k"/"M" rounding): counts on the overview are exact. */
+export function formatCount(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? DASH : Math.round(value).toLocaleString("en-US");
+}
+
 export function formatRate(value: number | null): string {
   return value === null ? DASH : `${formatNumber(value, value !== 0 && Math.abs(value) < 1 ? 2 : 1)}/s`;
 }

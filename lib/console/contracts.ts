@@ -58,12 +58,41 @@ export const firingAlertSchema = z.object({
 });
 export type FiringAlert = z.infer<typeof firingAlertSchema>;
 
+/** Exact counts over a window, and what the latency tile reads from it. */
+export const windowTotalsSchema = z.object({
+  start: z.number(),
+  end: z.number(),
+  requests: z.number(),
+  requests4xx: z.number(),
+  requests5xx: z.number(),
+  cacheHits: z.number(),
+  cacheMisses: z.number(),
+  cacheBypass: z.number(),
+  latencyP95Seconds: z.number().nullable(),
+});
+export type WindowTotals = z.infer<typeof windowTotalsSchema>;
+
+/**
+ * The tiles: counts and shares over the whole range; "latest" rates over short windows that are
+ * the same at every range; the peak at the finest resolution kept, which it names.
+ */
+export const overviewSummarySchema = z.object({
+  range: windowTotalsSchema,
+  /** Requests per second reads this (RECENT_RATE_SECONDS). */
+  recentRate: windowTotalsSchema,
+  /** p95 latency reads this (RECENT_LATENCY_SECONDS). */
+  recentLatency: windowTotalsSchema,
+  peak: z.object({ perSecond: z.number().nullable(), resolutionSeconds: z.number(), at: z.number().nullable() }),
+});
+export type OverviewSummary = z.infer<typeof overviewSummarySchema>;
+
 export const overviewResponse = z.object({
   source: z.enum(["prometheus", "postgres"]),
   range: z.enum(RANGES),
   start: z.number(),
   end: z.number(),
   stepSeconds: z.number(),
+  summary: z.union([overviewSummarySchema, z.object({ error: z.string() })]),
   requestRate: panelSchema,
   requestRateByEndpoint: panelSchema,
   requestRateByInstance: panelSchema,

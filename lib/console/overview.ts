@@ -1,13 +1,13 @@
 // The overview and instances endpoints: named queries on the metrics source (Prometheus or the
 // built-in rollups), each panel on its own so that one failing query leaves the others standing.
-import type { InstanceHealth, MetricsSource, Series } from "../metrics/query/types";
+import type { InstanceHealth, MetricsSource, Series, Span } from "../metrics/query/types";
 import type { PrismaClient } from "../db/generated/client";
-import type { InstanceHealthDto, OverviewResponse, Panel, RangeKey, SeriesDto } from "./contracts";
+import type { InstanceHealthDto, OverviewResponse, Panel, RangeKey, SeriesDto, WindowTotals } from "./contracts";
 import { overviewQuery } from "./contracts";
 import { consoleHandler } from "./handler";
 import { consoleMetricsSource } from "./metrics-source";
 import { firingAlerts } from "./alerts";
-import { timeWindowFor } from "./ranges";
+import { RECENT_LATENCY_SECONDS, RECENT_RATE_SECONDS, recentWindow, timeWindowFor } from "./ranges";
 
 function toSeriesDto(series: Series): SeriesDto {
   return { name: series.name, ...(series.labels ? { labels: series.labels } : {}), points: series.points.map((p) => ({ t: p.t, v: p.v })) };
@@ -31,6 +31,25 @@ async function panel(work: Promise<Series[]>): Promise<Panel> {
   }
 }
 
+async function totalsOver(source: MetricsSource, span: Span): Promise<WindowTotals> {
+  return { start: span.start.getTime(), end: span.end.getTime(), ...(await source.totals(span)) };
+}
+
+/** The tiles' numbers: the range's exact counts, and the short windows every range shares. */
+async function summary(source: MetricsSource, window: Span): Promise<OverviewResponse["summary"]> {
+  try {
+    const [range, recentRate, recentLatency, peak] = await Promise.all([
+      totalsOver(source, window),
+      totalsOver(source, recentWindow(window.end, RECENT_RATE_SECONDS)),
+      totalsOver(source, recentWindow(window.end, RECENT_LATENCY_SECONDS)),
+      source.peakRequestRate(window),
+    ]);
+    return { range, recentRate, recentLatency, peak };
+  } catch (error) {
+    return { error: reason(error) };
+  }
+}
+
 async function instancesPanel(source: MetricsSource) {
   try {
     return { instances: (await source.instanceHealth()).map(toInstanceDto) };
@@ -43,7 +62,8 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
+  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
+    summary(source, window),
     panel(source.requestRate(window)),
     panel(source.requestRateByEndpoint(window)),
     panel(source.requestRateByInstance(window)),
@@ -60,6 +80,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     start: window.start.getTime(),
     end: window.end.getTime(),
     stepSeconds: window.stepSeconds,
+    summary: totals,
     requestRate,
     requestRateByEndpoint,
     requestRateByInstance,

@@ -186,6 +186,7 @@ function truth() {
     total: outcomes.length,
     byInstance: Object.fromEntries(servers.map((s) => [s.instanceId, count((o) => o.instance === s.instanceId)])),
     errors: count((o) => o.status >= 500),
+    clientErrors: count((o) => o.status >= 400 && o.status < 500),
     successes: count((o) => o.status === 200),
     hits: count((o) => o.cache === "hit"),
     misses: count((o) => o.cache === "miss"),
@@ -280,7 +281,8 @@ const FUNCTIONS = [
   "memoryUtilisation",
 ] as const;
 const RATIOS = new Set<string>(["latencyPercentiles", "errorRate", "cacheHitRate"]);
-const PER_INSTANCE = new Set<string>(["requestRateByInstance", "inFlight", "activeConnections", "cpuUtilisation", "memoryBytes", "memoryUtilisation"]);
+/** Functions with a series per instance, or per endpoint that served requests: none before anything existed. */
+const PER_SERVER = new Set<string>(["requestRateByInstance", "requestRateByEndpoint", "inFlight", "activeConnections", "cpuUtilisation", "memoryBytes", "memoryUtilisation"]);
 
 describe("both metrics sources over the same traffic", () => {
   it("sent the traffic the window needs", () => {
@@ -315,8 +317,8 @@ describe("both metrics sources over the same traffic", () => {
   it.each(FUNCTIONS)("%s has gaps, not zeros, before any instance existed", async (name) => {
     for (const source of [postgresSource, prometheusSource] as MetricsSource[]) {
       const answer = await source[name](before);
-      // Fleet-wide functions still name their series; per-instance ones have no instance to name.
-      expect(answer.length === 0, `${source.kind}: no series`).toBe(PER_INSTANCE.has(name));
+      // Fleet-wide functions still name their series; per-instance and per-endpoint ones have nothing to name.
+      expect(answer.length === 0, `${source.kind}: no series`).toBe(PER_SERVER.has(name));
       for (const series of answer) expect(series.points.every((p) => p.v === null)).toBe(true);
     }
   });
@@ -334,6 +336,19 @@ describe("both metrics sources over the same traffic", () => {
     expect(integrate(pgWhole[0], 50)).toBeCloseTo(t.total, 6);
     expect(Math.abs(integrate(promFine[0], 10) - t.total) / t.total).toBeLessThan(0.1);
     expect(Math.abs(integrate(promWhole[0], 50) - t.total) / t.total).toBeLessThan(0.1);
+  });
+
+  it("answers a range ending inside a step on the same grid, the partial step at its own rate", async () => {
+    const t = truth();
+    // Two 30 s steps, the second 20 s long: the traffic (2–36 s) ends inside it.
+    const partial = { start: whole.start, end: whole.end, stepSeconds: 30 };
+    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRate(partial), prometheusSource.requestRate(partial)]);
+    const times = [whole.start.getTime(), whole.start.getTime() + 30_000];
+    const count = (series: Series | undefined) => (series?.points ?? []).reduce((sum, p, i) => sum + (p.v ?? 0) * (i === 0 ? 30 : 20), 0);
+    for (const answer of [fromPostgres, fromPrometheus]) expect(answer[0]!.points.map((p) => p.t)).toEqual(times);
+    figures.partialStep = { truth: t.total, postgres: count(fromPostgres[0]), prometheus: count(fromPrometheus[0]) };
+    expect(count(fromPostgres[0])).toBeCloseTo(t.total, 6);
+    expect(Math.abs(count(fromPrometheus[0]) - t.total) / t.total).toBeLessThan(0.1);
   });
 
   it("counts requests by endpoint: all of this traffic to chat completions", async () => {
@@ -355,23 +370,56 @@ describe("both metrics sources over the same traffic", () => {
     }
   });
 
-  it("agrees on the error rate with the share of 5xx the client saw", async () => {
+  it("agrees on the error rates with the shares of 5xx and of 4xx the client saw", async () => {
     const t = truth();
     const expected = t.errors / t.total;
     const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.errorRate(whole), prometheusSource.errorRate(whole)]);
-    figures.errorRate = { truth: expected, postgres: only(fromPostgres, "total"), prometheus: only(fromPrometheus, "total") };
-    expect(only(fromPostgres, "total")).toBeCloseTo(expected, 9);
-    expect(Math.abs(only(fromPrometheus, "total")! - expected)).toBeLessThan(0.02);
+    figures.errorRate = { truth: expected, postgres: only(fromPostgres, "5xx"), prometheus: only(fromPrometheus, "5xx") };
+    expect(only(fromPostgres, "5xx")).toBeCloseTo(expected, 9);
+    expect(Math.abs(only(fromPrometheus, "5xx")! - expected)).toBeLessThan(0.02);
+    expect(t.clientErrors).toBeGreaterThan(5);
+    expect(only(fromPostgres, "4xx")).toBeCloseTo(t.clientErrors / t.total, 9);
+    expect(Math.abs(only(fromPrometheus, "4xx")! - t.clientErrors / t.total)).toBeLessThan(0.02);
   });
 
   it("agrees on the cache: hit rate and hits served", async () => {
     const t = truth();
     const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.cacheHitRate(whole), prometheusSource.cacheHitRate(whole)]);
-    figures.cacheHitRate = { truth: t.hits / (t.hits + t.misses), postgres: only(fromPostgres, "hit_rate"), prometheus: only(fromPrometheus, "hit_rate") };
-    expect(only(fromPostgres, "hit_rate")).toBeCloseTo(t.hits / (t.hits + t.misses), 9);
+    figures.cacheHitRate = { truth: t.hits / t.total, postgres: only(fromPostgres, "hit_rate"), prometheus: only(fromPrometheus, "hit_rate") };
+    // Served from cache, of all requests; and the narrower share of the cacheable ones.
+    expect(only(fromPostgres, "hit_rate")).toBeCloseTo(t.hits / t.total, 9);
+    expect(Math.abs(only(fromPrometheus, "hit_rate")! - t.hits / t.total)).toBeLessThan(0.02);
+    expect(only(fromPostgres, "cacheable_hit_rate")).toBeCloseTo(t.hits / (t.hits + t.misses), 9);
     expect(only(fromPostgres, "served_per_second")! * 50).toBeCloseTo(t.hits, 6);
-    expect(Math.abs(only(fromPrometheus, "hit_rate")! - t.hits / (t.hits + t.misses))).toBeLessThan(0.02);
+    expect(Math.abs(only(fromPrometheus, "cacheable_hit_rate")! - t.hits / (t.hits + t.misses))).toBeLessThan(0.02);
     expect(Math.abs(only(fromPrometheus, "served_per_second")! * 50 - t.hits) / t.hits).toBeLessThan(0.1);
+  });
+
+  it("totals the window: PostgreSQL exactly, Prometheus within 10 %", async () => {
+    const t = truth();
+    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.totals(whole), prometheusSource.totals(whole)]);
+    figures.totals = { truth: t, postgres: fromPostgres, prometheus: fromPrometheus };
+    expect(fromPostgres).toMatchObject({ requests: t.total, requests5xx: t.errors, requests4xx: t.clientErrors, cacheHits: t.hits, cacheMisses: t.misses });
+    const near = (a: number, b: number) => Math.abs(a - b) / b;
+    expect(near(fromPrometheus.requests, t.total)).toBeLessThan(0.1);
+    expect(near(fromPrometheus.requests5xx, t.errors)).toBeLessThan(0.1);
+    expect(near(fromPrometheus.cacheHits, t.hits)).toBeLessThan(0.15);
+    // Both p95s from the same merged histogram: within 10 % of each other.
+    expect(fromPostgres.latencyP95Seconds).not.toBeNull();
+    expect(near(fromPrometheus.latencyP95Seconds!, fromPostgres.latencyP95Seconds!)).toBeLessThan(0.1);
+  });
+
+  it("finds the peak at the finest resolution each source has, and names it", async () => {
+    const t = truth();
+    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.peakRequestRate(whole), prometheusSource.peakRequestRate(whole)]);
+    figures.peak = { postgres: fromPostgres, prometheus: fromPrometheus };
+    const fine10 = await postgresSource.requestRate(fine);
+    expect(fromPostgres.resolutionSeconds).toBe(10);
+    expect(fromPostgres.perSecond).toBe(Math.max(...fine10[0]!.points.map((p) => p.v ?? 0)));
+    // The peak is at least the window's mean rate and the busiest step's share of the traffic.
+    expect(fromPostgres.perSecond!).toBeGreaterThanOrEqual(t.total / 50);
+    expect(fromPrometheus.resolutionSeconds).toBe(4);
+    expect(fromPrometheus.perSecond!).toBeGreaterThanOrEqual((t.total / 50) * 0.9);
   });
 
   it("computes percentiles from merged buckets, in the bucket of the true latency, alike in both", async () => {

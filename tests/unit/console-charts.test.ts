@@ -17,6 +17,7 @@ import {
 import { formatDeployments, parseDeployments } from "../../lib/console/deployments-text";
 import { RANGE_SPECS, timeWindowFor } from "../../lib/console/ranges";
 import { RANGES } from "../../lib/console/contracts";
+import { summaryTiles } from "../../lib/console/tiles";
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 
@@ -133,17 +134,26 @@ describe("summary figures", () => {
 });
 
 describe("time windows", () => {
-  it.each(RANGES)("%s spans its duration, aligned to its step", (range) => {
+  it.each(RANGES)("%s spans its steps, the newest one partial, up to the last whole 10 s", (range) => {
     const now = T0 + 12_345;
     const window = timeWindowFor(range, now);
     const { seconds, stepSeconds } = RANGE_SPECS[range];
-    expect(window.end.getTime() - window.start.getTime()).toBe(seconds * 1_000);
-    expect(window.end.getTime() % (stepSeconds * 1_000)).toBe(0);
-    expect(window.end.getTime()).toBeLessThanOrEqual(now);
-    expect(now - window.end.getTime()).toBeLessThan(stepSeconds * 1_000);
+    const stepMs = stepSeconds * 1_000;
+    // Ends at the last whole 10 s bucket: the current step is included, not dropped.
+    expect(window.end.getTime()).toBe(T0 + 10_000);
+    // Starts on a step boundary, the span's whole steps ending where the newest one ends.
+    expect(window.start.getTime() % stepMs).toBe(0);
+    expect(Math.ceil((window.end.getTime() - window.start.getTime()) / stepMs)).toBe(seconds / stepSeconds);
+    expect(window.end.getTime() - window.start.getTime()).toBeGreaterThan(seconds * 1_000 - stepMs);
+    expect(window.end.getTime() - window.start.getTime()).toBeLessThanOrEqual(seconds * 1_000);
     expect(stepSeconds % 10).toBe(0);
     expect(seconds / stepSeconds).toBeGreaterThanOrEqual(60);
     expect(seconds / stepSeconds).toBeLessThanOrEqual(100);
+  });
+
+  it("spans exactly the range when now is on a step boundary", () => {
+    const window = timeWindowFor("7d", Date.UTC(2026, 10, 28, 12, 0, 0));
+    expect(window.end.getTime() - window.start.getTime()).toBe(7 * 86_400_000);
   });
 });
 
@@ -161,5 +171,47 @@ describe("deployments as text", () => {
 
   it("names the line it cannot read", () => {
     expect(parseDeployments("a = b\nnonsense").error).toMatch(/^line 2:/);
+  });
+});
+
+describe("summary tiles", () => {
+  const totals = (start: number, end: number, requests: number) => ({
+    start,
+    end,
+    requests,
+    requests4xx: 30,
+    requests5xx: 10,
+    cacheHits: 60,
+    cacheMisses: 4,
+    cacheBypass: requests - 64,
+    latencyP95Seconds: 0.473,
+  });
+  const summary = {
+    range: totals(T0 - 6 * 3_600_000, T0, 1_000),
+    recentRate: totals(T0 - 60_000, T0, 120),
+    recentLatency: totals(T0 - 300_000, T0, 500),
+    peak: { perSecond: 2_485, resolutionSeconds: 10, at: T0 - 60_000 },
+  };
+  const byId = Object.fromEntries(summaryTiles(summary, "6h").map((t) => [t.testId, t]));
+
+  it("names the window every tile reads", () => {
+    expect(byId["stat-requests"]).toMatchObject({ label: "Requests (last 6 hours)", value: "1,000" });
+    expect(byId["stat-rps"]).toMatchObject({ label: "Requests/s (last 1 min)", value: "2/s" });
+    expect(byId["stat-peak"]).toMatchObject({ label: "Peak 10 s rate (last 6 hours)", value: "2485/s" });
+    expect(byId["stat-p95"]).toMatchObject({ label: "Latency p95 (last 5 min)", value: "473 ms" });
+  });
+
+  it("counts the cache and errors over all requests, the cacheable-only ratio apart", () => {
+    expect(byId["stat-cache"]!.value).toBe("6.0%");
+    expect(byId["stat-cache-cacheable"]!.value).toBe("93.8%");
+    expect(byId["stat-errors-5xx"]!.value).toBe("1.00%");
+    expect(byId["stat-errors-4xx"]!.value).toBe("3.00%");
+  });
+
+  it("shows a dash, not 0 %, for a window without requests", () => {
+    const idle = summaryTiles({ ...summary, range: { ...totals(T0 - 900_000, T0, 0), requests4xx: 0, requests5xx: 0, cacheHits: 0, cacheMisses: 0, cacheBypass: 0 } }, "15m");
+    expect(idle.find((t) => t.testId === "stat-cache")!.value).toBe("—");
+    expect(idle.find((t) => t.testId === "stat-errors-5xx")!.value).toBe("—");
+    expect(idle.find((t) => t.testId === "stat-requests")!.value).toBe("0");
   });
 });

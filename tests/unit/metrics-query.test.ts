@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planGrid, points } from "../../lib/metrics/query/grid";
 import { histogramQuantile } from "../../lib/metrics/query/histogram";
-import { choosePlan } from "../../lib/metrics/query/postgres";
+import { choosePlan, tierBoundaries, type Plan } from "../../lib/metrics/query/postgres";
 
 const at = (iso: string) => new Date(iso);
 const RETENTION = { 10: 6 * 3_600, 60: 7 * 86_400, 600: 90 * 86_400 };
@@ -69,30 +69,65 @@ describe("histogramQuantile", () => {
   });
 });
 
-describe("choosePlan (PostgreSQL resolution)", () => {
-  const now = at("2026-06-01T12:00:00Z").getTime();
+describe("choosePlan (PostgreSQL resolutions stitched)", () => {
+  const now = at("2026-06-01T12:00:07Z").getTime();
   const range = (hoursBack: number, stepSeconds: number) => ({ start: new Date(now - hoursBack * 3_600_000), end: new Date(now), stepSeconds });
+  const resolutions = (plan: Plan) => plan.parts.map((p) => p.resolution);
+  // Rows are whole 10 s buckets: a range ending inside one reads it to its end.
+  const rowsEnd = Math.ceil(now / 10_000) * 10_000;
 
-  it("uses the coarsest resolution that tiles the step", () => {
-    expect(choosePlan(range(1, 10), RETENTION, now).resolution).toBe(10);
-    expect(choosePlan(range(1, 30), RETENTION, now).resolution).toBe(10);
-    expect(choosePlan(range(6, 60), RETENTION, now).resolution).toBe(60);
-    expect(choosePlan(range(24, 120), RETENTION, now).resolution).toBe(60);
-    expect(choosePlan(range(24, 600), RETENTION, now).resolution).toBe(600);
+  it("places the tier boundaries by clock and retention only, aligned to the coarser tier, inside retention", () => {
+    const { b10, b60 } = tierBoundaries(RETENTION, now);
+    expect(b10 % 60_000).toBe(0);
+    expect(b60 % 600_000).toBe(0);
+    expect(b10).toBeGreaterThan(now - 6 * 3_600_000);
+    expect(b10 - (now - 6 * 3_600_000)).toBeLessThanOrEqual(120_000);
+    expect(b60).toBeGreaterThan(now - 7 * 86_400_000);
+    expect(b60).toBeLessThan(b10);
   });
 
-  it("falls back to a retained resolution, on a coarser grid, when the fitting one was pruned", () => {
-    // 10 s rows are kept 6 h: a 24 h range at 10 s steps comes from the 1 min rows, a point a minute.
+  it("reads 10 s rows for recent time at every range: a coarse row is never read for the last 6 hours", () => {
+    const { b10 } = tierBoundaries(RETENTION, now);
+    for (const [hours, step] of [[0.25, 10], [1, 60], [6, 300], [24, 900], [168, 7_200]] as const) {
+      const plan = choosePlan(range(hours, step), RETENTION, now);
+      const newest = plan.parts.at(-1)!;
+      expect(newest).toEqual({ resolution: 10, fromMs: Math.max(plan.grid.startMs, b10), toMs: rowsEnd });
+    }
+    expect(resolutions(choosePlan(range(1, 60), RETENTION, now))).toEqual([10]);
+    expect(resolutions(choosePlan(range(24, 900), RETENTION, now))).toEqual([60, 10]);
+    expect(resolutions(choosePlan(range(168, 7_200), RETENTION, now))).toEqual([600, 60, 10]);
+  });
+
+  it("tiles the grid's span with its parts, without overlap or hole", () => {
+    for (const [hours, step] of [[6, 300], [24, 900], [168, 7_200], [30 * 24, 3_600]] as const) {
+      const plan = choosePlan(range(hours, step), RETENTION, now);
+      expect(plan.parts[0]!.fromMs).toBe(plan.grid.startMs);
+      expect(plan.parts.at(-1)!.toMs).toBe(rowsEnd);
+      for (let i = 1; i < plan.parts.length; i++) expect(plan.parts[i]!.fromMs).toBe(plan.parts[i - 1]!.toMs);
+      // Each part starts and ends on its own rows' boundaries (the range's end excepted), so no row straddles two parts.
+      for (const p of plan.parts) {
+        expect(p.fromMs % (p.resolution * 1000)).toBe(0);
+        if (p.toMs !== rowsEnd) expect(p.toMs % (p.resolution * 1000)).toBe(0);
+      }
+    }
+  });
+
+  it("keeps the step when it tiles the coarsest rows needed, coarsens it when it does not", () => {
+    expect(choosePlan(range(6, 300), RETENTION, now).grid.stepSeconds).toBe(300);
+    // 10 s steps over a day: the part older than 6 h has 1 min rows only.
     const plan = choosePlan(range(24, 10), RETENTION, now);
-    expect(plan.resolution).toBe(60);
     expect(plan.grid.stepSeconds).toBe(60);
-    expect(plan.grid.count).toBe(24 * 60);
+    expect(plan.grid.count).toBe(24 * 60 + 1);
+    // 5 min steps over 30 days: 10 min rows before 7 days.
+    const month = choosePlan(range(30 * 24, 300), RETENTION, now);
+    expect(month.grid.stepSeconds).toBe(600);
+    expect(month.grid.startMs % 600_000).toBe(0);
   });
 
-  it("coarsens a 1 min step over 30 days to the 10 min rows (1 min rows are kept 7 days)", () => {
-    const plan = choosePlan(range(30 * 24, 60 * 5), RETENTION, now);
-    expect(plan.resolution).toBe(600);
-    expect(plan.grid.stepSeconds).toBe(600);
-    expect(plan.grid.startMs % 600_000).toBe(0);
+  it("keeps the partial newest step: the grid reaches the range's end", () => {
+    const plan = choosePlan({ start: new Date(now - 7 * 86_400_000 + 7_000 - 7_000), end: new Date(Math.floor(now / 10_000) * 10_000), stepSeconds: 7_200 }, RETENTION, now);
+    const gridEnd = plan.grid.startMs + plan.grid.count * plan.grid.stepSeconds * 1000;
+    expect(gridEnd).toBeGreaterThanOrEqual(plan.endMs);
+    expect(gridEnd - plan.endMs).toBeLessThan(7_200_000);
   });
 });

@@ -1,19 +1,22 @@
-// MetricsSource over the instances' rollups in PostgreSQL (metric_rollups). Each answer reads one
-// resolution — the coarsest whose buckets tile the step and that still reaches back to the
-// range's start — and groups its rows into the grid's steps. Rates are counts ÷ step; gauges are
-// averages over the snapshots taken in the step; percentiles come from histogram buckets added
-// up across instances and rows, then interpolated like Prometheus' histogram_quantile. A step with
-// no row at all is a gap (null), never a zero.
+// MetricsSource over the instances' rollups in PostgreSQL (metric_rollups). Each answer stitches
+// the resolutions: 10 s rows for the recent part (as far back as they are kept), 1 min rows
+// before that, 10 min rows before those — the finest kept for each part of the range, with
+// boundaries aligned to the coarser tier so that no bucket is counted twice or missed, and never
+// a coarse row for recent time (it may not be rolled up yet). Rows are grouped into the grid's
+// steps. Rates are counts ÷ the seconds of the step inside the range (the newest step is
+// partial); gauges are averages over the snapshots taken in the step; percentiles come from
+// histogram buckets added up across instances and rows, then interpolated like Prometheus'
+// histogram_quantile. A step with no row at all is a gap (null), never a zero.
 //
 // Every function is answered from one of two aggregates of the plan's rows — per step for the
 // fleet, per step and instance — and calls for the same plan within `shareForMs` share one query:
-// the console's overview asks for six panels at once, and they read the same rows.
+// the console's overview asks for its panels at once, and they read the same rows.
 import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "../../observability/layout";
 import { Prisma, rows, type Queryable } from "../../observability/sql";
-import { alignmentOf, gridFrom, planGrid, points, type Grid } from "./grid";
+import { alignmentOf, gridFrom, planGrid, points, pointTime, type Grid } from "./grid";
 import { histogramQuantile } from "./histogram";
 import { readRegisteredInstances, withVitals, type InstanceVitals } from "./instances";
-import type { InstanceHealth, MetricsSource, Series, TimeRange } from "./types";
+import type { InstanceHealth, MetricsSource, Peak, Series, Span, TimeRange, Totals } from "./types";
 
 export const RESOLUTIONS = [10, 60, 600] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -27,21 +30,65 @@ export interface PostgresSourceOptions {
   now?: () => number;
 }
 
-export interface Plan {
-  grid: Grid;
+/** Rows of one resolution answer [fromMs, toMs). */
+export interface TierPart {
   resolution: Resolution;
+  fromMs: number;
+  toMs: number;
 }
 
-/** Which resolution answers `range`, and on which grid (coarsened only if the fitting tier was pruned). */
+export interface Plan {
+  grid: Grid;
+  /** Unix ms where the range ends: the newest step may end there, partial. */
+  endMs: number;
+  /** Oldest first; together they tile [grid start, endMs) without overlap. */
+  parts: TierPart[];
+}
+
+/**
+ * Pruning runs on the database's clock a little after a row's retention ends; the boundaries keep
+ * this far inside retention so that a row they count on is not pruned under them.
+ */
+const PRUNE_MARGIN_MS = 60_000;
+const ceilTo = (ms: number, toMs: number) => Math.ceil(ms / toMs) * toMs;
+const floorTo = (ms: number, toMs: number) => Math.floor(ms / toMs) * toMs;
+
+/**
+ * Where each resolution takes over, from the clock and retention only (never from the range, so
+ * every range reads the same rows for the same time): 10 s rows from b10 (a minute boundary),
+ * 1 min rows from b60 (a 10-minute boundary), 10 min rows before.
+ */
+export function tierBoundaries(retentionSeconds: Record<Resolution, number>, nowMs: number): { b10: number; b60: number } {
+  const b10 = ceilTo(nowMs - retentionSeconds[10] * 1000 + PRUNE_MARGIN_MS, 60_000);
+  const b60 = Math.min(ceilTo(nowMs - retentionSeconds[60] * 1000 + PRUNE_MARGIN_MS, 600_000), floorTo(b10, 600_000));
+  return { b10, b60 };
+}
+
+/** The rows that answer [fromMs, toMs), finest first where kept. */
+export function tierParts(fromMs: number, toMs: number, retentionSeconds: Record<Resolution, number>, nowMs: number): TierPart[] {
+  const { b10, b60 } = tierBoundaries(retentionSeconds, nowMs);
+  const spans: TierPart[] = [
+    { resolution: 600, fromMs, toMs: Math.min(toMs, b60) },
+    { resolution: 60, fromMs: Math.max(fromMs, b60), toMs: Math.min(toMs, b10) },
+    { resolution: 10, fromMs: Math.max(fromMs, b10), toMs },
+  ];
+  return spans.filter((p) => p.toMs > p.fromMs);
+}
+
+/**
+ * The grid and the rows that answer `range`. The step is coarsened only when it does not tile the
+ * buckets of the coarsest resolution the range needs (e.g. a 10 s step over a day).
+ */
 export function choosePlan(range: TimeRange, retentionSeconds: Record<Resolution, number>, nowMs: number): Plan {
-  const grid = planGrid(range);
-  const reaches = (r: Resolution) => grid.startMs >= nowMs - retentionSeconds[r] * 1000;
-  const coarsestFirst = [...RESOLUTIONS].reverse();
-  const fitting = coarsestFirst.find((r) => grid.stepSeconds % r === 0 && grid.startMs % (r * 1000) === 0 && reaches(r));
-  if (fitting) return { grid, resolution: fitting };
-  const kept = RESOLUTIONS.find(reaches) ?? 600;
-  const step = Math.ceil(grid.stepSeconds / kept) * kept;
-  return { grid: gridFrom(grid.startMs, range.end.getTime(), step, alignmentOf(step)), resolution: kept };
+  let grid = planGrid(range);
+  // Rows are whole 10 s buckets: a range ending inside one counts all of it, and its seconds too.
+  const endMs = Math.ceil(range.end.getTime() / 10_000) * 10_000;
+  const coarsest = Math.max(...tierParts(grid.startMs, endMs, retentionSeconds, nowMs).map((p) => p.resolution), 10);
+  if (grid.stepSeconds % coarsest !== 0 || grid.startMs % (coarsest * 1000) !== 0) {
+    const step = Math.ceil(grid.stepSeconds / coarsest) * coarsest;
+    grid = gridFrom(grid.startMs, endMs, step, alignmentOf(step));
+  }
+  return { grid, endMs, parts: tierParts(grid.startMs, endMs, retentionSeconds, nowMs) };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -72,9 +119,18 @@ function stepStart(grid: Grid): Prisma.Sql {
 
 const indexOf = (grid: Grid, start: Date) => Math.round((start.getTime() - grid.startMs) / (grid.stepSeconds * 1000));
 
-function inRange({ grid, resolution }: Plan): Prisma.Sql {
-  const end = grid.startMs + grid.count * grid.stepSeconds * 1000;
-  return Prisma.sql`resolution = ${resolution}::int AND bucket >= ${iso(grid.startMs)}::timestamptz AND bucket < ${iso(end)}::timestamptz`;
+/** The rows of the parts, each resolution on its own span (one scan; the index serves each arm). */
+function stitched(parts: readonly TierPart[]): Prisma.Sql {
+  if (parts.length === 0) return Prisma.sql`false`;
+  return Prisma.join(
+    parts.map((p) => Prisma.sql`(resolution = ${p.resolution}::int AND bucket >= ${iso(p.fromMs)}::timestamptz AND bucket < ${iso(p.toMs)}::timestamptz)`),
+    " OR ",
+  );
+}
+
+/** Seconds of step `i` inside the range: the whole step, except the newest while it fills. */
+function stepSecondsIn(plan: Plan, i: number): number {
+  return Math.max(0, Math.min(plan.grid.stepSeconds * 1000, plan.endMs - pointTime(plan.grid, i))) / 1000;
 }
 
 /** One step of the whole fleet: counts and merged histograms. */
@@ -82,6 +138,7 @@ interface FleetStep {
   i: number;
   requests: number;
   errors: number;
+  client_errors: number;
   hits: number;
   misses: number;
   latency: number[];
@@ -120,7 +177,7 @@ export class PostgresMetricsSource implements MetricsSource {
 
   async requestRate(range: TimeRange): Promise<Series[]> {
     const { plan, steps } = await this.fleet(range);
-    return [{ name: "total", points: points(plan.grid, (i) => divide(steps.get(i)?.requests, plan.grid.stepSeconds)) }];
+    return [{ name: "total", points: points(plan.grid, (i) => divide(steps.get(i)?.requests, stepSecondsIn(plan, i))) }];
   }
 
   async requestRateByEndpoint(range: TimeRange): Promise<Series[]> {
@@ -128,13 +185,13 @@ export class PostgresMetricsSource implements MetricsSource {
     return ENDPOINT_LAYOUT.map((endpoint, e) => ({
       name: endpoint,
       labels: { endpoint },
-      points: points(plan.grid, (i) => divide(steps.get(i)?.by_endpoint[e], plan.grid.stepSeconds)),
+      points: points(plan.grid, (i) => divide(steps.get(i)?.by_endpoint[e], stepSecondsIn(plan, i))),
     })).filter(servedRequests);
   }
 
   async requestRateByInstance(range: TimeRange): Promise<Series[]> {
     const { plan, rows } = await this.instances(range);
-    return instanceSeries(plan, rows, (r) => r.requests / plan.grid.stepSeconds);
+    return instanceSeries(plan, rows, (r) => divide(r.requests, stepSecondsIn(plan, r.i)));
   }
 
   async latencyPercentiles(range: TimeRange): Promise<Series[]> {
@@ -150,14 +207,18 @@ export class PostgresMetricsSource implements MetricsSource {
 
   async errorRate(range: TimeRange): Promise<Series[]> {
     const { plan, steps } = await this.fleet(range);
-    return [{ name: "total", points: points(plan.grid, (i) => ratio(steps.get(i)?.errors, steps.get(i)?.requests)) }];
+    return [
+      { name: "5xx", points: points(plan.grid, (i) => ratio(steps.get(i)?.errors, steps.get(i)?.requests)) },
+      { name: "4xx", points: points(plan.grid, (i) => ratio(steps.get(i)?.client_errors, steps.get(i)?.requests)) },
+    ];
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {
     const { plan, steps } = await this.fleet(range);
     return [
-      { name: "hit_rate", points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, (steps.get(i)?.hits ?? 0) + (steps.get(i)?.misses ?? 0))) },
-      { name: "served_per_second", points: points(plan.grid, (i) => divide(steps.get(i)?.hits, plan.grid.stepSeconds)) },
+      { name: "hit_rate", points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, steps.get(i)?.requests)) },
+      { name: "cacheable_hit_rate", points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, (steps.get(i)?.hits ?? 0) + (steps.get(i)?.misses ?? 0))) },
+      { name: "served_per_second", points: points(plan.grid, (i) => divide(steps.get(i)?.hits, stepSecondsIn(plan, i))) },
     ];
   }
 
@@ -187,8 +248,8 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 
   async databasePerformance(range: TimeRange): Promise<Series[]> {
-    const { plan, steps } = await this.fleet(range);
-    const { rows } = await this.instances(range);
+    // The two aggregates are independent: read them side by side.
+    const [{ plan, steps }, { rows }] = await Promise.all([this.fleet(range), this.instances(range)]);
     // Pool gauges: each instance's average over the step, added up across instances.
     const pools = new Map<number, { in_use: number; waiting: number; total: number }>();
     for (const r of rows) {
@@ -205,6 +266,41 @@ export class PostgresMetricsSource implements MetricsSource {
       series("pool_waiting", (i) => pools.get(i)?.waiting),
       series("pool_total", (i) => pools.get(i)?.total),
     ];
+  }
+
+  async totals(range: Span): Promise<Totals> {
+    const parts = tierParts(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
+    const [found] = await rows<{ requests: number | null; client_errors: number | null; errors: number | null; hits: number | null; misses: number | null; bypass: number | null; latency: number[] }>(
+      this.options.db,
+      Prisma.sql`
+        SELECT ${REQUESTS} AS requests, ${sum("requests_4xx")} AS client_errors, ${sum("requests_5xx")} AS errors,
+               ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses, ${sum("cache_bypass")} AS bypass,
+               ${sumArray("latency_buckets")} AS latency
+        FROM metric_rollups WHERE ${stitched(parts)}`,
+    );
+    return {
+      requests: found?.requests ?? 0,
+      requests4xx: found?.client_errors ?? 0,
+      requests5xx: found?.errors ?? 0,
+      cacheHits: found?.hits ?? 0,
+      cacheMisses: found?.misses ?? 0,
+      cacheBypass: found?.bypass ?? 0,
+      latencyP95Seconds: found ? histogramQuantile(0.95, LATENCY_BOUNDS, found.latency) : null,
+    };
+  }
+
+  async peakRequestRate(range: Span): Promise<Peak> {
+    const parts = tierParts(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
+    // Each stored bucket on its own (the finest resolution there is for its time), fleet-wide.
+    const [top] = await rows<{ resolution: number; bucket: Date; per_second: number }>(
+      this.options.db,
+      Prisma.sql`
+        SELECT resolution, bucket, ${REQUESTS} / resolution AS per_second
+        FROM metric_rollups WHERE ${stitched(parts)}
+        GROUP BY resolution, bucket ORDER BY 3 DESC, 1, 2 LIMIT 1`,
+    );
+    const finest = parts.at(-1)?.resolution ?? 10;
+    return top ? { perSecond: top.per_second, resolutionSeconds: top.resolution, at: top.bucket.getTime() } : { perSecond: null, resolutionSeconds: finest, at: null };
   }
 
   async instanceHealth(): Promise<InstanceHealth[]> {
@@ -235,11 +331,11 @@ export class PostgresMetricsSource implements MetricsSource {
       const found = await rows<Omit<FleetStep, "i"> & { step: Date }>(
         this.options.db,
         Prisma.sql`
-          SELECT ${stepStart(plan.grid)} AS step, ${REQUESTS} AS requests, ${sum("requests_5xx")} AS errors,
+          SELECT ${stepStart(plan.grid)} AS step, ${REQUESTS} AS requests, ${sum("requests_5xx")} AS errors, ${sum("requests_4xx")} AS client_errors,
                  ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses,
                  ${sumArray("latency_buckets")} AS latency, ${sumArray("db_query_buckets")} AS db_query,
                  ${sumArray("requests_by_endpoint")} AS by_endpoint
-          FROM metric_rollups WHERE ${inRange(plan)}
+          FROM metric_rollups WHERE ${stitched(plan.parts)}
           GROUP BY 1`,
       );
       return new Map(found.map(({ step, ...r }) => [indexOf(plan.grid, step), { ...r, i: indexOf(plan.grid, step) }]));
@@ -263,7 +359,7 @@ export class PostgresMetricsSource implements MetricsSource {
                  ${sum("db_pool_in_use_sum")} / ${sum("samples")} AS pool_in_use,
                  ${sum("db_pool_waiting_sum")} / ${sum("samples")} AS pool_waiting,
                  ${sum("db_pool_total_sum")} / ${sum("samples")} AS pool_total
-          FROM metric_rollups WHERE ${inRange(plan)}
+          FROM metric_rollups WHERE ${stitched(plan.parts)}
           GROUP BY 1, 2`,
       );
       return steps.map(({ step, ...r }) => ({ ...r, i: indexOf(plan.grid, step) }));
@@ -285,13 +381,14 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 }
 
-const planKey = ({ resolution, grid }: Plan) => `${resolution}:${grid.startMs}:${grid.stepSeconds}:${grid.count}`;
+const planKey = ({ grid, endMs, parts }: Plan) =>
+  `${grid.startMs}:${grid.stepSeconds}:${grid.count}:${endMs}:${parts.map((p) => `${p.resolution}@${p.fromMs}`).join(",")}`;
 
 /** Endpoints are listed once they served a request in the range, as Prometheus lists their series. */
 export const servedRequests = (series: Series) => series.points.some((p) => (p.v ?? 0) > 0);
 
 function divide(value: number | undefined, by: number): number | null {
-  return value === undefined ? null : value / by;
+  return value === undefined || !(by > 0) ? null : value / by;
 }
 
 function ratio(part: number | undefined, whole: number | undefined): number | null {

@@ -1,15 +1,18 @@
 // MetricsSource over Prometheus' HTTP API (/api/v1/query_range, /api/v1/query). Point t of the
 // grid covers [t, t + step): it is Prometheus' evaluation at t + step over a window of
 // max(step, 4 scrape intervals) — equal to the step when scrapes are frequent enough, so that the
-// windows tile the range like the PostgreSQL buckets do. Per-instance series carry the registry's
+// windows tile the range like the PostgreSQL buckets do. The newest step, still filling when the
+// range ends before it does, is one instant evaluation at the range's end over the part elapsed. Per-instance series carry the registry's
 // instance id by joining agenticorp_instance_info on the target (Prometheus names targets
 // host:port). Percentiles are histogram_quantile over buckets summed by `le` across instances.
 import { GATEWAY_ENDPOINTS } from "../gateway";
-import { pointTime, planGrid, points, type Grid } from "./grid";
+import { BASE_STEP_SECONDS, pointTime, planGrid, points, type Grid } from "./grid";
+import { LATENCY_BOUNDS } from "../../observability/layout";
+import { histogramQuantile } from "./histogram";
 import { readRegisteredInstances, withVitals, type InstanceVitals } from "./instances";
 import { servedRequests } from "./postgres";
 import type { Queryable } from "../../observability/sql";
-import type { InstanceHealth, MetricsSource, Series, TimeRange } from "./types";
+import type { InstanceHealth, MetricsSource, Peak, Series, Span, TimeRange, Totals } from "./types";
 
 export interface PrometheusSourceOptions {
   /** Base URL, e.g. http://prometheus:9090 */
@@ -56,10 +59,19 @@ export const promql = {
   requestRateByEndpoint: (w: string) => `sum by (endpoint) (rate(agenticorp_gateway_requests_total[${w}]))`,
   requestRateByInstance: (w: string) => orZeroPerInstance(`rate(agenticorp_gateway_requests_total[${w}])`),
   latency: (q: number, w: string) => quantile(q, "agenticorp_gateway_request_duration_seconds", w),
-  errorRate: (w: string) =>
-    `(sum(rate(agenticorp_gateway_requests_total{status=~"5.."}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
+  errorRate: (w: string, statusClass: "4" | "5" = "5") =>
+    `(sum(rate(agenticorp_gateway_requests_total{status=~"${statusClass}.."}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
   cacheHitRate: (w: string) =>
+    `(sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
+  cacheableHitRate: (w: string) =>
     `sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}])) / sum(rate(agenticorp_cache_requests_total{result=~"hit|miss"}[${w}]))`,
+  // Counts over a span, and the peak of the finest rate there is (one rate window wide).
+  requestsBy: (w: string, label: "status" | "result") =>
+    label === "status"
+      ? `sum by (status) (increase(agenticorp_gateway_requests_total[${w}]))`
+      : `sum by (result) (increase(agenticorp_cache_requests_total[${w}]))`,
+  latencyBuckets: (w: string) => `sum by (le) (increase(agenticorp_gateway_request_duration_seconds_bucket[${w}]))`,
+  peakRate: (w: string, span: string) => `max_over_time(sum(rate(agenticorp_gateway_requests_total[${w}]))[${span}:${w}])`,
   cacheServed: (w: string) => `sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}]))`,
   inFlight: (w: string) => perInstance(`avg_over_time(agenticorp_http_requests_in_flight[${w}])`),
   activeConnections: (w: string) => perInstance(`avg_over_time(agenticorp_http_connections_open[${w}])`),
@@ -97,7 +109,7 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   async requestRateByEndpoint(range: TimeRange): Promise<Series[]> {
     const grid = planGrid(range);
-    const results = await this.rangeQuery(promql.requestRateByEndpoint(this.window(grid.stepSeconds)), grid);
+    const results = await this.evaluate(promql.requestRateByEndpoint, grid, range);
     return GATEWAY_ENDPOINTS.map((endpoint) => ({
       name: endpoint,
       labels: { endpoint },
@@ -114,11 +126,41 @@ export class PrometheusMetricsSource implements MetricsSource {
   }
 
   async errorRate(range: TimeRange): Promise<Series[]> {
-    return this.fleet(range, { total: promql.errorRate });
+    return this.fleet(range, { "5xx": (w) => promql.errorRate(w, "5"), "4xx": (w) => promql.errorRate(w, "4") });
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {
-    return this.fleet(range, { hit_rate: promql.cacheHitRate, served_per_second: promql.cacheServed });
+    return this.fleet(range, { hit_rate: promql.cacheHitRate, cacheable_hit_rate: promql.cacheableHitRate, served_per_second: promql.cacheServed });
+  }
+
+  async totals(range: Span): Promise<Totals> {
+    const at = range.end.getTime() / 1000;
+    const window = `${Math.round(at - range.start.getTime() / 1000)}s`;
+    const [byStatus, byResult, buckets] = await Promise.all([
+      this.instant(promql.requestsBy(window, "status"), at),
+      this.instant(promql.requestsBy(window, "result"), at),
+      this.instant(promql.latencyBuckets(window), at),
+    ]);
+    // increase() extrapolates to the window's edges; whole requests are what happened.
+    const count = (results: VectorResult[], match: (labels: Record<string, string>) => boolean) =>
+      Math.round(results.filter((r) => match(r.metric)).reduce((sum, r) => sum + (toNumber(r.value[1]) ?? 0), 0));
+    return {
+      requests: count(byStatus, () => true),
+      requests4xx: count(byStatus, (l) => l.status?.startsWith("4") ?? false),
+      requests5xx: count(byStatus, (l) => l.status?.startsWith("5") ?? false),
+      cacheHits: count(byResult, (l) => l.result === "hit"),
+      cacheMisses: count(byResult, (l) => l.result === "miss"),
+      cacheBypass: count(byResult, (l) => l.result === "bypass"),
+      latencyP95Seconds: histogramQuantile(0.95, LATENCY_BOUNDS, perBucket(buckets)),
+    };
+  }
+
+  async peakRequestRate(range: Span): Promise<Peak> {
+    const at = range.end.getTime() / 1000;
+    const resolutionSeconds = 4 * this.options.scrapeIntervalSeconds;
+    const span = `${Math.round(at - range.start.getTime() / 1000)}s`;
+    const [result] = await this.instant(promql.peakRate(`${resolutionSeconds}s`, span), at);
+    return { perSecond: result ? toNumber(result.value[1]) : null, resolutionSeconds, at: null };
   }
 
   async inFlight(range: TimeRange): Promise<Series[]> {
@@ -175,10 +217,9 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   private async fleet(range: TimeRange, queries: Record<string, (window: string) => string>): Promise<Series[]> {
     const grid = planGrid(range);
-    const window = this.window(grid.stepSeconds);
     return Promise.all(
       Object.entries(queries).map(async ([name, query]) => {
-        const [result] = await this.rangeQuery(query(window), grid);
+        const [result] = await this.evaluate(query, grid, range);
         return { name, points: toPoints(grid, result) };
       }),
     );
@@ -186,26 +227,50 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   private async byInstance(range: TimeRange, query: (window: string) => string): Promise<Series[]> {
     const grid = planGrid(range);
-    const results = await this.rangeQuery(query(this.window(grid.stepSeconds)), grid);
+    const results = await this.evaluate(query, grid, range);
     return results
       .filter((r) => r.metric.instance_id)
       .sort((a, b) => a.metric.instance_id!.localeCompare(b.metric.instance_id!))
       .map((r) => ({ name: r.metric.instance_id!, labels: { instance_id: r.metric.instance_id! }, points: toPoints(grid, r) }));
   }
 
-  private async rangeQuery(query: string, grid: Grid): Promise<MatrixResult[]> {
+  /**
+   * The grid's whole steps in one range query; a newest step the range ends inside is evaluated
+   * at the range's end over the part of it elapsed, and reported at its step's usual time.
+   */
+  private async evaluate(query: (window: string) => string, grid: Grid, range: TimeRange): Promise<MatrixResult[]> {
+    const step = grid.stepSeconds;
+    const endS = range.end.getTime() / 1000;
+    const lastS = pointTime(grid, grid.count - 1) / 1000;
+    const partial = lastS + step > endS;
+    const whole = partial ? grid.count - 1 : grid.count;
+    const [results, newest] = await Promise.all([
+      whole > 0 ? this.rangeQuery(query(this.window(step)), grid, whole) : Promise.resolve([]),
+      partial ? this.instant(query(this.window(Math.max(BASE_STEP_SECONDS, Math.round(endS - lastS)))), endS) : Promise.resolve([]),
+    ]);
+    for (const sample of newest) {
+      const key = labelKey(sample.metric);
+      const value: [number, string] = [lastS + step, sample.value[1]];
+      const series = results.find((r) => labelKey(r.metric) === key);
+      if (series) series.values.push(value);
+      else results.push({ metric: sample.metric, values: [value] });
+    }
+    return results;
+  }
+
+  private async rangeQuery(query: string, grid: Grid, count = grid.count): Promise<MatrixResult[]> {
     const step = grid.stepSeconds;
     const first = pointTime(grid, 0) / 1000 + step;
     return this.call<MatrixResult>("/api/v1/query_range", {
       query,
       start: String(first),
-      end: String(first + (grid.count - 1) * step),
+      end: String(first + (count - 1) * step),
       step: String(step),
     });
   }
 
-  private async instant(query: string): Promise<VectorResult[]> {
-    return this.call<VectorResult>("/api/v1/query", { query, time: String(this.now() / 1000) });
+  private async instant(query: string, atSeconds = this.now() / 1000): Promise<VectorResult[]> {
+    return this.call<VectorResult>("/api/v1/query", { query, time: String(atSeconds) });
   }
 
   private async call<T>(path: string, form: Record<string, string>): Promise<T[]> {
@@ -242,4 +307,13 @@ function toPoints(grid: Grid, result: MatrixResult | undefined) {
     byIndex.set(index, toNumber(text));
   }
   return points(grid, (i) => byIndex.get(i));
+}
+
+const labelKey = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+
+/** Cumulative `le` buckets (Prometheus' shape) as per-bucket counts in LATENCY_BOUNDS order, +Inf last. */
+function perBucket(results: VectorResult[]): number[] {
+  const cumulative = new Map(results.map((r) => [r.metric.le === "+Inf" ? Infinity : Number(r.metric.le), toNumber(r.value[1]) ?? 0]));
+  const bounds = [...LATENCY_BOUNDS, Infinity];
+  return bounds.map((bound, i) => Math.max(0, (cumulative.get(bound) ?? 0) - (i === 0 ? 0 : (cumulative.get(bounds[i - 1]!) ?? 0))));
 }

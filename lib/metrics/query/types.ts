@@ -23,6 +23,30 @@ export interface Series {
   points: Point[];
 }
 
+/** A stretch of time with no step: [start, end). */
+export type Span = Pick<TimeRange, "start" | "end">;
+
+export interface Totals {
+  /** Completion requests (every status). Exact from the rollups; from Prometheus, increase() rounded. */
+  requests: number;
+  requests4xx: number;
+  requests5xx: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheBypass: number;
+  /** From the span's merged latency histogram; null without requests. */
+  latencyP95Seconds: number | null;
+}
+
+export interface Peak {
+  /** Requests per second, averaged over `resolutionSeconds`; null without requests. */
+  perSecond: number | null;
+  /** What the peak is averaged over: the finest resolution that held it. */
+  resolutionSeconds: number;
+  /** Unix ms of the start of that interval. */
+  at: number | null;
+}
+
 export interface InstanceHealth {
   id: string;
   host: string;
@@ -47,10 +71,17 @@ export interface MetricsSource {
   requestRateByInstance(range: TimeRange): Promise<Series[]>;
   /** Fleet latency percentiles from merged histogram buckets: series "p50", "p95", "p99" (seconds). */
   latencyPercentiles(range: TimeRange): Promise<Series[]>;
-  /** Share of completion requests answered with 5xx (0..1): one series "total". */
+  /** Share of completion requests answered with a server error and with a client error (0..1): series "5xx" and "4xx". */
   errorRate(range: TimeRange): Promise<Series[]>;
-  /** Cache hits ÷ (hits + misses) (0..1): series "hit_rate"; and responses served from cache per second: "served_per_second". */
+  /**
+   * Requests served from cache ÷ all completion requests (0..1): "hit_rate"; hits ÷ cacheable
+   * requests (hits + misses): "cacheable_hit_rate"; responses served from cache per second: "served_per_second".
+   */
   cacheHitRate(range: TimeRange): Promise<Series[]>;
+  /** Counts over the whole of [start, end) (ends on 10 s boundaries), summed across instances. */
+  totals(range: Span): Promise<Totals>;
+  /** The fleet's highest request rate in [start, end), at the finest resolution kept for each part of it. */
+  peakRequestRate(range: Span): Promise<Peak>;
   /** Requests being served, one series per instance. */
   inFlight(range: TimeRange): Promise<Series[]>;
   /** Open client connections, one series per instance. */
