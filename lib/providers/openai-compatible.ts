@@ -5,7 +5,7 @@
 import type { Agent } from "undici";
 import type { AddressPolicy } from "../net/address-policy";
 import { readSseData } from "./sse";
-import type { ResponsesApiMode } from "./settings";
+import type { ResponsesApiMode } from "./responses-api";
 import { type NativeApiCalls, type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
 import { eventStreamBody, postJson, probeGet, readText, splitBaseUrl, toUpstreamFailure, upstreamAgent } from "./upstream-http";
 

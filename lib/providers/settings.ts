@@ -1,13 +1,11 @@
 // What a provider row's `settings` may hold, per kind (validated on write and on load).
 import { z } from "zod";
+import { RESPONSES_API_MODES } from "./responses-api";
 import { simulatorSettingsSchema } from "./simulator";
 import { timeoutsSchema } from "./types";
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "header names are letters, digits and -");
 
-/** Whether POST /v1/responses goes to this upstream in the Responses API's own form or translated to chat. */
-export const RESPONSES_API_MODES = ["translate", "native"] as const;
-export type ResponsesApiMode = (typeof RESPONSES_API_MODES)[number];
 
 const httpSettingsFields = {
   /**
