@@ -6,6 +6,7 @@ import type { DeploymentHealthDto, ProviderDto } from "@/lib/console/contracts";
 import { formatDeployments, parseDeployments } from "@/lib/console/deployments-text";
 import { formatSeconds } from "@/lib/console/charts";
 import { useCreateProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
+import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/providers/responses-api";
 import { Panel } from "./panel";
 import { Can } from "./session-context";
 import { FormError } from "./form-error";
@@ -25,6 +26,22 @@ function TestConnection({ provider }: { provider: ProviderDto }) {
   );
 }
 
+/** How POST /v1/responses reaches an OpenAI-compatible upstream. */
+function ResponsesApiField({ id, value, onChange }: { id: string; value: ResponsesApiMode; onChange: (mode: ResponsesApiMode) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Responses API</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as ResponsesApiMode)}>
+        {RESPONSES_API_MODES.map((mode) => (
+          <option key={mode} value={mode}>
+            {RESPONSES_API_LABEL[mode]}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () => void }) {
   const update = useUpdateProvider();
   const [baseUrl, setBaseUrl] = useState(provider.baseUrl ?? "");
@@ -32,9 +49,11 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
   const [removeKey, setRemoveKey] = useState(false);
   const [enabled, setEnabled] = useState(provider.enabled);
   const [deployments, setDeployments] = useState(formatDeployments(provider.deployments));
+  const [responsesApi, setResponsesApi] = useState(responsesApiOf(provider.settings));
   const [formError, setFormError] = useState<string | null>(null);
-  const ids = { baseUrl: useId(), apiKey: useId(), removeKey: useId(), enabled: useId(), deployments: useId() };
+  const ids = { baseUrl: useId(), apiKey: useId(), removeKey: useId(), enabled: useId(), deployments: useId(), responsesApi: useId() };
   const isRemote = provider.kind !== "simulator";
+  const speaksOpenAI = provider.kind === "openai_compatible";
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseDeployments(deployments);
@@ -48,6 +67,8 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
           deployments: parsed.deployments,
           ...(isRemote && baseUrl !== provider.baseUrl ? { baseUrl } : {}),
           ...(isRemote && removeKey ? { apiKey: null } : isRemote && apiKey ? { apiKey } : {}),
+          // Settings are replaced as a whole: the others go back as they are (header values stay sealed when left out).
+          ...(speaksOpenAI && responsesApi !== responsesApiOf(provider.settings) ? { settings: { ...(provider.settings as object), responsesApi } } : {}),
         },
       },
       { onSuccess: onDone },
@@ -73,6 +94,7 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
           ) : null}
         </>
       ) : null}
+      {speaksOpenAI ? <ResponsesApiField id={ids.responsesApi} value={responsesApi} onChange={setResponsesApi} /> : null}
       <div className="field checkbox">
         <input id={ids.enabled} type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
         <label htmlFor={ids.enabled}>Enabled</label>
@@ -103,17 +125,20 @@ function CreateProviderForm() {
   const [baseUrl, setBaseUrl] = useState("");
   const [apiKey, setApiKey] = useState("");
   const [deployments, setDeployments] = useState("");
+  const [responsesApi, setResponsesApi] = useState<ResponsesApiMode>("translate");
   const [formError, setFormError] = useState<string | null>(null);
-  const ids = { kind: useId(), name: useId(), baseUrl: useId(), apiKey: useId(), deployments: useId() };
+  const ids = { kind: useId(), name: useId(), baseUrl: useId(), apiKey: useId(), deployments: useId(), responsesApi: useId() };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseDeployments(deployments);
     if (parsed.error) return setFormError(parsed.error);
     setFormError(null);
     const input =
-      kind !== "simulator"
-        ? { kind, name, baseUrl, ...(apiKey ? { apiKey } : {}), deployments: parsed.deployments }
-        : { kind, name, deployments: parsed.deployments };
+      kind === "openai_compatible"
+        ? { kind, name, baseUrl, ...(apiKey ? { apiKey } : {}), settings: { responsesApi }, deployments: parsed.deployments }
+        : kind === "anthropic"
+          ? { kind, name, baseUrl, ...(apiKey ? { apiKey } : {}), deployments: parsed.deployments }
+          : { kind, name, deployments: parsed.deployments };
     create.mutate(input, { onSuccess: () => (setName(""), setBaseUrl(""), setApiKey(""), setDeployments("")) });
   };
   return (
@@ -143,6 +168,7 @@ function CreateProviderForm() {
             </div>
           </>
         ) : null}
+        {kind === "openai_compatible" ? <ResponsesApiField id={ids.responsesApi} value={responsesApi} onChange={setResponsesApi} /> : null}
         <div className="field wide">
           <label htmlFor={ids.deployments}>Deployments, one per line: model = upstream-model * weight</label>
           <textarea id={ids.deployments} rows={3} value={deployments} onChange={(e) => setDeployments(e.target.value)} placeholder="gpt-4o = gpt-4o-2024-08-06" />
@@ -240,6 +266,7 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
         {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
         {provider.kind !== "simulator" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
         {provider.headerNames.length > 0 ? <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span> : null}
+        {provider.kind === "openai_compatible" ? <span className="muted"> · Responses API: {RESPONSES_API_LABEL[responsesApiOf(provider.settings)]}</span> : null}
       </p>
       {editing ? <EditProvider provider={provider} onDone={() => setEditing(false)} /> : <DeploymentRows provider={provider} health={health} />}
     </Panel>

@@ -46,12 +46,17 @@ export function cacheDecision(body: Record<string, unknown>, header: string | un
   return body.temperature === 0 || typeof body.seed === "number" ? "cacheable" : "bypass";
 }
 
-/** The cache key of a request body within `tenant` (an API key's id; "" for the whole fleet). */
-export function cacheKey(body: Record<string, unknown>, tenant = ""): string {
+/**
+ * The cache key of a request body within `tenant` (an API key's id; "" for the whole fleet) and
+ * `namespace` (an API whose bodies and cached answers are kept apart from chat's; "" for chat's).
+ */
+export function cacheKey(body: Record<string, unknown>, tenant = "", namespace = ""): string {
   const normalised: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(body)) if (!KEY_IGNORED.has(field)) normalised[field] = value;
   // A key id never contains a newline, and the JSON after it starts with "{": no two tenants' inputs can meet.
+  // Neither starts with "@": no namespace meets a tenant or a body.
   const hash = createHash("sha256");
+  if (namespace) hash.update(`@${namespace}\n`);
   if (tenant) hash.update(`${tenant}\n`);
   return hash.update(stringify(normalised) ?? "").digest("hex");
 }
@@ -80,9 +85,9 @@ export class ResponseCache {
         : undefined;
   }
 
-  /** The cache key of a request from the API key `apiKeyId`, in this cache's scope. */
-  keyFor(body: Record<string, unknown>, apiKeyId: string): string {
-    return cacheKey(body, this.options.scope === "fleet" ? "" : apiKeyId);
+  /** The cache key of a request from the API key `apiKeyId`, in this cache's scope (see cacheKey for `namespace`). */
+  keyFor(body: Record<string, unknown>, apiKeyId: string, namespace?: string): string {
+    return cacheKey(body, this.options.scope === "fleet" ? "" : apiKeyId, namespace);
   }
 
   /**

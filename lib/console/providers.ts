@@ -11,7 +11,7 @@ import { ADDRESS_REFUSED_CODE } from "../net/address-policy";
 import { assertUpstreamUrlAllowed } from "../net/upstream-url";
 import { createLiveProvider } from "../providers/factory";
 import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, sealSettings, toPublicProvider } from "../providers/admin";
-import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "../providers/settings";
+import { settingsSchemaFor, type HttpProviderSettings } from "../providers/settings";
 import { UpstreamFailure } from "../providers/types";
 import type { DeploymentHealthDto, ProviderDto, ProviderTestResult } from "./contracts";
 import { idParams } from "./contracts";
@@ -71,7 +71,7 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
     if (current.kind === "simulator" && (body.baseUrl !== undefined || body.apiKey !== undefined)) {
       throw new BadRequestError("A simulator provider has no base URL or API key.", { param: body.baseUrl !== undefined ? "baseUrl" : "apiKey" });
     }
-    const settingsSchema = current.kind === "simulator" ? simulatorProviderSettingsSchema : openAICompatibleSettingsSchema;
+    const settingsSchema = settingsSchemaFor(current.kind);
     let settings: object | undefined;
     let headers: ReturnType<typeof sealSettings>["headers"];
     if (body.settings !== undefined) {
@@ -81,7 +81,7 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
         throw new BadRequestError(`settings.${issue.path.join(".")}: ${issue.message}`, { param: `settings.${issue.path.join(".")}` });
       }
       if (current.kind === "simulator") settings = parsed.data;
-      else ({ settings, headers } = sealSettings(parsed.data as z.output<typeof openAICompatibleSettingsSchema>, secret()));
+      else ({ settings, headers } = sealSettings(parsed.data as HttpProviderSettings, secret()));
     }
     if (body.deployments !== undefined) {
       await tx.deployment.deleteMany({ where: { providerId: current.id } });

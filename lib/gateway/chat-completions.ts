@@ -19,7 +19,19 @@ import {
 import { UpstreamFailure, type ProviderClient, type UpstreamCall } from "../providers/types";
 import { cacheDecision } from "../cache/response-cache";
 import type { GatewayDeps } from "./deps";
-import { asGiven, type ChatCompletionChunk, type Endpoint, type EndpointName, type Presentation, type UpstreamBody } from "./presentation";
+import { ChatStreamRelay } from "./chat-stream-relay";
+import {
+  asGiven,
+  type CachedAnswer,
+  type Endpoint,
+  type EndpointName,
+  type EndpointRequest,
+  type StreamEnding,
+  type StreamObserver,
+  type StreamRelay,
+  type TokenUsage,
+  type UpstreamBody,
+} from "./presentation";
 import { parseChatCompletionRequest } from "./schema";
 import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
@@ -28,11 +40,6 @@ declare module "fastify" {
   interface FastifyRequest {
     apiKey: ApiKeyEntry | null;
   }
-}
-
-interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
 }
 
 /** Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported. */
@@ -50,7 +57,7 @@ class Timing {
   }
 }
 
-function countUsage(model: string, usage: Usage | undefined): void {
+function countUsage(model: string, usage: TokenUsage | undefined): void {
   if (!usage) return;
   if (usage.prompt_tokens) tokens.inc({ model, direction: "prompt" }, usage.prompt_tokens);
   if (usage.completion_tokens) tokens.inc({ model, direction: "completion" }, usage.completion_tokens);
@@ -75,7 +82,8 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
   const endpointName = endpoint.name;
   return async function completion(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
-    const { upstream: body, presentation } = endpoint.parse(request.body);
+    const asked = endpoint.parse(request.body);
+    const body = asked.upstream;
     const model = body.model;
     const stream = body.stream === true;
     const streamLabel = stream ? "true" : "false";
@@ -102,7 +110,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
     const timing = new Timing(reply);
     const client = new ClientLink(reply);
     try {
-      const answer = { endpoint, presentation, timing, client };
+      const answer = { endpoint, asked, timing, client };
       if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
       return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
@@ -120,7 +128,7 @@ const complete = (client: ProviderClient, call: UpstreamCall) => client.complete
 async function completeUpstream(
   deps: GatewayDeps,
   endpoint: Endpoint,
-  body: UpstreamBody,
+  { upstream: body, native }: EndpointRequest,
   deployments: readonly DeploymentEntry[],
   timing: Timing,
   upstream: UpstreamRequest,
@@ -129,10 +137,13 @@ async function completeUpstream(
   const outcome = await deps.router.run(
     deployments,
     async (deployment) => {
-      const attempt = upstream.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const client = deployment.provider.client;
+      // Decided per deployment: a failover may cross from one form to the other.
+      const nativeCalls = native?.callsOf(client);
+      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const started = performance.now();
       try {
-        return await call(deployment.provider.client, attempt);
+        return await (nativeCalls ? nativeCalls.create(attempt) : call(client, attempt));
       } finally {
         attempt.done();
         timing.attemptEnded(deployment.provider.name, started, attempt);
@@ -140,16 +151,22 @@ async function completeUpstream(
     },
     upstream,
   );
-  const completion = outcome.result;
-  completion.model = body.model;
-  countUsage(body.model, completion.usage as Usage | undefined);
-  return { payload: JSON.stringify(completion), provider: outcome.deployment.provider.name };
+  const answer = outcome.result;
+  answer.model = body.model;
+  const provider = outcome.deployment.provider.name;
+  if (!native) {
+    countUsage(body.model, answer.usage as TokenUsage | undefined);
+    return { payload: JSON.stringify(answer), provider };
+  }
+  const form = native.callsOf(outcome.deployment.provider.client) ? "native" : "translated";
+  countUsage(body.model, form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined));
+  return { payload: JSON.stringify({ form, answer } satisfies CachedAnswer), provider };
 }
 
 /** Who the answer is for and how it is told. */
 interface Answer {
   endpoint: Endpoint;
-  presentation: Presentation;
+  asked: EndpointRequest;
   timing: Timing;
   client: ClientLink;
 }
@@ -160,24 +177,27 @@ async function jsonCompletion(
   reply: FastifyReply,
   body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { endpoint, presentation, timing, client }: Answer,
+  { endpoint, asked, timing, client }: Answer,
 ) {
   const model = body.model;
+  const native = asked.native;
   const decision = (endpoint.cacheDecision ?? cacheDecision)(body, request.headers["x-agenticorp-cache"] as string | undefined);
   let payload: string;
   let answeredBy = "cache";
   let cacheResult: "hit" | "miss" | "bypass" = "bypass";
   if (decision === "cacheable") {
     // Identical concurrent misses share one upstream call, made for all of their clients.
-    const cached = await deps.cache.getOrProduce(deps.cache.keyFor(body, request.apiKey!.id), model, client, async (waiters) => {
-      const answer = await completeUpstream(deps, endpoint, body, deployments, timing, new UpstreamRequest(waiters));
+    // A request with a native form is keyed by the client's own body, apart from chat's entries.
+    const key = native ? deps.cache.keyFor(native.body, request.apiKey!.id, endpoint.name) : deps.cache.keyFor(body, request.apiKey!.id);
+    const cached = await deps.cache.getOrProduce(key, model, client, async (waiters) => {
+      const answer = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
       answeredBy = answer.provider;
       return answer.payload;
     });
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, endpoint, body, deployments, timing, new UpstreamRequest(client)));
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
   }
   // The answer came for others sharing it, after this client left.
   if (client.gone) throw new ClientClosedError();
@@ -190,7 +210,7 @@ async function jsonCompletion(
     .header("content-type", "application/json; charset=utf-8")
     .header("x-agenticorp-cache", cacheResult)
     .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
-    .send(presentation.json(payload));
+    .send(asked.presentation.json(payload));
 }
 
 interface OpenStream {
@@ -204,7 +224,7 @@ async function streamCompletion(
   reply: FastifyReply,
   body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { endpoint: { name: endpoint }, presentation, timing, client }: Answer,
+  { endpoint: { name: endpoint }, asked: { presentation, native }, timing, client }: Answer,
 ) {
   const model = body.model;
   const started = performance.now();
@@ -213,10 +233,12 @@ async function streamCompletion(
   const outcome = await deps.router.run(
     deployments,
     async (deployment): Promise<OpenStream> => {
-      const attempt = upstream.attempt({ ...body, model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const client = deployment.provider.client;
+      const nativeCalls = native?.callsOf(client);
+      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const attemptStarted = performance.now();
       try {
-        const iterator = (await deployment.provider.client.stream(attempt))[Symbol.asyncIterator]();
+        const iterator = (await (nativeCalls ? nativeCalls.stream(attempt) : client.stream(attempt)))[Symbol.asyncIterator]();
         const first = await iterator.next();
         return { iterator, first, attempt };
       } catch (error) {
@@ -235,43 +257,33 @@ async function streamCompletion(
   gatewayOverhead.observe(overheadMs / 1000);
   cacheRequests.inc({ result: "bypass" });
 
-  const encoder = presentation.stream();
+  const observer: StreamObserver = {
+    firstToken: () => upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000),
+    usage: (usage) => countUsage(model, usage),
+  };
+  const relay: StreamRelay = native?.callsOf(deployment.provider.client)
+    ? native.relay(model, observer)
+    : new ChatStreamRelay(presentation.stream(), model, observer);
   async function* events(): AsyncGenerator<string> {
     // Unset when the client stopped reading (it hung up): neither the upstream's success nor its failure.
-    let outcome: { ok: true } | { ok: false; failure?: UpstreamFailure } | undefined;
-    let sawFirstToken = false;
+    let outcome: StreamEnding | { ok: false; failure?: UpstreamFailure } | undefined;
     streamsActive.inc();
     try {
       for (let item = first; !item.done; item = await iterator.next()) {
-        const data = item.value;
-        if (data === "[DONE]") {
-          outcome = { ok: true };
-          yield encoder.end();
-          break;
-        }
-        let chunk: ChatCompletionChunk;
-        try {
-          chunk = JSON.parse(data);
-        } catch {
-          throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
-        }
-        if (!sawFirstToken && chunk.choices?.some((c) => c.delta?.content || c.delta?.tool_calls)) {
-          sawFirstToken = true;
-          upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000);
-        }
-        if (chunk.usage) countUsage(model, chunk.usage);
-        chunk.model = model;
-        const text = encoder.chunk(chunk);
+        const text = relay.next(item.value);
+        // Ended before the last text is out: a client leaving now had its whole answer.
+        outcome = relay.ending;
         if (text) yield text;
+        if (outcome) break;
       }
-      if (!outcome) throw new UpstreamFailure("protocol", "upstream stream ended without [DONE]");
+      if (!outcome) throw new UpstreamFailure("protocol", relay.unfinished);
     } catch (error) {
       if (!client.gone) {
         // Anything but an UpstreamFailure is a fault of ours: reported, not held against the deployment.
         outcome = { ok: false, failure: error instanceof UpstreamFailure ? error : undefined };
         // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
         const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
-        yield encoder.error(message);
+        yield relay.error(message);
       }
     } finally {
       streamsActive.dec();

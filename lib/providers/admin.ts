@@ -5,7 +5,7 @@ import type { Prisma, PrismaClient } from "../db/generated/client";
 import { encryptSecret } from "../crypto/secret-box";
 import { assertUpstreamUrlAllowed } from "../net/upstream-url";
 import { headerNamesOf, publicSettings, sealHeaders } from "./credentials";
-import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema, type OpenAICompatibleSettings } from "./settings";
+import { anthropicSettingsSchema, openAICompatibleSettingsSchema, simulatorProviderSettingsSchema, type HttpProviderSettings } from "./settings";
 
 const name = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "1-63 letters, digits, . _ -");
 
@@ -19,14 +19,13 @@ const httpProviderFields = {
   name,
   baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
   apiKey: z.string().min(1).max(4_096).optional(),
-  settings: openAICompatibleSettingsSchema.default({ timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } }),
   deployments: z.array(deploymentInput).max(100).default([]),
 };
 
 export const createProviderInput = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("openai_compatible"), ...httpProviderFields }),
+  z.object({ kind: z.literal("openai_compatible"), ...httpProviderFields, settings: openAICompatibleSettingsSchema.prefault({}) }),
   // Anthropic's Messages API; baseUrl without /v1 (https://api.anthropic.com), as its SDKs take it.
-  z.object({ kind: z.literal("anthropic"), ...httpProviderFields }),
+  z.object({ kind: z.literal("anthropic"), ...httpProviderFields, settings: anthropicSettingsSchema.prefault({}) }),
   z.object({
     kind: z.literal("simulator"),
     name,
@@ -57,7 +56,7 @@ export function toPublicProvider<T extends { apiKeyEncrypted: string | null; hea
 }
 
 /** Splits validated remote settings into what is stored in the clear and the sealed headers (undefined: keep the stored ones). */
-export function sealSettings(settings: OpenAICompatibleSettings, secret: string) {
+export function sealSettings(settings: HttpProviderSettings, secret: string) {
   const { headers, ...clear } = settings;
   return { settings: clear, headers: headers === undefined ? undefined : sealHeaders(headers, secret) };
 }

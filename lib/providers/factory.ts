@@ -5,7 +5,7 @@ import { openHeaders } from "./credentials";
 import { AnthropicProvider } from "./anthropic/provider";
 import { OpenAICompatibleProvider } from "./openai-compatible";
 import { SimulatorProvider } from "./simulator";
-import { openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
+import { anthropicSettingsSchema, openAICompatibleSettingsSchema, simulatorProviderSettingsSchema } from "./settings";
 import type { ProviderClient, Timeouts } from "./types";
 
 export interface ProviderRow {
@@ -41,13 +41,13 @@ export function createLiveProvider(row: ProviderRow, secret: string, addressPoli
     const settings = simulatorProviderSettingsSchema.parse(row.settings ?? {});
     return { ...base, client: new SimulatorProvider(settings), timeouts: settings.timeouts };
   }
-  const settings = openAICompatibleSettingsSchema.parse(row.settings ?? {});
   if (!row.baseUrl) throw new Error(`provider ${row.name} has no base URL`);
   const apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, secret) : undefined;
-  const options = { baseUrl: row.baseUrl, apiKey, headers: openHeaders(row, secret), timeouts: settings.timeouts, addressPolicy };
-  return {
-    ...base,
-    client: row.kind === "anthropic" ? new AnthropicProvider(options) : new OpenAICompatibleProvider(options),
-    timeouts: settings.timeouts,
-  };
+  const connection = { baseUrl: row.baseUrl, apiKey, headers: openHeaders(row, secret), addressPolicy };
+  if (row.kind === "anthropic") {
+    const { timeouts } = anthropicSettingsSchema.parse(row.settings ?? {});
+    return { ...base, client: new AnthropicProvider({ ...connection, timeouts }), timeouts };
+  }
+  const { timeouts, responsesApi } = openAICompatibleSettingsSchema.parse(row.settings ?? {});
+  return { ...base, client: new OpenAICompatibleProvider({ ...connection, timeouts, responsesApi }), timeouts };
 }

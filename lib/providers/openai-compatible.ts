@@ -1,10 +1,12 @@
 // An upstream that speaks OpenAI's Chat Completions and Embeddings APIs (OpenAI itself, vLLM,
-// Ollama, LiteLLM…), called through one undici connection pool per provider. Timeouts: connect,
-// first byte (response headers), and total (the whole exchange, streams included).
+// Ollama, LiteLLM…), and, when marked so, the Responses API natively; called through one undici
+// connection pool per provider. Timeouts: connect, first byte (response headers), and total (the
+// whole exchange, streams included).
 import type { Agent } from "undici";
 import type { AddressPolicy } from "../net/address-policy";
 import { readSseData } from "./sse";
-import { type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
+import type { ResponsesApiMode } from "./responses-api";
+import { type NativeApiCalls, type ProviderClient, type Timeouts, type UpstreamCall, UpstreamFailure } from "./types";
 import { eventStreamBody, postJson, probeGet, readText, splitBaseUrl, toUpstreamFailure, upstreamAgent } from "./upstream-http";
 
 export interface OpenAICompatibleOptions {
@@ -14,6 +16,8 @@ export interface OpenAICompatibleOptions {
   timeouts: Timeouts;
   /** Where connections may go (default: UPSTREAM_DENY_PRIVATE with the system's resolver). */
   addressPolicy?: AddressPolicy;
+  /** "native": the upstream serves POST {baseUrl}/responses (default "translate": it does not). */
+  responsesApi?: ResponsesApiMode;
 }
 
 export class OpenAICompatibleProvider implements ProviderClient {
@@ -24,6 +28,7 @@ export class OpenAICompatibleProvider implements ProviderClient {
   private readonly embeddingsPath: string;
   private readonly modelsPath: string;
   private readonly headers: Record<string, string>;
+  readonly responses?: NativeApiCalls;
 
   constructor(private readonly options: OpenAICompatibleOptions) {
     const { origin, basePath, search } = splitBaseUrl(options.baseUrl);
@@ -31,6 +36,13 @@ export class OpenAICompatibleProvider implements ProviderClient {
     this.completionsPath = `${basePath}/chat/completions${search}`;
     this.embeddingsPath = `${basePath}/embeddings${search}`;
     this.modelsPath = `${basePath}/models${search}`;
+    if (options.responsesApi === "native") {
+      const responsesPath = `${basePath}/responses${search}`;
+      this.responses = {
+        create: (call) => this.postForJson(responsesPath, call),
+        stream: (call) => this.streamFrom(responsesPath, call),
+      };
+    }
     this.agent = upstreamAgent(options.timeouts, options.addressPolicy);
     this.headers = {
       ...options.headers,
@@ -47,15 +59,8 @@ export class OpenAICompatibleProvider implements ProviderClient {
     return this.postForJson(this.embeddingsPath, call);
   }
 
-  async stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
-    const body = await eventStreamBody(await this.send(this.completionsPath, call, true));
-    return (async function* () {
-      try {
-        yield* readSseData(body);
-      } catch (error) {
-        throw toUpstreamFailure(error, call.signal);
-      }
-    })();
+  stream(call: UpstreamCall): Promise<AsyncIterable<string>> {
+    return this.streamFrom(this.completionsPath, call);
   }
 
   probe(signal: AbortSignal): Promise<void> {
@@ -64,6 +69,17 @@ export class OpenAICompatibleProvider implements ProviderClient {
 
   async close(): Promise<void> {
     await this.agent.close().catch(() => {});
+  }
+
+  private async streamFrom(path: string, call: UpstreamCall): Promise<AsyncIterable<string>> {
+    const body = await eventStreamBody(await this.send(path, call, true));
+    return (async function* () {
+      try {
+        yield* readSseData(body);
+      } catch (error) {
+        throw toUpstreamFailure(error, call.signal);
+      }
+    })();
   }
 
   private async postForJson(path: string, call: UpstreamCall): Promise<Record<string, unknown>> {

@@ -90,8 +90,18 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** A client API an upstream speaks itself (OpenAI's Responses): the client's body in, the API's own answer out. */
+export interface NativeApiCalls {
+  /** The request in; the API's answer object out (for Responses, the `response` object). */
+  create(call: UpstreamCall): Promise<Record<string, unknown>>;
+  /** Resolves once the upstream has answered with a stream; yields each event's `data:` payload (Responses sends no `[DONE]`). */
+  stream(call: UpstreamCall): Promise<AsyncIterable<string>>;
+}
+
 export interface ProviderClient {
   readonly kind: "openai_compatible" | "anthropic" | "simulator";
+  /** Set only when the upstream speaks the Responses API itself (an OpenAI-compatible provider's `responsesApi: "native"`). */
+  readonly responses?: NativeApiCalls;
   complete(call: UpstreamCall): Promise<Record<string, unknown>>;
   /** Resolves once the upstream has answered with a stream; yields each SSE `data:` payload. */
   stream(call: UpstreamCall): Promise<AsyncIterable<string>>;

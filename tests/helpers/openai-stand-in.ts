@@ -24,6 +24,16 @@
 // inputs give equal vectors and tests can compute the exact expected values. Default dimensions:
 // 3072 for text-embedding-3-large, 1536 otherwise. prompt_tokens: words of each string, or the
 // number of token ids.
+//
+// Responses (POST /v1/responses, JSON and SSE) answer the same way in the Responses API's own
+// shapes: the text of the last user message item, `instructions` counting towards input_tokens
+// with every message item's text; a named or "required" `tool_choice` answers with one
+// function_call item; `max_output_tokens` (at least 16, as the API demands) cuts the text and the
+// response is "incomplete"; `text.format` json_object answers the JSON echo. Streams send
+// response.created, .in_progress, the item's events (one output_text.delta per token, or
+// function_call_arguments.delta pieces) and response.completed (or .incomplete), each with its
+// `event:` line and sequence_number; dropStreamAfterChunks counts the deltas. The answer sent
+// (the `response` object, for streams the one in the last event) is recorded as `answer`.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -32,6 +42,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/
 import type { Model } from "openai/resources/models";
 import type { CompletionUsage } from "openai/resources/completions";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
+import type { Response as ResponsesResponse, ResponseOutputItem, ResponseStreamEvent } from "openai/resources/responses/responses";
 import type { ErrorObject } from "openai/resources/shared";
 import { z } from "zod";
 
@@ -70,6 +81,8 @@ export interface RecordedRequest {
   receivedAt: number;
   /** Date.now() when the caller closed the connection before the answer was complete, if it did. */
   abandonedAt?: number;
+  /** Responses only: the `response` object answered (for a stream, the one its last event carried). */
+  answer?: unknown;
 }
 
 export interface OpenAIStandIn {
@@ -261,6 +274,13 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
       }
       embeddings(context, body.value, res, headers);
       return;
+    case "responses":
+      if (!body.ok) {
+        sendError(res, 400, { message: "We could not parse the JSON body of your request.", type: "invalid_request_error", param: null, code: null }, headers);
+        return;
+      }
+      await createResponse(context, body.value, plan, recorded, res, headers, aborted.signal);
+      return;
     case "models":
       sendJson(res, 200, { object: "list", data: context.models.map(modelObject) }, headers);
       return;
@@ -280,17 +300,18 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   }
 }
 
-type Route = { kind: "chat" } | { kind: "embeddings" } | { kind: "models" } | { kind: "model"; id: string } | { kind: "wrong_method" } | { kind: "unknown" };
+type Route = { kind: "chat" } | { kind: "embeddings" } | { kind: "responses" } | { kind: "models" } | { kind: "model"; id: string } | { kind: "wrong_method" } | { kind: "unknown" };
 
 function routeOf(method: string, path: string): Route {
   const known: Route | undefined =
     path === "/v1/chat/completions" ? { kind: "chat" }
     : path === "/v1/embeddings" ? { kind: "embeddings" }
+    : path === "/v1/responses" ? { kind: "responses" }
     : path === "/v1/models" ? { kind: "models" }
     : path.startsWith("/v1/models/") && path.length > "/v1/models/".length ? { kind: "model", id: decodePath(path.slice("/v1/models/".length)) }
     : undefined;
   if (!known) return { kind: "unknown" };
-  const expected = known.kind === "chat" || known.kind === "embeddings" ? "POST" : "GET";
+  const expected = known.kind === "chat" || known.kind === "embeddings" || known.kind === "responses" ? "POST" : "GET";
   return method === expected ? known : { kind: "wrong_method" };
 }
 
@@ -516,6 +537,148 @@ function float32Base64(vector: number[]): string {
   vector.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
   return bytes.toString("base64");
 }
+
+// ---- Responses ----------------------------------------------------------------------------------
+
+const responsesText = z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))]);
+const responsesItem = z.looseObject({ type: z.string().optional(), role: z.string().optional(), content: responsesText.optional() });
+const responsesRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(responsesItem)]),
+  instructions: z.string().nullish(),
+  tools: z.array(z.looseObject({ type: z.string(), name: z.string().optional() })).nullish(),
+  tool_choice: z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.literal("function"), name: z.string() })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  max_output_tokens: z.number().int().min(16).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  text: z.looseObject({ format: z.looseObject({ type: z.string() }).nullish() }).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  store: z.boolean().nullish(),
+  stream: z.boolean().nullish(),
+  user: z.string().nullish(),
+});
+type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
+/** The wire shape: `output_text` is added by the SDK, not sent by the API; `store` is sent, not in the SDK's type. */
+type WireResponse = Omit<ResponsesResponse, "output_text"> & { store: boolean };
+
+function itemText(content: z.infer<typeof responsesText> | undefined): string {
+  if (typeof content === "string") return content;
+  return (content ?? []).flatMap((part) => ((part.type === "input_text" || part.type === "output_text") && part.text !== undefined ? [part.text] : [])).join(" ");
+}
+
+async function createResponse(
+  context: Context,
+  input: unknown,
+  plan: Plan,
+  recorded: RecordedRequest,
+  res: ServerResponse,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<void> {
+  const parsed = responsesRequestSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) {
+    sendError(res, 400, validationError(parsed.error.issues[0]), headers);
+    return;
+  }
+  const request = parsed.data;
+  if (!context.models.includes(request.model)) {
+    sendError(res, 404, { message: `The model \`${request.model}\` does not exist or you do not have access to it.`, type: "invalid_request_error", param: "model", code: "model_not_found" }, headers);
+    return;
+  }
+  const tools = request.tools ?? [];
+  const choice = request.tool_choice;
+  if (typeof choice === "object" && choice !== null && !tools.some((tool) => tool.type === "function" && tool.name === choice.name)) {
+    sendError(res, 400, { message: `Tool choice '${choice.name}' not found in 'tools' parameter.`, type: "invalid_request_error", param: "tool_choice", code: null }, headers);
+    return;
+  }
+
+  const items = typeof request.input === "string" ? [{ type: "message", role: "user", content: request.input }] : request.input;
+  const messages = items.filter((item) => (item.type ?? "message") === "message");
+  const prompt = itemText(messages.findLast((item) => item.role === "user")?.content);
+  const inputTokens = countTokens(request.instructions ?? "") + messages.reduce((sum, item) => sum + countTokens(itemText(item.content)), 0);
+  const toolName = typeof choice === "object" && choice !== null ? choice.name : choice === "required" ? tools.find((tool) => tool.type === "function")?.name : undefined;
+  let reply: Reply;
+  if (toolName !== undefined) {
+    reply = { kind: "tool", name: toolName, arguments: plan.toolArguments };
+  } else {
+    const full = request.text?.format?.type === "json_object" ? JSON.stringify({ name: context.name, echo: prompt }) : `[${context.name}] echo: ${prompt}`;
+    const tokens = splitTokens(full);
+    const limit = request.max_output_tokens;
+    reply = limit != null && tokens.length > limit ? { kind: "text", content: tokens.slice(0, limit).join("").trimEnd(), finishReason: "length" } : { kind: "text", content: full, finishReason: "stop" };
+  }
+  const outputTokens = reply.kind === "text" ? countTokens(reply.content) : countTokens(`${reply.name} ${reply.arguments}`);
+  const incomplete = reply.kind === "text" && reply.finishReason === "length";
+  const item: ResponseOutputItem =
+    reply.kind === "text"
+      ? { type: "message", id: `msg_${randomBytes(24).toString("hex")}`, status: incomplete ? "incomplete" : "completed", role: "assistant", content: [{ type: "output_text", text: reply.content, annotations: [], logprobs: [] }] }
+      : { type: "function_call", id: `fc_${randomBytes(24).toString("hex")}`, call_id: `call_${randomId(24)}`, name: reply.name, arguments: reply.arguments, status: "completed" };
+  const response: WireResponse = {
+    id: `resp_${randomBytes(24).toString("hex")}`,
+    object: "response",
+    created_at: Math.floor(Date.now() / 1000),
+    status: incomplete ? "incomplete" : "completed",
+    background: false,
+    error: null,
+    incomplete_details: incomplete ? { reason: "max_output_tokens" } : null,
+    instructions: request.instructions ?? null,
+    max_output_tokens: request.max_output_tokens ?? null,
+    metadata: request.metadata ?? {},
+    model: request.model,
+    output: [item],
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: request.store ?? true,
+    temperature: request.temperature ?? 1,
+    text: { format: (request.text?.format ?? { type: "text" }) as NonNullable<ResponsesResponse["text"]>["format"] },
+    tool_choice: (choice ?? "auto") as ResponsesResponse["tool_choice"],
+    tools: tools as ResponsesResponse["tools"],
+    top_p: request.top_p ?? 1,
+    truncation: "disabled",
+    usage: { input_tokens: inputTokens, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: outputTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + outputTokens },
+  };
+  recorded.answer = response;
+  if (request.stream) {
+    await sendStream(res, responseFrames(response, reply), plan, headers, signal);
+    return;
+  }
+  sendJson(res, 200, response, headers);
+}
+
+/** The events of one response's stream, as the API sends them for a single output item. */
+function responseFrames(final: WireResponse, reply: Reply): Frame[] {
+  let sequence = 0;
+  const frames: Frame[] = [];
+  // Typed against the SDK's events; `response` carries the wire shape (no output_text).
+  const push = (event: DistributiveOmit<ResponseStreamEvent, "sequence_number">, content = false) => {
+    const data = JSON.stringify({ ...event, sequence_number: sequence++ });
+    frames.push({ data: `event: ${event.type}\ndata: ${data}\n\n`, content });
+  };
+  const asResponse = (response: WireResponse) => response as unknown as ResponsesResponse;
+  const started: WireResponse = { ...final, status: "in_progress", incomplete_details: null, output: [], usage: undefined };
+  push({ type: "response.created", response: asResponse(started) });
+  push({ type: "response.in_progress", response: asResponse(started) });
+  const item = final.output[0]!;
+  const address = { item_id: item.id!, output_index: 0 };
+  if (item.type === "message" && reply.kind === "text") {
+    push({ type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", content: [] } });
+    push({ type: "response.content_part.added", ...address, content_index: 0, part: { type: "output_text", text: "", annotations: [], logprobs: [] } });
+    for (const piece of splitTokens(reply.content)) push({ type: "response.output_text.delta", ...address, content_index: 0, delta: piece, logprobs: [] }, true);
+    push({ type: "response.output_text.done", ...address, content_index: 0, text: reply.content, logprobs: [] });
+    push({ type: "response.content_part.done", ...address, content_index: 0, part: item.content[0]! });
+  } else if (item.type === "function_call" && reply.kind === "tool") {
+    push({ type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", arguments: "" } });
+    for (const piece of argumentPieces(reply.arguments)) push({ type: "response.function_call_arguments.delta", ...address, delta: piece }, true);
+    push({ type: "response.function_call_arguments.done", ...address, name: item.name, arguments: reply.arguments });
+  }
+  push({ type: "response.output_item.done", output_index: 0, item });
+  if (final.status === "incomplete") push({ type: "response.incomplete", response: asResponse(final) });
+  else push({ type: "response.completed", response: asResponse(final) });
+  return frames;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 // ---- Streaming ----------------------------------------------------------------------------------
 

@@ -236,6 +236,41 @@ describe("providers", () => {
     }
   });
 
+  it("sets whether an OpenAI-compatible provider speaks the Responses API natively: validated, audited, refused for other kinds", async () => {
+    const created = await call(handler("POST", "/api/console/providers"), {
+      cookie: adminCookie,
+      method: "POST",
+      body: { kind: "openai_compatible", name: "responses-upstream", baseUrl: "http://127.0.0.1:9/v1", settings: { responsesApi: "native" } },
+    });
+    expect(created.status).toBe(201);
+    const { provider } = await created.json();
+    expect(provider.settings).toEqual({ responsesApi: "native", timeouts: { connectMs: 2_000, firstByteMs: 30_000, totalMs: 120_000 } });
+
+    const patch = (settings: unknown) => call(handler("PATCH", "/api/console/providers/[id]"), { cookie: adminCookie, method: "PATCH", params: { id: provider.id }, body: { settings } });
+    const invalid = await patch({ ...provider.settings, responsesApi: "sometimes" });
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).error).toMatchObject({ param: "settings.responsesApi", message: expect.stringContaining("translate, native") });
+
+    const edited = await patch({ ...provider.settings, responsesApi: "translate" });
+    expect(edited.status).toBe(200);
+    expect((await edited.json()).provider.settings).toMatchObject({ responsesApi: "translate" });
+    const audit = await auditFor(provider.id);
+    expect(audit.map((e) => e.action)).toEqual(["provider.create", "provider.update"]);
+    expect(audit[1]!.before).toMatchObject({ settings: { responsesApi: "native" } });
+    expect(audit[1]!.after).toMatchObject({ settings: { responsesApi: "translate" } });
+
+    // Left out, it is "translate"; an Anthropic upstream has no such choice.
+    const plain = await (await call(handler("POST", "/api/console/providers"), { cookie: adminCookie, method: "POST", body: { kind: "openai_compatible", name: "plain-upstream", baseUrl: "http://127.0.0.1:9/v1" } })).json();
+    expect(plain.provider.settings).toMatchObject({ responsesApi: "translate" });
+    const anthropic = await call(handler("POST", "/api/console/providers"), {
+      cookie: adminCookie,
+      method: "POST",
+      body: { kind: "anthropic", name: "claude-native", baseUrl: "http://127.0.0.1:9", settings: { responsesApi: "native" } },
+    });
+    expect(anthropic.status).toBe(400);
+    expect(JSON.stringify(await anthropic.json())).toContain("only OpenAI-compatible providers speak the Responses API");
+  });
+
   it("tests a simulator provider successfully", async () => {
     const { provider } = await (await call(handler("POST", "/api/console/providers"), { cookie: adminCookie, method: "POST", body: { kind: "simulator", name: "sim-test" } })).json();
     const test = await (await call(handler("POST", "/api/console/providers/[id]/test"), { cookie: adminCookie, method: "POST", params: { id: provider.id }, body: {} })).json();

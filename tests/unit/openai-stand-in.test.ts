@@ -407,6 +407,52 @@ describe("errors", () => {
   });
 });
 
+describe("responses", () => {
+  it("answers a Responses request in the API's shape, recording the answer, usage counting instructions and input", async () => {
+    const response = await client().responses.create({ model: "gpt-4o-mini", instructions: "be brief", input: [{ role: "user", content: "hello there" }], metadata: { a: "b" } });
+    expect(response).toMatchObject({
+      object: "response",
+      status: "completed",
+      model: "gpt-4o-mini",
+      instructions: "be brief",
+      metadata: { a: "b" },
+      output_text: "[primary] echo: hello there",
+      usage: { input_tokens: 4, output_tokens: 4, total_tokens: 8 },
+    });
+    expect(response.id).toMatch(/^resp_/);
+    expect(standIn.requests.at(-1)).toMatchObject({ path: "/v1/responses", answer: { id: response.id } });
+  });
+
+  it("cuts at max_output_tokens (at least 16, as the API demands) and calls a named function", async () => {
+    const long = Array.from({ length: 30 }, (_, i) => `w${i}`).join(" ");
+    const cut = await client().responses.create({ model: "gpt-4o-mini", input: long, max_output_tokens: 16 });
+    expect(cut).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, usage: { output_tokens: 16 } });
+    const refused = await client()
+      .responses.create({ model: "gpt-4o-mini", input: "x", max_output_tokens: 2 })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BadRequestError);
+
+    standIn.setBehaviour({ toolArguments: '{"q":1}' });
+    const tool = { type: "function" as const, name: "lookup", parameters: { type: "object" }, strict: false };
+    const called = await client().responses.create({ model: "gpt-4o-mini", input: "x", tools: [tool], tool_choice: { type: "function", name: "lookup" } });
+    expect(called.output).toEqual([{ type: "function_call", id: expect.stringMatching(/^fc_/), call_id: expect.stringMatching(/^call_/), name: "lookup", arguments: '{"q":1}', status: "completed" }]);
+  });
+
+  it("streams events the SDK reassembles into the recorded response, without [DONE]", async () => {
+    const stream = client().responses.stream({ model: "gpt-4o", input: "one two three" });
+    const sequence: number[] = [];
+    for await (const event of stream) sequence.push(event.sequence_number);
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe("[primary] echo: one two three");
+    expect(final.id).toBe((standIn.requests.at(-1)!.answer as { id: string }).id);
+    expect(sequence).toEqual(sequence.map((_, at) => at));
+    const raw = await fetch(`${standIn.url}/responses`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", input: "hi", stream: true }) });
+    const text = await raw.text();
+    expect(text).not.toContain("[DONE]");
+    expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^event: response.completed\ndata: /);
+  });
+});
+
 describe("timing", () => {
   it("holds the headers for headerDelayMs, so a shorter client timeout fires", async () => {
     standIn.setBehaviour({ headerDelayMs: 1_000 });

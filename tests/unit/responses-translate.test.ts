@@ -274,9 +274,11 @@ describe("the responses endpoint", () => {
   it("gives each request its own resp_ id and presents the chat answer as a response", () => {
     const first = responsesEndpoint.parse({ model: "m", input: "hi" });
     const second = responsesEndpoint.parse({ model: "m", input: "hi" });
-    const body = JSON.parse(first.presentation.json(JSON.stringify({ created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] })));
+    // The cache keeps a Responses request's answer with the form it came in (lib/gateway/presentation.ts CachedAnswer).
+    const translated = (answer: Record<string, unknown>) => JSON.stringify({ form: "translated", answer });
+    const body = JSON.parse(first.presentation.json(translated({ created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] })));
     expect(body).toMatchObject({ id: expect.stringMatching(/^resp_[0-9a-f]{48}$/), object: "response", output_text: "yo" });
-    const other = JSON.parse(second.presentation.json(JSON.stringify({ created: 1, choices: [] })));
+    const other = JSON.parse(second.presentation.json(translated({ created: 1, choices: [] })));
     expect(other.id).not.toBe(body.id);
   });
 });

@@ -1,11 +1,13 @@
-// POST /v1/responses — OpenAI's Responses API, served by the chat pipeline: the request is
+// POST /v1/responses — OpenAI's Responses API, served by the chat pipeline: per deployment, the
+// request passes through to an upstream that speaks Responses natively (./pass-through.ts), or is
 // translated to a chat completion and the answer (JSON or stream) back into Responses form.
 // GET /v1/responses/:id — nothing is stored, so every id is unknown (a clear 404).
 import type { FastifyRequest } from "fastify";
 import { NotFoundError } from "../../errors";
 import type { ChatAnswer } from "../chat-answer";
-import type { Endpoint, Presentation } from "../presentation";
+import type { CachedAnswer, Endpoint, Presentation, UpstreamBody } from "../presentation";
 import { parseRequestBody } from "../schema";
+import { responsesPassThrough } from "./pass-through";
 import { responsesRequest } from "./schema";
 import { ResponsesStreamEncoder } from "./stream";
 import { toChatRequest } from "./translate-request";
@@ -13,7 +15,10 @@ import { completionToResponse, newItemId, type ResponseContext } from "./transla
 
 function responsesPresentation(context: ResponseContext): Presentation {
   return {
-    json: (payload) => JSON.stringify(completionToResponse(context, JSON.parse(payload) as ChatAnswer)),
+    json(payload) {
+      const { form, answer } = JSON.parse(payload) as CachedAnswer;
+      return JSON.stringify(form === "native" ? answer : completionToResponse(context, answer as ChatAnswer));
+    },
     stream: () => new ResponsesStreamEncoder(context),
   };
 }
@@ -22,7 +27,12 @@ export const responsesEndpoint: Endpoint = {
   name: "responses",
   parse(body) {
     const request = parseRequestBody(responsesRequest, body);
-    return { upstream: toChatRequest(request), presentation: responsesPresentation({ id: newItemId("resp"), request }) };
+    return {
+      upstream: toChatRequest(request),
+      presentation: responsesPresentation({ id: newItemId("resp"), request }),
+      // The body as the client sent it (the schema accepted it): what a native upstream is asked.
+      native: responsesPassThrough(body as UpstreamBody),
+    };
   },
 };
 

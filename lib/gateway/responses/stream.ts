@@ -21,6 +21,15 @@ import {
 
 type PartKind = "output_text" | "refusal";
 
+/** One event of a Responses stream, with its `event:` line as OpenAI sends it. */
+export function responsesEvent(type: string, sequence: number, fields: Record<string, unknown>): string {
+  const data = JSON.stringify({ type, sequence_number: sequence, ...fields });
+  return `event: ${type}\ndata: ${data}\n\n`;
+}
+
+/** The `error` event that tells a failure once headers are out. */
+export const streamErrorEvent = (sequence: number, message: string) => responsesEvent("error", sequence, { code: "stream_interrupted", message, param: null });
+
 interface OpenMessage {
   outputIndex: number;
   item: MessageItem;
@@ -69,7 +78,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   error(message: string): string {
-    return this.event("error", { code: "stream_interrupted", message, param: null });
+    return streamErrorEvent(this.sequence++, message);
   }
 
   private response() {
@@ -77,8 +86,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private event(type: string, fields: Record<string, unknown>): string {
-    const data = JSON.stringify({ type, sequence_number: this.sequence++, ...fields });
-    return `event: ${type}\ndata: ${data}\n\n`;
+    return responsesEvent(type, this.sequence++, fields);
   }
 
   private start(chunk: ChatCompletionChunk): string {
