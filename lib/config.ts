@@ -88,8 +88,8 @@ const configSchema = z.object({
   CACHE_SHARED_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER).default(256 * 1_048_576),
   /** Answers larger than this stay in the instance's own cache, never in the shared table. */
   CACHE_SHARED_MAX_ENTRY_BYTES: integer(0, 100 * 1_048_576).default(65_536),
-  /** An answer is written to the shared table once this instance has been asked for it this many times while it holds it (1: every answer). */
-  CACHE_SHARED_MIN_SIGHTINGS: integer(1, 100).default(2),
+  /** An answer is written to the shared table once this instance has been asked for it this many times while it holds it (1: every answer; 2 spares the database unique traffic at some hit rate). */
+  CACHE_SHARED_MIN_SIGHTINGS: integer(1, 100).default(1),
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
