@@ -23,7 +23,7 @@ export function registerRetentionJobs({ leader, holder, database, config, logger
   const { pool } = database;
   const job = loggedLeaderJobs(leader, logger, "retention");
   // Samples belong to the leadership that measured them.
-  const dropSamplesWhenDeposed = onceper((signal: AbortSignal) =>
+  const dropSamplesWhenDeposed = oncePer((signal: AbortSignal) =>
     signal.addEventListener("abort", () => [tableRows, tableBytes, cacheSharedSize].forEach((gauge) => gauge.reset()), { once: true }),
   );
 
@@ -59,7 +59,7 @@ export function registerRetentionJobs({ leader, holder, database, config, logger
 }
 
 /** Calls `fn` at most once per distinct argument. */
-function onceper<T extends object>(fn: (value: T) => void): (value: T) => void {
+function oncePer<T extends object>(fn: (value: T) => void): (value: T) => void {
   const seen = new WeakSet<T>();
   return (value) => {
     if (seen.has(value)) return;

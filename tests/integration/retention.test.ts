@@ -66,6 +66,12 @@ describe("the leader's retention jobs", () => {
     await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.1.' || i, 0, now() - interval '31 days' FROM generate_series(1, 50) i`);
     await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.2.' || i, 0, now() - interval '29 days' FROM generate_series(1, 6) i`);
     await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'addr:10.3.' || i, 1, now() FROM generate_series(1, 3) i`);
+    // Scaling decisions past the minute rollups' retention (7 days), and recent ones.
+    const decision = (age: string, n: number) =>
+      pool.query(`INSERT INTO scaling_decisions (at, leader_token, policy_name, target, current_replicas, desired_replicas, reason, message, metrics, outcome)
+                  SELECT now() - interval '${age}', 1, 'balanced', 'none', 3, 3, 'DesiredWithinRange', 'm', '{}', 'recommended' FROM generate_series(1, ${n})`);
+    await decision("8 days", 250);
+    await decision("6 days", 8);
     // The shared cache: 500 rows over a 120-row bound, and 30 expired.
     await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'k' || i, 'm', 'b', now() + i * interval '1 second', 4 FROM generate_series(1, 620) i`);
     await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'x' || i, 'm', 'b', now() - interval '1 second', 4 FROM generate_series(1, 30) i`);
@@ -75,11 +81,14 @@ describe("the leader's retention jobs", () => {
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
     registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
 
-    await until(async () => (await count("audit_log")) === 7 && (await count("login_throttle")) === 9 && (await count("response_cache")) === 120);
+    // The last table of a run, and the cache's own job.
+    await until(async () => (await count("scaling_decisions")) === 8 && (await count("response_cache")) === 120);
+    expect(await count("audit_log")).toBe(7);
     expect(await count("audit_log", "actor_email = 'kept@x'")).toBe(7);
     expect(await count("alert_events")).toBe(5);
     expect(await count("alert_events", "state = 'resolved'")).toBe(5);
     expect(await count("rate_limit_windows")).toBe(4);
+    expect(await count("login_throttle")).toBe(9);
     expect(await count("login_throttle", "key LIKE 'good:a@x 10.2.%' OR key LIKE 'addr:10.3.%'")).toBe(9);
     // The 120 that expire last are the ones kept.
     expect(await count("response_cache", "key LIKE 'k%' AND substr(key, 2)::int > 500")).toBe(120);
