@@ -33,7 +33,7 @@ export function registerRetentionJobs({ leader, holder, database, config, logger
     dropSamplesWhenDeposed(signal);
     cacheSharedSize.set({ measure: "rows" }, result.rows);
     cacheSharedSize.set({ measure: "payload_bytes" }, result.bytes);
-    if (result.evicted > 0) logger.info({ evicted: result.evicted, expired: result.expired, rows: result.rows, bytes: result.bytes }, "shared response cache over its bound: evicted the oldest entries");
+    if (result.evicted > 0) logger.debug({ evicted: result.evicted, expired: result.expired, rows: result.rows, bytes: result.bytes }, "shared response cache over its bound: evicted the oldest entries");
   });
 
   const rules = retentionRules(config);
