@@ -137,11 +137,13 @@ export class ResponseCache {
     return { body, hit: from === "shared" || !leader };
   }
 
+  /** Writes the next batch of queued writes (after the one being written, if any). */
   async flush(): Promise<void> {
-    if (this.flushing) await this.flushing;
+    // Another caller may start a batch while this one waits: wait until none is being written.
+    while (this.flushing) await this.flushing;
     if (this.pending.length === 0) return;
     const batch = this.pending.splice(0, 500);
-    this.flushing = this.options.pool
+    const flushing: Promise<void> = this.options.pool
       .query(
         `INSERT INTO response_cache (key, model, body, expires_at, size_bytes)
          SELECT k, m, b, now() + make_interval(secs => $4::int), octet_length(k) + octet_length(m) + octet_length(b)
@@ -157,14 +159,18 @@ export class ResponseCache {
         },
       )
       .finally(() => {
-        this.flushing = undefined;
+        if (this.flushing === flushing) this.flushing = undefined;
         if (this.pending.length > 0) setImmediate(() => void this.flush());
       });
-    return this.flushing;
+    this.flushing = flushing;
+    return flushing;
   }
 
+  /** Resolves once every queued write has been written or has failed. */
   async close(): Promise<void> {
-    await this.flush();
+    // Bounded: each flush takes a batch off the queue, written or not.
+    do await this.flush();
+    while (this.pending.length > 0 || this.flushing);
   }
 
   private async lookupOrProduce(key: string, model: string, produce: () => Promise<string>, sightings: () => number) {
