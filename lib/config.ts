@@ -82,6 +82,14 @@ const configSchema = z.object({
   CACHE_MAX_ENTRIES: integer(0, 10_000_000).default(10_000),
   /** Whose cached answers a request may get: its own API key's (key) or any key's (fleet: a hit then tells one key what another asked). */
   CACHE_SCOPE: z.enum(["key", "fleet"], { message: "must be key or fleet" }).default("key"),
+  /** The shared cache table's bound in rows; the leader evicts the oldest-expiring rows beyond it. */
+  CACHE_SHARED_MAX_ROWS: integer(0, 100_000_000).default(250_000),
+  /** The shared cache table's bound in payload bytes (key, model and body); the leader evicts the oldest-expiring rows beyond it. */
+  CACHE_SHARED_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER).default(256 * 1_048_576),
+  /** Answers larger than this stay in the instance's own cache, never in the shared table. */
+  CACHE_SHARED_MAX_ENTRY_BYTES: integer(0, 100 * 1_048_576).default(65_536),
+  /** An answer is written to the shared table once this instance has been asked for it this many times while it holds it (1: every answer; 2 spares the database unique traffic at some hit rate). */
+  CACHE_SHARED_MIN_SIGHTINGS: integer(1, 100).default(1),
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -94,6 +102,10 @@ const configSchema = z.object({
   METRICS_RETENTION_10S_HOURS: integer(1, 24 * 7).default(6),
   METRICS_RETENTION_1M_DAYS: integer(1, 90).default(7),
   METRICS_RETENTION_10M_DAYS: integer(1, 3_650).default(90),
+  /** Alert history (state changes) older than this is deleted by the leader. */
+  ALERT_HISTORY_RETENTION_DAYS: integer(1, 3_650).default(90),
+  /** Audit log entries older than this are deleted by the leader. */
+  AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
   /** How often the leader evaluates the alert rules. */
   ALERT_EVALUATION_MS: integer(200, 600_000).default(15_000),
   /** Receives every alert state change as JSON, unless a rule names its own webhook. */

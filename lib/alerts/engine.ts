@@ -212,11 +212,3 @@ async function writeEvents(client: pg.PoolClient, transitions: Transition[]) {
                            ${transitions.map((t) => t.threshold)}::float8[], ${transitions.map((t) => t.at.toISOString())}::timestamptz[])`,
   );
 }
-
-/** Deletes history older than `retentionSeconds`; fenced. Resolves to the rows deleted, or null when refused. */
-export async function pruneAlertHistory(pool: pg.Pool, fence: Fence, retentionSeconds: number): Promise<number | null> {
-  return inFencedTransaction(pool, fence, async (client) => {
-    const result = await run(client, Prisma.sql`DELETE FROM alert_events WHERE at < now() - ${retentionSeconds}::int * interval '1 second'`);
-    return result.rowCount ?? 0;
-  });
-}

@@ -10,8 +10,9 @@
 // carried on to the next, so a blocked address cannot push an email's count. A success clears the
 // pair, gives back the address's and the email's count, and marks the address as known-good.
 // Expired rows are pruned on write: a bounded batch whenever an address starts a new window,
-// which is as often as rows are created.
-import type { PrismaClient } from "../db/generated/client";
+// which is as often as rows are created; the leader also prunes them (lib/retention), so they go
+// when sign-ins stop too.
+import { Prisma, type PrismaClient } from "../db/generated/client";
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 /** Failures allowed for one email from one client address per window. */
@@ -74,13 +75,15 @@ async function count(prisma: PrismaClient, key: string, limit: number, knownKey 
   return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, row.retry_after), first: row.attempts === 1, known: row.known };
 }
 
+/** Counters whose window has ended, and known-good marks older than KNOWN_ADDRESS_DAYS. */
+export const LOGIN_THROTTLE_EXPIRED = Prisma.sql`window_start < now() - make_interval(secs => ${LOGIN_WINDOW_SECONDS})
+  AND (key NOT LIKE 'good:%' OR window_start < now() - make_interval(days => ${KNOWN_ADDRESS_DAYS}))`;
+
 /** Deletes expired counters and stale known-good marks, at most a batch per call; returns how many. */
 export async function pruneLoginThrottle(prisma: PrismaClient, batch = PRUNE_BATCH): Promise<number> {
   return prisma.$executeRaw`
     DELETE FROM login_throttle WHERE key IN (
-      SELECT key FROM login_throttle
-      WHERE window_start < now() - make_interval(secs => ${LOGIN_WINDOW_SECONDS})
-        AND (key NOT LIKE 'good:%' OR window_start < now() - make_interval(days => ${KNOWN_ADDRESS_DAYS}))
+      SELECT key FROM login_throttle WHERE ${LOGIN_THROTTLE_EXPIRED}
       ORDER BY window_start
       LIMIT ${batch})`;
 }

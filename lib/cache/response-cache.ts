@@ -11,12 +11,19 @@
 // takes longer than `sharedReadTimeoutMs` counts as a miss: a slow database never slows the
 // gateway by more than that. Writes are queued and flushed off the request path, one statement
 // at a time: writes that arrive while one is running go together in the next.
+//
+// Not every answer is worth a shared row. One larger than `sharedMaxEntryBytes` stays local. One
+// this instance has been asked for fewer than `sharedMinSightings` times (counted while its local
+// entry lives, concurrent identical requests included) waits: unique traffic then costs the
+// database nothing, and an answer asked for again is written on the sighting that reaches the
+// count. The table's size is bounded by the leader (./shared-bound.ts), not here.
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import stringify from "safe-stable-stringify";
 import type pg from "pg";
 import type { Config } from "../config";
 import { type Waiter, WaiterGroup } from "../gateway/waiters";
+import { cacheSharedWrites } from "../metrics/gateway";
 
 export type CacheDecision = "cacheable" | "bypass";
 
@@ -29,12 +36,27 @@ export interface ResponseCacheOptions {
   sharedReadTimeoutMs?: number;
   /** Whose answers a request may be served: its own key's (default) or the whole fleet's. */
   scope?: Config["CACHE_SCOPE"];
+  /** Answers larger than this (UTF-8 bytes) are never written to the shared table; default unlimited. */
+  sharedMaxEntryBytes?: number;
+  /** Sightings on this instance before an answer is written to the shared table; default 1 (every answer). Needs the local cache. */
+  sharedMinSightings?: number;
   onSharedError?: (error: Error) => void;
 }
 
 interface InFlight {
   answer: Promise<{ body: string; from: "upstream" | "shared" }>;
   waiters: WaiterGroup;
+  /** Requests for this key that joined the production: each a sighting. */
+  sightings: number;
+}
+
+/** A local entry, and whether its answer still waits for enough sightings to be shared. */
+interface LocalEntry {
+  body: string;
+  model: string;
+  sightings: number;
+  /** Written (or queued) to the shared table, read from it, or never to be written. */
+  settled: boolean;
 }
 
 /** Fields that do not change the answer, left out of the key. */
@@ -68,7 +90,7 @@ interface PendingWrite {
 }
 
 export class ResponseCache {
-  private readonly local: LRUCache<string, string> | undefined;
+  private readonly local: LRUCache<string, LocalEntry> | undefined;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
@@ -76,10 +98,10 @@ export class ResponseCache {
   constructor(private readonly options: ResponseCacheOptions) {
     this.local =
       options.maxEntries > 0
-        ? new LRUCache<string, string>({
+        ? new LRUCache<string, LocalEntry>({
             max: options.maxEntries,
             maxSize: options.maxBytes ?? 64 * 1_048_576,
-            sizeCalculation: (value) => value.length || 1,
+            sizeCalculation: (entry) => entry.body.length || 1,
             ttl: options.ttlSeconds * 1000,
           })
         : undefined;
@@ -97,64 +119,96 @@ export class ResponseCache {
    */
   async getOrProduce(key: string, model: string, waiter: Waiter, produce: (waiters: Waiter) => Promise<string>): Promise<{ body: string; hit: boolean }> {
     const cached = this.local?.get(key);
-    if (cached !== undefined) return { body: cached, hit: true };
+    if (cached !== undefined) {
+      if (!cached.settled) this.sighted(key, cached, 1);
+      return { body: cached.body, hit: true };
+    }
     let shared = this.inFlight.get(key);
     // A production whose waiters all left is being cancelled: a newcomer starts its own.
     const leader = !shared?.waiters.add(waiter);
     if (leader) {
       const waiters = new WaiterGroup(waiter);
       const entry: InFlight = {
-        answer: this.lookupOrProduce(key, model, () => produce(waiters)).finally(() => {
+        answer: this.lookupOrProduce(key, model, () => produce(waiters), () => entry.sightings).finally(() => {
           if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
         }),
         waiters,
+        sightings: 1,
       };
       this.inFlight.set(key, (shared = entry));
-    }
+    } else shared!.sightings++;
     const { body, from } = await shared!.answer;
     // Followers of a single upstream call were served without one: hits too.
     return { body, hit: from === "shared" || !leader };
   }
 
+  /** Writes the next batch of queued writes (after the one being written, if any). */
   async flush(): Promise<void> {
-    if (this.flushing) await this.flushing;
+    // Another caller may start a batch while this one waits: wait until none is being written.
+    while (this.flushing) await this.flushing;
     if (this.pending.length === 0) return;
     const batch = this.pending.splice(0, 500);
-    this.flushing = this.options.pool
+    const flushing: Promise<void> = this.options.pool
       .query(
-        `INSERT INTO response_cache (key, model, body, expires_at)
-         SELECT k, m, b, now() + make_interval(secs => $4::int)
+        `INSERT INTO response_cache (key, model, body, expires_at, size_bytes)
+         SELECT k, m, b, now() + make_interval(secs => $4::int), octet_length(k) + octet_length(m) + octet_length(b)
          FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, m, b)
-         ON CONFLICT (key) DO UPDATE SET body = excluded.body, model = excluded.model, expires_at = excluded.expires_at`,
+         ON CONFLICT (key) DO UPDATE SET body = excluded.body, model = excluded.model, expires_at = excluded.expires_at, size_bytes = excluded.size_bytes`,
         [batch.map((w) => w.key), batch.map((w) => w.model), batch.map((w) => w.body), this.options.ttlSeconds],
       )
       .then(
-        () => {},
-        (error: Error) => this.options.onSharedError?.(error),
+        () => cacheSharedWrites.inc({ outcome: "written" }, batch.length),
+        (error: Error) => {
+          cacheSharedWrites.inc({ outcome: "failed" }, batch.length);
+          this.options.onSharedError?.(error);
+        },
       )
       .finally(() => {
-        this.flushing = undefined;
+        if (this.flushing === flushing) this.flushing = undefined;
         if (this.pending.length > 0) setImmediate(() => void this.flush());
       });
-    return this.flushing;
+    this.flushing = flushing;
+    return flushing;
   }
 
+  /** Resolves once every queued write has been written or has failed. */
   async close(): Promise<void> {
-    await this.flush();
+    // Bounded: each flush takes a batch off the queue, written or not.
+    do await this.flush();
+    while (this.pending.length > 0 || this.flushing);
   }
 
-  private async lookupOrProduce(key: string, model: string, produce: () => Promise<string>) {
+  private async lookupOrProduce(key: string, model: string, produce: () => Promise<string>, sightings: () => number) {
     const stored = await this.readShared(key);
     if (stored !== undefined) {
-      this.local?.set(key, stored);
+      this.local?.set(key, { body: stored, model, sightings: 0, settled: true });
       return { body: stored, from: "shared" as const };
     }
     const body = await produce();
-    this.local?.set(key, body);
-    // Bounded: when the database is away, writes beyond this are dropped (it is only a cache).
-    if (this.pending.length < 10_000) this.pending.push({ key, model, body });
-    if (!this.flushing) setImmediate(() => void this.flush());
+    this.sighted(key, { body, model, sightings: 0, settled: false }, sightings());
     return { body, from: "upstream" as const };
+  }
+
+  /** Counts `count` more sightings of a local entry's answer, and shares it when they reach the bar. */
+  private sighted(key: string, entry: LocalEntry, count: number): void {
+    const first = entry.sightings === 0;
+    entry.sightings += count;
+    const maxBytes = this.options.sharedMaxEntryBytes;
+    if (first && maxBytes !== undefined && Buffer.byteLength(entry.body) > maxBytes) {
+      entry.settled = true;
+      cacheSharedWrites.inc({ outcome: "too_large" });
+    } else if (!this.local || entry.sightings >= (this.options.sharedMinSightings ?? 1)) {
+      entry.settled = true;
+      this.enqueue({ key, model: entry.model, body: entry.body });
+    } else if (first) cacheSharedWrites.inc({ outcome: "unrepeated" });
+    if (first) this.local?.set(key, entry);
+  }
+
+  private enqueue(write: PendingWrite): void {
+    // Bounded: when the database is away, writes beyond this are dropped (it is only a cache).
+    if (this.pending.length >= 10_000) return void cacheSharedWrites.inc({ outcome: "dropped" });
+    this.pending.push(write);
+    if (!this.flushing) setImmediate(() => void this.flush());
   }
 
   private async readShared(key: string): Promise<string | undefined> {

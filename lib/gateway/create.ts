@@ -44,6 +44,8 @@ export function createGateway(config: Config, database: Database, logger: Logger
     ttlSeconds: config.CACHE_TTL_SECONDS,
     maxEntries: config.CACHE_MAX_ENTRIES,
     scope: config.CACHE_SCOPE,
+    sharedMaxEntryBytes: config.CACHE_SHARED_MAX_ENTRY_BYTES,
+    sharedMinSightings: config.CACHE_SHARED_MIN_SIGHTINGS,
     onSharedError: (error) => logger.debug({ err: error.message }, "shared cache unavailable"),
   });
   let lastLimiterWarning = 0;

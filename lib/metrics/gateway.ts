@@ -52,6 +52,12 @@ export const cacheRequests = counter(
   "Response cache outcomes for completion requests: hit, miss (cacheable, answered upstream) or bypass (not cacheable).",
   ["result"] as const,
 );
+export const CACHE_SHARED_WRITE_OUTCOMES = ["written", "failed", "dropped", "too_large", "unrepeated"] as const;
+export const cacheSharedWrites = counter(
+  "agenticorp_cache_shared_writes_total",
+  "Answers offered to the shared cache table, by outcome: written (rows this instance wrote), failed (in a batch the database refused), dropped (write queue full), too_large (over CACHE_SHARED_MAX_ENTRY_BYTES, kept local), unrepeated (seen fewer than CACHE_SHARED_MIN_SIGHTINGS times so far, kept local).",
+  ["outcome"] as const,
+);
 export const upstreamRetries = counter("agenticorp_upstream_retries_total", "Upstream attempts retried after a retryable failure, by provider and reason.", ["provider", "reason"] as const);
 export const upstreamFallbacks = counter("agenticorp_upstream_fallbacks_total", "Retries that moved to a different deployment, by public model.", ["model"] as const);
 export const circuitState = gauge(

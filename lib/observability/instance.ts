@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import { cacheRequests } from "../metrics/gateway";
+import { cacheRequests, cacheSharedWrites, CACHE_SHARED_WRITE_OUTCOMES } from "../metrics/gateway";
 import { reportOpenConnectionsFrom } from "../metrics/http";
 import { reportInstanceIdentity, reportPolicyFrom } from "../metrics/instance";
 import { registry } from "../metrics/registry";
@@ -38,6 +38,7 @@ export function startObservability({ config, database, logger, ready, openConnec
   reportPolicyFrom(activePolicySpec);
   // Present from the start, so Prometheus' rate() sees the first hit and miss too.
   for (const result of ["hit", "miss", "bypass"]) cacheRequests.inc({ result }, 0);
+  for (const outcome of CACHE_SHARED_WRITE_OUTCOMES) cacheSharedWrites.inc({ outcome }, 0);
   const writer = new SnapshotWriter({
     registry,
     write: (snapshot) => writeSnapshot(database.pool, config.INSTANCE_ID, snapshot),

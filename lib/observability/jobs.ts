@@ -1,9 +1,11 @@
-// The leader's observability jobs: roll the metric snapshots up, prune what is past retention,
-// and evaluate the alert rules. Registered once per process with the leader election; they run
-// only while this instance leads, each write fenced with the leadership's token.
+// The leader's observability jobs: roll the metric snapshots up, prune rollups past retention,
+// and evaluate the alert rules (alert history is pruned with the other tables, lib/retention).
+// Registered once per process with the leader election; they run only while this instance leads,
+// each write fenced with the leadership's token.
 import type { SingletonContext } from "../process/singletons";
-import { evaluateAlerts, pruneAlertHistory } from "../alerts/engine";
+import { evaluateAlerts } from "../alerts/engine";
 import { WebhookSender } from "../alerts/webhook";
+import { loggedLeaderJobs } from "../process/leader-jobs";
 import { getMetricsSource, retentionSeconds } from "../metrics/query";
 import { prune, rollUp, ROLLUP_STEPS } from "./rollup";
 
@@ -16,16 +18,7 @@ const PRUNE_EVERY_MS = 60_000;
 export function registerObservabilityJobs({ leader, holder, database, config, logger }: SingletonContext): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
   const { pool } = database;
-  // The election reports a failed job by name only; the reason is logged here. Each job runs again
-  // after its interval either way.
-  const job = (name: string, intervalMs: number, fn: (token: bigint, signal: AbortSignal) => Promise<void>) =>
-    leader.runJob(name, intervalMs, async (token, signal) => {
-      try {
-        await fn(token, signal);
-      } catch (error) {
-        if (!signal.aborted) logger.warn({ job: name, err: (error as Error).message }, "observability job failed; retrying at its next run");
-      }
-    });
+  const job = loggedLeaderJobs(leader, logger, "observability");
 
   job("metrics-rollup", config.ROLLUP_INTERVAL_MS, async (token, signal) => {
     for (const [from, to] of ROLLUP_STEPS) {
@@ -48,8 +41,7 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
         if (count < PRUNE_BATCH) break;
       }
     }
-    const history = await pruneAlertHistory(pool, fence(token), retention[600]);
-    if (deleted > 0 || (history ?? 0) > 0) logger.debug({ rollup_rows: deleted, alert_events: history }, "pruned metrics past retention");
+    if (deleted > 0) logger.debug({ rollup_rows: deleted }, "pruned metrics past retention");
   });
 
   const source = getMetricsSource(config, pool);

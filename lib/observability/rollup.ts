@@ -12,6 +12,7 @@
 // after an outage) are therefore rolled up too.
 import type pg from "pg";
 import type { Fence } from "../cluster/lease";
+import { deleteBatch } from "../retention/batched-delete";
 import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "./layout";
 import { inFencedTransaction, Prisma, rows, run } from "./sql";
 import { ROLLUP_COLUMNS } from "./store";
@@ -91,17 +92,11 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
  * Deletes up to `batch` rows of `resolution` older than `retentionSeconds` (by the database's
  * clock); rows not yet rolled up are kept. Resolves to the number deleted, or null when fenced out.
  */
-export async function prune(pool: pg.Pool, fence: Fence, resolution: number, retentionSeconds: number, batch = 10_000): Promise<number | null> {
-  return inFencedTransaction(pool, fence, async (client) => {
-    const result = await run(
-      client,
-      Prisma.sql`
-        DELETE FROM metric_rollups WHERE ctid = ANY(ARRAY(
-          SELECT ctid FROM metric_rollups
-          WHERE resolution = ${resolution}::int AND NOT dirty
-            AND bucket < now() - ${retentionSeconds}::int * interval '1 second'
-          LIMIT ${batch}::int))`,
-    );
-    return result.rowCount ?? 0;
-  });
+export function prune(pool: pg.Pool, fence: Fence, resolution: number, retentionSeconds: number, batch = 10_000): Promise<number | null> {
+  return deleteBatch(pool, fence, "metric_rollups", pastRetention(resolution, retentionSeconds), batch);
+}
+
+/** Rows of `resolution` older than `retentionSeconds` and already rolled up (by the database's clock). */
+export function pastRetention(resolution: number, retentionSeconds: number): Prisma.Sql {
+  return Prisma.sql`resolution = ${resolution}::int AND NOT dirty AND bucket < now() - ${retentionSeconds}::int * interval '1 second'`;
 }

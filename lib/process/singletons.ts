@@ -6,6 +6,7 @@ import type { Database } from "../db/client";
 import type { LeaderElection } from "../cluster/leader";
 import { reapDeadInstances } from "../cluster/registry";
 import { registerObservabilityJobs } from "../observability/jobs";
+import { registerRetentionJobs } from "../retention/jobs";
 import { registerScalingJobs } from "../scaling/jobs";
 
 export interface SingletonContext {
@@ -33,11 +34,7 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
     if (dead.length > 0) logger.warn({ instances: dead }, "instances stopped heartbeating: marked dead");
   });
 
-  leader.runJob("prune-gateway-state", 60_000, async () => {
-    await database.pool.query(`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`);
-    await database.pool.query(`DELETE FROM response_cache WHERE expires_at < now()`);
-  });
-
+  registerRetentionJobs({ leader, holder, database, config, logger });
   registerObservabilityJobs({ leader, holder, database, config, logger });
   registerScalingJobs({ leader, holder, database, config, logger });
 }

@@ -30,8 +30,6 @@ export interface DeciderOptions {
   memoryRequestBytes: number;
   /** For a requests-per-instance target. */
   metricsSource?: Pick<MetricsSource, "instanceHealth">;
-  /** How long decisions are kept. */
-  retentionMs?: number;
   now?: () => number;
 }
 
@@ -60,13 +58,11 @@ export interface DecisionMetrics {
 /** Reasons after which the HPA records no recommendation (it returns before stabilizing). */
 const NO_RECOMMENDATION = new Set(["ScalingDisabled", "AboveMax", "BelowMin", "NoMetrics", "MetricsIncomplete"]);
 const MEMORY_WINDOW_MS = 3_600_000;
-const PRUNE_EVERY_MS = 600_000;
 
 export class ScalingDecider {
   private hpa: HorizontalAutoscaler | undefined;
   private term: bigint | undefined;
   private lastObservedReplicas: number | undefined;
-  private lastPruneAt = 0;
   private warned = "";
   private readonly now: () => number;
 
@@ -133,7 +129,6 @@ export class ScalingDecider {
     if (record && applied.outcome === "applied") {
       logger.info({ current: decision.currentReplicas, desired: decision.desiredReplicas, reason: decision.reason, policy: policy.name, detail: applied.detail }, message);
     }
-    await this.pruneNowAndThen(fence, now);
     return record;
   }
 
@@ -230,15 +225,5 @@ export class ScalingDecider {
       outcome: applied.outcome,
       detail: applied.detail ?? null,
     };
-  }
-
-  private async pruneNowAndThen(fence: Fence, now: number): Promise<void> {
-    const retention = this.options.retentionMs;
-    if (!retention || now - this.lastPruneAt < PRUNE_EVERY_MS) return;
-    this.lastPruneAt = now;
-    await this.options.pool.query(
-      `DELETE FROM scaling_decisions WHERE id IN (SELECT id FROM scaling_decisions WHERE at < $4 ORDER BY id LIMIT 10000) AND ${fenceCondition(1)}`,
-      [...fenceValues(fence), new Date(now - retention)],
-    );
   }
 }

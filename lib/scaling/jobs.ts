@@ -31,7 +31,6 @@ export function registerScalingJobs({ leader, holder, database, config, logger }
       cpuRequestMillicores: config.SCALING_CPU_REQUEST_MILLICORES,
       memoryRequestBytes: config.SCALING_MEMORY_REQUEST_BYTES ?? memoryLimitBytes(),
       metricsSource: getMetricsSource(config, database.pool),
-      retentionMs: config.METRICS_RETENTION_1M_DAYS * 86_400_000,
     });
     if (!seeded) await seed();
     await decider.run({ name: "leader", holder, token }, signal);

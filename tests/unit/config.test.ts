@@ -14,6 +14,14 @@ describe("parseConfig", () => {
     expect(config.CONFIG_MAX_STALENESS_MS).toBe(300_000);
     expect(config.CACHE_SCOPE).toBe("key");
     expect(parseConfig({ CACHE_SCOPE: "fleet" }).CACHE_SCOPE).toBe("fleet");
+    expect(config).toMatchObject({
+      CACHE_SHARED_MAX_ROWS: 250_000,
+      CACHE_SHARED_MAX_BYTES: 256 * 1_048_576,
+      CACHE_SHARED_MAX_ENTRY_BYTES: 65_536,
+      CACHE_SHARED_MIN_SIGHTINGS: 1,
+      AUDIT_RETENTION_DAYS: 365,
+      ALERT_HISTORY_RETENTION_DAYS: 90,
+    });
   });
 
   it("keeps the default staleness limit at three refresh periods when those are long", () => {
@@ -30,6 +38,9 @@ describe("parseConfig", () => {
     [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
     [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
     [{ CACHE_SCOPE: "team" }, /^Invalid configuration: CACHE_SCOPE must be key or fleet \(got "team"\)$/],
+    [{ CACHE_SHARED_MAX_BYTES: "-1" }, /^Invalid configuration: CACHE_SHARED_MAX_BYTES must be a whole number from 0 /],
+    [{ CACHE_SHARED_MIN_SIGHTINGS: "0" }, /^Invalid configuration: CACHE_SHARED_MIN_SIGHTINGS must be a whole number from 1 to 100 \(got "0"\)$/],
+    [{ AUDIT_RETENTION_DAYS: "a year" }, /^Invalid configuration: AUDIT_RETENTION_DAYS must be a whole number /],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
     [{ CONFIG_MAX_STALENESS_MS: "500" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be a whole number from 1000 /],
     // Confirmed once a refresh period: a limit under two of them would flap readiness.
