@@ -245,6 +245,17 @@ describe("fuzz", () => {
       },
       { requiredKeys: [] },
     ), { model, prompt: "fuzz" }],
+    "/v1/embeddings": [fc.record(
+      {
+        model: fc.oneof(fc.constant(model), fc.string()),
+        input: anyOf<unknown>(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.array(fc.integer({ min: -2, max: 100 }), { maxLength: 3 }), fc.array(fc.array(fc.integer(), { maxLength: 2 }), { maxLength: 2 })),
+        dimensions: anyOf<unknown>(fc.integer({ min: -2, max: 5_000 })),
+        encoding_format: anyOf<unknown>(fc.constantFrom("float", "base64", "int8")),
+        user: fc.anything(),
+        stream: fc.anything(),
+      },
+      { requiredKeys: [] },
+    ), { model, input: "fuzz" }],
   };
 
   it.each(Object.entries(translatedBodies))("answers malformed bodies on %s with 4xx JSON errors, never a 5xx", async (path, [nearValid, valid]) => {

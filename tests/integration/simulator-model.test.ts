@@ -4,7 +4,7 @@
 // (LangChain's withStructuredOutput, the AI SDK's generateObject).
 import { createOpenAI } from "@ai-sdk/openai";
 import { ChatOpenAI } from "@langchain/openai";
-import { generateObject } from "ai";
+import { generateObject, generateText, stepCountIs, tool } from "ai";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import OpenAI, { BadRequestError } from "openai";
@@ -164,9 +164,57 @@ describe("the simulator through the gateway, with agent frameworks", () => {
     expect(Ticket.parse(ticket)).toEqual(ticket);
   });
 
-  it("the AI SDK's generateObject returns an object of the schema", async () => {
+  it("the AI SDK's generateObject returns an object of the schema, through chat completions and the Responses API", async () => {
     const provider = createOpenAI({ apiKey: key, baseURL: `${server.url}/v1` });
-    const { object } = await generateObject({ model: provider.chat(model), schema: Ticket, prompt: "File a ticket: the login page is slow.", maxRetries: 0 });
-    expect(Ticket.parse(object)).toEqual(object);
+    for (const languageModel of [provider.chat(model), provider(model)]) {
+      const { object } = await generateObject({ model: languageModel, schema: Ticket, prompt: "File a ticket: the login page is slow.", maxRetries: 0 });
+      expect(Ticket.parse(object)).toEqual(object);
+    }
+  });
+
+  it("the AI SDK's default provider (Responses API) runs a tool loop to a text answer", async () => {
+    const provider = createOpenAI({ apiKey: key, baseURL: `${server.url}/v1` });
+    const calls: Array<{ city: string }> = [];
+    const result = await generateText({
+      model: provider(model),
+      prompt: "What is the weather in Oslo?",
+      tools: {
+        get_weather: tool({
+          description: "Weather for a city",
+          inputSchema: z.object({ city: z.string() }),
+          execute: async (input) => {
+            calls.push(input);
+            return { forecast: "sunny" };
+          },
+        }),
+      },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      providerOptions: { openai: { store: false } },
+    });
+    expect(calls).toHaveLength(1);
+    expect(typeof calls[0]!.city).toBe("string");
+    expect(result.steps.map((s) => s.finishReason)).toEqual(["tool-calls", "stop"]);
+    expect(result.text).toContain("sunny");
+  });
+
+  it("LangChain's bindTools gets a tool call, and invoke and stream answer text", async () => {
+    const chat = new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
+    const withTools = chat.bindTools(tools.map((t) => ({ type: "function" as const, function: t.function })), { tool_choice: "required" });
+    const message = await withTools.invoke("What will the weather be in Lisbon tomorrow?");
+    expect(message.tool_calls?.map((c) => c.name)).toEqual(["get_weather"]);
+    expect(ajv.validate(weatherParameters, message.tool_calls![0]!.args)).toBe(true);
+
+    const answer = await chat.invoke("Say hello.");
+    expect(typeof answer.content).toBe("string");
+    expect((answer.content as string).length).toBeGreaterThan(0);
+    let streamed = "";
+    let chunks = 0;
+    for await (const chunk of await chat.stream("Say hello.")) {
+      streamed += chunk.content as string;
+      chunks++;
+    }
+    expect(chunks).toBeGreaterThan(1);
+    expect(streamed).toBe(answer.content);
   });
 });
