@@ -58,6 +58,8 @@ export const promql = {
   latency: (q: number, w: string) => quantile(q, "agenticorp_gateway_request_duration_seconds", w),
   errorRate: (w: string) =>
     `(sum(rate(agenticorp_gateway_requests_total{status=~"5.."}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
+  // No series before the first failure of any kind: a gap, which never breaches an "above" rule.
+  upstreamAuthRejections: (w: string) => `sum(increase(agenticorp_upstream_attempt_failures_total{reason="auth_rejected"}[${w}]))`,
   cacheHitRate: (w: string) =>
     `sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}])) / sum(rate(agenticorp_cache_requests_total{result=~"hit|miss"}[${w}]))`,
   cacheServed: (w: string) => `sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}]))`,
@@ -115,6 +117,10 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   async errorRate(range: TimeRange): Promise<Series[]> {
     return this.fleet(range, { total: promql.errorRate });
+  }
+
+  async upstreamAuthRejections(range: TimeRange): Promise<Series[]> {
+    return this.fleet(range, { total: promql.upstreamAuthRejections });
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {

@@ -49,6 +49,8 @@ export interface MetricsSource {
   latencyPercentiles(range: TimeRange): Promise<Series[]>;
   /** Share of completion requests answered with 5xx (0..1): one series "total". */
   errorRate(range: TimeRange): Promise<Series[]>;
+  /** Upstream attempts refused with 401/403 — the gateway's credentials rejected — counted per step, fleet-wide: one series "total". */
+  upstreamAuthRejections(range: TimeRange): Promise<Series[]>;
   /** Cache hits ÷ (hits + misses) (0..1): series "hit_rate"; and responses served from cache per second: "served_per_second". */
   cacheHitRate(range: TimeRange): Promise<Series[]>;
   /** Requests being served, one series per instance. */
