@@ -45,6 +45,8 @@ export interface Transition {
   state: AlertTransitionName;
   value: number | null;
   threshold: number;
+  /** The alert's title at the time, kept with the history. */
+  title: string;
   at: Date;
 }
 
@@ -158,7 +160,7 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
         const before = current.get(`${rule.id}\u0000${subject}`) ?? { ...INACTIVE, ruleId: rule.id, subject };
         const value = values.get(subject) ?? null;
         const { state, transition } = nextState(before, breaches(value, rule.comparison, threshold), nowMs, rule.forSeconds);
-        if (transition) changes.push({ ruleId: rule.id, subject, state: transition, value, threshold, at: dbNow });
+        if (transition) changes.push({ ruleId: rule.id, subject, state: transition, value, threshold, title: alertTitle(termsOf(rule, policyMinimum)), at: dbNow });
         if (state.status === "inactive" && !values.has(subject)) removals.push({ ruleId: rule.id, subject });
         else upserts.push({ ...state, ruleId: rule.id, subject, value });
       }
@@ -175,11 +177,10 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
     if (t.state === "firing" || t.state === "resolved") logger.warn({ rule: t.ruleId, subject: t.subject, state: t.state, value: t.value, silenced: rule.silenced }, `alert ${t.state}`);
     if (!url || rule.silenced) continue;
     const { severity } = severityInForce(rule.metric, rule.severity, options.scalingTarget ?? "none");
-    const name = alertTitle({ ...termsOf(rule, policyMinimum), threshold: t.threshold });
     options.webhooks.send(
       url,
       {
-        rule: { id: rule.id, name, severity, metric: rule.metric, comparison: rule.comparison, threshold: t.threshold, forSeconds: rule.forSeconds },
+        rule: { id: rule.id, name: t.title, severity, metric: rule.metric, comparison: rule.comparison, threshold: t.threshold, forSeconds: rule.forSeconds },
         subject: t.subject,
         state: t.state,
         value: t.value,
@@ -227,10 +228,11 @@ async function writeEvents(client: pg.PoolClient, transitions: Transition[]) {
   await rows(
     client,
     Prisma.sql`
-      INSERT INTO alert_events (rule_id, subject, state, value, threshold, at)
+      INSERT INTO alert_events (rule_id, subject, state, value, threshold, title, at)
       SELECT * FROM unnest(${transitions.map((t) => t.ruleId)}::text[], ${transitions.map((t) => t.subject)}::text[],
                            ${transitions.map((t) => t.state)}::"AlertTransition"[], ${transitions.map((t) => t.value)}::float8[],
-                           ${transitions.map((t) => t.threshold)}::float8[], ${transitions.map((t) => t.at.toISOString())}::timestamptz[])`,
+                           ${transitions.map((t) => t.threshold)}::float8[], ${transitions.map((t) => t.title)}::text[],
+                           ${transitions.map((t) => t.at.toISOString())}::timestamptz[])`,
   );
 }
 

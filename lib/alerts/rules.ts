@@ -199,7 +199,7 @@ export async function updateAlertRule(
   return { before: toRule(existing, minimum, context), after: toRule(after!, minimum, context) };
 }
 
-/** State changes, newest first; each titled with the threshold it was measured against. */
+/** State changes, newest first, each with the title it had then. */
 export async function listAlertHistory(prisma: PrismaClient, query: AlertHistoryQuery = {}): Promise<AlertHistoryEntry[]> {
   const { limit, ruleId, before } = alertHistoryQuery.parse(query);
   const [events, minimum] = await Promise.all([
@@ -214,7 +214,7 @@ export async function listAlertHistory(prisma: PrismaClient, query: AlertHistory
   return events.map((e) => ({
     id: e.id.toString(),
     ruleId: e.ruleId,
-    ruleName: alertTitle({ ...termsOf(e.rule, minimum), ...(e.threshold === null ? {} : { threshold: e.threshold }) }),
+    ruleName: e.title ?? alertTitle(termsOf(e.rule, minimum)),
     subject: e.subject,
     state: e.state,
     value: e.value,

@@ -1,5 +1,7 @@
 -- Operators act on alerts: acknowledge an active alert (until it ends), silence a rule for a
--- while (no notifications, listed apart); and webhooks may get a Slack-compatible body.
+-- while (no notifications, listed apart); and webhooks may get a Slack-compatible body. Each
+-- state change keeps the title it had then, so editing a rule later does not rewrite its history.
+ALTER TABLE "alert_events" ADD COLUMN "title" TEXT;
 ALTER TABLE "alert_states" ADD COLUMN "acknowledged_at" TIMESTAMPTZ(3), ADD COLUMN "acknowledged_by" TEXT;
 ALTER TABLE "alert_rules" ADD COLUMN "silenced_until" TIMESTAMPTZ(3), ADD COLUMN "silenced_by" TEXT,
     ADD COLUMN "webhook_format" TEXT,
