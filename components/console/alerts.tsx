@@ -46,12 +46,15 @@ function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boole
 }
 
 function RuleTable({ label, rules, canAct, canWrite }: { label: string; rules: AlertRuleDto[]; canAct: boolean; canWrite: boolean }) {
+  // On a phone each rule becomes a card (see .stack-on-phone): three columns do not fit.
   return (
-    <DataTable label={label} columns={["Alert", "State", canAct ? "Act" : null]}>
-      {rules.map((rule) => (
-        <RuleRow key={rule.id} rule={rule} canAct={canAct} canWrite={canWrite} />
-      ))}
-    </DataTable>
+    <div className="stack-on-phone">
+      <DataTable label={label} columns={["Alert", "State", canAct ? "Act" : null]}>
+        {rules.map((rule) => (
+          <RuleRow key={rule.id} rule={rule} canAct={canAct} canWrite={canWrite} />
+        ))}
+      </DataTable>
+    </div>
   );
 }
 

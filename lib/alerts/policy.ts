@@ -23,5 +23,5 @@ export type ScalingTargetKind = "none" | "local" | "kubernetes";
  */
 export function severityInForce(metric: string, severity: string, target: ScalingTargetKind): { severity: string; reason: string | null } {
   if (metric !== "instance_count" || target !== "none" || severity !== "critical") return { severity, reason: null };
-  return { severity: "warning", reason: "critical only when the scaling target can add instances (SCALING_TARGET kubernetes or local); it is none here" };
+  return { severity: "warning", reason: "Critical only when the scaling target can add instances (SCALING_TARGET kubernetes or local); it is none here." };
 }
