@@ -139,7 +139,7 @@ describe("alert rules evaluated by the leader", () => {
     expect(firing.threshold).toBe(5);
     const rule = (await listAlertRules(database.prisma)).find((r) => r.id === "error_rate_high")!;
     expect(rule.state).toBe("firing");
-    expect(rule.activeSubjects).toEqual([{ subject: "fleet", status: "firing", since: pending.at, value: expect.any(Number) }]);
+    expect(rule.activeSubjects).toEqual([{ subject: "fleet", status: "firing", since: pending.at, value: expect.any(Number), acknowledgedAt: null, acknowledgedBy: null }]);
     expect((await listFiringAlerts(database.prisma)).map((a) => a.ruleId)).toEqual(["error_rate_high"]);
 
     upstream.setBehaviour({});
