@@ -110,6 +110,8 @@ const configSchema = z.object({
   ALERT_EVALUATION_MS: integer(200, 600_000).default(15_000),
   /** Receives every alert state change as JSON, unless a rule names its own webhook. */
   ALERT_WEBHOOK_URL: optionalUrl(["http", "https"]),
+  /** The body ALERT_WEBHOOK_URL receives: json (the notification object) or slack ({"text": ...}, for Slack-compatible incoming webhooks). */
+  ALERT_WEBHOOK_FORMAT: z.enum(["json", "slack"], { message: "must be json or slack" }).default("json"),
   /**
    * Proxies whose X-Forwarded-For is believed, for the client address sign-in throttling counts by:
    * addresses or ranges (comma-separated; loopback, linklocal, uniquelocal), or a hop count. Unset:

@@ -1,94 +1,88 @@
 "use client";
-// Alert rules with their current state (admins edit thresholds and switches) and the history of
-// state changes.
-import { useId, useState, type FormEvent } from "react";
+// Alert rules with their current state — what needs someone first — then the silenced ones apart,
+// then the history of state changes. Operators acknowledge and silence; admins also edit terms.
 import type { AlertRuleDto } from "@/lib/console/contracts";
+import { arrangeAlertRules } from "@/lib/console/alert-list";
 import { formatNumber } from "@/lib/console/charts";
-import { useAlertHistory, useAlertRules, useUpdateAlertRule } from "@/lib/console/hooks";
+import { useAlertHistory, useAlertRules } from "@/lib/console/hooks";
+import { AlertActions } from "./alert-actions";
+import { AlertRuleEditor } from "./alert-rule-editor";
+import { DataTable } from "./data-table";
 import { Panel } from "./panel";
 import { useCan } from "./session-context";
-import { FormError } from "./form-error";
-import { DataTable } from "./data-table";
 
-function RuleEditor({ rule }: { rule: AlertRuleDto }) {
-  const update = useUpdateAlertRule();
-  const [threshold, setThreshold] = useState(String(rule.threshold));
-  const [forSeconds, setForSeconds] = useState(String(rule.forSeconds));
-  const [enabled, setEnabled] = useState(rule.enabled);
-  const ids = { threshold: useId(), forSeconds: useId(), enabled: useId() };
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    // Only what changed: an untouched threshold on the instance-count rule keeps following the policy.
-    const change = {
-      ...(Number(threshold) !== rule.threshold ? { threshold: Number(threshold) } : {}),
-      ...(Number(forSeconds) !== rule.forSeconds ? { forSeconds: Number(forSeconds) } : {}),
-      ...(enabled !== rule.enabled ? { enabled } : {}),
-    };
-    if (Object.keys(change).length > 0) update.mutate({ id: rule.id, change });
-  };
+const when = (iso: string) => new Date(iso).toLocaleString();
+
+function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boolean; canWrite: boolean }) {
   return (
-    <form className="inline-form" onSubmit={onSubmit} aria-label={`Edit ${rule.name}`}>
-      <label htmlFor={ids.threshold}>Threshold</label>
-      <input id={ids.threshold} type="number" step="any" min={0} value={threshold} onChange={(e) => setThreshold(e.target.value)} required className="narrow" />
-      <label htmlFor={ids.forSeconds}>For (s)</label>
-      <input id={ids.forSeconds} type="number" min={0} max={86400} step={1} value={forSeconds} onChange={(e) => setForSeconds(e.target.value)} required className="narrow" />
-      <input id={ids.enabled} type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
-      <label htmlFor={ids.enabled}>Enabled</label>
-      <button type="submit" className="button secondary" disabled={update.isPending}>
-        {update.isPending ? "Saving…" : "Save"}
-      </button>
-      {update.isSuccess ? <span role="status">Saved</span> : null}
-      <FormError error={update.error} />
-    </form>
+    <tr data-rule-id={rule.id} data-state={rule.enabled ? rule.state : "disabled"}>
+      <td>
+        <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>
+        <div className="muted small">{rule.description}</div>
+        {rule.severityReason ? <div className="muted small">{rule.severityReason}</div> : null}
+      </td>
+      <td className={`alert-${rule.state}`}>
+        {rule.enabled ? rule.state : "disabled"}
+        {rule.activeSubjects.map((s) => (
+          <div key={s.subject} className="muted small">
+            {s.subject}: {s.status}, value {formatNumber(s.value, 2)}
+            {s.acknowledgedBy ? ` — acknowledged by ${s.acknowledgedBy}` : ""}
+          </div>
+        ))}
+        {rule.silence ? (
+          <div className="muted small" data-testid="silence">
+            silenced by {rule.silence.by ?? "someone"} until {when(rule.silence.until)}
+          </div>
+        ) : null}
+      </td>
+      {canAct ? (
+        <td>
+          <AlertActions rule={rule} />
+          {canWrite ? <AlertRuleEditor rule={rule} /> : null}
+        </td>
+      ) : null}
+    </tr>
+  );
+}
+
+function RuleTable({ label, rules, canAct, canWrite }: { label: string; rules: AlertRuleDto[]; canAct: boolean; canWrite: boolean }) {
+  // On a phone each rule becomes a card (see .stack-on-phone): three columns do not fit.
+  return (
+    <div className="stack-on-phone">
+      <DataTable label={label} columns={["Alert", "State", canAct ? "Act" : null]}>
+        {rules.map((rule) => (
+          <RuleRow key={rule.id} rule={rule} canAct={canAct} canWrite={canWrite} />
+        ))}
+      </DataTable>
+    </div>
   );
 }
 
 export function AlertsView() {
   const rules = useAlertRules();
   const history = useAlertHistory(100);
+  const canAct = useCan("alerts.acknowledge");
   const canWrite = useCan("alerts.write");
-  const list = rules.data?.rules;
+  const arranged = rules.data ? arrangeAlertRules(rules.data.rules) : undefined;
   return (
     <div className="page">
       <div className="page-header">
         <h1>Alerts</h1>
       </div>
-      <Panel title="Rules" testId="panel-alert-rules" loading={rules.isPending} error={rules.error} empty={!!list && list.length === 0} emptyText="No alert rule.">
-        {list ? (
-          <DataTable label="Alert rules" columns={["Rule", "Condition", "State", canWrite ? "Change" : null]}>
-            {list.map((rule) => (
-              <tr key={rule.id} data-rule-id={rule.id}>
-                <td>
-                  <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>
-                  <div className="muted small">{rule.description}</div>
-                </td>
-                <td>
-                  {rule.metric.replaceAll("_", " ")} {rule.comparison} <strong>{formatNumber(rule.threshold, 2)}</strong>
-                  {rule.thresholdFromPolicy ? <span className="muted"> (scaling policy minimum)</span> : null}
-                  <div className="muted small">
-                    for {rule.forSeconds}s, averaged over {rule.windowSeconds}s
-                  </div>
-                </td>
-                <td className={`alert-${rule.state}`}>
-                  {rule.enabled ? rule.state : "disabled"}
-                  {rule.activeSubjects.length > 0 ? <div className="muted small">{rule.activeSubjects.map((s) => `${s.subject}: ${s.status}`).join(", ")}</div> : null}
-                </td>
-                {canWrite ? (
-                  <td>
-                    <RuleEditor rule={rule} />
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </DataTable>
-        ) : null}
+      <Panel title="Rules" testId="panel-alert-rules" loading={rules.isPending} error={rules.error} empty={!!arranged && arranged.listed.length === 0} emptyText="Every alert rule is silenced.">
+        {arranged ? <RuleTable label="Alert rules" rules={arranged.listed} canAct={canAct} canWrite={canWrite} /> : null}
       </Panel>
+      {arranged && arranged.silenced.length > 0 ? (
+        <Panel title="Silenced" testId="panel-alert-silenced">
+          <RuleTable label="Silenced alert rules" rules={arranged.silenced} canAct={canAct} canWrite={canWrite} />
+        </Panel>
+      ) : null}
       <Panel title="History" testId="panel-alert-history" loading={history.isPending} error={history.error} empty={!!history.data && history.data.events.length === 0} emptyText="No alert has changed state yet.">
         {history.data ? (
-          <DataTable label="Alert history" columns={["When", "Rule", "Subject", "State", "Value", "Threshold"]}>
+          <DataTable label="Alert history" columns={["When", "Alert", "Subject", "State", "Value", "Threshold"]}>
             {history.data.events.map((event) => (
               <tr key={event.id}>
-                <td>{new Date(event.at).toLocaleString()}</td>
+                <td>{when(event.at)}</td>
                 <td>{event.ruleName}</td>
                 <td>{event.subject}</td>
                 <td className={`alert-${event.state}`}>{event.state}</td>

@@ -191,6 +191,7 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
                   <strong>{alert.name}</strong> <span className={`pill severity-${alert.severity}`}>{alert.severity}</span> <span className="muted">{alert.subject}</span>
                   {alert.since ? <span className="muted"> · since {new Date(alert.since).toLocaleTimeString()}</span> : null}
                   {alert.value !== null ? <span className="muted"> · value {formatNumber(alert.value, 2)}</span> : null}
+                  {alert.acknowledgedBy ? <span className="muted"> · acknowledged by {alert.acknowledgedBy}</span> : null}
                   <div className="muted small">{alert.summary}</div>
                 </li>
               ))}

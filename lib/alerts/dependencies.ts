@@ -9,6 +9,7 @@ import type { DependencyStatus } from "../health/checks";
 import type { AlertTransitionName } from "./rules";
 import { breaches, INACTIVE, nextState, type SubjectState } from "./state";
 import type { AlertNotification, WebhookSender } from "./webhook";
+import type { WebhookFormat } from "./webhook-format";
 
 interface DependencyRule {
   id: "database-unreachable" | "configuration-stale";
@@ -28,6 +29,8 @@ export interface DependencyAlertOptions {
   /** CONFIG_MAX_STALENESS_MS: "stale" fires at half of it, while there is time before readiness fails. */
   maxStalenessMs: number;
   webhookUrl?: string;
+  /** ALERT_WEBHOOK_FORMAT (default json). */
+  webhookFormat?: WebhookFormat;
   webhooks: WebhookSender;
   logger: Logger;
   now?: () => number;
@@ -102,6 +105,6 @@ export class DependencyAlerts {
       at: new Date(nowMs).toISOString(),
       source: "instance",
     };
-    webhooks.send(webhookUrl, notification);
+    webhooks.send(webhookUrl, notification, this.options.webhookFormat);
   }
 }

@@ -2,7 +2,8 @@
 // (Prometheus or the PostgreSQL rollups, whichever the console reads), moves every subject's state
 // (lib/alerts/state.ts), and writes states and history in one transaction fenced by the
 // leadership's token, on the database's clock — so a new leader continues a pending alert's `for`
-// where the old one left it. Webhooks go out after the commit.
+// where the old one left it. Webhooks go out after the commit, except for a silenced rule's
+// (states and history are still written). An acknowledgement lasts until its alert ends.
 //
 // A rule's value is its metric over the last complete window of `window_seconds` that the data
 // can answer for: windows end on a multiple of the window's alignment (see lib/metrics/query/grid)
@@ -13,10 +14,12 @@ import type { Fence } from "../cluster/lease";
 import { alignmentOf } from "../metrics/query/grid";
 import type { MetricsSource, Series, TimeRange } from "../metrics/query/types";
 import { inFencedTransaction, Prisma, rows, run } from "../observability/sql";
-import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "./policy";
-import { PER_INSTANCE, type AlertMetricName, type AlertStatusName, type AlertTransitionName } from "./rules";
+import { alertTitle } from "./describe";
+import { DEFAULT_MIN_REPLICAS, policyMinReplicas, severityInForce, type ScalingTargetKind } from "./policy";
+import { termsOf, type AlertMetricName, type AlertStatusName, type AlertTransitionName } from "./rules";
 import { breaches, INACTIVE, nextState, type SubjectState } from "./state";
 import type { WebhookSender } from "./webhook";
+import type { WebhookFormat } from "./webhook-format";
 
 export const FLEET = "fleet";
 /** How long after a window ends its last snapshots are certainly written. */
@@ -28,6 +31,10 @@ export interface AlertEngineOptions {
   webhooks: WebhookSender;
   /** Used for rules without a webhook of their own (ALERT_WEBHOOK_URL). */
   defaultWebhookUrl?: string;
+  /** For rules without a format of their own (ALERT_WEBHOOK_FORMAT; default json). */
+  defaultWebhookFormat?: WebhookFormat;
+  /** SCALING_TARGET: decides how severe "below the policy minimum" is (default none). */
+  scalingTarget?: ScalingTargetKind;
   logger: Logger;
   now?: () => number;
 }
@@ -38,6 +45,8 @@ export interface Transition {
   state: AlertTransitionName;
   value: number | null;
   threshold: number;
+  /** The alert's title at the time, kept with the history. */
+  title: string;
   at: Date;
 }
 
@@ -67,6 +76,8 @@ async function observe(metric: AlertMetricName, windowSeconds: number, source: M
       return new Map([[FLEET, lastValue((await source.latencyPercentiles(range)).find((s) => s.name === "p95"))]]);
     case "instance_count":
       return new Map([[FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy").length]]);
+    case "upstream_auth_rejected":
+      return new Map([[FLEET, lastValue((await source.upstreamAuthRejections(range))[0])]]);
   }
 }
 
@@ -81,6 +92,8 @@ interface RuleRow {
   severity: string;
   enabled: boolean;
   webhookUrl: string | null;
+  webhookFormat: WebhookFormat | null;
+  silenced: boolean;
 }
 
 interface StoredState extends SubjectState {
@@ -101,7 +114,8 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
     rows<RuleRow>(
       pool,
       Prisma.sql`SELECT id, name, metric::text AS metric, comparison::text AS comparison, threshold, for_seconds AS "forSeconds",
-                        window_seconds AS "windowSeconds", severity, enabled, webhook_url AS "webhookUrl"
+                        window_seconds AS "windowSeconds", severity, enabled, webhook_url AS "webhookUrl",
+                        webhook_format AS "webhookFormat", coalesce(silenced_until > now(), false) AS silenced
                  FROM alert_rules ORDER BY id`,
     ),
     rows<{ spec: unknown }>(pool, Prisma.sql`SELECT spec FROM scaling_policies WHERE active LIMIT 1`),
@@ -146,7 +160,7 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
         const before = current.get(`${rule.id}\u0000${subject}`) ?? { ...INACTIVE, ruleId: rule.id, subject };
         const value = values.get(subject) ?? null;
         const { state, transition } = nextState(before, breaches(value, rule.comparison, threshold), nowMs, rule.forSeconds);
-        if (transition) changes.push({ ruleId: rule.id, subject, state: transition, value, threshold, at: dbNow });
+        if (transition) changes.push({ ruleId: rule.id, subject, state: transition, value, threshold, title: alertTitle(termsOf(rule, policyMinimum)), at: dbNow });
         if (state.status === "inactive" && !values.has(subject)) removals.push({ ruleId: rule.id, subject });
         else upserts.push({ ...state, ruleId: rule.id, subject, value });
       }
@@ -160,16 +174,21 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
   for (const t of transitions) {
     const rule = rules.find((r) => r.id === t.ruleId)!;
     const url = rule.webhookUrl ?? options.defaultWebhookUrl;
-    if (t.state === "firing" || t.state === "resolved") logger.warn({ rule: t.ruleId, subject: t.subject, state: t.state, value: t.value }, `alert ${t.state}`);
-    if (!url) continue;
-    options.webhooks.send(url, {
-      rule: { id: rule.id, name: rule.name, severity: rule.severity, metric: rule.metric, comparison: rule.comparison, threshold: t.threshold, forSeconds: rule.forSeconds },
-      subject: t.subject,
-      state: t.state,
-      value: t.value,
-      at: t.at.toISOString(),
-      source: source.kind,
-    });
+    if (t.state === "firing" || t.state === "resolved") logger.warn({ rule: t.ruleId, subject: t.subject, state: t.state, value: t.value, silenced: rule.silenced }, `alert ${t.state}`);
+    if (!url || rule.silenced) continue;
+    const { severity } = severityInForce(rule.metric, rule.severity, options.scalingTarget ?? "none");
+    options.webhooks.send(
+      url,
+      {
+        rule: { id: rule.id, name: t.title, severity, metric: rule.metric, comparison: rule.comparison, threshold: t.threshold, forSeconds: rule.forSeconds },
+        subject: t.subject,
+        state: t.state,
+        value: t.value,
+        at: t.at.toISOString(),
+        source: source.kind,
+      },
+      rule.webhookFormat ?? options.defaultWebhookFormat ?? "json",
+    );
   }
   return transitions;
 }
@@ -188,7 +207,10 @@ async function writeStates(client: pg.PoolClient, upserts: Array<StoredState & {
                     ${upserts.map((u) => iso(u.firedAt))}::timestamptz[], ${upserts.map((u) => u.value)}::float8[])
           AS u(rule_id, subject, status, active_since, fired_at, value)
         ON CONFLICT (rule_id, subject) DO UPDATE SET status = EXCLUDED.status, active_since = EXCLUDED.active_since,
-          fired_at = EXCLUDED.fired_at, value = EXCLUDED.value, evaluated_at = EXCLUDED.evaluated_at`,
+          fired_at = EXCLUDED.fired_at, value = EXCLUDED.value, evaluated_at = EXCLUDED.evaluated_at,
+          -- an acknowledgement is of one alert: it ends with it
+          acknowledged_at = CASE WHEN EXCLUDED.status = 'inactive' THEN NULL ELSE alert_states.acknowledged_at END,
+          acknowledged_by = CASE WHEN EXCLUDED.status = 'inactive' THEN NULL ELSE alert_states.acknowledged_by END`,
     );
   }
   if (removals.length > 0) {
@@ -206,9 +228,10 @@ async function writeEvents(client: pg.PoolClient, transitions: Transition[]) {
   await rows(
     client,
     Prisma.sql`
-      INSERT INTO alert_events (rule_id, subject, state, value, threshold, at)
+      INSERT INTO alert_events (rule_id, subject, state, value, threshold, title, at)
       SELECT * FROM unnest(${transitions.map((t) => t.ruleId)}::text[], ${transitions.map((t) => t.subject)}::text[],
                            ${transitions.map((t) => t.state)}::"AlertTransition"[], ${transitions.map((t) => t.value)}::float8[],
-                           ${transitions.map((t) => t.threshold)}::float8[], ${transitions.map((t) => t.at.toISOString())}::timestamptz[])`,
+                           ${transitions.map((t) => t.threshold)}::float8[], ${transitions.map((t) => t.title)}::text[],
+                           ${transitions.map((t) => t.at.toISOString())}::timestamptz[])`,
   );
 }

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { Agent, request } from "undici";
 import { type AddressPolicy, upstreamAddressPolicy } from "../net/address-policy";
 import { guardedConnector } from "../net/guarded-connector";
+import type { WebhookFormat } from "./webhook-format";
 
 export interface AlertNotification {
   rule: { id: string; name: string; severity: string; metric: string; comparison: string; threshold: number | null; forSeconds: number };
@@ -16,6 +17,17 @@ export interface AlertNotification {
   at: string;
   /** Where the value came from; "instance": an instance's own dependency alert (dependencies.ts). */
   source: "prometheus" | "postgres" | "instance";
+}
+
+const formatValue = (value: number | null) => (value === null ? "no data" : String(Number(value.toFixed(4))));
+
+/** One line a person reads in a chat channel. */
+export function slackText(n: AlertNotification): string {
+  return `[${n.state.toUpperCase()}] ${n.rule.name} (${n.rule.severity}) — ${n.subject}: value ${formatValue(n.value)}, threshold ${formatValue(n.rule.threshold)}, at ${n.at}`;
+}
+
+export function webhookBody(notification: AlertNotification, format: WebhookFormat): string {
+  return JSON.stringify(format === "slack" ? { text: slackText(notification) } : notification);
 }
 
 const TIMEOUT_MS = 5_000;
@@ -34,7 +46,7 @@ export class WebhookSender {
     this.agent = new Agent({ connect: guardedConnector(addressPolicy, { timeout: TIMEOUT_MS }), keepAliveTimeout: 10_000 });
   }
 
-  send(url: string, notification: AlertNotification): void {
+  send(url: string, notification: AlertNotification, format: WebhookFormat = "json"): void {
     if (this.queued >= MAX_QUEUED) {
       this.logger.warn({ rule: notification.rule.id, state: notification.state }, "alert webhook queue full; notification dropped");
       return;
@@ -46,7 +58,7 @@ export class WebhookSender {
           dispatcher: this.agent,
           method: "POST",
           headers: { "content-type": "application/json", "user-agent": "agenticorp-alerts" },
-          body: JSON.stringify(notification),
+          body: webhookBody(notification, format),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
         await response.body.dump().catch(() => {});

@@ -10,6 +10,7 @@ export const SCOPES = [
   "fleet.read",
   "alerts.read",
   "alerts.write",
+  "alerts.acknowledge",
   "keys.read",
   "keys.write",
   "providers.read",
@@ -24,10 +25,10 @@ export type Scope = (typeof SCOPES)[number];
 
 const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read"];
 
-/** Operators see the fleet and change nothing; admins also change it and manage people. */
+/** Operators see the fleet and act on alerts (acknowledge, silence); admins also change the fleet and manage people. */
 export const ROLE_SCOPES: Record<Role, Scope[]> = {
-  operator: READ_ONLY,
-  admin: [...READ_ONLY, "alerts.write", "keys.write", "providers.write", "users.read", "users.write", "scaling.write"],
+  operator: [...READ_ONLY, "alerts.acknowledge"],
+  admin: [...READ_ONLY, "alerts.acknowledge", "alerts.write", "keys.write", "providers.write", "users.read", "users.write", "scaling.write"],
 };
 
 export function hasScope(role: Role, scope: Scope): boolean {

@@ -55,6 +55,8 @@ export const firingAlertSchema = z.object({
   since: isoDate.nullable(),
   value: z.number().nullable(),
   summary: z.string(),
+  /** Who acknowledged it (someone is on it); null while nobody has. */
+  acknowledgedBy: z.string().nullable(),
 });
 export type FiringAlert = z.infer<typeof firingAlertSchema>;
 
@@ -118,7 +120,8 @@ export const instancesResponse = z.object({
 export type InstancesResponse = z.infer<typeof instancesResponse>;
 
 // ---- alerts -------------------------------------------------------------------------------
-// Requests: updateAlertRuleInput (lib/alerts/rules.ts); the history's URL query in lib/console/alerts.ts.
+// Requests: updateAlertRuleInput (lib/alerts/rules.ts), silenceAlertInput (lib/alerts/actions.ts);
+// the history's URL query in lib/console/alerts.ts.
 const alertStatus = z.enum(["inactive", "pending", "firing"]);
 export const alertRuleSchema = z.object({
   id: z.string(),
@@ -131,11 +134,25 @@ export const alertRuleSchema = z.object({
   thresholdFromPolicy: z.boolean(),
   forSeconds: z.number(),
   windowSeconds: z.number(),
+  /** The severity in force; severityReason says why it is not the rule's own. */
   severity: z.string(),
+  severityReason: z.string().nullable(),
   enabled: z.boolean(),
+  webhookFormat: z.enum(["json", "slack"]).nullable(),
+  /** Silenced until then, by whom: evaluated, but notifying nobody. */
+  silence: z.object({ until: isoDate, by: z.string().nullable() }).nullable(),
   state: alertStatus,
   activeSince: isoDate.nullable(),
-  activeSubjects: z.array(z.object({ subject: z.string(), status: alertStatus, since: isoDate.nullable(), value: z.number().nullable() })),
+  activeSubjects: z.array(
+    z.object({
+      subject: z.string(),
+      status: alertStatus,
+      since: isoDate.nullable(),
+      value: z.number().nullable(),
+      acknowledgedAt: isoDate.nullable(),
+      acknowledgedBy: z.string().nullable(),
+    }),
+  ),
   updatedAt: isoDate,
   updatedBy: z.string().nullable(),
 });
@@ -287,6 +304,9 @@ export const AUDIT_ACTIONS = [
   "user.create",
   "user.update",
   "alert_rule.update",
+  "alert.acknowledge",
+  "alert.silence",
+  "alert.unsilence",
   "scaling_policy.save",
   "scaling_policy.activate",
   "capacity.settings.update",

@@ -3,6 +3,7 @@
 // refetch on an interval; responses are checked against the same zod schemas the server uses.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { z } from "zod";
+import type { SilenceAlertInput } from "../alerts/actions";
 import type { UpdateAlertRuleInput } from "../alerts/rules";
 import type { CreateApiKeyInput } from "../keys/api-keys";
 import type { CreateProviderInput } from "../providers/admin";
@@ -113,6 +114,26 @@ export function useUpdateAlertRule() {
   return useMutation({
     mutationFn: ({ id, change }: { id: string; change: UpdateAlertRuleInput }) =>
       request(`/api/console/alerts/rules/${encodeURIComponent(id)}`, alertRuleResponse, { method: "PATCH", body: change }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["console", "alerts"] }),
+  });
+}
+
+const alertRulePath = (id: string, action: "acknowledge" | "silence") => `/api/console/alerts/rules/${encodeURIComponent(id)}/${action}`;
+
+export function useAcknowledgeAlert() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => request(alertRulePath(id, "acknowledge"), alertRuleResponse, { method: "POST" }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["console", "alerts"] }),
+  });
+}
+
+/** Silences a rule for `durationSeconds`, or ends its silence when that is null. */
+export function useSilenceAlert() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, silence }: { id: string; silence: SilenceAlertInput | null }) =>
+      request(alertRulePath(id, "silence"), alertRuleResponse, silence ? { method: "PUT", body: silence } : { method: "DELETE" }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "alerts"] }),
   });
 }

@@ -47,6 +47,9 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
   const source = getMetricsSource(config, pool);
   const webhooks = new WebhookSender(logger);
   job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
-    await evaluateAlerts({ pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, logger }, fence(token));
+    await evaluateAlerts(
+      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, logger },
+      fence(token),
+    );
   });
 }

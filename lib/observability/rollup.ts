@@ -66,6 +66,7 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
       sum(r.in_flight_sum), max(r.in_flight_max), sum(r.connections_sum), max(r.connections_max),
       sum(r.db_pool_total_sum), sum(r.db_pool_in_use_sum), sum(r.db_pool_waiting_sum), max(r.db_pool_waiting_max),
       ${sumArray("db_query_buckets", DB_BOUNDS.length + 1)}, sum(r.db_query_sum_seconds), sum(r.db_query_errors),
+      sum(r.upstream_auth_rejected),
       ${to !== TOP_RESOLUTION}::boolean, max(r.last_snapshot_at)
     FROM unnest(${ids}::text[], ${buckets}::timestamptz[]) AS t(instance_id, bucket)
     JOIN metric_rollups r ON r.resolution = ${from}::int AND r.instance_id = t.instance_id
@@ -85,7 +86,7 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
       db_pool_total_sum = EXCLUDED.db_pool_total_sum, db_pool_in_use_sum = EXCLUDED.db_pool_in_use_sum,
       db_pool_waiting_sum = EXCLUDED.db_pool_waiting_sum, db_pool_waiting_max = EXCLUDED.db_pool_waiting_max,
       db_query_buckets = EXCLUDED.db_query_buckets, db_query_sum_seconds = EXCLUDED.db_query_sum_seconds,
-      db_query_errors = EXCLUDED.db_query_errors, dirty = EXCLUDED.dirty, last_snapshot_at = EXCLUDED.last_snapshot_at`;
+      db_query_errors = EXCLUDED.db_query_errors, upstream_auth_rejected = EXCLUDED.upstream_auth_rejected, dirty = EXCLUDED.dirty, last_snapshot_at = EXCLUDED.last_snapshot_at`;
 }
 
 /**

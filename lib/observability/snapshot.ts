@@ -21,6 +21,8 @@ export interface Reading {
   dbQuery: number[];
   dbQuerySum: number;
   dbQueryErrors: number;
+  /** Upstream attempts refused with 401/403 (the gateway's credentials rejected). */
+  upstreamAuthRejected: number;
   rssBytes: number;
   memoryLimitBytes: number;
   inFlight: number;
@@ -46,6 +48,7 @@ export const ZERO_READING: Reading = {
   dbQuery: new Array(DB_BOUNDS.length + 1).fill(0),
   dbQuerySum: 0,
   dbQueryErrors: 0,
+  upstreamAuthRejected: 0,
   rssBytes: 0,
   memoryLimitBytes: 0,
   inFlight: 0,
@@ -122,6 +125,7 @@ export async function readRegistry(registry: client.Registry, at = Date.now()): 
     dbQuery: dbQuery.buckets,
     dbQuerySum: dbQuery.sum,
     dbQueryErrors: await gauge(registry, "agenticorp_db_query_errors_total"),
+    upstreamAuthRejected: await gauge(registry, "agenticorp_upstream_attempt_failures_total", { reason: "auth_rejected" }),
     rssBytes: await gauge(registry, "process_resident_memory_bytes"),
     memoryLimitBytes: await gauge(registry, "agenticorp_process_memory_limit_bytes"),
     inFlight: await gauge(registry, "agenticorp_http_requests_in_flight"),
@@ -150,6 +154,7 @@ export function diffReadings(before: Reading, now: Reading, periodStart: number)
     dbQuery: now.dbQuery.map((v, i) => delta(v, before.dbQuery[i] ?? 0)),
     dbQuerySum: delta(now.dbQuerySum, before.dbQuerySum),
     dbQueryErrors: delta(now.dbQueryErrors, before.dbQueryErrors),
+    upstreamAuthRejected: delta(now.upstreamAuthRejected, before.upstreamAuthRejected),
   };
 }
 

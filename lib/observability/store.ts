@@ -25,7 +25,7 @@ export const ROLLUP_COLUMNS = Prisma.raw(`(
       cpu_seconds, rss_bytes_sum, rss_bytes_max, memory_limit_bytes,
       in_flight_sum, in_flight_max, connections_sum, connections_max,
       db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
-      db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)`);
+      db_query_buckets, db_query_sum_seconds, db_query_errors, upstream_auth_rejected, dirty, last_snapshot_at)`);
 
 export async function writeSnapshot(db: Queryable, instanceId: string, snapshot: Snapshot): Promise<boolean> {
   const s = snapshot;
@@ -41,7 +41,7 @@ export async function writeSnapshot(db: Queryable, instanceId: string, snapshot:
       ${s.cpuSeconds}::float8, ${s.rssBytes}::float8, ${int(s.rssBytes)}::bigint, ${int(s.memoryLimitBytes)}::bigint,
       ${s.inFlight}::float8, ${int(s.inFlight)}::int, ${s.connections}::float8, ${int(s.connections)}::int,
       ${s.poolTotal}::float8, ${s.poolInUse}::float8, ${s.poolWaiting}::float8, ${int(s.poolWaiting)}::int,
-      ${s.dbQuery.map(int)}::bigint[], ${s.dbQuerySum}::float8, ${int(s.dbQueryErrors)}::bigint, true, ${iso(s.at)}::timestamptz)
+      ${s.dbQuery.map(int)}::bigint[], ${s.dbQuerySum}::float8, ${int(s.dbQueryErrors)}::bigint, ${int(s.upstreamAuthRejected)}::bigint, true, ${iso(s.at)}::timestamptz)
     ON CONFLICT (resolution, instance_id, bucket) DO UPDATE SET
       seconds = metric_rollups.seconds + EXCLUDED.seconds,
       samples = metric_rollups.samples + EXCLUDED.samples,
@@ -70,6 +70,7 @@ export async function writeSnapshot(db: Queryable, instanceId: string, snapshot:
       db_query_buckets = ${addArrays("db_query_buckets")},
       db_query_sum_seconds = metric_rollups.db_query_sum_seconds + EXCLUDED.db_query_sum_seconds,
       db_query_errors = metric_rollups.db_query_errors + EXCLUDED.db_query_errors,
+      upstream_auth_rejected = metric_rollups.upstream_auth_rejected + EXCLUDED.upstream_auth_rejected,
       dirty = true,
       last_snapshot_at = EXCLUDED.last_snapshot_at
     WHERE metric_rollups.last_snapshot_at < EXCLUDED.last_snapshot_at`,

@@ -137,6 +137,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     configAgeMs: () => gateway.fleet.ageMs(),
     maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
     webhookUrl: config.ALERT_WEBHOOK_URL,
+    webhookFormat: config.ALERT_WEBHOOK_FORMAT,
     webhooks: new WebhookSender(logger),
     logger,
   }).start(config.ALERT_EVALUATION_MS);

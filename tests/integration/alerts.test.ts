@@ -139,7 +139,7 @@ describe("alert rules evaluated by the leader", () => {
     expect(firing.threshold).toBe(5);
     const rule = (await listAlertRules(database.prisma)).find((r) => r.id === "error_rate_high")!;
     expect(rule.state).toBe("firing");
-    expect(rule.activeSubjects).toEqual([{ subject: "fleet", status: "firing", since: pending.at, value: expect.any(Number) }]);
+    expect(rule.activeSubjects).toEqual([{ subject: "fleet", status: "firing", since: pending.at, value: expect.any(Number), acknowledgedAt: null, acknowledgedBy: null }]);
     expect((await listFiringAlerts(database.prisma)).map((a) => a.ruleId)).toEqual(["error_rate_high"]);
 
     upstream.setBehaviour({});
@@ -211,5 +211,34 @@ describe("alert rules evaluated by the leader", () => {
     await expect(updateAlertRule(database.prisma, "cpu_high", { forSeconds: -5 })).rejects.toThrow();
     const { before, after } = await updateAlertRule(database.prisma, "cpu_high", { threshold: 75 }, "admin@example.com");
     expect([before.threshold, after.threshold, after.updatedBy]).toEqual([80, 75, "admin@example.com"]);
+    // The title follows the terms in force.
+    expect([before.name, after.name]).toEqual(["CPU above 80% for 5 minutes", "CPU above 75% for 5 minutes"]);
+    const edited = await updateAlertRule(database.prisma, "cpu_high", { threshold: 70, forSeconds: 120 });
+    expect(edited.after).toMatchObject({ name: "CPU above 70% for 2 minutes", description: expect.stringContaining("above 70% for 2 minutes") });
+  });
+
+  it("takes percentages only in (0, 100]", async () => {
+    for (const [rule, threshold] of [["memory_high", 250], ["cpu_high", 0], ["error_rate_high", 100.5]] as const) {
+      await expect(updateAlertRule(database.prisma, rule, { threshold }), `${rule} ${threshold}`).rejects.toMatchObject({ status: 400, param: "threshold", message: expect.stringMatching(/above 0 and at most 100/) });
+    }
+    expect((await updateAlertRule(database.prisma, "memory_high", { threshold: 100 })).after.threshold).toBe(100);
+    // Not a percentage: the latency rule takes any non-negative number of seconds.
+    expect((await updateAlertRule(database.prisma, "latency_p95_high", { threshold: 250 })).after.threshold).toBe(250);
+  });
+
+  it("sets the instance-count rule back to following the scaling policy", async () => {
+    const own = await updateAlertRule(database.prisma, "instances_below_minimum", { threshold: 4 });
+    expect(own.after).toMatchObject({ threshold: 4, thresholdFromPolicy: false, name: "Healthy instances below 4" });
+    // The conservative preset (minimum 2) is active since the instance-count test.
+    const following = await updateAlertRule(database.prisma, "instances_below_minimum", { threshold: null });
+    expect(following.after).toMatchObject({ threshold: 2, thresholdFromPolicy: true, name: "Healthy instances below the policy minimum (2)" });
+  });
+
+  it("raises 'below the policy minimum' as critical only where the scaling target can add instances", async () => {
+    const severity = async (scalingTarget: "none" | "local" | "kubernetes") =>
+      (await listAlertRules(database.prisma, { scalingTarget })).find((r) => r.id === "instances_below_minimum")!;
+    expect(await severity("none")).toMatchObject({ severity: "warning", severityReason: expect.stringContaining("SCALING_TARGET") });
+    expect(await severity("kubernetes")).toMatchObject({ severity: "critical", severityReason: null });
+    expect(await severity("local")).toMatchObject({ severity: "critical", severityReason: null });
   });
 });

@@ -62,6 +62,29 @@ const EXPECTED: Record<string, Expectation> = {
       return { params: { id: rule.id }, body: { forSeconds: (rule.forSeconds + 10) % 3600 } };
     },
   },
+  "POST /api/console/alerts/rules/[id]/acknowledge": {
+    allows: "operator",
+    ok: 200,
+    // A firing alert of its own each time, so there is always something to acknowledge.
+    valid: async () => {
+      const now = new Date();
+      await database.prisma.alertState.create({ data: { ruleId: "cpu_high", subject: `matrix-${next()}`, status: "firing", activeSince: now, firedAt: now, value: 99, evaluatedAt: now } });
+      return { params: { id: "cpu_high" } };
+    },
+  },
+  "PUT /api/console/alerts/rules/[id]/silence": {
+    allows: "operator",
+    ok: 200,
+    valid: async () => ({ params: { id: "latency_p95_high" }, body: { durationSeconds: 3_600 + (serial++ % 600) } }),
+  },
+  "DELETE /api/console/alerts/rules/[id]/silence": {
+    allows: "operator",
+    ok: 200,
+    valid: async () => {
+      await database.prisma.alertRule.update({ where: { id: "memory_high" }, data: { silencedUntil: new Date(Date.now() + 3_600_000), silencedBy: "matrix" } });
+      return { params: { id: "memory_high" } };
+    },
+  },
   "GET /api/console/audit": read(),
   "GET /api/console/capacity": read(),
   "PUT /api/console/capacity/schedule": {

@@ -34,7 +34,8 @@ async function lead(holder: string): Promise<Fence> {
 
 /**
  * A 10 s snapshot ending at `at` with `n` requests (one in ten a 5xx; one in five to the Messages
- * endpoint, the rest to chat), n latency observations in bucket `latencyBucket`.
+ * endpoint, the rest to chat), n latency observations in bucket `latencyBucket`, one upstream
+ * attempt refused with 401/403.
  */
 function snapshot(at: number, n: number, latencyBucket: number, extra: Partial<Snapshot> = {}): Snapshot {
   const latency = new Array(LATENCY_BOUNDS.length + 1).fill(0);
@@ -53,6 +54,7 @@ function snapshot(at: number, n: number, latencyBucket: number, extra: Partial<S
     dbQuery,
     dbQuerySum: 0.01,
     dbQueryErrors: 0,
+    upstreamAuthRejected: 1,
     rssBytes: 100e6 + n,
     memoryLimitBytes: 1e9,
     inFlight: 2,
@@ -150,7 +152,7 @@ describe("rollUp and the PostgreSQL source", () => {
     const fromTens = new PostgresMetricsSource({ db: pool, retentionSeconds: { 10: 86_400, 60: 0, 600: 0 } });
     expect(fromRollups.plan(range).parts.map((p) => p.resolution)).toEqual([600]);
     expect(fromTens.plan(range).parts.map((p) => p.resolution)).toEqual([10]);
-    for (const name of ["requestRate", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "inFlight", "activeConnections", "databasePerformance", "cpuUtilisation", "memoryBytes", "memoryUtilisation"] as const) {
+    for (const name of ["requestRate", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "inFlight", "activeConnections", "databasePerformance", "cpuUtilisation", "memoryBytes", "memoryUtilisation", "upstreamAuthRejections"] as const) {
       const [a, b] = await Promise.all([fromRollups[name](range), fromTens[name](range)]);
       expect(a, name).toEqual(b);
     }
@@ -167,6 +169,8 @@ describe("rollUp and the PostgreSQL source", () => {
     const percentiles = await fromRollups.latencyPercentiles(range);
     expect(percentiles.find((s) => s.name === "p95")!.points[0]!.v).toBeCloseTo(histogramQuantile(0.95, LATENCY_BOUNDS, counts)!, 12);
     expect(percentiles.find((s) => s.name === "p50")!.points[0]!.v).toBeCloseTo(LATENCY_BOUNDS[3]!, 12);
+    const [rejected] = await fromRollups.upstreamAuthRejections(range);
+    expect(rejected!.points).toEqual([{ t: block, v: 2 * 18 }]); // one per snapshot, 18 per instance
     const [cpu] = await fromRollups.cpuUtilisation(range);
     expect(cpu!.points[0]!.v).toBeCloseTo(10, 9); // 1 CPU-second per 10 s
   });

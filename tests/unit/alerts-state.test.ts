@@ -63,7 +63,8 @@ describe("rule changes and the policy minimum", () => {
   it("validates changes", () => {
     expect(updateAlertRuleInput.parse({ threshold: 70, forSeconds: 120 })).toEqual({ threshold: 70, forSeconds: 120 });
     expect(updateAlertRuleInput.parse({ threshold: null })).toEqual({ threshold: null });
-    for (const bad of [{}, { forSeconds: -1 }, { windowSeconds: 15 }, { windowSeconds: 0 }, { threshold: Number.POSITIVE_INFINITY }, { webhookUrl: "ftp://x" }, { severity: "page" }, { unknown: 1 }]) {
+    expect(updateAlertRuleInput.parse({ webhookFormat: "slack" })).toEqual({ webhookFormat: "slack" });
+    for (const bad of [{}, { forSeconds: -1 }, { windowSeconds: 15 }, { windowSeconds: 0 }, { threshold: Number.POSITIVE_INFINITY }, { webhookUrl: "ftp://x" }, { webhookFormat: "xml" }, { severity: "page" }, { unknown: 1 }]) {
       expect(updateAlertRuleInput.safeParse(bad).success).toBe(false);
     }
   });

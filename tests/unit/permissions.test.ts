@@ -11,9 +11,9 @@ describe("the role → scope table", () => {
     expect([...ROLE_SCOPES.admin].sort()).toEqual([...SCOPES].sort());
   });
 
-  it("gives operators every read scope except the user list, and no write scope", () => {
+  it("gives operators every read scope except the user list, acting on alerts, and no write scope", () => {
     const reads = SCOPES.filter((s) => s.endsWith(".read") && s !== "users.read");
-    expect([...ROLE_SCOPES.operator].sort()).toEqual([...reads].sort());
+    expect([...ROLE_SCOPES.operator].sort()).toEqual([...reads, "alerts.acknowledge"].sort());
     expect(ROLE_SCOPES.operator.filter((s) => s.endsWith(".write"))).toEqual([]);
   });
 
@@ -32,6 +32,8 @@ describe("the role → scope table", () => {
     ["operator", "keys.write", false],
     ["operator", "providers.write", false],
     ["operator", "alerts.write", false],
+    ["operator", "alerts.acknowledge", true],
+    ["admin", "alerts.acknowledge", true],
     ["operator", "users.read", false],
     ["operator", "scaling.write", false],
   ] as const)("hasScope(%s, %s) is %s", (role, scope, expected) => {

@@ -145,6 +145,7 @@ interface FleetStep {
   db_query: number[];
   /** Requests per endpoint, in ENDPOINT_LAYOUT order. */
   by_endpoint: number[];
+  auth_rejected: number;
 }
 
 /** One step of one instance: its requests, and its gauges averaged over its snapshots in the step. */
@@ -211,6 +212,11 @@ export class PostgresMetricsSource implements MetricsSource {
       { name: "5xx", points: points(plan.grid, (i) => ratio(steps.get(i)?.errors, steps.get(i)?.requests)) },
       { name: "4xx", points: points(plan.grid, (i) => ratio(steps.get(i)?.client_errors, steps.get(i)?.requests)) },
     ];
+  }
+
+  async upstreamAuthRejections(range: TimeRange): Promise<Series[]> {
+    const { plan, steps } = await this.fleet(range);
+    return [{ name: "total", points: points(plan.grid, (i) => steps.get(i)?.auth_rejected ?? null) }];
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {
@@ -334,7 +340,7 @@ export class PostgresMetricsSource implements MetricsSource {
           SELECT ${stepStart(plan.grid)} AS step, ${REQUESTS} AS requests, ${sum("requests_5xx")} AS errors, ${sum("requests_4xx")} AS client_errors,
                  ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses,
                  ${sumArray("latency_buckets")} AS latency, ${sumArray("db_query_buckets")} AS db_query,
-                 ${sumArray("requests_by_endpoint")} AS by_endpoint
+                 ${sumArray("requests_by_endpoint")} AS by_endpoint, ${sum("upstream_auth_rejected")} AS auth_rejected
           FROM metric_rollups WHERE ${stitched(plan.parts)}
           GROUP BY 1`,
       );

@@ -61,6 +61,8 @@ export const promql = {
   latency: (q: number, w: string) => quantile(q, "agenticorp_gateway_request_duration_seconds", w),
   errorRate: (w: string, statusClass: "4" | "5" = "5") =>
     `(sum(rate(agenticorp_gateway_requests_total{status=~"${statusClass}.."}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
+  // No series before the first failure of any kind: a gap, which never breaches an "above" rule.
+  upstreamAuthRejections: (w: string) => `sum(increase(agenticorp_upstream_attempt_failures_total{reason="auth_rejected"}[${w}]))`,
   cacheHitRate: (w: string) =>
     `(sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
   cacheableHitRate: (w: string) =>
@@ -127,6 +129,10 @@ export class PrometheusMetricsSource implements MetricsSource {
 
   async errorRate(range: TimeRange): Promise<Series[]> {
     return this.fleet(range, { "5xx": (w) => promql.errorRate(w, "5"), "4xx": (w) => promql.errorRate(w, "4") });
+  }
+
+  async upstreamAuthRejections(range: TimeRange): Promise<Series[]> {
+    return this.fleet(range, { total: promql.upstreamAuthRejections });
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {

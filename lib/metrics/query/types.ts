@@ -73,6 +73,8 @@ export interface MetricsSource {
   latencyPercentiles(range: TimeRange): Promise<Series[]>;
   /** Share of completion requests answered with a server error and with a client error (0..1): series "5xx" and "4xx". */
   errorRate(range: TimeRange): Promise<Series[]>;
+  /** Upstream attempts refused with 401/403 — the gateway's credentials rejected — counted per step, fleet-wide: one series "total". */
+  upstreamAuthRejections(range: TimeRange): Promise<Series[]>;
   /**
    * Requests served from cache ÷ all completion requests (0..1): "hit_rate"; hits ÷ cacheable
    * requests (hits + misses): "cacheable_hit_rate"; responses served from cache per second: "served_per_second".

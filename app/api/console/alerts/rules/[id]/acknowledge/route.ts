@@ -1,0 +1,1 @@
+export { acknowledgeAlertHandler as POST } from "@/lib/console/alerts";

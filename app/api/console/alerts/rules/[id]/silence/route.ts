@@ -1,0 +1,1 @@
+export { silenceAlertHandler as PUT, unsilenceAlertHandler as DELETE } from "@/lib/console/alerts";
