@@ -76,7 +76,10 @@ describe("scaling", () => {
     expect(body.hpaManifest).toContain("kind: HorizontalPodAutoscaler");
     expect(body.hpaManifest).toContain("averageUtilization: 70");
     expect(body.history.map((s) => s.name)).toEqual(["current", "desired", "recommendation"]);
-    expect(body.history[0]!.points).toHaveLength(90);
+    // 15 minutes of 10 s steps, and the current step so far (the latest decision's).
+    expect(body.history[0]!.points).toHaveLength(Math.ceil((body.end - body.start) / 10_000));
+    expect(body.history[0]!.points.length).toBeGreaterThanOrEqual(90);
+    expect(body.end - body.start).toBeLessThan(910_000);
   });
 
   it("draws decisions into the history, step by step", async () => {
@@ -90,6 +93,21 @@ describe("scaling", () => {
     expect(body.latest).toMatchObject({ currentReplicas: 3, desiredReplicas: 5, message: "5 because average CPU 84% is above the 70% target" });
     const desired = body.history.find((s) => s.name === "desired")!.points.filter((p) => p.v !== null);
     expect(desired).toEqual([{ t: Math.floor(at.getTime() / 10_000) * 10_000, v: 5 }]);
+  });
+
+  it("draws the decision the panel shows, made in the current step", async () => {
+    await database.pool.query(
+      `INSERT INTO scaling_decisions (at, leader_token, policy_name, target, current_replicas, desired_replicas, recommendation, reason, message, metrics, scale_change, outcome)
+       VALUES (now(), 1, 'balanced', 'none', 1, 3, 3, 'BelowMin', '3 because 1 is below the policy''s minimum of 3', '{}', 0, 'recommended')`,
+    );
+    for (const range of ["15m", "1h", "6h", "24h", "7d"]) {
+      const body = scalingResponse.parse(await (await call(getScaling, { cookie: operatorCookie, query: `?range=${range}` })).json());
+      expect(body.latest?.currentReplicas, range).toBe(1);
+      const current = body.history.find((s) => s.name === "current")!.points;
+      // The step's largest count: on longer ranges the decision 2 minutes ago may share the last step.
+      if (range === "15m") expect(current.at(-1)?.v).toBe(1);
+      else expect(current.at(-1)?.v, range).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it("switches the policy for an admin, with a reason, and says what changed", async () => {
