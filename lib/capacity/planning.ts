@@ -148,8 +148,10 @@ export function recommend(input: RecommendInput): Recommendation {
       const instances = Math.max(input.minimumInstances, requiredInstances(input.peakRps, requestsPerSecond, input.safetyFactor));
       return { size, requestsPerSecond, instances, monthlyCostUsd: instances * size.monthlyCostUsd };
     });
-  // A tie goes to more, smaller instances: finer steps when scaling, less lost with one instance.
-  const best = [...options].sort((a, b) => a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances)[0] ?? null;
+  // A plan the active policy can carry out comes first (one above its maximum would run short);
+  // then the cheapest; a tie goes to more, smaller instances: finer steps, less lost with one.
+  const aboveMax = (o: SizeOption) => Number(input.maximumInstances !== undefined && o.instances > input.maximumInstances.replicas);
+  const best = [...options].sort((a, b) => aboveMax(a) - aboveMax(b) || a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances)[0] ?? null;
   const currentOption = options.find((o) => o.size.id === current?.id) ?? null;
   const schedule = scheduleFor(input.peakRps, input.schedule);
   const source: CapacitySource = input.measured && current ? input.measured.source : "nominal";

@@ -93,6 +93,9 @@ describe("recommend", () => {
     expect(r.current?.instances).toBe(30);
     expect(r.aboveMaximum).toEqual({ policy: "balanced", maxReplicas: 15, instances: 30 });
     expect(r.summary).toContain("more than the balanced policy's maximum of 15 instances");
+    // Medium (30) and large (15) cost the same: the one the policy can run is recommended.
+    expect(r.best?.size.id).toBe("large");
+    expect(recommend({ ...base, peakRps: 5000 }).best?.size.id).toBe("medium");
     const within = recommend({ ...base, peakRps: 1000, maximumInstances: { policy: "balanced", replicas: 15 } });
     expect(within.aboveMaximum).toBeNull();
     expect(within.summary).not.toContain("maximum");
