@@ -9,9 +9,9 @@ const report = {
   ],
 } as never;
 
-it("turns simulation results into one series per policy, gaps kept", () => {
+it("turns simulation results into one series per policy, gaps kept: no replicas drawn where no load was replayed", () => {
   expect(simulationSeries(report)).toEqual([
-    { name: "balanced", points: [{ t: 0, v: 3 }, { t: 60_000, v: 4 }] },
+    { name: "balanced", points: [{ t: 0, v: 3 }, { t: 60_000, v: null }] },
     { name: "aggressive", points: [{ t: 0, v: 3 }, { t: 60_000, v: 5 }] },
   ]);
   expect(simulationCpuSeries(report)[0]!.points[1]).toEqual({ t: 60_000, v: null });
