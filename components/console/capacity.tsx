@@ -6,7 +6,7 @@ import { useId, useState, type FormEvent } from "react";
 import { formatNumber } from "@/lib/console/charts";
 import type { CapacityResponse } from "@/lib/scaling/contracts";
 import { useCapacity, useReplaceInstanceSizes, useReplaceSchedule, useUpdateCapacitySettings } from "@/lib/scaling/hooks";
-import { formatUsd, parseSpecText } from "@/lib/scaling/views";
+import { formatStep, formatUsd, parseSpecText } from "@/lib/scaling/views";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
 import { Can } from "./session-context";
@@ -93,16 +93,28 @@ export function CapacityView() {
   const schedule = useReplaceSchedule();
   const data = capacity.data;
   const r = data?.recommendation;
+  // The measurements failing blanks what rests on them, never the tables or the form.
+  const measurementError = capacity.error ?? data?.metricsError ?? null;
   return (
     <div className="page">
       <div className="page-header">
         <h1>Capacity</h1>
       </div>
-      <Panel title="Recommendation" testId="panel-capacity-recommendation" loading={capacity.isPending} error={capacity.error}>
+      <Panel title="Recommendation" testId="panel-capacity-recommendation" loading={capacity.isPending} error={measurementError}>
         {data && r ? (
           <>
+            {r.aboveMaximum ? (
+              <p className="state state-error" role="alert" data-testid="capacity-above-maximum">
+                The plan needs {r.aboveMaximum.instances} instances, more than the {r.aboveMaximum.policy} policy&apos;s maximum of {r.aboveMaximum.maxReplicas}: at this peak the
+                autoscaler stops at {r.aboveMaximum.maxReplicas}. Raise the policy&apos;s maximum on the Scaling page, or choose larger instances.
+              </p>
+            ) : null}
             <div className="stats">
-              <Stat label={`Peak (last ${data.settings.lookbackDays} days)`} value={data.peak ? `${formatNumber(data.peak.requestsPerSecond, 1)} req/s` : "no traffic yet"} testId="capacity-peak" />
+              <Stat
+                label={`Peak (busiest ${formatStep(data.peakStepSeconds)} average, last ${data.settings.lookbackDays} day${data.settings.lookbackDays === 1 ? "" : "s"})`}
+                value={data.peak ? `${formatNumber(data.peak.requestsPerSecond, 1)} req/s` : "no traffic yet"}
+                testId="capacity-peak"
+              />
               <Stat label="Per-instance capacity" value={r.current ? `${formatNumber(r.current.requestsPerSecond, 1)} req/s` : "–"} testId="capacity-per-instance" />
               <Stat label="Safety factor" value={String(data.settings.safetyFactor)} testId="capacity-safety" />
               <Stat label="Required instances" value={r.current ? String(r.current.instances) : "–"} testId="capacity-required" />
@@ -112,12 +124,12 @@ export function CapacityView() {
               Capacity: {SOURCES[r.capacitySource]}
               {data.observed ? ` (${data.observed.samples} instance-minutes, r² ${formatNumber(data.observed.r2, 2)}, idle CPU ${formatNumber(data.observed.idleCpu, 1)}%)` : ""}
               {r.capacitySource === "benchmark" && data.benchmark ? ` (${data.benchmark.source}, ${new Date(data.benchmark.at).toLocaleDateString()}: ${data.benchmark.notes})` : ""}. Policy {data.policy.name}: CPU target {data.policy.targetCpuPercent}%, at least{" "}
-              {data.policy.minReplicas} instances.
+              {data.policy.minReplicas} and at most {data.policy.maxReplicas} instances.
             </p>
           </>
         ) : null}
       </Panel>
-      <Panel title="By instance size" testId="panel-capacity-options" loading={capacity.isPending} error={capacity.error} empty={!!r && r.options.length === 0}>
+      <Panel title="By instance size" testId="panel-capacity-options" loading={capacity.isPending} error={measurementError} empty={!!r && r.options.length === 0}>
         {r ? (
           <DataTable label="Instance sizes compared" columns={["Size", "CPU / memory", "Capacity each", "Instances", "Per month"]}>
             {r.options.map((o) => (
@@ -129,7 +141,10 @@ export function CapacityView() {
                   {o.size.cpuCores} CPU / {o.size.memoryGb} GB
                 </td>
                 <td>{formatNumber(o.requestsPerSecond, 1)} req/s</td>
-                <td>{o.instances}</td>
+                <td>
+                  {o.instances}
+                  {o.instances > data!.policy.maxReplicas ? <span className="pill">above the policy&apos;s maximum</span> : null}
+                </td>
                 <td>{formatUsd(o.monthlyCostUsd)}</td>
               </tr>
             ))}
@@ -153,13 +168,16 @@ export function CapacityView() {
         ) : null}
       </Panel>
       <Can scope="scaling.write">
-        {data ? (
-          <Panel title="Edit" testId="panel-capacity-edit">
-            <SettingsForm data={data} />
-            <JsonTableForm label="Instance sizes" initial={data.sizes} onSave={(v) => sizes.mutate({ sizes: v as never })} pending={sizes.isPending} error={sizes.error} saved={sizes.isSuccess} />
-            <JsonTableForm label="Scaling schedule" initial={data.schedule} onSave={(v) => schedule.mutate({ schedule: v as never })} pending={schedule.isPending} error={schedule.error} saved={schedule.isSuccess} />
-          </Panel>
-        ) : null}
+        {/* Always shown to admins: a setting that broke the page must stay in reach to undo it. */}
+        <Panel title="Edit" testId="panel-capacity-edit" loading={capacity.isPending} error={data ? null : capacity.error}>
+          {data ? (
+            <>
+              <SettingsForm data={data} />
+              <JsonTableForm label="Instance sizes" initial={data.sizes} onSave={(v) => sizes.mutate({ sizes: v as never })} pending={sizes.isPending} error={sizes.error} saved={sizes.isSuccess} />
+              <JsonTableForm label="Scaling schedule" initial={data.schedule} onSave={(v) => schedule.mutate({ schedule: v as never })} pending={schedule.isPending} error={schedule.error} saved={schedule.isSuccess} />
+            </>
+          ) : null}
+        </Panel>
       </Can>
     </div>
   );

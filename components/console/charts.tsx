@@ -16,16 +16,18 @@ export interface TimeSeriesChartProps {
   height?: number;
   /** Accessible name of the chart. */
   label: string;
+  /** Counts (instances): axis ticks on whole numbers only. */
+  wholeNumbers?: boolean;
 }
 
-export function TimeSeriesChart({ data, format, rangeSeconds, domain, height = 220, label }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ data, format, rangeSeconds, domain, height = 220, label, wholeNumbers = false }: TimeSeriesChartProps) {
   return (
     <figure className="chart" aria-label={label} data-points={data.rows.length} data-series={data.keys.length}>
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 480, height }}>
         <LineChart data={data.rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
           <XAxis dataKey="t" type="number" scale="time" domain={domain} allowDataOverflow tickFormatter={(t: number) => formatTick(t, rangeSeconds)} stroke="var(--muted)" fontSize={12} minTickGap={24} />
-          <YAxis tickFormatter={(v: number) => format(v)} stroke="var(--muted)" fontSize={12} width={64} allowDecimals />
+          <YAxis tickFormatter={(v: number) => format(v)} stroke="var(--muted)" fontSize={12} width={64} allowDecimals={!wholeNumbers} />
           <Tooltip
             labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
             formatter={(value) => (typeof value === "number" ? format(value) : "no data")}

@@ -9,7 +9,7 @@ import { toChartData } from "@/lib/console/charts";
 import type { PolicyDto, ScalingResponse } from "@/lib/scaling/contracts";
 import { useActivatePolicy, useSavePolicy, useScaling, useSimulation } from "@/lib/scaling/hooks";
 import { diffPolicies } from "@/lib/scaling/policies";
-import { formatCount, formatUsd, parseSpecText, simulationSeries } from "@/lib/scaling/views";
+import { decisionPredatesSwitch, formatCount, formatUsd, parseSpecText, simulationCoverage, simulationSeries } from "@/lib/scaling/views";
 import { TimeSeriesChart } from "./charts";
 import { CopyButton } from "./copy-button";
 import { FormError } from "./form-error";
@@ -162,11 +162,11 @@ function Simulator() {
       {data && chart ? (
         <>
           <p className="muted small">
-            The recorded load ({data.recordedMinutes} of {data.minutes} minutes) replayed through each policy&apos;s HorizontalPodAutoscaler, deciding every 15 s; new instances serve after 30 s. Cost at{" "}
-            {formatUsd(data.instanceMonthlyCostUsd)} per instance-month.
+            The recorded load (<span data-testid="simulator-coverage">{simulationCoverage(data)}</span>) replayed through each policy&apos;s HorizontalPodAutoscaler, deciding every 15 s; new instances
+            serve after 30 s. Cost covers the replayed minutes only, at {formatUsd(data.instanceMonthlyCostUsd)} per instance-month.
           </p>
-          <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={hours * 3_600} domain={[data.start, data.end]} label="Simulated instances per policy" />
-          <DataTable label="Simulated policies" columns={["Policy", "Peak instances", "Average", "Minutes above its CPU target", "Minutes above 80% CPU", "Cost in the window", "Per month at this rate"]}>
+          <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={hours * 3_600} domain={[data.start, data.end]} label="Simulated instances per policy" wholeNumbers />
+          <DataTable label="Simulated policies" columns={["Policy", "Peak instances", "Average", "Minutes above its CPU target", "Minutes above 80% CPU", "Cost of the replayed minutes", "Per month at this rate"]}>
             {data.results.map((r) => (
               <tr key={r.policy}>
                 <th scope="row">{r.policy}</th>
@@ -217,12 +217,17 @@ export function ScalingView() {
               <Stat label="Carried out by" value={TARGETS[data.target]} testId="scaling-target" />
             </div>
             <p data-testid="scaling-reason">{data.latest ? data.latest.message : `No decision yet: the leader decides every ${data.intervalSeconds} s.`}</p>
+            {decisionPredatesSwitch(data) ? (
+              <p className="muted small" role="status" data-testid="scaling-decision-pending">
+                That decision was made under {data.latest!.policyName}; the leader decides under {data.active!.name} within {data.intervalSeconds} s.
+              </p>
+            ) : null}
             {data.latest?.detail ? <p className="muted small">{data.latest.detail}</p> : null}
           </>
         ) : null}
       </Panel>
       <Panel title="Instances over time" testId="panel-scaling-history" loading={scaling.isPending} error={scaling.error} empty={!!chart && !chart.hasData} emptyText="No decision in this range.">
-        {data && chart ? <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={RANGE_SPECS[range].seconds} domain={[data.start, data.end]} label="Current, desired and recommended instances" /> : null}
+        {data && chart ? <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={RANGE_SPECS[range].seconds} domain={[data.start, data.end]} label="Current, desired and recommended instances" wholeNumbers /> : null}
       </Panel>
       <div className="grid">
         <Panel title="Active policy" testId="panel-active-policy" loading={scaling.isPending} error={scaling.error} empty={!!data && !data.active} emptyText="No policy is active yet.">

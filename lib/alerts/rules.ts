@@ -92,7 +92,8 @@ const SEVERITIES = ["info", "warning", "critical"] as const;
 /** A change to one rule; at least one field. `threshold: null` (instance_count only) follows the policy again. */
 export const updateAlertRuleInput = z
   .object({
-    threshold: z.number().finite().min(0).nullable().optional(),
+    // Bounded so that PostgreSQL's double precision stores it exactly as sent (no unit goes near it).
+    threshold: z.number().finite().min(0).max(1e15).nullable().optional(),
     forSeconds: z.number().int().min(0).max(86_400).optional(),
     windowSeconds: z.number().int().min(10).max(86_400).multipleOf(10, "must be a multiple of 10 seconds").optional(),
     enabled: z.boolean().optional(),

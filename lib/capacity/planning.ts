@@ -113,6 +113,8 @@ export interface Recommendation {
   options: SizeOption[];
   best: SizeOption | null;
   schedule: ScheduleRow | null;
+  /** Set when the plan (the current size, else the cheapest) needs more instances than the active policy may run. */
+  aboveMaximum: { policy: string; maxReplicas: number; instances: number } | null;
   summary: string;
 }
 
@@ -126,6 +128,8 @@ export interface RecommendInput {
   schedule: ScheduleRow[];
   /** Fewer instances than this are never recommended (the active policy's minimum: availability). */
   minimumInstances: number;
+  /** The active policy's maximum: a plan above it cannot be carried out, so it is called out. */
+  maximumInstances?: { policy: string; replicas: number };
 }
 
 /**
@@ -144,8 +148,10 @@ export function recommend(input: RecommendInput): Recommendation {
       const instances = Math.max(input.minimumInstances, requiredInstances(input.peakRps, requestsPerSecond, input.safetyFactor));
       return { size, requestsPerSecond, instances, monthlyCostUsd: instances * size.monthlyCostUsd };
     });
-  // A tie goes to more, smaller instances: finer steps when scaling, less lost with one instance.
-  const best = [...options].sort((a, b) => a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances)[0] ?? null;
+  // A plan the active policy can carry out comes first (one above its maximum would run short);
+  // then the cheapest; a tie goes to more, smaller instances: finer steps, less lost with one.
+  const aboveMax = (o: SizeOption) => Number(input.maximumInstances !== undefined && o.instances > input.maximumInstances.replicas);
+  const best = [...options].sort((a, b) => aboveMax(a) - aboveMax(b) || a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances)[0] ?? null;
   const currentOption = options.find((o) => o.size.id === current?.id) ?? null;
   const schedule = scheduleFor(input.peakRps, input.schedule);
   const source: CapacitySource = input.measured && current ? input.measured.source : "nominal";
@@ -157,9 +163,17 @@ export function recommend(input: RecommendInput): Recommendation {
     );
   }
   if (best) parts.push(`Cheapest: ${best.instances} × ${best.size.name.toLowerCase()} (${best.size.cpuCores} CPU, ${best.size.memoryGb} GB) at $${Math.round(best.monthlyCostUsd)}/month.`);
+  const planned = currentOption ?? best;
+  const max = input.maximumInstances;
+  const aboveMaximum = planned && max && planned.instances > max.replicas ? { policy: max.policy, maxReplicas: max.replicas, instances: planned.instances } : null;
+  if (aboveMaximum) {
+    parts.push(
+      `That is more than the ${aboveMaximum.policy} policy's maximum of ${aboveMaximum.maxReplicas} instances: at this peak the autoscaler stops at ${aboveMaximum.maxReplicas}, so raise the maximum or use larger instances.`,
+    );
+  }
   if (schedule) {
     const count = `${schedule.instancesMin}${schedule.instancesMax === null ? "+" : schedule.instancesMax === schedule.instancesMin ? "" : `–${schedule.instancesMax}`}`;
     parts.push(`The guide's schedule puts ${rps(input.peakRps)} req/s in "${schedule.notes}" (${count} instance${count === "1" ? "" : "s"}).`);
   }
-  return { peakRps: input.peakRps, safetyFactor: input.safetyFactor, current: currentOption, capacitySource: source, options, best, schedule, summary: parts.join(" ") };
+  return { peakRps: input.peakRps, safetyFactor: input.safetyFactor, current: currentOption, capacitySource: source, options, best, schedule, aboveMaximum, summary: parts.join(" ") };
 }

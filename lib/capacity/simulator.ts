@@ -1,6 +1,8 @@
-// The policy simulator: replays recorded load (per-minute fleet CPU and request rate from the
-// rollups) through each policy's HorizontalAutoscaler, deciding every 15 s as the HPA controller
-// does, and reports replicas over time, minutes above the CPU target, and cost. Pure.
+// The policy simulator: replays recorded load (fleet CPU and request rate per step of the rollups:
+// a minute, or coarser for long windows) through each policy's HorizontalAutoscaler, deciding every
+// 15 s as the HPA controller does, and reports replicas over time, minutes above the CPU target,
+// and cost. Pure. Only steps with recorded load count towards the minutes, the averages and the
+// cost: a window that holds 25 minutes of data is priced for 25 minutes, not for the window.
 //
 // The model: the fleet's CPU work (the sum of its instances' utilisation) and its requests are
 // what the load demands, whatever the replica count; ready instances share them evenly. A new
@@ -11,19 +13,21 @@ import { HorizontalAutoscaler, type PodSample } from "../scaling/hpa";
 import { metricSpecs, METRIC_NAMES, toHpaSpec, type PolicySpec } from "../scaling/policies";
 
 export interface LoadMinute {
-  /** Start of the minute, ms since the epoch. */
+  /** Start of the step (a minute unless `loadStepSeconds` says otherwise), ms since the epoch. */
   t: number;
   /** Completion requests per second, fleet total; null: no data. */
   rps: number | null;
   /** The fleet's CPU work: the sum of its instances' utilisation (% of the CPU request); null: no data. */
   cpuWork: number | null;
-  /** Instances that reported that minute. */
+  /** Instances that reported in that step. */
   instances: number;
 }
 
 export interface SimulationOptions {
   /** Seconds between decisions (the HPA's sync period). */
   stepSeconds?: number;
+  /** Seconds each load entry covers (default 60). */
+  loadStepSeconds?: number;
   /** Seconds from a scale-up until the new instance serves. */
   startupSeconds?: number;
   /** One instance's monthly cost. */
@@ -47,9 +51,11 @@ export interface SimulationResult {
   /** Minutes above the common alert level. */
   minutesAboveAlert: number;
   peakReplicas: number;
+  /** Over the replayed minutes. */
   averageReplicas: number;
+  /** Instance-minutes over the replayed minutes (steps with recorded load). */
   instanceMinutes: number;
-  /** Instance-minutes priced at the monthly cost (30-day month). */
+  /** Those instance-minutes priced at the monthly cost (30-day month). */
   costUsd: number;
   /** The same for a 30-day month at this average. */
   monthlyCostUsd: number;
@@ -59,6 +65,8 @@ const MINUTES_PER_MONTH = 30 * 24 * 60;
 
 export function simulatePolicy(name: string, spec: PolicySpec, load: LoadMinute[], options: SimulationOptions): SimulationResult {
   const step = options.stepSeconds ?? 15;
+  const loadStep = options.loadStepSeconds ?? 60;
+  const minutesPerEntry = loadStep / 60;
   const startup = options.startupSeconds ?? 30;
   const alert = options.alertCpuPercent ?? 80;
   const hpa = new HorizontalAutoscaler(toHpaSpec(spec));
@@ -70,11 +78,12 @@ export function simulatePolicy(name: string, spec: PolicySpec, load: LoadMinute[
   let aboveTarget = 0;
   let aboveAlert = 0;
   let instanceMinutes = 0;
+  let replayedMinutes = 0;
 
   for (const minute of load) {
     let cpuSum = 0;
     let cpuCount = 0;
-    for (let offset = 0; offset < 60; offset += step) {
+    for (let offset = 0; offset < loadStep; offset += step) {
       const now = minute.t + offset * 1000;
       const ready = pods.filter((readyAt) => readyAt <= now).length;
       const share = (total: number | null) => (total === null || ready === 0 ? null : total / ready);
@@ -95,12 +104,15 @@ export function simulatePolicy(name: string, spec: PolicySpec, load: LoadMinute[
       else if (decision.desiredReplicas < pods.length) pods = [...pods].sort((a, b) => a - b).slice(0, decision.desiredReplicas);
     }
     const cpu = cpuCount ? cpuSum / cpuCount : null;
-    if (cpu !== null && cpu > spec.cpu.scaleUpAtPercent) aboveTarget++;
-    if (cpu !== null && cpu > alert) aboveAlert++;
-    instanceMinutes += pods.length;
+    if (cpu !== null && cpu > spec.cpu.scaleUpAtPercent) aboveTarget += minutesPerEntry;
+    if (cpu !== null && cpu > alert) aboveAlert += minutesPerEntry;
+    if (minute.cpuWork !== null) {
+      replayedMinutes += minutesPerEntry;
+      instanceMinutes += pods.length * minutesPerEntry;
+    }
     series.push({ t: minute.t, replicas: pods.length, cpu: cpu === null ? null : Math.round(cpu * 10) / 10 });
   }
-  const averageReplicas = series.length ? instanceMinutes / series.length : 0;
+  const averageReplicas = replayedMinutes ? instanceMinutes / replayedMinutes : 0;
   return {
     policy: name,
     series,

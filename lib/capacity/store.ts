@@ -33,8 +33,9 @@ export const scheduleInput = z
     z
       .object({
         users: z.string().trim().min(1).max(50),
-        rpsFrom: z.number().min(0),
-        rpsTo: z.number().positive().nullable(),
+        // Bounded like the sizes' capacity: PostgreSQL's double precision cannot hold every JSON number.
+        rpsFrom: z.number().min(0).max(10_000_000),
+        rpsTo: z.number().positive().max(10_000_000).nullable(),
         instancesMin: z.number().int().min(0).max(10_000),
         instancesMax: z.number().int().min(0).max(10_000).nullable(),
         notes: z.string().trim().max(200).default(""),

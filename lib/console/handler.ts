@@ -18,6 +18,8 @@ export interface RouteContext {
 export type ConsoleRouteHandler = ((request: Request, context: RouteContext) => Promise<Response>) & {
   /** The permission the handler requires (read by the permission tests over every route file). */
   readonly scope: Scope;
+  /** The schemas its input must satisfy (read by the tests that send every route its edge inputs). */
+  readonly inputs: { query?: z.ZodType; body?: z.ZodType; params?: z.ZodType };
 };
 
 export interface HandlerInput<Q, B, P> {
@@ -66,7 +68,7 @@ export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS 
       return toConsoleResponse(error);
     }
   };
-  return Object.assign(handler, { scope: options.scope });
+  return Object.assign(handler, { scope: options.scope, inputs: { query: options.query, body: options.body, params: options.params } });
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: "body" | "query" | "params"): z.output<S> {

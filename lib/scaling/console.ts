@@ -41,10 +41,14 @@ export function cpuScale(): number {
   return 1_000 / getConfig().SCALING_CPU_REQUEST_MILLICORES;
 }
 
-/** Decisions per step of the window: the largest current, desired and recommended count of each. */
+/**
+ * Decisions per step of the window: the largest current, desired and recommended count of each.
+ * The window runs to now, its last step partial: the decisions of the current step are the ones
+ * the Decision panel shows, and the chart must not say there are none.
+ */
 async function decisionHistory(prisma: PrismaClient, window: { start: Date; end: Date; stepSeconds: number }): Promise<SeriesDto[]> {
   const stepMs = window.stepSeconds * 1_000;
-  const count = Math.round((window.end.getTime() - window.start.getTime()) / stepMs);
+  const count = Math.ceil((window.end.getTime() - window.start.getTime()) / stepMs);
   const rows = await prisma.$queryRaw<Array<{ i: number; current: number; desired: number; recommendation: number | null }>>(Prisma.sql`
     SELECT floor((extract(epoch FROM at) * 1000 - ${window.start.getTime()}::float8) / ${stepMs}::float8)::int AS i,
            max(current_replicas)::int AS current, max(desired_replicas)::int AS desired, max(recommendation)::int AS recommendation
@@ -64,7 +68,8 @@ async function decisionHistory(prisma: PrismaClient, window: { start: Date; end:
 // GET /api/console/scaling?range= — the policies, the decisions and the active policy's HPA.
 export const getScaling = consoleHandler({ scope: "scaling.read", query: scalingQuery }, async ({ prisma, query }): Promise<ScalingResponse> => {
   const config = getConfig();
-  const window = timeWindowFor(query.range, Date.now());
+  const now = Date.now();
+  const window = { ...timeWindowFor(query.range, now), end: new Date(now) };
   const [policies, latest, history, recent, changes] = await Promise.all([
     listPolicies(prisma),
     prisma.scalingDecision.findFirst({ orderBy: { id: "desc" } }),

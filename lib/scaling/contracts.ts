@@ -88,8 +88,12 @@ export const simulationQuery = z.object({ hours: z.coerce.number().int().min(1).
 export const simulationResponse = z.object({
   start: z.number(),
   end: z.number(),
+  /** The window's length in minutes. */
   minutes: z.number(),
+  /** Minutes with recorded load: the ones replayed and priced. */
   recordedMinutes: z.number(),
+  /** The recorded load's resolution. */
+  stepSeconds: z.number(),
   instanceMonthlyCostUsd: z.number(),
   results: z.array(
     z.object({
@@ -116,8 +120,12 @@ const optionSchema = z.object({ size: sizeSchema, requestsPerSecond: z.number(),
 export const capacityResponse = z.object({
   generatedAt: z.number(),
   settings: z.object({ safetyFactor: z.number(), instanceSizeId: z.string().nullable(), lookbackDays: z.number(), updatedAt: isoDate, updatedBy: z.string().nullable() }),
-  policy: z.object({ name: z.string(), targetCpuPercent: z.number(), minReplicas: z.number() }),
+  policy: z.object({ name: z.string(), targetCpuPercent: z.number(), minReplicas: z.number(), maxReplicas: z.number() }),
   peak: z.object({ requestsPerSecond: z.number(), at: z.number() }).nullable(),
+  /** The peak is the busiest step's average at this resolution (coarser for long look-backs). */
+  peakStepSeconds: z.number(),
+  /** Why the measurements could not be read; the rest of the page still can be. */
+  metricsError: z.string().nullable(),
   observed: z.object({ requestsPerSecond: z.number(), idleCpu: z.number(), cpuPerRps: z.number(), samples: z.number(), r2: z.number() }).nullable(),
   benchmark: z.object({ id: z.string(), at: isoDate, requestsPerSecond: z.number(), source: z.string(), notes: z.string(), instanceSizeId: z.string().nullable() }).nullable(),
   sizes: z.array(sizeSchema),
@@ -130,6 +138,7 @@ export const capacityResponse = z.object({
     options: z.array(optionSchema),
     best: optionSchema.nullable(),
     schedule: scheduleRowSchema.nullable(),
+    aboveMaximum: z.object({ policy: z.string(), maxReplicas: z.number(), instances: z.number() }).nullable(),
     summary: z.string(),
   }),
 });

@@ -8,14 +8,17 @@ import { request } from "../console/hooks";
 import type { CapacitySettingsInput, InstanceSizesInput, ScheduleInput } from "../capacity/store";
 import type { SavePolicyInput } from "./policies";
 import { activatePolicyResponse, capacityResponse, savePolicyResponse, scalingResponse, simulationResponse, type ActivatePolicyInput } from "./contracts";
+import { decisionPredatesSwitch } from "./views";
 
 const LIVE_MS = 10_000;
+/** After a switch, until the leader has decided under the new policy: its decision shows within seconds. */
+const AFTER_SWITCH_MS = 2_000;
 
 export function useScaling(range: RangeKey) {
   return useQuery({
     queryKey: ["console", "scaling", range],
     queryFn: () => request(`/api/console/scaling?range=${range}`, scalingResponse),
-    refetchInterval: LIVE_MS,
+    refetchInterval: (query) => (query.state.data && decisionPredatesSwitch(query.state.data) ? AFTER_SWITCH_MS : LIVE_MS),
     placeholderData: keepPreviousData,
   });
 }
@@ -24,6 +27,7 @@ export function useActivatePolicy() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: ActivatePolicyInput) => request("/api/console/scaling/active", activatePolicyResponse, { method: "PUT", body: input }),
+    // Returned, so the mutation settles only once the page shows the new policy.
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "scaling"] }),
   });
 }

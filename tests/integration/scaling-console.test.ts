@@ -9,6 +9,8 @@ import { createDatabase, setDatabase, type Database } from "../../lib/db/client"
 import { getCapacity, putCapacitySettings, putInstanceSizes, putSchedule } from "../../lib/capacity/console";
 import { activateScalingPolicy, getScaling, getScalingSimulation, saveScalingPolicy } from "../../lib/scaling/console";
 import { activatePolicyResponse, capacityResponse, scalingResponse, simulationResponse } from "../../lib/scaling/contracts";
+import { peakStepFor } from "../../lib/capacity/overview";
+import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/observability/layout";
 import { PRESETS } from "../../lib/scaling/policies";
 import { seedPolicies } from "../../lib/scaling/store";
 import { createUser } from "../../lib/users/users";
@@ -28,6 +30,22 @@ function call(handler: ConsoleRouteHandler, options: { cookie: string; method?: 
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   return handler(request, { params: Promise.resolve({}) });
+}
+
+/** One instance's rollup row: `requests` answered (2xx) in the bucket, CPU at `cpuPercent` of a core. */
+function rollup(resolution: 60 | 600, bucket: Date, requests: number, cpuPercent: number) {
+  return database.prisma.metricRollup.create({
+    data: {
+      resolution, instanceId: "capacity-test", bucket, seconds: resolution, samples: resolution / 10,
+      requests2xx: BigInt(requests), requests3xx: 0n, requests4xx: 0n, requests5xx: 0n,
+      latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n), latencySumSeconds: 0,
+      cacheHits: 0n, cacheMisses: 0n, cacheBypass: 0n, cpuSeconds: (cpuPercent / 100) * resolution,
+      rssBytesSum: 0, rssBytesMax: 0n, memoryLimitBytes: 0n, inFlightSum: 0, inFlightMax: 0, connectionsSum: 0, connectionsMax: 0,
+      dbPoolTotalSum: 0, dbPoolInUseSum: 0, dbPoolWaitingSum: 0, dbPoolWaitingMax: 0,
+      dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n), dbQuerySumSeconds: 0, dbQueryErrors: 0n,
+      dirty: false, lastSnapshotAt: bucket,
+    },
+  });
 }
 
 beforeAll(async () => {
@@ -58,7 +76,10 @@ describe("scaling", () => {
     expect(body.hpaManifest).toContain("kind: HorizontalPodAutoscaler");
     expect(body.hpaManifest).toContain("averageUtilization: 70");
     expect(body.history.map((s) => s.name)).toEqual(["current", "desired", "recommendation"]);
-    expect(body.history[0]!.points).toHaveLength(90);
+    // 15 minutes of 10 s steps, and the current step so far (the latest decision's).
+    expect(body.history[0]!.points).toHaveLength(Math.ceil((body.end - body.start) / 10_000));
+    expect(body.history[0]!.points.length).toBeGreaterThanOrEqual(90);
+    expect(body.end - body.start).toBeLessThan(910_000);
   });
 
   it("draws decisions into the history, step by step", async () => {
@@ -72,6 +93,21 @@ describe("scaling", () => {
     expect(body.latest).toMatchObject({ currentReplicas: 3, desiredReplicas: 5, message: "5 because average CPU 84% is above the 70% target" });
     const desired = body.history.find((s) => s.name === "desired")!.points.filter((p) => p.v !== null);
     expect(desired).toEqual([{ t: Math.floor(at.getTime() / 10_000) * 10_000, v: 5 }]);
+  });
+
+  it("draws the decision the panel shows, made in the current step", async () => {
+    await database.pool.query(
+      `INSERT INTO scaling_decisions (at, leader_token, policy_name, target, current_replicas, desired_replicas, recommendation, reason, message, metrics, scale_change, outcome)
+       VALUES (now(), 1, 'balanced', 'none', 1, 3, 3, 'BelowMin', '3 because 1 is below the policy''s minimum of 3', '{}', 0, 'recommended')`,
+    );
+    for (const range of ["15m", "1h", "6h", "24h", "7d"]) {
+      const body = scalingResponse.parse(await (await call(getScaling, { cookie: operatorCookie, query: `?range=${range}` })).json());
+      expect(body.latest?.currentReplicas, range).toBe(1);
+      const current = body.history.find((s) => s.name === "current")!.points;
+      // The step's largest count: on longer ranges the decision 2 minutes ago may share the last step.
+      if (range === "15m") expect(current.at(-1)?.v).toBe(1);
+      else expect(current.at(-1)?.v, range).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it("switches the policy for an admin, with a reason, and says what changed", async () => {
@@ -162,5 +198,77 @@ describe("capacity", () => {
     expect(body.recommendation.schedule?.notes).toBe("Everything");
     const actions = (await database.prisma.auditEntry.findMany({ where: { action: { startsWith: "capacity." } } })).map((a) => a.action).sort();
     expect(actions).toEqual(["capacity.schedule.update", "capacity.settings.update", "capacity.sizes.update"]);
+  });
+
+  it("answers every look-back the form allows (1–90 days), reading long ones at a coarser step", async () => {
+    // 30 000 requests in one 10-minute bucket 30 days ago: 50 req/s over those 10 minutes.
+    const tenMinutes = 600_000;
+    await rollup(600, new Date(Math.floor((Date.now() - 30 * 86_400_000) / tenMinutes) * tenMinutes), 30_000, 20);
+    for (const lookbackDays of [1, 7, 8, 31, 90]) {
+      const saved = await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays } });
+      expect(saved.status, `${lookbackDays} days`).toBe(200);
+      const response = await call(getCapacity, { cookie: operatorCookie });
+      expect(response.status, `${lookbackDays} days`).toBe(200);
+      const body = capacityResponse.parse(await response.json());
+      expect(body.settings.lookbackDays).toBe(lookbackDays);
+      expect(body.metricsError).toBeNull();
+      expect(body.peakStepSeconds).toBe(peakStepFor(lookbackDays * 86_400));
+      if (lookbackDays < 30) expect(body.peak).toBeNull();
+    }
+    // 90 days are read in 20-minute steps: that bucket's 30 000 requests average 25 req/s over its step.
+    const body = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
+    expect(body.peakStepSeconds).toBe(1_200);
+    expect(body.peak?.requestsPerSecond).toBe(25);
+  });
+
+  it("warns when the plan needs more instances than the active policy's maximum", async () => {
+    await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 10, instanceSizeId: "medium", lookbackDays: 90 } });
+    const body = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
+    // ceil(25 ÷ 125 × 10) = 2 instances: within any preset's maximum.
+    expect(body.recommendation.aboveMaximum).toBeNull();
+    await call(putInstanceSizes, { cookie: adminCookie, method: "PUT", body: { sizes: [{ id: "medium", name: "Medium", cpuCores: 4, memoryGb: 8, requestsPerSecond: 1, monthlyCostUsd: 100 }] } });
+    await database.prisma.capacityBenchmark.create({ data: { requestsPerSecond: 1, instanceSizeId: "medium", source: "loadtest" } });
+    const over = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
+    // ceil(25 ÷ 1 × 10) = 250 instances, and the active policy stops at its maximum.
+    expect(over.recommendation.current?.instances).toBe(250);
+    expect(over.recommendation.aboveMaximum).toEqual({ policy: over.policy.name, maxReplicas: over.policy.maxReplicas, instances: 250 });
+    expect(over.recommendation.summary).toContain(`maximum of ${over.policy.maxReplicas} instances`);
+  });
+
+  it("keeps the settings and tables readable when the measurements cannot be read", async () => {
+    // Prometheus configured at a loopback port where nothing listens.
+    setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "scaling-console-test", SCALING_CPU_REQUEST_MILLICORES: "500", PROMETHEUS_URL: "http://127.0.0.1:9" }));
+    try {
+      const response = await call(getCapacity, { cookie: operatorCookie });
+      expect(response.status).toBe(200);
+      const body = capacityResponse.parse(await response.json());
+      expect(body.metricsError).toMatch(/^The measurements could not be read: /);
+      expect(body.peak).toBeNull();
+      expect(body.settings.lookbackDays).toBe(90);
+      expect(body.sizes.map((s) => s.id)).toEqual(["medium"]);
+    } finally {
+      setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "scaling-console-test", SCALING_CPU_REQUEST_MILLICORES: "500" }));
+    }
+  });
+});
+
+describe("simulator window", () => {
+  it("replays a week of recorded load and prices only the minutes it replayed", async () => {
+    // 30 recorded minutes a day ago, in 1-minute rollups and the 10-minute ones the leader makes of them.
+    const minute = 60_000;
+    const start = Math.floor((Date.now() - 86_400_000) / (10 * minute)) * 10 * minute;
+    for (let i = 0; i < 30; i++) await rollup(60, new Date(start + i * minute), 600, 30);
+    for (let i = 0; i < 3; i++) await rollup(600, new Date(start + i * 10 * minute), 6_000, 30);
+    const response = await call(getScalingSimulation, { cookie: operatorCookie, query: "?hours=168" });
+    expect(response.status).toBe(200);
+    const body = simulationResponse.parse(await response.json());
+    expect(body.minutes).toBe(168 * 60);
+    // The 1-minute rollups are kept 7 days, so a full week is answered in 10-minute steps.
+    expect(body.stepSeconds).toBe(600);
+    expect(body.recordedMinutes).toBe(30);
+    for (const r of body.results) expect(r.costUsd).toBeCloseTo((r.instanceMinutes / (30 * 24 * 60)) * body.instanceMonthlyCostUsd, 1);
+    for (const r of body.results) expect(r.instanceMinutes).toBeLessThanOrEqual(r.peakReplicas * body.recordedMinutes);
+    const day = simulationResponse.parse(await (await call(getScalingSimulation, { cookie: operatorCookie, query: "?hours=48" })).json());
+    expect(day).toMatchObject({ minutes: 48 * 60, stepSeconds: 60, recordedMinutes: 30 });
   });
 });

@@ -4,6 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { capacityAtTargetCpu, MIN_FIT_SAMPLES, peakOf, recommend, requiredInstances, scheduleFor, type InstanceSizeRow, type ScheduleRow } from "../../lib/capacity/planning";
 import { loadFromSeries, simulatePolicies, simulatePolicy, type LoadMinute } from "../../lib/capacity/simulator";
+import { peakStepFor } from "../../lib/capacity/overview";
+import { MAX_POINTS } from "../../lib/metrics/query/grid";
 import { PRESETS, PRESET_NAMES } from "../../lib/scaling/policies";
 
 const SIZES: InstanceSizeRow[] = [
@@ -86,11 +88,36 @@ describe("recommend", () => {
     expect(r.best?.size.id).toBe("small");
     expect(r.summary).toContain("raised to the policy minimum of 3");
   });
+  it("says so when the plan needs more instances than the policy's maximum", () => {
+    const r = recommend({ ...base, peakRps: 5000, maximumInstances: { policy: "balanced", replicas: 15 } });
+    expect(r.current?.instances).toBe(30);
+    expect(r.aboveMaximum).toEqual({ policy: "balanced", maxReplicas: 15, instances: 30 });
+    expect(r.summary).toContain("more than the balanced policy's maximum of 15 instances");
+    // Medium (30) and large (15) cost the same: the one the policy can run is recommended.
+    expect(r.best?.size.id).toBe("large");
+    expect(recommend({ ...base, peakRps: 5000 }).best?.size.id).toBe("medium");
+    const within = recommend({ ...base, peakRps: 1000, maximumInstances: { policy: "balanced", replicas: 15 } });
+    expect(within.aboveMaximum).toBeNull();
+    expect(within.summary).not.toContain("maximum");
+  });
   it("places the load in the guide's schedule", () => {
     expect(scheduleFor(0, SCHEDULE)?.notes).toBe("Development");
     expect(scheduleFor(50, SCHEDULE)?.notes).toBe("Small production");
     expect(scheduleFor(999, SCHEDULE)?.notes).toBe("Medium production");
     expect(scheduleFor(5000, SCHEDULE)?.notes).toBe("Large production");
+  });
+});
+
+describe("peak resolution", () => {
+  it("reads every look-back the settings allow (1–90 days) in one query, at 1 minute up to a week", () => {
+    for (let days = 1; days <= 90; days++) {
+      const seconds = days * 86_400;
+      const step = peakStepFor(seconds);
+      expect(Math.ceil(seconds / step) + 1, `${days} days`).toBeLessThanOrEqual(MAX_POINTS);
+      if (days <= 7) expect(step, `${days} days`).toBe(60);
+    }
+    expect(peakStepFor(8 * 86_400)).toBe(600);
+    expect(peakStepFor(90 * 86_400)).toBe(1_200);
   });
 });
 
@@ -127,6 +154,26 @@ describe("policy simulator", () => {
     const r = simulatePolicy("balanced", PRESETS.balanced, gappy, { instanceMonthlyCostUsd: 100 });
     expect(r.series.slice(70, 80).every((s) => s.cpu === null)).toBe(true);
     expect(new Set(r.series.slice(71, 80).map((s) => s.replicas)).size).toBe(1);
+  });
+  it("prices only the minutes it replayed, not the whole window", () => {
+    // Two hours asked for, 25 minutes recorded (3 instances at 33%).
+    const sparse = day.slice(0, 120).map((m, i) => (i < 25 ? { ...m, rps: 70, cpuWork: 100 } : { ...m, rps: null, cpuWork: null, instances: 0 }));
+    const r = simulatePolicy("balanced", PRESETS.balanced, sparse, { instanceMonthlyCostUsd: 43_200 });
+    expect(r.instanceMinutes).toBe(75);
+    expect(r.costUsd).toBe(75);
+    expect(r.averageReplicas).toBe(3);
+    expect(r.monthlyCostUsd).toBe(3 * 43_200);
+  });
+  it("counts minutes, not steps, when the load comes in 10-minute steps", () => {
+    // Six 10-minute steps, three recorded: the busy one above balanced's 70% target at 3 instances.
+    const steps: LoadMinute[] = [100, 700, 100, null, null, null].map((work, i) => ({ t: i * 600_000, rps: work === null ? null : work, cpuWork: work, instances: work === null ? 0 : 3 }));
+    const r = simulatePolicy("balanced", PRESETS.balanced, steps, { instanceMonthlyCostUsd: 43_200, loadStepSeconds: 600 });
+    expect(r.series).toHaveLength(6);
+    expect(r.minutesAboveTarget % 10).toBe(0);
+    expect(r.minutesAboveTarget).toBeGreaterThan(0);
+    expect(r.instanceMinutes % 10).toBe(0);
+    expect(r.instanceMinutes).toBeGreaterThanOrEqual(90);
+    expect(r.costUsd).toBe(r.instanceMinutes);
   });
   it("builds per-minute load from the metrics source's series", () => {
     const load = loadFromSeries(

@@ -1,8 +1,9 @@
 // Decisions in words, and the pods the decider builds from the registry and the target's list.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { explainDecision } from "../../lib/scaling/explain";
 import { HorizontalAutoscaler, type PodSample } from "../../lib/scaling/hpa";
-import { metricSpecs, PRESETS, toHpaSpec, type PolicySpec } from "../../lib/scaling/policies";
+import { metricSpecs, parsePolicySpec, PRESETS, toHpaSpec, type PolicySpec } from "../../lib/scaling/policies";
 import { podViews, samplesFor, type RegistryInstance } from "../../lib/scaling/samples";
 
 const pods = (...values: Array<number | null>): PodSample[] => values.map((value, i) => ({ name: `p${i}`, ready: true, value }));
@@ -43,6 +44,115 @@ describe("explainDecision", () => {
   });
   it("says when there is nothing to go on", () => {
     expect(explainDecision(decide(PRESETS.balanced, 3, pods(null, null, null)), PRESETS.balanced)).toBe("3: no instance reported CPU yet, so nothing changes");
+  });
+});
+
+describe("explainDecision over the decision space", () => {
+  const rules = fc.record({
+    stabilizationWindowSeconds: fc.integer({ min: 0, max: 300 }),
+    selectPolicy: fc.constantFrom("Max" as const, "Min" as const, "Disabled" as const),
+    policies: fc.array(
+      fc.oneof(
+        fc.record({ type: fc.constant("Pods" as const), value: fc.integer({ min: 1, max: 10 }), periodSeconds: fc.integer({ min: 15, max: 120 }) }),
+        fc.record({ type: fc.constant("Percent" as const), value: fc.integer({ min: 1, max: 300 }), periodSeconds: fc.integer({ min: 15, max: 120 }) }),
+      ),
+      { minLength: 1, maxLength: 2 },
+    ),
+  });
+  const policy: fc.Arbitrary<PolicySpec> = fc
+    .record({
+      up: fc.integer({ min: 2, max: 200 }),
+      downShare: fc.double({ min: 0, max: 0.99, noNaN: true }),
+      min: fc.integer({ min: 1, max: 8 }),
+      extra: fc.integer({ min: 0, max: 20 }),
+      memory: fc.option(fc.integer({ min: 1, max: 200 }), { nil: undefined }),
+      rps: fc.option(fc.double({ min: 0.01, max: 500, noNaN: true }), { nil: undefined }),
+      scaleUp: rules,
+      scaleDown: rules,
+    })
+    .map(({ up, downShare, min, extra, memory, rps, scaleUp, scaleDown }) => {
+      const parsed = parsePolicySpec({
+        minReplicas: min,
+        maxReplicas: min + extra,
+        cpu: { scaleUpAtPercent: up, scaleDownAtPercent: Math.floor(up * downShare) },
+        ...(memory === undefined ? {} : { memory: { targetPercent: memory } }),
+        ...(rps === undefined ? {} : { requestsPerSecondPerInstance: rps }),
+        behavior: { scaleUp, scaleDown },
+      });
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.spec;
+    });
+  /** A pod's sample: ready or starting, a value near the interesting levels, or none. */
+  const pod = fc.record({ ready: fc.boolean(), value: fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 300, noNaN: true })), { nil: null, freq: 5 }) });
+  const step = fc.record({ afterSeconds: fc.integer({ min: 0, max: 200 }), current: fc.integer({ min: 0, max: 25 }), pods: fc.array(pod, { maxLength: 25 }), scale: fc.double({ min: 0.01, max: 3, noNaN: true }) });
+
+  const NUMBER = String.raw`(-?\d+(?:\.\d+)?)`;
+  const UNIT = String.raw`(?:%|/s)`;
+  const CLAIM = new RegExp(
+    String.raw`average (?:CPU|memory|requests per instance) ${NUMBER}${UNIT} is (?:above the ${NUMBER}${UNIT} target|at or below the ${NUMBER}${UNIT} scale-down threshold|between the ${NUMBER}${UNIT} scale-down and ${NUMBER}${UNIT} scale-up thresholds)`,
+    "g",
+  );
+
+  it("never says what its numbers contradict, in any branch", () => {
+    const reasons = new Set<string>();
+    fc.assert(
+      fc.property(policy, fc.array(step, { minLength: 1, maxLength: 5 }), (spec, steps) => {
+        const hpa = new HorizontalAutoscaler(toHpaSpec(spec));
+        const metrics = metricSpecs(spec);
+        let now = 0;
+        for (const s of steps) {
+          now += s.afterSeconds * 1000;
+          const pods = s.pods.slice(0, s.current);
+          const decision = hpa.decide(
+            now,
+            s.current,
+            metrics.map((m) => ({ spec: m, samples: pods.map((p, i) => ({ name: `p${i}`, ready: p.ready, value: p.value === null ? null : m.type === "AverageValue" ? (p.value * m.target * s.scale) / 100 : p.value * s.scale })) })),
+          );
+          reasons.add(decision.reason);
+          const text = explainDecision(decision, spec);
+          // The count it leads with is the decision's, and "not N" / "asks for N" is what the metrics asked for.
+          expect(Number(/^(\d+)/.exec(text)?.[1]), text).toBe(decision.desiredReplicas);
+          const not = /^\d+, not (\d+):/.exec(text);
+          if (not) expect(Number(not[1]), text).toBe(decision.metricReplicas);
+          for (const asks of text.matchAll(/asks? for (\d+)/g)) expect(Number(asks[1]), text).toBe(decision.metricReplicas);
+          for (const max of text.matchAll(/maximum of (\d+)/g)) expect(Number(max[1]), text).toBe(spec.maxReplicas);
+          for (const min of text.matchAll(/minimum of (\d+)/g)) expect(Number(min[1]), text).toBe(spec.minReplicas);
+          expect(text).not.toMatch(/undefined|NaN|Infinity|limited to \(|limited to \)/);
+          // Each claim is true of the numbers it prints.
+          const claims = [...text.matchAll(CLAIM)];
+          for (const [, average, above, below, low, high] of claims) {
+            const a = Number(average);
+            if (above !== undefined) expect(a, text).toBeGreaterThan(Number(above));
+            if (below !== undefined) expect(a, text).toBeLessThanOrEqual(Number(below));
+            if (low !== undefined) {
+              expect(a, text).toBeGreaterThan(Number(low));
+              expect(a, text).toBeLessThanOrEqual(Number(high));
+            }
+          }
+          // A claim that points another way than the count says what makes the count.
+          const direction = Math.sign(decision.metricReplicas - decision.currentReplicas);
+          for (const [, , above, below] of claims) {
+            const says = above !== undefined ? 1 : below !== undefined ? -1 : 0;
+            if (says !== direction) expect(text, text).toContain("but the HPA's count for it is");
+          }
+          // A sentence about the metrics has a claim whenever some metric had data.
+          if (["WithinTolerance", "DesiredWithinRange", "ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas", "ScaleUpStabilized", "ScaleDownStabilized"].includes(decision.reason)) {
+            expect(claims.length, text).toBe(1);
+          }
+        }
+      }),
+      { numRuns: 3_000, seed: 20261204 },
+    );
+    // The generator reaches every branch the metrics can lead to.
+    for (const reason of ["WithinTolerance", "DesiredWithinRange", "ScaleUpStabilized", "ScaleDownStabilized", "ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas", "NoMetrics", "BelowMin", "AboveMax", "ScalingDisabled"]) {
+      expect(reasons, reason).toContain(reason);
+    }
+  });
+
+  it("explains the case that contradicted itself: 4% CPU under a 5%/20% policy on one instance", () => {
+    const spec: PolicySpec = { ...unlimitedBalanced, cpu: { scaleUpAtPercent: 20, scaleDownAtPercent: 5 } };
+    const text = explainDecision(decide(spec, 1, pods(4)), spec);
+    expect(text).toBe("1 because average CPU 4% is at or below the 5% scale-down threshold, but the HPA's count for it is 1 (it rounds up, and counts instances without metrics as busy)");
   });
 });
 
