@@ -17,9 +17,6 @@ const ROUNDS = 3;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const LUA = path.join(PROJECT_ROOT, "deploy/loadtest/wrk-completions.lua");
 
-if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
-else await main();
-
 /** The other APIs, measured once each after the chat rounds (wrk-completions.lua's AGENTICORP_ENDPOINT). */
 const OTHER_ENDPOINTS = {
   responses: "/v1/responses (translated to chat)",
@@ -27,6 +24,9 @@ const OTHER_ENDPOINTS = {
   messages: "/v1/messages (translated to chat)",
   embeddings: "/v1/embeddings (256 dimensions, cache bypassed)",
 } as const;
+
+if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
+else await main();
 
 async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat"): Promise<WrkReport> {
   const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
