@@ -1,6 +1,8 @@
 // Chooses a deployment for each attempt and keeps per-deployment health: in-flight calls, a
 // latency moving average, and a circuit breaker (closed → open after repeated failures → one
-// trial call after the cooldown → closed again on success).
+// trial call after the cooldown → closed again on success). It also counts, since the process
+// started, what the console's provider health shows: attempts, failures, requests its open
+// circuit refused, and the last failure (the heartbeat carries the report, lib/gateway/health-report.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentEntry } from "../fleet/snapshot";
 import { UpstreamFailure } from "../providers/types";
@@ -16,7 +18,10 @@ export interface RouterOptions {
   cooldownMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Monotonic milliseconds, for cooldowns and latency. */
   now: () => number;
+  /** Epoch milliseconds, for when the last failure happened. */
+  wallClock: () => number;
   random: () => number;
 }
 
@@ -27,6 +32,7 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   backoffBaseMs: 25,
   backoffMaxMs: 1_000,
   now: () => performance.now(),
+  wallClock: () => Date.now(),
   random: Math.random,
 };
 
@@ -39,6 +45,16 @@ export class DeploymentHealth {
   state: CircuitState = "closed";
   openedAt = 0;
   trialInFlight = false;
+  /** Attempts started on the deployment. */
+  attempts = 0;
+  /** Attempts (and streams) that failed in a way that counts against the deployment. */
+  failures = 0;
+  /** Requests for its model that could not use it because its circuit was open (or its half-open trial was taken). */
+  refusedByCircuit = 0;
+  /** Sum of answered attempts' durations, and how many: a mean that merges across instances. */
+  answeredMs = 0;
+  answered = 0;
+  lastFailure: { reason: string; status: number | null; at: number } | null = null;
 }
 
 export class NoDeploymentAvailable extends Error {
@@ -95,6 +111,7 @@ export class Router {
     let excluded: Set<string> | undefined;
     let previous: DeploymentEntry | undefined;
     let lastFailure: UpstreamFailure | undefined;
+    this.countRefusals(deployments);
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       const deployment = this.pick(deployments, tried, excluded);
       if (!deployment) {
@@ -124,7 +141,7 @@ export class Router {
         this.events.onAttemptFailed?.(deployment, failure);
         // A client error is the request's fault, not the deployment's: it counts as an answer.
         if (failure.reason === "client_error") this.succeeded(deployment, this.options.now() - started);
-        else if (failure.blamesDeployment) this.failed(deployment);
+        else if (failure.blamesDeployment) this.failed(deployment, failure);
         else this.released(deployment);
         if (!failure.retryable || requester?.gone) throw failure;
         if (!failure.sameDeploymentMayRecover) (excluded ??= new Set()).add(deployment.id);
@@ -143,7 +160,28 @@ export class Router {
     if (!failure?.blamesDeployment) return;
     this.events.onAttemptFailed?.(deployment, failure);
     const health = this.healthOf(deployment.id);
+    this.recordFailure(health, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
+  }
+
+  /** Every deployment this router has health for, keyed by deployment id. */
+  healthEntries(): IterableIterator<[string, DeploymentHealth]> {
+    return this.health.entries();
+  }
+
+  /** Once per request: each deployment of the model its circuit keeps out (no state change here). */
+  private countRefusals(deployments: readonly DeploymentEntry[]): void {
+    for (const deployment of deployments) {
+      const health = this.health.get(deployment.id);
+      if (!health || health.state === "closed") continue;
+      const coolingDown = health.state === "open" && this.options.now() - health.openedAt < this.options.cooldownMs;
+      if (coolingDown || (health.state === "half_open" && health.trialInFlight)) health.refusedByCircuit++;
+    }
+  }
+
+  private recordFailure(health: DeploymentHealth, failure: UpstreamFailure): void {
+    health.failures++;
+    health.lastFailure = { reason: failure.reason, status: failure.status, at: this.options.wallClock() };
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
@@ -180,6 +218,7 @@ export class Router {
   private begin(deployment: DeploymentEntry): void {
     const health = this.healthOf(deployment.id);
     health.inFlight++;
+    health.attempts++;
     if (health.state === "half_open") health.trialInFlight = true;
   }
 
@@ -187,6 +226,8 @@ export class Router {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
+    health.answered++;
+    health.answeredMs += elapsedMs;
     health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
     health.consecutiveFailures = 0;
     if (health.state !== "closed") this.setState(deployment, health, "closed");
@@ -199,10 +240,11 @@ export class Router {
     health.trialInFlight = false;
   }
 
-  private failed(deployment: DeploymentEntry): void {
+  private failed(deployment: DeploymentEntry, failure: UpstreamFailure): void {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
+    this.recordFailure(health, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
   }
 
