@@ -23,15 +23,15 @@ export type DeploymentReports = z.infer<typeof deploymentReportsSchema>;
 
 export function reportDeployments(router: Router): DeploymentReports {
   const reports: DeploymentReports = {};
-  for (const [id, health] of router.healthEntries()) {
+  for (const { id, health, counters } of router.deploymentReports()) {
     reports[id] = {
       circuit: health.state,
-      attempts: health.attempts,
-      failures: health.failures,
-      refused_by_circuit: health.refusedByCircuit,
-      answered: health.answered,
-      answered_ms: Math.round(health.answeredMs * 1000) / 1000,
-      last_failure: health.lastFailure,
+      attempts: counters.attempts,
+      failures: counters.failures,
+      refused_by_circuit: counters.refusedByCircuit,
+      answered: counters.answered,
+      answered_ms: Math.round(counters.answeredMs * 1000) / 1000,
+      last_failure: counters.lastFailure,
     };
   }
   return reports;

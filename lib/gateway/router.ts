@@ -45,6 +45,10 @@ export class DeploymentHealth {
   state: CircuitState = "closed";
   openedAt = 0;
   trialInFlight = false;
+}
+
+/** What the console shows about a deployment, kept apart from the state routing decides by. */
+export class DeploymentCounters {
   /** Attempts started on the deployment. */
   attempts = 0;
   /** Attempts (and streams) that failed in a way that counts against the deployment. */
@@ -85,6 +89,7 @@ export interface RouterEvents {
 
 export class Router {
   private readonly health = new Map<string, DeploymentHealth>();
+  private readonly counters = new Map<string, DeploymentCounters>();
   readonly options: RouterOptions;
 
   constructor(options: Partial<RouterOptions> = {}, private readonly events: RouterEvents = {}) {
@@ -160,13 +165,19 @@ export class Router {
     if (!failure?.blamesDeployment) return;
     this.events.onAttemptFailed?.(deployment, failure);
     const health = this.healthOf(deployment.id);
-    this.recordFailure(health, failure);
+    this.recordFailure(deployment, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
   }
 
-  /** Every deployment this router has health for, keyed by deployment id. */
-  healthEntries(): IterableIterator<[string, DeploymentHealth]> {
-    return this.health.entries();
+  countersOf(deploymentId: string): DeploymentCounters {
+    let counters = this.counters.get(deploymentId);
+    if (!counters) this.counters.set(deploymentId, (counters = new DeploymentCounters()));
+    return counters;
+  }
+
+  /** Every deployment this router has seen, with its state and counters. */
+  *deploymentReports(): Generator<{ id: string; health: DeploymentHealth; counters: DeploymentCounters }> {
+    for (const [id, health] of this.health) yield { id, health, counters: this.countersOf(id) };
   }
 
   /** Once per request: each deployment of the model its circuit keeps out (no state change here). */
@@ -175,13 +186,14 @@ export class Router {
       const health = this.health.get(deployment.id);
       if (!health || health.state === "closed") continue;
       const coolingDown = health.state === "open" && this.options.now() - health.openedAt < this.options.cooldownMs;
-      if (coolingDown || (health.state === "half_open" && health.trialInFlight)) health.refusedByCircuit++;
+      if (coolingDown || (health.state === "half_open" && health.trialInFlight)) this.countersOf(deployment.id).refusedByCircuit++;
     }
   }
 
-  private recordFailure(health: DeploymentHealth, failure: UpstreamFailure): void {
-    health.failures++;
-    health.lastFailure = { reason: failure.reason, status: failure.status, at: this.options.wallClock() };
+  private recordFailure(deployment: DeploymentEntry, failure: UpstreamFailure): void {
+    const counters = this.countersOf(deployment.id);
+    counters.failures++;
+    counters.lastFailure = { reason: failure.reason, status: failure.status, at: this.options.wallClock() };
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
@@ -218,7 +230,7 @@ export class Router {
   private begin(deployment: DeploymentEntry): void {
     const health = this.healthOf(deployment.id);
     health.inFlight++;
-    health.attempts++;
+    this.countersOf(deployment.id).attempts++;
     if (health.state === "half_open") health.trialInFlight = true;
   }
 
@@ -226,8 +238,9 @@ export class Router {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
-    health.answered++;
-    health.answeredMs += elapsedMs;
+    const counters = this.countersOf(deployment.id);
+    counters.answered++;
+    counters.answeredMs += elapsedMs;
     health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
     health.consecutiveFailures = 0;
     if (health.state !== "closed") this.setState(deployment, health, "closed");
@@ -244,7 +257,7 @@ export class Router {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
-    this.recordFailure(health, failure);
+    this.recordFailure(deployment, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
   }
 
