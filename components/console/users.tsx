@@ -126,9 +126,10 @@ function ResetPassword({ user }: { user: UserDto }) {
         message={<p>Their current password stops working at once. The new one is shown here once: hand it over privately.</p>}
         confirmText="Reset password"
         disabled={reset.isPending}
+        label={`Reset password of ${user.email}`}
         onConfirm={() => reset.mutate(user.id)}
       >
-        {`Reset password of ${user.email}`}
+        Reset password
       </ConfirmButton>
       {reset.data ? (
         <span className="secret-once" role="status" data-testid={`new-password-${user.email}`}>
