@@ -225,6 +225,8 @@ export const userSchema = z.object({
   name: z.string().nullable(),
   role: z.enum(ROLES),
   disabledAt: isoDate.nullable(),
+  /** When an admin last reset the password (sessions from before it ended then). */
+  passwordChangedAt: isoDate.nullable(),
   createdAt: isoDate,
   updatedAt: isoDate,
 });

@@ -15,7 +15,7 @@ const USER_ADMIN_LOCK_KEY = 7_219_451_121;
 type UserRow = Prisma.UserGetPayload<{ omit: typeof withoutHash }>;
 
 function toDto(row: UserRow): UserDto {
-  return { ...row, disabledAt: row.disabledAt?.toISOString() ?? null, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+  return { ...row, disabledAt: row.disabledAt?.toISOString() ?? null, passwordChangedAt: row.passwordChangedAt?.toISOString() ?? null, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
 }
 
 // GET /api/console/users — every console user, without password hashes.

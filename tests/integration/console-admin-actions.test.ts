@@ -161,6 +161,17 @@ describe("resetting a user's password", () => {
     expect(auditText).not.toContain(stored!.passwordHash);
   });
 
+  it("ends the sessions the user signed in with before the reset, and lets a new sign-in in", async () => {
+    const user = await createUser(database.prisma, { email: "signed-in@example.test", role: "admin", password: "signed-in-pass-12" });
+    const earlier = await sessionCookie({ id: user.id, email: user.email, role: "admin" }, Math.floor(Date.now() / 1000) - 60);
+    const list = (cookie: string) => call(handler("GET", "/api/console/users"), { cookie });
+    expect((await list(earlier)).status).toBe(200);
+    expect((await reset(user.id)).status).toBe(200);
+    expect((await list(earlier)).status).toBe(401);
+    const later = await sessionCookie({ id: user.id, email: user.email, role: "admin" }, Math.floor(Date.now() / 1000) + 1);
+    expect((await list(later)).status).toBe(200);
+  });
+
   it("refuses an admin's own account with 409, an operator with 403, and an unknown user with 404", async () => {
     const own = await reset(adminId);
     expect(own.status).toBe(409);

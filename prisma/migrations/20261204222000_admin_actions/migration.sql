@@ -10,3 +10,6 @@ CREATE TABLE "api_key_usage" (
 
 -- AddForeignKey
 ALTER TABLE "api_key_usage" ADD CONSTRAINT "api_key_usage_key_id_fkey" FOREIGN KEY ("key_id") REFERENCES "api_keys"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- When an admin last reset the user's password: sessions that signed in before it end.
+ALTER TABLE "users" ADD COLUMN "password_changed_at" TIMESTAMPTZ(3);
