@@ -186,6 +186,11 @@ describe("users", () => {
 
 describe("keys", () => {
   it("shows when a key was last used and flags an allowed model that nothing serves", async () => {
+    // Any authenticated request is a use; the heartbeat writes it within 500 ms.
+    const used = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(used.status).toBe(200);
+    const keyId = (await database.prisma.apiKey.findFirstOrThrow({ where: { name: "with-a-typo" } })).id;
+    for (let i = 0; i < 40 && !(await database.prisma.apiKeyUsage.findUnique({ where: { keyId } })); i++) await new Promise((r) => setTimeout(r, 250));
     const { context, page } = await signedIn();
     try {
       await page.goto(`${server.url}/keys`);
