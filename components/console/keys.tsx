@@ -1,6 +1,6 @@
 "use client";
-// API keys: the list with limits and this minute's use; admins create keys (the value is shown
-// once) and revoke them.
+// API keys: the list with limits, this minute's use and when each was last used; allowed model
+// names no deployment serves are flagged. Admins create keys (the value is shown once) and revoke them.
 import { useId, useState, type FormEvent } from "react";
 import type { ApiKeyDto } from "@/lib/console/contracts";
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "@/lib/console/hooks";
@@ -48,6 +48,11 @@ function CreateKeyForm() {
           <p>
             <strong>Copy the key for “{create.data.record.name}” now.</strong> It is shown only this once; only its hash is stored.
           </p>
+          {create.data.record.unknownModels.length > 0 ? (
+            <p className="warning-text" role="alert">
+              No deployment serves {create.data.record.unknownModels.map((m) => `“${m}”`).join(", ")}: requests for it fail with model_not_found. Check the spelling, or add a deployment.
+            </p>
+          ) : null}
           <div className="secret-row">
             <code data-testid="new-key-value">{create.data.key}</code>
             <CopyButton value={create.data.key} label="Copy key" />
@@ -59,6 +64,35 @@ function CreateKeyForm() {
       ) : null}
     </Panel>
   );
+}
+
+function AllowedModels({ apiKey }: { apiKey: ApiKeyDto }) {
+  if (apiKey.allowedModels.length === 0) return <>all</>;
+  const unknown = new Set(apiKey.unknownModels);
+  return (
+    <>
+      {apiKey.allowedModels.map((model, i) => (
+        <span key={model}>
+          {i > 0 ? ", " : null}
+          {unknown.has(model) ? (
+            <span className="warning-text" title="No deployment serves this model name" data-testid="unknown-model">
+              {model} (unknown)
+            </span>
+          ) : (
+            model
+          )}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** "3 min ago", with the exact time on hover. */
+function LastUsed({ at }: { at: string | null }) {
+  if (!at) return <span className="muted">never</span>;
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(at)) / 1000));
+  const ago = seconds < 60 ? `${seconds} s ago` : seconds < 3_600 ? `${Math.round(seconds / 60)} min ago` : seconds < 172_800 ? `${Math.round(seconds / 3_600)} h ago` : new Date(at).toLocaleDateString();
+  return <time dateTime={at} title={new Date(at).toLocaleString()}>{ago}</time>;
 }
 
 function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
@@ -100,7 +134,7 @@ export function KeysView() {
       </Can>
       <Panel title="Keys" testId="panel-keys" loading={keys.isPending} error={keys.error} empty={!!data && data.length === 0} emptyText="No API key yet.">
         {data ? (
-          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Models", "Created", "Status", canWrite ? "Actions" : null]}>
+          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Last used", "Models", "Created", "Status", canWrite ? "Actions" : null]}>
             {data.map((k) => (
               <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
                 <td>{k.name}</td>
@@ -109,7 +143,12 @@ export function KeysView() {
                 </td>
                 <td>{k.rpmLimit === null ? "none" : `${k.rpmLimit}/min`}</td>
                 <td>{k.usedThisMinute === null ? "—" : k.rpmLimit ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)` : k.usedThisMinute}</td>
-                <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
+                <td>
+                  <LastUsed at={k.lastUsedAt} />
+                </td>
+                <td>
+                  <AllowedModels apiKey={k} />
+                </td>
                 <td>{new Date(k.createdAt).toLocaleString()}</td>
                 <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
                 {canWrite ? (

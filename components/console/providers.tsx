@@ -1,12 +1,14 @@
 "use client";
-// Providers and their deployments, with this instance's circuit state per deployment. Admins
-// create and edit providers (credentials are write-only) and test the connection.
+// Providers and their deployments, with the live fleet's health per deployment: circuit state
+// (the card's colour), error rate, requests refused by an open circuit, last failure. Admins
+// create, edit and delete providers (credentials are write-only) and test the connection.
 import { useId, useState, type FormEvent } from "react";
 import type { DeploymentHealthDto, ProviderDto } from "@/lib/console/contracts";
 import { formatDeployments, parseDeployments } from "@/lib/console/deployments-text";
-import { formatSeconds } from "@/lib/console/charts";
-import { useCreateProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
+import { formatPercent, formatSeconds } from "@/lib/console/charts";
+import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
 import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/providers/responses-api";
+import { ConfirmButton } from "./confirm-button";
 import { Panel } from "./panel";
 import { Can } from "./session-context";
 import { FormError } from "./form-error";
@@ -197,58 +199,112 @@ const FAILURE_REASONS: Record<string, string> = {
   protocol: "unreadable answer",
 };
 
-function LastFailure({ reason, at }: { reason: string; at: string }) {
-  const urgent = reason === "auth_rejected" || reason === "model_not_found";
+function LastFailure({ failure }: { failure: NonNullable<DeploymentHealthDto["lastFailure"]> }) {
+  const urgent = failure.reason === "auth_rejected" || failure.reason === "model_not_found";
   return (
-    <span className={urgent ? "status-dead" : undefined} title={at}>
-      {FAILURE_REASONS[reason] ?? reason} · {new Date(at).toLocaleString()}
+    <span className={urgent ? "status-dead" : undefined} title={`${failure.at} on ${failure.instanceId}`}>
+      {FAILURE_REASONS[failure.reason] ?? failure.reason}
+      {failure.status !== null ? ` · HTTP ${failure.status}` : ""} · {new Date(failure.at).toLocaleString()}
     </span>
   );
 }
 
+const CIRCUIT_WORDS = { closed: "closed", half_open: "half-open (trial call)", open: "open" } as const;
+const SEVERITY = { closed: 0, half_open: 1, open: 2 } as const;
+
 function DeploymentRows({ provider, health }: { provider: ProviderDto; health: Map<string, DeploymentHealthDto> }) {
   if (provider.deployments.length === 0) return <p className="muted">No deployment: this provider serves no model.</p>;
   return (
-    <table aria-label={`Deployments of ${provider.name}`}>
-      <thead>
-        <tr>
-          <th scope="col">Model</th>
-          <th scope="col">Upstream model</th>
-          <th scope="col">Weight</th>
-          <th scope="col">Circuit (this instance)</th>
-          <th scope="col">Upstream calls</th>
-          <th scope="col">Mean latency</th>
-          <th scope="col">Retries</th>
-          <th scope="col">Last failure</th>
-        </tr>
-      </thead>
-      <tbody>
-        {provider.deployments.map((d) => {
-          const h = health.get(d.id);
-          return (
-            <tr key={d.id}>
-              <td>{d.modelName}</td>
-              <td>{d.upstreamModel}</td>
-              <td>{d.weight}</td>
-              <td className={h ? `circuit-${h.circuit}` : undefined}>{h ? h.circuit.replace("_", "-") : "—"}</td>
-              <td>{h ? h.upstreamCalls : "—"}</td>
-              <td>{formatSeconds(h?.upstreamMeanSeconds ?? null)}</td>
-              <td>{h ? h.retries : "—"}</td>
-              <td>{h?.lastFailure ? <LastFailure reason={h.lastFailure.reason} at={h.lastFailure.at} /> : "—"}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <div className="table-wrap">
+      <table aria-label={`Deployments of ${provider.name}`}>
+        <thead>
+          <tr>
+            <th scope="col">Model</th>
+            <th scope="col">Upstream model</th>
+            <th scope="col">Weight</th>
+            <th scope="col">Circuit</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Error rate</th>
+            <th scope="col">Refused by open circuit</th>
+            <th scope="col">Mean latency</th>
+            <th scope="col">Last failure</th>
+          </tr>
+        </thead>
+        <tbody>
+          {provider.deployments.map((d) => {
+            const h = health.get(d.id);
+            return (
+              <tr key={d.id} data-deployment={`${d.modelName}/${d.upstreamModel}`}>
+                <td>{d.modelName}</td>
+                <td>{d.upstreamModel}</td>
+                <td>{d.weight}</td>
+                <td className={h ? `circuit-${h.circuit}` : undefined} data-testid="circuit">
+                  {h ? CIRCUIT_WORDS[h.circuit] : "—"}
+                  {h && h.openOn > 0 ? <span className="muted"> on {h.openOn} instance{h.openOn === 1 ? "" : "s"}</span> : null}
+                </td>
+                <td>{h ? h.attempts : "—"}</td>
+                <td className={h && h.errorRate !== null && h.errorRate > 0 ? "status-dead" : undefined} data-testid="error-rate">
+                  {h?.errorRate == null ? "—" : `${formatPercent(h.errorRate)} (${h.failures})`}
+                </td>
+                <td className={h && h.refusedByCircuit > 0 ? "status-dead" : undefined} data-testid="refused">
+                  {h ? h.refusedByCircuit : "—"}
+                </td>
+                <td>{h?.meanLatencyMs == null ? "—" : `${h.meanLatencyMs < 10 ? h.meanLatencyMs.toFixed(1) : Math.round(h.meanLatencyMs)} ms`}</td>
+                <td data-testid="last-failure">{h?.lastFailure ? <LastFailure failure={h.lastFailure} /> : "—"}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The card's state: disabled, else the worst circuit of its deployments across the fleet. */
+function providerState(provider: ProviderDto, health: Map<string, DeploymentHealthDto>): "disabled" | keyof typeof SEVERITY {
+  if (!provider.enabled) return "disabled";
+  let worst: keyof typeof SEVERITY = "closed";
+  for (const d of provider.deployments) {
+    const circuit = health.get(d.id)?.circuit ?? "closed";
+    if (SEVERITY[circuit] > SEVERITY[worst]) worst = circuit;
+  }
+  return worst;
+}
+
+const STATE_WORDS = { disabled: "disabled", closed: "serving", half_open: "recovering: trial call", open: "failing: circuit open" } as const;
+
+function DeleteProvider({ provider }: { provider: ProviderDto }) {
+  const remove = useDeleteProvider();
+  return (
+    <>
+      <ConfirmButton
+        label={`Delete ${provider.name}`}
+        title={`Delete provider ${provider.name}?`}
+        message={<p>Its {provider.deployments.length} deployment(s) are deleted with it. A provider still serving traffic must be disabled first.</p>}
+        confirmText="Delete provider"
+        danger
+        disabled={remove.isPending}
+        onConfirm={() => remove.mutate(provider.id)}
+      >
+        Delete
+      </ConfirmButton>
+      {remove.error ? (
+        <span className="error-text" role="alert">
+          {remove.error.message}
+        </span>
+      ) : null}
+    </>
   );
 }
 
 function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map<string, DeploymentHealthDto> }) {
   const [editing, setEditing] = useState(false);
+  const state = providerState(provider, health);
   return (
     <Panel
       title={provider.name}
       testId={`provider-${provider.name}`}
+      className={`provider-card provider-${state}`}
       actions={
         <Can scope="providers.write">
           <TestConnection provider={provider} />
@@ -257,12 +313,15 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
               Edit
             </button>
           ) : null}
+          <DeleteProvider provider={provider} />
         </Can>
       }
     >
       <p className="meta">
         <span className="pill">{PROVIDER_KIND_LABEL[provider.kind]}</span>{" "}
-        <span className={provider.enabled ? "status-healthy" : "status-dead"}>{provider.enabled ? "enabled" : "disabled"}</span>
+        <span className={`provider-state provider-state-${state}`} data-testid="provider-state">
+          {STATE_WORDS[state]}
+        </span>
         {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
         {provider.kind !== "simulator" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
         {provider.headerNames.length > 0 ? <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span> : null}
@@ -282,7 +341,11 @@ export function ProvidersView() {
     <div className="page">
       <div className="page-header">
         <h1>Providers</h1>
-        {health.data ? <span className="badge">Circuit state as seen by instance {health.data.instanceId}</span> : null}
+        {health.data ? (
+          <span className="badge" title={health.data.instances.join(", ")}>
+            Health merged from {health.data.instances.length} live instance{health.data.instances.length === 1 ? "" : "s"}, counted since each started
+          </span>
+        ) : null}
       </div>
       {health.error ? <p className="state state-error">Deployment health unavailable: {health.error.message}</p> : null}
       <Can scope="providers.write">

@@ -1,17 +1,19 @@
 "use client";
 // The Scaling page: the active policy and what the leader decides under it (in words and over
 // time), the HPA it renders to, the other policies (admins switch, after seeing what changes and
-// saying why, or save their own), the policy history, and the simulator.
+// saying why, save their own with a form, delete custom ones), the policy history, and the simulator.
 import { useId, useMemo, useState, type FormEvent } from "react";
 import { RANGES, type RangeKey } from "@/lib/console/contracts";
 import { RANGE_SPECS } from "@/lib/console/ranges";
 import { toChartData } from "@/lib/console/charts";
 import type { PolicyDto, ScalingResponse } from "@/lib/scaling/contracts";
-import { useActivatePolicy, useSavePolicy, useScaling, useSimulation } from "@/lib/scaling/hooks";
+import { useActivatePolicy, useDeletePolicy, useScaling, useSimulation } from "@/lib/scaling/hooks";
 import { diffPolicies } from "@/lib/scaling/policies";
-import { decisionPredatesSwitch, formatCount, formatUsd, parseSpecText, simulationCoverage, simulationSeries } from "@/lib/scaling/views";
+import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/scaling/views";
 import { TimeSeriesChart } from "./charts";
+import { ConfirmButton } from "./confirm-button";
 import { CopyButton } from "./copy-button";
+import { PolicyForm } from "./policy-form";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
 import { Can, useCan } from "./session-context";
@@ -96,39 +98,27 @@ function SwitchPolicy({ active, policy }: { active: PolicyDto | null; policy: Po
   );
 }
 
-function SavePolicyForm({ template }: { template: PolicyDto | null }) {
-  const save = useSavePolicy();
-  const [name, setName] = useState("");
-  const [text, setText] = useState(() => JSON.stringify(template?.spec ?? {}, null, 2));
-  const [local, setLocal] = useState<Error | null>(null);
-  const ids = { name: useId(), spec: useId() };
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    const parsed = parseSpecText(text);
-    if (!parsed.ok) return setLocal(new Error(parsed.error));
-    setLocal(null);
-    save.mutate({ name, spec: parsed.value as never });
-  };
+function DeletePolicy({ policy }: { policy: PolicyDto }) {
+  const remove = useDeletePolicy();
   return (
-    <Panel title="Save a custom policy" testId="panel-save-policy">
-      <form onSubmit={onSubmit} aria-label="Save a custom policy">
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
-          <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required pattern="[a-z0-9][a-z0-9\-]{0,62}" title="lowercase letters, digits and dashes" />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.spec}>Specification (JSON; thresholds in % of the CPU request, windows and periods in seconds)</label>
-          <textarea id={ids.spec} className="json" rows={18} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-        </div>
-        <div className="form-actions">
-          <button type="submit" className="button" disabled={save.isPending}>
-            {save.isPending ? "Saving…" : "Save policy"}
-          </button>
-          {save.isSuccess ? <span role="status">Saved {save.data.policy.name}</span> : null}
-        </div>
-        <FormError error={local ?? save.error} />
-      </form>
-    </Panel>
+    <>
+      <ConfirmButton
+        label={`Delete ${policy.name}`}
+        title={`Delete policy ${policy.name}?`}
+        message={<p>The audit log keeps what it was; its policy history goes with it.</p>}
+        confirmText="Delete policy"
+        danger
+        disabled={remove.isPending}
+        onConfirm={() => remove.mutate(policy.id)}
+      >
+        Delete
+      </ConfirmButton>
+      {remove.error ? (
+        <span className="error-text" role="alert">
+          {remove.error.message}
+        </span>
+      ) : null}
+    </>
   );
 }
 
@@ -265,7 +255,16 @@ export function ScalingView() {
                 <td>{p.spec ? `${p.spec.minReplicas}–${p.spec.maxReplicas}` : "–"}</td>
                 <td>{p.spec ? `${p.spec.cpu.scaleUpAtPercent}% CPU` : "–"}</td>
                 <td>{p.spec ? `${p.spec.cpu.scaleDownAtPercent}% CPU` : "–"}</td>
-                {canWrite ? <td>{p.active ? null : <SwitchPolicy active={data.active} policy={p} />}</td> : null}
+                {canWrite ? (
+                  <td>
+                    {p.active ? null : (
+                      <span className="inline-actions">
+                        <SwitchPolicy active={data.active} policy={p} />
+                        {p.preset ? null : <DeletePolicy policy={p} />}
+                      </span>
+                    )}
+                  </td>
+                ) : null}
               </tr>
             ))}
           </DataTable>
@@ -305,7 +304,7 @@ export function ScalingView() {
         ) : null}
       </Panel>
       <Simulator />
-      <Can scope="scaling.write">{data ? <SavePolicyForm template={data.active} /> : null}</Can>
+      <Can scope="scaling.write">{data ? <PolicyForm template={data.active} /> : null}</Can>
     </div>
   );
 }

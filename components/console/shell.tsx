@@ -1,9 +1,10 @@
 "use client";
 // The console frame: navigation (entries a role cannot use are left out), who is signed in, sign out.
+// At phone width the navigation is a horizontal scrolling bar, scrolled to show the current page.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
-import { useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { Scope } from "@/lib/auth/permissions";
 import { useSessionView } from "./session-context";
 import { hasScope } from "@/lib/auth/permissions";
@@ -32,6 +33,14 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
   const session = useSessionView();
   const pathname = usePathname();
   const [signingOut, setSigningOut] = useState(false);
+  const nav = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const bar = nav.current;
+    const active = bar?.querySelector<HTMLElement>('a[aria-current="page"]');
+    if (!bar || !active || bar.scrollWidth <= bar.clientWidth) return;
+    // Only the bar scrolls (scrollIntoView could also move the page): the active entry centred.
+    bar.scrollLeft = active.offsetLeft - (bar.clientWidth - active.offsetWidth) / 2;
+  }, [pathname]);
   const entries = NAV.filter((entry) => hasScope(session.role, entry.scope));
   const onSignOut = async () => {
     setSigningOut(true);
@@ -57,7 +66,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
           </button>
         </div>
       </header>
-      <nav className="sidenav" aria-label="Console">
+      <nav className="sidenav" aria-label="Console" ref={nav}>
         <ul>
           {entries.map((entry) => {
             const current = entry.href === "/" ? pathname === "/" : pathname.startsWith(entry.href);

@@ -1,9 +1,12 @@
 "use client";
-// Console users (admins): create with an initial password, change role, disable or enable.
+// Console users (admins): create with an initial password, change role, disable (after a
+// confirmation) or enable, reset another user's password (the new one shown once, here only).
 import { useId, useState, type FormEvent } from "react";
 import { ROLES, type Role } from "@/lib/auth/permissions";
 import type { UserDto } from "@/lib/console/contracts";
-import { useCreateUser, useUpdateUser, useUsers } from "@/lib/console/hooks";
+import { useCreateUser, useResetPassword, useUpdateUser, useUsers } from "@/lib/console/hooks";
+import { ConfirmButton } from "./confirm-button";
+import { CopyButton } from "./copy-button";
 import { Panel } from "./panel";
 import { useSessionView } from "./session-context";
 import { FormError } from "./form-error";
@@ -84,9 +87,25 @@ function UserRow({ user, self }: { user: UserDto; self: boolean }) {
       <td>{new Date(user.createdAt).toLocaleDateString()}</td>
       <td>
         {self ? null : (
-          <button type="button" className="button secondary" disabled={update.isPending} onClick={() => update.mutate({ id: user.id, change: { disabled: !user.disabledAt } })}>
-            {user.disabledAt ? `Enable ${user.email}` : `Disable ${user.email}`}
-          </button>
+          <span className="inline-actions">
+            {user.disabledAt ? (
+              <button type="button" className="button secondary" disabled={update.isPending} onClick={() => update.mutate({ id: user.id, change: { disabled: false } })}>
+                {`Enable ${user.email}`}
+              </button>
+            ) : (
+              <ConfirmButton
+                title={`Disable ${user.email}?`}
+                message={<p>They are signed out at their next request and cannot sign in until an admin enables the account again.</p>}
+                confirmText="Disable"
+                danger
+                disabled={update.isPending}
+                onConfirm={() => update.mutate({ id: user.id, change: { disabled: true } })}
+              >
+                {`Disable ${user.email}`}
+              </ConfirmButton>
+            )}
+            <ResetPassword user={user} />
+          </span>
         )}
         {update.error ? (
           <span className="error-text" role="alert">
@@ -95,6 +114,37 @@ function UserRow({ user, self }: { user: UserDto; self: boolean }) {
         ) : null}
       </td>
     </tr>
+  );
+}
+
+function ResetPassword({ user }: { user: UserDto }) {
+  const reset = useResetPassword();
+  return (
+    <>
+      <ConfirmButton
+        title={`Reset the password of ${user.email}?`}
+        message={<p>Their current password stops working at once. The new one is shown here once: hand it over privately.</p>}
+        confirmText="Reset password"
+        disabled={reset.isPending}
+        label={`Reset password of ${user.email}`}
+        onConfirm={() => reset.mutate(user.id)}
+      >
+        Reset password
+      </ConfirmButton>
+      {reset.data ? (
+        <span className="secret-once" role="status" data-testid={`new-password-${user.email}`}>
+          New password (shown once): <code>{reset.data.password}</code> <CopyButton value={reset.data.password} label="Copy password" />
+          <button type="button" className="button secondary" onClick={() => reset.reset()}>
+            Done
+          </button>
+        </span>
+      ) : null}
+      {reset.error ? (
+        <span className="error-text" role="alert">
+          {reset.error.message}
+        </span>
+      ) : null}
+    </>
   );
 }
 

@@ -81,6 +81,8 @@ export async function readSession(read: CookieReader, now = Date.now()): Promise
   if (expiresAt <= now) return null;
   const user = await findUser(getDatabase().prisma, payload.sub);
   if (!user || user.disabledAt || !isRole(user.role)) return null;
+  // A password reset ends the sessions signed in before it (loginAt has whole seconds: a sign-in in the reset's second stays).
+  if (user.passwordChangedAt && payload.loginAt < Math.floor(user.passwordChangedAt.getTime() / 1000)) return null;
   return { userId: user.id, email: user.email, name: user.name, role: user.role, scopes: ROLE_SCOPES[user.role], expiresAt };
 }
 

@@ -186,6 +186,10 @@ export const apiKeySchema = z.object({
   revokedAt: isoDate.nullable(),
   /** Requests admitted in the current one-minute window (kept only for keys with a limit). */
   usedThisMinute: z.number().nullable(),
+  /** When an instance last authenticated a request with it (flushed with the heartbeat, so up to a few seconds behind). */
+  lastUsedAt: isoDate.nullable(),
+  /** Allowed model names no deployment serves (a typo, or a model since removed). */
+  unknownModels: z.array(z.string()),
 });
 export type ApiKeyDto = z.infer<typeof apiKeySchema>;
 export const apiKeysResponse = z.object({ keys: z.array(apiKeySchema) });
@@ -215,6 +219,7 @@ export type ProviderDto = z.infer<typeof providerSchema>;
 export const providersResponse = z.object({ providers: z.array(providerSchema) });
 
 export const providerResponse = z.object({ provider: providerSchema });
+export const deleteProviderResponse = z.object({ deleted: z.string() });
 
 /** What a connection test may report: a fixed set, so the test cannot be used to scan ports or read error text. */
 export const providerTestOutcomes = ["ok", "refused_by_policy", "could_not_connect", "timed_out", "upstream_status", "unusable_settings"] as const;
@@ -235,18 +240,27 @@ export const deploymentHealthSchema = z.object({
   providerId: z.string(),
   providerName: z.string(),
   upstreamModel: z.string(),
-  /** Circuit state as this instance's router sees it; "closed" also when it never failed here. */
+  /** The deployment and its provider are both enabled (a disabled one gets no traffic). */
+  enabled: z.boolean(),
+  /** The worst circuit state any live instance has for it; "closed" also when it never failed. */
   circuit: z.enum(["closed", "half_open", "open"]),
-  /** Upstream attempts, mean latency and retries of the deployment's provider, on this instance. */
-  upstreamCalls: z.number(),
-  upstreamMeanSeconds: z.number().nullable(),
-  retries: z.number(),
-  /** The latest failure counted against the deployment on this instance (e.g. auth_rejected), and when; null if none since start. */
-  lastFailure: z.object({ reason: z.string(), at: isoDate }).nullable(),
+  /** Live instances on which its circuit is open. */
+  openOn: z.number(),
+  /** Totals over the live instances since each started: attempts, failures counted against it, requests its circuit refused. */
+  attempts: z.number(),
+  failures: z.number(),
+  /** failures / attempts; null without attempts. */
+  errorRate: z.number().nullable(),
+  refusedByCircuit: z.number(),
+  /** Mean duration of the attempts it answered. */
+  meanLatencyMs: z.number().nullable(),
+  /** The newest failure counted against it on any live instance: a fixed reason word, the upstream's status, when and where. */
+  lastFailure: z.object({ reason: z.string(), status: z.number().nullable(), at: isoDate, instanceId: z.string() }).nullable(),
 });
 export type DeploymentHealthDto = z.infer<typeof deploymentHealthSchema>;
 export const providerHealthResponse = z.object({
-  instanceId: z.string(),
+  /** The live instances whose heartbeat reports were merged. */
+  instances: z.array(z.string()),
   deployments: z.array(deploymentHealthSchema),
 });
 
@@ -257,6 +271,8 @@ export const userSchema = z.object({
   name: z.string().nullable(),
   role: z.enum(ROLES),
   disabledAt: isoDate.nullable(),
+  /** When an admin last reset the password (sessions from before it ended then). */
+  passwordChangedAt: isoDate.nullable(),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
@@ -264,6 +280,8 @@ export type UserDto = z.infer<typeof userSchema>;
 // Requests: createUserInput (lib/users/users.ts).
 export const usersResponse = z.object({ users: z.array(userSchema) });
 export const userResponse = z.object({ user: userSchema });
+/** The new password is in this response only. */
+export const resetPasswordResponse = z.object({ user: userSchema, password: z.string() });
 export const updateUserInput = z
   .object({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional() })
   .refine((value) => value.role !== undefined || value.disabled !== undefined, { message: "nothing to change" });
@@ -301,14 +319,17 @@ export const AUDIT_ACTIONS = [
   "key.revoke",
   "provider.create",
   "provider.update",
+  "provider.delete",
   "user.create",
   "user.update",
+  "user.password_reset",
   "alert_rule.update",
   "alert.acknowledge",
   "alert.silence",
   "alert.unsilence",
   "scaling_policy.save",
   "scaling_policy.activate",
+  "scaling_policy.delete",
   "capacity.settings.update",
   "capacity.sizes.update",
   "capacity.schedule.update",

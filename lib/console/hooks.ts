@@ -16,6 +16,7 @@ import {
   auditResponse,
   consoleErrorBody,
   createKeyResponse,
+  deleteProviderResponse,
   instancesResponse,
   overviewResponse,
   providerHealthResponse,
@@ -24,6 +25,7 @@ import {
   providerTestResponse,
   revokeKeyResponse,
   alertRuleResponse,
+  resetPasswordResponse,
   userResponse,
   usersResponse,
   type AuditFilter,
@@ -186,6 +188,14 @@ export function useUpdateProvider() {
   });
 }
 
+export function useDeleteProvider() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => request(`/api/console/providers/${id}`, deleteProviderResponse, { method: "DELETE" }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["console", "providers"] }),
+  });
+}
+
 export function useTestProvider() {
   return useMutation({ mutationFn: (id: string) => request(`/api/console/providers/${id}/test`, providerTestResponse, { method: "POST", body: {} }) });
 }
@@ -210,6 +220,11 @@ export function useUpdateUser() {
     mutationFn: ({ id, change }: { id: string; change: UpdateUserInput }) => request(`/api/console/users/${id}`, userResponse, { method: "PATCH", body: change }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "users"] }),
   });
+}
+
+/** The new password is in the mutation's data only: never cached in a query. */
+export function useResetPassword() {
+  return useMutation({ mutationFn: (id: string) => request(`/api/console/users/${id}/password`, resetPasswordResponse, { method: "POST", body: {} }) });
 }
 
 // ---- audit -------------------------------------------------------------------------------------

@@ -1,22 +1,22 @@
 // Console providers: list (credentials never leave the server: only whether a key is stored and
-// which custom headers are set), create, edit, test the connection, and this instance's view of
+// which custom headers are set), create, edit, test the connection, delete, and the fleet's view of
 // each deployment's health. Base URLs are checked against the upstream address policy on save.
 import { z } from "zod";
 import type { Prisma } from "../db/generated/client";
 import { recordAudit } from "../audit/audit";
 import { getConfig } from "../config";
 import { DecryptionError, encryptSecret } from "../crypto/secret-box";
-import { BadRequestError, NotFoundError } from "../errors";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors";
 import { ADDRESS_REFUSED_CODE } from "../net/address-policy";
 import { assertUpstreamUrlAllowed } from "../net/upstream-url";
 import { createLiveProvider } from "../providers/factory";
 import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, sealSettings, toPublicProvider } from "../providers/admin";
 import { settingsSchemaFor, type HttpProviderSettings } from "../providers/settings";
 import { UpstreamFailure } from "../providers/types";
-import type { DeploymentHealthDto, ProviderDto, ProviderTestResult } from "./contracts";
+import type { ProviderDto, ProviderTestResult } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
-import { readDeploymentHealth } from "./router-health";
+import { readFleetDeploymentHealth } from "./router-health";
 
 /** Edits; `apiKey: null` removes the stored key and leaving it out keeps it; `deployments` replaces the list. */
 export const updateProviderInput = z
@@ -147,11 +147,20 @@ export const testProvider = consoleHandler({ scope: "providers.write", params: i
   return { ...outcome, latencyMs: Math.round(performance.now() - started) };
 });
 
-// GET /api/console/providers/health — circuit state and upstream calls per deployment, as this instance sees them.
-export const providerHealth = consoleHandler({ scope: "providers.read" }, async ({ prisma }): Promise<{ instanceId: string; deployments: DeploymentHealthDto[] }> => {
-  const deployments = await prisma.deployment.findMany({
-    select: { id: true, modelName: true, upstreamModel: true, provider: { select: { id: true, name: true } } },
-    orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }],
+// GET /api/console/providers/health — each deployment's circuit, error rate, refusals and last failure, merged over the live fleet.
+export const providerHealth = consoleHandler({ scope: "providers.read" }, async ({ prisma }) => readFleetDeploymentHealth(prisma));
+
+// DELETE /api/console/providers/:id — removes a provider and its deployments; one that still serves traffic (enabled, with enabled deployments) answers 409.
+export const deleteProvider = consoleHandler({ scope: "providers.write", params: idParams }, async ({ prisma, params, session }) => {
+  await prisma.$transaction(async (tx) => {
+    const current = await tx.provider.findUnique({ where: { id: params.id }, select: providerPublicSelect });
+    if (!current) throw new NotFoundError("No provider with this id.");
+    const serving = current.enabled ? [...new Set(current.deployments.filter((d) => d.enabled).map((d) => d.modelName))] : [];
+    if (serving.length > 0) {
+      throw new ConflictError(`Provider "${current.name}" is in use: it serves ${serving.map((m) => `"${m}"`).join(", ")}. Disable it first, then delete it.`, { code: "provider_in_use" });
+    }
+    await tx.provider.delete({ where: { id: current.id } });
+    await recordAudit(tx, actorOf(session), { action: "provider.delete", targetType: "provider", targetId: current.id, before: toDto(current) });
   });
-  return { instanceId: getConfig().INSTANCE_ID, deployments: await readDeploymentHealth(deployments) };
+  return { deleted: params.id };
 });

@@ -1,72 +1,89 @@
-// Deployment health as this process's router knows it. The router lives on the gateway side of
-// the process; what it reports reaches the shared prom-client registry (on globalThis), which is
-// the one place the console bundle can read it from.
+// The fleet's deployment health, merged from every live instance's heartbeat report (see
+// lib/gateway/health-report.ts). Counters add up across instances; the circuit shown is the worst
+// any instance has (an open circuit anywhere refuses that instance's traffic), with how many
+// instances have it open; the last failure is the newest any instance saw. A restarted instance
+// starts its counters again, and a dead one's report is left out: the totals cover the live fleet
+// since each instance started.
+import type { PrismaClient } from "../db/generated/client";
+import { deploymentReportsSchema, type DeploymentReport } from "../gateway/health-report";
 import type { DeploymentHealthDto } from "./contracts";
-import { registry } from "../metrics/registry";
 
-const CIRCUIT = ["closed", "half_open", "open"] as const;
-
-interface MetricValue {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
-async function values(name: string): Promise<MetricValue[]> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return [];
-  return (await metric.get()).values as MetricValue[];
-}
+const SEVERITY = { closed: 0, half_open: 1, open: 2 } as const;
 
 export interface DeploymentRow {
   id: string;
   modelName: string;
   upstreamModel: string;
-  provider: { id: string; name: string };
+  enabled: boolean;
+  provider: { id: string; name: string; enabled: boolean };
 }
 
-export async function readDeploymentHealth(deployments: DeploymentRow[]): Promise<DeploymentHealthDto[]> {
-  const [circuits, durations, retries, lastFailures] = await Promise.all([
-    values("agenticorp_circuit_state"),
-    values("agenticorp_upstream_duration_seconds"),
-    values("agenticorp_upstream_retries_total"),
-    values("agenticorp_upstream_last_failure_timestamp_seconds"),
-  ]);
-  const circuitByLabel = new Map(circuits.map((v) => [String(v.labels.deployment), v.value]));
-  const count = new Map<string, number>();
-  const sum = new Map<string, number>();
-  for (const v of durations) {
-    const provider = String(v.labels.provider);
-    if (v.metricName?.endsWith("_count")) count.set(provider, v.value);
-    else if (v.metricName?.endsWith("_sum")) sum.set(provider, v.value);
-  }
-  const retriesByProvider = new Map<string, number>();
-  for (const v of retries) retriesByProvider.set(String(v.labels.provider), (retriesByProvider.get(String(v.labels.provider)) ?? 0) + v.value);
+export interface InstanceReportRow {
+  id: string;
+  vitals: unknown;
+}
 
-  // One timestamp per deployment and reason: the newest is the deployment's last failure.
-  const lastFailureByLabel = new Map<string, { reason: string; seconds: number }>();
-  for (const v of lastFailures) {
-    const label = String(v.labels.deployment);
-    if (v.value > (lastFailureByLabel.get(label)?.seconds ?? 0)) lastFailureByLabel.set(label, { reason: String(v.labels.reason), seconds: v.value });
-  }
+/** Each instance's reports, keyed by deployment id; a report that does not parse (an older version's) counts as none. */
+function reportsOf(instance: InstanceReportRow): Record<string, DeploymentReport> {
+  const parsed = deploymentReportsSchema.safeParse((instance.vitals as { deployments?: unknown } | null)?.deployments);
+  return parsed.success ? parsed.data : {};
+}
 
+export function mergeDeploymentHealth(deployments: DeploymentRow[], instances: InstanceReportRow[]): DeploymentHealthDto[] {
+  const reports = instances.map((instance) => ({ id: instance.id, byDeployment: reportsOf(instance) }));
   return deployments.map((d) => {
-    // The router labels a deployment "provider/upstream model" (lib/fleet/snapshot.ts).
-    const label = `${d.provider.name}/${d.upstreamModel}`;
-    const state = circuitByLabel.get(label) ?? 0;
-    const lastFailure = lastFailureByLabel.get(label);
-    const calls = count.get(d.provider.name) ?? 0;
+    let circuit: DeploymentHealthDto["circuit"] = "closed";
+    let openOn = 0;
+    let attempts = 0;
+    let failures = 0;
+    let refusedByCircuit = 0;
+    let answered = 0;
+    let answeredMs = 0;
+    let lastFailure: DeploymentHealthDto["lastFailure"] = null;
+    let lastFailureAt = 0;
+    for (const instance of reports) {
+      const report = instance.byDeployment[d.id];
+      if (!report) continue;
+      if (SEVERITY[report.circuit] > SEVERITY[circuit]) circuit = report.circuit;
+      if (report.circuit === "open") openOn++;
+      attempts += report.attempts;
+      failures += report.failures;
+      refusedByCircuit += report.refused_by_circuit;
+      answered += report.answered;
+      answeredMs += report.answered_ms;
+      if (report.last_failure && report.last_failure.at > lastFailureAt) {
+        lastFailureAt = report.last_failure.at;
+        const { reason, status } = report.last_failure;
+        lastFailure = { reason, status, at: new Date(lastFailureAt).toISOString(), instanceId: instance.id };
+      }
+    }
     return {
       deploymentId: d.id,
       modelName: d.modelName,
       providerId: d.provider.id,
       providerName: d.provider.name,
       upstreamModel: d.upstreamModel,
-      circuit: CIRCUIT[state] ?? "closed",
-      upstreamCalls: calls,
-      upstreamMeanSeconds: calls > 0 ? (sum.get(d.provider.name) ?? 0) / calls : null,
-      retries: retriesByProvider.get(d.provider.name) ?? 0,
-      lastFailure: lastFailure ? { reason: lastFailure.reason, at: new Date(lastFailure.seconds * 1000).toISOString() } : null,
+      enabled: d.enabled && d.provider.enabled,
+      circuit,
+      openOn,
+      attempts,
+      failures,
+      errorRate: attempts > 0 ? failures / attempts : null,
+      refusedByCircuit,
+      meanLatencyMs: answered > 0 ? answeredMs / answered : null,
+      lastFailure,
     };
   });
+}
+
+/** Every deployment with the live fleet's merged health, and which instances reported. */
+export async function readFleetDeploymentHealth(prisma: PrismaClient): Promise<{ instances: string[]; deployments: DeploymentHealthDto[] }> {
+  const [deployments, instances] = await Promise.all([
+    prisma.deployment.findMany({
+      select: { id: true, modelName: true, upstreamModel: true, enabled: true, provider: { select: { id: true, name: true, enabled: true } } },
+      orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }],
+    }),
+    prisma.instance.findMany({ where: { status: { in: ["healthy", "draining"] } }, select: { id: true, vitals: true }, orderBy: { id: "asc" } }),
+  ]);
+  return { instances: instances.map((i) => i.id), deployments: mergeDeploymentHealth(deployments, instances) };
 }

@@ -1,9 +1,10 @@
-// Console users (admins only): list, create, change role, disable or enable. The fleet always
-// keeps one enabled admin, and nobody disables their own account.
+// Console users (admins only): list, create, change role, disable or enable, reset another user's
+// password (the new one is shown once). The fleet always keeps one enabled admin, and nobody
+// disables their own account.
 import { recordAudit } from "../audit/audit";
 import { ConflictError, NotFoundError } from "../errors";
 import { Prisma } from "../db/generated/client";
-import { createUser, createUserInput, findUser, listUsers as listUserRows, withoutHash } from "../users/users";
+import { createUser, createUserInput, findUser, listUsers as listUserRows, resetPassword, withoutHash } from "../users/users";
 import type { UserDto } from "./contracts";
 import { idParams, updateUserInput } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
@@ -14,7 +15,7 @@ const USER_ADMIN_LOCK_KEY = 7_219_451_121;
 type UserRow = Prisma.UserGetPayload<{ omit: typeof withoutHash }>;
 
 function toDto(row: UserRow): UserDto {
-  return { ...row, disabledAt: row.disabledAt?.toISOString() ?? null, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+  return { ...row, disabledAt: row.disabledAt?.toISOString() ?? null, passwordChangedAt: row.passwordChangedAt?.toISOString() ?? null, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
 }
 
 // GET /api/console/users — every console user, without password hashes.
@@ -55,4 +56,17 @@ export const updateUserHandler = consoleHandler({ scope: "users.write", params: 
     return after;
   });
   return { user: toDto(user) };
+});
+
+// POST /api/console/users/:id/password — a new random password for another user, in this response only (the audit entry says it happened, never what it is).
+export const resetUserPassword = consoleHandler({ scope: "users.write", params: idParams }, async ({ prisma, params, session }) => {
+  if (params.id === session.userId) throw new ConflictError("You cannot reset your own password here: ask another admin to reset it.", { code: "own_password" });
+  const { user, password } = await prisma.$transaction(async (tx) => {
+    const user = await findUser(tx, params.id);
+    if (!user) throw new NotFoundError("No user with this id.");
+    const password = await resetPassword(tx, user.id);
+    await recordAudit(tx, actorOf(session), { action: "user.password_reset", targetType: "user", targetId: user.id, after: { email: user.email } });
+    return { user, password };
+  });
+  return { user: toDto(user), password };
 });

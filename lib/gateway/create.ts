@@ -5,6 +5,7 @@ import { configRefreshMs, type Config } from "../config";
 import type { Database } from "../db/client";
 import { FleetConfig } from "../fleet/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../metrics/gateway";
+import { KeyUsageRecorder } from "../keys/usage";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -65,6 +66,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     router,
     cache,
     limiter,
+    keyUsage: new KeyUsageRecorder(),
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

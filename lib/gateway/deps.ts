@@ -1,6 +1,7 @@
 // What the gateway's handlers need, built once per process in lib/process/boot.ts.
 import type { ResponseCache } from "../cache/response-cache";
 import type { FleetSnapshot } from "../fleet/snapshot";
+import type { KeyUsageRecorder } from "../keys/usage";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -9,4 +10,6 @@ export interface GatewayDeps {
   router: Router;
   cache: ResponseCache;
   limiter: FleetRateLimiter;
+  /** Last-used times of keys, flushed by the heartbeat. */
+  keyUsage: KeyUsageRecorder;
 }

@@ -1,6 +1,8 @@
 // Chooses a deployment for each attempt and keeps per-deployment health: in-flight calls, a
 // latency moving average, and a circuit breaker (closed → open after repeated failures → one
-// trial call after the cooldown → closed again on success).
+// trial call after the cooldown → closed again on success). It also counts, since the process
+// started, what the console's provider health shows: attempts, failures, requests its open
+// circuit refused, and the last failure (the heartbeat carries the report, lib/gateway/health-report.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentEntry } from "../fleet/snapshot";
 import { UpstreamFailure } from "../providers/types";
@@ -16,7 +18,10 @@ export interface RouterOptions {
   cooldownMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Monotonic milliseconds, for cooldowns and latency. */
   now: () => number;
+  /** Epoch milliseconds, for when the last failure happened. */
+  wallClock: () => number;
   random: () => number;
 }
 
@@ -27,6 +32,7 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   backoffBaseMs: 25,
   backoffMaxMs: 1_000,
   now: () => performance.now(),
+  wallClock: () => Date.now(),
   random: Math.random,
 };
 
@@ -39,6 +45,20 @@ export class DeploymentHealth {
   state: CircuitState = "closed";
   openedAt = 0;
   trialInFlight = false;
+}
+
+/** What the console shows about a deployment, kept apart from the state routing decides by. */
+export class DeploymentCounters {
+  /** Attempts started on the deployment. */
+  attempts = 0;
+  /** Attempts (and streams) that failed in a way that counts against the deployment. */
+  failures = 0;
+  /** Requests for its model that could not use it because its circuit was open (or its half-open trial was taken). */
+  refusedByCircuit = 0;
+  /** Sum of answered attempts' durations, and how many: a mean that merges across instances. */
+  answeredMs = 0;
+  answered = 0;
+  lastFailure: { reason: string; status: number | null; at: number } | null = null;
 }
 
 export class NoDeploymentAvailable extends Error {
@@ -69,6 +89,7 @@ export interface RouterEvents {
 
 export class Router {
   private readonly health = new Map<string, DeploymentHealth>();
+  private readonly counters = new Map<string, DeploymentCounters>();
   readonly options: RouterOptions;
 
   constructor(options: Partial<RouterOptions> = {}, private readonly events: RouterEvents = {}) {
@@ -95,6 +116,7 @@ export class Router {
     let excluded: Set<string> | undefined;
     let previous: DeploymentEntry | undefined;
     let lastFailure: UpstreamFailure | undefined;
+    this.countRefusals(deployments);
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       const deployment = this.pick(deployments, tried, excluded);
       if (!deployment) {
@@ -124,7 +146,7 @@ export class Router {
         this.events.onAttemptFailed?.(deployment, failure);
         // A client error is the request's fault, not the deployment's: it counts as an answer.
         if (failure.reason === "client_error") this.succeeded(deployment, this.options.now() - started);
-        else if (failure.blamesDeployment) this.failed(deployment);
+        else if (failure.blamesDeployment) this.failed(deployment, failure);
         else this.released(deployment);
         if (!failure.retryable || requester?.gone) throw failure;
         if (!failure.sameDeploymentMayRecover) (excluded ??= new Set()).add(deployment.id);
@@ -143,7 +165,35 @@ export class Router {
     if (!failure?.blamesDeployment) return;
     this.events.onAttemptFailed?.(deployment, failure);
     const health = this.healthOf(deployment.id);
+    this.recordFailure(deployment, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
+  }
+
+  countersOf(deploymentId: string): DeploymentCounters {
+    let counters = this.counters.get(deploymentId);
+    if (!counters) this.counters.set(deploymentId, (counters = new DeploymentCounters()));
+    return counters;
+  }
+
+  /** Every deployment this router has seen, with its state and counters. */
+  *deploymentReports(): Generator<{ id: string; health: DeploymentHealth; counters: DeploymentCounters }> {
+    for (const [id, health] of this.health) yield { id, health, counters: this.countersOf(id) };
+  }
+
+  /** Once per request: each deployment of the model its circuit keeps out (no state change here). */
+  private countRefusals(deployments: readonly DeploymentEntry[]): void {
+    for (const deployment of deployments) {
+      const health = this.health.get(deployment.id);
+      if (!health || health.state === "closed") continue;
+      const coolingDown = health.state === "open" && this.options.now() - health.openedAt < this.options.cooldownMs;
+      if (coolingDown || (health.state === "half_open" && health.trialInFlight)) this.countersOf(deployment.id).refusedByCircuit++;
+    }
+  }
+
+  private recordFailure(deployment: DeploymentEntry, failure: UpstreamFailure): void {
+    const counters = this.countersOf(deployment.id);
+    counters.failures++;
+    counters.lastFailure = { reason: failure.reason, status: failure.status, at: this.options.wallClock() };
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
@@ -180,6 +230,7 @@ export class Router {
   private begin(deployment: DeploymentEntry): void {
     const health = this.healthOf(deployment.id);
     health.inFlight++;
+    this.countersOf(deployment.id).attempts++;
     if (health.state === "half_open") health.trialInFlight = true;
   }
 
@@ -187,6 +238,9 @@ export class Router {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
+    const counters = this.countersOf(deployment.id);
+    counters.answered++;
+    counters.answeredMs += elapsedMs;
     health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
     health.consecutiveFailures = 0;
     if (health.state !== "closed") this.setState(deployment, health, "closed");
@@ -199,10 +253,11 @@ export class Router {
     health.trialInFlight = false;
   }
 
-  private failed(deployment: DeploymentEntry): void {
+  private failed(deployment: DeploymentEntry, failure: UpstreamFailure): void {
     const health = this.healthOf(deployment.id);
     health.inFlight--;
     health.trialInFlight = false;
+    this.recordFailure(deployment, failure);
     this.transition(deployment, health, health.consecutiveFailures + 1);
   }
 

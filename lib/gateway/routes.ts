@@ -21,6 +21,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   app.addHook("onRequest", (request, _reply, done) => {
     try {
       request.apiKey = authenticate(request.headers, deps.fleet.current);
+      deps.keyUsage.touch(request.apiKey.id);
     } catch (error) {
       return done(error as Error);
     }

@@ -32,6 +32,7 @@ import { sealLegacyProviderHeaders } from "../providers/credentials";
 import { createFirstAdminIfNone, firstAdminBanner } from "../users/users";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
+import { reportDeployments } from "../gateway/health-report";
 import { createLogger } from "./logger";
 import { PROJECT_ROOT, VERSION } from "../version";
 
@@ -183,10 +184,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight }, state.draining)
+    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) }, state.draining)
       .then(() => countLiveInstances(database.pool))
       .then((count) => (liveInstances = Math.max(1, count)))
       .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
+    gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
     resetEventLoopWindow();
   }, config.HEARTBEAT_MS);
   heartbeatTimer.unref();
@@ -213,6 +215,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       await leader?.stop();
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
       await app.close();
+      if (state.migrationsApplied) await bestEffort(logger, "writing keys' last-used times", gateway.keyUsage.flush(database.pool));
       await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
       await gateway.stop();
       await database.close();

@@ -1,16 +1,16 @@
 // The Scaling page's endpoints: the active policy and the others, the leader's decisions (latest,
 // over time, the recent changes), the policy history, the HPA the active policy renders to; saving
-// a custom policy and switching the active one (admins, audited); the policy simulator.
+// a custom policy, deleting one and switching the active one (admins, audited); the policy simulator.
 import { Prisma, type PrismaClient } from "../db/generated/client";
 import { getConfig } from "../config";
 import { actorOf, consoleHandler } from "../console/handler";
 import { consoleMetricsSource } from "../console/metrics-source";
 import { timeWindowFor } from "../console/ranges";
-import type { SeriesDto } from "../console/contracts";
+import { idParams, type SeriesDto } from "../console/contracts";
 import { simulateRecordedLoad } from "../capacity/overview";
 import { renderManifests, toYaml } from "./manifests";
 import { diffPolicies, policyFields, savePolicyInput } from "./policies";
-import { activatePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
+import { activatePolicy, deletePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
 import { activatePolicyInput, scalingQuery, simulationQuery, type DecisionDto, type PolicyDto, type ScalingResponse } from "./contracts";
 
 export function toPolicyDto(policy: StoredPolicy): PolicyDto {
@@ -122,3 +122,8 @@ export const activateScalingPolicy = consoleHandler({ scope: "scaling.write", bo
 export const getScalingSimulation = consoleHandler({ scope: "scaling.read", query: simulationQuery }, async ({ prisma, query }) =>
   simulateRecordedLoad({ prisma, source: await consoleMetricsSource(), cpuScale: cpuScale() }, query.hours),
 );
+
+// DELETE /api/console/scaling/policies/:id — delete a custom policy (not a preset, not the active one: 409).
+export const deleteScalingPolicy = consoleHandler({ scope: "scaling.write", params: idParams }, async ({ prisma, params, session }) => ({
+  policy: toPolicyDto(await deletePolicy(prisma, params.id, actorOf(session))),
+}));

@@ -40,6 +40,14 @@ export function useSavePolicy() {
   });
 }
 
+export function useDeletePolicy() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => request(`/api/console/scaling/policies/${id}`, savePolicyResponse, { method: "DELETE" }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["console", "scaling"] }),
+  });
+}
+
 export function useSimulation(hours: number) {
   return useQuery({ queryKey: ["console", "scaling", "simulation", hours], queryFn: () => request(`/api/console/scaling/simulation?hours=${hours}`, simulationResponse) });
 }

@@ -174,3 +174,20 @@ export async function listPolicyChanges(prisma: PrismaClient, limit = 50): Promi
   const rows = await prisma.scalingPolicyChange.findMany({ orderBy: { id: "desc" }, take: limit, include: { policy: { select: { name: true } } } });
   return rows.map((r) => ({ id: r.id.toString(), at: r.at, policyName: r.policy.name, actor: r.actor, reason: r.reason, before: r.before, after: r.after }));
 }
+
+/**
+ * Deletes a custom policy. Presets are part of the product and the active policy is what the
+ * fleet follows: both answer 409. The audit entry keeps the deleted spec (its history rows go with it).
+ */
+export async function deletePolicy(prisma: PrismaClient, id: string, actor: Actor): Promise<StoredPolicy> {
+  return prisma.$transaction(async (tx) => {
+    await lockPolicies(tx);
+    const row = await tx.scalingPolicy.findUnique({ where: { id } });
+    if (!row) throw new NotFoundError("No scaling policy with this id.");
+    if (row.preset) throw new ConflictError(`"${row.name}" is a preset and cannot be deleted.`, { code: "policy_is_preset" });
+    if (row.active) throw new ConflictError(`"${row.name}" is the active policy: activate another one first, then delete it.`, { code: "policy_in_use" });
+    await tx.scalingPolicy.delete({ where: { id: row.id } });
+    await recordAudit(tx, actor, { action: "scaling_policy.delete", targetType: "scaling_policy", targetId: row.id, before: { name: row.name, spec: row.spec, active: false } });
+    return toStored(row);
+  });
+}

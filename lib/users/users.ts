@@ -52,6 +52,16 @@ export function findUserForLogin(db: Db, email: string) {
   });
 }
 
+/**
+ * Replaces a user's password with a new random one, returned once to hand over; the hash is all
+ * that is stored. Sessions signed in before it end (lib/auth/session.ts).
+ */
+export async function resetPassword(db: Db, id: string): Promise<string> {
+  const password = generatePassword();
+  await db.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), passwordChangedAt: new Date() }, omit: withoutHash });
+  return password;
+}
+
 export function generatePassword(): string {
   return randomBytes(18).toString("base64url");
 }

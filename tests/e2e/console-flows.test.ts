@@ -212,7 +212,7 @@ describe("an admin", () => {
       const row = page.locator(`tr[data-key-name="${name}"]`);
       await row.getByRole("button", { name: `Revoke ${name}` }).click();
       await row.getByRole("button", { name: `Confirm revoking ${name}` }).click();
-      await until("the row showing the key revoked", 10_000, async () => ((await row.locator("td").nth(6).textContent()) === "revoked" ? true : undefined));
+      await until("the row showing the key revoked", 10_000, async () => ((await row.locator("td").nth(7).textContent()) === "revoked" ? true : undefined));
       await until("the gateway refusing the revoked key", 10_000, async () => ((await models()) === 401 ? true : undefined));
       expect(await models()).toBe(401);
 

@@ -119,6 +119,8 @@ const EXPECTED: Record<string, Expectation> = {
     ok: 200,
     valid: async () => ({ params: { id: (await simulatorProvider()).id }, body: { enabled: false } }),
   },
+  // Body-less: deletes a provider that serves nothing (one serving models answers 409).
+  "DELETE /api/console/providers/[id]": { allows: "admin", ok: 200, valid: async () => ({ params: { id: (await simulatorProvider()).id } }) },
   // Body-less too; it records nothing today, but it reaches out to the provider (a cost, an SSRF lever).
   "POST /api/console/providers/[id]/test": { allows: "admin", ok: 200, valid: async () => ({ params: { id: (await simulatorProvider()).id } }) },
   "GET /api/console/providers/health": read(),
@@ -132,6 +134,11 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   "POST /api/console/scaling/policies": { allows: "admin", ok: 201, valid: async () => ({ body: { name: `matrix-${next()}`, spec: { ...PRESETS.balanced, minReplicas: 1 } } }) },
+  "DELETE /api/console/scaling/policies/[id]": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: (await savePolicy(database.prisma, { name: `gone-${next()}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id } }),
+  },
   "GET /api/console/scaling/simulation": read(),
   "GET /api/console/users": { allows: "admin", ok: 200 },
   "POST /api/console/users": {
@@ -143,6 +150,12 @@ const EXPECTED: Record<string, Expectation> = {
     allows: "admin",
     ok: 200,
     valid: async () => ({ params: { id: (await createUser(database.prisma, { email: `target-${next()}@example.test`, role: "operator", password: "target-password-1" })).id }, body: { role: "admin" } }),
+  },
+  // Body-less: a new password for another user, shown once.
+  "POST /api/console/users/[id]/password": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: (await createUser(database.prisma, { email: `reset-${next()}@example.test`, role: "operator", password: "target-password-1" })).id } }),
   },
 };
 

@@ -1,0 +1,1 @@
+export { deleteScalingPolicy as DELETE } from "@/lib/scaling/console";

@@ -1,0 +1,1 @@
+export { resetUserPassword as POST } from "@/lib/console/users";
