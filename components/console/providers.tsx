@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent } from "react";
 import type { DeploymentHealthDto, ProviderDto } from "@/lib/console/contracts";
 import { formatDeployments, parseDeployments } from "@/lib/console/deployments-text";
-import { formatPercent, formatSeconds } from "@/lib/console/charts";
+import { formatPercent } from "@/lib/console/charts";
 import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
 import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/providers/responses-api";
 import { ConfirmButton } from "./confirm-button";
