@@ -7,37 +7,9 @@ import { describe, expect, it } from "vitest";
 import { renderManifests } from "../../lib/scaling/manifests";
 import { PRESETS } from "../../lib/scaling/policies";
 import { PROJECT_ROOT } from "../../lib/version";
+import { readDockerfile } from "../helpers/dockerfile";
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Instructions with continuation lines joined and comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
-  const logical: string[] = [];
-  let pending = "";
-  for (const line of text.split("\n")) {
-    if (!pending && /^\s*#/.test(line)) continue;
-    const continued = /\\\s*$/.test(line);
-    pending += (pending ? " " : "") + line.replace(/\\\s*$/, "").trim();
-    if (!continued) {
-      if (pending.trim()) logical.push(pending.trim());
-      pending = "";
-    }
-  }
-  return logical.map((l) => {
-    const [op, ...rest] = l.split(/\s+/);
-    return { op: op!.toUpperCase(), args: rest.join(" ") };
-  });
-}
-
-const instructions = parseDockerfile(readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8"));
-const stages: Array<{ name: string; body: Instruction[] }> = [];
-for (const i of instructions) {
-  if (i.op === "FROM") stages.push({ name: /\bAS\s+(\S+)/i.exec(i.args)?.[1] ?? "", body: [] });
-  else stages.at(-1)?.body.push(i);
-}
+const { stages } = readDockerfile();
 const final = stages.at(-1)!;
 const last = (op: string) => final.body.filter((i) => i.op === op).at(-1);
 
