@@ -1,13 +1,14 @@
 // The Dockerfile, read as Docker reads it (no daemon here to build it): multi-stage, production
 // dependencies only in the image, a non-root user, a HEALTHCHECK on /health/live, and Node as PID 1
 // through the exec form, so SIGTERM reaches the drain. And it agrees with the Deployment.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderManifests } from "../../lib/scaling/manifests";
 import { PRESETS } from "../../lib/scaling/policies";
 import { PROJECT_ROOT } from "../../lib/version";
 import { readDockerfile } from "../helpers/dockerfile";
+import { isIgnored, parseDockerignore } from "../helpers/dockerignore";
 
 const { stages } = readDockerfile();
 const final = stages.at(-1)!;
@@ -47,6 +48,18 @@ describe("Dockerfile", () => {
     const container = renderManifests({ policyName: "balanced", spec: PRESETS.balanced }).find((m) => m.kind === "Deployment")!.spec!.template.spec!.containers[0]!;
     expect(last("EXPOSE")?.args).toBe(String(container.ports![0]!.containerPort));
     expect(final.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ")).toContain(`PORT=${container.ports![0]!.containerPort}`);
+  });
+
+  it("copies only what the build context has (Docker fails the build on a missing source)", () => {
+    const ignored = parseDockerignore(readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8"));
+    const sources = stages.flatMap((stage) =>
+      stage.body
+        .filter((i) => i.op === "COPY" && !/--from=/.test(i.args))
+        .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1)),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    const missing = sources.filter((source) => source !== "." && (!existsSync(path.join(PROJECT_ROOT, source)) || isIgnored(ignored, path.posix.normalize(source))));
+    expect(missing, "COPY sources absent from the build context").toEqual([]);
   });
 
   it("keeps local state and secrets out of the build context", () => {
