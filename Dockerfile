@@ -38,7 +38,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json tsconfig.json next.config.ts prisma.config.ts server.ts ./
 COPY lib ./lib
 COPY prisma ./prisma
-COPY public ./public
 COPY scripts ./scripts
 # The code stays root's; the process may write only its data folder (the embedded database when
 # DATABASE_URL is unset) and Next.js's cache.

@@ -1,5 +1,8 @@
 // The Kubernetes manifests for one scaling policy: what `npm run k8s:render -- --policy NAME`
-// prints and deploy/kubernetes/ holds (rendered for balanced). The HPA part is also what the
+// prints and deploy/kubernetes/ holds (rendered for balanced). Two layouts: `single` (the default
+// for small installs: one Deployment serving the data plane and the console) and `split`
+// (deploy/kubernetes-split/: a data-plane Deployment the HPA scales, a console Deployment with a
+// fixed count, a Service each, and an Ingress routing between them). The HPA part is also what the
 // `kubernetes` scaling target patches onto the live HPA, so the two never disagree.
 // Types come from kubernetes-models (the OpenAPI schemas, as TypeScript): an unknown field in a
 // literal below fails the type check; tests validate every object against the schemas at run time.
@@ -8,8 +11,9 @@ import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IService } from "kubernetes-models/v1/Service";
-import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import type { IIngress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import type { IHTTPIngressPath } from "kubernetes-models/networking.k8s.io/v1/HTTPIngressPath";
 import type { IJob } from "kubernetes-models/batch/v1/Job";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
@@ -19,10 +23,9 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import { stringify } from "yaml";
 import { hpaBehavior, type PolicySpec } from "./policies";
 import { formatFraction, formatQuantity } from "./quantity";
+import { APP, baseLabels, HPA_NAME, instanceDeployment, roleLabels, roleName, roleSelector, secretEnv, type InstanceRole, type ResolvedOptions } from "./manifest-workloads";
 
-export const APP = "agenticorp";
-/** The HPA's name (the scaling guide's), which the `kubernetes` target patches by default. */
-export const HPA_NAME = `${APP}-hpa`;
+export { APP, HPA_NAME, terminationGracePeriodSeconds } from "./manifest-workloads";
 /** The custom metric prometheus-adapter serves (deploy/prometheus/prometheus-adapter.yaml). */
 export const RPS_METRIC = "agenticorp_requests_per_second";
 
@@ -39,29 +42,43 @@ export interface RenderOptions {
   preStopSeconds?: number;
   /** The Secret with `database-url`, `secret` and optionally `database-direct-url`. */
   secretName?: string;
+  /** `single` (default): one Deployment for everything; `split`: data plane and console apart. */
+  layout?: Layout;
+  /** split: the console's fixed replica count. */
+  consoleReplicas?: number;
+  /** split: TRUSTED_PROXIES on the console (a hop count: 1 = the Ingress controller in front of it). */
+  trustedProxies?: string;
+  /** split: the Ingress's host rule (unset: any host). */
+  ingressHost?: string;
+  /** split: the IngressClass (unset: the cluster's default class). */
+  ingressClassName?: string;
 }
 
-type Required_ = Required<Omit<RenderOptions, "spec" | "policyName">>;
+export const LAYOUTS = ["single", "split"] as const;
+export type Layout = (typeof LAYOUTS)[number];
 
-export const RENDER_DEFAULTS: Required_ = {
+type Resolved = ResolvedOptions & { layout: Layout; ingressHost?: string; ingressClassName?: string };
+
+export const RENDER_DEFAULTS: ResolvedOptions & { layout: Layout } = {
   namespace: APP,
   image: `${APP}:latest`,
   port: 8080,
   drainTimeoutMs: 30_000,
   preStopSeconds: 5,
   secretName: APP,
+  layout: "single",
+  consoleReplicas: 2,
+  trustedProxies: "1",
 };
 
-/** After SIGTERM an instance drains for up to DRAIN_TIMEOUT_MS, then deregisters and closes its pool. */
-const SHUTDOWN_MARGIN_SECONDS = 10;
-
-/** preStop + drain + margin: Kubernetes must not SIGKILL an instance that is still draining. */
-export function terminationGracePeriodSeconds(options: Pick<Required_, "preStopSeconds" | "drainTimeoutMs">): number {
-  return options.preStopSeconds + Math.ceil(options.drainTimeoutMs / 1000) + SHUTDOWN_MARGIN_SECONDS;
-}
-
-const labels = { "app.kubernetes.io/name": APP, app: APP };
-const selector = { "app.kubernetes.io/name": APP };
+/** What the data-plane Deployment serves in the split layout; the console gets every other path. */
+export const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exact" }> = [
+  { path: "/v1", pathType: "Prefix" },
+  { path: "/api/v1", pathType: "Prefix" },
+  // Prefix matches whole segments: /health, /health/live, /health/ready.
+  { path: "/health", pathType: "Prefix" },
+  { path: "/metrics", pathType: "Exact" },
+];
 
 export function hpaMetrics(spec: PolicySpec): IMetricSpec[] {
   const metrics: IMetricSpec[] = [
@@ -100,6 +117,7 @@ export type Manifest =
   | IJob
   | IDeployment
   | IService
+  | IIngress
   | IHorizontalPodAutoscaler
   | IPodDisruptionBudget
   | IServiceMonitor;
@@ -112,43 +130,69 @@ export const MIGRATE_SCRIPT = [
   "try { console.log(JSON.stringify({ msg: 'migrations applied', applied: await applyMigrations(pool) })); } finally { await pool.end(); }",
 ].join(" ");
 
-function secretEnv(name: string, secretName: string, key: string, optional = false): IEnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional: true } : {}) } } };
+/** The roles a layout deploys, the autoscaled one first. */
+export function layoutRoles(layout: Layout): InstanceRole[] {
+  return layout === "split" ? ["data-plane", "console"] : ["all"];
 }
 
 /** Every manifest for the policy, in the order `kubectl apply` should create them. */
 export function renderManifests(input: RenderOptions): Manifest[] {
-  const o: Required_ = { ...RENDER_DEFAULTS, ...stripUndefined(input) };
-  const { namespace } = o;
-  const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace, labels: { ...labels, ...extra } });
+  const o: Resolved = { ...RENDER_DEFAULTS, ...stripUndefined(input) };
+  const roles = layoutRoles(o.layout);
   const policyAnnotation = { "agenticorp.dev/scaling-policy": input.policyName };
+  // The HPA scales the role that serves traffic; the console keeps its count.
+  const autoscaled = roles[0]!;
+  return [
+    ...clusterAccess(o),
+    migrationJob(o),
+    ...roles.map((role) => instanceDeployment(role, o, policyAnnotation)),
+    ...roles.map((role) => instanceService(role, o)),
+    ...(o.layout === "split" ? [ingress(o)] : []),
+    autoscaler(input.spec, roleName(autoscaled), o, policyAnnotation),
+    ...roles.map((role) => disruptionBudget(role, o)),
+    serviceMonitor(o),
+  ];
+}
 
-  const ns: INamespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } };
-  const serviceAccount: IServiceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(APP) };
-  // The leader patches its own HPA (the `kubernetes` scaling target): that one object, nothing else.
-  const role: IRole = {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "Role",
-    metadata: meta(`${APP}-autoscaler`),
-    rules: [{ apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], resourceNames: [HPA_NAME], verbs: ["get", "patch", "update"] }],
-  };
-  const roleBinding: IRoleBinding = {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "RoleBinding",
-    metadata: meta(`${APP}-autoscaler`),
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${APP}-autoscaler` },
-    subjects: [{ kind: "ServiceAccount", name: APP, namespace }],
-  };
+function meta(o: Resolved, name: string, labels: Record<string, string> = baseLabels) {
+  return { name, namespace: o.namespace, labels };
+}
 
-  const migrate: IJob = {
+/** The namespace, the instances' ServiceAccount, and the right to patch their own HPA. */
+function clusterAccess(o: Resolved): [INamespace, IServiceAccount, IRole, IRoleBinding] {
+  const { namespace } = o;
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: baseLabels } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(o, APP) },
+    // The leader patches its own HPA (the `kubernetes` scaling target): that one object, nothing else.
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: meta(o, `${APP}-autoscaler`),
+      rules: [{ apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], resourceNames: [HPA_NAME], verbs: ["get", "patch", "update"] }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: meta(o, `${APP}-autoscaler`),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${APP}-autoscaler` },
+      subjects: [{ kind: "ServiceAccount", name: APP, namespace }],
+    },
+  ];
+}
+
+/** The schema migration, once per rollout, for every role (they share one database). */
+function migrationJob(o: Resolved): IJob {
+  const labels = { ...baseLabels, "app.kubernetes.io/component": "migrate" };
+  return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: meta(`${APP}-migrate`, { "app.kubernetes.io/component": "migrate" }),
+    metadata: meta(o, `${APP}-migrate`, labels),
     spec: {
       backoffLimit: 4,
       ttlSecondsAfterFinished: 3_600,
       template: {
-        metadata: { labels: { ...labels, "app.kubernetes.io/component": "migrate" } },
+        metadata: { labels },
         spec: {
           restartPolicy: "Never",
           securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 },
@@ -167,90 +211,64 @@ export function renderManifests(input: RenderOptions): Manifest[] {
       },
     },
   };
+}
 
-  const deployment: IDeployment = {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { ...meta(APP), annotations: policyAnnotation },
-    spec: {
-      // No `replicas`: the HPA owns the count, and re-applying this file must not reset it.
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: APP,
-          terminationGracePeriodSeconds: terminationGracePeriodSeconds(o),
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
-          containers: [
-            {
-              name: APP,
-              image: o.image,
-              ports: [{ name: "http", containerPort: o.port, protocol: "TCP" }],
-              env: [
-                { name: "NODE_ENV", value: "production" },
-                { name: "PORT", value: String(o.port) },
-                { name: "HOST", value: "0.0.0.0" },
-                { name: "INSTANCE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                secretEnv("DATABASE_URL", o.secretName, "database-url"),
-                secretEnv("DATABASE_DIRECT_URL", o.secretName, "database-direct-url", true),
-                secretEnv("SECRET", o.secretName, "secret"),
-                { name: "DRAIN_TIMEOUT_MS", value: String(o.drainTimeoutMs) },
-                { name: "SCALING_TARGET", value: "kubernetes" },
-                { name: "KUBERNETES_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-                { name: "KUBERNETES_HPA_NAME", value: HPA_NAME },
-                // CPU and memory utilisation are usage ÷ request, as the HPA computes them.
-                { name: "SCALING_CPU_REQUEST_MILLICORES", valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.cpu", divisor: "1m" } } },
-                { name: "SCALING_MEMORY_REQUEST_BYTES", valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.memory", divisor: "1" } } },
-              ],
-              resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } },
-              livenessProbe: { httpGet: { path: "/health/live", port: "http" }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-              // Readiness fails only when the pod cannot serve (starting, configuration stale), not
-              // when the database blips. Three misses (15 s) so that slow answers under load, which
-              // hit every pod at once, cannot pull the whole fleet; terminating pods leave the
-              // endpoints at once whatever this says.
-              readinessProbe: { httpGet: { path: "/health/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 },
-              // Endpoints and balancers drop the pod while it still serves; SIGTERM comes after.
-              lifecycle: { preStop: { sleep: { seconds: o.preStopSeconds } } },
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-            },
-          ],
-        },
-      },
-    },
-  };
-
-  const service: IService = {
+function instanceService(role: InstanceRole, o: Resolved): IService {
+  return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(APP),
-    spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+    metadata: meta(o, roleName(role), roleLabels(role)),
+    spec: { type: "ClusterIP", selector: roleSelector(role), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
   };
+}
 
-  const hpa: IHorizontalPodAutoscaler = {
+/** split: the data plane's paths to its Service, everything else (pages, /api/auth, the console's JSON) to the console's. */
+function ingress(o: Resolved): IIngress {
+  const backend = (role: InstanceRole) => ({ service: { name: roleName(role), port: { name: "http" } } });
+  const paths: IHTTPIngressPath[] = [
+    ...DATA_PLANE_PATHS.map(({ path, pathType }) => ({ path, pathType, backend: backend("data-plane") })),
+    // The longest matching path wins, so this takes only what the data plane does not.
+    { path: "/", pathType: "Prefix", backend: backend("console") },
+  ];
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: meta(o, APP),
+    spec: {
+      ...(o.ingressClassName ? { ingressClassName: o.ingressClassName } : {}),
+      rules: [{ ...(o.ingressHost ? { host: o.ingressHost } : {}), http: { paths } }],
+    },
+  };
+}
+
+function autoscaler(spec: PolicySpec, deploymentName: string, o: Resolved, annotations: Record<string, string>): IHorizontalPodAutoscaler {
+  return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
-    metadata: { ...meta(HPA_NAME), annotations: policyAnnotation },
-    spec: hpaSpecFor(input.spec),
+    metadata: { ...meta(o, HPA_NAME), annotations },
+    spec: hpaSpecFor(spec, deploymentName),
   };
+}
 
-  // One voluntary eviction at a time, whatever the replica count.
-  const pdb: IPodDisruptionBudget = {
+/** One voluntary eviction at a time, whatever the replica count. */
+function disruptionBudget(role: InstanceRole, o: Resolved): IPodDisruptionBudget {
+  return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: meta(APP),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    metadata: meta(o, roleName(role), role === "all" ? baseLabels : roleLabels(role)),
+    spec: { maxUnavailable: 1, selector: { matchLabels: roleSelector(role) } },
   };
+}
 
-  const serviceMonitor: IServiceMonitor = {
+/** Scrapes every instance's /metrics, whatever its role (both Services carry the app's name label). */
+function serviceMonitor(o: Resolved): IServiceMonitor {
+  return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
-    metadata: meta(APP),
+    metadata: meta(o, APP),
     spec: {
-      selector: { matchLabels: selector },
-      namespaceSelector: { matchNames: [namespace] },
+      selector: { matchLabels: { "app.kubernetes.io/name": APP } },
+      namespaceSelector: { matchNames: [o.namespace] },
       endpoints: [
         {
           port: "http",
@@ -265,19 +283,18 @@ export function renderManifests(input: RenderOptions): Manifest[] {
       ],
     },
   };
-
-  return [ns, serviceAccount, role, roleBinding, migrate, deployment, service, hpa, pdb, serviceMonitor];
 }
 
-/** File name under deploy/kubernetes/ for each manifest. */
+/** File name under deploy/kubernetes(-split)/ for each manifest: its kind, and its role where a layout has two of a kind. */
 export function manifestFileName(manifest: Manifest): string {
   const kind = manifest.kind.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
-  return `${kind}.yaml`;
+  const role = (["data-plane", "console"] as const).find((r) => manifest.metadata?.name === roleName(r));
+  return `${kind}${role ? `-${role}` : ""}.yaml`;
 }
 
 /** Multi-document YAML for `kubectl apply -f -`. */
 export function toYaml(manifests: Manifest[], header?: string): string {
-  const body = manifests.map((m) => stringify(m, { lineWidth: 0 }).trimEnd()).join("\n---\n");
+  const body = manifests.map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()).join("\n---\n");
   return `${header ? header.split("\n").map((line) => `# ${line}`.trimEnd()).join("\n") + "\n" : ""}${body}\n`;
 }
 

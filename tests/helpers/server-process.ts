@@ -32,13 +32,17 @@ export interface StartOptions {
   logFile?: string;
   /** Extra node flags (profiling: --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
+  /** Another tree to run (an image's, built by tests/helpers/dockerfile-build.ts): its folder, bundle and user. */
+  tree?: { cwd: string; bundle: string; uid?: number; gid?: number };
 }
 
-export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [], logFile }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [], logFile, tree }: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
   const logFd = logFile === undefined ? undefined : openSync(logFile, "w+");
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_BUNDLE], {
-    cwd: PROJECT_ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, tree?.bundle ?? SERVER_BUNDLE], {
+    cwd: tree?.cwd ?? PROJECT_ROOT,
+    uid: tree?.uid,
+    gid: tree?.gid,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

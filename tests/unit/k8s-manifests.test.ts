@@ -1,7 +1,8 @@
-// Every rendered manifest, for every preset, validated against the Kubernetes OpenAPI schemas that
-// kubernetes-models ships (offline; the ServiceMonitor against the Prometheus Operator's CRD
-// schema), the committed deploy/kubernetes/ equal to the balanced rendering, and the pieces that
-// must agree with each other and with the product: probes, drain, ports, selectors, the HPA.
+// Every rendered manifest, for every preset and both layouts, validated against the Kubernetes
+// OpenAPI schemas that kubernetes-models ships (offline; the ServiceMonitor against the Prometheus
+// Operator's CRD schema), the committed deploy/kubernetes/ and deploy/kubernetes-split/ equal to
+// the balanced renderings, and the pieces that must agree with each other and with the product:
+// probes, drain, ports, selectors, the HPA, and in the split layout the Ingress's routing.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1";
@@ -9,12 +10,15 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { Job } from "kubernetes-models/batch/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/config";
-import { HPA_NAME, manifestFileName, renderManifests, terminationGracePeriodSeconds, type Manifest } from "../../lib/scaling/manifests";
+import { API_PREFIXES } from "../../lib/gateway/routes";
+import { HPA_NAME, LAYOUTS, manifestFileName, renderManifests, terminationGracePeriodSeconds, type Layout, type Manifest } from "../../lib/scaling/manifests";
+import { CONSOLE_RESOURCES, DATA_PLANE_RESOURCES } from "../../lib/scaling/manifest-workloads";
 import { hpaBehavior, PRESETS, PRESET_NAMES } from "../../lib/scaling/policies";
 import { parseQuantity } from "../../lib/scaling/quantity";
 import { PROJECT_ROOT } from "../../lib/version";
@@ -27,6 +31,7 @@ const MODELS: Record<string, { new (data: any): { validate(): void } }> = {
   Job,
   Deployment,
   Service,
+  Ingress,
   HorizontalPodAutoscaler,
   PodDisruptionBudget,
   ServiceMonitor,
@@ -41,14 +46,34 @@ function validate(manifest: unknown): void {
 
 const byKind = <K extends Manifest["kind"]>(manifests: Manifest[], kind: K) => manifests.find((m) => m.kind === kind) as Extract<Manifest, { kind: K }>;
 
+const KINDS: Record<Layout, string[]> = {
+  single: ["Namespace", "ServiceAccount", "Role", "RoleBinding", "Job", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"],
+  split: ["Namespace", "ServiceAccount", "Role", "RoleBinding", "Job", "Deployment", "Deployment", "Service", "Service", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PodDisruptionBudget", "ServiceMonitor"],
+};
+
 describe("schemas", () => {
-  for (const policy of PRESET_NAMES) {
-    it(`every manifest for ${policy} validates`, () => {
-      const manifests = renderManifests({ policyName: policy, spec: PRESETS[policy] });
-      expect(manifests.map((m) => m.kind)).toEqual(["Namespace", "ServiceAccount", "Role", "RoleBinding", "Job", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"]);
-      for (const manifest of manifests) expect(() => validate(manifest), manifest.kind).not.toThrow();
-    });
+  for (const layout of LAYOUTS) {
+    for (const policy of PRESET_NAMES) {
+      it(`every manifest for ${policy} validates (${layout} layout)`, () => {
+        const manifests = renderManifests({ policyName: policy, spec: PRESETS[policy], layout });
+        expect(manifests.map((m) => m.kind)).toEqual(KINDS[layout]);
+        for (const manifest of manifests) expect(() => validate(manifest), manifest.kind).not.toThrow();
+      });
+    }
   }
+
+  it("the single layout is the default", () => {
+    expect(renderManifests({ policyName: "balanced", spec: PRESETS.balanced })).toEqual(renderManifests({ policyName: "balanced", spec: PRESETS.balanced, layout: "single" }));
+  });
+
+  it("an Ingress with a host and a class validates, and a bad path type does not", () => {
+    const ingress = byKind(renderManifests({ policyName: "balanced", spec: PRESETS.balanced, layout: "split", ingressHost: "llm.example.com", ingressClassName: "nginx" }), "Ingress");
+    expect(() => validate(ingress)).not.toThrow();
+    expect(ingress.spec).toMatchObject({ ingressClassName: "nginx", rules: [{ host: "llm.example.com" }] });
+    const broken = structuredClone(ingress) as any;
+    broken.spec.rules[0].http.paths[0].pathType = "Regex";
+    expect(() => validate(broken)).toThrow(/pathType/);
+  });
 
   it("a custom policy with memory and requests-per-instance targets validates too", () => {
     const spec = { ...PRESETS.balanced, memory: { targetPercent: 80 }, requestsPerSecondPerInstance: 12.5 };
@@ -67,21 +92,26 @@ describe("schemas", () => {
   });
 });
 
-describe("deploy/kubernetes", () => {
-  const dir = path.join(PROJECT_ROOT, "deploy/kubernetes");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
-  const committed = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJS()));
+const COMMITTED: Record<Layout, string> = { single: "deploy/kubernetes", split: "deploy/kubernetes-split" };
 
-  it("is the balanced rendering, one numbered file per manifest (npm run k8s:render -- --policy balanced --out deploy/kubernetes)", () => {
-    const rendered = renderManifests({ policyName: "balanced", spec: PRESETS.balanced });
-    expect(committed).toEqual(JSON.parse(JSON.stringify(rendered)));
-    expect(files).toEqual(rendered.map((m, i) => `${String(i + 1).padStart(2, "0")}-${manifestFileName(m)}`));
-  });
+for (const layout of LAYOUTS) {
+  describe(COMMITTED[layout], () => {
+    const dir = path.join(PROJECT_ROOT, COMMITTED[layout]);
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+    const committed = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJS()));
 
-  it("validates, file by file", () => {
-    for (const manifest of committed) expect(() => validate(manifest), manifest.kind).not.toThrow();
+    it(`is the balanced ${layout} rendering, one numbered file per manifest (npm run k8s:render -- --policy balanced${layout === "split" ? " --layout split" : ""} --out ${COMMITTED[layout]})`, () => {
+      const rendered = renderManifests({ policyName: "balanced", spec: PRESETS.balanced, layout });
+      expect(committed).toEqual(JSON.parse(JSON.stringify(rendered)));
+      expect(files).toEqual(rendered.map((m, i) => `${String(i + 1).padStart(2, "0")}-${manifestFileName(m)}`));
+      expect(new Set(files).size).toBe(files.length);
+    });
+
+    it("validates, file by file", () => {
+      for (const manifest of committed) expect(() => validate(manifest), manifest.kind).not.toThrow();
+    });
   });
-});
+}
 
 describe("what the manifests must agree on", () => {
   const manifests = renderManifests({ policyName: "balanced", spec: PRESETS.balanced });
@@ -177,5 +207,115 @@ describe("what the manifests must agree on", () => {
     expect(migrate.command!.slice(0, 5)).toEqual(["node", "--import", "tsx", "--input-type=module", "-e"]);
     expect(migrate.command![5]).toContain("applyMigrations");
     expect(job.spec!.template.spec!.restartPolicy).toBe("Never");
+  });
+});
+
+/**
+ * Which backend an Ingress sends a path to, as networking.k8s.io/v1 defines it: Exact matches the
+ * whole path, Prefix matches whole `/`-separated elements, and the longest matching path wins.
+ */
+function ingressBackend(ingress: Extract<Manifest, { kind: "Ingress" }>, requestPath: string): string | undefined {
+  const elements = (p: string) => p.split("/").filter(Boolean);
+  const matching = ingress.spec!.rules![0]!.http!.paths.filter(({ path: rulePath, pathType }) => {
+    if (pathType === "Exact") return rulePath === requestPath;
+    const rule = elements(rulePath!);
+    const request = elements(requestPath);
+    return rule.every((element, i) => request[i] === element);
+  });
+  matching.sort((a, b) => b.path!.length - a.path!.length);
+  return matching[0]?.backend.service?.name;
+}
+
+/** Every page and route handler under app/, as a request path ([id] segments filled in, (group) folders dropped). */
+function consolePaths(dir = path.join(PROJECT_ROOT, "app"), prefix = ""): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (!entry.isDirectory()) return /^(page\.tsx|route\.ts)$/.test(entry.name) ? [prefix || "/"] : [];
+    const segment = /^\(.*\)$/.test(entry.name) ? "" : `/${entry.name.replace(/^\[\.\.\.(\w+)\]$/, "session").replace(/^\[(\w+)\]$/, "some-id")}`;
+    return consolePaths(path.join(dir, entry.name), prefix + segment);
+  });
+}
+
+describe("the split layout", () => {
+  const manifests = renderManifests({ policyName: "balanced", spec: PRESETS.balanced, layout: "split" });
+  const deployments = manifests.filter((m): m is Extract<Manifest, { kind: "Deployment" }> => m.kind === "Deployment");
+  const dataPlane = deployments.find((d) => d.metadata!.name === "agenticorp-data-plane")!;
+  const consoleDeployment = deployments.find((d) => d.metadata!.name === "agenticorp-console")!;
+  const envOf = (d: typeof dataPlane) => Object.fromEntries(d.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e]));
+  const services = manifests.filter((m): m is Extract<Manifest, { kind: "Service" }> => m.kind === "Service");
+  const ingress = byKind(manifests, "Ingress");
+  const selects = (selector: Record<string, string>, d: typeof dataPlane) => Object.entries(selector).every(([k, v]) => d.spec!.template.metadata!.labels![k] === v);
+
+  it("serves the data plane without the console, scaled by the HPA", () => {
+    expect(envOf(dataPlane).CONSOLE_ENABLED?.value).toBe("false");
+    expect(parseConfig({ CONSOLE_ENABLED: envOf(dataPlane).CONSOLE_ENABLED!.value }).CONSOLE_ENABLED).toBe(false);
+    expect(dataPlane.spec!.replicas).toBeUndefined();
+    expect(byKind(manifests, "HorizontalPodAutoscaler").spec!.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "agenticorp-data-plane" });
+    expect(dataPlane.spec!.template.spec!.containers[0]!.resources).toEqual(DATA_PLANE_RESOURCES);
+  });
+
+  it("runs the console on two replicas that no autoscaler touches", () => {
+    expect(consoleDeployment.spec!.replicas).toBe(2);
+    expect(manifests.filter((m) => m.kind === "HorizontalPodAutoscaler")).toHaveLength(1);
+    const env = envOf(consoleDeployment);
+    expect(parseConfig({ CONSOLE_ENABLED: env.CONSOLE_ENABLED!.value, TRUSTED_PROXIES: env.TRUSTED_PROXIES!.value })).toMatchObject({ CONSOLE_ENABLED: true, TRUSTED_PROXIES: 1 });
+    expect(consoleDeployment.spec!.template.spec!.containers[0]!.resources).toEqual(CONSOLE_RESOURCES);
+    // Sign-in throttling is the console's alone: the data plane does not believe forwarded addresses.
+    expect(envOf(dataPlane).TRUSTED_PROXIES).toBeUndefined();
+  });
+
+  it("measures the data plane against its own requests, whichever role leads", () => {
+    const dataPlaneEnv = envOf(dataPlane);
+    expect(dataPlaneEnv.SCALING_CPU_REQUEST_MILLICORES?.valueFrom?.resourceFieldRef).toMatchObject({ resource: "requests.cpu", divisor: "1m" });
+    const consoleEnv = envOf(consoleDeployment);
+    expect(Number(consoleEnv.SCALING_CPU_REQUEST_MILLICORES!.value)).toBe(parseQuantity(DATA_PLANE_RESOURCES.requests.cpu) * 1000);
+    expect(Number(consoleEnv.SCALING_MEMORY_REQUEST_BYTES!.value)).toBe(parseQuantity(DATA_PLANE_RESOURCES.requests.memory));
+    for (const env of [dataPlaneEnv, consoleEnv]) {
+      expect(env.SCALING_TARGET?.value).toBe("kubernetes");
+      expect(env.KUBERNETES_HPA_NAME?.value).toBe(HPA_NAME);
+      expect(env.SECRET?.valueFrom?.secretKeyRef).toBeDefined();
+    }
+  });
+
+  it("gives each role its own Service and disruption budget, selecting its pods and not the other's", () => {
+    for (const [deployment, other] of [[dataPlane, consoleDeployment], [consoleDeployment, dataPlane]] as const) {
+      const service = services.find((s) => s.metadata!.name === deployment.metadata!.name)!;
+      expect(selects(service.spec!.selector!, deployment)).toBe(true);
+      expect(selects(service.spec!.selector!, other)).toBe(false);
+      expect(selects(deployment.spec!.selector.matchLabels!, other)).toBe(false);
+      const budget = manifests.find((m) => m.kind === "PodDisruptionBudget" && m.metadata!.name === deployment.metadata!.name) as Extract<Manifest, { kind: "PodDisruptionBudget" }>;
+      expect(selects(budget.spec!.selector!.matchLabels!, deployment)).toBe(true);
+      expect(selects(budget.spec!.selector!.matchLabels!, other)).toBe(false);
+      expect(service.spec!.ports![0]!.targetPort).toBe(deployment.spec!.template.spec!.containers[0]!.ports![0]!.name);
+    }
+    // One ServiceMonitor scrapes both.
+    const monitor = byKind(manifests, "ServiceMonitor");
+    for (const service of services) expect(Object.entries(monitor.spec.selector.matchLabels!).every(([k, v]) => service.metadata!.labels![k] === v)).toBe(true);
+  });
+
+  it("shares the one migration Job and image between both roles", () => {
+    const job = byKind(manifests, "Job");
+    expect(manifests.filter((m) => m.kind === "Job")).toHaveLength(1);
+    for (const deployment of deployments) expect(deployment.spec!.template.spec!.containers[0]!.image).toBe(job.spec!.template.spec!.containers[0]!.image);
+  });
+
+  it("routes the data plane's paths to the data plane and everything else to the console", () => {
+    const routes = (paths: string[]) => Object.fromEntries(paths.map((p) => [p, ingressBackend(ingress, p)]));
+    const dataPlanePaths = [
+      ...API_PREFIXES.flatMap((prefix) => [`${prefix}/chat/completions`, `${prefix}/models`, `${prefix}/models/org/model`, `${prefix}/messages/count_tokens`, `${prefix}/unknown`]),
+      "/health",
+      "/health/live",
+      "/health/ready",
+      "/metrics",
+    ];
+    expect(Object.values(routes(dataPlanePaths)).every((b) => b === "agenticorp-data-plane"), JSON.stringify(routes(dataPlanePaths))).toBe(true);
+    const pages = consolePaths();
+    expect(pages).toEqual(expect.arrayContaining(["/", "/login", "/keys", "/api/auth/session", "/api/console/keys/some-id/revoke"]));
+    const elsewhere = [...pages, "/_next/static/chunks/main.js", "/icon.svg", "/v10", "/healthz", "/metrics/extra", "/api/v10"];
+    expect(Object.values(routes(elsewhere)).every((b) => b === "agenticorp-console"), JSON.stringify(routes(elsewhere))).toBe(true);
+    // Each backend is a Service of this rendering, on its named port.
+    for (const rule of ingress.spec!.rules![0]!.http!.paths) {
+      const service = services.find((s) => s.metadata!.name === rule.backend.service!.name);
+      expect(service?.spec!.ports!.map((p) => p.name)).toContain(rule.backend.service!.port!.name);
+    }
   });
 });

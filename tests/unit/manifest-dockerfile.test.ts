@@ -1,43 +1,16 @@
 // The Dockerfile, read as Docker reads it (no daemon here to build it): multi-stage, production
 // dependencies only in the image, a non-root user, a HEALTHCHECK on /health/live, and Node as PID 1
 // through the exec form, so SIGTERM reaches the drain. And it agrees with the Deployment.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderManifests } from "../../lib/scaling/manifests";
 import { PRESETS } from "../../lib/scaling/policies";
 import { PROJECT_ROOT } from "../../lib/version";
+import { readDockerfile } from "../helpers/dockerfile";
+import { isIgnored, parseDockerignore } from "../helpers/dockerignore";
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Instructions with continuation lines joined and comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
-  const logical: string[] = [];
-  let pending = "";
-  for (const line of text.split("\n")) {
-    if (!pending && /^\s*#/.test(line)) continue;
-    const continued = /\\\s*$/.test(line);
-    pending += (pending ? " " : "") + line.replace(/\\\s*$/, "").trim();
-    if (!continued) {
-      if (pending.trim()) logical.push(pending.trim());
-      pending = "";
-    }
-  }
-  return logical.map((l) => {
-    const [op, ...rest] = l.split(/\s+/);
-    return { op: op!.toUpperCase(), args: rest.join(" ") };
-  });
-}
-
-const instructions = parseDockerfile(readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8"));
-const stages: Array<{ name: string; body: Instruction[] }> = [];
-for (const i of instructions) {
-  if (i.op === "FROM") stages.push({ name: /\bAS\s+(\S+)/i.exec(i.args)?.[1] ?? "", body: [] });
-  else stages.at(-1)?.body.push(i);
-}
+const { stages } = readDockerfile();
 const final = stages.at(-1)!;
 const last = (op: string) => final.body.filter((i) => i.op === op).at(-1);
 
@@ -75,6 +48,18 @@ describe("Dockerfile", () => {
     const container = renderManifests({ policyName: "balanced", spec: PRESETS.balanced }).find((m) => m.kind === "Deployment")!.spec!.template.spec!.containers[0]!;
     expect(last("EXPOSE")?.args).toBe(String(container.ports![0]!.containerPort));
     expect(final.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ")).toContain(`PORT=${container.ports![0]!.containerPort}`);
+  });
+
+  it("copies only what the build context has (Docker fails the build on a missing source)", () => {
+    const ignored = parseDockerignore(readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8"));
+    const sources = stages.flatMap((stage) =>
+      stage.body
+        .filter((i) => i.op === "COPY" && !/--from=/.test(i.args))
+        .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1)),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    const missing = sources.filter((source) => source !== "." && (!existsSync(path.join(PROJECT_ROOT, source)) || isIgnored(ignored, path.posix.normalize(source))));
+    expect(missing, "COPY sources absent from the build context").toEqual([]);
   });
 
   it("keeps local state and secrets out of the build context", () => {
