@@ -8,6 +8,8 @@
 // Each range is read through the console's API (exact counts, rates integrated over the seconds
 // they average) and spot-checked in Chromium, the range travelling in the URL.
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RANGES, type OverviewResponse, type RangeKey } from "../../lib/console/contracts";
@@ -16,6 +18,7 @@ import { createDatabase, type Database } from "../../lib/db/client";
 import { createApiKey } from "../../lib/keys/api-keys";
 import { createProvider } from "../../lib/providers/admin";
 import { createUser } from "../../lib/users/users";
+import { PROJECT_ROOT } from "../../lib/version";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { insertRollupRows, requestsOf, type RollupRow } from "../helpers/rollup-rows";
@@ -241,6 +244,39 @@ describe("the console tells the truth at every range", () => {
       await page.screenshot({ path: "test-results/console-truth-6h.png", fullPage: true });
     } finally {
       await context.close();
+    }
+  });
+});
+
+// The pages this suite does not otherwise photograph, at desktop and phone width, into
+// docs/screenshots/ (the README shows them), with this test's known traffic on them.
+describe("screenshots", () => {
+  const SHOTS = path.join(PROJECT_ROOT, "docs", "screenshots");
+  const WIDTHS = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
+  const PAGES = [
+    ["overview", "/?range=1h", '[data-testid="chart-rps"][data-state="ready"]'],
+    ["instances", "/instances", "table"],
+    ["audit", "/audit", "main h1"],
+  ] as const;
+
+  it("of the sign-in, overview, instances and audit pages", async () => {
+    await mkdir(SHOTS, { recursive: true });
+    for (const [width, viewport] of Object.entries(WIDTHS)) {
+      const context = await browser.newContext({ viewport });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${servers[0]!.url}/login`);
+        await page.locator("form").waitFor();
+        await page.screenshot({ path: path.join(SHOTS, `login-${width}.png`), fullPage: true });
+        await signIn(page, servers[0]!.url, OPERATOR.email, OPERATOR.password);
+        for (const [name, url, ready] of PAGES) {
+          await page.goto(`${servers[0]!.url}${url}`);
+          await page.locator(ready).first().waitFor();
+          await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+        }
+      } finally {
+        await context.close();
+      }
     }
   });
 });

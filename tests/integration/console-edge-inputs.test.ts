@@ -10,7 +10,8 @@ import { parseConfig, setConfig } from "../../lib/config";
 import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
 import { createApiKey } from "../../lib/keys/api-keys";
 import { createProvider } from "../../lib/providers/admin";
-import { seedPolicies } from "../../lib/scaling/store";
+import { PRESETS } from "../../lib/scaling/policies";
+import { savePolicy, seedPolicies } from "../../lib/scaling/store";
 import { createUser } from "../../lib/users/users";
 import { callConsoleHandler, loadConsoleRoutes, type ConsoleRoute } from "../helpers/console-routes";
 import { sessionCookie } from "../helpers/console-session";
@@ -26,8 +27,16 @@ let routes: ConsoleRoute[];
 let adminCookie = "";
 
 /** A real id for each route with an [id] segment: the edge ids alone would only ever find nothing. */
+const firstAlertRule = async () => (await database.prisma.alertRule.findFirstOrThrow({ orderBy: { id: "asc" } })).id;
+
 const IDS: Record<string, () => Promise<string>> = {
-  "/api/console/alerts/rules/[id]": async () => (await database.prisma.alertRule.findFirstOrThrow({ orderBy: { id: "asc" } })).id,
+  "/api/console/alerts/rules/[id]": firstAlertRule,
+  "/api/console/alerts/rules/[id]/acknowledge": firstAlertRule,
+  "/api/console/alerts/rules/[id]/silence": firstAlertRule,
+  "/api/console/scaling/policies/[id]": async () =>
+    (await savePolicy(database.prisma, { name: `edge-${randomBytes(3).toString("hex")}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id,
+  "/api/console/users/[id]/password": async () =>
+    (await createUser(database.prisma, { email: `edge-reset-${randomBytes(3).toString("hex")}@example.test`, role: "operator", password: "edge-target-password" })).id,
   "/api/console/keys/[id]/revoke": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/providers/[id]": async () => (await loopbackProvider()).id,
   "/api/console/providers/[id]/test": async () => (await loopbackProvider()).id,
