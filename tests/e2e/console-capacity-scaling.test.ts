@@ -36,20 +36,24 @@ beforeAll(async () => {
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await seedPolicies(database.prisma);
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
-  // A busy 10 minutes a day ago, as the leader's rollups keep it: 6 000 000 requests, 10 000 req/s.
+  // A busy 10 minutes a day ago, as the rollups keep it for a week (1-minute rows, which the
+  // console reads before any 10-minute rollup of the same time): 6 000 000 requests, 10 000 req/s.
   const tenMinutes = 600_000;
-  const bucket = new Date(Math.floor((Date.now() - 86_400_000) / tenMinutes) * tenMinutes);
-  await database.prisma.metricRollup.create({
-    data: {
-      resolution: 600, instanceId: "yesterday", bucket, seconds: 600, samples: 60,
-      requests2xx: 6_000_000n, requests3xx: 0n, requests4xx: 0n, requests5xx: 0n,
-      latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n), latencySumSeconds: 0,
-      cacheHits: 0n, cacheMisses: 0n, cacheBypass: 0n, cpuSeconds: 300,
-      rssBytesSum: 0, rssBytesMax: 0n, memoryLimitBytes: 0n, inFlightSum: 0, inFlightMax: 0, connectionsSum: 0, connectionsMax: 0,
-      dbPoolTotalSum: 0, dbPoolInUseSum: 0, dbPoolWaitingSum: 0, dbPoolWaitingMax: 0,
-      dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n), dbQuerySumSeconds: 0, dbQueryErrors: 0n,
-      dirty: false, lastSnapshotAt: bucket,
-    },
+  const start = Math.floor((Date.now() - 86_400_000) / tenMinutes) * tenMinutes;
+  await database.prisma.metricRollup.createMany({
+    data: Array.from({ length: 10 }, (_, minute) => {
+      const bucket = new Date(start + minute * 60_000);
+      return {
+        resolution: 60, instanceId: "yesterday", bucket, seconds: 60, samples: 6,
+        requests2xx: 600_000n, requests3xx: 0n, requests4xx: 0n, requests5xx: 0n,
+        latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n), latencySumSeconds: 0,
+        cacheHits: 0n, cacheMisses: 0n, cacheBypass: 0n, cpuSeconds: 30,
+        rssBytesSum: 0, rssBytesMax: 0n, memoryLimitBytes: 0n, inFlightSum: 0, inFlightMax: 0, connectionsSum: 0, connectionsMax: 0,
+        dbPoolTotalSum: 0, dbPoolInUseSum: 0, dbPoolWaitingSum: 0, dbPoolWaitingMax: 0,
+        dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n), dbQuerySumSeconds: 0, dbQueryErrors: 0n,
+        dirty: false, lastSnapshotAt: bucket,
+      };
+    }),
   });
   server = await startServer({ env: { DATABASE_URL: scratch.url, DRAIN_TIMEOUT_MS: "3000", SCALING_INTERVAL_MS: String(SCALING_INTERVAL_MS), HEARTBEAT_MS: "1000", SNAPSHOT_INTERVAL_MS: "2000" } });
   browser = await launchChromium();
