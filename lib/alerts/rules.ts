@@ -5,12 +5,10 @@
 import { z } from "zod";
 import type { PrismaClient } from "../db/generated/client";
 import { BadRequestError, NotFoundError } from "../errors";
-import { alertDescription, alertTitle } from "./describe";
+import { alertDescription, alertTitle, type AlertMetricName, type AlertTerms } from "./describe";
 import { DEFAULT_MIN_REPLICAS, policyMinReplicas, severityInForce, type ScalingTargetKind } from "./policy";
 import { WEBHOOK_FORMATS, type WebhookFormat } from "./webhook-format";
 
-export const ALERT_METRICS = ["cpu_percent", "memory_percent", "error_rate_percent", "latency_p95_seconds", "instance_count", "upstream_auth_rejected"] as const;
-export type AlertMetricName = (typeof ALERT_METRICS)[number];
 export type AlertStatusName = "inactive" | "pending" | "firing";
 export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
 
@@ -30,18 +28,11 @@ export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_perce
 /** Per-instance metrics are evaluated for each instance; the others once for the fleet. */
 export const PER_INSTANCE: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent"]);
 
-export interface AlertRule {
+/** `threshold` is the one in force: for instance_count without one of its own, the active policy's minimum. */
+export interface AlertRule extends AlertTerms {
   id: string;
   name: string;
   description: string;
-  metric: AlertMetricName;
-  comparison: "above" | "below";
-  /** The threshold in force: for instance_count without one of its own, the active policy's minimum. */
-  threshold: number;
-  /** True when `threshold` comes from the scaling policy rather than the rule. */
-  thresholdFromPolicy: boolean;
-  forSeconds: number;
-  windowSeconds: number;
   /** The severity in force (see severityInForce); `severityReason` says why it differs from the rule's. */
   severity: string;
   severityReason: string | null;
