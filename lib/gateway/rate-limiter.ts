@@ -5,7 +5,7 @@
 // grants past the limit, then admits requests from its local batch. Batches shrink as the
 // window fills (an eighth of what is left, down to one), so permits stranded on one instance
 // while another turns requests away stay a small share of the limit. The fleet therefore never
-// admits more than the limit in a window; it can admit slightly fewer (see README "Rate limits").
+// admits more than the limit in a window; it can admit slightly fewer (see docs/gateway.md, "Rate limits").
 //
 // If the database is unreachable, each instance falls back to an equal local share of the
 // limit (limit ÷ live instances), so limits still hold roughly while traffic keeps flowing.
