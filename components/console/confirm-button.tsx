@@ -56,3 +56,31 @@ export function ConfirmButton({ children, label, title, message, confirmText, on
     </>
   );
 }
+
+/** A "Delete" button that asks first, runs `remove` on `id`, and shows the server's refusal (e.g. 409 in use). */
+export function ConfirmDelete({
+  kind,
+  name,
+  id,
+  message,
+  remove,
+}: {
+  kind: string;
+  name: string;
+  id: string;
+  message: ReactNode;
+  remove: { isPending: boolean; error: Error | null; mutate: (id: string) => void };
+}) {
+  return (
+    <>
+      <ConfirmButton label={`Delete ${name}`} title={`Delete ${kind} ${name}?`} message={message} confirmText={`Delete ${kind}`} danger disabled={remove.isPending} onConfirm={() => remove.mutate(id)}>
+        Delete
+      </ConfirmButton>
+      {remove.error ? (
+        <span className="error-text" role="alert">
+          {remove.error.message}
+        </span>
+      ) : null}
+    </>
+  );
+}

@@ -8,7 +8,7 @@ import { formatDeployments, parseDeployments } from "@/lib/console/deployments-t
 import { formatPercent } from "@/lib/console/charts";
 import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
 import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/providers/responses-api";
-import { ConfirmButton } from "./confirm-button";
+import { ConfirmDelete } from "./confirm-button";
 import { Panel } from "./panel";
 import { Can } from "./session-context";
 import { FormError } from "./form-error";
@@ -276,24 +276,13 @@ const STATE_WORDS = { disabled: "disabled", closed: "serving", half_open: "recov
 function DeleteProvider({ provider }: { provider: ProviderDto }) {
   const remove = useDeleteProvider();
   return (
-    <>
-      <ConfirmButton
-        label={`Delete ${provider.name}`}
-        title={`Delete provider ${provider.name}?`}
-        message={<p>Its {provider.deployments.length} deployment(s) are deleted with it. A provider still serving traffic must be disabled first.</p>}
-        confirmText="Delete provider"
-        danger
-        disabled={remove.isPending}
-        onConfirm={() => remove.mutate(provider.id)}
-      >
-        Delete
-      </ConfirmButton>
-      {remove.error ? (
-        <span className="error-text" role="alert">
-          {remove.error.message}
-        </span>
-      ) : null}
-    </>
+    <ConfirmDelete
+      kind="provider"
+      name={provider.name}
+      id={provider.id}
+      message={<p>Its {provider.deployments.length} deployment(s) are deleted with it. A provider still serving traffic must be disabled first.</p>}
+      remove={remove}
+    />
   );
 }
 

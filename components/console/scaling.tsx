@@ -11,7 +11,7 @@ import { useActivatePolicy, useDeletePolicy, useScaling, useSimulation } from "@
 import { diffPolicies } from "@/lib/scaling/policies";
 import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/scaling/views";
 import { TimeSeriesChart } from "./charts";
-import { ConfirmButton } from "./confirm-button";
+import { ConfirmDelete } from "./confirm-button";
 import { CopyButton } from "./copy-button";
 import { PolicyForm } from "./policy-form";
 import { FormError } from "./form-error";
@@ -100,26 +100,7 @@ function SwitchPolicy({ active, policy }: { active: PolicyDto | null; policy: Po
 
 function DeletePolicy({ policy }: { policy: PolicyDto }) {
   const remove = useDeletePolicy();
-  return (
-    <>
-      <ConfirmButton
-        label={`Delete ${policy.name}`}
-        title={`Delete policy ${policy.name}?`}
-        message={<p>The audit log keeps what it was; its policy history goes with it.</p>}
-        confirmText="Delete policy"
-        danger
-        disabled={remove.isPending}
-        onConfirm={() => remove.mutate(policy.id)}
-      >
-        Delete
-      </ConfirmButton>
-      {remove.error ? (
-        <span className="error-text" role="alert">
-          {remove.error.message}
-        </span>
-      ) : null}
-    </>
-  );
+  return <ConfirmDelete kind="policy" name={policy.name} id={policy.id} message={<p>The audit log keeps what it was; its policy history goes with it.</p>} remove={remove} />;
 }
 
 function Simulator() {
