@@ -33,7 +33,7 @@ ENV NODE_ENV=production \
     PORT=8080
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/.next ./.next
-COPY --from=build /app/lib/db/generated ./lib/db/generated
+COPY --from=build /app/lib/platform/db/generated ./lib/platform/db/generated
 COPY --from=build /app/dist ./dist
 COPY package.json tsconfig.json next.config.ts prisma.config.ts server.ts ./
 COPY lib ./lib

@@ -3,7 +3,7 @@
 // `npm run prisma -- …`, which also sets the no-op engine paths.
 import path from "node:path";
 import { defineConfig } from "prisma/config";
-import { migrationAdapter } from "./lib/db/migration-adapter";
+import { migrationAdapter } from "./lib/platform/db/migration-adapter";
 
 export default defineConfig({
   experimental: { adapter: true },

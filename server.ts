@@ -1,6 +1,6 @@
 // The process entry: one AgentiCorp instance (Fastify data plane + Next.js console, one port).
-import { ConfigError, parseConfig } from "./lib/config";
-import { boot } from "./lib/process/boot";
+import { ConfigError, parseConfig } from "./lib/platform/config";
+import { boot } from "./lib/platform/process/boot";
 
 let config;
 try {

@@ -9,10 +9,10 @@
 // DATABASE_URL's server, else 127.0.0.1:5432.
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { countLiveInstances, heartbeat, registerInstance } from "../lib/cluster/registry";
-import { createDatabase, type Database } from "../lib/db/client";
-import { EMPTY_SNAPSHOT, loadSnapshot, readConfigVersion } from "../lib/fleet/snapshot";
-import { createProvider } from "../lib/providers/admin";
+import { countLiveInstances, heartbeat, registerInstance } from "../lib/platform/coordination/registry";
+import { createDatabase, type Database } from "../lib/platform/db/client";
+import { EMPTY_SNAPSHOT, loadSnapshot, readConfigVersion } from "../lib/data-plane/fleet-config/snapshot";
+import { createProvider } from "../lib/data-plane/providers/admin";
 import { createScratchDatabase } from "../tests/helpers/postgres";
 
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";

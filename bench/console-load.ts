@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { buildIfNeeded } from "../scripts/build-if-needed";
-import { createDatabase } from "../lib/db/client";
-import { createApiKey } from "../lib/keys/api-keys";
-import { createUser } from "../lib/users/users";
+import { createDatabase } from "../lib/platform/db/client";
+import { createApiKey } from "../lib/data-plane/keys/api-keys";
+import { createUser } from "../lib/control-plane/users/users";
 import { createScratchDatabase } from "../tests/helpers/postgres";
 import { startServer } from "../tests/helpers/server-process";
 import { launchChromium, signIn } from "../tests/helpers/console-browser";

@@ -6,11 +6,11 @@
 // the target. The throwaway database lives on DATABASE_URL's server, else 127.0.0.1:5432.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { retentionSeconds } from "../lib/metrics/query";
-import { PostgresMetricsSource, type Plan } from "../lib/metrics/query/postgres";
-import type { TimeRange } from "../lib/metrics/query/types";
-import { parseConfig } from "../lib/config";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../lib/observability/layout";
+import { retentionSeconds } from "../lib/platform/metrics-history/query";
+import { PostgresMetricsSource, type Plan } from "../lib/platform/metrics-history/query/postgres";
+import type { TimeRange } from "../lib/platform/metrics-history/query/types";
+import { parseConfig } from "../lib/platform/config";
+import { DB_BOUNDS, LATENCY_BOUNDS } from "../lib/platform/metrics-history/layout";
 import { createScratchDatabase, type ScratchDatabase } from "../tests/helpers/postgres";
 
 const TARGET_P95_MS = 150;
@@ -18,7 +18,7 @@ const INSTANCES = 10;
 const HOURS = 24;
 const WARMUP_RUNS = 5;
 const RUNS = 50;
-// The console's overview ranges (lib/console/ranges.ts) that 24 h of data can fill.
+// The console's overview ranges (lib/control-plane/console/ranges.ts) that 24 h of data can fill.
 const RANGES: Array<{ name: string; seconds: number; stepSeconds: number }> = [
   { name: "15m", seconds: 15 * 60, stepSeconds: 10 },
   { name: "1h", seconds: 3_600, stepSeconds: 60 },
@@ -77,7 +77,7 @@ async function time(run: () => Promise<unknown>): Promise<{ p50: number; p95: nu
 }
 
 function window(seconds: number, stepSeconds: number, now: number): TimeRange {
-  // As the console asks (lib/console/ranges.ts): up to the last 10 s bucket, the newest step partial.
+  // As the console asks (lib/control-plane/console/ranges.ts): up to the last 10 s bucket, the newest step partial.
   const stepMs = stepSeconds * 1000;
   const end = Math.floor(now / 10_000) * 10_000;
   const lastStepEnd = Math.ceil(end / stepMs) * stepMs;

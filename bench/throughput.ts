@@ -8,7 +8,7 @@ import { Pool } from "undici";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { rssMegabytes, startProduct } from "./lib/product";
 import { parseWrkOutput, runProblem, runWrk, summarize, type WrkReport } from "./lib/wrk";
-import { PROJECT_ROOT } from "../lib/version";
+import { PROJECT_ROOT } from "../lib/platform/version";
 
 const FLAG = "--bare-completion";
 const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { PROJECT_ROOT } from "../lib/version";
+import { PROJECT_ROOT } from "../lib/platform/version";
 import { buildServer } from "./build-server";
 
 export async function buildIfNeeded({ console: withConsole = true } = {}): Promise<void> {

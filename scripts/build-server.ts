@@ -4,7 +4,7 @@
 // build`, `npm start` and before the tests, so the bundle never lags the sources it is tested as.
 import { build, stop } from "esbuild";
 import path from "node:path";
-import { PROJECT_ROOT, SERVER_BUNDLE } from "../lib/version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../lib/platform/version";
 
 export async function buildServer(): Promise<void> {
   await build({

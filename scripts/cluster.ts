@@ -7,8 +7,8 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { buildIfNeeded } from "./build-if-needed";
-import { displayUrl } from "../lib/cluster-runner/database";
-import { LocalCluster, type InstanceInfo } from "../lib/cluster-runner/index";
+import { displayUrl } from "../tools/cluster-runner/database";
+import { LocalCluster, type InstanceInfo } from "../tools/cluster-runner/index";
 
 const { values } = parseArgs({
   options: {

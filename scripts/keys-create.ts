@@ -2,9 +2,9 @@
 // Prints only the new key (shown once; only its hash is stored). Audited as cli:<os user>.
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { cliActor } from "../lib/audit/audit";
-import { withCliDatabase } from "../lib/db/cli-connection";
-import { createApiKey } from "../lib/keys/api-keys";
+import { cliActor } from "../lib/control-plane/audit/audit";
+import { withCliDatabase } from "../lib/platform/db/cli-connection";
+import { createApiKey } from "../lib/data-plane/keys/api-keys";
 
 const { values } = parseArgs({
   options: { name: { type: "string" }, rpm: { type: "string" }, models: { type: "string" } },

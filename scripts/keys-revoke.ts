@@ -1,9 +1,9 @@
 // npm run --silent keys:revoke -- --id KEY_ID   (revocation reaches every instance within ~1 s;
 // audited as cli:<os user>)
 import { parseArgs } from "node:util";
-import { cliActor } from "../lib/audit/audit";
-import { withCliDatabase } from "../lib/db/cli-connection";
-import { revokeApiKey } from "../lib/keys/api-keys";
+import { cliActor } from "../lib/control-plane/audit/audit";
+import { withCliDatabase } from "../lib/platform/db/cli-connection";
+import { revokeApiKey } from "../lib/data-plane/keys/api-keys";
 
 const { values } = parseArgs({ options: { id: { type: "string" } }, strict: true });
 if (!values.id) {

@@ -5,7 +5,7 @@
 // Chat completions at a fixed rate against a gateway or balancer; prints throughput, latency
 // percentiles and errors. --record stores the sustained throughput per instance as a capacity
 // benchmark (Capacity page), when the run had no errors; it needs DATABASE_URL.
-import { checkOptions, formatReport, runLoadTest } from "../lib/capacity/loadtest";
+import { checkOptions, formatReport, runLoadTest } from "../lib/control-plane/capacity/loadtest";
 import { readCommandLine } from "./lib/command-line";
 
 const USAGE =
@@ -59,8 +59,8 @@ if (values.record) {
     console.error("loadtest: not recorded: a run with errors or skipped requests does not measure sustained capacity");
     process.exit(1);
   }
-  const { withCliDatabase } = await import("../lib/db/cli-connection");
-  const { recordBenchmark } = await import("../lib/capacity/store");
+  const { withCliDatabase } = await import("../lib/platform/db/cli-connection");
+  const { recordBenchmark } = await import("../lib/control-plane/capacity/store");
   const saved = await withCliDatabase((database) =>
     recordBenchmark(database.prisma, {
       requestsPerSecond: report.throughputPerSecond / instances!,

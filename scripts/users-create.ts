@@ -3,9 +3,9 @@
 // from the command line, where it would land in shell history and the process list.
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { withCliDatabase } from "../lib/db/cli-connection";
-import { recordAudit } from "../lib/audit/audit";
-import { createUser } from "../lib/users/users";
+import { withCliDatabase } from "../lib/platform/db/cli-connection";
+import { recordAudit } from "../lib/control-plane/audit/audit";
+import { createUser } from "../lib/control-plane/users/users";
 
 const { values } = parseArgs({
   options: { email: { type: "string" }, role: { type: "string", default: "operator" }, name: { type: "string" } },

@@ -1,7 +1,7 @@
 // Every console page: signed-in users only (others go to the sign-in page), in the console frame.
 import type { ReactNode } from "react";
 import { redirect } from "next/navigation";
-import { getPageSession } from "@/lib/auth/page-session";
+import { getPageSession } from "@/lib/control-plane/auth/page-session";
 import { ConsoleProviders } from "@/components/console/console-providers";
 import { ConsoleShell } from "@/components/console/shell";
 

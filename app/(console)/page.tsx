@@ -1,10 +1,10 @@
 import { Suspense } from "react";
-import { hasScope } from "@/lib/auth/permissions";
-import { getPageSession } from "@/lib/auth/page-session";
-import { loadOverview } from "@/lib/console/overview";
-import { getDatabase } from "@/lib/db/client";
-import { RANGES, type RangeKey } from "@/lib/console/contracts";
-import { DEFAULT_RANGE } from "@/lib/console/ranges";
+import { hasScope } from "@/lib/control-plane/auth/permissions";
+import { getPageSession } from "@/lib/control-plane/auth/page-session";
+import { loadOverview } from "@/lib/control-plane/console/overview";
+import { getDatabase } from "@/lib/platform/db/client";
+import { RANGES, type RangeKey } from "@/lib/control-plane/console/contracts";
+import { DEFAULT_RANGE } from "@/lib/control-plane/console/ranges";
 import { OverviewView } from "@/components/console/overview";
 
 // The first range's data is rendered with the page (streamed in), so the first load needs no

@@ -1,7 +1,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { addressedOrigin, safeCallbackPath } from "@/lib/auth/callback-url";
-import { getPageSession } from "@/lib/auth/page-session";
+import { addressedOrigin, safeCallbackPath } from "@/lib/control-plane/auth/callback-url";
+import { getPageSession } from "@/lib/control-plane/auth/page-session";
 import { LoginForm } from "@/components/console/login-form";
 
 // next-auth sends its own error codes here; people get sentences. Anything else in the address

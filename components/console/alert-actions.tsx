@@ -2,8 +2,8 @@
 // An operator's answer to an alert: acknowledge it (someone is on it) or silence its rule for a
 // chosen time; a silenced rule can be given its voice back.
 import { useId, useState } from "react";
-import type { AlertRuleDto } from "@/lib/console/contracts";
-import { useAcknowledgeAlert, useSilenceAlert } from "@/lib/console/hooks";
+import type { AlertRuleDto } from "@/lib/control-plane/console/contracts";
+import { useAcknowledgeAlert, useSilenceAlert } from "@/components/console/hooks/console";
 import { FormError } from "./form-error";
 
 const SILENCE_CHOICES: Array<[number, string]> = [

@@ -2,8 +2,8 @@
 // An admin's change to one alert rule: threshold (or following the scaling policy's minimum
 // again, for the instance-count rule), duration and switch. Only what changed is sent.
 import { useId, useState, type FormEvent } from "react";
-import type { AlertRuleDto } from "@/lib/console/contracts";
-import { useUpdateAlertRule } from "@/lib/console/hooks";
+import type { AlertRuleDto } from "@/lib/control-plane/console/contracts";
+import { useUpdateAlertRule } from "@/components/console/hooks/console";
 import { FormError } from "./form-error";
 
 const PERCENT_METRICS = new Set(["cpu_percent", "memory_percent", "error_rate_percent"]);

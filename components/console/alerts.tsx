@@ -1,10 +1,10 @@
 "use client";
 // Alert rules with their current state — what needs someone first — then the silenced ones apart,
 // then the history of state changes. Operators acknowledge and silence; admins also edit terms.
-import type { AlertRuleDto } from "@/lib/console/contracts";
-import { arrangeAlertRules } from "@/lib/console/alert-list";
-import { formatNumber } from "@/lib/console/charts";
-import { useAlertHistory, useAlertRules } from "@/lib/console/hooks";
+import type { AlertRuleDto } from "@/lib/control-plane/console/contracts";
+import { arrangeAlertRules } from "@/lib/control-plane/console/alert-list";
+import { formatNumber } from "@/lib/control-plane/console/charts";
+import { useAlertHistory, useAlertRules } from "@/components/console/hooks/console";
 import { AlertActions } from "./alert-actions";
 import { AlertRuleEditor } from "./alert-rule-editor";
 import { DataTable } from "./data-table";

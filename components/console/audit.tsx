@@ -1,8 +1,8 @@
 "use client";
 // The audit log: every change, who made it, and the state before → after; filter and page back.
 import { useId, useState } from "react";
-import { AUDIT_ACTIONS, type AuditEntryDto } from "@/lib/console/contracts";
-import { useAuditLog } from "@/lib/console/hooks";
+import { AUDIT_ACTIONS, type AuditEntryDto } from "@/lib/control-plane/console/contracts";
+import { useAuditLog } from "@/components/console/hooks/console";
 import { Panel } from "./panel";
 import { DataTable } from "./data-table";
 

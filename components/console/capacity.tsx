@@ -3,10 +3,10 @@
 // from history, the capacity measured, and a recommendation across instance sizes; admins edit
 // the safety factor, the instance sizes and the scaling schedule.
 import { useId, useState, type FormEvent } from "react";
-import { formatNumber } from "@/lib/console/charts";
-import type { CapacityResponse } from "@/lib/scaling/contracts";
-import { useCapacity, useReplaceInstanceSizes, useReplaceSchedule, useUpdateCapacitySettings } from "@/lib/scaling/hooks";
-import { formatStep, formatUsd, parseSpecText } from "@/lib/scaling/views";
+import { formatNumber } from "@/lib/control-plane/console/charts";
+import type { CapacityResponse } from "@/lib/control-plane/scaling/contracts";
+import { useCapacity, useReplaceInstanceSizes, useReplaceSchedule, useUpdateCapacitySettings } from "@/components/console/hooks/scaling";
+import { formatStep, formatUsd, parseSpecText } from "@/lib/control-plane/scaling/views";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
 import { Can } from "./session-context";

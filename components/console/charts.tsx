@@ -1,8 +1,8 @@
 "use client";
-// Chart components: they draw prepared data (lib/console/charts.ts) and nothing else. Missing
+// Chart components: they draw prepared data (lib/control-plane/console/charts.ts) and nothing else. Missing
 // buckets are null and stay gaps (connectNulls off).
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatTick, isIsolated, type ChartData } from "@/lib/console/charts";
+import { formatTick, isIsolated, type ChartData } from "@/lib/control-plane/console/charts";
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
 

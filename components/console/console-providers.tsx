@@ -1,7 +1,7 @@
 "use client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { ConsoleApiError } from "@/lib/console/hooks";
+import { ConsoleApiError } from "@/components/console/hooks/console";
 import { SessionProvider, type SessionView } from "./session-context";
 
 export function ConsoleProviders({ session, children }: { session: SessionView; children: ReactNode }) {

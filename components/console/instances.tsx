@@ -1,8 +1,8 @@
 "use client";
 // Every instance in the registry with its vital signs and a 15-minute requests-per-second sparkline.
 import { useEffect, useState } from "react";
-import { findSeries, formatBytes, formatDuration, formatNumber, formatRate, sparklinePoints } from "@/lib/console/charts";
-import { useInstances } from "@/lib/console/hooks";
+import { findSeries, formatBytes, formatDuration, formatNumber, formatRate, sparklinePoints } from "@/lib/control-plane/console/charts";
+import { useInstances } from "@/components/console/hooks/console";
 import { Panel } from "./panel";
 import { Sparkline } from "./charts";
 import { DataTable } from "./data-table";

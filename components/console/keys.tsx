@@ -2,8 +2,8 @@
 // API keys: the list with limits, this minute's use and when each was last used; allowed model
 // names no deployment serves are flagged. Admins create keys (the value is shown once) and revoke them.
 import { useId, useState, type FormEvent } from "react";
-import type { ApiKeyDto } from "@/lib/console/contracts";
-import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "@/lib/console/hooks";
+import type { ApiKeyDto } from "@/lib/control-plane/console/contracts";
+import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "@/components/console/hooks/console";
 import { Panel } from "./panel";
 import { Can, useCan } from "./session-context";
 import { CopyButton } from "./copy-button";

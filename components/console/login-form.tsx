@@ -3,7 +3,7 @@
 // password, too many attempts, disabled account) show here.
 import { signIn } from "next-auth/react";
 import { useId, useState, type FormEvent } from "react";
-import { safeCallbackPath } from "@/lib/auth/callback-url";
+import { safeCallbackPath } from "@/lib/control-plane/auth/callback-url";
 
 export function LoginForm({ callbackUrl, initialError }: { callbackUrl?: string; initialError?: string }) {
   const [email, setEmail] = useState("");

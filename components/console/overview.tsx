@@ -2,11 +2,11 @@
 // The fleet overview: traffic, latency, errors, cache, database, instance health and firing
 // alerts over a chosen range, refreshed live.
 import { useId, useState } from "react";
-import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/console/contracts";
-import { formatNumber, formatRate, toChartData } from "@/lib/console/charts";
-import { summaryTiles } from "@/lib/console/tiles";
-import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/console/ranges";
-import { useOverview } from "@/lib/console/hooks";
+import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/control-plane/console/contracts";
+import { formatNumber, formatRate, toChartData } from "@/lib/control-plane/console/charts";
+import { summaryTiles } from "@/lib/control-plane/console/tiles";
+import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/control-plane/console/ranges";
+import { useOverview } from "@/components/console/hooks/console";
 import { Panel, Stat } from "./panel";
 import { TimeSeriesChart } from "./charts";
 

@@ -3,9 +3,9 @@
 // a policy to adapt (the active one by default). The server validates with the same schema and
 // names the offending field; the form keeps what was typed.
 import { useId, useState, type FormEvent } from "react";
-import type { PolicyDto } from "@/lib/scaling/contracts";
-import { useSavePolicy } from "@/lib/scaling/hooks";
-import { DEFAULT_POLICY, PRESETS, type PolicySpec } from "@/lib/scaling/policies";
+import type { PolicyDto } from "@/lib/control-plane/scaling/contracts";
+import { useSavePolicy } from "@/components/console/hooks/scaling";
+import { DEFAULT_POLICY, PRESETS, type PolicySpec } from "@/lib/control-plane/scaling/policies";
 import { FormError } from "./form-error";
 import { Panel } from "./panel";
 

@@ -3,11 +3,11 @@
 // (the card's colour), error rate, requests refused by an open circuit, last failure. Admins
 // create, edit and delete providers (credentials are write-only) and test the connection.
 import { useId, useState, type FormEvent } from "react";
-import type { DeploymentHealthDto, ProviderDto } from "@/lib/console/contracts";
-import { formatDeployments, parseDeployments } from "@/lib/console/deployments-text";
-import { formatPercent } from "@/lib/console/charts";
-import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/lib/console/hooks";
-import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/providers/responses-api";
+import type { DeploymentHealthDto, ProviderDto } from "@/lib/control-plane/console/contracts";
+import { formatDeployments, parseDeployments } from "@/lib/control-plane/console/deployments-text";
+import { formatPercent } from "@/lib/control-plane/console/charts";
+import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/components/console/hooks/console";
+import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/data-plane/providers/responses-api";
 import { ConfirmDelete } from "./confirm-button";
 import { Panel } from "./panel";
 import { Can } from "./session-context";

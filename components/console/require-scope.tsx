@@ -2,8 +2,8 @@
 // the rest anyway; this keeps the page from rendering controls that cannot work).
 import type { ReactNode } from "react";
 import { redirect } from "next/navigation";
-import { hasScope, type Scope } from "@/lib/auth/permissions";
-import { getPageSession } from "@/lib/auth/page-session";
+import { hasScope, type Scope } from "@/lib/control-plane/auth/permissions";
+import { getPageSession } from "@/lib/control-plane/auth/page-session";
 
 export async function RequireScope({ scope, children }: { scope: Scope; children: ReactNode }) {
   const session = await getPageSession();

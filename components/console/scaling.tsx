@@ -3,13 +3,13 @@
 // time), the HPA it renders to, the other policies (admins switch, after seeing what changes and
 // saying why, save their own with a form, delete custom ones), the policy history, and the simulator.
 import { useId, useMemo, useState, type FormEvent } from "react";
-import { RANGES, type RangeKey } from "@/lib/console/contracts";
-import { RANGE_SPECS } from "@/lib/console/ranges";
-import { toChartData } from "@/lib/console/charts";
-import type { PolicyDto, ScalingResponse } from "@/lib/scaling/contracts";
-import { useActivatePolicy, useDeletePolicy, useScaling, useSimulation } from "@/lib/scaling/hooks";
-import { diffPolicies } from "@/lib/scaling/policies";
-import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/scaling/views";
+import { RANGES, type RangeKey } from "@/lib/control-plane/console/contracts";
+import { RANGE_SPECS } from "@/lib/control-plane/console/ranges";
+import { toChartData } from "@/lib/control-plane/console/charts";
+import type { PolicyDto, ScalingResponse } from "@/lib/control-plane/scaling/contracts";
+import { useActivatePolicy, useDeletePolicy, useScaling, useSimulation } from "@/components/console/hooks/scaling";
+import { diffPolicies } from "@/lib/control-plane/scaling/policies";
+import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/control-plane/scaling/views";
 import { TimeSeriesChart } from "./charts";
 import { ConfirmDelete } from "./confirm-button";
 import { CopyButton } from "./copy-button";

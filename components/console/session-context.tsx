@@ -2,7 +2,7 @@
 // The signed-in user as the server read it, for the UI to hide what the role cannot do. The
 // server guards decide; this only keeps controls a role cannot use off the screen.
 import { createContext, useContext, type ReactNode } from "react";
-import { hasScope, type Role, type Scope } from "@/lib/auth/permissions";
+import { hasScope, type Role, type Scope } from "@/lib/control-plane/auth/permissions";
 
 export interface SessionView {
   email: string;

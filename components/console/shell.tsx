@@ -5,9 +5,9 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import type { Scope } from "@/lib/auth/permissions";
+import type { Scope } from "@/lib/control-plane/auth/permissions";
 import { useSessionView } from "./session-context";
-import { hasScope } from "@/lib/auth/permissions";
+import { hasScope } from "@/lib/control-plane/auth/permissions";
 
 interface NavEntry {
   href: string;

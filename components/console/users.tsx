@@ -2,9 +2,9 @@
 // Console users (admins): create with an initial password, change role, disable (after a
 // confirmation) or enable, reset another user's password (the new one shown once, here only).
 import { useId, useState, type FormEvent } from "react";
-import { ROLES, type Role } from "@/lib/auth/permissions";
-import type { UserDto } from "@/lib/console/contracts";
-import { useCreateUser, useResetPassword, useUpdateUser, useUsers } from "@/lib/console/hooks";
+import { ROLES, type Role } from "@/lib/control-plane/auth/permissions";
+import type { UserDto } from "@/lib/control-plane/console/contracts";
+import { useCreateUser, useResetPassword, useUpdateUser, useUsers } from "@/components/console/hooks/console";
 import { ConfirmButton } from "./confirm-button";
 import { CopyButton } from "./copy-button";
 import { Panel } from "./panel";

@@ -8,18 +8,18 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../lib/cluster-runner/net";
-import { childPids } from "../../lib/cluster-runner/listeners";
-import { NGINX_TEMPLATE, Nginx, renderNginxConfig, type NginxSettings } from "../../lib/cluster-runner/nginx";
-import { PGBOUNCER_EXAMPLE, PgBouncer, overrideIni } from "../../lib/cluster-runner/pgbouncer";
-import { renderPrometheusConfig, renderTargets } from "../../lib/cluster-runner/prometheus";
-import { PROJECT_ROOT } from "../../lib/version";
+import { freePort } from "../../tools/cluster-runner/net";
+import { childPids } from "../../tools/cluster-runner/listeners";
+import { NGINX_TEMPLATE, Nginx, renderNginxConfig, type NginxSettings } from "../../tools/cluster-runner/nginx";
+import { PGBOUNCER_EXAMPLE, PgBouncer, overrideIni } from "../../tools/cluster-runner/pgbouncer";
+import { renderPrometheusConfig, renderTargets } from "../../tools/cluster-runner/prometheus";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 const run = promisify(execFile);
 const NGINX_EXAMPLE = path.join(PROJECT_ROOT, "deploy", "nginx", "agenticorp.conf");
 const HAPROXY_EXAMPLE = path.join(PROJECT_ROOT, "deploy", "haproxy", "haproxy.cfg");
 const DEFAULT_DRAIN_TIMEOUT_S = 30;
-const INSTANCE_IDLE_TIMEOUT_S = 65; // lib/http/app.ts keepAliveTimeout
+const INSTANCE_IDLE_TIMEOUT_S = 65; // lib/platform/http/app.ts keepAliveTimeout
 
 let dir: string;
 beforeAll(async () => {

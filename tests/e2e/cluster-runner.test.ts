@@ -1,4 +1,4 @@
-// The local cluster runner (lib/cluster-runner, `npm run cluster`): instances behind nginx with
+// The local cluster runner (tools/cluster-runner, `npm run cluster`): instances behind nginx with
 // Prometheus scraping them; scaling out and in — programmatically and through the control
 // endpoint the scaling `local` target uses — under steady load without a failed request; and a
 // stop that leaves none of its processes behind. Then the CLI itself, driven through stdin and
@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, expect, inject, it } from "vitest";
-import { localClusterClient } from "../../lib/cluster-runner/control";
-import { freePort } from "../../lib/cluster-runner/net";
-import { PROJECT_ROOT } from "../../lib/version";
+import { localClusterClient } from "../../tools/cluster-runner/control";
+import { freePort } from "../../tools/cluster-runner/net";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { TEST_SECRET, TestCluster, eventually, httpGet, sleep } from "../helpers/cluster-fixture";
 import { LoadGenerator, summarize } from "../helpers/load";
 

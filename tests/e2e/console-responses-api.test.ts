@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createUser } from "../../lib/users/users";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createUser } from "../../lib/control-plane/users/users";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { eventually } from "../helpers/gateway-fixture";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";

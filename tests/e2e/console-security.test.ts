@@ -12,10 +12,10 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createUser } from "../../lib/users/users";
-import { PROJECT_ROOT } from "../../lib/version";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createUser } from "../../lib/control-plane/users/users";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 

@@ -7,9 +7,9 @@ import path from "node:path";
 import pg from "pg";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase } from "../../lib/db/client";
-import { createUser } from "../../lib/users/users";
-import { PROJECT_ROOT } from "../../lib/version";
+import { createDatabase } from "../../lib/platform/db/client";
+import { createUser } from "../../lib/control-plane/users/users";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 

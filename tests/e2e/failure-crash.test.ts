@@ -11,7 +11,7 @@ import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLo
 
 const RATE = 20;
 const DEAD_AFTER_MS = Number(FAST_FAILURE_ENV.INSTANCE_DEAD_AFTER_MS);
-// lib/process/singletons.ts reaps every max(1 s, dead-after / 3).
+// lib/platform/process/singletons.ts reaps every max(1 s, dead-after / 3).
 const REAP_EVERY_MS = Math.max(1_000, Math.floor(DEAD_AFTER_MS / 3));
 let fixture: TestCluster;
 clusterWithWorkloadForThisFile((started) => (fixture = started));

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, expect, inject, it } from "vitest";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { TestCluster, figure, sleep, testPool } from "../helpers/cluster-fixture";
 import { leaderLoss } from "../helpers/cluster-leader";
 import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLosses, type RequestRecord } from "../helpers/load";

@@ -11,12 +11,12 @@
 // HPA algorithm either way (CPU's one difference, not-ready pods counting as idle, is unit-tested).
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { LocalCluster, type InstanceInfo, type LogLine } from "../../lib/cluster-runner/index";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createProvider } from "../../lib/providers/admin";
-import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/scaling/store";
-import type { PolicySpec } from "../../lib/scaling/policies";
+import { LocalCluster, type InstanceInfo, type LogLine } from "../../tools/cluster-runner/index";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createProvider } from "../../lib/data-plane/providers/admin";
+import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/control-plane/scaling/store";
+import type { PolicySpec } from "../../lib/control-plane/scaling/policies";
 import { FAST_FAILURE_ENV, TEST_SECRET, figure, httpGet, sleep, unique } from "../helpers/cluster-fixture";
 import { LoadGenerator, summarize, type LoadReport } from "../helpers/load";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";

@@ -1,4 +1,4 @@
-// A local cluster for the failure tests: three instances behind nginx (lib/cluster-runner) on a
+// A local cluster for the failure tests: three instances behind nginx (tools/cluster-runner) on a
 // given database, with fast failure detection (heartbeat 0.5 s, dead after 3 s, leader TTL 2 s),
 // a simulator provider of their own with a known pace, and API keys. Every instance log line is
 // kept with the instance it came from.
@@ -6,10 +6,10 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createProvider } from "../../lib/providers/admin";
-import { LocalCluster, type ClusterOptions, type InstanceInfo, type LogLine } from "../../lib/cluster-runner/index";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createProvider } from "../../lib/data-plane/providers/admin";
+import { LocalCluster, type ClusterOptions, type InstanceInfo, type LogLine } from "../../tools/cluster-runner/index";
 
 export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
 

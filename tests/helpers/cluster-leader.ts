@@ -5,11 +5,11 @@
 // lines and by the lease row's database timestamps.
 import type pg from "pg";
 import { expect } from "vitest";
-import { runFenced } from "../../lib/cluster/lease";
+import { runFenced } from "../../lib/platform/coordination/lease";
 import { FAST_FAILURE_ENV, eventually, figure, sleep, type TestCluster } from "./cluster-fixture";
 
 export const LEADER_TTL_MS = Number(FAST_FAILURE_ENV.LEADER_TTL_MS);
-/** lib/cluster/leader.ts: followers try, and the leader renews, every TTL / 3. */
+/** lib/platform/coordination/leader.ts: followers try, and the leader renews, every TTL / 3. */
 export const CHECK_EVERY_MS = LEADER_TTL_MS / 3;
 
 interface LeaseSample {
@@ -125,7 +125,7 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
     expect(next.token).toBeGreaterThan(previous.token);
   }
   expect(leaderships.at(-1)).toMatchObject({ instance: newInstance, token: current.token, end: Number.POSITIVE_INFINITY });
-  // The new leader watches one dead-after period before it reaps (lib/process/singletons.ts).
+  // The new leader watches one dead-after period before it reaps (lib/platform/process/singletons.ts).
   const deadAfterMs = Number(FAST_FAILURE_ENV.INSTANCE_DEAD_AFTER_MS);
   expect(markedDeadAfterKillMs).toBeLessThanOrEqual(newLeaderAfterKillMs + deadAfterMs + Math.max(1_000, deadAfterMs / 3) + 1_000);
   return { newLeaderAfterKillMs, newLeaderAfterExpiryMs, markedDeadAfterKillMs, killed: oldInstance, killedAt, exitedAt };

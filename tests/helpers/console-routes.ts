@@ -2,8 +2,8 @@
 // cannot be left out of a table-driven test), and a way to call one as Next.js does.
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import type { ConsoleRouteHandler } from "../../lib/console/handler";
-import { PROJECT_ROOT } from "../../lib/version";
+import type { ConsoleRouteHandler } from "../../lib/control-plane/console/handler";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 export const CONSOLE_ROUTES_DIR = path.join(PROJECT_ROOT, "app", "api", "console");
 export const ROUTE_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;

@@ -1,7 +1,7 @@
 // Console sessions for tests that call the route handlers directly: the same JWT next-auth
-// issues at sign-in (lib/auth/options.ts puts sub, email, role and loginAt in it), as a cookie.
+// issues at sign-in (lib/control-plane/auth/options.ts puts sub, email, role and loginAt in it), as a cookie.
 import { encode } from "next-auth/jwt";
-import { SESSION_MAX_AGE_SECONDS, sessionSecret } from "../../lib/auth/session";
+import { SESSION_MAX_AGE_SECONDS, sessionSecret } from "../../lib/control-plane/auth/session";
 
 export interface SessionUser {
   id: string;

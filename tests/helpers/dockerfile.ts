@@ -4,7 +4,7 @@
 // (tests/helpers/dockerfile-build.ts), so both read the one file the image is built from.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 export interface Instruction {
   op: string;

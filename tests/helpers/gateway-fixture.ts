@@ -2,9 +2,9 @@
 // providers and keys with unique names (test files share the database), and server processes.
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createApiKey, type CreateApiKeyInput } from "../../lib/keys/api-keys";
-import { createProvider, type CreateProviderInput } from "../../lib/providers/admin";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey, type CreateApiKeyInput } from "../../lib/data-plane/keys/api-keys";
+import { createProvider, type CreateProviderInput } from "../../lib/data-plane/providers/admin";
 import { startServer, type ServerProcess, type StartOptions } from "./server-process";
 
 export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";

@@ -3,9 +3,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { startOwnedChild, type OwnedChild } from "../../lib/cluster-runner/child";
-import { freePort, waitForPort } from "../../lib/cluster-runner/net";
-import { PROJECT_ROOT } from "../../lib/version";
+import { startOwnedChild, type OwnedChild } from "../../tools/cluster-runner/child";
+import { freePort, waitForPort } from "../../tools/cluster-runner/net";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 export interface ExampleHaproxy {
   /** What clients use: http://127.0.0.1:port */

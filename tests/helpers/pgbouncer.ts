@@ -4,8 +4,8 @@
 import path from "node:path";
 import os from "node:os";
 import { mkdtemp, rm } from "node:fs/promises";
-import { freePort } from "../../lib/cluster-runner/net";
-import { PgBouncer } from "../../lib/cluster-runner/pgbouncer";
+import { freePort } from "../../tools/cluster-runner/net";
+import { PgBouncer } from "../../tools/cluster-runner/pgbouncer";
 
 export interface TestPgBouncer {
   bouncer: PgBouncer;

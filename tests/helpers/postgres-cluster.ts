@@ -7,7 +7,7 @@ import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "../../lib/cluster-runner/net";
+import { freePort } from "../../tools/cluster-runner/net";
 
 const run = promisify(execFile);
 const BIN = "/usr/lib/postgresql/15/bin";

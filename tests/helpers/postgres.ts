@@ -1,6 +1,6 @@
 // Real PostgreSQL for tests: DATABASE_URL's server when set, else 127.0.0.1:5432 (user postgres).
 import pg from "pg";
-import { applyMigrations } from "../../lib/db/migrate";
+import { applyMigrations } from "../../lib/platform/db/migrate";
 
 export function adminUrl(): string {
   const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");

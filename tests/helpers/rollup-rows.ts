@@ -2,7 +2,7 @@
 // (10 s rows) and the leader's rollups (1 min, 10 min rows) would have written hours or days ago,
 // so that tests can hold every range's truth without waiting for it.
 import type pg from "pg";
-import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "../../lib/observability/layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 
 export interface RollupRow {
   resolution: 10 | 60 | 600;

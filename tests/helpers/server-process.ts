@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
-import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/platform/version";
 
 export interface ServerProcess {
   url: string;

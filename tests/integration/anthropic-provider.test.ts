@@ -5,7 +5,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLiveProvider } from "../../lib/providers/factory";
+import { createLiveProvider } from "../../lib/data-plane/providers/factory";
 import { startAnthropicStandIn, type AnthropicStandIn } from "../helpers/anthropic-stand-in";
 import { eventually, GatewayFixture, TEST_SECRET, unique } from "../helpers/gateway-fixture";
 import { countTokens, startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
@@ -182,7 +182,7 @@ describe("OpenAI-format clients", () => {
 });
 
 describe("upstream refusals", () => {
-  // One status mapping for every HTTP provider kind (lib/providers/upstream-http.ts): whatever the
+  // One status mapping for every HTTP provider kind (lib/data-plane/providers/upstream-http.ts): whatever the
   // gateway makes of an upstream rejecting our credentials or our access, it makes the same of both.
   it.each([401, 403])("treats an upstream %i from Anthropic as from an OpenAI-compatible upstream", async (status) => {
     const outcome = async (asked: string) => {

@@ -3,12 +3,12 @@
 // bound on concurrent Argon2 work, pruning, and the first admin.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { ACCOUNT_DISABLED, authenticateCredentials, SIGN_IN_BUSY, WRONG_CREDENTIALS } from "../../lib/auth/credentials";
-import { HashGate } from "../../lib/auth/hash-gate";
-import { LOGIN_MAX_ATTEMPTS, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_ATTEMPTS_PER_EMAIL } from "../../lib/auth/login-throttle";
-import { verificationStats } from "../../lib/auth/passwords";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { createFirstAdminIfNone, createUser, FIRST_ADMIN_EMAIL, firstAdminBanner, findUser, findUserForLogin } from "../../lib/users/users";
+import { ACCOUNT_DISABLED, authenticateCredentials, SIGN_IN_BUSY, WRONG_CREDENTIALS } from "../../lib/control-plane/auth/credentials";
+import { HashGate } from "../../lib/control-plane/auth/hash-gate";
+import { LOGIN_MAX_ATTEMPTS, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_ATTEMPTS_PER_EMAIL } from "../../lib/control-plane/auth/login-throttle";
+import { verificationStats } from "../../lib/control-plane/auth/passwords";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createFirstAdminIfNone, createUser, FIRST_ADMIN_EMAIL, firstAdminBanner, findUser, findUserForLogin } from "../../lib/control-plane/users/users";
 import { createScratchDatabase } from "../helpers/postgres";
 
 let database: Database;

@@ -5,11 +5,11 @@
 import type { IncomingMessage } from "node:http";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../../lib/auth/client-address";
-import { parseConfig } from "../../lib/config";
-import { buildApp } from "../../lib/http/app";
-import { nextHandoff } from "../../lib/http/next-handoff";
-import { InstanceState } from "../../lib/lifecycle";
+import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../../lib/control-plane/auth/client-address";
+import { parseConfig } from "../../lib/platform/config";
+import { buildApp } from "../../lib/platform/http/app";
+import { nextHandoff } from "../../lib/platform/http/next-handoff";
+import { InstanceState } from "../../lib/platform/process/lifecycle";
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {

@@ -6,13 +6,13 @@
 // browser from another site, answers 403 and leaves every table as it was.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, setConfig } from "../../lib/config";
-import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createProvider } from "../../lib/providers/admin";
-import { PRESETS } from "../../lib/scaling/policies";
-import { savePolicy } from "../../lib/scaling/store";
-import { createUser } from "../../lib/users/users";
+import { parseConfig, setConfig } from "../../lib/platform/config";
+import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createProvider } from "../../lib/data-plane/providers/admin";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { savePolicy } from "../../lib/control-plane/scaling/store";
+import { createUser } from "../../lib/control-plane/users/users";
 import { callConsoleHandler, loadConsoleRoutes, type ConsoleCall, type ConsoleRoute } from "../helpers/console-routes";
 import { sessionCookie } from "../helpers/console-session";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";

@@ -6,13 +6,13 @@
 // listing it; one with route params needs a way to find a real id (IDS below) or fails here.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, setConfig } from "../../lib/config";
-import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
-import { createApiKey } from "../../lib/keys/api-keys";
-import { createProvider } from "../../lib/providers/admin";
-import { PRESETS } from "../../lib/scaling/policies";
-import { savePolicy, seedPolicies } from "../../lib/scaling/store";
-import { createUser } from "../../lib/users/users";
+import { parseConfig, setConfig } from "../../lib/platform/config";
+import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createProvider } from "../../lib/data-plane/providers/admin";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { savePolicy, seedPolicies } from "../../lib/control-plane/scaling/store";
+import { createUser } from "../../lib/control-plane/users/users";
 import { callConsoleHandler, loadConsoleRoutes, type ConsoleRoute } from "../helpers/console-routes";
 import { sessionCookie } from "../helpers/console-session";
 import { edgeInputs, edgeQueries } from "../helpers/edge-inputs";

@@ -3,11 +3,11 @@
 // admin action → 403, an operator on a read → allowed. Then each change and its audit entry.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasScope } from "../../lib/auth/permissions";
-import { parseConfig, setConfig } from "../../lib/config";
-import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
-import { hashApiKey } from "../../lib/keys/api-keys";
-import { createUser } from "../../lib/users/users";
+import { hasScope } from "../../lib/control-plane/auth/permissions";
+import { parseConfig, setConfig } from "../../lib/platform/config";
+import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
+import { hashApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createUser } from "../../lib/control-plane/users/users";
 import { startAnthropicStandIn } from "../helpers/anthropic-stand-in";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { callConsoleHandler, loadConsoleRoutes, type ConsoleRoute } from "../helpers/console-routes";

@@ -6,10 +6,10 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RANGES, type RangeKey } from "../../lib/console/contracts";
-import { timeWindowFor } from "../../lib/console/ranges";
-import { PostgresMetricsSource } from "../../lib/metrics/query/postgres";
-import type { Series } from "../../lib/metrics/query/types";
+import { RANGES, type RangeKey } from "../../lib/control-plane/console/contracts";
+import { timeWindowFor } from "../../lib/control-plane/console/ranges";
+import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
+import type { Series } from "../../lib/platform/metrics-history/query/types";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { insertRollupRows, requestsOf, type RollupRow } from "../helpers/rollup-rows";
 

@@ -3,11 +3,11 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { FleetConfig } from "../../lib/fleet/config-sync";
-import { EMPTY_SNAPSHOT, loadSnapshot } from "../../lib/fleet/snapshot";
-import { createApiKey, hashApiKey, revokeApiKey } from "../../lib/keys/api-keys";
-import { createProvider } from "../../lib/providers/admin";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { FleetConfig } from "../../lib/data-plane/fleet-config/config-sync";
+import { EMPTY_SNAPSHOT, loadSnapshot } from "../../lib/data-plane/fleet-config/snapshot";
+import { createApiKey, hashApiKey, revokeApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createProvider } from "../../lib/data-plane/providers/admin";
 import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { startTcpProxy } from "../helpers/tcp-proxy";

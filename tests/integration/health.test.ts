@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/version";
+import { PROJECT_ROOT, SERVER_BUNDLE } from "../../lib/platform/version";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 

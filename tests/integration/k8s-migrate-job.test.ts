@@ -3,10 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, expect, it } from "vitest";
-import { readMigrations } from "../../lib/db/migrate";
-import { renderManifests } from "../../lib/scaling/manifests";
-import { PRESETS } from "../../lib/scaling/policies";
-import { PROJECT_ROOT } from "../../lib/version";
+import { readMigrations } from "../../lib/platform/db/migrate";
+import { renderManifests } from "../../lib/control-plane/scaling/manifests";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 let scratch: ScratchDatabase | undefined;

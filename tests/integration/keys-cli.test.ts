@@ -5,9 +5,9 @@ import { execFile } from "node:child_process";
 import os from "node:os";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { hashApiKey } from "../../lib/keys/api-keys";
-import { PROJECT_ROOT } from "../../lib/version";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { hashApiKey } from "../../lib/data-plane/keys/api-keys";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 const run = promisify(execFile);
 let database: Database;

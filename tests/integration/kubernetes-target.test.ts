@@ -5,10 +5,10 @@
 // per-direction tolerances.
 import * as k8s from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { HPA_NAME, renderManifests } from "../../lib/scaling/manifests";
-import { PRESETS } from "../../lib/scaling/policies";
-import { comparableHpaSpec, kubernetesTarget, TOLERANCE_DROPPED } from "../../lib/scaling/targets/kubernetes";
-import type { Decision } from "../../lib/scaling/hpa";
+import { HPA_NAME, renderManifests } from "../../lib/control-plane/scaling/manifests";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { comparableHpaSpec, kubernetesTarget, TOLERANCE_DROPPED } from "../../lib/control-plane/scaling/targets/kubernetes";
+import type { Decision } from "../../lib/control-plane/scaling/hpa";
 import { startKubeApiServerStandIn, type KubeApiServerStandIn } from "../helpers/kube-apiserver-stand-in";
 
 const NS = "agenticorp";

@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
-import { startLeaderElection, type DeposedReason, type LeaderElection } from "../../lib/cluster/leader";
-import { readLease } from "../../lib/cluster/lease";
+import { startLeaderElection, type DeposedReason, type LeaderElection } from "../../lib/platform/coordination/leader";
+import { readLease } from "../../lib/platform/coordination/lease";
 
 const TTL_MS = 600;
 const CHECK_EVERY_MS = TTL_MS / 3;

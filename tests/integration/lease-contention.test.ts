@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { acquireLease, fenceCondition, fenceValues, runFenced, withLease, type Fence } from "../../lib/cluster/lease";
+import { acquireLease, fenceCondition, fenceValues, runFenced, withLease, type Fence } from "../../lib/platform/coordination/lease";
 
 const CONTENDERS = 16;
 const STALLERS = 2; // the last two

@@ -17,7 +17,7 @@ import {
   safetyMarginMs,
   withLease,
   type Fence,
-} from "../../lib/cluster/lease";
+} from "../../lib/platform/coordination/lease";
 
 const pool = new pg.Pool({ connectionString: inject("databaseUrl"), max: 6 });
 const table = `lease_writes_${randomBytes(4).toString("hex")}`;

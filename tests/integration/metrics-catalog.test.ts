@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 
 interface Documented {

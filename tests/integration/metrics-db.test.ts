@@ -2,8 +2,8 @@
 // sent (pool.query's callback, a checked-out client's promise, Prisma over the same pool), errors
 // are counted, and the pool gauges follow the pool.
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createDatabase } from "../../lib/db/client";
-import { dbPoolConnections, dbPoolMax, dbPoolWaiting, dbQueryDuration, dbQueryErrors } from "../../lib/metrics/db";
+import { createDatabase } from "../../lib/platform/db/client";
+import { dbPoolConnections, dbPoolMax, dbPoolWaiting, dbQueryDuration, dbQueryErrors } from "../../lib/platform/metrics/db";
 
 const database = createDatabase({ url: inject("databaseUrl"), poolMax: 2 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMigrations, readMigrations } from "../../lib/db/migrate";
+import { applyMigrations, readMigrations } from "../../lib/platform/db/migrate";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 const scratch: ScratchDatabase[] = [];

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 const PROMETHEUS_DIR = path.join(PROJECT_ROOT, "deploy/prometheus");
 const DASHBOARD = path.join(PROJECT_ROOT, "deploy/grafana/agenticorp.json");

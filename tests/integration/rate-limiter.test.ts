@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { FleetRateLimiter } from "../../lib/gateway/rate-limiter";
+import { FleetRateLimiter } from "../../lib/data-plane/gateway/rate-limiter";
 import { awayFromMinuteEnd } from "../helpers/rate-window";
 
 const pools: pg.Pool[] = [];

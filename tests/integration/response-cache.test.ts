@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { cacheDecision, cacheKey, ResponseCache, type ResponseCacheOptions } from "../../lib/cache/response-cache";
-import { Departure } from "../../lib/gateway/waiters";
+import { cacheDecision, cacheKey, ResponseCache, type ResponseCacheOptions } from "../../lib/data-plane/cache/response-cache";
+import { Departure } from "../../lib/data-plane/gateway/waiters";
 
 /** A client of the cache that can hang up when the test says so. */
 class TestClient extends Departure {

@@ -5,15 +5,15 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startLeaderElection, type LeaderElection } from "../../lib/cluster/leader";
-import { acquireLease, releaseLease } from "../../lib/cluster/lease";
-import { reapDeadInstances } from "../../lib/cluster/registry";
-import { parseConfig } from "../../lib/config";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { cacheSharedSize, tableBytes, tableRows } from "../../lib/metrics/tables";
-import { deleteInBatches } from "../../lib/retention/batched-delete";
-import { registerRetentionJobs } from "../../lib/retention/jobs";
-import { Prisma } from "../../lib/observability/sql";
+import { startLeaderElection, type LeaderElection } from "../../lib/platform/coordination/leader";
+import { acquireLease, releaseLease } from "../../lib/platform/coordination/lease";
+import { reapDeadInstances } from "../../lib/platform/coordination/registry";
+import { parseConfig } from "../../lib/platform/config";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { cacheSharedSize, tableBytes, tableRows } from "../../lib/platform/metrics/tables";
+import { deleteInBatches } from "../../lib/platform/retention/batched-delete";
+import { registerRetentionJobs } from "../../lib/platform/retention/jobs";
+import { Prisma } from "../../lib/platform/metrics-history/sql";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 let scratch: ScratchDatabase;
@@ -131,7 +131,7 @@ describe("the instance registry", () => {
     await pool.query(`INSERT INTO instances (id, host, port, version, status, last_seen_at) SELECT 'recent-' || i, 'h', 1, 'v', 'dead', now() - interval '59 minutes' FROM generate_series(1, 3) i`);
     await pool.query(`INSERT INTO instances (id, host, port, version, status, last_seen_at) VALUES ('silent', 'h', 1, 'v', 'healthy', now() - interval '2 hours'), ('alive', 'h', 1, 'v', 'healthy', now())`);
     const lease = await acquireLease(pool, "leader", { holder: "reaper", ttlMs: 60_000 });
-    // The leader's job calls it with INSTANCE_DEAD_AFTER_MS and an hour (lib/process/singletons.ts).
+    // The leader's job calls it with INSTANCE_DEAD_AFTER_MS and an hour (lib/platform/process/singletons.ts).
     expect(await reapDeadInstances(pool, lease!, 15_000, 3_600_000)).toEqual(["silent"]);
     expect((await pool.query<{ id: string }>(`SELECT id FROM instances ORDER BY id`)).rows.map((r) => r.id)).toEqual(["alive", "recent-1", "recent-2", "recent-3", "silent"]);
     await releaseLease(pool, lease!);

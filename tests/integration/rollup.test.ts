@@ -4,13 +4,13 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acquireLease, releaseLease, type Fence } from "../../lib/cluster/lease";
-import { histogramQuantile } from "../../lib/metrics/query/histogram";
-import { PostgresMetricsSource } from "../../lib/metrics/query/postgres";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/observability/layout";
-import { prune, rollUp } from "../../lib/observability/rollup";
-import type { Snapshot } from "../../lib/observability/snapshot";
-import { writeSnapshot } from "../../lib/observability/store";
+import { acquireLease, releaseLease, type Fence } from "../../lib/platform/coordination/lease";
+import { histogramQuantile } from "../../lib/platform/metrics-history/query/histogram";
+import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
+import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { prune, rollUp } from "../../lib/platform/metrics-history/rollup";
+import type { Snapshot } from "../../lib/platform/metrics-history/snapshot";
+import { writeSnapshot } from "../../lib/platform/metrics-history/store";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 let scratch: ScratchDatabase;

@@ -3,17 +3,17 @@
 // (audited, with what changed), save a custom one, edit the capacity tables, simulate.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, setConfig } from "../../lib/config";
-import type { ConsoleRouteHandler } from "../../lib/console/handler";
-import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
-import { getCapacity, putCapacitySettings, putInstanceSizes, putSchedule } from "../../lib/capacity/console";
-import { activateScalingPolicy, getScaling, getScalingSimulation, saveScalingPolicy } from "../../lib/scaling/console";
-import { activatePolicyResponse, capacityResponse, scalingResponse, simulationResponse } from "../../lib/scaling/contracts";
-import { peakStepFor } from "../../lib/capacity/overview";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/observability/layout";
-import { PRESETS } from "../../lib/scaling/policies";
-import { seedPolicies } from "../../lib/scaling/store";
-import { createUser } from "../../lib/users/users";
+import { parseConfig, setConfig } from "../../lib/platform/config";
+import type { ConsoleRouteHandler } from "../../lib/control-plane/console/handler";
+import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
+import { getCapacity, putCapacitySettings, putInstanceSizes, putSchedule } from "../../lib/control-plane/capacity/console";
+import { activateScalingPolicy, getScaling, getScalingSimulation, saveScalingPolicy } from "../../lib/control-plane/scaling/console";
+import { activatePolicyResponse, capacityResponse, scalingResponse, simulationResponse } from "../../lib/control-plane/scaling/contracts";
+import { peakStepFor } from "../../lib/control-plane/capacity/overview";
+import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { seedPolicies } from "../../lib/control-plane/scaling/store";
+import { createUser } from "../../lib/control-plane/users/users";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { sessionCookie } from "../helpers/console-session";
 

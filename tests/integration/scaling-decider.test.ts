@@ -5,16 +5,16 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { acquireLease, type Fence } from "../../lib/cluster/lease";
-import { startControlServer, type ControlServer } from "../../lib/cluster-runner/control";
-import type { InstanceInfo, LocalCluster } from "../../lib/cluster-runner/index";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { ScalingDecider } from "../../lib/scaling/decider";
-import { PRESETS, type PolicySpec } from "../../lib/scaling/policies";
-import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/scaling/store";
-import { localRunnerClient, localTarget } from "../../lib/scaling/targets/local";
-import { noTarget } from "../../lib/scaling/targets/none";
-import type { ScalingTarget } from "../../lib/scaling/targets/types";
+import { acquireLease, type Fence } from "../../lib/platform/coordination/lease";
+import { startControlServer, type ControlServer } from "../../tools/cluster-runner/control";
+import type { InstanceInfo, LocalCluster } from "../../tools/cluster-runner/index";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { ScalingDecider } from "../../lib/control-plane/scaling/decider";
+import { PRESETS, type PolicySpec } from "../../lib/control-plane/scaling/policies";
+import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/control-plane/scaling/store";
+import { localRunnerClient, localTarget } from "../../lib/control-plane/scaling/targets/local";
+import { noTarget } from "../../lib/control-plane/scaling/targets/none";
+import type { ScalingTarget } from "../../lib/control-plane/scaling/targets/types";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 const logger = pino({ level: "silent" });

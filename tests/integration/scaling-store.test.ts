@@ -6,11 +6,11 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type Database } from "../../lib/db/client";
-import { FleetConfig } from "../../lib/fleet/config-sync";
-import { BadRequestError, ConflictError, NotFoundError } from "../../lib/errors";
-import { PRESETS } from "../../lib/scaling/policies";
-import { activatePolicy, getActivePolicy, listPolicies, listPolicyChanges, savePolicy, seedPolicies } from "../../lib/scaling/store";
+import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { FleetConfig } from "../../lib/data-plane/fleet-config/config-sync";
+import { BadRequestError, ConflictError, NotFoundError } from "../../lib/platform/errors";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { activatePolicy, getActivePolicy, listPolicies, listPolicyChanges, savePolicy, seedPolicies } from "../../lib/control-plane/scaling/store";
 import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 

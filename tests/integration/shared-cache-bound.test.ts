@@ -4,10 +4,10 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { boundSharedCache, measureSharedCache } from "../../lib/cache/shared-bound";
-import { ResponseCache } from "../../lib/cache/response-cache";
-import { acquireLease, releaseLease, type Fence } from "../../lib/cluster/lease";
-import { Departure } from "../../lib/gateway/waiters";
+import { boundSharedCache, measureSharedCache } from "../../lib/data-plane/cache/shared-bound";
+import { ResponseCache } from "../../lib/data-plane/cache/response-cache";
+import { acquireLease, releaseLease, type Fence } from "../../lib/platform/coordination/lease";
+import { Departure } from "../../lib/data-plane/gateway/waiters";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
 let scratch: ScratchDatabase;

@@ -1,4 +1,4 @@
-// The upstream address policy (lib/net/address-policy.ts) against real PostgreSQL, real loopback
+// The upstream address policy (lib/platform/net/address-policy.ts) against real PostgreSQL, real loopback
 // servers and the console's route handlers: link-local and metadata addresses refused at save
 // and at connect (after DNS resolution: a stand-in resolver plays the DNS, so a name can resolve
 // to 169.254.169.254 or change its answer), private ranges allowed unless UPSTREAM_DENY_PRIVATE,
@@ -9,18 +9,18 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { WebhookSender, type AlertNotification } from "../../lib/alerts/webhook";
-import { parseConfig, setConfig } from "../../lib/config";
-import { updateAlertRuleHandler } from "../../lib/console/alerts";
-import type { ConsoleRouteHandler } from "../../lib/console/handler";
-import { createProvider, testProvider, updateProvider } from "../../lib/console/providers";
-import { createDatabase, setDatabase, type Database } from "../../lib/db/client";
-import { AddressRefused, type AddressPolicy, classifyAddress, systemResolver } from "../../lib/net/address-policy";
-import { assertUpstreamUrlAllowed } from "../../lib/net/upstream-url";
-import { Cancellation } from "../../lib/providers/cancellation";
-import { OpenAICompatibleProvider } from "../../lib/providers/openai-compatible";
-import { UpstreamFailure } from "../../lib/providers/types";
-import { createUser } from "../../lib/users/users";
+import { WebhookSender, type AlertNotification } from "../../lib/control-plane/alerts/webhook";
+import { parseConfig, setConfig } from "../../lib/platform/config";
+import { updateAlertRuleHandler } from "../../lib/control-plane/console/alerts";
+import type { ConsoleRouteHandler } from "../../lib/control-plane/console/handler";
+import { createProvider, testProvider, updateProvider } from "../../lib/control-plane/console/providers";
+import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
+import { AddressRefused, type AddressPolicy, classifyAddress, systemResolver } from "../../lib/platform/net/address-policy";
+import { assertUpstreamUrlAllowed } from "../../lib/platform/net/upstream-url";
+import { Cancellation } from "../../lib/data-plane/providers/cancellation";
+import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
+import { createUser } from "../../lib/control-plane/users/users";
 import { sessionCookie } from "../helpers/console-session";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { alertDescription, alertTitle, formatDuration } from "../../lib/alerts/describe";
-import { severityInForce } from "../../lib/alerts/policy";
-import { slackText, webhookBody, type AlertNotification } from "../../lib/alerts/webhook";
-import { arrangeAlertRules } from "../../lib/console/alert-list";
-import type { AlertRuleDto } from "../../lib/console/contracts";
+import { alertDescription, alertTitle, formatDuration } from "../../lib/control-plane/alerts/describe";
+import { severityInForce } from "../../lib/control-plane/alerts/policy";
+import { slackText, webhookBody, type AlertNotification } from "../../lib/control-plane/alerts/webhook";
+import { arrangeAlertRules } from "../../lib/control-plane/console/alert-list";
+import type { AlertRuleDto } from "../../lib/control-plane/console/contracts";
 
 const cpu = { metric: "cpu_percent", comparison: "above", threshold: 80, thresholdFromPolicy: false, forSeconds: 300, windowSeconds: 60 } as const;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { evaluationRange } from "../../lib/alerts/engine";
-import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../../lib/alerts/policy";
-import { updateAlertRuleInput } from "../../lib/alerts/rules";
-import { breaches, INACTIVE, nextState, type SubjectState } from "../../lib/alerts/state";
-import { planGrid } from "../../lib/metrics/query/grid";
+import { evaluationRange } from "../../lib/control-plane/alerts/engine";
+import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../../lib/control-plane/alerts/policy";
+import { updateAlertRuleInput } from "../../lib/control-plane/alerts/rules";
+import { breaches, INACTIVE, nextState, type SubjectState } from "../../lib/control-plane/alerts/state";
+import { planGrid } from "../../lib/platform/metrics-history/query/grid";
 
 /** Runs evaluations at the given seconds with the given breaches; returns the transitions. */
 function run(forSeconds: number, steps: Array<[number, boolean]>) {

@@ -2,15 +2,15 @@
 // the gateway's /v1/messages (Messages → chat → Messages) and the anthropic provider kind
 // (chat → Messages → chat).
 import { describe, expect, it } from "vitest";
-import { estimateInputTokens, IMAGE_TOKENS } from "../../lib/gateway/anthropic/count-tokens";
-import { chatToMessage, stopOf } from "../../lib/gateway/anthropic/from-chat";
-import { messagesRequest } from "../../lib/gateway/anthropic/schema";
-import { MessagesStreamEncoder } from "../../lib/gateway/anthropic/stream";
-import { messagesToChat } from "../../lib/gateway/anthropic/to-chat";
-import { ChatChunksFromMessages, messageToChat } from "../../lib/providers/anthropic/to-chat";
-import { chatToMessagesRequest, DEFAULT_MAX_TOKENS } from "../../lib/providers/anthropic/to-messages";
-import { chatCompletionRequest } from "../../lib/gateway/schema";
-import { UpstreamFailure } from "../../lib/providers/types";
+import { estimateInputTokens, IMAGE_TOKENS } from "../../lib/data-plane/gateway/anthropic/count-tokens";
+import { chatToMessage, stopOf } from "../../lib/data-plane/gateway/anthropic/from-chat";
+import { messagesRequest } from "../../lib/data-plane/gateway/anthropic/schema";
+import { MessagesStreamEncoder } from "../../lib/data-plane/gateway/anthropic/stream";
+import { messagesToChat } from "../../lib/data-plane/gateway/anthropic/to-chat";
+import { ChatChunksFromMessages, messageToChat } from "../../lib/data-plane/providers/anthropic/to-chat";
+import { chatToMessagesRequest, DEFAULT_MAX_TOKENS } from "../../lib/data-plane/providers/anthropic/to-messages";
+import { chatCompletionRequest } from "../../lib/data-plane/gateway/schema";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
 
 const messages = (body: unknown) => messagesRequest.parse(body);
 const chat = (body: unknown) => chatCompletionRequest.parse(body);

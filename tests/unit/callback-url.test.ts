@@ -1,9 +1,9 @@
 // After sign-in the browser goes only somewhere on this site: the form's and the login page's
 // sanitizer, and next-auth's redirect callback, against what browsers make of hostile addresses.
 import { beforeAll, describe, expect, it } from "vitest";
-import { addressedOrigin, safeCallbackPath } from "../../lib/auth/callback-url";
-import { buildAuthOptions } from "../../lib/auth/options";
-import { parseConfig, setConfig } from "../../lib/config";
+import { addressedOrigin, safeCallbackPath } from "../../lib/control-plane/auth/callback-url";
+import { buildAuthOptions } from "../../lib/control-plane/auth/options";
+import { parseConfig, setConfig } from "../../lib/platform/config";
 
 const SITE = "http://console.example.com:3000";
 

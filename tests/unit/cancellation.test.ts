@@ -4,8 +4,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Cancellation, sleepUnlessCancelled } from "../../lib/providers/cancellation";
-import { UpstreamFailure } from "../../lib/providers/types";
+import { Cancellation, sleepUnlessCancelled } from "../../lib/data-plane/providers/cancellation";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
 
 class Watched extends Cancellation {
   watchedCount = 0;

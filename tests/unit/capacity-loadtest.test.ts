@@ -3,7 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { checkOptions, formatReport, percentiles, runLoadTest } from "../../lib/capacity/loadtest";
+import { checkOptions, formatReport, percentiles, runLoadTest } from "../../lib/control-plane/capacity/loadtest";
 
 let server: http.Server | undefined;
 afterEach(async () => {

@@ -2,11 +2,11 @@
 // example, capacity measured from load and CPU, the size recommendation, and the presets replayed
 // over a recorded day.
 import { describe, expect, it } from "vitest";
-import { capacityAtTargetCpu, MIN_FIT_SAMPLES, peakOf, recommend, requiredInstances, scheduleFor, type InstanceSizeRow, type ScheduleRow } from "../../lib/capacity/planning";
-import { loadFromSeries, simulatePolicies, simulatePolicy, type LoadMinute } from "../../lib/capacity/simulator";
-import { peakStepFor } from "../../lib/capacity/overview";
-import { MAX_POINTS } from "../../lib/metrics/query/grid";
-import { PRESETS, PRESET_NAMES } from "../../lib/scaling/policies";
+import { capacityAtTargetCpu, MIN_FIT_SAMPLES, peakOf, recommend, requiredInstances, scheduleFor, type InstanceSizeRow, type ScheduleRow } from "../../lib/control-plane/capacity/planning";
+import { loadFromSeries, simulatePolicies, simulatePolicy, type LoadMinute } from "../../lib/control-plane/capacity/simulator";
+import { peakStepFor } from "../../lib/control-plane/capacity/overview";
+import { MAX_POINTS } from "../../lib/platform/metrics-history/query/grid";
+import { PRESETS, PRESET_NAMES } from "../../lib/control-plane/scaling/policies";
 
 const SIZES: InstanceSizeRow[] = [
   { id: "small", name: "Small", cpuCores: 2, memoryGb: 4, requestsPerSecond: 100, monthlyCostUsd: 50 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../lib/config";
+import { ConfigError, parseConfig } from "../../lib/platform/config";
 
 describe("parseConfig", () => {
   it("fills the documented defaults on an empty environment", () => {

@@ -13,11 +13,11 @@ import {
   stepOf,
   toChartData,
   totalFromRate,
-} from "../../lib/console/charts";
-import { formatDeployments, parseDeployments } from "../../lib/console/deployments-text";
-import { RANGE_SPECS, timeWindowFor } from "../../lib/console/ranges";
-import { RANGES } from "../../lib/console/contracts";
-import { summaryTiles } from "../../lib/console/tiles";
+} from "../../lib/control-plane/console/charts";
+import { formatDeployments, parseDeployments } from "../../lib/control-plane/console/deployments-text";
+import { RANGE_SPECS, timeWindowFor } from "../../lib/control-plane/console/ranges";
+import { RANGES } from "../../lib/control-plane/console/contracts";
+import { summaryTiles } from "../../lib/control-plane/console/tiles";
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 

@@ -1,7 +1,7 @@
 // Which console writes count as sent by another site's page (CSRF), for browsers that send
 // Sec-Fetch-Site, older ones that send only Origin, proxies in front, and non-browser clients.
 import { describe, expect, it } from "vitest";
-import { isCrossSiteWrite } from "../../lib/auth/cross-site";
+import { isCrossSiteWrite } from "../../lib/control-plane/auth/cross-site";
 
 const headers = (values: Record<string, string>) => new Headers(values);
 const HOST = { host: "console.example.com" };

@@ -3,7 +3,7 @@
 // "invalid metrics never scale down" rule of computeReplicasForMetrics, and the controller memory
 // a new leader starts from.
 import { describe, expect, it } from "vitest";
-import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/scaling/hpa";
+import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/control-plane/scaling/hpa";
 
 const cpu = (target: number): MetricSpec => ({ name: "cpu", type: "Utilization", target, isCpu: true });
 const perPod = (target: number): MetricSpec => ({ name: "rps", type: "AverageValue", target, isCpu: false });

@@ -1,7 +1,7 @@
 // Cases from the Kubernetes documentation of the HorizontalPodAutoscaler ("Algorithm details",
 // "Configurable scaling behavior") and from the controller's documented rules.
 import { describe, expect, it } from "vitest";
-import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/scaling/hpa";
+import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/control-plane/scaling/hpa";
 
 const cpu = (target: number): MetricSpec => ({ name: "cpu", type: "Utilization", target, isCpu: true });
 const memory = (target: number): MetricSpec => ({ name: "memory", type: "Utilization", target, isCpu: false });

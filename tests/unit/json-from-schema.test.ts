@@ -8,8 +8,8 @@ import fc from "fast-check";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { jsonFromSchema, UnsatisfiableSchemaError } from "../../lib/providers/simulation/json-from-schema";
-import { Seeded } from "../../lib/providers/simulation/seeded";
+import { jsonFromSchema, UnsatisfiableSchemaError } from "../../lib/data-plane/providers/simulation/json-from-schema";
+import { Seeded } from "../../lib/data-plane/providers/simulation/seeded";
 
 const draft07 = addFormats(new Ajv({ strict: false, allErrors: true }));
 const draft2020 = addFormats(new Ajv2020({ strict: false, allErrors: true }));

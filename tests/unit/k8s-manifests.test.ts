@@ -15,13 +15,13 @@ import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../lib/config";
-import { API_PREFIXES } from "../../lib/gateway/routes";
-import { HPA_NAME, LAYOUTS, manifestFileName, renderManifests, terminationGracePeriodSeconds, type Layout, type Manifest } from "../../lib/scaling/manifests";
-import { CONSOLE_RESOURCES, DATA_PLANE_RESOURCES } from "../../lib/scaling/manifest-workloads";
-import { hpaBehavior, PRESETS, PRESET_NAMES } from "../../lib/scaling/policies";
-import { parseQuantity } from "../../lib/scaling/quantity";
-import { PROJECT_ROOT } from "../../lib/version";
+import { parseConfig } from "../../lib/platform/config";
+import { API_PREFIXES } from "../../lib/data-plane/gateway/routes";
+import { HPA_NAME, LAYOUTS, manifestFileName, renderManifests, terminationGracePeriodSeconds, type Layout, type Manifest } from "../../lib/control-plane/scaling/manifests";
+import { CONSOLE_RESOURCES, DATA_PLANE_RESOURCES } from "../../lib/control-plane/scaling/manifest-workloads";
+import { hpaBehavior, PRESETS, PRESET_NAMES } from "../../lib/control-plane/scaling/policies";
+import { parseQuantity } from "../../lib/control-plane/scaling/quantity";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 const MODELS: Record<string, { new (data: any): { validate(): void } }> = {
   Namespace,

@@ -1,8 +1,8 @@
 // The parts of leases that need no database: the embeddable fence, the margin, argument checks.
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
-import { startLeaderElection } from "../../lib/cluster/leader";
-import { acquireLease, fenceCondition, fenceValues, safetyMarginMs, withLease } from "../../lib/cluster/lease";
+import { startLeaderElection } from "../../lib/platform/coordination/leader";
+import { acquireLease, fenceCondition, fenceValues, safetyMarginMs, withLease } from "../../lib/platform/coordination/lease";
 
 // A pool that fails the test if anything reaches it.
 const untouchable = new Proxy({} as pg.Pool, {

@@ -1,8 +1,8 @@
 // The legacy text-completions API's translation to chat and back, as pure functions.
 import type { Completion } from "openai/resources/completions";
 import { describe, expect, it } from "vitest";
-import { mergeLegacyCompletions } from "../../lib/gateway/legacy-completions/batch";
-import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest, parseLegacyCompletionRequest } from "../../lib/gateway/legacy-completions/endpoint";
+import { mergeLegacyCompletions } from "../../lib/data-plane/gateway/legacy-completions/batch";
+import { chatChunkToLegacy, chatToLegacyCompletion, legacyCompletionsEndpoint, legacyToChatRequest, parseLegacyCompletionRequest } from "../../lib/data-plane/gateway/legacy-completions/endpoint";
 
 const translate = (body: Record<string, unknown>) => legacyToChatRequest(parseLegacyCompletionRequest({ model: "m", ...body }));
 

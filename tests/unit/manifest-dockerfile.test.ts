@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderManifests } from "../../lib/scaling/manifests";
-import { PRESETS } from "../../lib/scaling/policies";
-import { PROJECT_ROOT } from "../../lib/version";
+import { renderManifests } from "../../lib/control-plane/scaling/manifests";
+import { PRESETS } from "../../lib/control-plane/scaling/policies";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 import { readDockerfile } from "../helpers/dockerfile";
 import { isIgnored, parseDockerignore } from "../helpers/dockerignore";
 

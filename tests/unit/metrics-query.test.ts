@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { planGrid, points } from "../../lib/metrics/query/grid";
-import { histogramQuantile } from "../../lib/metrics/query/histogram";
-import { choosePlan, tierBoundaries, type Plan } from "../../lib/metrics/query/postgres";
+import { planGrid, points } from "../../lib/platform/metrics-history/query/grid";
+import { histogramQuantile } from "../../lib/platform/metrics-history/query/histogram";
+import { choosePlan, tierBoundaries, type Plan } from "../../lib/platform/metrics-history/query/postgres";
 
 const at = (iso: string) => new Date(iso);
 const RETENTION = { 10: 6 * 3_600, 60: 7 * 86_400, 600: 90 * 86_400 };

@@ -1,9 +1,9 @@
 // The openai-compatible provider's embed(): POST {baseUrl}/embeddings against the OpenAI stand-in
 // on loopback, with the same credentials, timeouts, cancellation and error mapping as complete().
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Cancellation } from "../../lib/providers/cancellation";
-import { OpenAICompatibleProvider } from "../../lib/providers/openai-compatible";
-import { UpstreamFailure } from "../../lib/providers/types";
+import { Cancellation } from "../../lib/data-plane/providers/cancellation";
+import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
 import { type OpenAIStandIn, standInEmbedding, startOpenAIStandIn } from "../helpers/openai-stand-in";
 
 const API_KEY = "sk-embed-test";

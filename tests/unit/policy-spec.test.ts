@@ -1,7 +1,7 @@
 // The scaling guide's presets as policies, the validation admins meet when saving their own, and
 // the mapping of "scale up at X%, down at Y%" onto one HPA target with per-direction tolerances.
 import { describe, expect, it } from "vitest";
-import { HorizontalAutoscaler, replicasForMetric, type PodSample } from "../../lib/scaling/hpa";
+import { HorizontalAutoscaler, replicasForMetric, type PodSample } from "../../lib/control-plane/scaling/hpa";
 import {
   diffPolicies,
   hpaBehavior,
@@ -13,7 +13,7 @@ import {
   scaleDownTolerance,
   toHpaSpec,
   type PolicySpec,
-} from "../../lib/scaling/policies";
+} from "../../lib/control-plane/scaling/policies";
 
 const pods = (n: number, value: number): PodSample[] => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, ready: true, value }));
 const errorOf = (value: unknown) => {

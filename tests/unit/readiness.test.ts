@@ -1,8 +1,8 @@
 // The readiness rules on their own, at the edges: the staleness limit, every reason, and an error
 // message that quotes a connection string.
 import { describe, expect, it } from "vitest";
-import { readiness, type ConfigurationFreshness } from "../../lib/health/readiness";
-import { InstanceState } from "../../lib/lifecycle";
+import { readiness, type ConfigurationFreshness } from "../../lib/platform/health/readiness";
+import { InstanceState } from "../../lib/platform/process/lifecycle";
 
 const LIMIT_MS = 300_000;
 

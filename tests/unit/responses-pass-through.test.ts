@@ -1,10 +1,10 @@
 // The Responses API's native form: which providers get it, how a cached native answer is told,
 // and the relay of a native event stream (model renamed, endings, failures, forged event lines).
 import { describe, expect, it } from "vitest";
-import type { StreamObserver, TokenUsage } from "../../lib/gateway/presentation";
-import { responsesEndpoint } from "../../lib/gateway/responses/endpoint";
-import { OpenAICompatibleProvider } from "../../lib/providers/openai-compatible";
-import { UpstreamFailure } from "../../lib/providers/types";
+import type { StreamObserver, TokenUsage } from "../../lib/data-plane/gateway/presentation";
+import { responsesEndpoint } from "../../lib/data-plane/gateway/responses/endpoint";
+import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
 
 const timeouts = { connectMs: 1_000, firstByteMs: 1_000, totalMs: 1_000 };
 

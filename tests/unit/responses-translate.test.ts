@@ -3,14 +3,14 @@
 import { accumulateResponse } from "openai/lib/responses/ResponseAccumulator";
 import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
-import type { ChatCompletionChunk } from "../../lib/gateway/presentation";
-import { responsesEndpoint } from "../../lib/gateway/responses/endpoint";
-import { parseRequestBody } from "../../lib/gateway/schema";
-import { responsesRequest } from "../../lib/gateway/responses/schema";
-import { ResponsesStreamEncoder } from "../../lib/gateway/responses/stream";
-import { toChatRequest } from "../../lib/gateway/responses/translate-request";
-import type { ChatAnswer } from "../../lib/gateway/chat-answer";
-import { completionToResponse } from "../../lib/gateway/responses/translate-response";
+import type { ChatCompletionChunk } from "../../lib/data-plane/gateway/presentation";
+import { responsesEndpoint } from "../../lib/data-plane/gateway/responses/endpoint";
+import { parseRequestBody } from "../../lib/data-plane/gateway/schema";
+import { responsesRequest } from "../../lib/data-plane/gateway/responses/schema";
+import { ResponsesStreamEncoder } from "../../lib/data-plane/gateway/responses/stream";
+import { toChatRequest } from "../../lib/data-plane/gateway/responses/translate-request";
+import type { ChatAnswer } from "../../lib/data-plane/gateway/chat-answer";
+import { completionToResponse } from "../../lib/data-plane/gateway/responses/translate-response";
 
 const parse = (body: Record<string, unknown>) => parseRequestBody(responsesRequest, { model: "m", ...body });
 const translate = (body: Record<string, unknown>) => toChatRequest(parse(body));
@@ -274,7 +274,7 @@ describe("the responses endpoint", () => {
   it("gives each request its own resp_ id and presents the chat answer as a response", () => {
     const first = responsesEndpoint.parse({ model: "m", input: "hi" });
     const second = responsesEndpoint.parse({ model: "m", input: "hi" });
-    // The cache keeps a Responses request's answer with the form it came in (lib/gateway/presentation.ts CachedAnswer).
+    // The cache keeps a Responses request's answer with the form it came in (lib/data-plane/gateway/presentation.ts CachedAnswer).
     const translated = (answer: Record<string, unknown>) => JSON.stringify({ form: "translated", answer });
     const body = JSON.parse(first.presentation.json(translated({ created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] })));
     expect(body).toMatchObject({ id: expect.stringMatching(/^resp_[0-9a-f]{48}$/), object: "response", output_text: "yo" });

@@ -2,11 +2,11 @@
 // the heartbeat): attempts, failures counted against it, requests its circuit refused, the last
 // failure as a fixed reason word and status, never the upstream's text.
 import { describe, expect, it } from "vitest";
-import type { DeploymentEntry } from "../../lib/fleet/snapshot";
-import { deploymentReportsSchema, reportDeployments } from "../../lib/gateway/health-report";
-import { Router } from "../../lib/gateway/router";
-import type { LiveProvider } from "../../lib/providers/factory";
-import { UpstreamFailure } from "../../lib/providers/types";
+import type { DeploymentEntry } from "../../lib/data-plane/fleet-config/snapshot";
+import { deploymentReportsSchema, reportDeployments } from "../../lib/data-plane/gateway/health-report";
+import { Router } from "../../lib/data-plane/gateway/router";
+import type { LiveProvider } from "../../lib/data-plane/providers/factory";
+import { UpstreamFailure } from "../../lib/data-plane/providers/types";
 
 function deployment(id: string): DeploymentEntry {
   const provider = { id: `p-${id}`, name: `p-${id}`, kind: "simulator", version: "1" } as unknown as LiveProvider;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { DeploymentEntry } from "../../lib/fleet/snapshot";
-import type { LiveProvider } from "../../lib/providers/factory";
-import { reasonForStatus, UpstreamFailure } from "../../lib/providers/types";
-import { NoDeploymentAvailable, Router, type CircuitState } from "../../lib/gateway/router";
-import { clientGone } from "../../lib/gateway/upstream-attempt";
+import type { DeploymentEntry } from "../../lib/data-plane/fleet-config/snapshot";
+import type { LiveProvider } from "../../lib/data-plane/providers/factory";
+import { reasonForStatus, UpstreamFailure } from "../../lib/data-plane/providers/types";
+import { NoDeploymentAvailable, Router, type CircuitState } from "../../lib/data-plane/gateway/router";
+import { clientGone } from "../../lib/data-plane/gateway/upstream-attempt";
 
 function deployment(id: string, weight = 1): DeploymentEntry {
   const provider = { id: `p-${id}`, name: `p-${id}`, kind: "simulator", version: "1" } as unknown as LiveProvider;

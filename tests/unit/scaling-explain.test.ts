@@ -1,10 +1,10 @@
 // Decisions in words, and the pods the decider builds from the registry and the target's list.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { explainDecision } from "../../lib/scaling/explain";
-import { HorizontalAutoscaler, type PodSample } from "../../lib/scaling/hpa";
-import { metricSpecs, parsePolicySpec, PRESETS, toHpaSpec, type PolicySpec } from "../../lib/scaling/policies";
-import { podViews, samplesFor, type RegistryInstance } from "../../lib/scaling/samples";
+import { explainDecision } from "../../lib/control-plane/scaling/explain";
+import { HorizontalAutoscaler, type PodSample } from "../../lib/control-plane/scaling/hpa";
+import { metricSpecs, parsePolicySpec, PRESETS, toHpaSpec, type PolicySpec } from "../../lib/control-plane/scaling/policies";
+import { podViews, samplesFor, type RegistryInstance } from "../../lib/control-plane/scaling/samples";
 
 const pods = (...values: Array<number | null>): PodSample[] => values.map((value, i) => ({ name: `p${i}`, ready: true, value }));
 const unlimitedBalanced: PolicySpec = {

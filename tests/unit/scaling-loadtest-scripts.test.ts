@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../lib/version";
+import { PROJECT_ROOT } from "../../lib/platform/version";
 
 const k6 = path.join(PROJECT_ROOT, "deploy/loadtest/k6-ramp.js");
 

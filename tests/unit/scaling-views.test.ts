@@ -1,6 +1,6 @@
 // Shaping scaling data for the console (prepare, then draw).
 import { expect, it } from "vitest";
-import { decisionPredatesSwitch, formatCount, formatStep, formatUsd, parseSpecText, simulationCoverage, simulationCpuSeries, simulationSeries } from "../../lib/scaling/views";
+import { decisionPredatesSwitch, formatCount, formatStep, formatUsd, parseSpecText, simulationCoverage, simulationCpuSeries, simulationSeries } from "../../lib/control-plane/scaling/views";
 
 const report = {
   results: [

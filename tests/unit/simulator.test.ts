@@ -8,9 +8,9 @@ import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { SimulatorProvider, simulatorSettingsSchema, type SimulatorSettings } from "../../lib/providers/simulator";
-import { Cancellation } from "../../lib/providers/cancellation";
-import { UpstreamFailure, type UpstreamCall } from "../../lib/providers/types";
+import { SimulatorProvider, simulatorSettingsSchema, type SimulatorSettings } from "../../lib/data-plane/providers/simulator";
+import { Cancellation } from "../../lib/data-plane/providers/cancellation";
+import { UpstreamFailure, type UpstreamCall } from "../../lib/data-plane/providers/types";
 
 const simulator = (settings: Partial<SimulatorSettings> = {}) => new SimulatorProvider(simulatorSettingsSchema.parse(settings));
 const call = (content: string, extra: Record<string, unknown> = {}, signal = new Cancellation()): UpstreamCall => ({

@@ -3,15 +3,15 @@
 import pino from "pino";
 import client from "prom-client";
 import { describe, expect, it } from "vitest";
-import { dbQueryDuration } from "../../lib/metrics/db";
-import { cacheRequests, gatewayDuration, gatewayRequests } from "../../lib/metrics/gateway";
-import { registry } from "../../lib/metrics/registry";
-import { snapshotsDropped } from "../../lib/metrics/snapshots";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/observability/layout";
-import { diffReadings, mergedHistogram, readRegistry, snapshotBucket, type Snapshot } from "../../lib/observability/snapshot";
-import { SnapshotWriter } from "../../lib/observability/writer";
-import "../../lib/metrics/http";
-import "../../lib/metrics/process";
+import { dbQueryDuration } from "../../lib/platform/metrics/db";
+import { cacheRequests, gatewayDuration, gatewayRequests } from "../../lib/platform/metrics/gateway";
+import { registry } from "../../lib/platform/metrics/registry";
+import { snapshotsDropped } from "../../lib/platform/metrics/snapshots";
+import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { diffReadings, mergedHistogram, readRegistry, snapshotBucket, type Snapshot } from "../../lib/platform/metrics-history/snapshot";
+import { SnapshotWriter } from "../../lib/platform/metrics-history/writer";
+import "../../lib/platform/metrics/http";
+import "../../lib/platform/metrics/process";
 
 const quiet = pino({ level: "silent" });
 

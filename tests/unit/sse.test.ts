@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readSseData } from "../../lib/providers/sse";
+import { readSseData } from "../../lib/data-plane/providers/sse";
 
 async function collect(chunks: string[]) {
   const out: string[] = [];

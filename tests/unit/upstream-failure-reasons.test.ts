@@ -1,9 +1,9 @@
-// Each way an upstream call ends carries its own reason (lib/providers/types.ts), never one
+// Each way an upstream call ends carries its own reason (lib/data-plane/providers/types.ts), never one
 // borrowed from another cause: the router decides blame, failover and the circuit from it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Cancellation, sleepUnlessCancelled } from "../../lib/providers/cancellation";
-import { OpenAICompatibleProvider } from "../../lib/providers/openai-compatible";
-import { UpstreamFailure, type Timeouts } from "../../lib/providers/types";
+import { Cancellation, sleepUnlessCancelled } from "../../lib/data-plane/providers/cancellation";
+import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
+import { UpstreamFailure, type Timeouts } from "../../lib/data-plane/providers/types";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 
 const timeouts: Timeouts = { connectMs: 1_000, firstByteMs: 5_000, totalMs: 10_000 };

@@ -1,1 +1,1 @@
-export { listAuditEntries as GET } from "@/lib/console/audit";
+export { listAuditEntries as GET } from "@/lib/control-plane/console/audit";

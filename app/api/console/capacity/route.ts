@@ -1,1 +1,1 @@
-export { getCapacity as GET } from "@/lib/capacity/console";
+export { getCapacity as GET } from "@/lib/control-plane/capacity/console";

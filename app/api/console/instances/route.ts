@@ -1,1 +1,1 @@
-export { getInstances as GET } from "@/lib/console/overview";
+export { getInstances as GET } from "@/lib/control-plane/console/overview";

@@ -1,1 +1,1 @@
-export { listKeys as GET, createKey as POST } from "@/lib/console/keys";
+export { listKeys as GET, createKey as POST } from "@/lib/control-plane/console/keys";

@@ -1,1 +1,1 @@
-export { getOverview as GET } from "@/lib/console/overview";
+export { getOverview as GET } from "@/lib/control-plane/console/overview";

@@ -1,1 +1,1 @@
-export { listProviders as GET, createProvider as POST } from "@/lib/console/providers";
+export { listProviders as GET, createProvider as POST } from "@/lib/control-plane/console/providers";

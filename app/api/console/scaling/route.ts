@@ -1,1 +1,1 @@
-export { getScaling as GET } from "@/lib/scaling/console";
+export { getScaling as GET } from "@/lib/control-plane/scaling/console";

@@ -1,1 +1,1 @@
-export { listUsers as GET, createUserHandler as POST } from "@/lib/console/users";
+export { listUsers as GET, createUserHandler as POST } from "@/lib/control-plane/console/users";

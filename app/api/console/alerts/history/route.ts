@@ -1,1 +1,1 @@
-export { listAlertHistoryHandler as GET } from "@/lib/console/alerts";
+export { listAlertHistoryHandler as GET } from "@/lib/control-plane/console/alerts";

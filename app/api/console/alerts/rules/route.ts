@@ -1,1 +1,1 @@
-export { listAlertRulesHandler as GET } from "@/lib/console/alerts";
+export { listAlertRulesHandler as GET } from "@/lib/control-plane/console/alerts";

@@ -1,1 +1,1 @@
-export { putSchedule as PUT } from "@/lib/capacity/console";
+export { putSchedule as PUT } from "@/lib/control-plane/capacity/console";

@@ -1,1 +1,1 @@
-export { putCapacitySettings as PUT } from "@/lib/capacity/console";
+export { putCapacitySettings as PUT } from "@/lib/control-plane/capacity/console";

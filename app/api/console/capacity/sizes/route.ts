@@ -1,1 +1,1 @@
-export { putInstanceSizes as PUT } from "@/lib/capacity/console";
+export { putInstanceSizes as PUT } from "@/lib/control-plane/capacity/console";

@@ -1,1 +1,1 @@
-export { updateProvider as PATCH, deleteProvider as DELETE } from "@/lib/console/providers";
+export { updateProvider as PATCH, deleteProvider as DELETE } from "@/lib/control-plane/console/providers";

@@ -1,1 +1,1 @@
-export { providerHealth as GET } from "@/lib/console/providers";
+export { providerHealth as GET } from "@/lib/control-plane/console/providers";

@@ -1,1 +1,1 @@
-export { activateScalingPolicy as PUT } from "@/lib/scaling/console";
+export { activateScalingPolicy as PUT } from "@/lib/control-plane/scaling/console";

@@ -1,1 +1,1 @@
-export { saveScalingPolicy as POST } from "@/lib/scaling/console";
+export { saveScalingPolicy as POST } from "@/lib/control-plane/scaling/console";

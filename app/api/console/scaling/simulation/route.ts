@@ -1,1 +1,1 @@
-export { getScalingSimulation as GET } from "@/lib/scaling/console";
+export { getScalingSimulation as GET } from "@/lib/control-plane/scaling/console";

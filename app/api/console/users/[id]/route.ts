@@ -1,1 +1,1 @@
-export { updateUserHandler as PATCH } from "@/lib/console/users";
+export { updateUserHandler as PATCH } from "@/lib/control-plane/console/users";

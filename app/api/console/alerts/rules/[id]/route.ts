@@ -1,1 +1,1 @@
-export { updateAlertRuleHandler as PATCH } from "@/lib/console/alerts";
+export { updateAlertRuleHandler as PATCH } from "@/lib/control-plane/console/alerts";

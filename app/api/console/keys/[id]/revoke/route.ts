@@ -1,1 +1,1 @@
-export { revokeKey as POST } from "@/lib/console/keys";
+export { revokeKey as POST } from "@/lib/control-plane/console/keys";

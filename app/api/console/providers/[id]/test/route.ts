@@ -1,1 +1,1 @@
-export { testProvider as POST } from "@/lib/console/providers";
+export { testProvider as POST } from "@/lib/control-plane/console/providers";

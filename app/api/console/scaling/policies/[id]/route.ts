@@ -1,1 +1,1 @@
-export { deleteScalingPolicy as DELETE } from "@/lib/scaling/console";
+export { deleteScalingPolicy as DELETE } from "@/lib/control-plane/scaling/console";

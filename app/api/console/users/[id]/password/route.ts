@@ -1,1 +1,1 @@
-export { resetUserPassword as POST } from "@/lib/console/users";
+export { resetUserPassword as POST } from "@/lib/control-plane/console/users";

@@ -1,1 +1,1 @@
-export { acknowledgeAlertHandler as POST } from "@/lib/console/alerts";
+export { acknowledgeAlertHandler as POST } from "@/lib/control-plane/console/alerts";

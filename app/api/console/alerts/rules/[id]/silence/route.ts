@@ -1,1 +1,1 @@
-export { silenceAlertHandler as PUT, unsilenceAlertHandler as DELETE } from "@/lib/console/alerts";
+export { silenceAlertHandler as PUT, unsilenceAlertHandler as DELETE } from "@/lib/control-plane/console/alerts";

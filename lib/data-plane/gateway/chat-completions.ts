@@ -1,0 +1,308 @@
+// POST /v1/chat/completions and /api/v1/chat/completions — OpenAI-compatible, JSON or SSE.
+// Key check, model check, fleet rate limit, cache, then the router's attempts upstream. The same
+// pipeline serves the endpoints that translate to chat (lib/data-plane/gateway/presentation.ts).
+import { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { ClientClosedError, ForbiddenError, NotFoundError, RateLimitError } from "../../platform/errors";
+import type { ApiKeyEntry, DeploymentEntry } from "../fleet-config/snapshot";
+import {
+  cacheRequests,
+  gatewayDuration,
+  gatewayOverhead,
+  gatewayRequests,
+  rateLimited,
+  streamsActive,
+  tokens,
+  upstreamDuration,
+  upstreamTimeToFirstToken,
+} from "../../platform/metrics/gateway";
+import { UpstreamFailure, type ProviderClient, type UpstreamCall } from "../providers/types";
+import { cacheDecision } from "../cache/response-cache";
+import type { GatewayDeps } from "./deps";
+import { ChatStreamRelay } from "./chat-stream-relay";
+import {
+  asGiven,
+  type CachedAnswer,
+  type Endpoint,
+  type EndpointName,
+  type EndpointRequest,
+  type StreamEnding,
+  type StreamObserver,
+  type StreamRelay,
+  type TokenUsage,
+  type UpstreamBody,
+} from "./presentation";
+import { parseChatCompletionRequest } from "./schema";
+import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
+import { upstreamErrorToAppError } from "./upstream-errors";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    apiKey: ApiKeyEntry | null;
+  }
+}
+
+/** Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported. */
+class Timing {
+  private upstreamMs = 0;
+  constructor(private readonly reply: FastifyReply) {}
+  /** Counts one upstream attempt that began at `started` (performance.now()). */
+  attemptEnded(provider: string, started: number, attempt: UpstreamAttempt): void {
+    const elapsed = performance.now() - started;
+    this.upstreamMs += elapsed;
+    if (!attempt.abandoned) upstreamDuration.observe({ provider }, elapsed / 1000);
+  }
+  overheadMs(): number {
+    return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
+  }
+}
+
+function countUsage(model: string, usage: TokenUsage | undefined): void {
+  if (!usage) return;
+  if (usage.prompt_tokens) tokens.inc({ model, direction: "prompt" }, usage.prompt_tokens);
+  if (usage.completion_tokens) tokens.inc({ model, direction: "completion" }, usage.completion_tokens);
+}
+
+/** A request that no upstream answered (refused here, or every attempt failed). */
+function countUnanswered(endpoint: EndpointName, model: string, error: unknown, stream: string): void {
+  gatewayRequests.inc({ endpoint, model, provider: "none", status: String((error as { status?: number }).status ?? 500), stream });
+}
+
+const chatEndpoint: Endpoint = {
+  name: "chat",
+  parse: (body) => ({ upstream: parseChatCompletionRequest(body), presentation: asGiven }),
+};
+
+export function chatCompletionsHandler(deps: GatewayDeps) {
+  return completionHandler(deps, chatEndpoint);
+}
+
+/** The handler of an endpoint served by the chat pipeline. */
+export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
+  const endpointName = endpoint.name;
+  return async function completion(request: FastifyRequest, reply: FastifyReply) {
+    const key = request.apiKey!;
+    const asked = endpoint.parse(request.body);
+    const body = asked.upstream;
+    const model = body.model;
+    const stream = body.stream === true;
+    const streamLabel = stream ? "true" : "false";
+    const deployments = deps.fleet.current.models.get(model);
+    try {
+      if (!deployments) {
+        throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+      }
+      if (key.allowedModels.size > 0 && !key.allowedModels.has(model)) {
+        throw new ForbiddenError(`This API key may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
+      }
+      if (key.rpmLimit !== null) {
+        const admission = await deps.limiter.admit(key.id, key.rpmLimit);
+        if (!admission.allowed) {
+          rateLimited.inc();
+          throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);
+        }
+      }
+    } catch (error) {
+      countUnanswered(endpointName, deployments ? model : "unknown", error, streamLabel);
+      throw error;
+    }
+
+    const timing = new Timing(reply);
+    const client = new ClientLink(reply);
+    try {
+      const answer = { endpoint, asked, timing, client };
+      if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
+      return await jsonCompletion(deps, request, reply, body, deployments, answer);
+    } catch (error) {
+      // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
+      const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
+      countUnanswered(endpointName, model, mapped, streamLabel);
+      throw mapped;
+    }
+  };
+}
+
+const complete = (client: ProviderClient, call: UpstreamCall) => client.complete(call);
+
+/** Asks the upstreams for a JSON answer; the serialised answer and the provider that gave it. */
+async function completeUpstream(
+  deps: GatewayDeps,
+  endpoint: Endpoint,
+  { upstream: body, native }: EndpointRequest,
+  deployments: readonly DeploymentEntry[],
+  timing: Timing,
+  upstream: UpstreamRequest,
+): Promise<{ payload: string; provider: string }> {
+  const call = endpoint.call ?? complete;
+  const outcome = await deps.router.run(
+    deployments,
+    async (deployment) => {
+      const client = deployment.provider.client;
+      // Decided per deployment: a failover may cross from one form to the other.
+      const nativeCalls = native?.callsOf(client);
+      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const started = performance.now();
+      try {
+        return await (nativeCalls ? nativeCalls.create(attempt) : call(client, attempt));
+      } finally {
+        attempt.done();
+        timing.attemptEnded(deployment.provider.name, started, attempt);
+      }
+    },
+    upstream,
+  );
+  const answer = outcome.result;
+  answer.model = body.model;
+  const provider = outcome.deployment.provider.name;
+  if (!native) {
+    countUsage(body.model, answer.usage as TokenUsage | undefined);
+    return { payload: JSON.stringify(answer), provider };
+  }
+  const form = native.callsOf(outcome.deployment.provider.client) ? "native" : "translated";
+  countUsage(body.model, form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined));
+  return { payload: JSON.stringify({ form, answer } satisfies CachedAnswer), provider };
+}
+
+/** Who the answer is for and how it is told. */
+interface Answer {
+  endpoint: Endpoint;
+  asked: EndpointRequest;
+  timing: Timing;
+  client: ClientLink;
+}
+
+async function jsonCompletion(
+  deps: GatewayDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: UpstreamBody,
+  deployments: readonly DeploymentEntry[],
+  { endpoint, asked, timing, client }: Answer,
+) {
+  const model = body.model;
+  const native = asked.native;
+  const decision = (endpoint.cacheDecision ?? cacheDecision)(body, request.headers["x-agenticorp-cache"] as string | undefined);
+  let payload: string;
+  let answeredBy = "cache";
+  let cacheResult: "hit" | "miss" | "bypass" = "bypass";
+  if (decision === "cacheable") {
+    // Identical concurrent misses share one upstream call, made for all of their clients.
+    // A request with a native form is keyed by the client's own body, apart from chat's entries.
+    const key = native ? deps.cache.keyFor(native.body, request.apiKey!.id, endpoint.name) : deps.cache.keyFor(body, request.apiKey!.id);
+    const cached = await deps.cache.getOrProduce(key, model, client, async (waiters) => {
+      const answer = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
+      answeredBy = answer.provider;
+      return answer.payload;
+    });
+    payload = cached.body;
+    cacheResult = cached.hit ? "hit" : "miss";
+  } else {
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
+  }
+  // The answer came for others sharing it, after this client left.
+  if (client.gone) throw new ClientClosedError();
+  cacheRequests.inc({ result: cacheResult });
+  const overheadMs = timing.overheadMs();
+  gatewayOverhead.observe(overheadMs / 1000);
+  gatewayRequests.inc({ endpoint: endpoint.name, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
+  gatewayDuration.observe({ endpoint: endpoint.name, model, stream: "false" }, reply.elapsedTime / 1000);
+  return reply
+    .header("content-type", "application/json; charset=utf-8")
+    .header("x-agenticorp-cache", cacheResult)
+    .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
+    .send(asked.presentation.json(payload));
+}
+
+interface OpenStream {
+  iterator: AsyncIterator<string>;
+  first: IteratorResult<string>;
+  attempt: UpstreamAttempt;
+}
+
+async function streamCompletion(
+  deps: GatewayDeps,
+  reply: FastifyReply,
+  body: UpstreamBody,
+  deployments: readonly DeploymentEntry[],
+  { endpoint: { name: endpoint }, asked: { presentation, native }, timing, client }: Answer,
+) {
+  const model = body.model;
+  const started = performance.now();
+  const upstream = new UpstreamRequest(client);
+  // Attempts end at the upstream's first event: after a byte reaches the client, never retry.
+  const outcome = await deps.router.run(
+    deployments,
+    async (deployment): Promise<OpenStream> => {
+      const client = deployment.provider.client;
+      const nativeCalls = native?.callsOf(client);
+      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const attemptStarted = performance.now();
+      try {
+        const iterator = (await (nativeCalls ? nativeCalls.stream(attempt) : client.stream(attempt)))[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        return { iterator, first, attempt };
+      } catch (error) {
+        attempt.done();
+        throw error;
+      } finally {
+        timing.attemptEnded(deployment.provider.name, attemptStarted, attempt);
+      }
+    },
+    upstream,
+  );
+  const { deployment } = outcome;
+  const { iterator, first, attempt } = outcome.result;
+  const provider = deployment.provider.name;
+  const overheadMs = timing.overheadMs();
+  gatewayOverhead.observe(overheadMs / 1000);
+  cacheRequests.inc({ result: "bypass" });
+
+  const observer: StreamObserver = {
+    firstToken: () => upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000),
+    usage: (usage) => countUsage(model, usage),
+  };
+  const relay: StreamRelay = native?.callsOf(deployment.provider.client)
+    ? native.relay(model, observer)
+    : new ChatStreamRelay(presentation.stream(), model, observer);
+  async function* events(): AsyncGenerator<string> {
+    // Unset when the client stopped reading (it hung up): neither the upstream's success nor its failure.
+    let outcome: StreamEnding | { ok: false; failure?: UpstreamFailure } | undefined;
+    streamsActive.inc();
+    try {
+      for (let item = first; !item.done; item = await iterator.next()) {
+        const text = relay.next(item.value);
+        // Ended before the last text is out: a client leaving now had its whole answer.
+        outcome = relay.ending;
+        if (text) yield text;
+        if (outcome) break;
+      }
+      if (!outcome) throw new UpstreamFailure("protocol", relay.unfinished);
+    } catch (error) {
+      if (!client.gone) {
+        // Anything but an UpstreamFailure is a fault of ours: reported, not held against the deployment.
+        outcome = { ok: false, failure: error instanceof UpstreamFailure ? error : undefined };
+        // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
+        const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
+        yield relay.error(message);
+      }
+    } finally {
+      streamsActive.dec();
+      attempt.done();
+      if (!outcome?.ok) {
+        attempt.cancel(outcome ? new UpstreamFailure("cancelled", "stream ended after a failure") : clientGone());
+        void iterator.return?.();
+      }
+      deps.router.streamEnded(deployment, outcome?.ok === false ? outcome.failure : undefined);
+      gatewayRequests.inc({ endpoint, model, provider, status: outcome === undefined ? "499" : outcome.ok ? "200" : "502", stream: "true" });
+      if (outcome) gatewayDuration.observe({ endpoint, model, stream: "true" }, reply.elapsedTime / 1000);
+    }
+  }
+
+  return reply
+    .header("content-type", "text/event-stream; charset=utf-8")
+    .header("cache-control", "no-cache, no-transform")
+    .header("x-accel-buffering", "no")
+    .header("x-agenticorp-cache", "bypass")
+    .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
+    .send(Readable.from(events(), { objectMode: false }));
+}

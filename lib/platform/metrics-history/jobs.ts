@@ -1,0 +1,55 @@
+// The leader's observability jobs: roll the metric snapshots up, prune rollups past retention,
+// and evaluate the alert rules (alert history is pruned with the other tables, lib/platform/retention).
+// Registered once per process with the leader election; they run only while this instance leads,
+// each write fenced with the leadership's token.
+import type { SingletonContext } from "../process/singletons";
+import { evaluateAlerts } from "../../control-plane/alerts/engine";
+import { WebhookSender } from "../../control-plane/alerts/webhook";
+import { loggedLeaderJobs } from "../process/leader-jobs";
+import { getMetricsSource, retentionSeconds } from "./query";
+import { prune, rollUp, ROLLUP_STEPS } from "./rollup";
+
+/** Bounds one run's work, so a backlog is worked off over several runs rather than in one long one. */
+const MAX_BATCHES_PER_RUN = 20;
+const ROLLUP_BATCH = 5_000;
+const PRUNE_BATCH = 10_000;
+const PRUNE_EVERY_MS = 60_000;
+
+export function registerObservabilityJobs({ leader, holder, database, config, logger }: SingletonContext): void {
+  const fence = (token: bigint) => ({ name: "leader", holder, token });
+  const { pool } = database;
+  const job = loggedLeaderJobs(leader, logger, "observability");
+
+  job("metrics-rollup", config.ROLLUP_INTERVAL_MS, async (token, signal) => {
+    for (const [from, to] of ROLLUP_STEPS) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {
+        const claimed = await rollUp(pool, fence(token), from, to, ROLLUP_BATCH);
+        if (claimed === null) return; // no longer the leader
+        if (claimed < ROLLUP_BATCH) break;
+      }
+    }
+  });
+
+  const retention = retentionSeconds(config);
+  job("metrics-prune", PRUNE_EVERY_MS, async (token, signal) => {
+    let deleted = 0;
+    for (const [resolution, seconds] of Object.entries(retention)) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {
+        const count = await prune(pool, fence(token), Number(resolution), seconds, PRUNE_BATCH);
+        if (count === null) return;
+        deleted += count;
+        if (count < PRUNE_BATCH) break;
+      }
+    }
+    if (deleted > 0) logger.debug({ rollup_rows: deleted }, "pruned metrics past retention");
+  });
+
+  const source = getMetricsSource(config, pool);
+  const webhooks = new WebhookSender(logger);
+  job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
+    await evaluateAlerts(
+      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, logger },
+      fence(token),
+    );
+  });
+}

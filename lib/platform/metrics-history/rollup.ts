@@ -1,0 +1,103 @@
+// Leader jobs over metric_rollups: rolling 10 s rows up into 1 min rows and those into 10 min rows,
+// and pruning each resolution after its retention. Every write is fenced with the leadership's
+// token (lib/platform/coordination/lease.ts): a deposed leader's late write is refused.
+//
+// Rolling up is a recomputation, never an increment, so running it twice is harmless. A source row
+// is "dirty" when it changed since it was last rolled up (instances set the flag on every write).
+// One transaction claims a batch of dirty rows (clearing the flag and locking them), then
+// recomputes, in a second statement that sees every committed row, each target bucket they fall
+// in from all of that bucket's source rows. An instance writing a claimed row meanwhile waits for
+// the commit and sets the flag again, so its addition is rolled up next time; a row added to a
+// bucket after the recompute read it stays dirty for the same reason. Late snapshots (retried
+// after an outage) are therefore rolled up too.
+import type pg from "pg";
+import type { Fence } from "../coordination/lease";
+import { deleteBatch } from "../retention/batched-delete";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "./layout";
+import { inFencedTransaction, Prisma, rows, run } from "./sql";
+import { ROLLUP_COLUMNS } from "./store";
+
+export const ROLLUP_STEPS = [
+  [10, 60],
+  [60, 600],
+] as const;
+const TOP_RESOLUTION = 600;
+
+const sumArray = (column: string, length: number) =>
+  Prisma.sql`ARRAY[${Prisma.join(Array.from({ length }, (_, k) => Prisma.sql`coalesce(sum(r.${Prisma.raw(column)}[${k + 1}::int]), 0)`))}]::bigint[]`;
+
+/**
+ * Rolls up to `batch` dirty rows of resolution `from` into `to`. Resolves to the number of source
+ * rows claimed (a full batch means more may be waiting), or null when the fence refused.
+ */
+export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: number, batch = 5_000): Promise<number | null> {
+  return inFencedTransaction(pool, fence, async (client) => {
+    const claimed = await rows<{ instance_id: string; target: Date }>(
+      client,
+      Prisma.sql`
+        UPDATE metric_rollups SET dirty = false
+        WHERE (resolution, instance_id, bucket) IN (
+          SELECT resolution, instance_id, bucket FROM metric_rollups
+          WHERE resolution = ${from}::int AND dirty
+          ORDER BY bucket LIMIT ${batch}::int
+          FOR UPDATE SKIP LOCKED)
+        RETURNING instance_id, date_bin(${to}::int * interval '1 second', bucket, timestamptz 'epoch') AS target`,
+    );
+    if (claimed.length > 0) {
+      const targets = new Map<string, { id: string; bucket: Date }>();
+      for (const c of claimed) targets.set(`${c.instance_id}\u0000${c.target.getTime()}`, { id: c.instance_id, bucket: c.target });
+      const ids = [...targets.values()].map((t) => t.id);
+      const buckets = [...targets.values()].map((t) => t.bucket.toISOString());
+      await run(client, recompute(from, to, ids, buckets));
+    }
+    return claimed.length;
+  });
+}
+
+function recompute(from: number, to: number, ids: string[], buckets: string[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
+    SELECT ${to}::int, t.instance_id, t.bucket, sum(r.seconds), sum(r.samples),
+      sum(r.requests_2xx), sum(r.requests_3xx), sum(r.requests_4xx), sum(r.requests_5xx),
+      ${sumArray("requests_by_endpoint", ENDPOINT_LAYOUT.length)},
+      ${sumArray("latency_buckets", LATENCY_BOUNDS.length + 1)}, sum(r.latency_sum_seconds),
+      sum(r.cache_hits), sum(r.cache_misses), sum(r.cache_bypass),
+      sum(r.cpu_seconds), sum(r.rss_bytes_sum), max(r.rss_bytes_max), max(r.memory_limit_bytes),
+      sum(r.in_flight_sum), max(r.in_flight_max), sum(r.connections_sum), max(r.connections_max),
+      sum(r.db_pool_total_sum), sum(r.db_pool_in_use_sum), sum(r.db_pool_waiting_sum), max(r.db_pool_waiting_max),
+      ${sumArray("db_query_buckets", DB_BOUNDS.length + 1)}, sum(r.db_query_sum_seconds), sum(r.db_query_errors),
+      sum(r.upstream_auth_rejected),
+      ${to !== TOP_RESOLUTION}::boolean, max(r.last_snapshot_at)
+    FROM unnest(${ids}::text[], ${buckets}::timestamptz[]) AS t(instance_id, bucket)
+    JOIN metric_rollups r ON r.resolution = ${from}::int AND r.instance_id = t.instance_id
+      AND r.bucket >= t.bucket AND r.bucket < t.bucket + ${to}::int * interval '1 second'
+    GROUP BY t.instance_id, t.bucket
+    ON CONFLICT (resolution, instance_id, bucket) DO UPDATE SET
+      seconds = EXCLUDED.seconds, samples = EXCLUDED.samples,
+      requests_2xx = EXCLUDED.requests_2xx, requests_3xx = EXCLUDED.requests_3xx,
+      requests_4xx = EXCLUDED.requests_4xx, requests_5xx = EXCLUDED.requests_5xx,
+      requests_by_endpoint = EXCLUDED.requests_by_endpoint,
+      latency_buckets = EXCLUDED.latency_buckets, latency_sum_seconds = EXCLUDED.latency_sum_seconds,
+      cache_hits = EXCLUDED.cache_hits, cache_misses = EXCLUDED.cache_misses, cache_bypass = EXCLUDED.cache_bypass,
+      cpu_seconds = EXCLUDED.cpu_seconds, rss_bytes_sum = EXCLUDED.rss_bytes_sum,
+      rss_bytes_max = EXCLUDED.rss_bytes_max, memory_limit_bytes = EXCLUDED.memory_limit_bytes,
+      in_flight_sum = EXCLUDED.in_flight_sum, in_flight_max = EXCLUDED.in_flight_max,
+      connections_sum = EXCLUDED.connections_sum, connections_max = EXCLUDED.connections_max,
+      db_pool_total_sum = EXCLUDED.db_pool_total_sum, db_pool_in_use_sum = EXCLUDED.db_pool_in_use_sum,
+      db_pool_waiting_sum = EXCLUDED.db_pool_waiting_sum, db_pool_waiting_max = EXCLUDED.db_pool_waiting_max,
+      db_query_buckets = EXCLUDED.db_query_buckets, db_query_sum_seconds = EXCLUDED.db_query_sum_seconds,
+      db_query_errors = EXCLUDED.db_query_errors, upstream_auth_rejected = EXCLUDED.upstream_auth_rejected, dirty = EXCLUDED.dirty, last_snapshot_at = EXCLUDED.last_snapshot_at`;
+}
+
+/**
+ * Deletes up to `batch` rows of `resolution` older than `retentionSeconds` (by the database's
+ * clock); rows not yet rolled up are kept. Resolves to the number deleted, or null when fenced out.
+ */
+export function prune(pool: pg.Pool, fence: Fence, resolution: number, retentionSeconds: number, batch = 10_000): Promise<number | null> {
+  return deleteBatch(pool, fence, "metric_rollups", pastRetention(resolution, retentionSeconds), batch);
+}
+
+/** Rows of `resolution` older than `retentionSeconds` and already rolled up (by the database's clock). */
+export function pastRetention(resolution: number, retentionSeconds: number): Prisma.Sql {
+  return Prisma.sql`resolution = ${resolution}::int AND NOT dirty AND bucket < now() - ${retentionSeconds}::int * interval '1 second'`;
+}

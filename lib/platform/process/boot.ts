@@ -1,0 +1,230 @@
+// Starts one AgentiCorp instance: configuration, database (embedded or external), migrations,
+// the Fastify data plane, Next.js for everything else, the registry heartbeat, and the drain.
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { type Config, setConfig } from "../config";
+import { ensureSecret } from "../crypto/secret";
+import { createDatabase, setDatabase, type Database } from "../db/client";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { InstanceState } from "./lifecycle";
+import { buildApp } from "../http/app";
+import { nextHandoff, type NextRequestHandler } from "../http/next-handoff";
+import { healthRoutes } from "../health/routes";
+import { databaseCheck, prometheusCheck } from "../health/checks";
+import { metricsRoutes } from "../metrics/routes";
+import { reportInFlightFrom } from "../metrics/http";
+import { reportConfigAgeFrom, reportDependenciesFrom } from "../metrics/health";
+import { DependencyAlerts } from "../../control-plane/alerts/dependencies";
+import { WebhookSender } from "../../control-plane/alerts/webhook";
+import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
+import { startObservability } from "../metrics-history/instance";
+import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../coordination/registry";
+import { startLeaderElection, type LeaderElection } from "../coordination/leader";
+import { registerSingletonJobs } from "./singletons";
+import { createGateway } from "../../data-plane/gateway/create";
+import { gatewayRoutes } from "../../data-plane/gateway/routes";
+import { seedSimulatorIfEmpty } from "../../data-plane/providers/seed";
+import { sealLegacyProviderHeaders } from "../../data-plane/providers/credentials";
+import { createFirstAdminIfNone, firstAdminBanner } from "../../control-plane/users/users";
+import { drainConnections, stopAccepting, trackConnections } from "./drain";
+import { intervalVitalsSampler } from "./heartbeat-vitals";
+import { reportDeployments } from "../../data-plane/gateway/health-report";
+import { createLogger } from "./logger";
+import { PROJECT_ROOT, VERSION } from "../version";
+
+export interface BootOptions {
+  logger?: Logger;
+}
+
+export interface RunningInstance {
+  app: FastifyInstance;
+  state: InstanceState;
+  config: Config;
+  database: Database;
+  url: string;
+  /** Drains and stops; a second call, or `force`, cuts what is left at once. */
+  shutdown(reason: string): Promise<void>;
+  migrated: Promise<void>;
+  /** The leader election, once migrations are applied. */
+  leader(): LeaderElection | undefined;
+}
+
+const BEST_EFFORT_MS = 2_000;
+
+async function bestEffort(logger: Logger, what: string, work: Promise<unknown>): Promise<void> {
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${BEST_EFFORT_MS} ms`)), BEST_EFFORT_MS).unref());
+  await Promise.race([work, timeout]).catch((error: Error) => logger.warn({ err: error.message }, `${what} failed`));
+}
+
+async function createNextHandler(config: Config): Promise<NextRequestHandler> {
+  const { default: next } = await import("next");
+  const nextApp = next({ dev: config.NODE_ENV === "development", dir: PROJECT_ROOT, hostname: config.HOST, port: config.PORT });
+  await nextApp.prepare();
+  return nextApp.getRequestHandler() as NextRequestHandler;
+}
+
+/**
+ * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
+ * fresh install, loads the fleet configuration and registers the instance.
+ */
+async function prepareDatabase(database: Database, state: InstanceState, config: Config, identity: InstanceIdentity, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
+  for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
+    try {
+      const applied = await applyMigrations(database.pool);
+      if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
+        if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
+      }
+      const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
+      if (sealed > 0) logger.info({ providers: sealed }, "encrypted provider headers stored in plaintext by an older version");
+      // A fresh embedded install gets a console admin with a random password, printed once.
+      const firstAdmin = config.embeddedDatabase ? await createFirstAdminIfNone(database.prisma) : null;
+      if (firstAdmin) process.stdout.write(firstAdminBanner(firstAdmin));
+      await onMigrated();
+      state.migrationsApplied = true;
+      logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
+      await registerInstance(database.pool, identity);
+      return;
+    } catch (error) {
+      logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+export async function boot(initialConfig: Config, options: BootOptions = {}): Promise<RunningInstance> {
+  const logger = options.logger ?? createLogger(initialConfig.LOG_LEVEL, initialConfig.INSTANCE_ID);
+  const config = setConfig({ ...initialConfig, SECRET: await ensureSecret(initialConfig) });
+
+  let embedded: EmbeddedPostgres | undefined;
+  if (config.embeddedDatabase) {
+    embedded = await startEmbeddedPostgres(config.DATA_DIR);
+    logger.info({ data_dir: config.DATA_DIR }, "embedded PostgreSQL started (set DATABASE_URL to use a server)");
+  }
+  const database = createDatabase({
+    url: config.DATABASE_URL ?? embedded!.url,
+    // pglite-socket interleaves the messages of concurrent connections on its one session (a
+    // Bind from one connection can land between another's Parse and Bind): one connection only.
+    poolMax: config.embeddedDatabase ? 1 : config.DB_POOL_MAX,
+    onPoolError: (error) => logger.warn({ err: error.message }, "database connection lost"),
+  });
+  setDatabase(database);
+
+  const state = new InstanceState();
+  reportInFlightFrom(() => state.inFlight);
+  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES, trustProxy: config.TRUSTED_PROXIES });
+  let liveInstances = 1;
+  const gateway = createGateway(config, database, logger, () => liveInstances);
+  const connections = trackConnections(app.server);
+  const observability = startObservability({
+    config,
+    database,
+    logger,
+    ready: () => state.migrationsApplied,
+    openConnections: () => connections.open,
+    activePolicySpec: () => gateway.fleet.current.activePolicy?.spec,
+  });
+  const checks = {
+    database: databaseCheck(() => database.pool),
+    ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
+  };
+  reportDependenciesFrom(checks);
+  const stopDependencyAlerts = new DependencyAlerts({
+    instanceId: config.INSTANCE_ID,
+    database: checks.database,
+    configAgeMs: () => gateway.fleet.ageMs(),
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+    webhookUrl: config.ALERT_WEBHOOK_URL,
+    webhookFormat: config.ALERT_WEBHOOK_FORMAT,
+    webhooks: new WebhookSender(logger),
+    logger,
+  }).start(config.ALERT_EVALUATION_MS);
+  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  await app.register(healthRoutes, {
+    state,
+    instanceId: config.INSTANCE_ID,
+    version: VERSION,
+    checks,
+    configuration: gateway.fleet,
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+  });
+  await app.register(metricsRoutes);
+  await app.register(gatewayRoutes, gateway);
+  if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const url = address.replace("0.0.0.0", "127.0.0.1");
+  logger.info({ url, version: VERSION }, "listening");
+
+  const stopping = new AbortController();
+  // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
+  const { port } = app.server.address() as AddressInfo;
+  const identity: InstanceIdentity = { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION };
+  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
+  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
+  let leader: LeaderElection | undefined;
+  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
+    if (stopping.signal.aborted) return;
+    leader = startLeaderElection({
+      pool: database.pool,
+      holder,
+      ttlMs: config.LEADER_TTL_MS,
+      onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
+      onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
+      onError: (error, during) => {
+        const { message, cause } = error as Error & { cause?: Error };
+        logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
+      },
+    });
+    registerSingletonJobs({ leader, holder, database, config, logger });
+  });
+  const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
+  const heartbeatTimer = setInterval(() => {
+    if (!state.migrationsApplied) return;
+    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) }, state.draining)
+      .then(() => countLiveInstances(database.pool))
+      .then((count) => (liveInstances = Math.max(1, count)))
+      .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
+    gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
+    resetEventLoopWindow();
+  }, config.HEARTBEAT_MS);
+  heartbeatTimer.unref();
+
+  const forced = new AbortController();
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    if (shutdownPromise) {
+      logger.warn({ reason }, "second stop request: cutting open connections now");
+      forced.abort();
+      return shutdownPromise;
+    }
+    shutdownPromise = (async () => {
+      state.draining = true;
+      stopAccepting(app.server);
+      stopping.abort();
+      logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
+      if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.pool, config.INSTANCE_ID));
+      const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
+      logger.info(drained, "drained");
+      clearInterval(heartbeatTimer);
+      stopDependencyAlerts();
+      await migrated;
+      await leader?.stop();
+      if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
+      await app.close();
+      if (state.migrationsApplied) await bestEffort(logger, "writing keys' last-used times", gateway.keyUsage.flush(database.pool));
+      await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
+      await gateway.stop();
+      await database.close();
+      await embedded?.stop();
+      setDatabase(undefined);
+      logger.info("stopped");
+    })();
+    return shutdownPromise;
+  };
+
+  return { app, state, config, database, url, shutdown, migrated, leader: () => leader };
+}

@@ -1,0 +1,40 @@
+// The fleet's singleton jobs, run only by the elected leader (lib/platform/coordination/leader.ts). Each job
+// gets the leadership's fencing token for its writes and a signal that aborts when it ends.
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import type { LeaderElection } from "../coordination/leader";
+import { reapDeadInstances } from "../coordination/registry";
+import { registerObservabilityJobs } from "../metrics-history/jobs";
+import { registerRetentionJobs } from "../retention/jobs";
+import { registerScalingJobs } from "../../control-plane/scaling/jobs";
+
+export interface SingletonContext {
+  leader: LeaderElection;
+  holder: string;
+  database: Database;
+  config: Config;
+  logger: Logger;
+}
+
+const FORGET_DEAD_AFTER_MS = 3_600_000;
+
+export function registerSingletonJobs({ leader, holder, database, config, logger }: SingletonContext): void {
+  const fence = (token: bigint) => ({ name: "leader", holder, token });
+
+  // Dead means silent while the database was reachable. A new leader cannot tell an instance's
+  // silence from the database's (an outage silences every heartbeat, and usually costs the old
+  // leader its lease), so it watches for one dead-after period before it judges: otherwise the
+  // first leader after an outage marks the whole fleet dead before its heartbeats land.
+  let watching: { token: bigint; since: number } | undefined;
+  leader.runJob("reap-dead-instances", Math.max(1_000, Math.floor(config.INSTANCE_DEAD_AFTER_MS / 3)), async (token) => {
+    if (watching?.token !== token) watching = { token, since: performance.now() };
+    if (performance.now() - watching.since < config.INSTANCE_DEAD_AFTER_MS) return;
+    const dead = await reapDeadInstances(database.pool, fence(token), config.INSTANCE_DEAD_AFTER_MS, FORGET_DEAD_AFTER_MS);
+    if (dead.length > 0) logger.warn({ instances: dead }, "instances stopped heartbeating: marked dead");
+  });
+
+  registerRetentionJobs({ leader, holder, database, config, logger });
+  registerObservabilityJobs({ leader, holder, database, config, logger });
+  registerScalingJobs({ leader, holder, database, config, logger });
+}
