@@ -13,6 +13,9 @@ import { configFileSchema, type ConfigFile, type EnvReference } from "./schema";
 export type Resolved<T> = T extends EnvReference ? string : T extends Array<infer U> ? Array<Resolved<U>> : T extends object ? { [K in keyof T]: Resolved<T[K]> } : T;
 export type ResolvedConfig = Resolved<ConfigFile>;
 
+/** Where `{ env: NAME }` references are looked up: the applying process's environment. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 export interface LoadedConfig {
   config: ResolvedConfig;
   /**
@@ -27,7 +30,7 @@ function isEnvReference(value: unknown): value is EnvReference {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { env?: unknown }).env === "string";
 }
 
-function resolveReferences(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[], issues: ConfigIssue[]): unknown {
+function resolveReferences(value: unknown, env: Environment, path: PropertyKey[], issues: ConfigIssue[]): unknown {
   if (isEnvReference(value)) {
     const found = env[value.env];
     if (found === undefined || found === "") issues.push({ path: formatPath([...path, "env"]), message: `environment variable ${value.env} is not set` });
@@ -63,7 +66,7 @@ function crossChecks(config: ConfigFile, issues: ConfigIssue[]): void {
 }
 
 /** Validates a file's text; throws ConfigFileError listing every issue. */
-export function parseConfigText(text: string, env: NodeJS.ProcessEnv, secret: string, source = "configuration file"): LoadedConfig {
+export function parseConfigText(text: string, env: Environment, secret: string, source = "configuration file"): LoadedConfig {
   const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigFileError(
@@ -81,7 +84,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, secret: st
   return { config, hash, source };
 }
 
-export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv, secret: string): Promise<LoadedConfig> {
+export async function loadConfigFile(file: string, env: Environment, secret: string): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
