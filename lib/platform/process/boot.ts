@@ -87,7 +87,8 @@ async function prepareDatabase(
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
-      if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
+      // A configuration file declares the providers: no simulator appears beside them unless asked for.
+      if (config.SEED_SIMULATOR ?? (config.embeddedDatabase && !config.CONFIG_FILE)) {
         if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
       const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
