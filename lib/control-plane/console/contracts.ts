@@ -337,4 +337,8 @@ export const AUDIT_ACTIONS = [
   "capacity.settings.update",
   "capacity.sizes.update",
   "capacity.schedule.update",
+  // Written by a configuration file's apply (lib/control-plane/config-file), beside the entries above.
+  "config.apply",
+  "alert_rule.adopt",
+  "alert_rule.release",
 ] as const;
