@@ -16,7 +16,6 @@ import { MANAGED_BY_FILE } from "../managed";
 import { shown, type ApplyContext, type ConfigChange, type ConfigSection, type FieldChange, type PlanContext, type Tx } from "./types";
 
 type DesiredProvider = ResolvedConfig["providers"][number];
-type DesiredDeployment = DesiredProvider["deployments"][number];
 
 const currentSelect = { ...providerPublicSelect, headersEncrypted: true, deployments: { select: { ...providerPublicSelect.deployments.select, managedBy: true } } } as const;
 type CurrentRow = Awaited<ReturnType<typeof readProviders>>[number];
@@ -100,7 +99,7 @@ function validate(desired: DesiredProvider, path: string, context: PlanContext) 
     return null;
   }
   // The console's deployment has no switch; the file's does.
-  return { ...parsed.data, deployments: desired.deployments satisfies DesiredDeployment[] };
+  return { ...parsed.data, deployments: desired.deployments };
 }
 
 export const providersSection: ConfigSection = {
