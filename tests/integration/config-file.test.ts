@@ -3,8 +3,11 @@
 // goes, what was made by hand stays); a file with errors changes nothing and names every problem's
 // path; and the console refuses, with a 409 in its own error shape, to edit what the file manages.
 import { randomBytes } from "node:crypto";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyConfig, formatChanges } from "../../lib/control-plane/config-file/apply";
+import { applyConfigFileAtStart, CONFIG_FILE_LEASE } from "../../lib/control-plane/config-file/startup";
+import { acquireLease, releaseLease } from "../../lib/platform/coordination/lease";
 import { ConfigFileError } from "../../lib/control-plane/config-file/issues";
 import { parseConfigText } from "../../lib/control-plane/config-file/load";
 import { SYSTEM_ACTOR } from "../../lib/control-plane/audit/audit";
@@ -280,5 +283,45 @@ alertRules:
     expect(issues("version: 1\nproviders:\n  - { name: a, kind: openai_compatible, baseUrl: 'http://x', apiKey: sk-inline }\n")).toEqual(["providers[0].apiKey"]);
     expect(issues("version: 1\nproviders:\n  - { name: a, kind: simulator }\n  - { name: a, kind: simulator }\n")).toEqual(["providers[1].name"]);
     expect(issues("version: 2\n")).toEqual(["version"]);
+  });
+});
+
+describe("the start-up apply's wait", () => {
+  const WAIT_FILE = "version: 1\nalertRules:\n  - { id: memory_high, threshold: 93 }\n";
+  const start = (waitMs: number, messages: string[]) =>
+    applyConfigFileAtStart({
+      database: db,
+      loaded: load(WAIT_FILE),
+      secret: SECRET,
+      holder: "waiting-instance",
+      instanceId: "waiting-instance",
+      waitMs,
+      logger: pino({ level: "info" }, { write: (line: string) => void messages.push(JSON.parse(line).msg) }),
+    });
+
+  it("gives up after CONFIG_FILE_WAIT_MS while another holder keeps the lease without applying", async () => {
+    const other = (await acquireLease(db.pool, CONFIG_FILE_LEASE, { holder: "stuck-instance", ttlMs: 60_000 }))!;
+    const messages: string[] = [];
+    try {
+      const started = Date.now();
+      await expect(start(1_000, messages)).resolves.toBe("timed_out");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(messages).toEqual(["another instance is applying the configuration file; waiting", "the configuration file was not applied in time; serving the database's configuration"]);
+      expect((await db.prisma.alertRule.findUniqueOrThrow({ where: { id: "memory_high" } })).threshold).not.toBe(93);
+    } finally {
+      await releaseLease(db.pool, other);
+    }
+  });
+
+  it("waits while another holder applies, and ends as soon as that file is in force", async () => {
+    const other = (await acquireLease(db.pool, CONFIG_FILE_LEASE, { holder: "applying-instance", ttlMs: 60_000 }))!;
+    const messages: string[] = [];
+    const waiting = start(30_000, messages);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await applyConfig(db.prisma, load(WAIT_FILE), { actor: ACTOR, secret: SECRET });
+    await releaseLease(db.pool, other);
+    await expect(waiting).resolves.toBe("in_force");
+    expect(messages).toEqual(["another instance is applying the configuration file; waiting", "configuration file applied by another instance"]);
+    expect((await db.prisma.alertRule.findUniqueOrThrow({ where: { id: "memory_high" } })).threshold).toBe(93);
   });
 });
