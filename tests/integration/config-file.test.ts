@@ -2,6 +2,7 @@
 // happens: no audit entry, no configuration version bump), changed, and shrunk (what it managed
 // goes, what was made by hand stays); a file with errors changes nothing and names every problem's
 // path; and the console refuses, with a 409 in its own error shape, to edit what the file manages.
+// Also the start-up apply's wait for another instance: ended by that instance's apply, or bounded.
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
