@@ -5,8 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
 import { chatLines, parseJsonl, toJsonl, type OutputLine } from "../helpers/batch-files";
 import type { ServerProcess } from "../helpers/server-process";
+import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
-const fixture = new GatewayFixture();
+// A database of its own: servers of other test files run batch workers too, and would claim (and, when
+// their test ends, abandon for a lease period) this file's jobs.
+let scratch: ScratchDatabase;
+let fixture: GatewayFixture;
 let server: ServerProcess;
 let keyA: string;
 let keyB: string;
@@ -36,6 +40,8 @@ async function lines(fileId: string | null | undefined, apiKey = keyA): Promise<
 }
 
 beforeAll(async () => {
+  scratch = await createScratchDatabase(`agenticorp_batch_api_${Date.now()}_${process.pid}`, { migrate: true });
+  fixture = new GatewayFixture(scratch.url);
   await fixture.addProvider({ kind: "simulator", name: unique("simulator"), deployments: [{ modelName: model, upstreamModel: "sim" }] });
   await fixture.addProvider({
     kind: "simulator",
@@ -49,7 +55,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await fixture.close();
+  await fixture?.close();
+  await scratch?.drop();
 });
 
 describe("files", () => {
