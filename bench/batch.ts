@@ -8,7 +8,7 @@ import { describeFleetBatch, runFleetBatch } from "../tests/helpers/batch-fleet"
 const lines = Number(process.env.BENCH_BATCH_LINES ?? 20_000);
 const instances = Number(process.env.BENCH_BATCH_INSTANCES ?? 3);
 const kill = process.env.BENCH_BATCH_KILL !== "0";
-const concurrency = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 16);
+const concurrency = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 32);
 const latencyMs = Number(process.env.BENCH_BATCH_LATENCY_MS ?? 10);
 
 await buildIfNeeded({ console: false });
