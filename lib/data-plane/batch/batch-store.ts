@@ -10,6 +10,7 @@ import { BATCH_COLUMNS, BATCH_LIVE_COUNTS_JOIN, toBatchObject, type BatchRow } f
 import { insertFile, readFileContent } from "./file-store";
 import { newBatchId } from "./ids";
 import { parseInputLines } from "./input-lines";
+import { BATCH_QUEUE_CHANNEL } from "./channel";
 import type { BatchObject, BatchOutputLine, BatchStatus, BatchUsage } from "./shapes";
 import { Prisma, rows, run, type Queryable } from "./sql";
 
@@ -97,6 +98,8 @@ export async function validateBatch(pool: pg.Pool, id: string, maxLines: number)
       );
     }
     await run(client, Prisma.sql`UPDATE batches SET status = 'in_progress', in_progress_at = now(), total_count = ${parsed.lines.length} WHERE id = ${id}`);
+    // Delivered at commit: every instance's idle worker claims at once (its poll is the safety net).
+    await run(client, Prisma.sql`SELECT pg_notify(${BATCH_QUEUE_CHANNEL}, ${id})`);
     return true;
   });
 }
