@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { createBatch, finalizeBatch, validateBatch } from "../../lib/data-plane/batch/batch-store";
-import { readFileContent, saveFile } from "../../lib/data-plane/batch/file-store";
+import { randomBytes } from "node:crypto";
+import { CHUNK_BYTES, FileWriter, readFileContent, saveFile } from "../../lib/data-plane/batch/file-store";
 import { sweepBatches } from "../../lib/data-plane/batch/sweep";
 import { claimJobs, finishJobs, releaseJobs, renewLeases, type ClaimedJob } from "../../lib/data-plane/batch/queue";
 import { listBatches, readQueueStats } from "../../lib/data-plane/batch/queue-stats";
@@ -161,5 +162,27 @@ describe("batch queue", () => {
     expect(errors.every((e) => e.response === null)).toBe(true);
     expect((await readFileContent(db.pool, keyId, row.output_file_id))!.toString().trim().split("\n")).toHaveLength(2);
     expect((await db.pool.query(`SELECT status::text FROM batches WHERE id = $1`, [unvalidated])).rows[0].status).toBe("completed");
+  });
+
+  it("stores files in 1 MiB chunks and reads back exactly what was written, whole or piece by piece", async () => {
+    const content = randomBytes(2 * CHUNK_BYTES + 12_345);
+    const saved = await saveFile(db.pool, { keyId, purpose: "batch", filename: "big.bin", content });
+    expect(saved.bytes).toBe(content.length);
+    expect((await readFileContent(db.pool, keyId, saved.id))!.equals(content)).toBe(true);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM batch_file_chunks WHERE file_id = $1`, [saved.id])).rows[0].n).toBe(3);
+
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const writer = await FileWriter.open(client, { keyId, purpose: "batch_output", filename: "pieces.jsonl" });
+      for (let at = 0; at < content.length; at += 70_001) await writer.write(content.subarray(at, at + 70_001));
+      const written = await writer.close();
+      await client.query("COMMIT");
+      expect(written).toMatchObject({ bytes: content.length, purpose: "batch_output", filename: "pieces.jsonl" });
+      expect((await readFileContent(db.pool, keyId, written.id))!.equals(content)).toBe(true);
+    } finally {
+      client.release();
+    }
+    expect(await readFileContent(db.pool, "00000000-0000-4000-8000-000000000000", saved.id)).toBeNull();
   });
 });
