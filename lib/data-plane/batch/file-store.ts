@@ -131,6 +131,15 @@ export async function readFileContent(db: Queryable, keyId: string, id: string):
   return Buffer.concat(chunks.map((chunk) => chunk.data));
 }
 
+/** A file's chunks in order, read one at a time (a large file is never whole in memory). */
+export async function* fileChunks(db: Queryable, id: string): AsyncGenerator<Buffer> {
+  for (let seq = 0; ; seq++) {
+    const [chunk] = await rows<{ data: Buffer }>(db, Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} AND seq = ${seq}`);
+    if (!chunk) return;
+    yield chunk.data;
+  }
+}
+
 /** Deletes a key's file (its chunks go with it); false when there was none. */
 export async function deleteFile(db: Queryable, keyId: string, id: string): Promise<boolean> {
   return (await run(db, Prisma.sql`DELETE FROM batch_files WHERE id = ${id} AND key_id = ${keyId}::uuid`)) > 0;
