@@ -34,10 +34,7 @@ import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { reportDeployments } from "../../data-plane/gateway/health-report";
 import { createLogger } from "./logger";
-import { reportBatchQueueFrom } from "../metrics/batch";
-import { readQueueStats } from "../../data-plane/batch/queue-stats";
-import { BatchWorker } from "../../data-plane/batch/worker";
-import { injectExecutor } from "../../data-plane/batch/executor";
+import { createBatchWorker } from "../../data-plane/batch/create";
 import { PROJECT_ROOT, VERSION } from "../version";
 
 export interface BootOptions {
@@ -157,26 +154,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
-  reportBatchQueueFrom(() => readQueueStats(database.pool));
-  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
-  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
-  const batchWorker = config.WORKER_ENABLED
-    ? new BatchWorker({
-        pool: database.pool,
-        owner: holder,
-        concurrency: config.WORKER_CONCURRENCY,
-        leaseMs: config.BATCH_JOB_LEASE_MS,
-        pollMaxMs: config.BATCH_POLL_MAX_MS,
-        maxAttempts: config.BATCH_MAX_ATTEMPTS,
-        yieldInFlight: config.WORKER_YIELD_IN_FLIGHT,
-        yieldP95Ms: config.WORKER_YIELD_P95_MS,
-        liveInFlight: () => state.inFlight,
-        load: gateway.load,
-        execute: injectExecutor(app),
-        logger,
-      })
-    : undefined;
-  if (batchWorker) gateway.batch.attachWorker(batchWorker);
+  const batchWorker = createBatchWorker({ config, database, gateway, app, liveInFlight: () => state.inFlight, logger });
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -187,6 +165,8 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
   const { port } = app.server.address() as AddressInfo;
   const identity: InstanceIdentity = { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION };
+  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
+  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
   const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
     if (stopping.signal.aborted) return;
