@@ -105,6 +105,8 @@ describe("files", () => {
 describe("batches", () => {
   it("spends a key's rate limit from a batch budget of its own, never the live one", async () => {
     const limited = await fixture.addKey({ rpmLimit: 1_000 });
+    // A key created now reaches the server's key table by NOTIFY, a moment later.
+    await eventually(async () => (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${limited.key}` } })).ok, 5_000);
     const batch = await client(limited.key).batches.create({ input_file_id: (await upload(chatLines(5, model), limited.key)).id, endpoint: "/v1/chat/completions", completion_window: "24h" });
     expect((await settled(batch.id, limited.key)).request_counts).toEqual({ total: 5, completed: 5, failed: 0 });
     const budgets = async () =>
