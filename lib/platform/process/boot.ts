@@ -37,6 +37,7 @@ import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { reportDeployments } from "../../data-plane/gateway/health-report";
 import { createLogger } from "./logger";
+import { createBatchWorker } from "../../data-plane/batch/create";
 import { PROJECT_ROOT, VERSION } from "../version";
 
 export interface BootOptions {
@@ -174,6 +175,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
+  const batchWorker = createBatchWorker({ config, database, gateway, app, liveInFlight: () => state.inFlight, logger });
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -214,6 +216,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       },
     });
     registerSingletonJobs({ leader, holder, database, config, logger });
+    batchWorker?.start();
   });
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   const heartbeatTimer = setInterval(() => {
@@ -241,8 +244,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       stopping.abort();
       logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
       if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.pool, config.INSTANCE_ID));
+      // Batch work stops claiming at once; the jobs in hand finish (or go back to the queue) within the drain deadline.
+      const workerStopped = batchWorker?.stop(config.DRAIN_TIMEOUT_MS).catch((error: Error) => logger.warn({ err: error.message }, "stopping the batch worker failed"));
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
+      await workerStopped;
       clearInterval(heartbeatTimer);
       stopDependencyAlerts();
       await migrated;
