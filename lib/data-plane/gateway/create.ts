@@ -6,6 +6,7 @@ import type { Database } from "../../platform/db/client";
 import { FleetConfig } from "../fleet-config/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
+import { readPriceFile } from "../usage/price-file";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -23,6 +24,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
+    filePrices: readPriceFile(config.PRICES_FILE),
     logger,
   });
   const router = new Router(
