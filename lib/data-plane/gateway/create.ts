@@ -7,6 +7,7 @@ import { FleetConfig } from "../fleet-config/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
 import { readPriceFile } from "../usage/price-file";
+import { UsageMeter } from "../usage/meter";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -69,6 +70,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     cache,
     limiter,
     keyUsage: new KeyUsageRecorder(),
+    usage: new UsageMeter({ accounting: config.USAGE_ACCOUNTING, keyLabel: config.METRICS_KEY_LABEL }),
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

@@ -16,6 +16,8 @@ export const GROWING_TABLES = [
   "rate_limit_windows",
   "instances",
   "scaling_decisions",
+  "usage_buckets",
+  "quota_windows",
 ] as const;
 export type GrowingTable = (typeof GROWING_TABLES)[number];
 
