@@ -17,6 +17,7 @@ import {
 } from "../../platform/metrics/gateway";
 import { UpstreamFailure, type ProviderClient, type UpstreamCall } from "../providers/types";
 import { cacheDecision } from "../cache/response-cache";
+import { hasQuotas } from "../usage/quotas";
 import type { GatewayDeps } from "./deps";
 import { ChatStreamRelay } from "./chat-stream-relay";
 import {
@@ -108,6 +109,11 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
           rateLimited.inc();
           throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);
         }
+      }
+      // Budgets and the token limit: checked here, consumed when the request ends (deps.usage).
+      if (deps.usage.accounting && hasQuotas(key)) {
+        const pending = deps.quotas.admit(key);
+        if (pending) await pending;
       }
     } catch (error) {
       countUnanswered(deps, key, endpointName, deployments ? model : "unknown", error, streamLabel);

@@ -8,6 +8,7 @@ import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastF
 import { KeyUsageRecorder } from "../keys/usage";
 import { readPriceFile } from "../usage/price-file";
 import { UsageMeter } from "../usage/meter";
+import { KeyQuotas } from "../usage/quotas";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -62,7 +63,21 @@ export function createGateway(config: Config, database: Database, logger: Logger
       logger.warn({ err: error.message }, "rate limits fall back to local shares: database unavailable");
     },
   });
-  const pruneTimer = setInterval(() => limiter.prune(), 60_000);
+  const quotas = new KeyQuotas({
+    pool: database.pool,
+    instanceCount: liveInstances,
+    timeZone: config.USAGE_TIME_ZONE,
+    testDayMs: config.BUDGET_TEST_DAY_MS,
+    onDatabaseError: (error) => {
+      if (Date.now() - lastLimiterWarning < 10_000) return;
+      lastLimiterWarning = Date.now();
+      logger.warn({ err: error.message }, "budgets and token limits fall back to local shares: database unavailable");
+    },
+  });
+  const pruneTimer = setInterval(() => {
+    limiter.prune();
+    quotas.prune();
+  }, 60_000);
   pruneTimer.unref();
   return {
     fleet,
@@ -70,7 +85,12 @@ export function createGateway(config: Config, database: Database, logger: Logger
     cache,
     limiter,
     keyUsage: new KeyUsageRecorder(),
-    usage: new UsageMeter({ accounting: config.USAGE_ACCOUNTING, keyLabel: config.METRICS_KEY_LABEL }),
+    usage: new UsageMeter({
+      accounting: config.USAGE_ACCOUNTING,
+      keyLabel: config.METRICS_KEY_LABEL,
+      onSpend: (key, tokens, costUsd) => quotas.spent(key, tokens, costUsd),
+    }),
+    quotas,
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

@@ -3,6 +3,7 @@ import type { ResponseCache } from "../cache/response-cache";
 import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
 import type { UsageMeter } from "../usage/meter";
+import type { KeyQuotas } from "../usage/quotas";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -15,4 +16,6 @@ export interface GatewayDeps {
   keyUsage: KeyUsageRecorder;
   /** Tokens, spend and cache savings per key, counted in memory and flushed in batches. */
   usage: UsageMeter;
+  /** Per-key budgets and token limits, fleet-wide. */
+  quotas: KeyQuotas;
 }
