@@ -121,18 +121,18 @@ const EXPECTED: Record<string, Expectation> = {
   },
   "GET /api/console/overview": read(),
   "GET /api/console/prices": read(),
-  "PUT /api/console/prices/[model]": {
+  "PUT /api/console/prices/[id]": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { model: `matrix-model-${next()}` }, body: { inputPerMillion: 1 + (serial++ % 9), outputPerMillion: 2, cachedInputPerMillion: null } }),
+    valid: async () => ({ params: { id: `matrix-model-${next()}` }, body: { inputPerMillion: 1 + (serial++ % 9), outputPerMillion: 2, cachedInputPerMillion: null } }),
   },
-  "DELETE /api/console/prices/[model]": {
+  "DELETE /api/console/prices/[id]": {
     allows: "admin",
     ok: 200,
     valid: async () => {
       const model = `matrix-gone-${next()}`;
       await database.prisma.modelPrice.create({ data: { model, inputPerMillion: 1, outputPerMillion: 1 } });
-      return { params: { model } };
+      return { params: { id: model } };
     },
   },
   "GET /api/console/providers": read(),

@@ -71,23 +71,23 @@ async function pricesInForce(): Promise<PriceEntry[]> {
 // GET /api/console/prices — the price table in force, with each entry's source.
 export const listPrices = consoleHandler({ scope: "usage.read" }, async () => ({ prices: await pricesInForce() }));
 
-// PUT /api/console/prices/:model — sets a model's price (a public model name, or an upstream model and its dated variants).
+// PUT /api/console/prices/:id (a model name) — sets a model's price (a public model name, or an upstream model and its dated variants).
 export const setPrice = consoleHandler({ scope: "prices.write", params: priceParams, body: setPriceInput }, async ({ prisma, params, body, session }) => {
   await prisma.$transaction(async (tx) => {
-    const before = await tx.modelPrice.findUnique({ where: { model: params.model } });
-    const after = await tx.modelPrice.upsert({ where: { model: params.model }, create: { model: params.model, ...body }, update: body });
-    await recordAudit(tx, actorOf(session), { action: "price.set", targetType: "model_price", targetId: params.model, before, after });
+    const before = await tx.modelPrice.findUnique({ where: { model: params.id } });
+    const after = await tx.modelPrice.upsert({ where: { model: params.id }, create: { model: params.id, ...body }, update: body });
+    await recordAudit(tx, actorOf(session), { action: "price.set", targetType: "model_price", targetId: params.id, before, after });
   });
   return { prices: await pricesInForce() };
 });
 
-// DELETE /api/console/prices/:model — removes the console's price: the file's or the default applies again.
+// DELETE /api/console/prices/:id (a model name) — removes the console's price: the file's or the default applies again.
 export const deletePrice = consoleHandler({ scope: "prices.write", params: priceParams }, async ({ prisma, params, session }) => {
   await prisma.$transaction(async (tx) => {
-    const before = await tx.modelPrice.findUnique({ where: { model: params.model } });
+    const before = await tx.modelPrice.findUnique({ where: { model: params.id } });
     if (!before) throw new NotFoundError("The console sets no price for this model.");
-    await tx.modelPrice.delete({ where: { model: params.model } });
-    await recordAudit(tx, actorOf(session), { action: "price.delete", targetType: "model_price", targetId: params.model, before });
+    await tx.modelPrice.delete({ where: { model: params.id } });
+    await recordAudit(tx, actorOf(session), { action: "price.delete", targetType: "model_price", targetId: params.id, before });
   });
   return { prices: await pricesInForce() };
 });

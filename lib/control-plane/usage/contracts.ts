@@ -56,7 +56,8 @@ export const PRICE_SOURCES = ["default", "file", "console"] as const;
 export const priceEntrySchema = modelPrice.extend({ model: z.string(), source: z.enum(PRICE_SOURCES) });
 export type PriceEntry = z.infer<typeof priceEntrySchema>;
 export const pricesResponse = z.object({ prices: z.array(priceEntrySchema) });
-export const priceParams = z.object({ model: z.string().trim().min(1).max(200) });
+/** A price's id is its model name. */
+export const priceParams = z.object({ id: z.string().trim().min(1).max(200) });
 export const setPriceInput = modelPrice;
 export type SetPriceInput = z.input<typeof setPriceInput>;
 
