@@ -102,6 +102,8 @@ export const overviewResponse = z.object({
   errorRate: panelSchema,
   cache: panelSchema,
   database: panelSchema,
+  /** Spend per hour (USD) and tokens per second, from the usage buckets (per minute at the finest). */
+  usage: panelSchema,
   instances: z.union([z.object({ instances: z.array(instanceHealthSchema) }), z.object({ error: z.string() })]),
   alerts: z.union([z.object({ firing: z.array(firingAlertSchema) }), z.object({ error: z.string() })]),
 });

@@ -127,3 +127,30 @@ export async function usageExportRows(db: Queryable, w: UsageWindow) {
       ORDER BY u.bucket, k.name, u.model`,
   );
 }
+
+/**
+ * The overview's usage panel: spend per hour and tokens per second, fleet-wide, on a grid of at
+ * least a minute (usage is counted per minute) over [start, end). Steps nobody recorded anything in are gaps.
+ */
+export async function spendAndTokenRates(db: Queryable, start: Date, end: Date, stepSeconds: number) {
+  const step = Math.max(60, stepSeconds);
+  const found = await rows<{ t: Date; cost: number; tokens: number }>(
+    db,
+    Prisma.sql`SELECT date_bin(${step}::int * interval '1 second', bucket, timestamptz 'epoch') AS t,
+      sum(cost_usd)::float8 AS cost, sum(prompt_tokens + completion_tokens)::float8 AS tokens
+      FROM usage_buckets WHERE resolution = 60 AND bucket >= ${start}::timestamptz AND bucket < ${end}::timestamptz GROUP BY 1`,
+  );
+  const byStep = new Map(found.map((r) => [r.t.getTime(), r]));
+  const first = Math.floor(start.getTime() / (step * 1_000)) * step * 1_000;
+  const spend: Array<{ t: number; v: number | null }> = [];
+  const tokens: Array<{ t: number; v: number | null }> = [];
+  for (let t = first; t < end.getTime(); t += step * 1_000) {
+    const r = byStep.get(t);
+    spend.push({ t, v: r ? (r.cost * 3_600) / step : null });
+    tokens.push({ t, v: r ? r.tokens / step : null });
+  }
+  return [
+    { name: "spend_per_hour", points: spend },
+    { name: "tokens_per_second", points: tokens },
+  ];
+}
