@@ -51,7 +51,8 @@ Usage accounting: POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
         const product = target === "on" ? on : off;
-        const report = await wrk(product.server.url, product.key);
+        // A 10 s timeout: on a machine shared with other work a 2 s one loses runs to stray stalls.
+        const report = await wrk(product.server.url, product.key, [...WRK_ARGS, "--timeout", "10s"]);
         reports[target].push(report);
         console.log(`  accounting ${target.padEnd(3)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
       }
