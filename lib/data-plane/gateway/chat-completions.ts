@@ -112,8 +112,14 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
       }
       // Budgets and the token limit: checked here, consumed when the request ends (deps.usage).
       if (deps.usage.accounting && hasQuotas(key)) {
-        const pending = deps.quotas.admit(key);
-        if (pending) await pending;
+        try {
+          const pending = deps.quotas.admit(key);
+          if (pending) await pending;
+        } catch (error) {
+          // A token-limit refusal counts with the RPM limit's; a used-up budget is told by its own code.
+          if (error instanceof RateLimitError) rateLimited.inc();
+          throw error;
+        }
       }
     } catch (error) {
       countUnanswered(deps, key, endpointName, deployments ? model : "unknown", error, streamLabel);

@@ -65,7 +65,7 @@ export const circuitState = gauge(
   "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
   ["deployment"] as const,
 );
-export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by the per-key limit.", [] as const);
+export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by a per-key limit (requests or tokens per minute).", [] as const);
 export const streamsActive = gauge("agenticorp_streams_active", "Streaming responses being sent now.", [] as const);
 export const upstreamAttemptFailures = counter(
   "agenticorp_upstream_attempt_failures_total",
