@@ -58,10 +58,11 @@ class Timing {
 }
 
 /** A request that no upstream answered (refused here, or every attempt failed). */
-function countUnanswered(deps: GatewayDeps, key: ApiKeyEntry, endpoint: EndpointName, model: string, error: unknown, stream: string): void {
+function countUnanswered(deps: GatewayDeps, key: ApiKeyEntry, endpoint: EndpointName, model: string, error: unknown, stream: string, accounted = false): void {
   const status = (error as { status?: number }).status ?? 500;
   gatewayRequests.inc({ endpoint, model, provider: "none", status: String(status), stream });
-  deps.usage.unanswered(key, model, endpoint, status);
+  // An answer this request was already charged for (its client left after it came) is one request, not two.
+  if (!accounted) deps.usage.unanswered(key, model, endpoint, status);
 }
 
 /** The token counts of an answer as the cache keeps it (see completeUpstream), for what a hit saved. */
@@ -128,14 +129,14 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
 
     const timing = new Timing(reply);
     const client = new ClientLink(reply);
+    const answer: Answer = { key, endpoint, asked, timing, client, accounted: false };
     try {
-      const answer = { key, endpoint, asked, timing, client };
       if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
       return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
       // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
       const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
-      countUnanswered(deps, key, endpointName, model, mapped, streamLabel);
+      countUnanswered(deps, key, endpointName, model, mapped, streamLabel, answer.accounted);
       throw mapped;
     }
   };
@@ -146,7 +147,7 @@ const complete = (client: ProviderClient, call: UpstreamCall) => client.complete
 /** Asks the upstreams for a JSON answer; the serialised answer and the provider that gave it. */
 async function completeUpstream(
   deps: GatewayDeps,
-  key: ApiKeyEntry,
+  account: Pick<Answer, "key" | "accounted">,
   endpoint: Endpoint,
   { upstream: body, native }: EndpointRequest,
   deployments: readonly DeploymentEntry[],
@@ -175,7 +176,10 @@ async function completeUpstream(
   answer.model = body.model;
   const provider = outcome.deployment.provider.name;
   // Spent by this request's key, whoever else shares the answer (they are cache hits).
-  const spent = (usage: TokenUsage | undefined) => deps.usage.answered(key, body.model, outcome.deployment, endpoint.name, 200, usage);
+  const spent = (usage: TokenUsage | undefined) => {
+    deps.usage.answered(account.key, body.model, outcome.deployment, endpoint.name, 200, usage);
+    account.accounted = true;
+  };
   if (!native) {
     spent(answer.usage as TokenUsage | undefined);
     return { payload: JSON.stringify(answer), provider };
@@ -188,6 +192,8 @@ async function completeUpstream(
 /** Who the answer is for and how it is told. */
 interface Answer {
   key: ApiKeyEntry;
+  /** This request's usage is recorded (an upstream answered it, or the cache did). */
+  accounted: boolean;
   endpoint: Endpoint;
   asked: EndpointRequest;
   timing: Timing;
@@ -200,8 +206,9 @@ async function jsonCompletion(
   reply: FastifyReply,
   body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { key, endpoint, asked, timing, client }: Answer,
+  answerTo: Answer,
 ) {
+  const { key, endpoint, asked, timing, client } = answerTo;
   const model = body.model;
   const native = asked.native;
   const decision = (endpoint.cacheDecision ?? cacheDecision)(body, request.headers["x-agenticorp-cache"] as string | undefined);
@@ -213,17 +220,18 @@ async function jsonCompletion(
     // A request with a native form is keyed by the client's own body, apart from chat's entries.
     const cacheKey = native ? deps.cache.keyFor(native.body, key.id, endpoint.name) : deps.cache.keyFor(body, key.id);
     const cached = await deps.cache.getOrProduce(cacheKey, model, client, async (waiters) => {
-      const answer = await completeUpstream(deps, key, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
+      const answer = await completeUpstream(deps, answerTo, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
       answeredBy = answer.provider;
       return answer.payload;
     });
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, key, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, answerTo, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
   }
   if (cacheResult === "hit" && deps.usage.accounting) {
     deps.usage.cacheHit(key, model, endpoint.name, deps.fleet.current.modelPrices.get(model) ?? null, usageOfPayload(payload, native));
+    answerTo.accounted = true;
   }
   // The answer came for others sharing it, after this client left.
   if (client.gone) throw new ClientClosedError();
