@@ -22,6 +22,7 @@ export const NAV: NavEntry[] = [
   { href: "/instances", label: "Instances", scope: "fleet.read" },
   { href: "/alerts", label: "Alerts", scope: "alerts.read" },
   { href: "/keys", label: "API keys", scope: "keys.read" },
+  { href: "/usage", label: "Usage", scope: "usage.read" },
   { href: "/providers", label: "Providers", scope: "providers.read" },
   { href: "/users", label: "Users", scope: "users.read" },
   { href: "/audit", label: "Audit log", scope: "audit.read" },

@@ -256,6 +256,7 @@ describe("an admin", () => {
         ["/audit", "audit", () => page.getByRole("table", { name: "Audit log" }).waitFor()],
         ["/scaling", "scaling", () => page.getByRole("heading", { name: "Scaling" }).waitFor()],
         ["/capacity", "capacity", () => page.getByRole("heading", { name: "Capacity" }).waitFor()],
+        ["/usage", "usage", () => page.getByRole("table", { name: "Prices" }).waitFor()],
       ];
       for (const [route, name, ready] of pages) {
         await page.goto(server.url + route);

@@ -36,6 +36,11 @@ describe("the role → scope table", () => {
     ["admin", "alerts.acknowledge", true],
     ["operator", "users.read", false],
     ["operator", "scaling.write", false],
+    ["operator", "usage.read", true],
+    ["operator", "budgets.write", false],
+    ["operator", "prices.write", false],
+    ["admin", "budgets.write", true],
+    ["admin", "prices.write", true],
   ] as const)("hasScope(%s, %s) is %s", (role, scope, expected) => {
     expect(hasScope(role, scope)).toBe(expected);
   });

@@ -8,6 +8,9 @@ import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastF
 import { KeyUsageRecorder } from "../keys/usage";
 import { LoadSignals } from "../batch/load-signals";
 import { BATCH_QUEUE_CHANNEL, BatchService } from "../batch/service";
+import { readPriceFile } from "../usage/price-file";
+import { UsageMeter } from "../usage/meter";
+import { KeyQuotas } from "../usage/quotas";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -26,6 +29,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
+    filePrices: readPriceFile(config.PRICES_FILE),
     logger,
     channels: { [BATCH_QUEUE_CHANNEL]: () => batch.queued() },
   });
@@ -65,7 +69,21 @@ export function createGateway(config: Config, database: Database, logger: Logger
       logger.warn({ err: error.message }, "rate limits fall back to local shares: database unavailable");
     },
   });
-  const pruneTimer = setInterval(() => limiter.prune(), 60_000);
+  const quotas = new KeyQuotas({
+    pool: database.pool,
+    instanceCount: liveInstances,
+    timeZone: config.USAGE_TIME_ZONE,
+    testDayMs: config.BUDGET_TEST_DAY_MS,
+    onDatabaseError: (error) => {
+      if (Date.now() - lastLimiterWarning < 10_000) return;
+      lastLimiterWarning = Date.now();
+      logger.warn({ err: error.message }, "budgets and token limits fall back to local shares: database unavailable");
+    },
+  });
+  const pruneTimer = setInterval(() => {
+    limiter.prune();
+    quotas.prune();
+  }, 60_000);
   pruneTimer.unref();
   return {
     fleet,
@@ -75,6 +93,12 @@ export function createGateway(config: Config, database: Database, logger: Logger
     keyUsage: new KeyUsageRecorder(),
     load,
     batch,
+    usage: new UsageMeter({
+      accounting: config.USAGE_ACCOUNTING,
+      keyLabel: config.METRICS_KEY_LABEL,
+      onSpend: (key, tokens, costUsd) => quotas.spent(key, tokens, costUsd),
+    }),
+    quotas,
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

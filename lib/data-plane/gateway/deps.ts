@@ -4,6 +4,8 @@ import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
 import type { LoadSignals } from "../batch/load-signals";
 import type { BatchService } from "../batch/service";
+import type { UsageMeter } from "../usage/meter";
+import type { KeyQuotas } from "../usage/quotas";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -18,4 +20,8 @@ export interface GatewayDeps {
   load: LoadSignals;
   /** The Batch API's store and limits. */
   batch: BatchService;
+  /** Tokens, spend and cache savings per key, counted in memory and flushed in batches. */
+  usage: UsageMeter;
+  /** Per-key budgets and token limits, fleet-wide. */
+  quotas: KeyQuotas;
 }

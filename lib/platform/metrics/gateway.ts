@@ -65,7 +65,7 @@ export const circuitState = gauge(
   "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
   ["deployment"] as const,
 );
-export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by the per-key limit.", [] as const);
+export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by a per-key limit (requests or tokens per minute).", [] as const);
 export const streamsActive = gauge("agenticorp_streams_active", "Streaming responses being sent now.", [] as const);
 export const upstreamAttemptFailures = counter(
   "agenticorp_upstream_attempt_failures_total",
@@ -76,4 +76,21 @@ export const upstreamLastFailure = gauge(
   "agenticorp_upstream_last_failure_timestamp_seconds",
   "Unix time of each deployment's latest failure that counted against it, by reason.",
   ["deployment", "reason"] as const,
+);
+export const spend = counter(
+  "agenticorp_spend_usd_total",
+  "Spend in USD by public model: each answer's tokens at the model's price (lib/data-plane/usage/prices.ts). No key label (see agenticorp_key_spend_usd_total).",
+  ["model"] as const,
+);
+export const cacheSaved = counter(
+  "agenticorp_cache_saved_usd_total",
+  "What answers served from the response cache would have cost upstream, in USD, by public model.",
+  ["model"] as const,
+);
+/** Only with METRICS_KEY_LABEL=true: one series per key. */
+export const keySpend = counter("agenticorp_key_spend_usd_total", "Spend in USD by API key id (METRICS_KEY_LABEL=true only).", ["key"] as const);
+export const keyTokens = counter(
+  "agenticorp_key_tokens_total",
+  "Tokens by API key id and direction (prompt or completion) (METRICS_KEY_LABEL=true only).",
+  ["key", "direction"] as const,
 );

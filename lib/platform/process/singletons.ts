@@ -10,6 +10,7 @@ import { registerRetentionJobs } from "../retention/jobs";
 import { registerScalingJobs } from "../../control-plane/scaling/jobs";
 import { sweepBatches } from "../../data-plane/batch/sweep";
 import { loggedLeaderJobs } from "./leader-jobs";
+import { registerUsageJobs } from "../../control-plane/usage/rollup";
 
 export interface SingletonContext {
   leader: LeaderElection;
@@ -46,4 +47,5 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
   registerRetentionJobs({ leader, holder, database, config, logger });
   registerObservabilityJobs({ leader, holder, database, config, logger });
   registerScalingJobs({ leader, holder, database, config, logger });
+  registerUsageJobs({ leader, holder, database, config, logger });
 }

@@ -20,6 +20,8 @@ export const GROWING_TABLES = [
   "batch_jobs",
   "batch_files",
   "batch_file_chunks",
+  "usage_buckets",
+  "quota_windows",
 ] as const;
 export type GrowingTable = (typeof GROWING_TABLES)[number];
 

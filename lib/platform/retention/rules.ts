@@ -18,13 +18,19 @@ export interface RetentionRule {
 /** Rate-limit windows are one minute; ten keep a margin for clocks and late claims. */
 const RATE_LIMIT_WINDOWS_KEPT_MINUTES = 10;
 
+/** Quota windows last a minute, a day or a month: a month window is current for up to 31 days. */
+const QUOTA_WINDOWS_KEPT_DAYS = 62;
+
 const olderThanDays = (column: string, days: number) => Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
 
 /** A batch is over: its jobs will not change any more. */
 const BATCH_ENDED = Prisma.sql`status IN ('completed', 'failed', 'expired', 'cancelled')`;
 
 export function retentionRules(
-  config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "BATCH_RETENTION_DAYS">,
+  config: Pick<
+    Config,
+    "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "METRICS_RETENTION_10M_DAYS" | "BATCH_RETENTION_DAYS"
+  >,
 ): RetentionRule[] {
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
@@ -45,6 +51,13 @@ export function retentionRules(
       expired: Prisma.sql`${olderThanDays("created_at", config.BATCH_RETENTION_DAYS)} AND NOT EXISTS (SELECT 1 FROM batches b
         WHERE b.input_file_id = batch_files.id AND b.status IN ('validating', 'in_progress', 'finalizing', 'cancelling'))`,
       batch: 20,
+    },
+    { table: "quota_windows", expired: olderThanDays("window_start", QUOTA_WINDOWS_KEPT_DAYS) },
+    // Usage keeps the metrics' tiers: minute rows as long as minute rollups, 10 min rows as long as theirs; never before rolled up.
+    {
+      table: "usage_buckets",
+      expired: Prisma.sql`NOT dirty AND ((resolution = 60 AND ${olderThanDays("bucket", config.METRICS_RETENTION_1M_DAYS)})
+        OR (resolution = 600 AND ${olderThanDays("bucket", config.METRICS_RETENTION_10M_DAYS)}))`,
     },
   ];
 }
