@@ -11,6 +11,14 @@ export interface ApiKeyEntry {
   rpmLimit: number | null;
   /** Empty: every model. */
   allowedModels: ReadonlySet<string>;
+  /** Store the bodies of this key's logged requests (lib/data-plane/request-log). */
+  captureBodies: boolean;
+}
+
+/** The request log's sampling as admins set it; null: the environment's default. */
+export interface RequestLogSettings {
+  sampleRate: number | null;
+  slowMs: number | null;
 }
 
 export interface DeploymentEntry {
@@ -34,6 +42,7 @@ export interface FleetSnapshot {
   models: ReadonlyMap<string, readonly DeploymentEntry[]>;
   providers: ReadonlyMap<string, LiveProvider>;
   activePolicy: ActivePolicy | null;
+  requestLog: RequestLogSettings | null;
   loadedAt: Date;
   /** config_version when this was read; undefined before the first load. */
   version: string | undefined;
@@ -46,6 +55,7 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
   models: new Map(),
   providers: new Map(),
   activePolicy: null,
+  requestLog: null,
   loadedAt: new Date(0),
   version: undefined,
   providerErrors: new Map(),
@@ -58,10 +68,11 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
 const SNAPSHOT_SQL = `
   SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;
   SELECT version FROM config_version;
-  SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", allowed_models AS "allowedModels" FROM api_keys WHERE revoked_at IS NULL;
+  SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", allowed_models AS "allowedModels", capture_bodies AS "captureBodies" FROM api_keys WHERE revoked_at IS NULL;
   SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", headers_encrypted AS "headersEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
   SELECT id, model_name AS "modelName", provider_id AS "providerId", upstream_model AS "upstreamModel", weight FROM deployments WHERE enabled ORDER BY id;
-  SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1`;
+  SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1;
+  SELECT sample_rate AS "sampleRate", slow_ms AS "slowMs" FROM request_log_settings`;
 
 interface KeyRow {
   id: string;
@@ -69,6 +80,7 @@ interface KeyRow {
   keyHash: string;
   rpmLimit: number | null;
   allowedModels: string[];
+  captureBodies: boolean;
 }
 
 interface DeploymentRow {
@@ -86,11 +98,12 @@ export async function readConfigVersion(pool: Queryable): Promise<string | undef
 }
 
 export async function loadSnapshot(pool: Queryable, secret: string, previous: FleetSnapshot): Promise<FleetSnapshot> {
-  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
+  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, requestLogResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
   const keys = keyResult!.rows as KeyRow[];
   const providerRows = providerResult!.rows as ProviderRow[];
   const deployments = deploymentResult!.rows as DeploymentRow[];
   const policy = (policyResult!.rows[0] as ActivePolicy | undefined) ?? null;
+  const requestLog = (requestLogResult!.rows[0] as RequestLogSettings | undefined) ?? null;
 
   const providers = new Map<string, LiveProvider>();
   const providerErrors = new Map<string, string>();
@@ -124,11 +137,12 @@ export async function loadSnapshot(pool: Queryable, secret: string, previous: Fl
 
   return {
     keysByHash: new Map(
-      keys.map((k) => [k.keyHash, { id: k.id, name: k.name, rpmLimit: k.rpmLimit, allowedModels: new Set(k.allowedModels) }]),
+      keys.map((k) => [k.keyHash, { id: k.id, name: k.name, rpmLimit: k.rpmLimit, allowedModels: new Set(k.allowedModels), captureBodies: k.captureBodies }]),
     ),
     models,
     providers,
     activePolicy: policy,
+    requestLog,
     loadedAt: new Date(),
     version: versionResult!.rows[0]?.version,
     providerErrors,

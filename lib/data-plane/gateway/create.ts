@@ -6,6 +6,8 @@ import type { Database } from "../../platform/db/client";
 import { FleetConfig } from "../fleet-config/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
+import { RequestLog } from "../request-log/request-log";
+import { RequestLogWriter } from "../request-log/writer";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -61,14 +63,37 @@ export function createGateway(config: Config, database: Database, logger: Logger
   });
   const pruneTimer = setInterval(() => limiter.prune(), 60_000);
   pruneTimer.unref();
+  let lastLogWarning = 0;
+  const requestLogWriter = config.REQUEST_LOG
+    ? new RequestLogWriter({
+        pool: database.pool,
+        bufferMax: config.REQUEST_LOG_BUFFER_MAX,
+        onError: (error) => {
+          if (Date.now() - lastLogWarning < 10_000) return;
+          lastLogWarning = Date.now();
+          logger.warn({ err: error.message }, "writing the request log failed; entries are kept for the next try while the buffer has room");
+        },
+      })
+    : null;
+  const requestLog = requestLogWriter
+    ? new RequestLog({
+        instanceId: config.INSTANCE_ID,
+        writer: requestLogWriter,
+        defaults: { sampleRate: config.REQUEST_LOG_SAMPLE_RATE, slowMs: config.REQUEST_LOG_SLOW_MS },
+        settings: () => fleet.current.requestLog,
+        bodyMaxBytes: config.REQUEST_LOG_BODY_MAX_BYTES,
+      })
+    : null;
   return {
     fleet,
     router,
     cache,
     limiter,
     keyUsage: new KeyUsageRecorder(),
+    requestLog,
     async stop() {
       clearInterval(pruneTimer);
+      await requestLogWriter?.stop().catch((error: Error) => logger.warn({ err: error.message }, "writing the last request log entries failed"));
       await cache.close();
       await fleet.stop();
     },

@@ -2,6 +2,7 @@
 import type { ResponseCache } from "../cache/response-cache";
 import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
+import type { RequestLog } from "../request-log/request-log";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -12,4 +13,6 @@ export interface GatewayDeps {
   limiter: FleetRateLimiter;
   /** Last-used times of keys, flushed by the heartbeat. */
   keyUsage: KeyUsageRecorder;
+  /** The sampled request log; null when REQUEST_LOG is off. */
+  requestLog: RequestLog | null;
 }

@@ -11,6 +11,7 @@ import { legacyCompletionsHandler } from "./legacy-completions/batch";
 import { legacyCompletionsEndpoint } from "./legacy-completions/endpoint";
 import { getModelHandler, listModelsHandler } from "./models";
 import { getResponseHandler, responsesEndpoint } from "./responses/endpoint";
+import { registerRequestLogHooks } from "../request-log/hooks";
 
 export const API_PREFIXES = ["/v1", "/api/v1"] as const;
 
@@ -18,6 +19,8 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   // JSON only: anything else is a 415, not a string handed to the handler.
   app.removeContentTypeParser("text/plain");
   app.decorateRequest("apiKey", null);
+  if (deps.requestLog) registerRequestLogHooks(app, deps.requestLog);
+  else app.decorateRequest("requestLog", null);
   app.addHook("onRequest", (request, _reply, done) => {
     try {
       request.apiKey = authenticate(request.headers, deps.fleet.current);

@@ -16,6 +16,7 @@ export const GROWING_TABLES = [
   "rate_limit_windows",
   "instances",
   "scaling_decisions",
+  "request_log",
 ] as const;
 export type GrowingTable = (typeof GROWING_TABLES)[number];
 

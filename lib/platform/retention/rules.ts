@@ -18,7 +18,7 @@ const RATE_LIMIT_WINDOWS_KEPT_MINUTES = 10;
 
 const olderThanDays = (column: string, days: number) => Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
 
-export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS">): RetentionRule[] {
+export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "REQUEST_LOG_RETENTION_DAYS">): RetentionRule[] {
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
     { table: "alert_events", expired: olderThanDays("at", config.ALERT_HISTORY_RETENTION_DAYS) },
@@ -26,5 +26,6 @@ export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "AL
     { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
     // Kept as long as the minute rollups they are explained by; the autoscaler remembers an hour.
     { table: "scaling_decisions", expired: olderThanDays("at", config.METRICS_RETENTION_1M_DAYS) },
+    { table: "request_log", expired: olderThanDays("at", config.REQUEST_LOG_RETENTION_DAYS) },
   ];
 }
