@@ -36,6 +36,10 @@ describe("the role → scope table", () => {
     ["admin", "alerts.acknowledge", true],
     ["operator", "users.read", false],
     ["operator", "scaling.write", false],
+    ["operator", "requests.read", true],
+    ["operator", "requests.bodies", false],
+    ["admin", "requests.bodies", true],
+    ["operator", "requests.write", false],
   ] as const)("hasScope(%s, %s) is %s", (role, scope, expected) => {
     expect(hasScope(role, scope)).toBe(expected);
   });

@@ -190,6 +190,8 @@ export const apiKeySchema = z.object({
   lastUsedAt: isoDate.nullable(),
   /** Allowed model names no deployment serves (a typo, or a model since removed). */
   unknownModels: z.array(z.string()),
+  /** The request log stores this key's prompt and response bodies (admins only see them). */
+  captureBodies: z.boolean(),
 });
 export type ApiKeyDto = z.infer<typeof apiKeySchema>;
 export const apiKeysResponse = z.object({ keys: z.array(apiKeySchema) });
@@ -333,4 +335,6 @@ export const AUDIT_ACTIONS = [
   "capacity.settings.update",
   "capacity.sizes.update",
   "capacity.schedule.update",
+  "key.capture_bodies",
+  "request_log.settings.update",
 ] as const;
