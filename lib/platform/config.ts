@@ -48,6 +48,15 @@ const trustedProxies = z
     return entries;
   });
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   PORT: integer(0, 65535).default(3000),
@@ -90,6 +99,18 @@ const configSchema = z.object({
   CACHE_SHARED_MAX_ENTRY_BYTES: integer(0, 100 * 1_048_576).default(65_536),
   /** An answer is written to the shared table once this instance has been asked for it this many times while it holds it (1: every answer; 2 spares the database unique traffic at some hit rate). */
   CACHE_SHARED_MIN_SIGHTINGS: integer(1, 100).default(1),
+  /** Model prices (YAML or JSON: model → inputPerMillion, outputPerMillion, cachedInputPerMillion), over the built-in defaults; prices set in the console win. */
+  PRICES_FILE: z.string().trim().min(1).optional(),
+  /** Count tokens and spend per key into usage_buckets (off: no accounting; budgets and TPM limits are then not enforced). */
+  USAGE_ACCOUNTING: flag.default(true),
+  /** How often each instance writes what it counted to usage_buckets. */
+  USAGE_FLUSH_MS: integer(200, 600_000).default(10_000),
+  /** Calendar for daily and monthly budgets (IANA name). */
+  USAGE_TIME_ZONE: z.string().trim().min(1).refine(isTimeZone, { message: "must be an IANA time zone such as UTC or Europe/Berlin" }).default("UTC"),
+  /** Tests only: a budget "day" of this many milliseconds from the epoch instead of a calendar day. */
+  BUDGET_TEST_DAY_MS: integer(1_000, 86_400_000).optional(),
+  /** Also label spend and token series by key id on /metrics (one series per key: mind Prometheus' cardinality). */
+  METRICS_KEY_LABEL: flag.default(false),
   /** Serve the Next.js console from this instance (off: data plane only). */
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -6,6 +6,7 @@
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Queryable } from "../../platform/db/client";
+import type { ModelPrice } from "../usage/prices";
 import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, readConfigVersion, retiredProviders } from "./snapshot";
 
 export const CONFIG_CHANNEL = "agenticorp_config";
@@ -18,6 +19,8 @@ export interface FleetConfigOptions {
   secret: string;
   refreshMs: number;
   logger: Logger;
+  /** Prices from PRICES_FILE (read once at start): over the defaults, under the console's. */
+  filePrices?: Readonly<Record<string, ModelPrice>>;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
 }
@@ -78,7 +81,7 @@ export class FleetConfig {
         this.reloadAgain = false;
         try {
           const startedAt = this.now();
-          const next = await loadSnapshot(this.options.pool, this.options.secret, this.snapshot);
+          const next = await loadSnapshot(this.options.pool, this.options.secret, this.snapshot, this.options.filePrices);
           this.swap(next);
           this.loaded = true;
           // Current as of the read's start: a change committed during it comes by NOTIFY or the next check.

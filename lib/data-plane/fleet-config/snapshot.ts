@@ -4,11 +4,17 @@
 import type pg from "pg";
 import type { Queryable } from "../../platform/db/client";
 import { createLiveProvider, providerVersion, type LiveProvider, type ProviderRow } from "../providers/factory";
+import { DEFAULT_PRICES, type ModelPrice, PriceTable } from "../usage/prices";
 
 export interface ApiKeyEntry {
   id: string;
   name: string;
   rpmLimit: number | null;
+  /** Tokens per minute, fleet-wide. */
+  tpmLimit: number | null;
+  /** Spend budgets in USD per calendar day and month, fleet-wide. */
+  budgetDailyUsd: number | null;
+  budgetMonthlyUsd: number | null;
   /** Empty: every model. */
   allowedModels: ReadonlySet<string>;
   /** Store the bodies of this key's logged requests (lib/data-plane/request-log). */
@@ -29,6 +35,8 @@ export interface DeploymentEntry {
   provider: LiveProvider;
   /** Bounded label for metrics: provider name and upstream model. */
   label: string;
+  /** What its tokens cost; null or unset: unpriced (counted, costing nothing). */
+  price?: ModelPrice | null;
 }
 
 export interface ActivePolicy {
@@ -41,6 +49,10 @@ export interface FleetSnapshot {
   keysByHash: ReadonlyMap<string, ApiKeyEntry>;
   models: ReadonlyMap<string, readonly DeploymentEntry[]>;
   providers: ReadonlyMap<string, LiveProvider>;
+  /** Prices in force: console rows over the prices file over the defaults. */
+  prices: PriceTable;
+  /** Per public model, the price a cache hit saved: its first deployment's. */
+  modelPrices: ReadonlyMap<string, ModelPrice | null>;
   activePolicy: ActivePolicy | null;
   requestLog: RequestLogSettings | null;
   loadedAt: Date;
@@ -54,6 +66,8 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
   keysByHash: new Map(),
   models: new Map(),
   providers: new Map(),
+  prices: new PriceTable(DEFAULT_PRICES),
+  modelPrices: new Map(),
   activePolicy: null,
   requestLog: null,
   loadedAt: new Date(0),
@@ -68,10 +82,13 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
 const SNAPSHOT_SQL = `
   SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;
   SELECT version FROM config_version;
-  SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", allowed_models AS "allowedModels", capture_bodies AS "captureBodies" FROM api_keys WHERE revoked_at IS NULL;
+  SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", tpm_limit AS "tpmLimit", budget_daily_usd AS "budgetDailyUsd",
+    budget_monthly_usd AS "budgetMonthlyUsd", allowed_models AS "allowedModels", capture_bodies AS "captureBodies" FROM api_keys WHERE revoked_at IS NULL;
   SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", headers_encrypted AS "headersEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
   SELECT id, model_name AS "modelName", provider_id AS "providerId", upstream_model AS "upstreamModel", weight FROM deployments WHERE enabled ORDER BY id;
   SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1;
+  SELECT model, input_per_million AS "inputPerMillion", output_per_million AS "outputPerMillion",
+    cached_input_per_million AS "cachedInputPerMillion" FROM model_prices;
   SELECT sample_rate AS "sampleRate", slow_ms AS "slowMs" FROM request_log_settings`;
 
 interface KeyRow {
@@ -79,6 +96,9 @@ interface KeyRow {
   name: string;
   keyHash: string;
   rpmLimit: number | null;
+  tpmLimit: number | null;
+  budgetDailyUsd: number | null;
+  budgetMonthlyUsd: number | null;
   allowedModels: string[];
   captureBodies: boolean;
 }
@@ -97,13 +117,24 @@ export async function readConfigVersion(pool: Queryable): Promise<string | undef
   return rows[0]?.version;
 }
 
-export async function loadSnapshot(pool: Queryable, secret: string, previous: FleetSnapshot): Promise<FleetSnapshot> {
-  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, requestLogResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
+/** `filePrices`: the PRICES_FILE layer, read once at start. */
+export async function loadSnapshot(
+  pool: Queryable,
+  secret: string,
+  previous: FleetSnapshot,
+  filePrices: Readonly<Record<string, ModelPrice>> = {},
+): Promise<FleetSnapshot> {
+  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, priceResult, requestLogResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
   const keys = keyResult!.rows as KeyRow[];
   const providerRows = providerResult!.rows as ProviderRow[];
   const deployments = deploymentResult!.rows as DeploymentRow[];
   const policy = (policyResult!.rows[0] as ActivePolicy | undefined) ?? null;
   const requestLog = (requestLogResult!.rows[0] as RequestLogSettings | undefined) ?? null;
+  const prices = new PriceTable(
+    DEFAULT_PRICES,
+    filePrices,
+    new Map((priceResult!.rows as Array<ModelPrice & { model: string }>).map(({ model, ...p }) => [model, p])),
+  );
 
   const providers = new Map<string, LiveProvider>();
   const providerErrors = new Map<string, string>();
@@ -131,16 +162,31 @@ export async function loadSnapshot(pool: Queryable, secret: string, previous: Fl
       weight: d.weight,
       provider,
       label: `${provider.name}/${d.upstreamModel}`,
+      price: prices.forDeployment(d.modelName, d.upstreamModel),
     };
     models.set(d.modelName, [...(models.get(d.modelName) ?? []), entry]);
   }
 
   return {
     keysByHash: new Map(
-      keys.map((k) => [k.keyHash, { id: k.id, name: k.name, rpmLimit: k.rpmLimit, allowedModels: new Set(k.allowedModels), captureBodies: k.captureBodies }]),
+      keys.map((k) => [
+        k.keyHash,
+        {
+          id: k.id,
+          name: k.name,
+          rpmLimit: k.rpmLimit,
+          tpmLimit: k.tpmLimit,
+          budgetDailyUsd: k.budgetDailyUsd,
+          budgetMonthlyUsd: k.budgetMonthlyUsd,
+          allowedModels: new Set(k.allowedModels),
+          captureBodies: k.captureBodies,
+        },
+      ]),
     ),
     models,
     providers,
+    prices,
+    modelPrices: new Map([...models].map(([name, list]) => [name, list[0]?.price ?? prices.lookup(name)])),
     activePolicy: policy,
     requestLog,
     loadedAt: new Date(),

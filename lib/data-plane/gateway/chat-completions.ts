@@ -60,7 +60,10 @@ class Timing {
     const provider = deployment.provider.name;
     this.upstreamMs += elapsed;
     if (!attempt.abandoned) upstreamDuration.observe({ provider }, elapsed / 1000);
-    this.record?.attempt(deployment.label, provider, elapsed, failed ? (failure ?? new Error("failed")) : undefined);
+    const record = this.record;
+    if (!record) return;
+    record.attempt(deployment.label, provider, elapsed, failed ? (failure ?? new Error("failed")) : undefined);
+    if (!failed) record.price = deployment.price ?? null;
   }
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);

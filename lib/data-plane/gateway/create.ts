@@ -8,6 +8,7 @@ import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastF
 import { KeyUsageRecorder } from "../keys/usage";
 import { RequestLog } from "../request-log/request-log";
 import { RequestLogWriter } from "../request-log/writer";
+import { readPriceFile } from "../usage/price-file";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -25,6 +26,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
+    filePrices: readPriceFile(config.PRICES_FILE),
     logger,
   });
   const router = new Router(

@@ -22,21 +22,38 @@ export function hashApiKey(key: string): string {
 export const createApiKeyInput = z.object({
   name: z.string().trim().min(1, "name is required").max(100),
   rpmLimit: z.number().int().positive().max(1_000_000).nullable().default(null),
+  /** Tokens (prompt + completion) per minute, fleet-wide. */
+  tpmLimit: z.number().int().positive().max(1_000_000_000).nullable().default(null),
+  /** USD per calendar day / month (USAGE_TIME_ZONE), fleet-wide. */
+  budgetDailyUsd: z.number().positive().max(1_000_000_000).nullable().default(null),
+  budgetMonthlyUsd: z.number().positive().max(1_000_000_000).nullable().default(null),
   allowedModels: z.array(z.string().trim().min(1).max(200)).max(100).default([]),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 
 /** What may be shown and audited of a key: never the key or its hash. */
-export const apiKeyColumns = { id: true, name: true, prefix: true, rpmLimit: true, allowedModels: true, captureBodies: true, createdAt: true, revokedAt: true } as const;
+export const apiKeyColumns = {
+  id: true,
+  name: true,
+  prefix: true,
+  rpmLimit: true,
+  tpmLimit: true,
+  budgetDailyUsd: true,
+  budgetMonthlyUsd: true,
+  allowedModels: true,
+  captureBodies: true,
+  createdAt: true,
+  revokedAt: true,
+} as const;
 export type ApiKeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof apiKeyColumns }>;
 
 /** Creates a key; the value is returned once and stored nowhere. `actor`: who the audit log names (programmatic callers: system). */
 export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInput, actor: Actor = SYSTEM_ACTOR): Promise<{ key: string; record: ApiKeyRecord }> {
-  const { name, rpmLimit, allowedModels } = createApiKeyInput.parse(input);
+  const { name, rpmLimit, tpmLimit, budgetDailyUsd, budgetMonthlyUsd, allowedModels } = createApiKeyInput.parse(input);
   const key = generateApiKey();
   const record = await prisma.$transaction(async (tx) => {
     const created = await tx.apiKey.create({
-      data: { name, rpmLimit, allowedModels, keyHash: hashApiKey(key), prefix: key.slice(0, KEY_PREFIX_SHOWN) },
+      data: { name, rpmLimit, tpmLimit, budgetDailyUsd, budgetMonthlyUsd, allowedModels, keyHash: hashApiKey(key), prefix: key.slice(0, KEY_PREFIX_SHOWN) },
       select: apiKeyColumns,
     });
     await recordAudit(tx, actor, { action: "key.create", targetType: "api_key", targetId: created.id, after: created });

@@ -3,6 +3,7 @@
 // hands the finished record to RequestLog.requestFinished. Plain fields and one array: the
 // record of a request that is not kept costs little more than its allocation.
 import type { UpstreamFailure } from "../providers/types";
+import type { ModelPrice } from "../usage/prices";
 
 /** One upstream attempt: which deployment, how it ended, how long it took. */
 export interface AttemptRecord {
@@ -33,6 +34,9 @@ export class RequestRecord {
   cache: CacheOutcome | null = null;
   promptTokens: number | null = null;
   completionTokens: number | null = null;
+  cachedTokens = 0;
+  /** The price of the deployment that answered (lib/data-plane/usage/prices.ts); null: unpriced or unanswered. */
+  price: ModelPrice | null = null;
   overheadMs: number | null = null;
   /** Set when the status the client saw is not the reply's (a stream that failed or was left after its headers). */
   statusOverride: number | null = null;
@@ -53,8 +57,10 @@ export class RequestRecord {
   }
 
   /** The answer's token counts (a stream reports its totals once). */
-  usage(usage: { prompt_tokens?: number; completion_tokens?: number } | undefined): void {
+  usage(usage: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null } | undefined): void {
     if (!usage) return;
+    const cached = usage.prompt_tokens_details?.cached_tokens;
+    if (typeof cached === "number") this.cachedTokens = cached;
     if (typeof usage.prompt_tokens === "number") this.promptTokens = usage.prompt_tokens;
     if (typeof usage.completion_tokens === "number") this.completionTokens = usage.completion_tokens;
   }

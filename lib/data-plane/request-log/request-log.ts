@@ -3,6 +3,7 @@
 // the batch writer. Nothing here waits on the database; the settings come from the fleet snapshot
 // (admins change them in the console), with the environment's values as defaults.
 import type { RequestLogSettings } from "../fleet-config/snapshot";
+import { costOf } from "../usage/prices";
 import type { RequestRecord } from "./record";
 import type { RequestLogRow, RequestLogWriter } from "./writer";
 
@@ -31,8 +32,6 @@ export interface RequestLogOptions {
   /** The admins' settings from the current fleet snapshot (null columns: the defaults). */
   settings: () => RequestLogSettings | null;
   bodyMaxBytes: number;
-  /** The cost of a request in USD from its model and tokens; null when unknown. */
-  cost?: (model: string, promptTokens: number, completionTokens: number) => number | null;
   random?: () => number;
 }
 
@@ -75,6 +74,8 @@ export class RequestLog {
     const capture = record.captureBodies;
     const max = this.options.bodyMaxBytes;
     const tokens = record.promptTokens !== null || record.completionTokens !== null;
+    // Unknown (null) rather than 0 when the answering deployment has no price or no tokens were reported.
+    const costUsd = tokens && record.price ? costOf(record.price, { promptTokens: record.promptTokens ?? 0, completionTokens: record.completionTokens ?? 0, cachedTokens: record.cachedTokens }) : null;
     this.options.writer.push({
       at: record.startedAt,
       requestId: finish.requestId,
@@ -96,7 +97,7 @@ export class RequestLog {
       cache: record.cache,
       promptTokens: record.promptTokens,
       completionTokens: record.completionTokens,
-      costUsd: tokens && record.model && this.options.cost ? this.options.cost(record.model, record.promptTokens ?? 0, record.completionTokens ?? 0) : null,
+      costUsd,
       clientIp: finish.clientIp,
       requestBody: capture && finish.requestBody !== undefined && finish.requestBody !== null ? truncateBody(JSON.stringify(finish.requestBody), max) : null,
       responseBody: capture && record.responseBody !== null ? truncateBody(record.responseBody, max) : null,
