@@ -8,6 +8,7 @@ import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastF
 import { KeyUsageRecorder } from "../keys/usage";
 import { RequestLog } from "../request-log/request-log";
 import { RequestLogWriter } from "../request-log/writer";
+import { REQUEST_LOG_OUTCOMES, requestLogEntries } from "../../platform/metrics/request-log";
 import { readPriceFile } from "../usage/price-file";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
@@ -77,6 +78,8 @@ export function createGateway(config: Config, database: Database, logger: Logger
         },
       })
     : null;
+  // Present from the start, so Prometheus' rate() sees the first drop too.
+  if (requestLogWriter) for (const outcome of REQUEST_LOG_OUTCOMES) requestLogEntries.inc({ outcome }, 0);
   const requestLog = requestLogWriter
     ? new RequestLog({
         instanceId: config.INSTANCE_ID,

@@ -41,8 +41,9 @@ export function registerRequestLogHooks(app: FastifyInstance, log: RequestLog): 
       const { endpoint } = request.routeOptions.config;
       if (request.method !== "POST" || !endpoint) return done();
       record = request.requestLog = recordFor(request, endpoint);
-      record.model = askedModel(request.body);
     }
+    // A body that failed validation still names the model it asked for.
+    record.model ??= askedModel(request.body);
     record.failed(error);
     done();
   });
