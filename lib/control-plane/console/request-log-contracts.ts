@@ -44,7 +44,8 @@ export const requestLogQuery = z.object({
   limit: z.coerce.number(message("must be a number")).int().min(1).max(200).default(50),
 });
 export type RequestLogQuery = z.infer<typeof requestLogQuery>;
-export type RequestLogFilter = z.input<typeof requestLogQuery>;
+/** What the console's filters send (the query's fields, as strings, and a page size). */
+export type RequestLogFilter = { [K in Exclude<keyof RequestLogQuery, "limit">]?: string } & { limit?: number };
 
 export const requestIdParams = z.object({ requestId: z.string().regex(REQUEST_ID, message("must be a request id (letters, digits and . _ : -, at most 128)")) });
 
