@@ -2,13 +2,17 @@
 // (key check, validation, routing, the simulator at zero latency, metrics, access log; cache
 // bypassed) beside a bare node:http server answering a completion-sized JSON, same wrk load,
 // alternating order. Target ratio ≥ 0.2. Then the product's RSS (target ≤ 300 MB), and 1,000
-// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB).
+// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB). Last, the request log's
+// cost: the same load on a second instance started with REQUEST_LOG=off, alternating with this one
+// (sampling at BENCH_REQUEST_LOG_SAMPLE_RATE, default the product's 1%); target on/off ≥ 0.9.
+// `--request-log-only` runs that comparison alone.
 import path from "node:path";
 import { Pool } from "undici";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { rssMegabytes, startProduct } from "./lib/product";
 import { parseWrkOutput, runProblem, runWrk, summarize, type WrkReport } from "./lib/wrk";
 import { PROJECT_ROOT } from "../lib/platform/version";
+import type { CreateProviderInput } from "../lib/data-plane/providers/admin";
 
 const FLAG = "--bare-completion";
 const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];
@@ -25,8 +29,48 @@ const OTHER_ENDPOINTS = {
   embeddings: "/v1/embeddings (256 dimensions, cache bypassed)",
 } as const;
 
+const REQUEST_LOG_ONLY = "--request-log-only";
+const REQUEST_LOG_SAMPLE_RATE = process.env.BENCH_REQUEST_LOG_SAMPLE_RATE ?? "0.01";
+const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
+
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
+else if (process.argv.includes(REQUEST_LOG_ONLY)) process.exitCode = (await requestLogCost()) ? 0 : 1;
 else await main();
+
+/**
+ * The request log on (at the sampling rate) against off, same wrk load, alternating order, each
+ * instance with its own database. True when on/off ≥ 0.9.
+ */
+async function requestLogCost(): Promise<boolean> {
+  const [on, off] = [
+    await startProduct([BENCH_PROVIDER], { REQUEST_LOG: "on", REQUEST_LOG_SAMPLE_RATE }),
+    await startProduct([BENCH_PROVIDER], { REQUEST_LOG: "off" }),
+  ];
+  try {
+    console.log(`
+request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
+    await wrk(on.server.url, on.key, WARMUP_ARGS);
+    await wrk(off.server.url, off.key, WARMUP_ARGS);
+    const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        const product = target === "on" ? on : off;
+        const report = await wrk(product.server.url, product.key);
+        reports[target].push(report);
+        console.log(`  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+      }
+    }
+    const [onSummary, offSummary] = [summarize(reports.on), summarize(reports.off)];
+    const ratio = onSummary.requestsPerSecond / offSummary.requestsPerSecond;
+    const written = /agenticorp_request_log_entries_total\{outcome="written"\} (\d+)/.exec(await (await fetch(`${on.server.url}/metrics`)).text())?.[1];
+    console.log(`request log on ${onSummary.requestsPerSecond.toFixed(0)} req/s, off ${offSummary.requestsPerSecond.toFixed(0)} req/s`);
+    console.log(`ratio on/off: ${ratio.toFixed(3)} (target ≥ 0.9); entries written by the instance with the log on: ${written ?? "unknown"}`);
+    return ratio >= 0.9;
+  } finally {
+    await on.stop();
+    await off.stop();
+  }
+}
 
 async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat"): Promise<WrkReport> {
   const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
@@ -74,7 +118,7 @@ async function main() {
   const bare = await startChildServer(import.meta.filename, FLAG);
   process.once("exit", () => bare.stop());
   const product = await startProduct([
-    { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] },
+    BENCH_PROVIDER,
     {
       kind: "simulator",
       name: "bench-streams",
@@ -116,4 +160,5 @@ async function main() {
     await product.stop();
     bare.stop();
   }
+  if (!(await requestLogCost())) process.exitCode = 1;
 }
