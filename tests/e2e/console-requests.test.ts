@@ -97,7 +97,7 @@ describe("the Requests page", () => {
     try {
       const { page } = admin;
       await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Requests" }).click();
-      await page.getByRole("heading", { name: "Requests" }).waitFor();
+      await page.getByRole("heading", { name: "Requests", exact: true }).waitFor();
       await page.getByLabel(/^Request id/).fill(failed.requestId);
       await page.getByRole("button", { name: "Open" }).click();
       await page.waitForURL(`${server.url}/requests/${failed.requestId}`);

@@ -134,6 +134,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
     } catch (error) {
       // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
       const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
+      if (record) record.overheadMs = timing.overheadMs();
       countUnanswered(endpointName, model, mapped, streamLabel);
       throw mapped;
     }
