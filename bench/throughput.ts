@@ -49,8 +49,8 @@ async function requestLogCost(): Promise<boolean> {
   try {
     console.log(`
 request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
-    await wrk(on.server.url, on.key, WARMUP_ARGS);
-    await wrk(off.server.url, off.key, WARMUP_ARGS);
+    await wrk(on.server.url, on.key, WARMUP_ARGS, "chat", false);
+    await wrk(off.server.url, off.key, WARMUP_ARGS, "chat", false);
     const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
@@ -72,10 +72,11 @@ request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.j
   }
 }
 
-async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat"): Promise<WrkReport> {
+/** `checked` false: a warm-up, whose stray timeouts on a busy machine measure nothing. */
+async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat", checked = true): Promise<WrkReport> {
   const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
   const problem = runProblem(report);
-  if (problem) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
+  if (problem && checked) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
   return report;
 }
 
