@@ -31,6 +31,8 @@ const OTHER_ENDPOINTS = {
 
 const REQUEST_LOG_ONLY = "--request-log-only";
 const REQUEST_LOG_SAMPLE_RATE = process.env.BENCH_REQUEST_LOG_SAMPLE_RATE ?? "0.01";
+/** More rounds than the chat comparison: the difference sought is a few percent. */
+const REQUEST_LOG_ROUNDS = Number(process.env.BENCH_REQUEST_LOG_ROUNDS ?? 4);
 const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
 
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
@@ -48,11 +50,11 @@ async function requestLogCost(): Promise<boolean> {
   ];
   try {
     console.log(`
-request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
+request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.join(" ")}, ${REQUEST_LOG_ROUNDS} runs each, order alternating`);
     await wrk(on.server.url, on.key, WARMUP_ARGS, "chat", false);
     await wrk(off.server.url, off.key, WARMUP_ARGS, "chat", false);
     const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < REQUEST_LOG_ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
         const product = target === "on" ? on : off;
         const report = await wrk(product.server.url, product.key);
