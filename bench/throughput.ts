@@ -12,6 +12,7 @@ import { answerCompletion, serveInChild, startChildServer } from "./lib/child-se
 import { rssMegabytes, startProduct } from "./lib/product";
 import { parseWrkOutput, runProblem, runWrk, summarize, type WrkReport } from "./lib/wrk";
 import { PROJECT_ROOT } from "../lib/platform/version";
+import { processCpuMs } from "./lib/process-cpu";
 import type { CreateProviderInput } from "../lib/data-plane/providers/admin";
 
 const FLAG = "--bare-completion";
@@ -54,16 +55,24 @@ request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.j
     await wrk(on.server.url, on.key, WARMUP_ARGS, "chat", false);
     await wrk(off.server.url, off.key, WARMUP_ARGS, "chat", false);
     const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
+    // CPU per request: steadier than throughput when neighbours share the machine.
+    const cpuPerRequestUs: Record<"on" | "off", number[]> = { on: [], off: [] };
     for (let round = 0; round < REQUEST_LOG_ROUNDS; round++) {
       for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
         const product = target === "on" ? on : off;
+        const cpuBefore = processCpuMs(product.server.child.pid!);
         const report = await wrk(product.server.url, product.key);
+        const cpuUs = ((processCpuMs(product.server.child.pid!) - cpuBefore) * 1_000) / report.requests;
         reports[target].push(report);
-        console.log(`  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+        cpuPerRequestUs[target].push(cpuUs);
+        console.log(`  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  CPU ${cpuUs.toFixed(0)} µs/request`);
       }
     }
     const [onSummary, offSummary] = [summarize(reports.on), summarize(reports.off)];
     const ratio = onSummary.requestsPerSecond / offSummary.requestsPerSecond;
+    const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const [cpuOn, cpuOff] = [medianOf(cpuPerRequestUs.on), medianOf(cpuPerRequestUs.off)];
+    console.log(`CPU per request (median): on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs (on/off ${(cpuOn / cpuOff).toFixed(3)})`);
     const written = /agenticorp_request_log_entries_total\{outcome="written"\} (\d+)/.exec(await (await fetch(`${on.server.url}/metrics`)).text())?.[1];
     console.log(`request log on ${onSummary.requestsPerSecond.toFixed(0)} req/s, off ${offSummary.requestsPerSecond.toFixed(0)} req/s`);
     console.log(`ratio on/off: ${ratio.toFixed(3)} (target ≥ 0.9); entries written by the instance with the log on: ${written ?? "unknown"}`);
