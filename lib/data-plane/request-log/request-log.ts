@@ -20,7 +20,8 @@ export interface Finish {
   /** The status the reply went out with (a record's override wins: streams that failed after their headers). */
   status: number;
   durationMs: number;
-  clientIp: string | null;
+  /** Read only for a kept entry (behind trusted proxies it parses X-Forwarded-For). */
+  clientIp: () => string | null;
   /** The client's parsed body, serialised only when the entry is kept and its key captures bodies. */
   requestBody: unknown;
 }
@@ -98,7 +99,7 @@ export class RequestLog {
       promptTokens: record.promptTokens,
       completionTokens: record.completionTokens,
       costUsd,
-      clientIp: finish.clientIp,
+      clientIp: finish.clientIp(),
       requestBody: capture && finish.requestBody !== undefined && finish.requestBody !== null ? truncateBody(JSON.stringify(finish.requestBody), max) : null,
       responseBody: capture && record.responseBody !== null ? truncateBody(record.responseBody, max) : null,
     });
