@@ -34,6 +34,8 @@ const REQUEST_LOG_ONLY = "--request-log-only";
 const REQUEST_LOG_SAMPLE_RATE = process.env.BENCH_REQUEST_LOG_SAMPLE_RATE ?? "0.01";
 /** More rounds than the chat comparison: the difference sought is a few percent. */
 const REQUEST_LOG_ROUNDS = Number(process.env.BENCH_REQUEST_LOG_ROUNDS ?? 4);
+/** wrk's 2 s timeout turns a busy neighbour's stall into a failed run; both sides get the same longer one. */
+const REQUEST_LOG_WRK_ARGS = [...WRK_ARGS, "--timeout", "10s"];
 const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
 
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
@@ -51,7 +53,7 @@ async function requestLogCost(): Promise<boolean> {
   ];
   try {
     console.log(`
-request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.join(" ")}, ${REQUEST_LOG_ROUNDS} runs each, order alternating`);
+request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${REQUEST_LOG_WRK_ARGS.join(" ")}, ${REQUEST_LOG_ROUNDS} runs each, order alternating`);
     await wrk(on.server.url, on.key, WARMUP_ARGS, "chat", false);
     await wrk(off.server.url, off.key, WARMUP_ARGS, "chat", false);
     const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
@@ -61,7 +63,7 @@ request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${WRK_ARGS.j
       for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
         const product = target === "on" ? on : off;
         const cpuBefore = processCpuMs(product.server.child.pid!);
-        const report = await wrk(product.server.url, product.key);
+        const report = await wrk(product.server.url, product.key, REQUEST_LOG_WRK_ARGS);
         const cpuUs = ((processCpuMs(product.server.child.pid!) - cpuBefore) * 1_000) / report.requests;
         reports[target].push(report);
         cpuPerRequestUs[target].push(cpuUs);
