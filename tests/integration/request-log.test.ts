@@ -254,13 +254,15 @@ describe("the request log", () => {
   }, 60_000);
 
   it("stores bodies only for a key with capture on, cut to REQUEST_LOG_BODY_MAX_BYTES", async () => {
+    // Every success kept (as the test before leaves it), so that each request below has its entry.
+    await saveRequestLogSettings(fixture.prisma, { sampleRate: 1, slowMs: null }, admin, parseConfig({ DATABASE_URL: inject("databaseUrl"), SECRET: "s".repeat(32) }));
     await setApiKeyCapture(fixture.prisma, captureKeyId, { captureBodies: true }, admin);
     let probe = "";
     await eventually(async () => {
       probe = (await post(ask(models.fast, "capture probe"), { key: captureKey })).requestId;
       const row = await entryFor(probe).catch(() => undefined);
       return row?.request_body !== null && row?.request_body !== undefined;
-    }, 15_000, 200);
+    }, 25_000, 200);
     const row = await entryFor(probe);
     expect(JSON.parse(row.request_body!)).toEqual(ask(models.fast, "capture probe"));
     expect(row.response_body).toContain("choices");
@@ -270,11 +272,16 @@ describe("the request log", () => {
     expect(big.request_body!.endsWith(`…[truncated at ${BODY_MAX} bytes]`)).toBe(true);
     expect(Buffer.byteLength(big.request_body!)).toBeLessThan(BODY_MAX + 40);
 
+    // A stream's answer is the events sent, cut the same way (24 chunks of about 200 bytes here).
+    const streamed = await entryFor((await post(ask(models.fast, "stream it", { stream: true }), { key: captureKey })).requestId);
+    expect(streamed.response_body!.startsWith("data: {")).toBe(true);
+    expect(streamed.response_body!.endsWith(`…[truncated at ${BODY_MAX} bytes]`)).toBe(true);
+
     // The same request from a key without capture: no body.
     const other = await entryFor((await post(ask(models.fast, "not captured"))).requestId);
     expect(other.request_body).toBeNull();
     expect(other.response_body).toBeNull();
-  }, 30_000);
+  }, 60_000);
 });
 
 describe("the request log's writer", () => {

@@ -95,7 +95,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
   const endpointName = endpoint.name;
   return async function completion(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
-    const record = deps.requestLog ? (request.requestLog = recordFor(request, endpointName)) : null;
+    const record = deps.requestLog ? (request.requestLog = recordFor(request, endpointName, deps.requestLog)) : null;
     const asked = endpoint.parse(request.body);
     const body = asked.upstream;
     const model = body.model;

@@ -14,13 +14,14 @@ declare module "fastify" {
 }
 
 /** A record for a request of `endpoint`, with the key that made it when one was recognised. */
-export function recordFor(request: FastifyRequest, endpoint: string): RequestRecord {
+export function recordFor(request: FastifyRequest, endpoint: string, log: Pick<RequestLog, "bodyMaxBytes">): RequestRecord {
   const record = new RequestRecord(endpoint);
   const key = request.apiKey;
   if (key) {
     record.keyId = key.id;
     record.keyName = key.name;
     record.captureBodies = key.captureBodies;
+    record.captureMaxChars = log.bodyMaxBytes;
   }
   return record;
 }
@@ -40,7 +41,7 @@ export function registerRequestLogHooks(app: FastifyInstance, log: RequestLog): 
     if (!record) {
       const { endpoint } = request.routeOptions.config;
       if (request.method !== "POST" || !endpoint) return done();
-      record = request.requestLog = recordFor(request, endpoint);
+      record = request.requestLog = recordFor(request, endpoint, log);
     }
     // A body that failed validation still names the model it asked for.
     record.model ??= askedModel(request.body);

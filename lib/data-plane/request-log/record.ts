@@ -17,9 +17,6 @@ export interface AttemptRecord {
   latencyMs: number;
 }
 
-/** What a stream's capture holds at most before it is cut to REQUEST_LOG_BODY_MAX_BYTES. */
-const STREAM_CAPTURE_MAX_CHARS = 1_048_576;
-
 export type CacheOutcome = "hit" | "miss" | "bypass";
 
 export class RequestRecord {
@@ -28,6 +25,8 @@ export class RequestRecord {
   keyId: string | null = null;
   keyName: string | null = null;
   captureBodies = false;
+  /** A stream's capture stops growing past this many characters (at least as many bytes: REQUEST_LOG_BODY_MAX_BYTES). */
+  captureMaxChars = 0;
   model: string | null = null;
   stream = false;
   readonly attempts: AttemptRecord[] = [];
@@ -67,7 +66,8 @@ export class RequestRecord {
 
   /** Keeps what a stream sent, for keys that capture bodies (cut again to the configured size when kept). */
   appendResponse(text: string): void {
-    if ((this.responseBody?.length ?? 0) < STREAM_CAPTURE_MAX_CHARS) this.responseBody = (this.responseBody ?? "") + text;
+    // One character past the limit is enough for the truncation to be told.
+    if ((this.responseBody?.length ?? 0) <= this.captureMaxChars) this.responseBody = (this.responseBody ?? "") + text;
   }
 
   /**

@@ -60,6 +60,10 @@ export class RequestLog {
     this.random = options.random ?? Math.random;
   }
 
+  get bodyMaxBytes(): number {
+    return this.options.bodyMaxBytes;
+  }
+
   /** The sampling in force: the admins' settings over the environment's defaults. */
   currentSettings(): SamplingSettings {
     const set = this.options.settings();
