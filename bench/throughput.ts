@@ -2,10 +2,13 @@
 // (key check, validation, routing, the simulator at zero latency, metrics, access log; cache
 // bypassed) beside a bare node:http server answering a completion-sized JSON, same wrk load,
 // alternating order. Target ratio ≥ 0.2. Then the product's RSS (target ≤ 300 MB), and 1,000
-// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB). Last, the request log's
-// cost: the same load on a second instance started with REQUEST_LOG=off, alternating with this one
-// (sampling at BENCH_REQUEST_LOG_SAMPLE_RATE, default the product's 1%); target on/off ≥ 0.9.
-// `--request-log-only` runs that comparison alone.
+// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB). Then usage accounting's
+// cost: the same load on two products, USAGE_ACCOUNTING on (the key with a daily budget and a
+// tokens-per-minute limit, so the budget path runs) and off, alternating; target ratio ≥ 0.9.
+// BENCH_ONLY=accounting runs that part alone. And the request log's cost: the same load on an
+// instance with the log on (sampling at BENCH_REQUEST_LOG_SAMPLE_RATE, default the product's 1%)
+// and one started with REQUEST_LOG=off, alternating; target on/off ≥ 0.9. BENCH_ONLY=request-log
+// (or --request-log-only) runs that part alone.
 import path from "node:path";
 import { Pool } from "undici";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
@@ -39,8 +42,43 @@ const REQUEST_LOG_WRK_ARGS = [...WRK_ARGS, "--timeout", "10s"];
 const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
 
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
-else if (process.argv.includes(REQUEST_LOG_ONLY)) process.exitCode = (await requestLogCost()) ? 0 : 1;
-else await main();
+else if (process.argv.includes(REQUEST_LOG_ONLY) || process.env.BENCH_ONLY === "request-log") process.exitCode = (await requestLogCost()) ? 0 : 1;
+else if (process.env.BENCH_ONLY === "accounting") await accounting();
+else {
+  await main();
+  await accounting();
+}
+
+/** Usage accounting on ÷ off, same load, alternating; the budget and TPM are far above what the run spends. */
+async function accounting() {
+  const providers = [{ kind: "simulator" as const, name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "sim-fast" }] }];
+  const limits = { budgetDailyUsd: 1_000_000, budgetMonthlyUsd: 10_000_000, tpmLimit: 1_000_000_000 };
+  const on = await startProduct(providers, { CONSOLE_ENABLED: "false", USAGE_ACCOUNTING: "on" }, undefined, limits);
+  const off = await startProduct(providers, { CONSOLE_ENABLED: "false", USAGE_ACCOUNTING: "off" }, undefined, limits);
+  try {
+    console.log(`
+Usage accounting: POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
+    // Warm-ups only warm: their timeouts (a busy machine) do not stop the run.
+    await wrk(on.server.url, on.key, WARMUP_ARGS).catch(() => undefined);
+    await wrk(off.server.url, off.key, WARMUP_ARGS).catch(() => undefined);
+    const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        const product = target === "on" ? on : off;
+        // A 10 s timeout: on a machine shared with other work a 2 s one loses runs to stray stalls.
+        const report = await wrk(product.server.url, product.key, [...WRK_ARGS, "--timeout", "10s"]);
+        reports[target].push(report);
+        console.log(`  accounting ${target.padEnd(3)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+      }
+    }
+    const ratio = summarize(reports.on).requestsPerSecond / summarize(reports.off).requestsPerSecond;
+    console.log(`ratio accounting on/off: ${ratio.toFixed(3)} (target ≥ 0.9)`);
+    if (ratio < 0.9) process.exitCode = 1;
+  } finally {
+    await on.stop();
+    await off.stop();
+  }
+}
 
 /**
  * The request log on (at the sampling rate) against off, same wrk load, alternating order, each

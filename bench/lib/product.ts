@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createDatabase } from "../../lib/platform/db/client";
 import { applyMigrations } from "../../lib/platform/db/migrate";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey, type CreateApiKeyInput } from "../../lib/data-plane/keys/api-keys";
 import { createProvider, type CreateProviderInput } from "../../lib/data-plane/providers/admin";
 import { buildIfNeeded } from "../../scripts/build-if-needed";
 import { createScratchDatabase } from "../../tests/helpers/postgres";
@@ -28,6 +28,8 @@ export async function startProduct(
   providers: CreateProviderInput[],
   env: Record<string, string> = {},
   nodeArgs: string[] = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+  /** The bench key's limits and budgets (none by default). */
+  keyInput: Partial<CreateApiKeyInput> = {},
 ): Promise<BenchProduct> {
   await buildIfNeeded({ console: env.CONSOLE_ENABLED !== "false" });
   const name = `agenticorp_bench_${randomBytes(4).toString("hex")}`;
@@ -44,7 +46,7 @@ export async function startProduct(
   try {
     await applyMigrations(database.pool);
     for (const provider of providers) await createProvider(database.prisma, provider, BENCH_SECRET);
-    const { key } = await createApiKey(database.prisma, { name: "bench" });
+    const { key } = await createApiKey(database.prisma, { name: "bench", ...keyInput });
     server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true, logFile, nodeArgs });
     // Until the key table has loaded the first request would be a 401.
     for (let i = 0; i < 100; i++) {

@@ -5,6 +5,7 @@ import { useId, useState } from "react";
 import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/control-plane/console/contracts";
 import { formatNumber, formatRate, toChartData } from "@/lib/control-plane/console/charts";
 import { summaryTiles } from "@/lib/control-plane/console/tiles";
+import { formatUsd } from "@/lib/control-plane/usage/charts";
 import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/control-plane/console/ranges";
 import { useOverview } from "@/components/console/hooks/console";
 import { Panel, Stat } from "./panel";
@@ -71,6 +72,7 @@ const ms = (v: number) => `${formatNumber(v)} ms`;
 const pct = (v: number) => `${formatNumber(v, 2)}%`;
 const perSecond = (v: number) => formatRate(v);
 const count = (v: number) => formatNumber(v);
+const usd = (v: number) => formatUsd(v);
 
 /** `range`: the one in the page's URL (?range=), which the selector keeps up to date. */
 export function OverviewView({ initial, range: initialRange }: { initial?: { data: OverviewResponse; at: number }; range?: RangeKey }) {
@@ -133,6 +135,8 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
         <ChartPanel title="Error rate" testId="chart-errors" data={data} panel={data?.errorRate} order={["5xx", "4xx"]} labels={{ "5xx": "5xx share", "4xx": "4xx share" }} loading={loading} error={error} scale={100} format={pct} />
         <ChartPanel title="Cache hit rate" testId="chart-cache" data={data} panel={data?.cache} only={["hit_rate", "cacheable_hit_rate"]} order={["hit_rate", "cacheable_hit_rate"]} labels={{ hit_rate: "served from cache, of all requests", cacheable_hit_rate: "hits, of cacheable requests" }} loading={loading} error={error} scale={100} format={pct} />
         <ChartPanel title="Served from cache" testId="chart-cache-served" data={data} panel={data?.cache} only={["served_per_second"]} labels={{ served_per_second: "served from cache" }} loading={loading} error={error} format={perSecond} />
+        <ChartPanel title="Spend per hour" testId="chart-spend-per-hour" data={data} panel={data?.usage} only={["spend_per_hour"]} labels={{ spend_per_hour: "USD per hour" }} loading={loading} error={error} format={usd} />
+        <ChartPanel title="Tokens per second" testId="chart-tokens-per-second" data={data} panel={data?.usage} only={["tokens_per_second"]} labels={{ tokens_per_second: "tokens per second" }} loading={loading} error={error} format={perSecond} />
         <ChartPanel title="Database query latency (p95)" testId="chart-db-latency" data={data} panel={data?.database} only={["query_p95_seconds"]} labels={{ query_p95_seconds: "query p95" }} loading={loading} error={error} scale={1_000} format={ms} />
         <ChartPanel
           title="Database connections"

@@ -23,6 +23,7 @@ export const NAV: NavEntry[] = [
   { href: "/alerts", label: "Alerts", scope: "alerts.read" },
   { href: "/requests", label: "Requests", scope: "requests.read" },
   { href: "/keys", label: "API keys", scope: "keys.read" },
+  { href: "/usage", label: "Usage", scope: "usage.read" },
   { href: "/providers", label: "Providers", scope: "providers.read" },
   { href: "/users", label: "Users", scope: "users.read" },
   { href: "/audit", label: "Audit log", scope: "audit.read" },

@@ -116,7 +116,30 @@ const EXPECTED: Record<string, Expectation> = {
     ok: 200,
     valid: async () => ({ params: { id: (await createApiKey(database.prisma, { name: `capture ${next()}` })).record.id }, body: { captureBodies: true } }),
   },
+  "PUT /api/console/keys/[id]/budget": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({
+      params: { id: (await createApiKey(database.prisma, { name: `budgeted ${next()}` })).record.id },
+      body: { budgetDailyUsd: 5, budgetMonthlyUsd: 100, tpmLimit: 10_000 + serial++ },
+    }),
+  },
   "GET /api/console/overview": read(),
+  "GET /api/console/prices": read(),
+  "PUT /api/console/prices/[id]": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: `matrix-model-${next()}` }, body: { inputPerMillion: 1 + (serial++ % 9), outputPerMillion: 2, cachedInputPerMillion: null } }),
+  },
+  "DELETE /api/console/prices/[id]": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => {
+      const model = `matrix-gone-${next()}`;
+      await database.prisma.modelPrice.create({ data: { model, inputPerMillion: 1, outputPerMillion: 1 } });
+      return { params: { id: model } };
+    },
+  },
   "GET /api/console/providers": read(),
   "POST /api/console/providers": { allows: "admin", ok: 201, valid: async () => ({ body: { kind: "simulator", name: `matrix-${next()}` } }) },
   "PATCH /api/console/providers/[id]": {
@@ -154,6 +177,8 @@ const EXPECTED: Record<string, Expectation> = {
     valid: async () => ({ params: { id: (await savePolicy(database.prisma, { name: `gone-${next()}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id } }),
   },
   "GET /api/console/scaling/simulation": read(),
+  "GET /api/console/usage": read(),
+  "GET /api/console/usage/export": read(),
   "GET /api/console/users": { allows: "admin", ok: 200 },
   "POST /api/console/users": {
     allows: "admin",

@@ -37,6 +37,8 @@ const IDS: Record<string, () => Promise<string>> = {
     (await savePolicy(database.prisma, { name: `edge-${randomBytes(3).toString("hex")}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id,
   "/api/console/users/[id]/password": async () =>
     (await createUser(database.prisma, { email: `edge-reset-${randomBytes(3).toString("hex")}@example.test`, role: "operator", password: "edge-target-password" })).id,
+  "/api/console/keys/[id]/budget": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+  "/api/console/prices/[id]": async () => `edge-model-${randomBytes(3).toString("hex")}`,
   "/api/console/keys/[id]/revoke": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/keys/[id]/capture": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/requests/[requestId]": async () => {

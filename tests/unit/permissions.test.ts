@@ -40,6 +40,11 @@ describe("the role → scope table", () => {
     ["operator", "requests.bodies", false],
     ["admin", "requests.bodies", true],
     ["operator", "requests.write", false],
+    ["operator", "usage.read", true],
+    ["operator", "budgets.write", false],
+    ["operator", "prices.write", false],
+    ["admin", "budgets.write", true],
+    ["admin", "prices.write", true],
   ] as const)("hasScope(%s, %s) is %s", (role, scope, expected) => {
     expect(hasScope(role, scope)).toBe(expected);
   });

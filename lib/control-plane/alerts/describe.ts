@@ -1,7 +1,7 @@
 // An alert's title and description, derived from the terms in force — metric, comparison,
 // threshold, duration, window — so that an alert edited to 70% for 120 s says "CPU above 70% for
 // 2 minutes" everywhere it appears (console, overview, webhooks), never the seeded text.
-const ALERT_METRICS = ["cpu_percent", "memory_percent", "error_rate_percent", "latency_p95_seconds", "instance_count", "upstream_auth_rejected"] as const;
+const ALERT_METRICS = ["cpu_percent", "memory_percent", "error_rate_percent", "latency_p95_seconds", "instance_count", "upstream_auth_rejected", "key_budget_used_percent"] as const;
 export type AlertMetricName = (typeof ALERT_METRICS)[number];
 
 export interface AlertTerms {
@@ -35,6 +35,12 @@ const WORDS: Record<AlertMetricName, MetricWords> = {
     unit: "",
     measured: "Upstream attempts refused with 401/403 — a provider rejects the gateway's key — fleet-wide",
     over: "counted over",
+  },
+  key_budget_used_percent: {
+    label: "Key budget used",
+    unit: "%",
+    measured: "An API key's use of its daily or monthly budget (the larger share; spent, or claimed by instances)",
+    over: "",
   },
 };
 

@@ -15,6 +15,7 @@ import { alignmentOf } from "../../platform/metrics-history/query/grid";
 import type { MetricsSource, Series, TimeRange } from "../../platform/metrics-history/query/types";
 import { inFencedTransaction, Prisma, rows, run } from "../../platform/metrics-history/sql";
 import { alertTitle } from "./describe";
+import { keyBudgetUse } from "./key-budgets";
 import { DEFAULT_MIN_REPLICAS, policyMinReplicas, severityInForce, type ScalingTargetKind } from "./policy";
 import type { AlertMetricName } from "./describe";
 import { termsOf, type AlertStatusName, type AlertTransitionName } from "./rules";
@@ -34,6 +35,8 @@ export interface AlertEngineOptions {
   defaultWebhookUrl?: string;
   /** For rules without a format of their own (ALERT_WEBHOOK_FORMAT; default json). */
   defaultWebhookFormat?: WebhookFormat;
+  /** USAGE_TIME_ZONE: the calendar of the keys' budgets (default UTC). */
+  timeZone?: string;
   /** SCALING_TARGET: decides how severe "below the policy minimum" is (default none). */
   scalingTarget?: ScalingTargetKind;
   logger: Logger;
@@ -61,7 +64,14 @@ export function evaluationRange(windowSeconds: number, nowMs: number): TimeRange
 const lastValue = (series: Series | undefined) => series?.points.at(-1)?.v ?? null;
 
 /** The rule's metric per subject: each instance for per-instance metrics, else FLEET. */
-async function observe(metric: AlertMetricName, windowSeconds: number, source: MetricsSource, nowMs: number): Promise<Map<string, number | null>> {
+async function observe(
+  metric: AlertMetricName,
+  windowSeconds: number,
+  source: MetricsSource,
+  nowMs: number,
+  pool: pg.Pool,
+  timeZone: string,
+): Promise<Map<string, number | null>> {
   const range = evaluationRange(windowSeconds, nowMs);
   const perInstance = (series: Series[]) => new Map(series.map((s) => [s.name, lastValue(s)]));
   switch (metric) {
@@ -79,6 +89,8 @@ async function observe(metric: AlertMetricName, windowSeconds: number, source: M
       return new Map([[FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy").length]]);
     case "upstream_auth_rejected":
       return new Map([[FLEET, lastValue((await source.upstreamAuthRejections(range))[0])]]);
+    case "key_budget_used_percent":
+      return keyBudgetUse(pool, timeZone);
   }
 }
 
@@ -129,7 +141,7 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
   const observed = new Map<string, Map<string, number | null>>();
   for (const rule of rules.filter((r) => r.enabled)) {
     try {
-      observed.set(rule.id, await observe(rule.metric, rule.windowSeconds, source, now()));
+      observed.set(rule.id, await observe(rule.metric, rule.windowSeconds, source, now(), pool, options.timeZone ?? "UTC"));
     } catch (error) {
       logger.warn({ rule: rule.id, source: source.kind, err: (error as Error).message }, "alert rule not evaluated: metrics query failed");
     }

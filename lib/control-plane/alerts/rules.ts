@@ -20,10 +20,11 @@ export const METRIC_DESCRIPTIONS: Record<AlertMetricName, string> = {
   latency_p95_seconds: "95th percentile completion latency, seconds, fleet-wide",
   instance_count: "healthy instances in the registry",
   upstream_auth_rejected: "upstream attempts refused with 401/403 (the gateway's credentials), fleet-wide",
+  key_budget_used_percent: "per API key, % used of its daily or monthly budget (the larger)",
 };
 
 /** Metrics in percent: a threshold must lie in (0, 100]. */
-export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent"]);
+export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent", "key_budget_used_percent"]);
 
 /** Per-instance metrics are evaluated for each instance; the others once for the fleet. */
 export const PER_INSTANCE: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent"]);

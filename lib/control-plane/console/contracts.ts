@@ -102,6 +102,8 @@ export const overviewResponse = z.object({
   errorRate: panelSchema,
   cache: panelSchema,
   database: panelSchema,
+  /** Spend per hour (USD) and tokens per second, from the usage buckets (per minute at the finest). */
+  usage: panelSchema,
   instances: z.union([z.object({ instances: z.array(instanceHealthSchema) }), z.object({ error: z.string() })]),
   alerts: z.union([z.object({ firing: z.array(firingAlertSchema) }), z.object({ error: z.string() })]),
 });
@@ -181,6 +183,9 @@ export const apiKeySchema = z.object({
   name: z.string(),
   prefix: z.string(),
   rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  budgetDailyUsd: z.number().nullable(),
+  budgetMonthlyUsd: z.number().nullable(),
   allowedModels: z.array(z.string()),
   createdAt: isoDate,
   revokedAt: isoDate.nullable(),

@@ -1,7 +1,7 @@
 // Builds a console route handler from its permission, its input schemas and the work itself.
 // Order: cross-site write (403) → session (401) → scope (403) → input (400) → work, so another
 // site's page changes nothing and a caller without the right learns nothing about what the input
-// should be. Every response is JSON and never cached.
+// should be. Every response is JSON (or a download the work builds itself) and never cached.
 import type { z } from "zod";
 import type { Actor } from "../audit/audit";
 import { refuseCrossSiteWrite } from "../auth/cross-site";
@@ -63,6 +63,8 @@ export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS 
       const params = options.params ? parse(options.params, await context.params, "params") : undefined;
       const body = options.body ? parse(options.body, await readJsonBody(request), "body") : undefined;
       const result = await work({ session, query, body, params, prisma: getDatabase().prisma, request } as HandlerInput<Out<QS>, Out<BS>, Out<PS>>);
+      // A download (the usage CSV) is its own response; everything else is JSON.
+      if (result instanceof Response) return result;
       return Response.json(result, { status: options.status ?? 200, headers: { "cache-control": "no-store" } });
     } catch (error) {
       return toConsoleResponse(error);

@@ -7,6 +7,8 @@ import { overviewQuery } from "./contracts";
 import { consoleHandler } from "./handler";
 import { consoleMetricsSource } from "./metrics-source";
 import { firingAlerts } from "./alerts";
+import { spendAndTokenRates } from "../usage/queries";
+import { getDatabase } from "../../platform/db/client";
 import { RECENT_LATENCY_SECONDS, RECENT_RATE_SECONDS, recentWindow, timeWindowFor } from "./ranges";
 
 function toSeriesDto(series: Series): SeriesDto {
@@ -62,7 +64,7 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
+  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, usage, instances, alerts] = await Promise.all([
     summary(source, window),
     panel(source.requestRate(window)),
     panel(source.requestRateByEndpoint(window)),
@@ -71,6 +73,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     panel(source.errorRate(window)),
     panel(source.cacheHitRate(window)),
     panel(source.databasePerformance(window)),
+    panel(spendAndTokenRates(getDatabase().pool, window.start, window.end, window.stepSeconds)),
     instancesPanel(source),
     firingAlerts(prisma).catch((error: unknown) => ({ error: reason(error) })),
   ]);
@@ -88,6 +91,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     errorRate,
     cache,
     database,
+    usage,
     instances,
     alerts,
   };

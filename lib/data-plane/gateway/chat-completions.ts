@@ -12,12 +12,12 @@ import {
   gatewayRequests,
   rateLimited,
   streamsActive,
-  tokens,
   upstreamDuration,
   upstreamTimeToFirstToken,
 } from "../../platform/metrics/gateway";
 import { UpstreamFailure, type ProviderClient, type UpstreamCall } from "../providers/types";
 import { cacheDecision } from "../cache/response-cache";
+import { hasQuotas } from "../usage/quotas";
 import type { GatewayDeps } from "./deps";
 import { ChatStreamRelay } from "./chat-stream-relay";
 import {
@@ -70,15 +70,23 @@ class Timing {
   }
 }
 
-function countUsage(model: string, usage: TokenUsage | undefined): void {
-  if (!usage) return;
-  if (usage.prompt_tokens) tokens.inc({ model, direction: "prompt" }, usage.prompt_tokens);
-  if (usage.completion_tokens) tokens.inc({ model, direction: "completion" }, usage.completion_tokens);
+/** A request that no upstream answered (refused here, or every attempt failed). */
+function countUnanswered(deps: GatewayDeps, key: ApiKeyEntry, endpoint: EndpointName, model: string, error: unknown, stream: string): void {
+  const status = (error as { status?: number }).status ?? 500;
+  gatewayRequests.inc({ endpoint, model, provider: "none", status: String(status), stream });
+  deps.usage.unanswered(key, model, endpoint, status);
 }
 
-/** A request that no upstream answered (refused here, or every attempt failed). */
-function countUnanswered(endpoint: EndpointName, model: string, error: unknown, stream: string): void {
-  gatewayRequests.inc({ endpoint, model, provider: "none", status: String((error as { status?: number }).status ?? 500), stream });
+/** The token counts of an answer as the cache keeps it (see completeUpstream), for what a hit saved. */
+function usageOfPayload(payload: string, native: EndpointRequest["native"]): TokenUsage | undefined {
+  try {
+    const parsed = JSON.parse(payload) as Record<string, unknown>;
+    if (!native) return parsed.usage as TokenUsage | undefined;
+    const { form, answer } = parsed as unknown as CachedAnswer;
+    return form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined);
+  } catch {
+    return undefined;
+  }
 }
 
 const chatEndpoint: Endpoint = {
@@ -120,22 +128,27 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
           throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);
         }
       }
+      // Budgets and the token limit: checked here, consumed when the request ends (deps.usage).
+      if (deps.usage.accounting && hasQuotas(key)) {
+        const pending = deps.quotas.admit(key);
+        if (pending) await pending;
+      }
     } catch (error) {
-      countUnanswered(endpointName, deployments ? model : "unknown", error, streamLabel);
+      countUnanswered(deps, key, endpointName, deployments ? model : "unknown", error, streamLabel);
       throw error;
     }
 
     const timing = new Timing(reply, record);
     const client = new ClientLink(reply);
     try {
-      const answer = { endpoint, asked, timing, client };
+      const answer = { key, endpoint, asked, timing, client };
       if (stream) return await streamCompletion(deps, reply, body, deployments, answer);
       return await jsonCompletion(deps, request, reply, body, deployments, answer);
     } catch (error) {
       // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
       const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
       if (record) record.overheadMs = timing.overheadMs();
-      countUnanswered(endpointName, model, mapped, streamLabel);
+      countUnanswered(deps, key, endpointName, model, mapped, streamLabel);
       throw mapped;
     }
   };
@@ -146,6 +159,7 @@ const complete = (client: ProviderClient, call: UpstreamCall) => client.complete
 /** Asks the upstreams for a JSON answer; the serialised answer and the provider that gave it. */
 async function completeUpstream(
   deps: GatewayDeps,
+  key: ApiKeyEntry,
   endpoint: Endpoint,
   { upstream: body, native }: EndpointRequest,
   deployments: readonly DeploymentEntry[],
@@ -179,20 +193,23 @@ async function completeUpstream(
   const answer = outcome.result;
   answer.model = body.model;
   const provider = outcome.deployment.provider.name;
+  // Spent by this request's key, whoever else shares the answer (they are cache hits).
+  const spent = (usage: TokenUsage | undefined) => deps.usage.answered(key, body.model, outcome.deployment, endpoint.name, 200, usage);
   if (!native) {
-    countUsage(body.model, answer.usage as TokenUsage | undefined);
+    spent(answer.usage as TokenUsage | undefined);
     timing.record?.usage(answer.usage as TokenUsage | undefined);
     return { payload: JSON.stringify(answer), provider };
   }
   const form = native.callsOf(outcome.deployment.provider.client) ? "native" : "translated";
   const usage = form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined);
-  countUsage(body.model, usage);
+  spent(usage);
   timing.record?.usage(usage);
   return { payload: JSON.stringify({ form, answer } satisfies CachedAnswer), provider };
 }
 
 /** Who the answer is for and how it is told. */
 interface Answer {
+  key: ApiKeyEntry;
   endpoint: Endpoint;
   asked: EndpointRequest;
   timing: Timing;
@@ -205,7 +222,7 @@ async function jsonCompletion(
   reply: FastifyReply,
   body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { endpoint, asked, timing, client }: Answer,
+  { key, endpoint, asked, timing, client }: Answer,
 ) {
   const model = body.model;
   const native = asked.native;
@@ -216,16 +233,19 @@ async function jsonCompletion(
   if (decision === "cacheable") {
     // Identical concurrent misses share one upstream call, made for all of their clients.
     // A request with a native form is keyed by the client's own body, apart from chat's entries.
-    const key = native ? deps.cache.keyFor(native.body, request.apiKey!.id, endpoint.name) : deps.cache.keyFor(body, request.apiKey!.id);
-    const cached = await deps.cache.getOrProduce(key, model, client, async (waiters) => {
-      const answer = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
+    const cacheKey = native ? deps.cache.keyFor(native.body, key.id, endpoint.name) : deps.cache.keyFor(body, key.id);
+    const cached = await deps.cache.getOrProduce(cacheKey, model, client, async (waiters) => {
+      const answer = await completeUpstream(deps, key, endpoint, asked, deployments, timing, new UpstreamRequest(waiters));
       answeredBy = answer.provider;
       return answer.payload;
     });
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
+    ({ payload, provider: answeredBy } = await completeUpstream(deps, key, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
+  }
+  if (cacheResult === "hit" && deps.usage.accounting) {
+    deps.usage.cacheHit(key, model, endpoint.name, deps.fleet.current.modelPrices.get(model) ?? null, usageOfPayload(payload, native));
   }
   // The answer came for others sharing it, after this client left.
   if (client.gone) throw new ClientClosedError();
@@ -259,11 +279,15 @@ async function streamCompletion(
   reply: FastifyReply,
   body: UpstreamBody,
   deployments: readonly DeploymentEntry[],
-  { endpoint: { name: endpoint }, asked: { presentation, native }, timing, client }: Answer,
+  { key, endpoint: { name: endpoint }, asked: { presentation, native }, timing, client }: Answer,
 ) {
   const model = body.model;
   const started = performance.now();
   const upstream = new UpstreamRequest(client);
+  // Accounting needs every stream's usage: asked for upstream even when the client did not ask, and hidden from it then.
+  const stream_options = body.stream_options as { include_usage?: boolean } | null | undefined;
+  const hideUsage = deps.usage.accounting && stream_options?.include_usage !== true;
+  if (hideUsage) body = { ...body, stream_options: { ...stream_options, include_usage: true } };
   // Attempts end at the upstream's first event: after a byte reaches the client, never retry.
   const outcome = await deps.router.run(
     deployments,
@@ -302,16 +326,18 @@ async function streamCompletion(
   }
   const capture = record?.captureBodies ? record : null;
 
+  // Counted once the stream ends, with the usage it reported (the last report wins).
+  let reported: TokenUsage | undefined;
   const observer: StreamObserver = {
     firstToken: () => upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000),
     usage: (usage) => {
-      countUsage(model, usage);
+      reported = usage;
       record?.usage(usage);
     },
   };
   const relay: StreamRelay = native?.callsOf(deployment.provider.client)
     ? native.relay(model, observer)
-    : new ChatStreamRelay(presentation.stream(), model, observer);
+    : new ChatStreamRelay(presentation.stream(), model, observer, hideUsage);
   async function* events(): AsyncGenerator<string> {
     // Unset when the client stopped reading (it hung up): neither the upstream's success nor its failure.
     let outcome: StreamEnding | { ok: false; failure?: UpstreamFailure } | undefined;
@@ -347,7 +373,9 @@ async function streamCompletion(
       }
       deps.router.streamEnded(deployment, outcome?.ok === false ? outcome.failure : undefined);
       record?.streamEnded(outcome);
-      gatewayRequests.inc({ endpoint, model, provider, status: outcome === undefined ? "499" : outcome.ok ? "200" : "502", stream: "true" });
+      const status = outcome === undefined ? 499 : outcome.ok ? 200 : 502;
+      deps.usage.answered(key, model, deployment, endpoint, status, reported);
+      gatewayRequests.inc({ endpoint, model, provider, status: String(status), stream: "true" });
       if (outcome) gatewayDuration.observe({ endpoint, model, stream: "true" }, reply.elapsedTime / 1000);
     }
   }

@@ -11,10 +11,15 @@ export class ChatStreamRelay implements StreamRelay {
   readonly unfinished = "upstream stream ended without [DONE]";
   private sawFirstToken = false;
 
+  /**
+   * `hideUsage`: the gateway asked the upstream for usage (stream_options.include_usage) for its own
+   * accounting, the client did not: usage is read, then removed from chunks, and the usage-only last chunk is not sent.
+   */
   constructor(
     private readonly encoder: StreamEncoder,
     private readonly model: string,
     private readonly observer: StreamObserver,
+    private readonly hideUsage = false,
   ) {}
 
   next(data: string): string {
@@ -33,6 +38,10 @@ export class ChatStreamRelay implements StreamRelay {
       this.observer.firstToken();
     }
     if (chunk.usage) this.observer.usage(chunk.usage);
+    if (this.hideUsage && "usage" in chunk) {
+      if (chunk.usage && !chunk.choices?.length) return "";
+      delete chunk.usage;
+    }
     chunk.model = this.model;
     return this.encoder.chunk(chunk);
   }

@@ -10,6 +10,8 @@ import { RequestLog } from "../request-log/request-log";
 import { RequestLogWriter } from "../request-log/writer";
 import { REQUEST_LOG_OUTCOMES, requestLogEntries } from "../../platform/metrics/request-log";
 import { readPriceFile } from "../usage/price-file";
+import { UsageMeter } from "../usage/meter";
+import { KeyQuotas } from "../usage/quotas";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -64,7 +66,21 @@ export function createGateway(config: Config, database: Database, logger: Logger
       logger.warn({ err: error.message }, "rate limits fall back to local shares: database unavailable");
     },
   });
-  const pruneTimer = setInterval(() => limiter.prune(), 60_000);
+  const quotas = new KeyQuotas({
+    pool: database.pool,
+    instanceCount: liveInstances,
+    timeZone: config.USAGE_TIME_ZONE,
+    testDayMs: config.BUDGET_TEST_DAY_MS,
+    onDatabaseError: (error) => {
+      if (Date.now() - lastLimiterWarning < 10_000) return;
+      lastLimiterWarning = Date.now();
+      logger.warn({ err: error.message }, "budgets and token limits fall back to local shares: database unavailable");
+    },
+  });
+  const pruneTimer = setInterval(() => {
+    limiter.prune();
+    quotas.prune();
+  }, 60_000);
   pruneTimer.unref();
   let lastLogWarning = 0;
   const requestLogWriter = config.REQUEST_LOG
@@ -96,6 +112,12 @@ export function createGateway(config: Config, database: Database, logger: Logger
     limiter,
     keyUsage: new KeyUsageRecorder(),
     requestLog,
+    usage: new UsageMeter({
+      accounting: config.USAGE_ACCOUNTING,
+      keyLabel: config.METRICS_KEY_LABEL,
+      onSpend: (key, tokens, costUsd) => quotas.spent(key, tokens, costUsd),
+    }),
+    quotas,
     async stop() {
       clearInterval(pruneTimer);
       await requestLogWriter?.stop().catch((error: Error) => logger.warn({ err: error.message }, "writing the last request log entries failed"));

@@ -3,6 +3,8 @@ import type { ResponseCache } from "../cache/response-cache";
 import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
 import type { RequestLog } from "../request-log/request-log";
+import type { UsageMeter } from "../usage/meter";
+import type { KeyQuotas } from "../usage/quotas";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -15,4 +17,8 @@ export interface GatewayDeps {
   keyUsage: KeyUsageRecorder;
   /** The sampled request log; null when REQUEST_LOG is off. */
   requestLog: RequestLog | null;
+  /** Tokens, spend and cache savings per key, counted in memory and flushed in batches. */
+  usage: UsageMeter;
+  /** Per-key budgets and token limits, fleet-wide. */
+  quotas: KeyQuotas;
 }

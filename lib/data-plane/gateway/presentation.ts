@@ -46,6 +46,8 @@ export type UpstreamBody = Record<string, unknown> & { model: string; stream?: b
 export interface TokenUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
+  /** Prompt tokens the upstream served from its own prompt cache (charged at the cached rate). */
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
 }
 
 /** What a relay reports while it reads a stream: metrics only, nothing the client sees. */

@@ -1,34 +1,14 @@
-// Fleet-wide requests-per-minute limits without a database round trip per request.
-//
-// Each key has a row per fixed one-minute window (database time) counting the permits granted
-// to all instances. An instance claims permits in batches with one atomic statement that never
-// grants past the limit, then admits requests from its local batch. Batches shrink as the
-// window fills (an eighth of what is left, down to one), so permits stranded on one instance
-// while another turns requests away stay a small share of the limit. The fleet therefore never
-// admits more than the limit in a window; it can admit slightly fewer (see docs/gateway.md, "Rate limits").
-//
-// If the database is unreachable, each instance falls back to an equal local share of the
-// limit (limit ÷ live instances), so limits still hold roughly while traffic keeps flowing.
+// Fleet-wide requests-per-minute limits without a database round trip per request: a
+// FleetAllowance (lib/data-plane/gateway/fleet-allowance.ts) of one permit per request, counted per key
+// in one-minute windows of database time in rate_limit_windows. The fleet never admits more than
+// the limit in a window; it can admit slightly fewer (see docs/gateway.md, "Rate limits").
 import type pg from "pg";
+import { type Admission, type Claim, FleetAllowance } from "./fleet-allowance";
+
+export type { Admission };
 
 const WINDOW_MS = 60_000;
 const MAX_BATCH = 100;
-
-interface KeyWindow {
-  windowStart: number;
-  permits: number;
-  /** Fleet-wide permits left after the last claim. */
-  remaining: number;
-  /** No more permits to claim in this window (the fleet used them, or the fallback share is given). */
-  exhausted: boolean;
-  claim?: Promise<void>;
-}
-
-export interface Admission {
-  allowed: boolean;
-  /** Seconds until the window ends, for Retry-After. */
-  retryAfterSeconds: number;
-}
 
 export interface RateLimiterOptions {
   pool: pg.Pool;
@@ -43,72 +23,39 @@ VALUES ($1, date_trunc('minute', now()), LEAST($2::int, $3::int), LEAST($2::int,
 ON CONFLICT (key_id, window_start) DO UPDATE
   SET used = w.used + LEAST($2::int, $3::int - w.used), last_grant = LEAST($2::int, $3::int - w.used)
   WHERE w.used < $3::int
-RETURNING used, last_grant, extract(epoch FROM window_start) * 1000 AS window_start_ms, extract(epoch FROM now()) * 1000 AS now_ms`;
+RETURNING used, last_grant, extract(epoch FROM window_start) * 1000 AS window_start_ms,
+  extract(epoch FROM window_start + interval '1 minute') * 1000 AS window_end_ms, extract(epoch FROM now()) * 1000 AS now_ms`;
+
+/** Claims in rate_limit_windows' current minute. */
+export function rateLimitClaim(pool: pg.Pool) {
+  return async (keyId: string, want: number, limit: number): Promise<Claim | null> => {
+    const { rows } = await pool.query<{ used: number; last_grant: number; window_start_ms: string; window_end_ms: string; now_ms: string }>(CLAIM_SQL, [keyId, want, limit]);
+    const row = rows[0];
+    if (!row) return null;
+    return { granted: row.last_grant, used: row.used, windowStartMs: Number(row.window_start_ms), windowEndMs: Number(row.window_end_ms), nowMs: Number(row.now_ms) };
+  };
+}
 
 export class FleetRateLimiter {
-  private readonly windows = new Map<string, KeyWindow>();
-  /** Database clock minus local clock, learned from each claim. */
-  private clockOffsetMs = 0;
+  private readonly allowance: FleetAllowance;
 
-  constructor(private readonly options: RateLimiterOptions) {}
+  constructor(options: RateLimiterOptions) {
+    this.allowance = new FleetAllowance({
+      claim: rateLimitClaim(options.pool),
+      instanceCount: options.instanceCount,
+      maxBatch: MAX_BATCH,
+      fallbackWindowMs: WINDOW_MS,
+      onDatabaseError: options.onDatabaseError,
+    });
+  }
 
   /** Synchronous when this instance holds permits (the common case); a claim otherwise. */
   admit(keyId: string, limit: number): Admission | Promise<Admission> {
-    const now = Date.now() + this.clockOffsetMs;
-    const windowStart = now - (now % WINDOW_MS);
-    let window = this.windows.get(keyId);
-    if (!window || window.windowStart < windowStart) {
-      window = { windowStart, permits: 0, remaining: limit, exhausted: false };
-      this.windows.set(keyId, window);
-    }
-    const retryAfterSeconds = Math.max(1, Math.ceil((window.windowStart + WINDOW_MS - now) / 1000));
-    if (window.permits > 0) {
-      window.permits--;
-      return { allowed: true, retryAfterSeconds };
-    }
-    if (window.exhausted) return { allowed: false, retryAfterSeconds };
-    return this.claim(keyId, limit, window).then(() => this.admit(keyId, limit));
+    return this.allowance.admit(keyId, limit, 1);
   }
 
   /** Drops state for windows that ended (called periodically). */
   prune(): void {
-    const now = Date.now() + this.clockOffsetMs;
-    for (const [key, window] of this.windows) if (window.windowStart + WINDOW_MS < now) this.windows.delete(key);
-  }
-
-  private claim(keyId: string, limit: number, window: KeyWindow): Promise<void> {
-    window.claim ??= this.runClaim(keyId, limit, window).finally(() => {
-      window.claim = undefined;
-    });
-    return window.claim;
-  }
-
-  private async runClaim(keyId: string, limit: number, window: KeyWindow): Promise<void> {
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(window.remaining / 8)));
-    try {
-      const { rows } = await this.options.pool.query<{ used: number; last_grant: number; window_start_ms: string; now_ms: string }>(
-        CLAIM_SQL,
-        [keyId, batch, limit],
-      );
-      const row = rows[0];
-      if (!row) {
-        window.exhausted = true;
-        return;
-      }
-      this.clockOffsetMs = Number(row.now_ms) - Date.now();
-      const dbWindowStart = Number(row.window_start_ms);
-      if (dbWindowStart !== window.windowStart) {
-        // Our clock estimate was off by a window edge: adopt the database's window.
-        window.windowStart = dbWindowStart;
-      }
-      window.permits += row.last_grant;
-      window.remaining = limit - row.used;
-      if (row.last_grant === 0) window.exhausted = true;
-    } catch (error) {
-      this.options.onDatabaseError?.(error as Error);
-      // Local fallback: this instance's equal share of the window, then closed until it ends.
-      window.permits += Math.max(1, Math.floor(limit / Math.max(1, this.options.instanceCount())));
-      window.exhausted = true;
-    }
+    this.allowance.prune();
   }
 }

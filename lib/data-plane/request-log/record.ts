@@ -4,6 +4,7 @@
 // record of a request that is not kept costs little more than its allocation.
 import type { UpstreamFailure } from "../providers/types";
 import type { ModelPrice } from "../usage/prices";
+import type { TokenUsage } from "../gateway/presentation";
 
 /** One upstream attempt: which deployment, how it ended, how long it took. */
 export interface AttemptRecord {
@@ -56,7 +57,7 @@ export class RequestRecord {
   }
 
   /** The answer's token counts (a stream reports its totals once). */
-  usage(usage: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null } | undefined): void {
+  usage(usage: TokenUsage | undefined): void {
     if (!usage) return;
     const cached = usage.prompt_tokens_details?.cached_tokens;
     if (typeof cached === "number") this.cachedTokens = cached;

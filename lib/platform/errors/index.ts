@@ -7,6 +7,7 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  | "insufficient_quota"
   | "upstream_error"
   | "timeout_error"
   | "server_error"
@@ -87,6 +88,13 @@ export class RateLimitError extends AppError {
       ...options,
       headers: { "retry-after": String(retryAfterSeconds), ...options.headers },
     });
+  }
+}
+
+/** A spend budget is used up: OpenAI's 429 insufficient_quota (no Retry-After: it lasts until the budget resets). */
+export class InsufficientQuotaError extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(429, "insufficient_quota", message, { code: "insufficient_quota", ...options });
   }
 }
 

@@ -48,7 +48,7 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
   const webhooks = new WebhookSender(logger);
   job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
     await evaluateAlerts(
-      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, logger },
+      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, timeZone: config.USAGE_TIME_ZONE, logger },
       fence(token),
     );
   });

@@ -77,3 +77,20 @@ export const upstreamLastFailure = gauge(
   "Unix time of each deployment's latest failure that counted against it, by reason.",
   ["deployment", "reason"] as const,
 );
+export const spend = counter(
+  "agenticorp_spend_usd_total",
+  "Spend in USD by public model: each answer's tokens at the model's price (lib/data-plane/usage/prices.ts). No key label (see agenticorp_key_spend_usd_total).",
+  ["model"] as const,
+);
+export const cacheSaved = counter(
+  "agenticorp_cache_saved_usd_total",
+  "What answers served from the response cache would have cost upstream, in USD, by public model.",
+  ["model"] as const,
+);
+/** Only with METRICS_KEY_LABEL=true: one series per key. */
+export const keySpend = counter("agenticorp_key_spend_usd_total", "Spend in USD by API key id (METRICS_KEY_LABEL=true only).", ["key"] as const);
+export const keyTokens = counter(
+  "agenticorp_key_tokens_total",
+  "Tokens by API key id and direction (prompt or completion) (METRICS_KEY_LABEL=true only).",
+  ["key", "direction"] as const,
+);

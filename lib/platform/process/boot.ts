@@ -26,6 +26,8 @@ import { countLiveInstances, deregisterInstance, heartbeat, markDraining, regist
 import { startLeaderElection, type LeaderElection } from "../coordination/leader";
 import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../../data-plane/gateway/create";
+import { UsageFlusher } from "../../data-plane/usage/flusher";
+import { writeUsageBatch } from "../../data-plane/usage/store";
 import { gatewayRoutes } from "../../data-plane/gateway/routes";
 import { seedSimulatorIfEmpty } from "../../data-plane/providers/seed";
 import { sealLegacyProviderHeaders } from "../../data-plane/providers/credentials";
@@ -54,6 +56,8 @@ export interface RunningInstance {
 }
 
 const BEST_EFFORT_MS = 2_000;
+/** Usage flushes kept while PostgreSQL is unreachable (360 × 10 s = 1 h at the default interval). */
+const USAGE_FLUSH_BUFFER_MAX = 360;
 
 async function bestEffort(logger: Logger, what: string, work: Promise<unknown>): Promise<void> {
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${BEST_EFFORT_MS} ms`)), BEST_EFFORT_MS).unref());
@@ -119,6 +123,16 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   let liveInstances = 1;
   const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);
+  const usageFlusher = new UsageFlusher({
+    accumulator: gateway.usage.accumulator,
+    write: (batch) => writeUsageBatch(database.pool, config.INSTANCE_ID, batch),
+    intervalMs: config.USAGE_FLUSH_MS,
+    bufferMax: USAGE_FLUSH_BUFFER_MAX,
+    ready: () => state.migrationsApplied,
+    logger,
+    onDropped: (rows) => logger.error({ rows }, "usage buffer full: the oldest unwritten usage was dropped"),
+  });
+  usageFlusher.start();
   const observability = startObservability({
     config,
     database,
@@ -216,6 +230,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
       await app.close();
       if (state.migrationsApplied) await bestEffort(logger, "writing keys' last-used times", gateway.keyUsage.flush(database.pool));
+      await bestEffort(logger, "writing the last usage", usageFlusher.stop());
       await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
       await gateway.stop();
       await database.close();

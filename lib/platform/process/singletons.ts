@@ -8,6 +8,7 @@ import { reapDeadInstances } from "../coordination/registry";
 import { registerObservabilityJobs } from "../metrics-history/jobs";
 import { registerRetentionJobs } from "../retention/jobs";
 import { registerScalingJobs } from "../../control-plane/scaling/jobs";
+import { registerUsageJobs } from "../../control-plane/usage/rollup";
 
 export interface SingletonContext {
   leader: LeaderElection;
@@ -37,4 +38,5 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
   registerRetentionJobs({ leader, holder, database, config, logger });
   registerObservabilityJobs({ leader, holder, database, config, logger });
   registerScalingJobs({ leader, holder, database, config, logger });
+  registerUsageJobs({ leader, holder, database, config, logger });
 }

@@ -17,6 +17,8 @@ export const GROWING_TABLES = [
   "instances",
   "scaling_decisions",
   "request_log",
+  "usage_buckets",
+  "quota_windows",
 ] as const;
 export type GrowingTable = (typeof GROWING_TABLES)[number];
 

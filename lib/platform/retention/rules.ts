@@ -16,9 +16,14 @@ export interface RetentionRule {
 /** Rate-limit windows are one minute; ten keep a margin for clocks and late claims. */
 const RATE_LIMIT_WINDOWS_KEPT_MINUTES = 10;
 
+/** Quota windows last a minute, a day or a month: a month window is current for up to 31 days. */
+const QUOTA_WINDOWS_KEPT_DAYS = 62;
+
 const olderThanDays = (column: string, days: number) => Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
 
-export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "REQUEST_LOG_RETENTION_DAYS">): RetentionRule[] {
+export function retentionRules(
+  config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "METRICS_RETENTION_10M_DAYS" | "REQUEST_LOG_RETENTION_DAYS">,
+): RetentionRule[] {
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
     { table: "alert_events", expired: olderThanDays("at", config.ALERT_HISTORY_RETENTION_DAYS) },
@@ -26,6 +31,13 @@ export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "AL
     { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
     // Kept as long as the minute rollups they are explained by; the autoscaler remembers an hour.
     { table: "scaling_decisions", expired: olderThanDays("at", config.METRICS_RETENTION_1M_DAYS) },
+    { table: "quota_windows", expired: olderThanDays("window_start", QUOTA_WINDOWS_KEPT_DAYS) },
+    // Usage keeps the metrics' tiers: minute rows as long as minute rollups, 10 min rows as long as theirs; never before rolled up.
+    {
+      table: "usage_buckets",
+      expired: Prisma.sql`NOT dirty AND ((resolution = 60 AND ${olderThanDays("bucket", config.METRICS_RETENTION_1M_DAYS)})
+        OR (resolution = 600 AND ${olderThanDays("bucket", config.METRICS_RETENTION_10M_DAYS)}))`,
+    },
     { table: "request_log", expired: olderThanDays("at", config.REQUEST_LOG_RETENTION_DAYS) },
   ];
 }

@@ -1,0 +1,1 @@
+export { setKeyBudget as PUT } from "@/lib/control-plane/console/usage";

@@ -1,0 +1,1 @@
+export { listPrices as GET } from "@/lib/control-plane/console/usage";

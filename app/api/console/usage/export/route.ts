@@ -1,0 +1,1 @@
+export { exportUsage as GET } from "@/lib/control-plane/console/usage";
