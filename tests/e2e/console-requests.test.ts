@@ -114,9 +114,11 @@ describe("the Requests page", () => {
 
       // The list, filtered to server errors: the failed request, not the success.
       await page.goto(`${server.url}/requests`);
+      await page.locator(`tr[data-request-id="${ok.requestId}"]`).waitFor();
       await page.getByLabel("Status").selectOption("5xx");
-      await page.locator(`tr[data-request-id="${failed.requestId}"]`).waitFor();
-      await expect(page.locator(`tr[data-request-id="${ok.requestId}"]`).count()).resolves.toBe(0);
+      // The unfiltered page stays on screen until the filtered one arrives: the success leaves, the failure stays.
+      await page.locator(`tr[data-request-id="${ok.requestId}"]`).waitFor({ state: "detached" });
+      await expect(page.locator(`tr[data-request-id="${failed.requestId}"]`).count()).resolves.toBe(1);
       await page.getByLabel("Status").selectOption("");
       await page.locator(`tr[data-request-id="${ok.requestId}"]`).waitFor();
       await page.screenshot({ path: path.join(SHOTS, "requests-desktop.png"), fullPage: true });
