@@ -2,16 +2,21 @@
 // (key check, validation, routing, the simulator at zero latency, metrics, access log; cache
 // bypassed) beside a bare node:http server answering a completion-sized JSON, same wrk load,
 // alternating order. Target ratio ≥ 0.2. Then the product's RSS (target ≤ 300 MB), and 1,000
-// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB). Last, usage accounting's
+// concurrent streams on one instance (target: all complete, RSS ≤ 400 MB). Then usage accounting's
 // cost: the same load on two products, USAGE_ACCOUNTING on (the key with a daily budget and a
 // tokens-per-minute limit, so the budget path runs) and off, alternating; target ratio ≥ 0.9.
-// BENCH_ONLY=accounting runs that part alone.
+// BENCH_ONLY=accounting runs that part alone. And the request log's cost: the same load on an
+// instance with the log on (sampling at BENCH_REQUEST_LOG_SAMPLE_RATE, default the product's 1%)
+// and one started with REQUEST_LOG=off, alternating; target on/off ≥ 0.9. BENCH_ONLY=request-log
+// (or --request-log-only) runs that part alone.
 import path from "node:path";
 import { Pool } from "undici";
 import { answerCompletion, serveInChild, startChildServer } from "./lib/child-server";
 import { rssMegabytes, startProduct } from "./lib/product";
 import { parseWrkOutput, runProblem, runWrk, summarize, type WrkReport } from "./lib/wrk";
 import { PROJECT_ROOT } from "../lib/platform/version";
+import { processCpuMs } from "./lib/process-cpu";
+import type { CreateProviderInput } from "../lib/data-plane/providers/admin";
 
 const FLAG = "--bare-completion";
 const WRK_ARGS = ["-t1", "-c64", "-d10s", "--latency"];
@@ -28,7 +33,16 @@ const OTHER_ENDPOINTS = {
   embeddings: "/v1/embeddings (256 dimensions, cache bypassed)",
 } as const;
 
+const REQUEST_LOG_ONLY = "--request-log-only";
+const REQUEST_LOG_SAMPLE_RATE = process.env.BENCH_REQUEST_LOG_SAMPLE_RATE ?? "0.01";
+/** More rounds than the chat comparison: the difference sought is a few percent. */
+const REQUEST_LOG_ROUNDS = Number(process.env.BENCH_REQUEST_LOG_ROUNDS ?? 4);
+/** wrk's 2 s timeout turns a busy neighbour's stall into a failed run; both sides get the same longer one. */
+const REQUEST_LOG_WRK_ARGS = [...WRK_ARGS, "--timeout", "10s"];
+const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
+
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
+else if (process.argv.includes(REQUEST_LOG_ONLY) || process.env.BENCH_ONLY === "request-log") process.exitCode = (await requestLogCost()) ? 0 : 1;
 else if (process.env.BENCH_ONLY === "accounting") await accounting();
 else {
   await main();
@@ -66,10 +80,54 @@ Usage accounting: POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS
   }
 }
 
-async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat"): Promise<WrkReport> {
+/**
+ * The request log on (at the sampling rate) against off, same wrk load, alternating order, each
+ * instance with its own database. True when on/off ≥ 0.9.
+ */
+async function requestLogCost(): Promise<boolean> {
+  const [on, off] = [
+    await startProduct([BENCH_PROVIDER], { REQUEST_LOG: "on", REQUEST_LOG_SAMPLE_RATE }),
+    await startProduct([BENCH_PROVIDER], { REQUEST_LOG: "off" }),
+  ];
+  try {
+    console.log(`
+request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${REQUEST_LOG_WRK_ARGS.join(" ")}, ${REQUEST_LOG_ROUNDS} runs each, order alternating`);
+    await wrk(on.server.url, on.key, WARMUP_ARGS, "chat", false);
+    await wrk(off.server.url, off.key, WARMUP_ARGS, "chat", false);
+    const reports: Record<"on" | "off", WrkReport[]> = { on: [], off: [] };
+    // CPU per request: steadier than throughput when neighbours share the machine.
+    const cpuPerRequestUs: Record<"on" | "off", number[]> = { on: [], off: [] };
+    for (let round = 0; round < REQUEST_LOG_ROUNDS; round++) {
+      for (const target of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        const product = target === "on" ? on : off;
+        const cpuBefore = processCpuMs(product.server.child.pid!);
+        const report = await wrk(product.server.url, product.key, REQUEST_LOG_WRK_ARGS);
+        const cpuUs = ((processCpuMs(product.server.child.pid!) - cpuBefore) * 1_000) / report.requests;
+        reports[target].push(report);
+        cpuPerRequestUs[target].push(cpuUs);
+        console.log(`  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  CPU ${cpuUs.toFixed(0)} µs/request`);
+      }
+    }
+    const [onSummary, offSummary] = [summarize(reports.on), summarize(reports.off)];
+    const ratio = onSummary.requestsPerSecond / offSummary.requestsPerSecond;
+    const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const [cpuOn, cpuOff] = [medianOf(cpuPerRequestUs.on), medianOf(cpuPerRequestUs.off)];
+    console.log(`CPU per request (median): on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs (on/off ${(cpuOn / cpuOff).toFixed(3)})`);
+    const written = /agenticorp_request_log_entries_total\{outcome="written"\} (\d+)/.exec(await (await fetch(`${on.server.url}/metrics`)).text())?.[1];
+    console.log(`request log on ${onSummary.requestsPerSecond.toFixed(0)} req/s, off ${offSummary.requestsPerSecond.toFixed(0)} req/s`);
+    console.log(`ratio on/off: ${ratio.toFixed(3)} (target ≥ 0.9); entries written by the instance with the log on: ${written ?? "unknown"}`);
+    return ratio >= 0.9;
+  } finally {
+    await on.stop();
+    await off.stop();
+  }
+}
+
+/** `checked` false: a warm-up, whose stray timeouts on a busy machine measure nothing. */
+async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat", checked = true): Promise<WrkReport> {
   const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
   const problem = runProblem(report);
-  if (problem) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
+  if (problem && checked) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
   return report;
 }
 
@@ -112,7 +170,7 @@ async function main() {
   const bare = await startChildServer(import.meta.filename, FLAG);
   process.once("exit", () => bare.stop());
   const product = await startProduct([
-    { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] },
+    BENCH_PROVIDER,
     {
       kind: "simulator",
       name: "bench-streams",
@@ -154,4 +212,5 @@ async function main() {
     await product.stop();
     bare.stop();
   }
+  if (!(await requestLogCost())) process.exitCode = 1;
 }

@@ -23,6 +23,7 @@ const keys: ApiKeyEntry[] = Array.from({ length: 10 }, (_, i) => ({
   rpmLimit: null,
   tpmLimit: 1e9,
   budgetDailyUsd: 1e6,
+  captureBodies: false,
   budgetMonthlyUsd: 1e7,
   allowedModels: new Set<string>(),
 }));

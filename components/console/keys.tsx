@@ -4,6 +4,7 @@
 import { useId, useState, type FormEvent } from "react";
 import type { ApiKeyDto } from "@/lib/control-plane/console/contracts";
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "@/components/console/hooks/console";
+import { useSetKeyCapture } from "@/components/console/hooks/requests";
 import { Panel } from "./panel";
 import { Can, useCan } from "./session-context";
 import { CopyButton } from "./copy-button";
@@ -120,6 +121,26 @@ function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
   );
 }
 
+/** Whether the request log stores this key's prompt and response bodies (shown to admins only). */
+function CaptureToggle({ apiKey }: { apiKey: ApiKeyDto }) {
+  const capture = useSetKeyCapture();
+  return (
+    <span className="inline-actions">
+      <label className="field checkbox">
+        <input
+          type="checkbox"
+          checked={apiKey.captureBodies}
+          disabled={capture.isPending}
+          onChange={(e) => capture.mutate({ id: apiKey.id, captureBodies: e.target.checked })}
+          aria-label={`Log the bodies of ${apiKey.name}'s requests`}
+        />
+        {apiKey.captureBodies ? "yes" : "no"}
+      </label>
+      {capture.error ? <span className="error-text" role="alert">{capture.error.message}</span> : null}
+    </span>
+  );
+}
+
 export function KeysView() {
   const keys = useApiKeys();
   const canWrite = useCan("keys.write");
@@ -134,7 +155,7 @@ export function KeysView() {
       </Can>
       <Panel title="Keys" testId="panel-keys" loading={keys.isPending} error={keys.error} empty={!!data && data.length === 0} emptyText="No API key yet.">
         {data ? (
-          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Last used", "Models", "Created", "Status", canWrite ? "Actions" : null]}>
+          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Last used", "Models", "Bodies logged", "Created", "Status", canWrite ? "Actions" : null]}>
             {data.map((k) => (
               <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
                 <td>{k.name}</td>
@@ -149,6 +170,7 @@ export function KeysView() {
                 <td>
                   <AllowedModels apiKey={k} />
                 </td>
+                <td>{canWrite && !k.revokedAt ? <CaptureToggle apiKey={k} /> : k.captureBodies ? "yes" : "no"}</td>
                 <td>{new Date(k.createdAt).toLocaleString()}</td>
                 <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
                 {canWrite ? (

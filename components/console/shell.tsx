@@ -21,6 +21,7 @@ export const NAV: NavEntry[] = [
   { href: "/", label: "Overview", scope: "metrics.read" },
   { href: "/instances", label: "Instances", scope: "fleet.read" },
   { href: "/alerts", label: "Alerts", scope: "alerts.read" },
+  { href: "/requests", label: "Requests", scope: "requests.read" },
   { href: "/keys", label: "API keys", scope: "keys.read" },
   { href: "/usage", label: "Usage", scope: "usage.read" },
   { href: "/providers", label: "Providers", scope: "providers.read" },

@@ -131,6 +131,18 @@ const configSchema = z.object({
   ALERT_HISTORY_RETENTION_DAYS: integer(1, 3_650).default(90),
   /** Audit log entries older than this are deleted by the leader. */
   AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
+  /** The request log (lib/data-plane/request-log): off keeps no entry at all. */
+  REQUEST_LOG: flag.default(true),
+  /** Share of successful, fast requests the request log keeps (errors and slow requests are always kept); admins may override it in the console. */
+  REQUEST_LOG_SAMPLE_RATE: z.coerce.number({ message: "must be a number from 0 to 1" }).min(0, { message: "must be a number from 0 to 1" }).max(1, { message: "must be a number from 0 to 1" }).default(0.01),
+  /** A request that takes at least this long is always kept in the request log; admins may override it in the console. */
+  REQUEST_LOG_SLOW_MS: integer(1, 3_600_000).default(10_000),
+  /** Request log entries older than this are deleted by the leader. */
+  REQUEST_LOG_RETENTION_DAYS: integer(1, 3_650).default(7),
+  /** Entries waiting to be written per instance; beyond this new ones are dropped and counted, never waited for. */
+  REQUEST_LOG_BUFFER_MAX: integer(100, 1_000_000).default(10_000),
+  /** Captured prompt and response bodies (keys with capture on) are cut to this many bytes each. */
+  REQUEST_LOG_BODY_MAX_BYTES: integer(256, 1_048_576).default(16_384),
   /** How often the leader evaluates the alert rules. */
   ALERT_EVALUATION_MS: integer(200, 600_000).default(15_000),
   /** Receives every alert state change as JSON, unless a rule names its own webhook. */

@@ -111,6 +111,11 @@ const EXPECTED: Record<string, Expectation> = {
     ok: 200,
     valid: async () => ({ params: { id: (await createApiKey(database.prisma, { name: `to revoke ${next()}` })).record.id } }),
   },
+  "PUT /api/console/keys/[id]/capture": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: (await createApiKey(database.prisma, { name: `capture ${next()}` })).record.id }, body: { captureBodies: true } }),
+  },
   "PUT /api/console/keys/[id]/budget": {
     allows: "admin",
     ok: 200,
@@ -147,6 +152,15 @@ const EXPECTED: Record<string, Expectation> = {
   // Body-less too; it records nothing today, but it reaches out to the provider (a cost, an SSRF lever).
   "POST /api/console/providers/[id]/test": { allows: "admin", ok: 200, valid: async () => ({ params: { id: (await simulatorProvider()).id } }) },
   "GET /api/console/providers/health": read(),
+  "GET /api/console/requests": read(),
+  // A request id nobody used: found empty, which is an answer (the page says "not logged").
+  "GET /api/console/requests/[requestId]": { allows: "operator", ok: 200, valid: async () => ({ params: { requestId: `matrix-${next()}` } }) },
+  "GET /api/console/requests/settings": read(),
+  "PUT /api/console/requests/settings": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ body: { sampleRate: (serial++ % 100) / 100, slowMs: 1_000 + serial } }),
+  },
   "GET /api/console/scaling": read(),
   "PUT /api/console/scaling/active": {
     allows: "admin",

@@ -40,6 +40,12 @@ const IDS: Record<string, () => Promise<string>> = {
   "/api/console/keys/[id]/budget": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/prices/[id]": async () => `edge-model-${randomBytes(3).toString("hex")}`,
   "/api/console/keys/[id]/revoke": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+  "/api/console/keys/[id]/capture": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+  "/api/console/requests/[requestId]": async () => {
+    const requestId = `edge-${randomBytes(3).toString("hex")}`;
+    await database.pool.query(`INSERT INTO request_log (at, request_id, instance_id, endpoint, status, kept_because, duration_ms, request_body) VALUES (now(), $1, 'edge', 'chat', 502, 'error', 1, '{}')`, [requestId]);
+    return requestId;
+  },
   "/api/console/providers/[id]": async () => (await loopbackProvider()).id,
   "/api/console/providers/[id]/test": async () => (await loopbackProvider()).id,
   "/api/console/users/[id]": async () => (await createUser(database.prisma, { email: `edge-target-${randomBytes(3).toString("hex")}@example.test`, role: "operator", password: "edge-target-password" })).id,
@@ -84,7 +90,8 @@ async function paramSets(route: ConsoleRoute): Promise<Array<Record<string, stri
   if (!schema) return [undefined];
   const real = IDS[route.route];
   if (!real) throw new Error(`${route.key} takes route params: add to IDS how to find a real one`);
-  return [{ id: await real() }, ...(edgeInputs(schema) as Array<Record<string, string>>)];
+  const name = /\[(\w+)\]/.exec(route.route)?.[1] ?? "id";
+  return [{ [name]: await real() }, ...(edgeInputs(schema) as Array<Record<string, string>>)];
 }
 
 describe("every console route with its largest allowed inputs", () => {
@@ -118,7 +125,9 @@ describe("every console route with its largest allowed inputs", () => {
     outcomes.push(switched);
     for (const route of reads) {
       const queries = route.handler.inputs.query ? edgeQueries(route.handler.inputs.query) : [""];
-      for (const query of queries) outcomes.push(await send(route, { query }));
+      const [real, ...edges] = await paramSets(route);
+      for (const query of queries) outcomes.push(await send(route, { query, params: real }));
+      for (const params of edges) outcomes.push(await send(route, { params }));
     }
     const failures = outcomes.filter((o) => o.status >= 500);
     expect(failures, JSON.stringify(failures, null, 2)).toEqual([]);

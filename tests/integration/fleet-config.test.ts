@@ -44,7 +44,7 @@ describe("loadSnapshot", () => {
     const snapshot = await loadSnapshot(db.pool, SECRET, EMPTY_SNAPSHOT);
 
     expect([...snapshot.keysByHash.values()]).toEqual([
-      { id: kept.record.id, name: "kept", rpmLimit: 60, tpmLimit: null, budgetDailyUsd: null, budgetMonthlyUsd: null, allowedModels: new Set(["chat"]) },
+      { id: kept.record.id, name: "kept", rpmLimit: 60, tpmLimit: null, budgetDailyUsd: null, budgetMonthlyUsd: null, allowedModels: new Set(["chat"]), captureBodies: false },
     ]);
     expect(snapshot.keysByHash.has(hashApiKey(kept.key))).toBe(true);
     expect([...snapshot.providers.values()].map((p) => p.name).sort()).toEqual(["sim", "upstream"]);

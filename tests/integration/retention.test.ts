@@ -72,6 +72,12 @@ describe("the leader's retention jobs", () => {
                   SELECT now() - interval '${age}', 1, 'balanced', 'none', 3, 3, 'DesiredWithinRange', 'm', '{}', 'recommended' FROM generate_series(1, ${n})`);
     await decision("8 days", 250);
     await decision("6 days", 8);
+    // Request log entries past REQUEST_LOG_RETENTION_DAYS (7), and recent ones.
+    const logged = (age: string, n: number) =>
+      pool.query(`INSERT INTO request_log (at, request_id, instance_id, endpoint, status, kept_because, duration_ms)
+                  SELECT now() - interval '${age}', 'r' || i, 'i', 'chat', 200, 'sampled', 1 FROM generate_series(1, ${n}) i`);
+    await logged("8 days", 2_300);
+    await logged("6 days", 6);
     // The shared cache: 500 rows over a 120-row bound, and 30 expired.
     await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'k' || i, 'm', 'b', now() + i * interval '1 second', 4 FROM generate_series(1, 620) i`);
     await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'x' || i, 'm', 'b', now() - interval '1 second', 4 FROM generate_series(1, 30) i`);
@@ -82,7 +88,8 @@ describe("the leader's retention jobs", () => {
     registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
 
     // The last table of a run, and the cache's own job.
-    await until(async () => (await count("scaling_decisions")) === 8 && (await count("response_cache")) === 120);
+    await until(async () => (await count("request_log")) === 6 && (await count("response_cache")) === 120);
+    expect(await count("scaling_decisions")).toBe(8);
     expect(await count("audit_log")).toBe(7);
     expect(await count("audit_log", "actor_email = 'kept@x'")).toBe(7);
     expect(await count("alert_events")).toBe(5);
@@ -93,9 +100,9 @@ describe("the leader's retention jobs", () => {
     // The 120 that expire last are the ones kept.
     expect(await count("response_cache", "key LIKE 'k%' AND substr(key, 2)::int > 500")).toBe(120);
 
-    await until(async () => (await tableBytes.get()).values.length >= 8 && (await cacheSharedSize.get()).values.length === 2);
+    await until(async () => (await tableBytes.get()).values.length >= 9 && (await cacheSharedSize.get()).values.length === 2);
     const bytes = await gaugeValues(tableBytes);
-    for (const table of ["response_cache", "metric_rollups", "alert_events", "audit_log", "login_throttle", "rate_limit_windows", "instances", "scaling_decisions"]) {
+    for (const table of ["response_cache", "metric_rollups", "alert_events", "audit_log", "login_throttle", "rate_limit_windows", "instances", "scaling_decisions", "request_log"]) {
       expect(bytes.get(table), table).toBeGreaterThan(0);
     }
     expect((await gaugeValues(tableRows)).has("audit_log")).toBe(true);

@@ -20,18 +20,38 @@ export const SCOPES = [
   "audit.read",
   "scaling.read",
   "scaling.write",
+  "requests.read",
+  /** Prompt and response bodies captured in the request log (keys with capture on). */
+  "requests.bodies",
+  "requests.write",
   "usage.read",
   "budgets.write",
   "prices.write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read", "usage.read"];
+const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read", "requests.read", "usage.read"];
 
-/** Operators see the fleet and act on alerts (acknowledge, silence); admins also change the fleet and manage people. */
+/**
+ * Operators see the fleet (the request log included, bodies excepted) and act on alerts (acknowledge,
+ * silence); admins also change the fleet, manage people and read captured bodies.
+ */
 export const ROLE_SCOPES: Record<Role, Scope[]> = {
   operator: [...READ_ONLY, "alerts.acknowledge"],
-  admin: [...READ_ONLY, "alerts.acknowledge", "alerts.write", "keys.write", "providers.write", "users.read", "users.write", "scaling.write", "budgets.write", "prices.write"],
+  admin: [
+    ...READ_ONLY,
+    "alerts.acknowledge",
+    "alerts.write",
+    "keys.write",
+    "providers.write",
+    "users.read",
+    "users.write",
+    "scaling.write",
+    "requests.bodies",
+    "requests.write",
+    "budgets.write",
+    "prices.write",
+  ],
 };
 
 export function hasScope(role: Role, scope: Scope): boolean {

@@ -197,6 +197,8 @@ export const apiKeySchema = z.object({
   lastUsedAt: isoDate.nullable(),
   /** Allowed model names no deployment serves (a typo, or a model since removed). */
   unknownModels: z.array(z.string()),
+  /** The request log stores this key's prompt and response bodies (admins only see them). */
+  captureBodies: z.boolean(),
 });
 export type ApiKeyDto = z.infer<typeof apiKeySchema>;
 export const apiKeysResponse = z.object({ keys: z.array(apiKeySchema) });
@@ -346,4 +348,6 @@ export const AUDIT_ACTIONS = [
   "config.apply",
   "alert_rule.adopt",
   "alert_rule.release",
+  "key.capture_bodies",
+  "request_log.settings.update",
 ] as const;

@@ -2,7 +2,7 @@
 // allowed model names no deployment serves), create (the value is in the response once and
 // nowhere else), revoke. Every change is audited in its transaction.
 import type { PrismaClient } from "../../platform/db/generated/client";
-import { apiKeyColumns, createApiKey, createApiKeyInput, revokeApiKey, type ApiKeyRecord } from "../../data-plane/keys/api-keys";
+import { apiKeyColumns, createApiKey, createApiKeyInput, keyCaptureInput, revokeApiKey, setApiKeyCapture, type ApiKeyRecord } from "../../data-plane/keys/api-keys";
 import type { ApiKeyDto } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
@@ -62,6 +62,13 @@ export const createKey = consoleHandler({ scope: "keys.write", body: createApiKe
 // POST /api/console/keys/:id/revoke — every instance stops accepting the key within about a second.
 export const revokeKey = consoleHandler({ scope: "keys.write", params: idParams }, async ({ prisma, params, session }) => {
   const record = await revokeApiKey(prisma, params.id, actorOf(session));
+  const [used, served] = await Promise.all([lastUsedAt(prisma, record.id), servedModels(prisma)]);
+  return { record: toDto(record, { usedThisMinute: null, lastUsedAt: used, servedModels: served }) };
+});
+
+// PUT /api/console/keys/:id/capture — the request log stores (or stops storing) this key's bodies; admins only read them.
+export const setKeyCapture = consoleHandler({ scope: "keys.write", params: idParams, body: keyCaptureInput }, async ({ prisma, params, body, session }) => {
+  const record = await setApiKeyCapture(prisma, params.id, body, actorOf(session));
   const [used, served] = await Promise.all([lastUsedAt(prisma, record.id), servedModels(prisma)]);
   return { record: toDto(record, { usedThisMinute: null, lastUsedAt: used, servedModels: served }) };
 });

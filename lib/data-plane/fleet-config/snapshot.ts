@@ -17,6 +17,14 @@ export interface ApiKeyEntry {
   budgetMonthlyUsd: number | null;
   /** Empty: every model. */
   allowedModels: ReadonlySet<string>;
+  /** Store the bodies of this key's logged requests (lib/data-plane/request-log). */
+  captureBodies: boolean;
+}
+
+/** The request log's sampling as admins set it; null: the environment's default. */
+export interface RequestLogSettings {
+  sampleRate: number | null;
+  slowMs: number | null;
 }
 
 export interface DeploymentEntry {
@@ -46,6 +54,7 @@ export interface FleetSnapshot {
   /** Per public model, the price a cache hit saved: its first deployment's. */
   modelPrices: ReadonlyMap<string, ModelPrice | null>;
   activePolicy: ActivePolicy | null;
+  requestLog: RequestLogSettings | null;
   loadedAt: Date;
   /** config_version when this was read; undefined before the first load. */
   version: string | undefined;
@@ -60,6 +69,7 @@ export const EMPTY_SNAPSHOT: FleetSnapshot = {
   prices: new PriceTable(DEFAULT_PRICES),
   modelPrices: new Map(),
   activePolicy: null,
+  requestLog: null,
   loadedAt: new Date(0),
   version: undefined,
   providerErrors: new Map(),
@@ -73,12 +83,13 @@ const SNAPSHOT_SQL = `
   SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;
   SELECT version FROM config_version;
   SELECT id, name, key_hash AS "keyHash", rpm_limit AS "rpmLimit", tpm_limit AS "tpmLimit", budget_daily_usd AS "budgetDailyUsd",
-    budget_monthly_usd AS "budgetMonthlyUsd", allowed_models AS "allowedModels" FROM api_keys WHERE revoked_at IS NULL;
+    budget_monthly_usd AS "budgetMonthlyUsd", allowed_models AS "allowedModels", capture_bodies AS "captureBodies" FROM api_keys WHERE revoked_at IS NULL;
   SELECT id, name, kind, base_url AS "baseUrl", api_key_encrypted AS "apiKeyEncrypted", headers_encrypted AS "headersEncrypted", settings, updated_at AS "updatedAt" FROM providers WHERE enabled;
   SELECT id, model_name AS "modelName", provider_id AS "providerId", upstream_model AS "upstreamModel", weight FROM deployments WHERE enabled ORDER BY id;
   SELECT id, name, spec FROM scaling_policies WHERE active LIMIT 1;
   SELECT model, input_per_million AS "inputPerMillion", output_per_million AS "outputPerMillion",
-    cached_input_per_million AS "cachedInputPerMillion" FROM model_prices`;
+    cached_input_per_million AS "cachedInputPerMillion" FROM model_prices;
+  SELECT sample_rate AS "sampleRate", slow_ms AS "slowMs" FROM request_log_settings`;
 
 interface KeyRow {
   id: string;
@@ -89,6 +100,7 @@ interface KeyRow {
   budgetDailyUsd: number | null;
   budgetMonthlyUsd: number | null;
   allowedModels: string[];
+  captureBodies: boolean;
 }
 
 interface DeploymentRow {
@@ -112,11 +124,12 @@ export async function loadSnapshot(
   previous: FleetSnapshot,
   filePrices: Readonly<Record<string, ModelPrice>> = {},
 ): Promise<FleetSnapshot> {
-  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, priceResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
+  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, priceResult, requestLogResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
   const keys = keyResult!.rows as KeyRow[];
   const providerRows = providerResult!.rows as ProviderRow[];
   const deployments = deploymentResult!.rows as DeploymentRow[];
   const policy = (policyResult!.rows[0] as ActivePolicy | undefined) ?? null;
+  const requestLog = (requestLogResult!.rows[0] as RequestLogSettings | undefined) ?? null;
   const prices = new PriceTable(
     DEFAULT_PRICES,
     filePrices,
@@ -166,6 +179,7 @@ export async function loadSnapshot(
           budgetDailyUsd: k.budgetDailyUsd,
           budgetMonthlyUsd: k.budgetMonthlyUsd,
           allowedModels: new Set(k.allowedModels),
+          captureBodies: k.captureBodies,
         },
       ]),
     ),
@@ -174,6 +188,7 @@ export async function loadSnapshot(
     prices,
     modelPrices: new Map([...models].map(([name, list]) => [name, list[0]?.price ?? prices.lookup(name)])),
     activePolicy: policy,
+    requestLog,
     loadedAt: new Date(),
     version: versionResult!.rows[0]?.version,
     providerErrors,

@@ -36,6 +36,8 @@ import { parseChatCompletionRequest } from "./schema";
 import { batchBudgetId } from "../batch/internal-auth";
 import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
+import { recordFor } from "../request-log/hooks";
+import type { RequestRecord } from "../request-log/record";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -45,15 +47,26 @@ declare module "fastify" {
   }
 }
 
-/** Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported. */
+/**
+ * Tracks time spent waiting on upstreams, so the gateway's own overhead can be reported, and
+ * notes each attempt and the tokens in the request log's record (when the log is on).
+ */
 class Timing {
   private upstreamMs = 0;
-  constructor(private readonly reply: FastifyReply) {}
-  /** Counts one upstream attempt that began at `started` (performance.now()). */
-  attemptEnded(provider: string, started: number, attempt: UpstreamAttempt): void {
+  constructor(
+    private readonly reply: FastifyReply,
+    readonly record: RequestRecord | null,
+  ) {}
+  /** Counts one upstream attempt that began at `started` (performance.now()); `failure` unless it answered. */
+  attemptEnded(deployment: DeploymentEntry, started: number, attempt: UpstreamAttempt, failed: boolean, failure?: unknown): void {
     const elapsed = performance.now() - started;
+    const provider = deployment.provider.name;
     this.upstreamMs += elapsed;
     if (!attempt.abandoned) upstreamDuration.observe({ provider }, elapsed / 1000);
+    const record = this.record;
+    if (!record) return;
+    record.attempt(deployment.label, provider, elapsed, failed ? (failure ?? new Error("failed")) : undefined);
+    if (!failed) record.price = deployment.price ?? null;
   }
   overheadMs(): number {
     return Math.max(0, this.reply.elapsedTime - this.upstreamMs);
@@ -94,10 +107,15 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
   const endpointName = endpoint.name;
   return async function completion(request: FastifyRequest, reply: FastifyReply) {
     const key = request.apiKey!;
+    const record = deps.requestLog ? (request.requestLog = recordFor(request, endpointName, deps.requestLog)) : null;
     const asked = endpoint.parse(request.body);
     const body = asked.upstream;
     const model = body.model;
     const stream = body.stream === true;
+    if (record) {
+      record.model = model;
+      record.stream = stream;
+    }
     const streamLabel = stream ? "true" : "false";
     const deployments = deps.fleet.current.models.get(model);
     try {
@@ -131,7 +149,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
       throw error;
     }
 
-    const timing = new Timing(reply);
+    const timing = new Timing(reply, record);
     const client = new ClientLink(reply);
     const answer: Answer = { key, endpoint, asked, timing, client, accounted: false };
     try {
@@ -141,6 +159,7 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
       // Whatever went wrong meanwhile, a client that left was told nothing: nginx's 499, not the upstream's status.
       const mapped = client.gone ? new ClientClosedError() : upstreamErrorToAppError(error);
       countUnanswered(deps, key, endpointName, model, mapped, streamLabel, answer.accounted);
+      if (record) record.overheadMs = timing.overheadMs();
       throw mapped;
     }
   };
@@ -167,11 +186,17 @@ async function completeUpstream(
       const nativeCalls = native?.callsOf(client);
       const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const started = performance.now();
+      let failed = false;
+      let failure: unknown;
       try {
         return await (nativeCalls ? nativeCalls.create(attempt) : call(client, attempt));
+      } catch (error) {
+        failed = true;
+        failure = error;
+        throw error;
       } finally {
         attempt.done();
-        timing.attemptEnded(deployment.provider.name, started, attempt);
+        timing.attemptEnded(deployment, started, attempt, failed, failure);
       }
     },
     upstream,
@@ -186,10 +211,13 @@ async function completeUpstream(
   };
   if (!native) {
     spent(answer.usage as TokenUsage | undefined);
+    timing.record?.usage(answer.usage as TokenUsage | undefined);
     return { payload: JSON.stringify(answer), provider };
   }
   const form = native.callsOf(outcome.deployment.provider.client) ? "native" : "translated";
-  spent(form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined));
+  const usage = form === "native" ? native.usageOf(answer) : (answer.usage as TokenUsage | undefined);
+  spent(usage);
+  timing.record?.usage(usage);
   return { payload: JSON.stringify({ form, answer } satisfies CachedAnswer), provider };
 }
 
@@ -241,6 +269,13 @@ async function jsonCompletion(
   if (client.gone) throw new ClientClosedError();
   cacheRequests.inc({ result: cacheResult });
   const overheadMs = timing.overheadMs();
+  const sent = asked.presentation.json(payload);
+  const record = timing.record;
+  if (record) {
+    record.cache = cacheResult;
+    record.overheadMs = overheadMs;
+    if (record.captureBodies) record.responseBody = sent;
+  }
   gatewayOverhead.observe(overheadMs / 1000);
   gatewayRequests.inc({ endpoint: endpoint.name, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
   gatewayDuration.observe({ endpoint: endpoint.name, model, stream: "false" }, reply.elapsedTime / 1000);
@@ -248,7 +283,7 @@ async function jsonCompletion(
     .header("content-type", "application/json; charset=utf-8")
     .header("x-agenticorp-cache", cacheResult)
     .header("x-agenticorp-overhead-ms", overheadMs.toFixed(3))
-    .send(asked.presentation.json(payload));
+    .send(sent);
 }
 
 interface OpenStream {
@@ -279,15 +314,19 @@ async function streamCompletion(
       const nativeCalls = native?.callsOf(client);
       const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
       const attemptStarted = performance.now();
+      let failed = false;
+      let failure: unknown;
       try {
         const iterator = (await (nativeCalls ? nativeCalls.stream(attempt) : client.stream(attempt)))[Symbol.asyncIterator]();
         const first = await iterator.next();
         return { iterator, first, attempt };
       } catch (error) {
+        failed = true;
+        failure = error;
         attempt.done();
         throw error;
       } finally {
-        timing.attemptEnded(deployment.provider.name, attemptStarted, attempt);
+        timing.attemptEnded(deployment, attemptStarted, attempt, failed, failure);
       }
     },
     upstream,
@@ -298,6 +337,12 @@ async function streamCompletion(
   const overheadMs = timing.overheadMs();
   gatewayOverhead.observe(overheadMs / 1000);
   cacheRequests.inc({ result: "bypass" });
+  const record = timing.record;
+  if (record) {
+    record.cache = "bypass";
+    record.overheadMs = overheadMs;
+  }
+  const capture = record?.captureBodies ? record : null;
 
   // Counted once the stream ends, with the usage it reported (the last report wins).
   let reported: TokenUsage | undefined;
@@ -305,6 +350,7 @@ async function streamCompletion(
     firstToken: () => upstreamTimeToFirstToken.observe({ provider }, (performance.now() - started) / 1000),
     usage: (usage) => {
       reported = usage;
+      record?.usage(usage);
     },
   };
   const relay: StreamRelay = native?.callsOf(deployment.provider.client)
@@ -319,7 +365,10 @@ async function streamCompletion(
         const text = relay.next(item.value);
         // Ended before the last text is out: a client leaving now had its whole answer.
         outcome = relay.ending;
-        if (text) yield text;
+        if (text) {
+          capture?.appendResponse(text);
+          yield text;
+        }
         if (outcome) break;
       }
       if (!outcome) throw new UpstreamFailure("protocol", relay.unfinished);
@@ -329,7 +378,9 @@ async function streamCompletion(
         outcome = { ok: false, failure: error instanceof UpstreamFailure ? error : undefined };
         // Headers are out: the failure is told in-band, as OpenAI does, and the stream ends.
         const message = error instanceof UpstreamFailure ? error.message : "stream interrupted";
-        yield relay.error(message);
+        const text = relay.error(message);
+        capture?.appendResponse(text);
+        yield text;
       }
     } finally {
       streamsActive.dec();
@@ -339,6 +390,7 @@ async function streamCompletion(
         void iterator.return?.();
       }
       deps.router.streamEnded(deployment, outcome?.ok === false ? outcome.failure : undefined);
+      record?.streamEnded(outcome);
       const status = outcome === undefined ? 499 : outcome.ok ? 200 : 502;
       deps.usage.answered(key, model, deployment, endpoint, status, reported);
       gatewayRequests.inc({ endpoint, model, provider, status: String(status), stream: "true" });

@@ -8,6 +8,9 @@ import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastF
 import { KeyUsageRecorder } from "../keys/usage";
 import { LoadSignals } from "../batch/load-signals";
 import { BATCH_QUEUE_CHANNEL, BatchService } from "../batch/service";
+import { RequestLog } from "../request-log/request-log";
+import { RequestLogWriter } from "../request-log/writer";
+import { REQUEST_LOG_OUTCOMES, requestLogEntries } from "../../platform/metrics/request-log";
 import { readPriceFile } from "../usage/price-file";
 import { UsageMeter } from "../usage/meter";
 import { KeyQuotas } from "../usage/quotas";
@@ -85,6 +88,29 @@ export function createGateway(config: Config, database: Database, logger: Logger
     quotas.prune();
   }, 60_000);
   pruneTimer.unref();
+  let lastLogWarning = 0;
+  const requestLogWriter = config.REQUEST_LOG
+    ? new RequestLogWriter({
+        pool: database.pool,
+        bufferMax: config.REQUEST_LOG_BUFFER_MAX,
+        onError: (error) => {
+          if (Date.now() - lastLogWarning < 10_000) return;
+          lastLogWarning = Date.now();
+          logger.warn({ err: error.message }, "writing the request log failed; entries are kept for the next try while the buffer has room");
+        },
+      })
+    : null;
+  // Present from the start, so Prometheus' rate() sees the first drop too.
+  if (requestLogWriter) for (const outcome of REQUEST_LOG_OUTCOMES) requestLogEntries.inc({ outcome }, 0);
+  const requestLog = requestLogWriter
+    ? new RequestLog({
+        instanceId: config.INSTANCE_ID,
+        writer: requestLogWriter,
+        defaults: { sampleRate: config.REQUEST_LOG_SAMPLE_RATE, slowMs: config.REQUEST_LOG_SLOW_MS },
+        settings: () => fleet.current.requestLog,
+        bodyMaxBytes: config.REQUEST_LOG_BODY_MAX_BYTES,
+      })
+    : null;
   return {
     fleet,
     router,
@@ -93,6 +119,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     keyUsage: new KeyUsageRecorder(),
     load,
     batch,
+    requestLog,
     usage: new UsageMeter({
       accounting: config.USAGE_ACCOUNTING,
       keyLabel: config.METRICS_KEY_LABEL,
@@ -101,6 +128,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     quotas,
     async stop() {
       clearInterval(pruneTimer);
+      await requestLogWriter?.stop().catch((error: Error) => logger.warn({ err: error.message }, "writing the last request log entries failed"));
       await cache.close();
       await fleet.stop();
     },

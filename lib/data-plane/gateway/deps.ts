@@ -4,6 +4,7 @@ import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
 import type { LoadSignals } from "../batch/load-signals";
 import type { BatchService } from "../batch/service";
+import type { RequestLog } from "../request-log/request-log";
 import type { UsageMeter } from "../usage/meter";
 import type { KeyQuotas } from "../usage/quotas";
 import type { FleetRateLimiter } from "./rate-limiter";
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   load: LoadSignals;
   /** The Batch API's store and limits. */
   batch: BatchService;
+  /** The sampled request log; null when REQUEST_LOG is off. */
+  requestLog: RequestLog | null;
   /** Tokens, spend and cache savings per key, counted in memory and flushed in batches. */
   usage: UsageMeter;
   /** Per-key budgets and token limits, fleet-wide. */

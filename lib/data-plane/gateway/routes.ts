@@ -13,6 +13,7 @@ import { legacyCompletionsHandler } from "./legacy-completions/batch";
 import { legacyCompletionsEndpoint } from "./legacy-completions/endpoint";
 import { getModelHandler, listModelsHandler } from "./models";
 import { getResponseHandler, responsesEndpoint } from "./responses/endpoint";
+import { registerRequestLogHooks } from "../request-log/hooks";
 
 export const API_PREFIXES = ["/v1", "/api/v1"] as const;
 
@@ -21,6 +22,8 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   app.removeContentTypeParser("text/plain");
   app.decorateRequest("apiKey", null);
   app.decorateRequest("batchRequest", false);
+  if (deps.requestLog) registerRequestLogHooks(app, deps.requestLog);
+  else app.decorateRequest("requestLog", null);
   app.addHook("onRequest", (request, _reply, done) => {
     try {
       const batchKey = batchKeyId(request.headers);

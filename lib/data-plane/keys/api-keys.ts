@@ -41,6 +41,7 @@ export const apiKeyColumns = {
   budgetDailyUsd: true,
   budgetMonthlyUsd: true,
   allowedModels: true,
+  captureBodies: true,
   createdAt: true,
   revokedAt: true,
 } as const;
@@ -69,6 +70,22 @@ export async function revokeApiKey(prisma: PrismaClient, id: string, actor: Acto
     if (before.revokedAt) throw new ConflictError("This key is already revoked.");
     const after = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: apiKeyColumns });
     await recordAudit(tx, actor, { action: "key.revoke", targetType: "api_key", targetId: after.id, before, after });
+    return after;
+  });
+}
+
+export const keyCaptureInput = z.object({ captureBodies: z.boolean({ message: "captureBodies must be true or false" }) });
+export type KeyCaptureInput = z.infer<typeof keyCaptureInput>;
+
+/** Turns the request log's body capture on or off for a key; every instance follows within about a second. */
+export async function setApiKeyCapture(prisma: PrismaClient, id: string, input: KeyCaptureInput, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyRecord> {
+  const { captureBodies } = keyCaptureInput.parse(input);
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.apiKey.findUnique({ where: { id }, select: apiKeyColumns });
+    if (!before) throw new NotFoundError("No API key with this id.");
+    if (before.revokedAt) throw new ConflictError("This key is revoked.");
+    const after = await tx.apiKey.update({ where: { id }, data: { captureBodies }, select: apiKeyColumns });
+    await recordAudit(tx, actor, { action: "key.capture_bodies", targetType: "api_key", targetId: after.id, before, after });
     return after;
   });
 }

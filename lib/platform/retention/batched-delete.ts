@@ -20,6 +20,7 @@ export const GROWING_TABLES = [
   "batch_jobs",
   "batch_files",
   "batch_file_chunks",
+  "request_log",
   "usage_buckets",
   "quota_windows",
 ] as const;

@@ -29,7 +29,12 @@ const BATCH_ENDED = Prisma.sql`status IN ('completed', 'failed', 'expired', 'can
 export function retentionRules(
   config: Pick<
     Config,
-    "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "METRICS_RETENTION_10M_DAYS" | "BATCH_RETENTION_DAYS"
+    | "AUDIT_RETENTION_DAYS"
+    | "ALERT_HISTORY_RETENTION_DAYS"
+    | "METRICS_RETENTION_1M_DAYS"
+    | "METRICS_RETENTION_10M_DAYS"
+    | "BATCH_RETENTION_DAYS"
+    | "REQUEST_LOG_RETENTION_DAYS"
   >,
 ): RetentionRule[] {
   return [
@@ -59,5 +64,6 @@ export function retentionRules(
       expired: Prisma.sql`NOT dirty AND ((resolution = 60 AND ${olderThanDays("bucket", config.METRICS_RETENTION_1M_DAYS)})
         OR (resolution = 600 AND ${olderThanDays("bucket", config.METRICS_RETENTION_10M_DAYS)}))`,
     },
+    { table: "request_log", expired: olderThanDays("at", config.REQUEST_LOG_RETENTION_DAYS) },
   ];
 }

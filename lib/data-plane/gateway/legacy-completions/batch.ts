@@ -62,7 +62,8 @@ export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHa
         request.server.inject({
           method: "POST",
           url: request.url,
-          headers: { ...pick(request.headers, FORWARDED_HEADERS), "content-type": "application/json" },
+          // The request's id too: the request log files each prompt's entry under the id the client got.
+          headers: { ...pick(request.headers, FORWARDED_HEADERS), "content-type": "application/json", "x-request-id": request.id },
           payload: { ...(request.body as object), prompt: text },
         }),
       ),

@@ -1,0 +1,5 @@
+import { RequestsView } from "@/components/console/requests";
+
+export default function RequestsPage() {
+  return <RequestsView />;
+}

@@ -1,0 +1,1 @@
+export { setKeyCapture as PUT } from "@/lib/control-plane/console/keys";

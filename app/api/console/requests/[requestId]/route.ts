@@ -1,0 +1,1 @@
+export { getRequest as GET } from "@/lib/control-plane/console/requests";

@@ -1,0 +1,1 @@
+export { listRequests as GET } from "@/lib/control-plane/console/requests";

@@ -1,0 +1,1 @@
+export { getRequestLogSettings as GET, putRequestLogSettings as PUT } from "@/lib/control-plane/console/requests";
