@@ -20,10 +20,11 @@ export const SCOPES = [
   "audit.read",
   "scaling.read",
   "scaling.write",
+  "batches.read",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read"];
+const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read", "batches.read"];
 
 /** Operators see the fleet and act on alerts (acknowledge, silence); admins also change the fleet and manage people. */
 export const ROLE_SCOPES: Record<Role, Scope[]> = {

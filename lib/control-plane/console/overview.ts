@@ -5,6 +5,8 @@ import type { PrismaClient } from "../../platform/db/generated/client";
 import type { InstanceHealthDto, OverviewResponse, Panel, RangeKey, SeriesDto, WindowTotals } from "./contracts";
 import { overviewQuery } from "./contracts";
 import { consoleHandler } from "./handler";
+import { readQueueStats } from "../../data-plane/batch/queue-stats";
+import { getDatabase } from "../../platform/db/client";
 import { consoleMetricsSource } from "./metrics-source";
 import { firingAlerts } from "./alerts";
 import { RECENT_LATENCY_SECONDS, RECENT_RATE_SECONDS, recentWindow, timeWindowFor } from "./ranges";
@@ -62,7 +64,7 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts] = await Promise.all([
+  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, instances, alerts, batchQueue] = await Promise.all([
     summary(source, window),
     panel(source.requestRate(window)),
     panel(source.requestRateByEndpoint(window)),
@@ -73,6 +75,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     panel(source.databasePerformance(window)),
     instancesPanel(source),
     firingAlerts(prisma).catch((error: unknown) => ({ error: reason(error) })),
+    readQueueStats(getDatabase().pool).catch((error: unknown) => ({ error: reason(error) })),
   ]);
   return {
     source: source.kind,
@@ -90,6 +93,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     database,
     instances,
     alerts,
+    batchQueue,
   };
 }
 
