@@ -5,6 +5,7 @@ import { useId, useState } from "react";
 import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/control-plane/console/contracts";
 import { formatNumber, formatRate, toChartData } from "@/lib/control-plane/console/charts";
 import { summaryTiles } from "@/lib/control-plane/console/tiles";
+import { queueTileText } from "@/lib/control-plane/console/batch-views";
 import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/control-plane/console/ranges";
 import { useOverview } from "@/components/console/hooks/console";
 import { Panel, Stat } from "./panel";
@@ -123,6 +124,7 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
           testId="stat-instances"
         />
         <Stat label="Firing alerts" value={firing ? String(firing.length) : "—"} testId="stat-alerts" />
+        <Stat label="Queued batch jobs (now)" value={queueTileText(data?.batchQueue)} testId="stat-batch-queued" />
       </div>
 
       <div className="grid">
