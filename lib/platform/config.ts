@@ -136,6 +136,26 @@ const configSchema = z.object({
   SCALING_MEMORY_REQUEST_BYTES: integer(1, Number.MAX_SAFE_INTEGER).optional(),
   /** The HPA's namespace for the kubernetes target (default: the pod's own, else "default"). */
   KUBERNETES_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name").optional(),
+  /** Largest file POST /v1/files accepts (stored in PostgreSQL as chunked rows). */
+  BATCH_FILE_MAX_BYTES: integer(1_024, 1_073_741_824).default(100 * 1_048_576),
+  /** Most lines (requests) one batch input file may hold. */
+  BATCH_MAX_LINES: integer(1, 1_000_000).default(50_000),
+  /** Finished batches, and files no running batch uses, are deleted this long after they end (files: after upload). */
+  BATCH_RETENTION_DAYS: integer(1, 3_650).default(30),
+  /** Work the fleet's batch queue from this instance (off: it only serves live traffic and the Batch API). */
+  WORKER_ENABLED: flag.default(true),
+  /** Batch requests this instance runs at once at most, while interactive traffic leaves room. */
+  WORKER_CONCURRENCY: integer(1, 1_000).default(4),
+  /** A claimed job's lease: renewed while it runs; a crashed holder's jobs are claimed again after it. */
+  BATCH_JOB_LEASE_MS: integer(500, 3_600_000).default(60_000),
+  /** Longest wait between polls of an empty queue (the idle cost: one short statement per poll). */
+  BATCH_POLL_MAX_MS: integer(50, 600_000).default(5_000),
+  /** Claims of one job before it is answered with an error instead (its holders kept dying). */
+  BATCH_MAX_ATTEMPTS: integer(1, 100).default(3),
+  /** Batch work pauses while this instance has more live (interactive) requests in flight than this. */
+  WORKER_YIELD_IN_FLIGHT: integer(0, 1_000_000).default(64),
+  /** Batch work pauses while live requests' p95 latency over the last 30 s exceeds this. */
+  WORKER_YIELD_P95_MS: integer(1, 3_600_000).default(20_000),
   /** The HPA the kubernetes target patches. */
   KUBERNETES_HPA_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes object name").default("agenticorp-hpa"),
 });

@@ -1,14 +1,14 @@
 // The batch queue gauges: fleet-wide numbers only the leader exposes. A reading shows as
 // scope="fleet" series; the end of leadership, or a reading older than its limit, removes them (no
-// zero, no stale count); the job counters start at 0 and count what workers report.
+// zero, no stale count).
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { recordBatchJobCompleted, recordBatchJobFailed, reportFleetQueue } from "../../lib/platform/metrics/batch";
+import { reportFleetQueue } from "../../lib/platform/metrics/batch";
 import { registry } from "../../lib/platform/metrics/registry";
 import { registerQueueSampler } from "../../lib/control-plane/scaling/queue-sampler";
 import type { LeaderJob } from "../../lib/platform/coordination/leader";
 
-const QUEUE_SERIES = ["agenticorp_batch_jobs_queued", "agenticorp_batch_jobs_running", "agenticorp_batch_oldest_queued_job_age_seconds"];
+const QUEUE_SERIES = ["agenticorp_batch_jobs_queued", "agenticorp_batch_jobs_running", "agenticorp_batch_oldest_queued_age_seconds"];
 
 async function samples(name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
   return (await registry.getSingleMetric(name)!.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
@@ -21,13 +21,13 @@ describe("agenticorp_batch_* queue gauges", () => {
     reportFleetQueue({ queued: 20_000, running: 64, oldestQueuedAgeSeconds: 12.5 });
     expect(await samples("agenticorp_batch_jobs_queued")).toEqual([{ labels: { scope: "fleet" }, value: 20_000 }]);
     expect(await samples("agenticorp_batch_jobs_running")).toEqual([{ labels: { scope: "fleet" }, value: 64 }]);
-    expect(await samples("agenticorp_batch_oldest_queued_job_age_seconds")).toEqual([{ labels: { scope: "fleet" }, value: 12.5 }]);
+    expect(await samples("agenticorp_batch_oldest_queued_age_seconds")).toEqual([{ labels: { scope: "fleet" }, value: 12.5 }]);
   });
 
   it("leave the oldest age out while nothing is queued (not a fake 0 s)", async () => {
     reportFleetQueue({ queued: 0, running: 3, oldestQueuedAgeSeconds: null });
     expect(await samples("agenticorp_batch_jobs_queued")).toEqual([{ labels: { scope: "fleet" }, value: 0 }]);
-    expect(await samples("agenticorp_batch_oldest_queued_job_age_seconds")).toEqual([]);
+    expect(await samples("agenticorp_batch_oldest_queued_age_seconds")).toEqual([]);
   });
 
   it("have no series at all off the leader, and none once the reading is older than its limit", async () => {
@@ -36,18 +36,6 @@ describe("agenticorp_batch_* queue gauges", () => {
     expect(await samples("agenticorp_batch_jobs_queued")).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 40));
     for (const name of QUEUE_SERIES) expect(await samples(name), name).toEqual([]);
-  });
-});
-
-describe("agenticorp_batch_jobs_finished_total", () => {
-  it("starts with both outcomes and counts what the worker reports", async () => {
-    const before = Object.fromEntries((await samples("agenticorp_batch_jobs_finished_total")).map((s) => [s.labels.outcome, s.value]));
-    expect(Object.keys(before).sort()).toEqual(["completed", "failed"]);
-    recordBatchJobCompleted();
-    recordBatchJobCompleted(3);
-    recordBatchJobFailed();
-    const after = Object.fromEntries((await samples("agenticorp_batch_jobs_finished_total")).map((s) => [s.labels.outcome, s.value]));
-    expect(after).toEqual({ completed: before.completed! + 4, failed: before.failed! + 1 });
   });
 });
 

@@ -7,6 +7,21 @@ import { hashApiKey } from "../keys/api-keys";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+// Keys by id, built once per configuration snapshot (batch requests name their key by id).
+const keysById = new WeakMap<FleetSnapshot, ReadonlyMap<string, ApiKeyEntry>>();
+
+/** The key of a batch request (lib/data-plane/batch/internal-auth.ts); a key revoked since is refused like any. */
+export function authenticateBatchKey(keyId: string, snapshot: FleetSnapshot): ApiKeyEntry {
+  let byId = keysById.get(snapshot);
+  if (!byId) {
+    byId = new Map([...snapshot.keysByHash.values()].map((entry) => [entry.id, entry]));
+    keysById.set(snapshot, byId);
+  }
+  const entry = byId.get(keyId);
+  if (!entry) throw new UnauthorizedError("The batch's API key was revoked.");
+  return entry;
+}
+
 export function authenticate(headers: IncomingHttpHeaders, snapshot: FleetSnapshot): ApiKeyEntry {
   const { authorization } = headers;
   const apiKeyHeader = headers["x-api-key"];

@@ -33,12 +33,15 @@ import {
   type UpstreamBody,
 } from "./presentation";
 import { parseChatCompletionRequest } from "./schema";
+import { batchBudgetId } from "../batch/internal-auth";
 import { ClientLink, clientGone, type UpstreamAttempt, UpstreamRequest } from "./upstream-attempt";
 import { upstreamErrorToAppError } from "./upstream-errors";
 
 declare module "fastify" {
   interface FastifyRequest {
     apiKey: ApiKeyEntry | null;
+    /** Sent by this instance's batch worker on a key's behalf (lib/data-plane/batch/internal-auth.ts). */
+    batchRequest: boolean;
   }
 }
 
@@ -96,7 +99,8 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
         throw new ForbiddenError(`This API key may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
       }
       if (key.rpmLimit !== null) {
-        const admission = await deps.limiter.admit(key.id, key.rpmLimit);
+        // Batch requests spend a budget class of their own: a batch never eats the key's live budget.
+        const admission = await deps.limiter.admit(request.batchRequest ? batchBudgetId(key.id) : key.id, key.rpmLimit);
         if (!admission.allowed) {
           rateLimited.inc();
           throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);

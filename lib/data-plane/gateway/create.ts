@@ -6,6 +6,8 @@ import type { Database } from "../../platform/db/client";
 import { FleetConfig } from "../fleet-config/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
+import { LoadSignals } from "../batch/load-signals";
+import { BatchService } from "../batch/service";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -25,12 +27,14 @@ export function createGateway(config: Config, database: Database, logger: Logger
     refreshMs: configRefreshMs(config),
     logger,
   });
+  const load = new LoadSignals();
   const router = new Router(
     { maxAttempts: config.ROUTER_MAX_ATTEMPTS, failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
     {
       onRetry: (deployment, failure) => upstreamRetries.inc({ provider: deployment.provider.name, reason: failure.reason }),
       onFallback: (from) => upstreamFallbacks.inc({ model: from.modelName }),
       onAttemptFailed: (deployment, failure) => {
+        if (failure.reason === "rate_limited") load.recordUpstream429();
         upstreamAttemptFailures.inc({ provider: deployment.provider.name, reason: failure.reason });
         if (failure.blamesDeployment) upstreamLastFailure.set({ deployment: deployment.label, reason: failure.reason }, Date.now() / 1000);
       },
@@ -67,6 +71,8 @@ export function createGateway(config: Config, database: Database, logger: Logger
     cache,
     limiter,
     keyUsage: new KeyUsageRecorder(),
+    load,
+    batch: new BatchService(database.pool, { maxFileBytes: config.BATCH_FILE_MAX_BYTES, maxLines: config.BATCH_MAX_LINES }, logger),
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

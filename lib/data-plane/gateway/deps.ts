@@ -2,6 +2,8 @@
 import type { ResponseCache } from "../cache/response-cache";
 import type { FleetSnapshot } from "../fleet-config/snapshot";
 import type { KeyUsageRecorder } from "../keys/usage";
+import type { LoadSignals } from "../batch/load-signals";
+import type { BatchService } from "../batch/service";
 import type { FleetRateLimiter } from "./rate-limiter";
 import type { Router } from "./router";
 
@@ -12,4 +14,8 @@ export interface GatewayDeps {
   limiter: FleetRateLimiter;
   /** Last-used times of keys, flushed by the heartbeat. */
   keyUsage: KeyUsageRecorder;
+  /** Live latency and upstream 429s, which batch work yields to. */
+  load: LoadSignals;
+  /** The Batch API's store and limits. */
+  batch: BatchService;
 }

@@ -1,9 +1,11 @@
 // Registers the OpenAI-compatible API under /v1 (stock SDKs with a base URL) and /api/v1.
 import type { FastifyInstance } from "fastify";
-import { NotFoundError } from "../../platform/errors";
+import { NotFoundError, UnauthorizedError } from "../../platform/errors";
 import { countTokensHandler } from "./anthropic/count-tokens";
 import { messagesEndpoint } from "./anthropic/endpoint";
-import { authenticate } from "./auth";
+import { authenticate, authenticateBatchKey } from "./auth";
+import { batchKeyId } from "../batch/internal-auth";
+import { batchRoutes } from "../batch/routes";
 import { chatCompletionsHandler, completionHandler } from "./chat-completions";
 import { embeddingsEndpoint } from "./embeddings";
 import type { GatewayDeps } from "./deps";
@@ -18,13 +20,26 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   // JSON only: anything else is a 415, not a string handed to the handler.
   app.removeContentTypeParser("text/plain");
   app.decorateRequest("apiKey", null);
+  app.decorateRequest("batchRequest", false);
   app.addHook("onRequest", (request, _reply, done) => {
     try {
-      request.apiKey = authenticate(request.headers, deps.fleet.current);
-      deps.keyUsage.touch(request.apiKey.id);
+      const batchKey = batchKeyId(request.headers);
+      if (batchKey === false) throw new UnauthorizedError("Invalid batch credential.");
+      if (batchKey === undefined) {
+        request.apiKey = authenticate(request.headers, deps.fleet.current);
+        deps.keyUsage.touch(request.apiKey.id);
+      } else {
+        request.apiKey = authenticateBatchKey(batchKey, deps.fleet.current);
+        request.batchRequest = true;
+      }
     } catch (error) {
       return done(error as Error);
     }
+    done();
+  });
+  // Live completions' latency is what batch work yields to (lib/data-plane/batch/load-signals.ts).
+  app.addHook("onResponse", (request, reply, done) => {
+    if (!request.batchRequest && request.routeOptions.config.endpoint) deps.load.recordLiveLatency(reply.elapsedTime);
     done();
   });
 
@@ -38,6 +53,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   const countTokens = countTokensHandler(deps);
   // Anthropic's clients read errors in Anthropic's shape, key failures in the onRequest hook included.
   const anthropicRoute = { config: { accessLog: true, endpoint: "messages" as const, errorShape: "anthropic" as const } };
+  await batchRoutes(app, API_PREFIXES, deps.batch);
   for (const prefix of API_PREFIXES) {
     app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" } }, chat);
     app.post(`${prefix}/responses`, { config: { accessLog: true, endpoint: "responses" } }, responses);

@@ -34,6 +34,8 @@ import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { reportDeployments } from "../../data-plane/gateway/health-report";
 import { createLogger } from "./logger";
+import { BatchWorker } from "../../data-plane/batch/worker";
+import { injectExecutor } from "../../data-plane/batch/executor";
 import { PROJECT_ROOT, VERSION } from "../version";
 
 export interface BootOptions {
@@ -153,6 +155,25 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   });
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
+  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
+  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
+  const batchWorker = config.WORKER_ENABLED
+    ? new BatchWorker({
+        pool: database.pool,
+        owner: holder,
+        concurrency: config.WORKER_CONCURRENCY,
+        leaseMs: config.BATCH_JOB_LEASE_MS,
+        pollMaxMs: config.BATCH_POLL_MAX_MS,
+        maxAttempts: config.BATCH_MAX_ATTEMPTS,
+        yieldInFlight: config.WORKER_YIELD_IN_FLIGHT,
+        yieldP95Ms: config.WORKER_YIELD_P95_MS,
+        liveInFlight: () => state.inFlight,
+        load: gateway.load,
+        execute: injectExecutor(app),
+        logger,
+      })
+    : undefined;
+  if (batchWorker) gateway.batch.attachWorker(batchWorker);
   if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -163,8 +184,6 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
   const { port } = app.server.address() as AddressInfo;
   const identity: InstanceIdentity = { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION };
-  // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
-  const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
   const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
     if (stopping.signal.aborted) return;
@@ -180,6 +199,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       },
     });
     registerSingletonJobs({ leader, holder, database, config, logger });
+    batchWorker?.start();
   });
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   const heartbeatTimer = setInterval(() => {
@@ -207,8 +227,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       stopping.abort();
       logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
       if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.pool, config.INSTANCE_ID));
+      // Batch work stops claiming at once; the jobs in hand finish (or go back to the queue) within the drain deadline.
+      const workerStopped = batchWorker?.stop(config.DRAIN_TIMEOUT_MS).catch((error: Error) => logger.warn({ err: error.message }, "stopping the batch worker failed"));
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
+      await workerStopped;
       clearInterval(heartbeatTimer);
       stopDependencyAlerts();
       await migrated;

@@ -8,6 +8,8 @@ import { reapDeadInstances } from "../coordination/registry";
 import { registerObservabilityJobs } from "../metrics-history/jobs";
 import { registerRetentionJobs } from "../retention/jobs";
 import { registerScalingJobs } from "../../control-plane/scaling/jobs";
+import { sweepBatches } from "../../data-plane/batch/sweep";
+import { loggedLeaderJobs } from "./leader-jobs";
 
 export interface SingletonContext {
   leader: LeaderElection;
@@ -18,6 +20,7 @@ export interface SingletonContext {
 }
 
 const FORGET_DEAD_AFTER_MS = 3_600_000;
+const BATCH_SWEEP_EVERY_MS = 10_000;
 
 export function registerSingletonJobs({ leader, holder, database, config, logger }: SingletonContext): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
@@ -32,6 +35,12 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
     if (performance.now() - watching.since < config.INSTANCE_DEAD_AFTER_MS) return;
     const dead = await reapDeadInstances(database.pool, fence(token), config.INSTANCE_DEAD_AFTER_MS, FORGET_DEAD_AFTER_MS);
     if (dead.length > 0) logger.warn({ instances: dead }, "instances stopped heartbeating: marked dead");
+  });
+
+  // Validating or finalizing batches whose instance died, and batches past their completion window.
+  loggedLeaderJobs(leader, logger, "batch")("batch-sweep", BATCH_SWEEP_EVERY_MS, async (_token, signal) => {
+    const swept = await sweepBatches(database.pool, config.BATCH_MAX_LINES, signal);
+    if (swept.expired + swept.validated + swept.finalized > 0) logger.info(swept, "batch sweep: took up batches nobody was working on");
   });
 
   registerRetentionJobs({ leader, holder, database, config, logger });

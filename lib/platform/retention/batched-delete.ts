@@ -16,6 +16,10 @@ export const GROWING_TABLES = [
   "rate_limit_windows",
   "instances",
   "scaling_decisions",
+  "batches",
+  "batch_jobs",
+  "batch_files",
+  "batch_file_chunks",
 ] as const;
 export type GrowingTable = (typeof GROWING_TABLES)[number];
 

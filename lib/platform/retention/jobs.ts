@@ -40,7 +40,7 @@ export function registerRetentionJobs({ leader, holder, database, config, logger
   job("retention-prune", RETENTION_EVERY_MS, async (token, signal) => {
     const deleted: Record<string, number> = {};
     for (const rule of rules) {
-      const count = await deleteInBatches(pool, fence(token), rule.table, rule.expired, { batch: BATCH, maxBatches: MAX_BATCHES_PER_RUN, signal });
+      const count = await deleteInBatches(pool, fence(token), rule.table, rule.expired, { batch: rule.batch ?? BATCH, maxBatches: MAX_BATCHES_PER_RUN, signal });
       if (count === null) return; // no longer the leader
       if (count > 0) deleted[rule.table] = count;
     }

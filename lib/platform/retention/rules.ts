@@ -11,6 +11,8 @@ export interface RetentionRule {
   table: GrowingTable;
   /** The rows past retention. */
   expired: Prisma.Sql;
+  /** Rows per delete transaction, when a row takes many others with it (ON DELETE CASCADE). */
+  batch?: number;
 }
 
 /** Rate-limit windows are one minute; ten keep a margin for clocks and late claims. */
@@ -18,7 +20,12 @@ const RATE_LIMIT_WINDOWS_KEPT_MINUTES = 10;
 
 const olderThanDays = (column: string, days: number) => Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
 
-export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS">): RetentionRule[] {
+/** A batch is over: its jobs will not change any more. */
+const BATCH_ENDED = Prisma.sql`status IN ('completed', 'failed', 'expired', 'cancelled')`;
+
+export function retentionRules(
+  config: Pick<Config, "AUDIT_RETENTION_DAYS" | "ALERT_HISTORY_RETENTION_DAYS" | "METRICS_RETENTION_1M_DAYS" | "BATCH_RETENTION_DAYS">,
+): RetentionRule[] {
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
     { table: "alert_events", expired: olderThanDays("at", config.ALERT_HISTORY_RETENTION_DAYS) },
@@ -26,5 +33,18 @@ export function retentionRules(config: Pick<Config, "AUDIT_RETENTION_DAYS" | "AL
     { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
     // Kept as long as the minute rollups they are explained by; the autoscaler remembers an hour.
     { table: "scaling_decisions", expired: olderThanDays("at", config.METRICS_RETENTION_1M_DAYS) },
+    // A finished batch goes with its jobs (cascade: up to BATCH_MAX_LINES rows each, so a few batches per transaction).
+    {
+      table: "batches",
+      expired: Prisma.sql`${BATCH_ENDED} AND COALESCE(completed_at, failed_at, expired_at, cancelled_at, created_at) < now() - ${config.BATCH_RETENTION_DAYS}::int * interval '1 day'`,
+      batch: 5,
+    },
+    // Files (uploads and outputs) go after the same time from their upload, unless a batch still running reads them.
+    {
+      table: "batch_files",
+      expired: Prisma.sql`${olderThanDays("created_at", config.BATCH_RETENTION_DAYS)} AND NOT EXISTS (SELECT 1 FROM batches b
+        WHERE b.input_file_id = batch_files.id AND b.status IN ('validating', 'in_progress', 'finalizing', 'cancelling'))`,
+      batch: 20,
+    },
   ];
 }
