@@ -51,6 +51,7 @@ try {
     secret: SECRET,
     console: false,
     idPrefix: `batch-${randomBytes(2).toString("hex")}`,
+    readyTimeoutMs: 180_000,
     env: {
       SCALING_TARGET: "local",
       SCALING_INTERVAL_MS: "2000",
@@ -58,7 +59,6 @@ try {
       SEED_SIMULATOR: "false",
       WORKER_CONCURRENCY: "16",
       BATCH_POLL_MAX_MS: "1000",
-      LOG_LEVEL: "warn",
     },
     onEvent: (message) => say(`cluster: ${message}`),
   });
@@ -70,7 +70,10 @@ try {
   const lines = Array.from({ length: LINES }, (_, i) =>
     JSON.stringify({ custom_id: `req-${i}`, method: "POST", url: "/v1/chat/completions", body: { model: MODEL, messages: [{ role: "user", content: `Say something about ${i}` }], max_tokens: 16 } }),
   );
-  const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"), purpose: "batch" });
+  // The upload goes to the instance itself: the runner's nginx takes request bodies up to 2 MB,
+  // and 20,000 lines are about 3 MB. Everything else goes through the balancer.
+  const direct = new OpenAI({ apiKey: key, baseURL: `${cluster.instances()[0]!.url}/v1`, maxRetries: 2, timeout: 120_000 });
+  const file = await direct.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"), purpose: "batch" });
   const batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
   const submittedAt = performance.now();
   const submittedWall = new Date();
