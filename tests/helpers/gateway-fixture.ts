@@ -15,8 +15,9 @@ export class GatewayFixture {
   readonly database: Database;
   readonly servers: ServerProcess[] = [];
 
-  constructor() {
-    this.database = createDatabase({ url: inject("databaseUrl"), poolMax: 3 });
+  /** `url`: the run's database unless a test needs one of its own. */
+  constructor(readonly url: string = inject("databaseUrl")) {
+    this.database = createDatabase({ url, poolMax: 3 });
   }
 
   get prisma() {
@@ -34,7 +35,7 @@ export class GatewayFixture {
   async startServer(options: StartOptions = {}) {
     const server = await startServer({
       ...options,
-      env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", SECRET: TEST_SECRET, ...options.env },
+      env: { DATABASE_URL: this.url, CONSOLE_ENABLED: "false", SECRET: TEST_SECRET, ...options.env },
     });
     this.servers.push(server);
     return server;

@@ -5,8 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
 import { chatLines, parseJsonl, toJsonl, type OutputLine } from "../helpers/batch-files";
 import type { ServerProcess } from "../helpers/server-process";
+import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+import { batchBudgetId } from "../../lib/data-plane/batch/internal-auth";
 
-const fixture = new GatewayFixture();
+// A database of its own: servers of other test files run batch workers too, and would claim (and, when
+// their test ends, abandon for a lease period) this file's jobs.
+let scratch: ScratchDatabase;
+let fixture: GatewayFixture;
 let server: ServerProcess;
 let keyA: string;
 let keyB: string;
@@ -36,6 +41,8 @@ async function lines(fileId: string | null | undefined, apiKey = keyA): Promise<
 }
 
 beforeAll(async () => {
+  scratch = await createScratchDatabase(`agenticorp_batch_api_${Date.now()}_${process.pid}`, { migrate: true });
+  fixture = new GatewayFixture(scratch.url);
   await fixture.addProvider({ kind: "simulator", name: unique("simulator"), deployments: [{ modelName: model, upstreamModel: "sim" }] });
   await fixture.addProvider({
     kind: "simulator",
@@ -49,7 +56,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await fixture.close();
+  await fixture?.close();
+  await scratch?.drop();
 });
 
 describe("files", () => {
@@ -95,6 +103,27 @@ describe("files", () => {
 });
 
 describe("batches", () => {
+  it("spends a key's rate limit from a batch budget of its own, never the live one", async () => {
+    const limited = await fixture.addKey({ rpmLimit: 1_000 });
+    const batch = await client(limited.key).batches.create({ input_file_id: (await upload(chatLines(5, model), limited.key)).id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect((await settled(batch.id, limited.key)).request_counts).toEqual({ total: 5, completed: 5, failed: 0 });
+    const budgets = async () =>
+      (await fixture.database.pool.query<{ key_id: string }>(`SELECT DISTINCT key_id::text FROM rate_limit_windows WHERE key_id::text LIKE $1`, [`${limited.record.id.slice(0, 18)}%`])).rows.map((r) => r.key_id);
+    expect(await budgets()).toEqual([batchBudgetId(limited.record.id)]);
+    await client(limited.key).chat.completions.create({ model, messages: [{ role: "user", content: "live" }] });
+    expect((await budgets()).sort()).toEqual([limited.record.id, batchBudgetId(limited.record.id)].sort());
+  });
+
+  it("refuses a request that presents a batch credential it did not get from the process", async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-agenticorp-batch-token": "forged", "x-agenticorp-batch-key": "00000000-0000-4000-8000-000000000000" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(response.status).toBe(401);
+    expect((await response.json()).error.type).toBe("authentication_error");
+  });
+
   it("runs a chat batch to completion: every custom_id answered once, bad requests in the error file", async () => {
     const good = chatLines(40, model);
     const unknownModel = { custom_id: "bad-model", method: "POST", url: "/v1/chat/completions", body: { model: "no-such-model", messages: [{ role: "user", content: "hi" }] } };

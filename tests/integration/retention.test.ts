@@ -109,6 +109,43 @@ describe("the leader's retention jobs", () => {
     expect((await cacheSharedSize.get()).values).toEqual([]);
   }, 60_000);
 
+  it("delete finished batches with their jobs, and files, BATCH_RETENTION_DAYS after, sparing what a running batch reads", async () => {
+    const { pool } = database;
+    const key = (await pool.query<{ id: string }>(`INSERT INTO api_keys (id, name, key_hash, prefix) VALUES (gen_random_uuid(), 'batch-retention', 'h-batch-retention', 'p') RETURNING id`)).rows[0]!.id;
+    const file = (id: string, age: string) =>
+      pool.query(`INSERT INTO batch_files (id, key_id, purpose, filename, bytes, created_at) VALUES ($1, $2, 'batch', 'f', 3, now() - $3::interval)`, [id, key, age]).then(() =>
+        pool.query(`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES ($1, 0, 'abc'), ($1, 1, 'def')`, [id]),
+      );
+    const batch = (id: string, status: string, endedAgo: string | null, input: string) =>
+      pool
+        .query(
+          `INSERT INTO batches (id, key_id, endpoint, input_file_id, completion_window, status, expires_at, created_at, completed_at, cancelled_at)
+           VALUES ($1, $2, '/v1/chat/completions', $3, '24h', $4::"BatchStatus", now(), now() - interval '40 days',
+                   CASE WHEN $4 = 'completed' THEN now() - $5::interval END, CASE WHEN $4 = 'cancelled' THEN now() - $5::interval END)`,
+          [id, key, input, status, endedAgo],
+        )
+        .then(() => pool.query(`INSERT INTO batch_jobs (batch_id, line_no, custom_id, body, status) SELECT $1, i, 'c' || i, '{}', 'succeeded' FROM generate_series(1, 30) i`, [id]));
+    await file("file-old", "31 days");
+    await file("file-old-in-use", "31 days");
+    await file("file-recent", "29 days");
+    for (let i = 0; i < 12; i++) await batch(`batch_old_${i}`, i % 2 ? "completed" : "cancelled", "31 days", "file-old");
+    await batch("batch_recent", "completed", "29 days", "file-recent");
+    await batch("batch_running", "in_progress", null, "file-old-in-use");
+
+    const config = parseConfig({ DATABASE_URL: scratch.url, SECRET: "s".repeat(32) });
+    expect(config.BATCH_RETENTION_DAYS).toBe(30);
+    const holder = "batch-retention-test";
+    election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
+    registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
+
+    await until(async () => (await count("batches", `key_id = '${key}'`)) === 2 && (await count("batch_files", `key_id = '${key}'`)) === 2);
+    expect((await pool.query(`SELECT id FROM batches WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual(["batch_recent", "batch_running"]);
+    expect(await count("batch_jobs", "batch_id LIKE 'batch_old_%'")).toBe(0);
+    expect(await count("batch_jobs", "batch_id IN ('batch_recent', 'batch_running')")).toBe(60);
+    expect((await pool.query(`SELECT id FROM batch_files WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual(["file-old-in-use", "file-recent"]);
+    expect(await count("batch_file_chunks")).toBe(4);
+  }, 60_000);
+
   it("deletes nothing under a deposed leader's token", async () => {
     const { pool } = database;
     const old = await acquireLease(pool, "leader", { holder: "old", ttlMs: 60_000 });

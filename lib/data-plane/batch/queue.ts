@@ -66,7 +66,8 @@ export interface FinishedJob {
 }
 
 /**
- * Writes results, each only if its claim is still the current one (fenced by owner and attempt).
+ * Writes results, each only if its claim is still the current one (fenced by owner and attempt). The
+ * owner stays on the row: who answered each line (per-instance throughput, and post-mortems).
  * Returns the jobs whose results were written; the others had been taken over and are dropped.
  */
 export async function finishJobs(db: Queryable, owner: string, finished: FinishedJob[]): Promise<FinishedJob[]> {
@@ -76,7 +77,7 @@ export async function finishJobs(db: Queryable, owner: string, finished: Finishe
   const written = await rows<{ id: string }>(
     db,
     Prisma.sql`UPDATE batch_jobs j SET status = r.status::"BatchJobStatus", result = r.result, error = r.error, finished_at = now(),
-        lease_owner = NULL, lease_expires_at = NULL
+        lease_expires_at = NULL
       FROM unnest(${finished.map((f) => f.job.id)}::bigint[], ${finished.map((f) => f.job.attempt)}::int[], ${finished.map((f) => f.outcome.status)}::text[],
         ${finished.map(response)}::jsonb[], ${finished.map(error)}::jsonb[]) AS r(id, attempt, status, result, error)
       WHERE j.id = r.id AND j.attempts = r.attempt AND j.status = 'running' AND j.lease_owner = ${owner}

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   load: LoadSignals;
   execute: Executor;
   logger: Logger;
+  /** The clock for back-off decisions (tests); performance.now() by default. */
+  now?: () => number;
 }
 
 const MIN_POLL_MS = 50;
@@ -47,7 +49,8 @@ export class BatchWorker {
   private executing = 0;
   private stopped = false;
   private limit: number;
-  private limitChangedAt = performance.now();
+  private readonly now: () => number;
+  private limitChangedAt: number;
   private seen429s = 0;
   private pauseUntil = 0;
   private pending: FinishedJob[] = [];
@@ -61,6 +64,8 @@ export class BatchWorker {
 
   constructor(private readonly options: WorkerOptions) {
     this.limit = options.concurrency;
+    this.now = options.now ?? (() => performance.now());
+    this.limitChangedAt = this.now();
   }
 
   start(): void {
@@ -95,7 +100,7 @@ export class BatchWorker {
   /** Jobs that may run at once right now (0 while yielding to live traffic). */
   currentLimit(): number {
     const { load, concurrency } = this.options;
-    const now = performance.now();
+    const now = this.now();
     if (load.upstream429Count !== this.seen429s) {
       this.seen429s = load.upstream429Count;
       if (now - this.limitChangedAt >= 1_000) {
@@ -197,7 +202,7 @@ export class BatchWorker {
     const response = { status_code: execution.statusCode, request_id: execution.requestId, body: execution.body };
     if (execution.statusCode === 429) {
       // The key's batch budget, or every upstream, is exhausted for now: wait, and try the job again later.
-      this.pauseUntil = Math.max(this.pauseUntil, performance.now() + Math.min((execution.retryAfterSeconds ?? 1) * 1_000, MAX_RATE_PAUSE_MS));
+      this.pauseUntil = Math.max(this.pauseUntil, this.now() + Math.min((execution.retryAfterSeconds ?? 1) * 1_000, MAX_RATE_PAUSE_MS));
       return "release";
     }
     if (execution.statusCode >= 500 && job.attempt < this.options.maxAttempts) return "retry";

@@ -1,5 +1,5 @@
 // Registers the OpenAI-compatible API under /v1 (stock SDKs with a base URL) and /api/v1.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { NotFoundError, UnauthorizedError } from "../../platform/errors";
 import { countTokensHandler } from "./anthropic/count-tokens";
 import { messagesEndpoint } from "./anthropic/endpoint";
@@ -37,11 +37,12 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
     }
     done();
   });
-  // Live completions' latency is what batch work yields to (lib/data-plane/batch/load-signals.ts).
-  app.addHook("onResponse", (request, reply, done) => {
-    if (!request.batchRequest && request.routeOptions.config.endpoint) deps.load.recordLiveLatency(reply.elapsedTime);
+  // Live completions' latency is what batch work yields to (lib/data-plane/batch/load-signals.ts). A hook
+  // on the completion routes only, so no other request pays for it.
+  const onResponse = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!request.batchRequest) deps.load.recordLiveLatency(reply.elapsedTime);
     done();
-  });
+  };
 
   const chat = chatCompletionsHandler(deps);
   const embeddings = completionHandler(deps, embeddingsEndpoint);
@@ -55,14 +56,14 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   const anthropicRoute = { config: { accessLog: true, endpoint: "messages" as const, errorShape: "anthropic" as const } };
   await batchRoutes(app, API_PREFIXES, deps.batch);
   for (const prefix of API_PREFIXES) {
-    app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" } }, chat);
-    app.post(`${prefix}/responses`, { config: { accessLog: true, endpoint: "responses" } }, responses);
+    app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" }, onResponse }, chat);
+    app.post(`${prefix}/responses`, { config: { accessLog: true, endpoint: "responses" }, onResponse }, responses);
     app.get(`${prefix}/responses/:id`, { config: { accessLog: true, endpoint: "responses" } }, getResponseHandler);
-    app.post(`${prefix}/completions`, { config: { accessLog: true, endpoint: "completions" } }, legacyCompletions);
-    app.post(`${prefix}/embeddings`, { config: { accessLog: true, endpoint: "embeddings" } }, embeddings);
+    app.post(`${prefix}/completions`, { config: { accessLog: true, endpoint: "completions" }, onResponse }, legacyCompletions);
+    app.post(`${prefix}/embeddings`, { config: { accessLog: true, endpoint: "embeddings" }, onResponse }, embeddings);
     app.get(`${prefix}/models`, { config: { accessLog: true } }, listModels);
     app.get(`${prefix}/models/*`, { config: { accessLog: true } }, getModel);
-    app.post(`${prefix}/messages`, anthropicRoute, messages);
+    app.post(`${prefix}/messages`, { ...anthropicRoute, onResponse }, messages);
     app.post(`${prefix}/messages/count_tokens`, anthropicRoute, countTokens);
     app.all(`${prefix}/*`, async (request) => {
       throw new NotFoundError(`Unknown endpoint: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" });
