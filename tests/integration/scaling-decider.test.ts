@@ -262,7 +262,7 @@ describe("queue depth", () => {
     const fence = await leadership("leader-q");
     const scaling = new ScalingDecider({ prisma: db.prisma, pool: db.pool, target: noTarget(), logger, staleAfterMs: 15_000, cpuRequestMillicores: 500, memoryRequestBytes: 1e9, readQueue: () => readQueueStats(db.pool) });
     const record = await scaling.run(fence, signal);
-    expect(record).toMatchObject({ currentReplicas: 1, desiredReplicas: 7, reason: "DesiredWithinRange", message: "7 because queued batch jobs 6,500 (6500/instance) is above the 1000/instance target" });
+    expect(record).toMatchObject({ currentReplicas: 1, desiredReplicas: 7, reason: "DesiredWithinRange", message: "7 because queued batch jobs 6,500 (6,500/instance) is above the 1,000/instance target" });
     expect(record!.metrics.queue).toMatchObject({ queued: 6_500, running: 0 });
     expect(record!.metrics.proposals.map((p) => [p.metric, p.replicas])).toEqual([
       ["cpu", 1],

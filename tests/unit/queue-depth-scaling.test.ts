@@ -139,7 +139,7 @@ describe("the policy's queueDepthTarget", () => {
     // Balanced: +50% per minute from 1 → 2; the queue asks for 20.
     expect(decision).toMatchObject({ desiredReplicas: 2, metricReplicas: 20 });
     expect(explainDecision(decision, withQueue)).toBe(
-      "2 because queued batch jobs 20,000 (20000/instance) is above the 1000/instance target (it asks for 20; scale-up is limited to 50% per 60 s)",
+      "2 because queued batch jobs 20,000 (20,000/instance) is above the 1,000/instance target (it asks for 20; scale-up is limited to 50% per 60 s)",
     );
   });
 });

@@ -20,7 +20,9 @@ const labelOf = (metric: string) => LABELS[metric] ?? metric;
 function unitValue(metric: string, value: number, decimals?: number): string {
   const unit = metric === METRIC_NAMES.rps ? "/s" : metric === METRIC_NAMES.queue ? "/instance" : "%";
   const places = decimals ?? (metric === METRIC_NAMES.rps ? (value < 10 ? 2 : 1) : 0);
-  return `${Number(value.toFixed(places))}${unit}`;
+  const rounded = Number(value.toFixed(places));
+  // Queues run to thousands of jobs: group the digits (20,000/instance).
+  return `${metric === METRIC_NAMES.queue ? rounded.toLocaleString("en-US", { maximumFractionDigits: places }) : rounded}${unit}`;
 }
 
 /** "average CPU 84%" */
