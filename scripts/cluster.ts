@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { buildIfNeeded } from "./build-if-needed";
-import { displayUrl } from "../tools/cluster-runner/database";
+import { DEFAULT_CLUSTER_DATABASE_URL, displayUrl } from "../tools/cluster-runner/database";
 import { LocalCluster, type InstanceInfo } from "../tools/cluster-runner/index";
 import { activateQueueDepthPolicy, QUEUE_DEPTH_POLICY_NAME, queueDepthPolicy } from "../tools/cluster-runner/queue-depth-policy";
 
@@ -93,16 +93,17 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 try {
+  // Before the first instance: its first decision must already be the queue's.
+  if (queueDepth !== undefined) {
+    await activateQueueDepthPolicy(process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL, queueDepthPolicy(queueDepth, maxInstances));
+    say(`scaling       policy ${QUEUE_DEPTH_POLICY_NAME}: 1–${maxInstances} instances, ${queueDepth} queued batch jobs per instance`);
+  }
   await cluster.start();
 } catch (error) {
   console.error(`cluster: ${(error as Error).message}`);
   process.exit(1);
 }
 
-if (queueDepth !== undefined) {
-  await activateQueueDepthPolicy(cluster.directDatabaseUrl, queueDepthPolicy(queueDepth, maxInstances));
-  say(`scaling       policy ${QUEUE_DEPTH_POLICY_NAME}: 1–${maxInstances} instances, ${queueDepth} queued batch jobs per instance`);
-}
 say(`balancer      ${cluster.url}   (API: ${cluster.url}/v1, console: ${cluster.url}/)`);
 for (const instance of cluster.instances()) say(`instance      ${instance.id}  ${instance.url}  pid ${instance.pid}`);
 if (cluster.prometheusUrl) say(`prometheus    ${cluster.prometheusUrl}`);

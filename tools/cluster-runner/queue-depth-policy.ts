@@ -3,6 +3,8 @@
 // CPU's thresholds sit far above anything a one-machine cluster reaches, so what moves the fleet
 // here is the queue (CPU on a shared laptop is noise; the algorithm is the same either way).
 import { createDatabase } from "../../lib/platform/db/client";
+import { applyMigrations } from "../../lib/platform/db/migrate";
+import { ensureDatabase } from "./database";
 import type { PolicySpec } from "../../lib/control-plane/scaling/policies";
 import { activatePolicy, savePolicy, seedPolicies } from "../../lib/control-plane/scaling/store";
 
@@ -22,11 +24,17 @@ export function queueDepthPolicy(jobsPerInstance: number, maxReplicas: number): 
   };
 }
 
-/** Saves the demo policy and makes it the active one (audited as the cluster runner). */
+/**
+ * Saves the demo policy and makes it the active one (audited as the cluster runner). Run it before
+ * the instances start (it creates and migrates the database as they would): otherwise the first
+ * leader decides under the default preset, whose minimum of 3 starts instances the demo never asked for.
+ */
 export async function activateQueueDepthPolicy(databaseUrl: string, spec: PolicySpec): Promise<void> {
+  await ensureDatabase(databaseUrl);
   const db = createDatabase({ url: databaseUrl, poolMax: 2 });
   const actor = { id: null, email: "cluster-runner" };
   try {
+    await applyMigrations(db.pool);
     await seedPolicies(db.prisma);
     await savePolicy(db.prisma, { name: QUEUE_DEPTH_POLICY_NAME, spec }, actor);
     await activatePolicy(db.prisma, QUEUE_DEPTH_POLICY_NAME, actor, "npm run cluster -- --autoscale --queue-depth");
