@@ -1,6 +1,7 @@
 // The process entry: one AgentiCorp instance (Fastify data plane + Next.js console, one port).
 import { ConfigError, parseConfig } from "./lib/platform/config";
 import { boot } from "./lib/platform/process/boot";
+import { ConfigFileError } from "./lib/control-plane/config-file/issues";
 
 let config;
 try {
@@ -11,7 +12,11 @@ try {
   process.exit(1);
 }
 
-const instance = await boot(config);
+const instance = await boot(config).catch((error: unknown) => {
+  if (!(error instanceof ConfigFileError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+});
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     instance.shutdown(signal).then(

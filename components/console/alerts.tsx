@@ -7,6 +7,7 @@ import { formatNumber } from "@/lib/control-plane/console/charts";
 import { useAlertHistory, useAlertRules } from "@/components/console/hooks/console";
 import { AlertActions } from "./alert-actions";
 import { AlertRuleEditor } from "./alert-rule-editor";
+import { ManagedBadge } from "./managed-badge";
 import { DataTable } from "./data-table";
 import { Panel } from "./panel";
 import { useCan } from "./session-context";
@@ -17,7 +18,7 @@ function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boole
   return (
     <tr data-rule-id={rule.id} data-state={rule.enabled ? rule.state : "disabled"}>
       <td>
-        <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>
+        <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span> {rule.managedBy ? <ManagedBadge /> : null}
         <div className="muted small">{rule.description}</div>
         {rule.severityReason ? <div className="muted small">{rule.severityReason}</div> : null}
       </td>
@@ -38,7 +39,7 @@ function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boole
       {canAct ? (
         <td>
           <AlertActions rule={rule} />
-          {canWrite ? <AlertRuleEditor rule={rule} /> : null}
+          {canWrite ? rule.managedBy ? <p className="muted small">Terms set by the configuration file.</p> : <AlertRuleEditor rule={rule} /> : null}
         </td>
       ) : null}
     </tr>

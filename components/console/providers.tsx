@@ -9,6 +9,7 @@ import { formatPercent } from "@/lib/control-plane/console/charts";
 import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/components/console/hooks/console";
 import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/data-plane/providers/responses-api";
 import { ConfirmDelete } from "./confirm-button";
+import { LockedButton, ManagedBadge } from "./managed-badge";
 import { Panel } from "./panel";
 import { Can } from "./session-context";
 import { FormError } from "./form-error";
@@ -297,17 +298,26 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
       actions={
         <Can scope="providers.write">
           <TestConnection provider={provider} />
-          {!editing ? (
-            <button type="button" className="button secondary" onClick={() => setEditing(true)} aria-label={`Edit ${provider.name}`}>
-              Edit
-            </button>
-          ) : null}
-          <DeleteProvider provider={provider} />
+          {provider.managedBy ? (
+            <>
+              <LockedButton label={`Edit ${provider.name}`}>Edit</LockedButton>
+              <LockedButton label={`Delete ${provider.name}`}>Delete</LockedButton>
+            </>
+          ) : (
+            <>
+              {!editing ? (
+                <button type="button" className="button secondary" onClick={() => setEditing(true)} aria-label={`Edit ${provider.name}`}>
+                  Edit
+                </button>
+              ) : null}
+              <DeleteProvider provider={provider} />
+            </>
+          )}
         </Can>
       }
     >
       <p className="meta">
-        <span className="pill">{PROVIDER_KIND_LABEL[provider.kind]}</span>{" "}
+        <span className="pill">{PROVIDER_KIND_LABEL[provider.kind]}</span> {provider.managedBy ? <ManagedBadge /> : null}{" "}
         <span className={`provider-state provider-state-${state}`} data-testid="provider-state">
           {STATE_WORDS[state]}
         </span>

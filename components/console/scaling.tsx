@@ -12,6 +12,7 @@ import { diffPolicies } from "@/lib/control-plane/scaling/policies";
 import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/control-plane/scaling/views";
 import { TimeSeriesChart } from "./charts";
 import { ConfirmDelete } from "./confirm-button";
+import { LockedButton, ManagedBadge } from "./managed-badge";
 import { CopyButton } from "./copy-button";
 import { PolicyForm } from "./policy-form";
 import { FormError } from "./form-error";
@@ -207,6 +208,11 @@ export function ScalingView() {
         <Panel title="Active policy" testId="panel-active-policy" loading={scaling.isPending} error={scaling.error} empty={!!data && !data.active} emptyText="No policy is active yet.">
           {data?.active ? (
             <>
+              {data.activeFromFile ? (
+                <p className="muted" data-testid="active-from-file">
+                  <ManagedBadge /> The configuration file chooses the active policy (scaling.active): switch it there.
+                </p>
+              ) : null}
               {data.active.spec?.description ? <p>{data.active.spec.description}</p> : null}
               <Fields policy={data.active} />
             </>
@@ -233,7 +239,8 @@ export function ScalingView() {
             {data.policies.map((p) => (
               <tr key={p.id} data-policy={p.name}>
                 <th scope="row">
-                  {p.name} {p.preset ? <span className="pill">preset</span> : null} {p.active ? <span className="pill">active</span> : null}
+                  {p.name} {p.preset ? <span className="pill">preset</span> : null} {p.active ? <span className="pill">active</span> : null}{" "}
+                  {p.managedBy ? <ManagedBadge /> : null}
                   {p.spec?.description ? <div className="muted small">{p.spec.description}</div> : null}
                 </th>
                 <td>{p.spec ? `${p.spec.minReplicas}–${p.spec.maxReplicas}` : "–"}</td>
@@ -243,8 +250,8 @@ export function ScalingView() {
                   <td>
                     {p.active ? null : (
                       <span className="inline-actions">
-                        <SwitchPolicy active={data.active} policy={p} />
-                        {p.preset ? null : <DeletePolicy policy={p} />}
+                        {data.activeFromFile ? <LockedButton label={`Switch to ${p.name}`}>Switch to {p.name}</LockedButton> : <SwitchPolicy active={data.active} policy={p} />}
+                        {p.preset ? null : p.managedBy ? <LockedButton label={`Delete ${p.name}`}>Delete</LockedButton> : <DeletePolicy policy={p} />}
                       </span>
                     )}
                   </td>

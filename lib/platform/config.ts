@@ -70,6 +70,10 @@ const configSchema = z.object({
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
   /** Seed the built-in simulator provider when no provider exists (default: on with the embedded database). */
   SEED_SIMULATOR: flag.optional(),
+  /** A configuration file (agenticorp.yaml) applied at start: one instance applies it, the others wait until it is in force. */
+  CONFIG_FILE: z.string().trim().min(1).optional(),
+  /** How long an instance waits for another one to apply CONFIG_FILE before it starts serving what the database holds. */
+  CONFIG_FILE_WAIT_MS: integer(0, 3_600_000).default(120_000),
   HEARTBEAT_MS: integer(100, 60_000).default(5_000),
   /** An instance silent this long is presumed dead (the leader marks it). */
   INSTANCE_DEAD_AFTER_MS: integer(500, 3_600_000).default(15_000),

@@ -67,7 +67,7 @@ describe("webhook bodies", () => {
 describe("the alerts page's order", () => {
   const rule = (id: string, state: AlertRuleDto["state"], severity: string, extra: Partial<AlertRuleDto> = {}): AlertRuleDto => ({
     id, name: id, description: "", metric: "cpu_percent", comparison: "above", threshold: 1, thresholdFromPolicy: false, forSeconds: 0, windowSeconds: 60,
-    severity, severityReason: null, enabled: true, webhookFormat: null, silence: null, state, activeSince: null, activeSubjects: [], updatedAt: "", updatedBy: null, ...extra,
+    severity, severityReason: null, enabled: true, webhookFormat: null, silence: null, state, activeSince: null, activeSubjects: [], updatedAt: "", updatedBy: null, managedBy: null, ...extra,
   });
 
   it("puts firing first (critical before warning), then pending, then quiet, and silenced apart", () => {

@@ -3,11 +3,15 @@
 // credentials rejected"); the leader evaluates them (lib/control-plane/alerts/engine.ts). Titles and
 // descriptions are derived from the terms in force (describe.ts), never the seeded text.
 import { z } from "zod";
-import type { PrismaClient } from "../../platform/db/generated/client";
+import type { Prisma, PrismaClient } from "../../platform/db/generated/client";
 import { BadRequestError, NotFoundError } from "../../platform/errors";
+import { managedByFile } from "../config-file/managed";
 import { alertDescription, alertTitle, type AlertMetricName, type AlertTerms } from "./describe";
 import { DEFAULT_MIN_REPLICAS, policyMinReplicas, severityInForce, type ScalingTargetKind } from "./policy";
 import { WEBHOOK_FORMATS, type WebhookFormat } from "./webhook-format";
+
+/** A client or an open transaction: the configuration file applies rule terms inside its own. */
+type Db = PrismaClient | Prisma.TransactionClient;
 
 export type AlertStatusName = "inactive" | "pending" | "firing";
 export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
@@ -50,6 +54,8 @@ export interface AlertRule extends AlertTerms {
   activeSubjects: ActiveSubject[];
   updatedAt: Date;
   updatedBy: string | null;
+  /** "file" when the configuration file sets its terms (then only the file changes them). */
+  managedBy: string | null;
 }
 
 export interface ActiveSubject {
@@ -80,8 +86,8 @@ export interface AlertHistoryEntry {
 
 const SEVERITIES = ["info", "warning", "critical"] as const;
 
-/** A change to one rule; at least one field. `threshold: null` (instance_count only) follows the policy again. */
-export const updateAlertRuleInput = z
+/** The terms of a rule one may change. `threshold: null` (instance_count only) follows the policy again. */
+export const alertRuleTerms = z
   .object({
     // Bounded so that PostgreSQL's double precision stores it exactly as sent (no unit goes near it).
     threshold: z.number().finite().min(0).max(1e15).nullable().optional(),
@@ -92,8 +98,10 @@ export const updateAlertRuleInput = z
     webhookUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2_048).nullable().optional(),
     webhookFormat: z.enum(WEBHOOK_FORMATS).nullable().optional(),
   })
-  .strict()
-  .refine((change) => Object.values(change).some((v) => v !== undefined), { message: "nothing to change" });
+  .strict();
+
+/** A change to one rule; at least one field. */
+export const updateAlertRuleInput = alertRuleTerms.refine((change) => Object.values(change).some((v) => v !== undefined), { message: "nothing to change" });
 export type UpdateAlertRuleInput = z.input<typeof updateAlertRuleInput>;
 
 export const alertHistoryQuery = z.object({
@@ -106,14 +114,14 @@ export type AlertHistoryQuery = z.input<typeof alertHistoryQuery>;
 
 const STATUS_ORDER: Record<AlertStatusName, number> = { inactive: 0, pending: 1, firing: 2 };
 
-async function activePolicyMinimum(prisma: PrismaClient): Promise<number> {
+async function activePolicyMinimum(prisma: Db): Promise<number> {
   const policy = await prisma.scalingPolicy.findFirst({ where: { active: true }, select: { spec: true } });
   return policy ? policyMinReplicas(policy.spec) : DEFAULT_MIN_REPLICAS;
 }
 
 type RuleRow = Awaited<ReturnType<typeof loadRules>>[number];
 
-function loadRules(prisma: PrismaClient, id?: string) {
+function loadRules(prisma: Db, id?: string) {
   return prisma.alertRule.findMany({ where: id ? { id } : {}, orderBy: { id: "asc" }, include: { states: { where: { status: { not: "inactive" } } } } });
 }
 
@@ -152,6 +160,7 @@ function toRule(row: RuleRow, policyMinimum: number, context: RuleContext): Aler
     activeSubjects: active,
     updatedAt: row.updatedAt,
     updatedBy: row.updatedBy,
+    managedBy: row.managedBy,
   };
 }
 
@@ -162,7 +171,7 @@ export async function listAlertRules(prisma: PrismaClient, context: RuleContext 
 }
 
 /** One rule as listed; 404 when there is none. */
-export async function getAlertRule(prisma: PrismaClient, id: string, context: RuleContext = { scalingTarget: "none" }): Promise<AlertRule> {
+export async function getAlertRule(prisma: Db, id: string, context: RuleContext = { scalingTarget: "none" }): Promise<AlertRule> {
   const [[row], minimum] = await Promise.all([loadRules(prisma, id), activePolicyMinimum(prisma)]);
   if (!row) throw new NotFoundError(`No alert rule ${id}.`, { code: "alert_rule_not_found" });
   return toRule(row, minimum, context);
@@ -170,23 +179,26 @@ export async function getAlertRule(prisma: PrismaClient, id: string, context: Ru
 
 /** Applies a validated change; returns the rule before and after (for the audit log). */
 export async function updateAlertRule(
-  prisma: PrismaClient,
+  prisma: Db,
   id: string,
   input: UpdateAlertRuleInput,
   updatedBy: string | null = null,
   context: RuleContext = { scalingTarget: "none" },
+  /** Who manages what this writes: null for a person (a rule the configuration file manages is refused), "file" for the file. */
+  writer: string | null = null,
 ): Promise<{ before: AlertRule; after: AlertRule }> {
   const change = updateAlertRuleInput.parse(input);
   const minimum = await activePolicyMinimum(prisma);
   const [existing] = await loadRules(prisma, id);
   if (!existing) throw new NotFoundError(`No alert rule ${id}.`, { code: "alert_rule_not_found" });
+  if (existing.managedBy && existing.managedBy !== writer) throw managedByFile("Alert rule", id);
   if (change.threshold === null && existing.metric !== "instance_count") {
     throw new BadRequestError("Only the instance-count rule can follow the scaling policy: give a threshold.", { param: "threshold", code: "invalid_field" });
   }
   if (typeof change.threshold === "number" && PERCENT_METRICS.has(existing.metric) && !(change.threshold > 0 && change.threshold <= 100)) {
     throw new BadRequestError(`${existing.metric} is a percentage: the threshold must be above 0 and at most 100.`, { param: "threshold", code: "invalid_field" });
   }
-  await prisma.alertRule.update({ where: { id }, data: { ...change, updatedBy } });
+  await prisma.alertRule.update({ where: { id }, data: { ...change, updatedBy, ...(writer === null ? {} : { managedBy: writer }) } });
   const [after] = await loadRules(prisma, id);
   return { before: toRule(existing, minimum, context), after: toRule(after!, minimum, context) };
 }

@@ -158,6 +158,8 @@ export const alertRuleSchema = z.object({
   ),
   updatedAt: isoDate,
   updatedBy: z.string().nullable(),
+  /** "file": the terms come from the configuration file and are read-only here. */
+  managedBy: z.string().nullable(),
 });
 export type AlertRuleDto = z.infer<typeof alertRuleSchema>;
 export const alertRulesResponse = z.object({ rules: z.array(alertRuleSchema) });
@@ -216,6 +218,8 @@ export const providerSchema = z.object({
   hasApiKey: z.boolean(),
   /** Names of the custom headers sent upstream; their values are credentials and never shown. */
   headerNames: z.array(z.string()),
+  /** "file": applied from the configuration file and read-only here (the write routes answer 409). */
+  managedBy: z.string().nullable(),
   deployments: z.array(z.object({ id: z.string(), modelName: z.string(), upstreamModel: z.string(), weight: z.number(), enabled: z.boolean() })),
 });
 export type ProviderDto = z.infer<typeof providerSchema>;
@@ -336,4 +340,8 @@ export const AUDIT_ACTIONS = [
   "capacity.settings.update",
   "capacity.sizes.update",
   "capacity.schedule.update",
+  // Written by a configuration file's apply (lib/control-plane/config-file), beside the entries above.
+  "config.apply",
+  "alert_rule.adopt",
+  "alert_rule.release",
 ] as const;

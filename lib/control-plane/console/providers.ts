@@ -5,13 +5,14 @@ import { z } from "zod";
 import type { Prisma } from "../../platform/db/generated/client";
 import { recordAudit } from "../audit/audit";
 import { getConfig } from "../../platform/config";
-import { DecryptionError, encryptSecret } from "../../platform/crypto/secret-box";
+import { DecryptionError } from "../../platform/crypto/secret-box";
 import { BadRequestError, ConflictError, NotFoundError } from "../../platform/errors";
 import { ADDRESS_REFUSED_CODE } from "../../platform/net/address-policy";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { createLiveProvider } from "../../data-plane/providers/factory";
-import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, sealSettings, toPublicProvider } from "../../data-plane/providers/admin";
-import { settingsSchemaFor, type HttpProviderSettings } from "../../data-plane/providers/settings";
+import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, toPublicProvider, writeProviderChange } from "../../data-plane/providers/admin";
+import { settingsSchemaFor } from "../../data-plane/providers/settings";
+import { managedByFile } from "../config-file/managed";
 import { UpstreamFailure } from "../../data-plane/providers/types";
 import type { ProviderDto, ProviderTestResult } from "./contracts";
 import { idParams } from "./contracts";
@@ -68,37 +69,20 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
   const provider = await prisma.$transaction(async (tx) => {
     const current = await tx.provider.findUnique({ where: { id: params.id }, select: providerPublicSelect });
     if (!current) throw new NotFoundError("No provider with this id.");
+    if (current.managedBy) throw managedByFile("Provider", current.name);
     if (current.kind === "simulator" && (body.baseUrl !== undefined || body.apiKey !== undefined)) {
       throw new BadRequestError("A simulator provider has no base URL or API key.", { param: body.baseUrl !== undefined ? "baseUrl" : "apiKey" });
     }
-    const settingsSchema = settingsSchemaFor(current.kind);
     let settings: object | undefined;
-    let headers: ReturnType<typeof sealSettings>["headers"];
     if (body.settings !== undefined) {
-      const parsed = settingsSchema.safeParse(body.settings);
+      const parsed = settingsSchemaFor(current.kind).safeParse(body.settings);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new BadRequestError(`settings.${issue.path.join(".")}: ${issue.message}`, { param: `settings.${issue.path.join(".")}` });
       }
-      if (current.kind === "simulator") settings = parsed.data;
-      else ({ settings, headers } = sealSettings(parsed.data as HttpProviderSettings, secret()));
+      settings = parsed.data;
     }
-    if (body.deployments !== undefined) {
-      await tx.deployment.deleteMany({ where: { providerId: current.id } });
-      await tx.deployment.createMany({ data: body.deployments.map((d) => ({ ...d, providerId: current.id })) });
-    }
-    const updated = await tx.provider.update({
-      where: { id: current.id },
-      data: {
-        name: body.name,
-        baseUrl: body.baseUrl,
-        enabled: body.enabled,
-        settings,
-        ...headers,
-        apiKeyEncrypted: body.apiKey === undefined ? undefined : body.apiKey === null ? null : encryptSecret(body.apiKey, secret()),
-      },
-      select: providerPublicSelect,
-    });
+    const updated = await writeProviderChange(tx, current, { ...body, settings }, secret());
     const before = toDto(current);
     const after = toDto(updated);
     await recordAudit(tx, actorOf(session), { action: "provider.update", targetType: "provider", targetId: after.id, before, after });
@@ -155,6 +139,7 @@ export const deleteProvider = consoleHandler({ scope: "providers.write", params:
   await prisma.$transaction(async (tx) => {
     const current = await tx.provider.findUnique({ where: { id: params.id }, select: providerPublicSelect });
     if (!current) throw new NotFoundError("No provider with this id.");
+    if (current.managedBy) throw managedByFile("Provider", current.name);
     const serving = current.enabled ? [...new Set(current.deployments.filter((d) => d.enabled).map((d) => d.modelName))] : [];
     if (serving.length > 0) {
       throw new ConflictError(`Provider "${current.name}" is in use: it serves ${serving.map((m) => `"${m}"`).join(", ")}. Disable it first, then delete it.`, { code: "provider_in_use" });

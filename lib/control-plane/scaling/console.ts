@@ -10,7 +10,7 @@ import { idParams, type SeriesDto } from "../console/contracts";
 import { simulateRecordedLoad } from "../capacity/overview";
 import { renderManifests, toYaml } from "./manifests";
 import { diffPolicies, policyFields, savePolicyInput } from "./policies";
-import { activatePolicy, deletePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
+import { activatePolicy, activePolicyFromFile, deletePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
 import { queueStatsSchema } from "../console/batch-contracts";
 import { activatePolicyInput, scalingQuery, simulationQuery, type DecisionDto, type PolicyDto, type ScalingResponse } from "./contracts";
 
@@ -78,12 +78,13 @@ export const getScaling = consoleHandler({ scope: "scaling.read", query: scaling
   const config = getConfig();
   const now = Date.now();
   const window = { ...timeWindowFor(query.range, now), end: new Date(now) };
-  const [policies, latest, history, recent, changes] = await Promise.all([
+  const [policies, latest, history, recent, changes, activeFromFile] = await Promise.all([
     listPolicies(prisma),
     prisma.scalingDecision.findFirst({ orderBy: { id: "desc" } }),
     decisionHistory(prisma, window),
     prisma.scalingDecision.findMany({ where: { OR: [{ outcome: { in: ["applied", "failed"] } }, { scaleChange: { not: 0 } }] }, orderBy: { id: "desc" }, take: 20 }),
     listPolicyChanges(prisma, 20),
+    activePolicyFromFile(prisma),
   ]);
   const active = policies.find((p) => p.active) ?? null;
   const hpa = active?.spec ? renderManifests({ policyName: active.name, spec: active.spec }).find((m) => m.kind === "HorizontalPodAutoscaler") : undefined;
@@ -91,6 +92,7 @@ export const getScaling = consoleHandler({ scope: "scaling.read", query: scaling
     target: config.SCALING_TARGET,
     intervalSeconds: config.SCALING_INTERVAL_MS / 1_000,
     active: active ? toPolicyDto(active) : null,
+    activeFromFile,
     policies: policies.map(toPolicyDto),
     latest: latest ? toDecisionDto(latest) : null,
     history,

@@ -21,6 +21,8 @@ export const policyDtoSchema = z.object({
   error: z.string().nullable(),
   fields: policyFieldsSchema,
   updatedAt: isoDate,
+  /** "file": applied from the configuration file and read-only here. */
+  managedBy: z.string().nullable(),
 });
 export type PolicyDto = z.infer<typeof policyDtoSchema>;
 
@@ -56,6 +58,8 @@ export const scalingResponse = z.object({
   target: z.enum(["none", "local", "kubernetes"]),
   intervalSeconds: z.number(),
   active: policyDtoSchema.nullable(),
+  /** True when the configuration file chooses the active policy: switching it here answers 409. */
+  activeFromFile: z.boolean(),
   policies: z.array(policyDtoSchema),
   latest: decisionDtoSchema.nullable(),
   /** Decisions over the range: series "current", "desired" and "recommendation" (the largest per step). */

@@ -6,6 +6,7 @@ import stringify from "safe-stable-stringify";
 import { recordAudit, type Actor } from "../audit/audit";
 import type { Prisma, PrismaClient } from "../../platform/db/generated/client";
 import { BadRequestError, ConflictError, NotFoundError } from "../../platform/errors";
+import { managedByFile } from "../config-file/managed";
 import { DEFAULT_POLICY, isPresetName, parsePolicySpec, PRESETS, PRESET_NAMES, savePolicyInput, type PolicySpec, type SavePolicyInput } from "./policies";
 
 type Tx = Prisma.TransactionClient;
@@ -75,11 +76,30 @@ export interface StoredPolicy {
   spec: PolicySpec | null;
   error: string | null;
   updatedAt: Date;
+  /** "file" when a configuration file manages it (see lib/control-plane/config-file). */
+  managedBy: string | null;
 }
 
-function toStored(row: { id: string; name: string; preset: boolean; active: boolean; spec: unknown; updatedAt: Date }): StoredPolicy {
+type PolicyRow = { id: string; name: string; preset: boolean; active: boolean; spec: unknown; updatedAt: Date; managedBy: string | null };
+
+function toStored(row: PolicyRow): StoredPolicy {
   const parsed = parsePolicySpec(row.spec);
-  return { id: row.id, name: row.name, preset: row.preset, active: row.active, spec: parsed.ok ? parsed.spec : null, error: parsed.ok ? null : parsed.error, updatedAt: row.updatedAt };
+  return {
+    id: row.id,
+    name: row.name,
+    preset: row.preset,
+    active: row.active,
+    spec: parsed.ok ? parsed.spec : null,
+    error: parsed.ok ? null : parsed.error,
+    updatedAt: row.updatedAt,
+    managedBy: row.managedBy,
+  };
+}
+
+/** Whether the configuration file chooses the active policy (then only the file switches it). */
+export async function activePolicyFromFile(db: PrismaClient | Tx): Promise<boolean> {
+  const state = await db.configFileState.findUnique({ where: { id: 1 }, select: { activePolicy: true } });
+  return Boolean(state?.activePolicy);
 }
 
 /** Presets first (in the guide's order), then custom policies by name. */
@@ -103,27 +123,33 @@ export async function savePolicy(prisma: PrismaClient, input: SavePolicyInput, a
     const field = issue.path.join(".");
     throw new BadRequestError(field ? `${field}: ${issue.message}` : issue.message, { param: field || null, code: "invalid_field" });
   }
-  const { name, spec } = parsed.data;
-  if (isPresetName(name)) throw new ConflictError(`"${name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
-  return prisma.$transaction(async (tx) => {
-    await lockPolicies(tx);
-    const before = await tx.scalingPolicy.findUnique({ where: { name } });
-    if (before?.preset) throw new ConflictError(`"${name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
-    const row = before
-      ? await tx.scalingPolicy.update({ where: { id: before.id }, data: { spec: json(spec) } })
-      : await tx.scalingPolicy.create({ data: { name, preset: false, spec: json(spec) } });
-    await tx.scalingPolicyChange.create({
-      data: { policyId: row.id, actor: actor.email, reason: before ? "saved" : "created", before: before ? json({ name, spec: before.spec }) : undefined, after: json({ name, spec }) },
-    });
-    await recordAudit(tx, actor, {
-      action: "scaling_policy.save",
-      targetType: "scaling_policy",
-      targetId: row.id,
-      before: before ? { name, spec: before.spec, active: before.active } : null,
-      after: { name, spec, active: row.active },
-    });
-    return toStored(row);
+  if (isPresetName(parsed.data.name)) throw new ConflictError(`"${parsed.data.name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
+  return prisma.$transaction((tx) => savePolicyIn(tx, parsed.data, actor));
+}
+
+/**
+ * savePolicy inside the caller's transaction, with validated input. `writer` is who manages what
+ * it writes: null for a person (a policy a configuration file manages is refused), "file" for the file.
+ */
+export async function savePolicyIn(tx: Tx, { name, spec }: { name: string; spec: PolicySpec }, actor: Actor, writer: string | null = null): Promise<StoredPolicy> {
+  await lockPolicies(tx);
+  const before = await tx.scalingPolicy.findUnique({ where: { name } });
+  if (before?.preset) throw new ConflictError(`"${name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
+  if (before?.managedBy && before.managedBy !== writer) throw managedByFile("Scaling policy", name);
+  const row = before
+    ? await tx.scalingPolicy.update({ where: { id: before.id }, data: { spec: json(spec), managedBy: writer } })
+    : await tx.scalingPolicy.create({ data: { name, preset: false, spec: json(spec), managedBy: writer } });
+  await tx.scalingPolicyChange.create({
+    data: { policyId: row.id, actor: actor.email, reason: before ? "saved" : "created", before: before ? json({ name, spec: before.spec }) : undefined, after: json({ name, spec }) },
   });
+  await recordAudit(tx, actor, {
+    action: "scaling_policy.save",
+    targetType: "scaling_policy",
+    targetId: row.id,
+    before: before ? { name, spec: before.spec, active: before.active, managedBy: before.managedBy } : null,
+    after: { name, spec, active: row.active, managedBy: row.managedBy },
+  });
+  return toStored(row);
 }
 
 export interface ActivationResult {
@@ -134,29 +160,35 @@ export interface ActivationResult {
 
 /** Makes `name` the active policy, in one transaction with its history row and audit entry. */
 export async function activatePolicy(prisma: PrismaClient, name: string, actor: Actor, reason: string | null): Promise<ActivationResult> {
-  return prisma.$transaction(async (tx) => {
-    await lockPolicies(tx);
-    const target = await tx.scalingPolicy.findUnique({ where: { name } });
-    if (!target) throw new NotFoundError(`No scaling policy named "${name}".`, { param: "name" });
-    const parsed = parsePolicySpec(target.spec);
-    if (!parsed.ok) throw new BadRequestError(`Policy "${name}" is not valid and cannot be activated (${parsed.error}).`, { param: "name", code: "invalid_policy" });
-    const current = await tx.scalingPolicy.findFirst({ where: { active: true } });
-    if (current?.id === target.id) return { changed: false, before: toStored(current), after: toStored(current) };
-    // Off first: the partial unique index allows one active row at any moment of the statement order.
-    if (current) await tx.scalingPolicy.update({ where: { id: current.id }, data: { active: false } });
-    const activated = await tx.scalingPolicy.update({ where: { id: target.id }, data: { active: true } });
-    const before = current ? { name: current.name, spec: current.spec } : null;
-    const after = { name: activated.name, spec: activated.spec };
-    await tx.scalingPolicyChange.create({ data: { policyId: activated.id, actor: actor.email, reason, before: before ? json(before) : undefined, after: json(after) } });
-    await recordAudit(tx, actor, {
-      action: "scaling_policy.activate",
-      targetType: "scaling_policy",
-      targetId: activated.id,
-      before,
-      after: { ...after, reason },
-    });
-    return { changed: true, before: current ? toStored({ ...current, active: false }) : null, after: toStored(activated) };
+  return prisma.$transaction((tx) => activatePolicyIn(tx, name, actor, reason));
+}
+
+/** activatePolicy inside the caller's transaction; `writer` as in savePolicyIn (only the file switches a policy the file chose). */
+export async function activatePolicyIn(tx: Tx, name: string, actor: Actor, reason: string | null, writer: string | null = null): Promise<ActivationResult> {
+  await lockPolicies(tx);
+  if (writer === null && (await activePolicyFromFile(tx))) {
+    throw new ConflictError("The active policy is chosen by the configuration file (scaling.active): change it there and apply the file.", { code: "managed_by_file" });
+  }
+  const target = await tx.scalingPolicy.findUnique({ where: { name } });
+  if (!target) throw new NotFoundError(`No scaling policy named "${name}".`, { param: "name" });
+  const parsed = parsePolicySpec(target.spec);
+  if (!parsed.ok) throw new BadRequestError(`Policy "${name}" is not valid and cannot be activated (${parsed.error}).`, { param: "name", code: "invalid_policy" });
+  const current = await tx.scalingPolicy.findFirst({ where: { active: true } });
+  if (current?.id === target.id) return { changed: false, before: toStored(current), after: toStored(current) };
+  // Off first: the partial unique index allows one active row at any moment of the statement order.
+  if (current) await tx.scalingPolicy.update({ where: { id: current.id }, data: { active: false } });
+  const activated = await tx.scalingPolicy.update({ where: { id: target.id }, data: { active: true } });
+  const before = current ? { name: current.name, spec: current.spec } : null;
+  const after = { name: activated.name, spec: activated.spec };
+  await tx.scalingPolicyChange.create({ data: { policyId: activated.id, actor: actor.email, reason, before: before ? json(before) : undefined, after: json(after) } });
+  await recordAudit(tx, actor, {
+    action: "scaling_policy.activate",
+    targetType: "scaling_policy",
+    targetId: activated.id,
+    before,
+    after: { ...after, reason },
   });
+  return { changed: true, before: current ? toStored({ ...current, active: false }) : null, after: toStored(activated) };
 }
 
 export interface PolicyChange {
@@ -180,14 +212,18 @@ export async function listPolicyChanges(prisma: PrismaClient, limit = 50): Promi
  * fleet follows: both answer 409. The audit entry keeps the deleted spec (its history rows go with it).
  */
 export async function deletePolicy(prisma: PrismaClient, id: string, actor: Actor): Promise<StoredPolicy> {
-  return prisma.$transaction(async (tx) => {
-    await lockPolicies(tx);
-    const row = await tx.scalingPolicy.findUnique({ where: { id } });
-    if (!row) throw new NotFoundError("No scaling policy with this id.");
-    if (row.preset) throw new ConflictError(`"${row.name}" is a preset and cannot be deleted.`, { code: "policy_is_preset" });
-    if (row.active) throw new ConflictError(`"${row.name}" is the active policy: activate another one first, then delete it.`, { code: "policy_in_use" });
-    await tx.scalingPolicy.delete({ where: { id: row.id } });
-    await recordAudit(tx, actor, { action: "scaling_policy.delete", targetType: "scaling_policy", targetId: row.id, before: { name: row.name, spec: row.spec, active: false } });
-    return toStored(row);
-  });
+  return prisma.$transaction((tx) => deletePolicyIn(tx, id, actor));
+}
+
+/** deletePolicy inside the caller's transaction; `writer` as in savePolicyIn. */
+export async function deletePolicyIn(tx: Tx, id: string, actor: Actor, writer: string | null = null): Promise<StoredPolicy> {
+  await lockPolicies(tx);
+  const row = await tx.scalingPolicy.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("No scaling policy with this id.");
+  if (row.preset) throw new ConflictError(`"${row.name}" is a preset and cannot be deleted.`, { code: "policy_is_preset" });
+  if (row.managedBy && row.managedBy !== writer) throw managedByFile("Scaling policy", row.name);
+  if (row.active) throw new ConflictError(`"${row.name}" is the active policy: activate another one first, then delete it.`, { code: "policy_in_use" });
+  await tx.scalingPolicy.delete({ where: { id: row.id } });
+  await recordAudit(tx, actor, { action: "scaling_policy.delete", targetType: "scaling_policy", targetId: row.id, before: { name: row.name, spec: row.spec, active: false, managedBy: row.managedBy } });
+  return toStored(row);
 }

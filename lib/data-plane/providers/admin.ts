@@ -47,6 +47,7 @@ export const providerPublicSelect = {
   updatedAt: true,
   apiKeyEncrypted: true,
   headerNames: true,
+  managedBy: true,
   deployments: { select: { id: true, modelName: true, upstreamModel: true, weight: true, enabled: true } },
 } as const;
 
@@ -63,9 +64,16 @@ export function sealSettings(settings: HttpProviderSettings, secret: string) {
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Creates a provider from already validated input (the console validates with the same schema). */
-export async function insertProvider(db: Db, parsed: z.output<typeof createProviderInput>, secret: string) {
+/** A deployment as written: the console's fields, and whether it serves (a configuration file may say no). */
+export type DeploymentWrite = z.output<typeof deploymentInput> & { enabled?: boolean };
+
+/**
+ * Creates a provider from already validated input (the console validates with the same schema).
+ * `managedBy` marks it and its deployments as a configuration file's (null: made by hand).
+ */
+export async function insertProvider(db: Db, parsed: z.output<typeof createProviderInput>, secret: string, managedBy: string | null = null) {
   const remote = parsed.kind === "simulator" ? undefined : sealSettings(parsed.settings, secret);
+  const deployments: DeploymentWrite[] = parsed.deployments;
   const row = await db.provider.create({
     data: {
       name: parsed.name,
@@ -74,11 +82,53 @@ export async function insertProvider(db: Db, parsed: z.output<typeof createProvi
       apiKeyEncrypted: parsed.kind !== "simulator" && parsed.apiKey ? encryptSecret(parsed.apiKey, secret) : null,
       ...remote?.headers,
       settings: remote?.settings ?? parsed.settings,
-      deployments: { create: parsed.deployments },
+      managedBy,
+      deployments: { create: deployments.map((d) => ({ ...d, managedBy })) },
     },
     select: providerPublicSelect,
   });
   return { row, provider: toPublicProvider(row) };
+}
+
+/** A change to a stored provider; every field left out stays. `settings` is already validated for the provider's kind. */
+export interface ProviderWrite {
+  name?: string;
+  baseUrl?: string;
+  /** Null removes the stored key. */
+  apiKey?: string | null;
+  enabled?: boolean;
+  settings?: object;
+  /** Replaces the list. */
+  deployments?: DeploymentWrite[];
+  managedBy?: string | null;
+}
+
+/** Writes a change to one provider (credentials sealed on the way in) and returns its public row. */
+export async function writeProviderChange(db: Db, current: { id: string; kind: "openai_compatible" | "anthropic" | "simulator" }, change: ProviderWrite, secret: string) {
+  let settings: object | undefined;
+  let headers: ReturnType<typeof sealSettings>["headers"];
+  if (change.settings !== undefined) {
+    if (current.kind === "simulator") settings = change.settings;
+    else ({ settings, headers } = sealSettings(change.settings as HttpProviderSettings, secret));
+  }
+  if (change.deployments !== undefined) {
+    const managedBy = change.managedBy;
+    await db.deployment.deleteMany({ where: { providerId: current.id } });
+    await db.deployment.createMany({ data: change.deployments.map((d) => ({ ...d, providerId: current.id, ...(managedBy === undefined ? {} : { managedBy }) })) });
+  }
+  return db.provider.update({
+    where: { id: current.id },
+    data: {
+      name: change.name,
+      baseUrl: change.baseUrl,
+      enabled: change.enabled,
+      settings,
+      ...headers,
+      apiKeyEncrypted: change.apiKey === undefined ? undefined : change.apiKey === null ? null : encryptSecret(change.apiKey, secret),
+      managedBy: change.managedBy,
+    },
+    select: providerPublicSelect,
+  });
 }
 
 /** Validates (schema, and the base URL against the upstream address policy) and creates. */
