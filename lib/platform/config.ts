@@ -152,8 +152,8 @@ const configSchema = z.object({
   WORKER_CONCURRENCY: integer(1, 1_000).default(4),
   /** A claimed job's lease: renewed while it runs; a crashed holder's jobs are claimed again after it. */
   BATCH_JOB_LEASE_MS: integer(500, 3_600_000).default(60_000),
-  /** Longest wait between polls of an empty queue (the idle cost: one short statement per poll). */
-  BATCH_POLL_MAX_MS: integer(50, 600_000).default(5_000),
+  /** Longest wait between polls of an empty queue (the idle cost: one short statement per poll); NOTIFY wakes workers sooner. */
+  BATCH_POLL_MAX_MS: integer(50, 600_000).default(30_000),
   /** Claims of one job before it is answered with an error instead (its holders kept dying). */
   BATCH_MAX_ATTEMPTS: integer(1, 100).default(3),
   /** Batch work pauses while this instance has more live (interactive) requests in flight than this. */

@@ -151,6 +151,10 @@ describe("batches", () => {
     }
     expect(errors.find((l) => l.custom_id === "bad-model")!.response).toMatchObject({ status_code: 404, body: { error: { code: "model_not_found" } } });
     expect(errors.find((l) => l.custom_id === "bad-params")!.response).toMatchObject({ status_code: 400, body: { error: { type: "invalid_request_error" } } });
+    // Each line's access line says it was a batch line, under its batch request id; live lines say nothing.
+    const access = server.logs.filter((l) => l.msg === "request completed" && l.route === "/v1/chat/completions");
+    expect(access.filter((l) => l.batch === true && String(l.request_id).startsWith("batch_req_")).length).toBeGreaterThanOrEqual(42);
+    expect(access.every((l) => l.batch === true || l.batch === undefined)).toBe(true);
     const outputFile = await client().files.retrieve(done.output_file_id!);
     expect(outputFile).toMatchObject({ purpose: "batch_output", status: "processed" });
   });

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { createBatch, finalizeBatch, validateBatch } from "../../lib/data-plane/batch/batch-store";
-import { saveFile } from "../../lib/data-plane/batch/file-store";
+import { randomBytes } from "node:crypto";
+import { CHUNK_BYTES, FileWriter, readFileContent, saveFile } from "../../lib/data-plane/batch/file-store";
+import { sweepBatches } from "../../lib/data-plane/batch/sweep";
 import { claimJobs, finishJobs, releaseJobs, renewLeases, type ClaimedJob } from "../../lib/data-plane/batch/queue";
 import { listBatches, readQueueStats } from "../../lib/data-plane/batch/queue-stats";
 import { createApiKey } from "../../lib/data-plane/keys/api-keys";
@@ -131,5 +133,56 @@ describe("batch queue", () => {
     expect(counts[newer]).toEqual({ total: 2, completed: 0, failed: 0 });
     expect((await listBatches(db.pool, { limit: 100 })).data.some((b) => b.batch.id === older)).toBe(true);
     await drainQueue("cleanup");
+  });
+
+  it("expires a batch past its window (answered lines kept, the rest batch_expired) and takes up phases nobody holds", async () => {
+    await drainQueue("cleanup");
+    await sweepBatches(db.pool, 1_000); // earlier tests' batches, all answered, end here
+    const expiring = await batchOf(4);
+    const [first] = await claimJobs(db.pool, "worker", 1, 60_000);
+    await finishJobs(db.pool, "worker", [ok(first!)]);
+    const [second] = await claimJobs(db.pool, "worker", 1, 60_000);
+    await db.pool.query(`UPDATE batches SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring]);
+    // A batch whose instance died while validating it, and one whose last result was written but not finalized.
+    const file = await saveFile(db.pool, { keyId, purpose: "batch", filename: "in.jsonl", content: Buffer.from(toJsonl(chatLines(2, "m"))) });
+    const unvalidated = (await createBatch(db.pool, { keyId, inputFileId: file.id, endpoint: "/v1/chat/completions", completionWindowHours: 24, metadata: null })).id;
+
+    expect(await sweepBatches(db.pool, 1_000)).toEqual({ expired: 1, validated: 1, finalized: 0 });
+    // The line still running when the window ended is answered by its holder, then the batch can end.
+    await finishJobs(db.pool, "worker", [ok(second!)]);
+    const rest = await claimJobs(db.pool, "worker", 10, 60_000);
+    expect(rest.map((j) => j.batchId)).toEqual([unvalidated, unvalidated]);
+    await finishJobs(db.pool, "worker", rest.map(ok));
+    expect(await sweepBatches(db.pool, 1_000)).toEqual({ expired: 0, validated: 0, finalized: 2 });
+
+    const [row] = (await db.pool.query(`SELECT status::text, completed_count, failed_count, output_file_id, error_file_id FROM batches WHERE id = $1`, [expiring])).rows;
+    expect(row).toMatchObject({ status: "expired", completed_count: 2, failed_count: 2 });
+    const errors = (await readFileContent(db.pool, keyId, row.error_file_id))!.toString().trim().split("\n").map((l) => JSON.parse(l));
+    expect(errors.map((e) => e.error.code)).toEqual(["batch_expired", "batch_expired"]);
+    expect(errors.every((e) => e.response === null)).toBe(true);
+    expect((await readFileContent(db.pool, keyId, row.output_file_id))!.toString().trim().split("\n")).toHaveLength(2);
+    expect((await db.pool.query(`SELECT status::text FROM batches WHERE id = $1`, [unvalidated])).rows[0].status).toBe("completed");
+  });
+
+  it("stores files in 1 MiB chunks and reads back exactly what was written, whole or piece by piece", async () => {
+    const content = randomBytes(2 * CHUNK_BYTES + 12_345);
+    const saved = await saveFile(db.pool, { keyId, purpose: "batch", filename: "big.bin", content });
+    expect(saved.bytes).toBe(content.length);
+    expect((await readFileContent(db.pool, keyId, saved.id))!.equals(content)).toBe(true);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM batch_file_chunks WHERE file_id = $1`, [saved.id])).rows[0].n).toBe(3);
+
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const writer = await FileWriter.open(client, { keyId, purpose: "batch_output", filename: "pieces.jsonl" });
+      for (let at = 0; at < content.length; at += 70_001) await writer.write(content.subarray(at, at + 70_001));
+      const written = await writer.close();
+      await client.query("COMMIT");
+      expect(written).toMatchObject({ bytes: content.length, purpose: "batch_output", filename: "pieces.jsonl" });
+      expect((await readFileContent(db.pool, keyId, written.id))!.equals(content)).toBe(true);
+    } finally {
+      client.release();
+    }
+    expect(await readFileContent(db.pool, "00000000-0000-4000-8000-000000000000", saved.id)).toBeNull();
   });
 });

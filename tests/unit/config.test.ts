@@ -21,7 +21,14 @@ describe("parseConfig", () => {
       CACHE_SHARED_MIN_SIGHTINGS: 1,
       AUDIT_RETENTION_DAYS: 365,
       ALERT_HISTORY_RETENTION_DAYS: 90,
+      WORKER_ENABLED: true,
+      WORKER_CONCURRENCY: 4,
+      BATCH_FILE_MAX_BYTES: 100 * 1_048_576,
+      BATCH_JOB_LEASE_MS: 60_000,
+      BATCH_POLL_MAX_MS: 30_000,
+      BATCH_RETENTION_DAYS: 30,
     });
+    expect(parseConfig({ WORKER_ENABLED: "false" }).WORKER_ENABLED).toBe(false);
   });
 
   it("keeps the default staleness limit at three refresh periods when those are long", () => {
@@ -40,6 +47,8 @@ describe("parseConfig", () => {
     [{ CACHE_SCOPE: "team" }, /^Invalid configuration: CACHE_SCOPE must be key or fleet \(got "team"\)$/],
     [{ CACHE_SHARED_MAX_BYTES: "-1" }, /^Invalid configuration: CACHE_SHARED_MAX_BYTES must be a whole number from 0 /],
     [{ CACHE_SHARED_MIN_SIGHTINGS: "0" }, /^Invalid configuration: CACHE_SHARED_MIN_SIGHTINGS must be a whole number from 1 to 100 \(got "0"\)$/],
+    [{ WORKER_CONCURRENCY: "0" }, /^Invalid configuration: WORKER_CONCURRENCY must be a whole number from 1 to 1000 \(got "0"\)$/],
+    [{ BATCH_FILE_MAX_BYTES: "1k" }, /^Invalid configuration: BATCH_FILE_MAX_BYTES must be a whole number /],
     [{ AUDIT_RETENTION_DAYS: "a year" }, /^Invalid configuration: AUDIT_RETENTION_DAYS must be a whole number /],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
     [{ CONFIG_MAX_STALENESS_MS: "500" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be a whole number from 1000 /],

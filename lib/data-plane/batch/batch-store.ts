@@ -7,9 +7,10 @@ import type pg from "pg";
 import { ConflictError, NotFoundError } from "../../platform/errors";
 import { withClient } from "../../platform/db/with-client";
 import { BATCH_COLUMNS, BATCH_LIVE_COUNTS_JOIN, toBatchObject, type BatchRow } from "./batch-rows";
-import { insertFile, readFileContent } from "./file-store";
+import { FileWriter, readFileContent } from "./file-store";
 import { newBatchId } from "./ids";
 import { parseInputLines } from "./input-lines";
+import { BATCH_QUEUE_CHANNEL } from "./channel";
 import type { BatchObject, BatchOutputLine, BatchStatus, BatchUsage } from "./shapes";
 import { Prisma, rows, run, type Queryable } from "./sql";
 
@@ -97,6 +98,8 @@ export async function validateBatch(pool: pg.Pool, id: string, maxLines: number)
       );
     }
     await run(client, Prisma.sql`UPDATE batches SET status = 'in_progress', in_progress_at = now(), total_count = ${parsed.lines.length} WHERE id = ${id}`);
+    // Delivered at commit: every instance's idle worker claims at once (its poll is the safety net).
+    await run(client, Prisma.sql`SELECT pg_notify(${BATCH_QUEUE_CHANNEL}, ${id})`);
     return true;
   });
 }
@@ -172,6 +175,9 @@ function addUsage(total: BatchUsage, body: unknown): void {
   total.total_tokens += usage.total_tokens ?? input + output;
 }
 
+/** Jobs read per page while finalizing. */
+const FINALIZE_PAGE = 2_000;
+
 const jsonl = (lines: BatchOutputLine[]) => Buffer.from(lines.map((line) => JSON.stringify(line)).join("\n") + "\n", "utf8");
 
 /**
@@ -199,32 +205,40 @@ export async function finalizeBatch(pool: pg.Pool, id: string): Promise<BatchSta
       Prisma.sql`SELECT count(*)::int AS n FROM batch_jobs WHERE batch_id = ${id} AND status IN ('queued', 'running')`,
     );
     if (pending!.n > 0) return null;
-    const jobs = await rows<JobOutcomeRow>(
-      client,
-      Prisma.sql`SELECT id::text, custom_id, status::text AS status, result, error FROM batch_jobs WHERE batch_id = ${id} ORDER BY line_no`,
-    );
-    const answered: BatchOutputLine[] = [];
-    const failed: BatchOutputLine[] = [];
+    // Page by line number, writing as it goes: memory holds one page, not the whole output.
+    const files = { output: undefined as FileWriter | undefined, errors: undefined as FileWriter | undefined };
+    const writerFor = async (kind: "output" | "errors") =>
+      (files[kind] ??= await FileWriter.open(client, { keyId: batch.key_id, purpose: "batch_output", filename: `${id}_${kind === "output" ? "output" : "error"}.jsonl` }));
     const usage: BatchUsage = { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
+    let answered = 0;
+    let failed = 0;
     let expired = false;
-    for (const job of jobs) {
-      if (job.status === "succeeded") {
-        answered.push(outputLine(job));
-        addUsage(usage, job.result?.body);
-      } else {
-        failed.push(outputLine(job));
-        if (job.status === "expired") expired = true;
-      }
+    for (let after = 0; ; ) {
+      const page = await rows<JobOutcomeRow & { line_no: number }>(
+        client,
+        Prisma.sql`SELECT id::text, line_no, custom_id, status::text AS status, result, error FROM batch_jobs
+          WHERE batch_id = ${id} AND line_no > ${after} ORDER BY line_no LIMIT ${FINALIZE_PAGE}`,
+      );
+      if (page.length === 0) break;
+      after = page.at(-1)!.line_no;
+      const good = page.filter((job) => job.status === "succeeded");
+      const bad = page.filter((job) => job.status !== "succeeded");
+      for (const job of good) addUsage(usage, job.result?.body);
+      if (bad.some((job) => job.status === "expired")) expired = true;
+      if (good.length) await (await writerFor("output")).write(jsonl(good.map(outputLine)));
+      if (bad.length) await (await writerFor("errors")).write(jsonl(bad.map(outputLine)));
+      answered += good.length;
+      failed += bad.length;
     }
-    const output = answered.length ? await insertFile(client, { keyId: batch.key_id, purpose: "batch_output", filename: `${id}_output.jsonl`, content: jsonl(answered) }) : null;
-    const errors = failed.length ? await insertFile(client, { keyId: batch.key_id, purpose: "batch_output", filename: `${id}_error.jsonl`, content: jsonl(failed) }) : null;
+    const output = await files.output?.close();
+    const errors = await files.errors?.close();
     const status: BatchStatus = batch.status === "cancelling" ? "cancelled" : expired ? "expired" : "completed";
     const stamp = Prisma.raw(status === "cancelled" ? "cancelled_at" : status === "expired" ? "expired_at" : "completed_at");
     await run(
       client,
       Prisma.sql`UPDATE batches SET status = ${status}::"BatchStatus", ${stamp} = now(), output_file_id = ${output?.id ?? null},
-        error_file_id = ${errors?.id ?? null}, completed_count = ${answered.length}, failed_count = ${failed.length},
-        usage = ${answered.length ? JSON.stringify(usage) : null}::jsonb
+        error_file_id = ${errors?.id ?? null}, completed_count = ${answered}, failed_count = ${failed},
+        usage = ${answered ? JSON.stringify(usage) : null}::jsonb
         WHERE id = ${id}`,
     );
     return status;

@@ -43,20 +43,65 @@ export interface NewFile {
 
 /** Writes a file's row and chunks on a client already inside a transaction. */
 export async function insertFile(client: Queryable, file: NewFile): Promise<FileObject> {
-  const id = newFileId();
-  const [row] = await rows<FileRow>(
-    client,
-    Prisma.sql`INSERT INTO batch_files (id, key_id, purpose, filename, bytes)
-      VALUES (${id}, ${file.keyId}::uuid, ${file.purpose}, ${file.filename}, ${file.content.length})
-      RETURNING id, key_id::text, purpose, filename, bytes, created_at, expires_at`,
-  );
-  for (let seq = 0, at = 0; at < file.content.length; seq++, at += CHUNK_BYTES) {
-    await run(client, Prisma.sql`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES (${id}, ${seq}, ${file.content.subarray(at, at + CHUNK_BYTES)})`);
-  }
-  return toFileObject(row!);
+  const { content, ...described } = file;
+  const writer = await FileWriter.open(client, described);
+  await writer.write(content);
+  return writer.close();
 }
 
-/** Stores a file in its own transaction. */
+/**
+ * Writes a file a piece at a time on a client inside a transaction, holding at most about one chunk in
+ * memory (a batch's output can be far larger than what finalization should hold at once).
+ */
+export class FileWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private seq = 0;
+  private total = 0;
+
+  private constructor(
+    private readonly client: Queryable,
+    readonly id: string,
+  ) {}
+
+  static async open(client: Queryable, file: Omit<NewFile, "content">): Promise<FileWriter> {
+    const id = newFileId();
+    await run(client, Prisma.sql`INSERT INTO batch_files (id, key_id, purpose, filename, bytes) VALUES (${id}, ${file.keyId}::uuid, ${file.purpose}, ${file.filename}, 0)`);
+    return new FileWriter(client, id);
+  }
+
+  async write(data: Buffer): Promise<void> {
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.total += data.length;
+    if (this.pendingBytes < CHUNK_BYTES) return;
+    const joined = Buffer.concat(this.pending);
+    let at = 0;
+    for (; joined.length - at >= CHUNK_BYTES; at += CHUNK_BYTES) await this.writeChunk(joined.subarray(at, at + CHUNK_BYTES));
+    // A copy, so the joined buffer is not kept alive by its tail.
+    const rest = Buffer.from(joined.subarray(at));
+    this.pending = rest.length ? [rest] : [];
+    this.pendingBytes = rest.length;
+  }
+
+  async close(): Promise<FileObject> {
+    if (this.pendingBytes > 0) await this.writeChunk(Buffer.concat(this.pending));
+    this.pending = [];
+    this.pendingBytes = 0;
+    const [row] = await rows<FileRow>(
+      this.client,
+      Prisma.sql`UPDATE batch_files SET bytes = ${this.total} WHERE id = ${this.id}
+        RETURNING id, key_id::text, purpose, filename, bytes, created_at, expires_at`,
+    );
+    return toFileObject(row!);
+  }
+
+  private async writeChunk(data: Buffer): Promise<void> {
+    await run(this.client, Prisma.sql`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES (${this.id}, ${this.seq++}, ${data})`);
+  }
+}
+
+/** Stores a file in its own transaction. *//** Stores a file in its own transaction. */
 export async function saveFile(pool: pg.Pool, file: NewFile): Promise<FileObject> {
   return withClient(pool, async (client) => {
     await client.query("BEGIN");
@@ -84,6 +129,15 @@ export async function readFileContent(db: Queryable, keyId: string, id: string):
   if (!(await findFile(db, keyId, id))) return null;
   const chunks = await rows<{ data: Buffer }>(db, Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} ORDER BY seq`);
   return Buffer.concat(chunks.map((chunk) => chunk.data));
+}
+
+/** A file's chunks in order, read one at a time (a large file is never whole in memory). */
+export async function* fileChunks(db: Queryable, id: string): AsyncGenerator<Buffer> {
+  for (let seq = 0; ; seq++) {
+    const [chunk] = await rows<{ data: Buffer }>(db, Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} AND seq = ${seq}`);
+    if (!chunk) return;
+    yield chunk.data;
+  }
 }
 
 /** Deletes a key's file (its chunks go with it); false when there was none. */

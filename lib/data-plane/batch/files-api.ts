@@ -3,7 +3,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from "../../platform/errors";
-import { deleteFile, findFile, listFiles, readFileContent, saveFile } from "./file-store";
+import { Readable } from "node:stream";
+import { deleteFile, fileChunks, findFile, listFiles, saveFile } from "./file-store";
 import type { BatchService } from "./service";
 import { parseQuery } from "./request-schemas";
 
@@ -70,13 +71,16 @@ export function getFileHandler(service: BatchService) {
   };
 }
 
-// GET /v1/files/:id/content — the bytes as uploaded or written (JSONL).
+// GET /v1/files/:id/content — the bytes as uploaded or written (JSONL), streamed a chunk at a time.
 export function getFileContentHandler(service: BatchService) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { id } = parseQuery(fileParams, request.params);
-    const content = await readFileContent(service.pool, request.apiKey!.id, id);
-    if (!content) throw notFound(id);
-    return reply.header("content-type", "application/octet-stream").send(content);
+    const file = await findFile(service.pool, request.apiKey!.id, id);
+    if (!file) throw notFound(id);
+    return reply
+      .header("content-type", "application/octet-stream")
+      .header("content-length", file.bytes)
+      .send(Readable.from(fileChunks(service.pool, id)));
   };
 }
 

@@ -4,6 +4,8 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { validateBatch } from "./batch-store";
 
+export { BATCH_QUEUE_CHANNEL } from "./channel";
+
 export interface BatchLimits {
   maxFileBytes: number;
   maxLines: number;
@@ -21,6 +23,11 @@ export class BatchService {
   /** The worker to wake when a batch validated here has jobs (none when WORKER_ENABLED=false). */
   attachWorker(worker: { wake(): void }): void {
     this.worker = worker;
+  }
+
+  /** Another instance queued lines (a notification on BATCH_QUEUE_CHANNEL). */
+  queued(): void {
+    this.worker?.wake();
   }
 
   /** Validates a new batch off the request; if this instance dies first, the leader's sweep does it. */

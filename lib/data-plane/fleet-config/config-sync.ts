@@ -20,6 +20,8 @@ export interface FleetConfigOptions {
   logger: Logger;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
+  /** Other channels the same connection listens on, and what a notification on each does (the batch queue's wake-up). */
+  channels?: Readonly<Record<string, () => void>>;
 }
 
 export class FleetConfig {
@@ -148,10 +150,16 @@ export class FleetConfig {
       retry();
     });
     client.on("end", retry);
-    client.on("notification", (message) => void this.reload(`notify:${message.payload ?? ""}`));
+    const channels = this.options.channels ?? {};
+    client.on("notification", (message) => {
+      if (message.channel === CONFIG_CHANNEL) void this.reload(`notify:${message.payload ?? ""}`);
+      else channels[message.channel]?.();
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+      // Channel names are constants of the code, never input.
+      for (const channel of Object.keys(channels)) await client.query(`LISTEN ${channel}`);
       this.reconnectDelayMs = 250;
       // Whatever changed while we were not listening.
       void this.reload("listen");

@@ -7,7 +7,7 @@ import { FleetConfig } from "../fleet-config/config-sync";
 import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
 import { LoadSignals } from "../batch/load-signals";
-import { BatchService } from "../batch/service";
+import { BATCH_QUEUE_CHANNEL, BatchService } from "../batch/service";
 import type { GatewayDeps } from "./deps";
 import { FleetRateLimiter } from "./rate-limiter";
 import { Router } from "./router";
@@ -20,12 +20,14 @@ export interface Gateway extends GatewayDeps {
 }
 
 export function createGateway(config: Config, database: Database, logger: Logger, liveInstances: () => number): Gateway {
+  const batch = new BatchService(database.pool, { maxFileBytes: config.BATCH_FILE_MAX_BYTES, maxLines: config.BATCH_MAX_LINES }, logger);
   const fleet = new FleetConfig({
     pool: database.pool,
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
     logger,
+    channels: { [BATCH_QUEUE_CHANNEL]: () => batch.queued() },
   });
   const load = new LoadSignals();
   const router = new Router(
@@ -72,7 +74,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     limiter,
     keyUsage: new KeyUsageRecorder(),
     load,
-    batch: new BatchService(database.pool, { maxFileBytes: config.BATCH_FILE_MAX_BYTES, maxLines: config.BATCH_MAX_LINES }, logger),
+    batch,
     async stop() {
       clearInterval(pruneTimer);
       await cache.close();

@@ -27,11 +27,11 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
       if (batchKey === false) throw new UnauthorizedError("Invalid batch credential.");
       if (batchKey === undefined) {
         request.apiKey = authenticate(request.headers, deps.fleet.current);
-        deps.keyUsage.touch(request.apiKey.id);
       } else {
         request.apiKey = authenticateBatchKey(batchKey, deps.fleet.current);
         request.batchRequest = true;
       }
+      deps.keyUsage.touch(request.apiKey.id);
     } catch (error) {
       return done(error as Error);
     }

@@ -60,7 +60,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   await mkdir(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, "pglite.lock");
   await takeLock(lockFile);
-  const worker = new Worker(path.join(PROJECT_ROOT, "lib", "db", "embedded-postgres-worker.mjs"), {
+  const worker = new Worker(path.join(PROJECT_ROOT, "lib", "platform", "db", "embedded-postgres-worker.mjs"), {
     workerData: { dataDir: path.join(dataDir, "pglite") },
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -95,6 +95,8 @@ export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576
             method: request.method,
             route,
             endpoint: config.endpoint,
+            // A Batch API line run by this instance's worker (absent on live requests).
+            batch: (request as { batchRequest?: boolean }).batchRequest || undefined,
             status: reply.statusCode,
             duration_ms: Math.round(reply.elapsedTime * 100) / 100,
           },
