@@ -70,10 +70,7 @@ try {
   const lines = Array.from({ length: LINES }, (_, i) =>
     JSON.stringify({ custom_id: `req-${i}`, method: "POST", url: "/v1/chat/completions", body: { model: MODEL, messages: [{ role: "user", content: `Say something about ${i}` }], max_tokens: 16 } }),
   );
-  // The upload goes to the instance itself: the runner's nginx takes request bodies up to 2 MB,
-  // and 20,000 lines are about 3 MB. Everything else goes through the balancer.
-  const direct = new OpenAI({ apiKey: key, baseURL: `${cluster.instances()[0]!.url}/v1`, maxRetries: 2, timeout: 120_000 });
-  const file = await direct.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"), purpose: "batch" });
+  const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"), purpose: "batch" });
   const batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
   const submittedAt = performance.now();
   const submittedWall = new Date();
