@@ -1,4 +1,5 @@
 // npm run cluster -- --instances 3 [--port 8080] [--prometheus] [--pgbouncer] [--data-plane-only] [--keep]
+//                    [--autoscale [--queue-depth JOBS [--max-instances N]]]
 //
 // A local AgentiCorp cluster: N instances behind nginx on one PostgreSQL (DATABASE_URL, else the
 // local server's agenticorp_cluster database). Type `add`, `remove [id]`, `scale N`, `status` or
@@ -7,8 +8,9 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { buildIfNeeded } from "./build-if-needed";
-import { displayUrl } from "../tools/cluster-runner/database";
+import { DEFAULT_CLUSTER_DATABASE_URL, displayUrl } from "../tools/cluster-runner/database";
 import { LocalCluster, type InstanceInfo } from "../tools/cluster-runner/index";
+import { activateQueueDepthPolicy, QUEUE_DEPTH_POLICY_NAME, queueDepthPolicy } from "../tools/cluster-runner/queue-depth-policy";
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +21,10 @@ const { values } = parseArgs({
     "data-plane-only": { type: "boolean", default: false },
     /** Let the leader's scaling decisions add and remove instances here (SCALING_TARGET=local). */
     autoscale: { type: "boolean", default: false },
+    /** With --autoscale: activate a policy that scales on queued batch jobs, this many per instance. */
+    "queue-depth": { type: "string" },
+    /** The queue-depth policy's largest fleet (default 4). */
+    "max-instances": { type: "string", default: "4" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -26,7 +32,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: npm run cluster -- [--instances N] [--port P] [--prometheus] [--pgbouncer] [--data-plane-only] [--autoscale] [--keep]");
+  console.log(
+    "usage: npm run cluster -- [--instances N] [--port P] [--prometheus] [--pgbouncer] [--data-plane-only] [--autoscale [--queue-depth JOBS [--max-instances N]]] [--keep]",
+  );
   process.exit(0);
 }
 
@@ -34,6 +42,11 @@ const instances = Number(values.instances);
 const port = Number(values.port);
 if (!Number.isInteger(instances) || instances < 1 || instances > 50) fail("--instances must be a whole number from 1 to 50");
 if (!Number.isInteger(port) || port < 1 || port > 65535) fail("--port must be a TCP port");
+const queueDepth = values["queue-depth"] === undefined ? undefined : Number(values["queue-depth"]);
+const maxInstances = Number(values["max-instances"]);
+if (queueDepth !== undefined && !values.autoscale) fail("--queue-depth needs --autoscale");
+if (queueDepth !== undefined && !(queueDepth > 0 && queueDepth <= 100_000_000)) fail("--queue-depth must be a number of jobs above 0");
+if (!Number.isInteger(maxInstances) || maxInstances < 1 || maxInstances > 50) fail("--max-instances must be a whole number from 1 to 50");
 
 function fail(message: string): never {
   console.error(`cluster: ${message}`);
@@ -55,7 +68,8 @@ const cluster = new LocalCluster({
   keepRunDir: values.keep,
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
   ...(process.env.SECRET ? { secret: process.env.SECRET } : {}),
-  env: values.autoscale ? { ...process.env, SCALING_TARGET: "local" } : process.env,
+  // Queue depth: decide every 5 s unless told otherwise, so the demo reacts within seconds.
+  env: values.autoscale ? { ...(queueDepth !== undefined ? { SCALING_INTERVAL_MS: "5000" } : {}), ...process.env, SCALING_TARGET: "local" } : process.env,
   onEvent: say,
   onLog: (instance, line) => {
     const important = (line.level ?? 0) >= 40 || ["elected leader", "draining", "stopped"].includes(String(line.msg));
@@ -79,6 +93,11 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 try {
+  // Before the first instance: its first decision must already be the queue's.
+  if (queueDepth !== undefined) {
+    await activateQueueDepthPolicy(process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL, queueDepthPolicy(queueDepth, maxInstances));
+    say(`scaling       policy ${QUEUE_DEPTH_POLICY_NAME}: 1–${maxInstances} instances, ${queueDepth} queued batch jobs per instance`);
+  }
   await cluster.start();
 } catch (error) {
   console.error(`cluster: ${(error as Error).message}`);

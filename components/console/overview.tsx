@@ -6,6 +6,7 @@ import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, 
 import { formatNumber, formatRate, toChartData } from "@/lib/control-plane/console/charts";
 import { summaryTiles } from "@/lib/control-plane/console/tiles";
 import { formatUsd } from "@/lib/control-plane/usage/charts";
+import { queueTileText } from "@/lib/control-plane/console/batch-views";
 import { DEFAULT_RANGE, RANGE_SPECS } from "@/lib/control-plane/console/ranges";
 import { useOverview } from "@/components/console/hooks/console";
 import { Panel, Stat } from "./panel";
@@ -125,6 +126,7 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
           testId="stat-instances"
         />
         <Stat label="Firing alerts" value={firing ? String(firing.length) : "—"} testId="stat-alerts" />
+        <Stat label="Queued batch jobs (now)" value={queueTileText(data?.batchQueue)} testId="stat-batch-queued" />
       </div>
 
       <div className="grid">

@@ -90,7 +90,7 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
     event.preventDefault();
     save.mutate({ name, spec });
   };
-  const setOptional = <K extends "memory" | "requestsPerSecondPerInstance">(key: K, value: PolicySpec[K] | undefined) =>
+  const setOptional = <K extends "memory" | "requestsPerSecondPerInstance" | "queueDepthTarget">(key: K, value: PolicySpec[K] | undefined) =>
     setSpec((s) => {
       const next = { ...s };
       if (value === undefined) delete next[key];
@@ -125,6 +125,13 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
             min={1}
             value={spec.requestsPerSecondPerInstance}
             onChange={(v) => setOptional("requestsPerSecondPerInstance", Number.isNaN(v) ? undefined : v)}
+          />
+          <NumberField
+            label="Queued batch jobs per instance (empty: none)"
+            min={1}
+            value={spec.queueDepthTarget ?? undefined}
+            onChange={(v) => setOptional("queueDepthTarget", Number.isNaN(v) ? undefined : v)}
+            hint="The fleet grows to queued batch jobs ÷ this many instances (the HPA's External metric), alongside CPU and the other targets."
           />
         </div>
         <RulesFields title="Scaling up" rules={spec.behavior.scaleUp} onChange={(scaleUp) => setSpec((s) => ({ ...s, behavior: { ...s.behavior, scaleUp } }))} />

@@ -187,6 +187,9 @@ export function ScalingView() {
               <Stat label="Current instances" value={data.latest ? String(data.latest.currentReplicas) : "–"} testId="scaling-current" />
               <Stat label="Desired instances" value={data.latest ? String(data.latest.desiredReplicas) : "–"} testId="scaling-desired" />
               <Stat label="Carried out by" value={TARGETS[data.target]} testId="scaling-target" />
+              {data.latest?.queue !== undefined ? (
+                <Stat label="Queued batch jobs (at the decision)" value={data.latest.queue ? data.latest.queue.queued.toLocaleString("en-US") : "—"} testId="scaling-queue" />
+              ) : null}
             </div>
             <p data-testid="scaling-reason">{data.latest ? data.latest.message : `No decision yet: the leader decides every ${data.intervalSeconds} s.`}</p>
             {decisionPredatesSwitch(data) ? (

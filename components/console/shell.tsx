@@ -28,6 +28,7 @@ export const NAV: NavEntry[] = [
   { href: "/users", label: "Users", scope: "users.read" },
   { href: "/audit", label: "Audit log", scope: "audit.read" },
   { href: "/scaling", label: "Scaling", scope: "scaling.read" },
+  { href: "/batches", label: "Batches", scope: "batches.read" },
   { href: "/capacity", label: "Capacity", scope: "metrics.read" },
 ];
 

@@ -86,6 +86,7 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   "GET /api/console/audit": read(),
+  "GET /api/console/batches": read(),
   "GET /api/console/capacity": read(),
   "PUT /api/console/capacity/schedule": {
     allows: "admin",

@@ -89,12 +89,16 @@ describe("kubernetes target", () => {
   });
 
   it("compares quantities as numbers, whatever form the API server answers in", () => {
-    const spec = { ...PRESETS.balanced, requestsPerSecondPerInstance: 12.5 };
+    const spec = { ...PRESETS.balanced, requestsPerSecondPerInstance: 12.5, queueDepthTarget: 1_000 };
     const wanted = renderManifests({ policyName: "x", spec }).find((m) => m.kind === "HorizontalPodAutoscaler")!.spec as any;
     const canonical = structuredClone(wanted);
     canonical.behavior.scaleDown.tolerance = "571400u";
     canonical.metrics[1].pods.target.averageValue = "12500m";
+    canonical.metrics[2].external.target.averageValue = "1k";
     expect(comparableHpaSpec(canonical)).toBe(comparableHpaSpec(wanted));
+    canonical.metrics[2].external.target.averageValue = "2k";
+    expect(comparableHpaSpec(canonical)).not.toBe(comparableHpaSpec(wanted));
+    canonical.metrics[2].external.target.averageValue = "1k";
     canonical.behavior.scaleDown.tolerance = "0.6";
     expect(comparableHpaSpec(canonical)).not.toBe(comparableHpaSpec(wanted));
   });

@@ -149,6 +149,7 @@ describe("deploy/grafana/agenticorp.json", () => {
       "Database query latency p95",
       "Database pool",
       "Instance health",
+      "Batch queue",
     ]) {
       expect(titles).toContain(wanted);
     }

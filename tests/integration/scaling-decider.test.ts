@@ -9,6 +9,8 @@ import { acquireLease, type Fence } from "../../lib/platform/coordination/lease"
 import { startControlServer, type ControlServer } from "../../tools/cluster-runner/control";
 import type { InstanceInfo, LocalCluster } from "../../tools/cluster-runner/index";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
+import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { readQueueStats } from "../../lib/data-plane/batch/queue-stats";
 import { ScalingDecider } from "../../lib/control-plane/scaling/decider";
 import { PRESETS, type PolicySpec } from "../../lib/control-plane/scaling/policies";
 import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/control-plane/scaling/store";
@@ -227,5 +229,71 @@ describe("the local target, through the cluster runner's control endpoint", () =
     polling = false;
     await Promise.all([poller, busy]);
     expect(closedAfterMs).toBeLessThan(1_000);
+  });
+});
+
+describe("queue depth", () => {
+  const queued: PolicySpec = { ...immediate, queueDepthTarget: 1_000 };
+
+  /** A batch with `count` queued jobs (input lines), as the Batch API leaves them before any worker claims one. */
+  async function queueJobs(count: number): Promise<void> {
+    const key = await createApiKey(db.prisma, { name: `queue-${randomBytes(3).toString("hex")}` });
+    const batchId = `batch_${randomBytes(6).toString("hex")}`;
+    await db.pool.query(
+      `INSERT INTO batches (id, key_id, endpoint, input_file_id, completion_window, status, total_count, expires_at)
+       VALUES ($1, $2::uuid, '/v1/chat/completions', 'file-x', '24h', 'in_progress', $3, now() + interval '1 day')`,
+      [batchId, key.record.id, count],
+    );
+    await db.pool.query(
+      `INSERT INTO batch_jobs (batch_id, line_no, custom_id, body) SELECT $1, n, 'req-' || n, '{}'::jsonb FROM generate_series(1, $2::int) AS n`,
+      [batchId, count],
+    );
+  }
+
+  beforeEach(async () => {
+    await db.pool.query("DELETE FROM batches");
+  });
+
+  it("scales out on the queued jobs in PostgreSQL, ceil(queued ÷ target), while CPU asks for nothing, and keeps the queue with the decision", async () => {
+    await savePolicy(db.prisma, { name: "queued", spec: queued }, SYSTEM_ACTOR);
+    await activatePolicy(db.prisma, "queued", SYSTEM_ACTOR, null);
+    await instances([5]);
+    await queueJobs(6_500);
+    const fence = await leadership("leader-q");
+    const scaling = new ScalingDecider({ prisma: db.prisma, pool: db.pool, target: noTarget(), logger, staleAfterMs: 15_000, cpuRequestMillicores: 500, memoryRequestBytes: 1e9, readQueue: () => readQueueStats(db.pool) });
+    const record = await scaling.run(fence, signal);
+    expect(record).toMatchObject({ currentReplicas: 1, desiredReplicas: 7, reason: "DesiredWithinRange", message: "7 because queued batch jobs 6,500 (6,500/instance) is above the 1,000/instance target" });
+    expect(record!.metrics.queue).toMatchObject({ queued: 6_500, running: 0 });
+    expect(record!.metrics.proposals.map((p) => [p.metric, p.replicas])).toEqual([
+      ["cpu", 1],
+      ["batch_queue_depth", 7],
+    ]);
+
+    // Drained (the jobs finished): the count falls back to what CPU asks for.
+    await db.pool.query(`UPDATE batch_jobs SET status = 'succeeded', finished_at = now()`);
+    await db.pool.query("DELETE FROM instances");
+    await instances([5, 5, 5, 5, 5, 5, 5]);
+    expect(await scaling.run(fence, signal)).toMatchObject({ currentReplicas: 7, desiredReplicas: 1 });
+  });
+
+  it("treats an unreadable queue as a metric without data: no scale-down on CPU alone", async () => {
+    await savePolicy(db.prisma, { name: "queued", spec: queued }, SYSTEM_ACTOR);
+    await activatePolicy(db.prisma, "queued", SYSTEM_ACTOR, null);
+    await instances([5, 5, 5]);
+    const fence = await leadership("leader-q");
+    const scaling = new ScalingDecider({
+      prisma: db.prisma,
+      pool: db.pool,
+      target: noTarget(),
+      logger,
+      staleAfterMs: 15_000,
+      cpuRequestMillicores: 500,
+      memoryRequestBytes: 1e9,
+      readQueue: () => Promise.reject(new Error("relation does not exist")),
+    });
+    const record = await scaling.run(fence, signal);
+    expect(record).toMatchObject({ currentReplicas: 3, desiredReplicas: 3, reason: "MetricsIncomplete" });
+    expect(record!.message).toBe("3: queued batch jobs has no data, and the HPA never scales down on the other metrics alone (they ask for 1)");
+    expect(record!.metrics.queue).toBeNull();
   });
 });

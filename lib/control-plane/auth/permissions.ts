@@ -27,10 +27,22 @@ export const SCOPES = [
   "usage.read",
   "budgets.write",
   "prices.write",
+  "batches.read",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const READ_ONLY: Scope[] = ["metrics.read", "fleet.read", "alerts.read", "keys.read", "providers.read", "audit.read", "scaling.read", "requests.read", "usage.read"];
+const READ_ONLY: Scope[] = [
+  "metrics.read",
+  "fleet.read",
+  "alerts.read",
+  "keys.read",
+  "providers.read",
+  "audit.read",
+  "scaling.read",
+  "requests.read",
+  "usage.read",
+  "batches.read",
+];
 
 /**
  * Operators see the fleet (the request log included, bodies excepted) and act on alerts (acknowledge,

@@ -2,6 +2,7 @@
 // from it, shared by the route handlers (which validate input) and the react-query hooks (which
 // validate what comes back). Client-safe: zod only.
 import { z } from "zod";
+import { queueStatsSchema } from "./batch-contracts";
 import { ROLES } from "../auth/permissions";
 
 const isoDate = z.string();
@@ -106,6 +107,8 @@ export const overviewResponse = z.object({
   usage: panelSchema,
   instances: z.union([z.object({ instances: z.array(instanceHealthSchema) }), z.object({ error: z.string() })]),
   alerts: z.union([z.object({ firing: z.array(firingAlertSchema) }), z.object({ error: z.string() })]),
+  /** The batch queue now, read live (an error when it cannot be read: the tile shows "—", not 0). */
+  batchQueue: z.union([queueStatsSchema, z.object({ error: z.string() })]),
 });
 export type OverviewResponse = z.infer<typeof overviewResponse>;
 

@@ -5,10 +5,11 @@ import type { PrismaClient } from "../../platform/db/generated/client";
 import type { InstanceHealthDto, OverviewResponse, Panel, RangeKey, SeriesDto, WindowTotals } from "./contracts";
 import { overviewQuery } from "./contracts";
 import { consoleHandler } from "./handler";
+import { readQueueStats } from "../../data-plane/batch/queue-stats";
+import { getDatabase } from "../../platform/db/client";
 import { consoleMetricsSource } from "./metrics-source";
 import { firingAlerts } from "./alerts";
 import { spendAndTokenRates } from "../usage/queries";
-import { getDatabase } from "../../platform/db/client";
 import { RECENT_LATENCY_SECONDS, RECENT_RATE_SECONDS, recentWindow, timeWindowFor } from "./ranges";
 
 function toSeriesDto(series: Series): SeriesDto {
@@ -64,7 +65,8 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, usage, instances, alerts] = await Promise.all([
+  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, usage, instances, alerts, batchQueue] =
+    await Promise.all([
     summary(source, window),
     panel(source.requestRate(window)),
     panel(source.requestRateByEndpoint(window)),
@@ -76,6 +78,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     panel(spendAndTokenRates(getDatabase().pool, window.start, window.end, window.stepSeconds)),
     instancesPanel(source),
     firingAlerts(prisma).catch((error: unknown) => ({ error: reason(error) })),
+    readQueueStats(getDatabase().pool).catch((error: unknown) => ({ error: reason(error) })),
   ]);
   return {
     source: source.kind,
@@ -94,6 +97,7 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
     usage,
     instances,
     alerts,
+    batchQueue,
   };
 }
 

@@ -11,6 +11,7 @@ import { simulateRecordedLoad } from "../capacity/overview";
 import { renderManifests, toYaml } from "./manifests";
 import { diffPolicies, policyFields, savePolicyInput } from "./policies";
 import { activatePolicy, activePolicyFromFile, deletePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
+import { queueStatsSchema } from "../console/batch-contracts";
 import { activatePolicyInput, scalingQuery, simulationQuery, type DecisionDto, type PolicyDto, type ScalingResponse } from "./contracts";
 
 export function toPolicyDto(policy: StoredPolicy): PolicyDto {
@@ -33,7 +34,14 @@ function toDecisionDto(row: NonNullable<DecisionRow>): DecisionDto {
     outcome: row.outcome,
     detail: row.detail,
     scaleChange: row.scaleChange,
+    ...decisionQueue(row.metrics),
   };
+}
+
+/** The queue a decision read (kept in its metrics), when its policy had a queue-depth target. */
+function decisionQueue(metrics: unknown): Pick<DecisionDto, "queue"> {
+  const parsed = queueStatsSchema.nullable().safeParse((metrics as { queue?: unknown } | null)?.queue);
+  return metrics && typeof metrics === "object" && "queue" in metrics && parsed.success ? { queue: parsed.data } : {};
 }
 
 /** CPU as policies count it (% of the request) from the metrics' % of one core. */

@@ -2,6 +2,7 @@
 // route handlers (lib/control-plane/scaling/console.ts, lib/control-plane/capacity/console.ts) and the hooks. Client-safe.
 import { z } from "zod";
 import { RANGES, seriesSchema } from "../console/contracts";
+import { queueStatsSchema } from "../console/batch-contracts";
 import { policyNameSchema, policySpecSchema } from "./policies";
 
 const isoDate = z.string();
@@ -38,6 +39,8 @@ export const decisionDtoSchema = z.object({
   outcome: z.string(),
   detail: z.string().nullable(),
   scaleChange: z.number(),
+  /** The batch queue the decision read, when the policy has a queue-depth target (null: unreadable). */
+  queue: queueStatsSchema.nullable().optional(),
 });
 export type DecisionDto = z.infer<typeof decisionDtoSchema>;
 

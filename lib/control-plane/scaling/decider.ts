@@ -14,7 +14,8 @@ import { fenceCondition, fenceValues, type Fence } from "../../platform/coordina
 import type { MetricsSource } from "../../platform/metrics-history/query/types";
 import { explainDecision } from "./explain";
 import { HorizontalAutoscaler, type AutoscalerMemory, type Decision } from "./hpa";
-import { metricSpecs, toHpaSpec } from "./policies";
+import { metricSpecs, queueDepthTarget, toHpaSpec } from "./policies";
+import { readQueueOrNull, type QueueStats, type QueueStatsReader } from "./queue-depth";
 import { podViews, samplesFor, type PodView, type RegistryInstance } from "./samples";
 import { getActivePolicy } from "./store";
 import type { ApplyResult, ScalingTarget } from "./targets/types";
@@ -30,6 +31,8 @@ export interface DeciderOptions {
   memoryRequestBytes: number;
   /** For a requests-per-instance target. */
   metricsSource?: Pick<MetricsSource, "instanceHealth">;
+  /** The batch queue, for a queue-depth target (absent: such a target has no data). */
+  readQueue?: QueueStatsReader;
   now?: () => number;
 }
 
@@ -53,6 +56,8 @@ export interface DecisionMetrics {
   proposals: Array<{ metric: string; average: number | null; target: number; ratio: number | null; replicas: number }>;
   instances: PodView[];
   metricReplicas: number;
+  /** The batch queue when the policy has a queue-depth target (null: it could not be read). */
+  queue?: QueueStats | null;
 }
 
 /** Reasons after which the HPA records no recommendation (it returns before stabilizing). */
@@ -95,6 +100,7 @@ export class ScalingDecider {
     if (!observation || signal.aborted) return null;
     const registry = await this.readRegistry();
     const rps = spec.requestsPerSecondPerInstance !== undefined ? await this.requestsPerSecond() : undefined;
+    const queue = queueDepthTarget(spec) !== null ? await this.queue() : undefined;
     const pods = podViews(registry, observation.members, {
       staleAfterMs: this.options.staleAfterMs,
       cpuRequestMillicores: this.options.cpuRequestMillicores,
@@ -112,7 +118,7 @@ export class ScalingDecider {
     }
     this.lastObservedReplicas = current;
 
-    const metrics = metricSpecs(spec).map((m) => ({ spec: m, samples: samplesFor(m, pods) }));
+    const metrics = metricSpecs(spec).map((m) => ({ spec: m, samples: samplesFor(m, pods, { queueDepth: queue?.queued ?? null }) }));
     const decision = this.hpa.decide(now, current, metrics, { recordScale: false });
     const message = explainDecision(decision, spec);
     let applied: ApplyResult;
@@ -125,7 +131,7 @@ export class ScalingDecider {
     if (applied.outcome === "failed") logger.warn({ target: target.kind, detail: applied.detail }, "scaling decision not applied");
     else this.warned = "";
 
-    const record = await this.write(fence, now, policy.name, decision, pods, applied, applied.scaleChange || observedChange, message);
+    const record = await this.write(fence, now, policy.name, decision, pods, queue, applied, applied.scaleChange || observedChange, message);
     if (record && applied.outcome === "applied") {
       logger.info({ current: decision.currentReplicas, desired: decision.desiredReplicas, reason: decision.reason, policy: policy.name, detail: applied.detail }, message);
     }
@@ -156,6 +162,15 @@ export class ScalingDecider {
     return new Map(health.map((h) => [h.id, h.requestsPerSecond]));
   }
 
+  private async queue(): Promise<QueueStats | null> {
+    const read = this.options.readQueue;
+    if (!read) {
+      this.warnOnce("the policy has a queue-depth target but this version reads no batch queue: that metric has no data");
+      return null;
+    }
+    return readQueueOrNull(read, (error) => this.warnOnce(`batch queue depth unavailable: ${error.message}`));
+  }
+
   /** The stored decisions of the last hour as the controller's memory. */
   private async storedMemory(): Promise<AutoscalerMemory> {
     const since = new Date(this.now() - MEMORY_WINDOW_MS);
@@ -177,6 +192,7 @@ export class ScalingDecider {
     policyName: string,
     decision: Decision,
     pods: PodView[],
+    queue: QueueStats | null | undefined,
     applied: ApplyResult,
     scaleChange: number,
     message: string,
@@ -185,6 +201,7 @@ export class ScalingDecider {
       proposals: decision.proposals.map((p) => ({ metric: p.metric, average: p.currentAverage, target: p.target, ratio: p.ratio === null ? null : Math.round(p.ratio * 10_000) / 10_000, replicas: p.replicas })),
       instances: pods,
       metricReplicas: decision.metricReplicas,
+      ...(queue !== undefined ? { queue } : {}),
     };
     const recommendation = NO_RECOMMENDATION.has(decision.reason) ? null : decision.metricReplicas;
     const at = new Date(now);

@@ -12,14 +12,17 @@ const LABELS: Record<string, string> = {
   [METRIC_NAMES.cpu]: "CPU",
   [METRIC_NAMES.memory]: "memory",
   [METRIC_NAMES.rps]: "requests per instance",
+  [METRIC_NAMES.queue]: "queued batch jobs",
 };
 
 const labelOf = (metric: string) => LABELS[metric] ?? metric;
 
 function unitValue(metric: string, value: number, decimals?: number): string {
-  const unit = metric === METRIC_NAMES.rps ? "/s" : "%";
+  const unit = metric === METRIC_NAMES.rps ? "/s" : metric === METRIC_NAMES.queue ? "/instance" : "%";
   const places = decimals ?? (metric === METRIC_NAMES.rps ? (value < 10 ? 2 : 1) : 0);
-  return `${Number(value.toFixed(places))}${unit}`;
+  const rounded = Number(value.toFixed(places));
+  // Queues run to thousands of jobs: group the digits (20,000/instance).
+  return `${metric === METRIC_NAMES.queue ? rounded.toLocaleString("en-US", { maximumFractionDigits: places }) : rounded}${unit}`;
 }
 
 /** "average CPU 84%" */
@@ -65,7 +68,11 @@ function printed(metric: string, { relation, average, down, up }: Placement): { 
 /** "average CPU 84% is above the 70% target" — always true of the numbers it prints. */
 function claim(p: MetricProposal, at: Placement): string {
   const shown = printed(p.metric, at);
-  const subject = `average ${labelOf(p.metric)} ${shown.average}`;
+  // Queue depth is one fleet-wide number: the count itself, then what it makes per instance.
+  const subject =
+    p.metric === METRIC_NAMES.queue && p.total !== undefined
+      ? `${labelOf(p.metric)} ${p.total.toLocaleString("en-US")} (${shown.average})`
+      : `average ${labelOf(p.metric)} ${shown.average}`;
   if (at.relation === "above") return `${subject} is above the ${shown.up} target`;
   if (at.relation === "below") return `${subject} is at or below the ${shown.down} scale-down threshold`;
   return `${subject} is between the ${shown.down} scale-down and ${shown.up} scale-up thresholds`;

@@ -91,8 +91,12 @@ export interface PodSample {
 
 export interface MetricSpec {
   name: string;
-  /** Utilization: percent of the pod's request (CPU, memory). AverageValue: per-pod value (req/s). */
-  type: "Utilization" | "AverageValue";
+  /**
+   * Utilization: percent of the pod's request (CPU, memory). AverageValue: per-pod value (req/s).
+   * ExternalAverageValue: an External metric (one fleet-wide value, such as queued batch jobs)
+   * with an AverageValue target: its samples are the metric's series, summed, not pods.
+   */
+  type: "Utilization" | "AverageValue" | "ExternalAverageValue";
   /** The target per pod, in the samples' unit (e.g. 70 for 70% CPU, 100 for 100 req/s). */
   target: number;
   /** Kubernetes treats a ready-but-initialising pod as not ready for CPU only. */
@@ -106,10 +110,31 @@ export interface MetricProposal {
   currentAverage: number | null;
   target: number;
   ratio: number | null;
+  /** An External metric's fleet-wide value (the sum of its series), which the average divides. */
+  total?: number;
+}
+
+/**
+ * replica_calculator.go GetExternalPerPodMetricReplicas: an External metric with an AverageValue
+ * target. usage = the sum of the metric's series (in milli-units, as the controller reads them);
+ * ratio = usage ÷ (target × current replicas); outside the tolerance the count is ceil(usage ÷ target).
+ * Which pods are ready plays no part. The average it reports is usage per current replica.
+ */
+export function replicasForExternalMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+  const t = tolerancesOf(tolerance);
+  const values = samples.filter((s) => s.value !== null).map((s) => Math.round(s.value! * 1000));
+  if (values.length === 0 || currentReplicas === 0) return { metric: spec.name, replicas: currentReplicas, currentAverage: null, target: spec.target, ratio: null };
+  const usageMilli = values.reduce((sum, v) => sum + v, 0);
+  const targetMilli = Math.round(spec.target * 1000);
+  const ratio = usageMilli / (targetMilli * currentReplicas);
+  const currentAverage = Math.ceil(usageMilli / currentReplicas) / 1000;
+  const replicas = isWithin(ratio, t) ? currentReplicas : Math.ceil(usageMilli / targetMilli);
+  return { metric: spec.name, replicas, currentAverage, target: spec.target, ratio, total: usageMilli / 1000 };
 }
 
 /** replica_calculator.go: the proposal for one metric. */
 export function replicasForMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+  if (spec.type === "ExternalAverageValue") return replicasForExternalMetric(currentReplicas, samples, spec, tolerance);
   const t = tolerancesOf(tolerance);
   // groupPods: a pod not ready and without metrics is pending (unready for every metric); one
   // without metrics is missing; for CPU a pod with metrics that is not ready yet is unready.

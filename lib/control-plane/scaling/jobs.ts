@@ -1,9 +1,11 @@
 // Scaling's part of the process: every instance makes sure the presets exist and a policy is
-// active (idempotent), and the leader runs the decision job.
+// active (idempotent), and the leader runs the decision job and samples the batch queue.
 import type { SingletonContext } from "../../platform/process/singletons";
 import { getMetricsSource } from "../../platform/metrics-history/query";
 import { memoryLimitBytes } from "../../platform/metrics/process";
+import { readQueueStats } from "../../data-plane/batch/queue-stats";
 import { ScalingDecider } from "./decider";
+import { registerQueueSampler } from "./queue-sampler";
 import { seedPolicies } from "./store";
 import { createTarget } from "./targets";
 
@@ -19,6 +21,9 @@ export function registerScalingJobs({ leader, holder, database, config, logger }
     (error: Error) => logger.warn({ err: error.message }, "could not seed the scaling policy presets (the leader retries)"),
   );
 
+  const readQueue = () => readQueueStats(database.pool);
+  registerQueueSampler({ leader, logger, readQueue });
+
   const target = createTarget(config, logger);
   let decider: ScalingDecider | undefined;
   leader.runJob("scaling-decide", config.SCALING_INTERVAL_MS, async (token, signal) => {
@@ -31,6 +36,7 @@ export function registerScalingJobs({ leader, holder, database, config, logger }
       cpuRequestMillicores: config.SCALING_CPU_REQUEST_MILLICORES,
       memoryRequestBytes: config.SCALING_MEMORY_REQUEST_BYTES ?? memoryLimitBytes(),
       metricsSource: getMetricsSource(config, database.pool),
+      readQueue,
     });
     if (!seeded) await seed();
     await decider.run({ name: "leader", holder, token }, signal);

@@ -21,13 +21,18 @@ import type { IHorizontalPodAutoscalerSpec } from "kubernetes-models/autoscaling
 import type { IMetricSpec } from "kubernetes-models/autoscaling/v2/MetricSpec";
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { stringify } from "yaml";
-import { hpaBehavior, type PolicySpec } from "./policies";
+import { hpaBehavior, queueDepthTarget, type PolicySpec } from "./policies";
 import { formatFraction, formatQuantity } from "./quantity";
 import { APP, baseLabels, HPA_NAME, instanceDeployment, roleLabels, roleName, roleSelector, secretEnv, type InstanceRole, type ResolvedOptions } from "./manifest-workloads";
 
 export { APP, HPA_NAME, terminationGracePeriodSeconds } from "./manifest-workloads";
-/** The custom metric prometheus-adapter serves (deploy/prometheus/prometheus-adapter.yaml). */
+/** The custom (Pods) metric prometheus-adapter serves (deploy/prometheus-adapter/configmap.yaml). */
 export const RPS_METRIC = "agenticorp_requests_per_second";
+/**
+ * The External metric prometheus-adapter serves for queue depth: the leader's fleet-wide count of
+ * queued batch jobs (max over instances: only the leader has the series, so nothing is counted twice).
+ */
+export const QUEUE_METRIC = "agenticorp_batch_jobs_queued";
 
 export interface RenderOptions {
   policyName: string;
@@ -88,6 +93,9 @@ export function hpaMetrics(spec: PolicySpec): IMetricSpec[] {
   if (spec.requestsPerSecondPerInstance !== undefined) {
     metrics.push({ type: "Pods", pods: { metric: { name: RPS_METRIC }, target: { type: "AverageValue", averageValue: formatQuantity(spec.requestsPerSecondPerInstance) } } });
   }
+  const queue = queueDepthTarget(spec);
+  // AverageValue on an External metric: the HPA sizes the fleet to ceil(queued ÷ target).
+  if (queue !== null) metrics.push({ type: "External", external: { metric: { name: QUEUE_METRIC }, target: { type: "AverageValue", averageValue: formatQuantity(queue) } } });
   return metrics;
 }
 

@@ -57,6 +57,11 @@ export const policySpecSchema = z
     memory: z.object({ targetPercent: int(1, 1_000, "targetPercent") }).optional(),
     /** Completion requests per second per instance, as a third (Pods) target. */
     requestsPerSecondPerInstance: z.number().positive({ message: "requestsPerSecondPerInstance must be above 0" }).max(1_000_000).optional(),
+    /**
+     * Queued batch jobs per instance, as an External (fleet-wide) AverageValue target: the fleet is
+     * sized to ceil(queued ÷ target). Null or absent: batch queue depth does not scale the fleet.
+     */
+    queueDepthTarget: z.number().positive({ message: "queueDepthTarget must be above 0" }).max(100_000_000).nullable().optional(),
     behavior: z.object({ scaleUp: scalingRulesSchema, scaleDown: scalingRulesSchema }),
   })
   .superRefine((spec, ctx) => {
@@ -166,7 +171,12 @@ export function toHpaSpec(spec: PolicySpec): HpaSpec {
   return { minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, behavior: hpaBehavior(spec) };
 }
 
-export const METRIC_NAMES = { cpu: "cpu", memory: "memory", rps: "requests_per_second" } as const;
+export const METRIC_NAMES = { cpu: "cpu", memory: "memory", rps: "requests_per_second", queue: "batch_queue_depth" } as const;
+
+/** The policy's queue-depth target (jobs per instance), or null when queue depth does not scale the fleet. */
+export function queueDepthTarget(spec: Pick<PolicySpec, "queueDepthTarget">): number | null {
+  return spec.queueDepthTarget ?? null;
+}
 
 /** The HPA's metrics for this policy, in the units the decider samples them in. */
 export function metricSpecs(spec: PolicySpec): MetricSpec[] {
@@ -175,6 +185,8 @@ export function metricSpecs(spec: PolicySpec): MetricSpec[] {
   if (spec.requestsPerSecondPerInstance !== undefined) {
     metrics.push({ name: METRIC_NAMES.rps, type: "AverageValue", target: spec.requestsPerSecondPerInstance, isCpu: false });
   }
+  const queue = queueDepthTarget(spec);
+  if (queue !== null) metrics.push({ name: METRIC_NAMES.queue, type: "ExternalAverageValue", target: queue, isCpu: false });
   return metrics;
 }
 
@@ -197,6 +209,7 @@ export function policyFields(spec: PolicySpec): Array<[string, string]> {
     ["Scale down at", `${spec.cpu.scaleDownAtPercent}% CPU`],
     ["Memory target", spec.memory ? `${spec.memory.targetPercent}%` : "none"],
     ["Requests per instance", spec.requestsPerSecondPerInstance !== undefined ? `${spec.requestsPerSecondPerInstance}/s` : "none"],
+    ["Queued batch jobs per instance", queueDepthTarget(spec) !== null ? String(queueDepthTarget(spec)) : "none"],
     ["Scale-up behaviour", rulesText(spec.behavior.scaleUp)],
     ["Scale-down behaviour", rulesText(spec.behavior.scaleDown)],
   ];

@@ -55,8 +55,17 @@ export function podViews(registry: RegistryInstance[], members: TargetMember[] |
   });
 }
 
-/** The samples of one metric, in the HPA's terms. */
-export function samplesFor(metric: MetricSpec, pods: PodView[]): PodSample[] {
+/** Fleet-wide values for External metrics (null: no data). */
+export interface FleetValues {
+  queueDepth: number | null;
+}
+
+/**
+ * The samples of one metric, in the HPA's terms: per pod, or for an External metric the series
+ * it reads (one here: the leader's fleet-wide count).
+ */
+export function samplesFor(metric: MetricSpec, pods: PodView[], fleet: FleetValues = { queueDepth: null }): PodSample[] {
+  if (metric.name === METRIC_NAMES.queue) return fleet.queueDepth === null ? [] : [{ name: "agenticorp_batch_jobs_queued", ready: true, value: fleet.queueDepth }];
   const pick = (p: PodView) => (metric.name === METRIC_NAMES.cpu ? p.cpu : metric.name === METRIC_NAMES.memory ? p.memory : p.rps);
   return pods.map((p) => ({ name: p.id, ready: p.ready, value: pick(p) }));
 }

@@ -1,14 +1,12 @@
-// Builds this process's batch worker from the configuration (none when WORKER_ENABLED=false) and wires
-// the fleet-wide queue gauges.
+// Builds this process's batch worker from the configuration (none when WORKER_ENABLED=false). The
+// fleet-wide queue gauges are the leader's (lib/control-plane/scaling/queue-sampler.ts).
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config";
 import type { Database } from "../../platform/db/client";
-import { reportBatchQueueFrom } from "../../platform/metrics/batch";
 import type { Gateway } from "../gateway/create";
 import { injectExecutor } from "./executor";
-import { readQueueStats } from "./queue-stats";
 import { BatchWorker } from "./worker";
 
 export interface BatchWorkerContext {
@@ -23,7 +21,6 @@ export interface BatchWorkerContext {
 }
 
 export function createBatchWorker({ config, database, gateway, app, liveInFlight, logger }: BatchWorkerContext): BatchWorker | undefined {
-  reportBatchQueueFrom(() => readQueueStats(database.pool));
   if (!config.WORKER_ENABLED) return undefined;
   const worker = new BatchWorker({
     pool: database.pool,

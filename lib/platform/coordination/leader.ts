@@ -2,6 +2,7 @@
 // that holds it renews it and runs the singleton jobs (reaping dead instances, rollups, alerts,
 // scaling) until it is deposed or stops. Jobs get the leadership's token, to fence their writes,
 // and its signal, which aborts the moment leadership ends.
+import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import {
   acquireLease,
@@ -94,6 +95,8 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
 
   function elect(lease: Lease) {
     const current: Term = { lease, controller: new AbortController(), jobs: [] };
+    // Every job waits on this signal between runs: a dozen jobs are expected, not a leak.
+    setMaxListeners(100, current.controller.signal);
     term = current;
     armDeadline(current);
     try {

@@ -1,5 +1,9 @@
-// Batch queue metrics. The queue gauges are fleet-wide (read from PostgreSQL when Prometheus scrapes,
-// at most once per QUEUE_READ_MS per instance, so idle instances add no steady load); the counters
+// Batch API metrics. The queue gauges are fleet-wide numbers read from the job table by the leader
+// alone (lib/control-plane/scaling/queue-sampler.ts), so they carry scope="fleet" and only the
+// leader exposes them: an instance that is not leading, or whose last reading is stale, reports no
+// series at all rather than a zero or an old count. Summed over instances they would count the
+// queue once per instance that reports it; the adapter rule and dashboards take max() over
+// instances, which also reads it once while a scrape overlaps a change of leader. The counters
 // and worker gauges are this instance's own.
 import client from "prom-client";
 import { metric, registry } from "./registry";
@@ -43,57 +47,48 @@ export const batchWorkerLimit = metric(
     }),
 );
 
-export interface QueueGaugeSource {
+export interface FleetQueueReading {
   queued: number;
   running: number;
   oldestQueuedAgeSeconds: number | null;
 }
 
-const QUEUE_READ_MS = 5_000;
-let readQueue: (() => Promise<QueueGaugeSource>) | undefined;
-let lastRead: { at: number; value: QueueGaugeSource | undefined; pending?: Promise<QueueGaugeSource | undefined> } = { at: -Infinity, value: undefined };
+let latest: { reading: FleetQueueReading; at: number; maxAgeMs: number } | null = null;
 
-/** The latest queue figures, read again when older than QUEUE_READ_MS; the last known ones if the read fails. */
-async function queueFigures(): Promise<QueueGaugeSource | undefined> {
-  if (!readQueue) return undefined;
-  if (performance.now() - lastRead.at < QUEUE_READ_MS) return lastRead.value;
-  lastRead.pending ??= readQueue()
-    .then((value) => (lastRead = { at: performance.now(), value }).value)
-    .catch(() => {
-      lastRead = { at: performance.now(), value: lastRead.value };
-      return lastRead.value;
-    });
-  return lastRead.pending;
-}
+/** The label every queue series carries: fleet-wide, as the leader read it. */
+const FLEET = { scope: "fleet" } as const;
 
-function queueGauge(name: string, help: string, pick: (figures: QueueGaugeSource) => number | null): void {
-  // The metric() guard keeps one gauge per name however often this module is evaluated.
+function fleetGauge(name: string, help: string, pick: (r: FleetQueueReading) => number | null): void {
   metric(
     name,
     () =>
       new client.Gauge({
         name,
         help,
+        labelNames: ["scope"] as const,
         registers: [registry],
-        async collect() {
-          const figures = await queueFigures();
-          // Without figures (no database yet) the gauge keeps what it last showed.
-          if (figures) this.set(pick(figures) ?? 0);
+        collect() {
+          this.reset();
+          if (!latest || performance.now() - latest.at > latest.maxAgeMs) return;
+          const value = pick(latest.reading);
+          if (value !== null) this.set(FLEET, value);
         },
       }),
   );
 }
 
-queueGauge("agenticorp_batch_jobs_queued", "Batch jobs waiting to be claimed, fleet-wide (from PostgreSQL).", (f) => f.queued);
-queueGauge("agenticorp_batch_jobs_running", "Batch jobs claimed under a lease, fleet-wide (from PostgreSQL).", (f) => f.running);
-queueGauge(
+fleetGauge("agenticorp_batch_jobs_queued", 'Batch jobs waiting to be claimed, fleet-wide; exposed by the leader only (scope="fleet").', (r) => r.queued);
+fleetGauge("agenticorp_batch_jobs_running", 'Batch jobs claimed under a lease, fleet-wide; exposed by the leader only (scope="fleet").', (r) => r.running);
+fleetGauge(
   "agenticorp_batch_oldest_queued_age_seconds",
-  "Age of the oldest batch job waiting to be claimed, fleet-wide; 0 when none waits.",
-  (f) => f.oldestQueuedAgeSeconds,
+  'Age of the oldest batch job waiting to be claimed, fleet-wide; exposed by the leader only (scope="fleet"), and only while a job waits.',
+  (r) => r.oldestQueuedAgeSeconds,
 );
 
-/** Names where the fleet-wide queue gauges read from (the process wires it at start). */
-export function reportBatchQueueFrom(source: () => Promise<QueueGaugeSource>): void {
-  readQueue = source;
-  lastRead = { at: -Infinity, value: undefined };
+/**
+ * The leader's latest reading of the queue (null: leadership ended, stop exposing it). Readings
+ * older than `maxAgeMs` are not exposed: a leader whose database reads fail goes quiet, not stale.
+ */
+export function reportFleetQueue(reading: FleetQueueReading | null, maxAgeMs = 30_000): void {
+  latest = reading ? { reading, at: performance.now(), maxAgeMs } : null;
 }

@@ -32,9 +32,6 @@ import { gatewayRoutes } from "../../data-plane/gateway/routes";
 import { seedSimulatorIfEmpty } from "../../data-plane/providers/seed";
 import { sealLegacyProviderHeaders } from "../../data-plane/providers/credentials";
 import { createFirstAdminIfNone, firstAdminBanner } from "../../control-plane/users/users";
-import { ConfigFileError } from "../../control-plane/config-file/issues";
-import { loadConfigFile } from "../../control-plane/config-file/load";
-import { applyConfigFileAtStart } from "../../control-plane/config-file/startup";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { reportDeployments } from "../../data-plane/gateway/health-report";
@@ -79,21 +76,11 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
  * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
  * fresh install, loads the fleet configuration and registers the instance.
  */
-async function prepareDatabase(
-  database: Database,
-  state: InstanceState,
-  config: Config,
-  identity: InstanceIdentity,
-  logger: Logger,
-  stopped: AbortSignal,
-  applyConfigFile: () => Promise<unknown>,
-  onMigrated: () => Promise<void>,
-) {
+async function prepareDatabase(database: Database, state: InstanceState, config: Config, identity: InstanceIdentity, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
-      // A configuration file declares the providers: no simulator appears beside them unless asked for.
-      if (config.SEED_SIMULATOR ?? (config.embeddedDatabase && !config.CONFIG_FILE)) {
+      if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
         if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
       const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
@@ -101,18 +88,13 @@ async function prepareDatabase(
       // A fresh embedded install gets a console admin with a random password, printed once.
       const firstAdmin = config.embeddedDatabase ? await createFirstAdminIfNone(database.prisma) : null;
       if (firstAdmin) process.stdout.write(firstAdminBanner(firstAdmin));
-      // Before the configuration loads: an instance is ready only with the file in force.
-      await applyConfigFile();
       await onMigrated();
       state.migrationsApplied = true;
       logger.info({ applied }, applied.length ? "migrations applied" : "migrations already applied");
       await registerInstance(database.pool, identity);
       return;
     } catch (error) {
-      if (error instanceof ConfigFileError) {
-        // Stays unready (an old instance keeps serving a rollout's bad file); the database may yet change.
-        logger.error({ err: error.message, issues: error.issues, attempt }, "configuration file refused; retrying");
-      } else logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
+      logger.error({ err: (error as Error).message, attempt }, "database not ready for migrations; retrying");
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -121,9 +103,6 @@ async function prepareDatabase(
 export async function boot(initialConfig: Config, options: BootOptions = {}): Promise<RunningInstance> {
   const logger = options.logger ?? createLogger(initialConfig.LOG_LEVEL, initialConfig.INSTANCE_ID);
   const config = setConfig({ ...initialConfig, SECRET: await ensureSecret(initialConfig) });
-  // Checked before anything starts: a file that cannot apply stops this instance here, with every problem's path.
-  // Its { env: NAME } references are this process's environment, by design.
-  const configFile = config.CONFIG_FILE ? await loadConfigFile(config.CONFIG_FILE, process.env, config.SECRET!) : undefined;
 
   let embedded: EmbeddedPostgres | undefined;
   if (config.embeddedDatabase) {
@@ -203,20 +182,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
   const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
-  const applyFile = async () => {
-    if (!configFile) return;
-    await applyConfigFileAtStart({
-      database,
-      loaded: configFile,
-      secret: config.SECRET!,
-      holder,
-      instanceId: config.INSTANCE_ID,
-      waitMs: config.CONFIG_FILE_WAIT_MS,
-      logger,
-      signal: stopping.signal,
-    });
-  };
-  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, applyFile, () => gateway.fleet.start()).then(() => {
+  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
     if (stopping.signal.aborted) return;
     leader = startLeaderElection({
       pool: database.pool,

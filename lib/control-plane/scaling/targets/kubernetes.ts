@@ -53,8 +53,13 @@ export function comparableHpaSpec(spec: HpaSpecView | undefined, { ignoreToleran
       policies: r.policies,
       tolerance: ignoreTolerance || r.tolerance === undefined ? undefined : parseQuantity(r.tolerance),
     };
+  const quantity = (value: string | number | undefined) => (value === undefined ? undefined : parseQuantity(value));
   const metrics = (spec?.metrics ?? []).map((m) =>
-    m.pods ? { ...m, pods: { ...m.pods, target: { ...m.pods.target, averageValue: m.pods.target.averageValue === undefined ? undefined : parseQuantity(m.pods.target.averageValue) } } } : m,
+    m.pods
+      ? { ...m, pods: { ...m.pods, target: { ...m.pods.target, averageValue: quantity(m.pods.target.averageValue) } } }
+      : m.external
+        ? { ...m, external: { ...m.external, target: { ...m.external.target, averageValue: quantity(m.external.target.averageValue) } } }
+        : m,
   );
   return stringify({
     minReplicas: spec?.minReplicas ?? 1,

@@ -1,0 +1,5 @@
+import { BatchesView } from "@/components/console/batches";
+
+export default function BatchesPage() {
+  return <BatchesView />;
+}

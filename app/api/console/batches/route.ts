@@ -1,0 +1,1 @@
+export { getBatches as GET } from "@/lib/control-plane/console/batches";
