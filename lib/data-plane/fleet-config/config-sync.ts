@@ -96,8 +96,22 @@ export class FleetConfig {
     return this.reloading;
   }
 
+  /**
+   * A version read elsewhere (the registry heartbeat reads it in the same statement): confirms the
+   * snapshot when it matches, reloads when it moved. The periodic check then has nothing to ask,
+   * which saves each idle instance a transaction per period.
+   */
+  observeVersion(version: string, askedAt: number): void {
+    if (this.stopped || this.reloading || !this.loaded) return;
+    if (version === this.snapshot.version) this.confirm(askedAt);
+    else void this.reload("heartbeat");
+  }
+
   private async reloadIfChanged(): Promise<void> {
     if (this.reloading) return;
+    // Confirmed recently (by the heartbeat's read): nothing to ask. Three quarters of a period, so
+    // that a skipped check still leaves the age under 1.75 periods (the staleness limit is ≥ 2).
+    if (this.loaded && (this.ageMs() ?? Infinity) < this.options.refreshMs * 0.75) return;
     // A failed read falls through to the reload, which reports the database's error.
     const askedAt = this.now();
     const version = await readConfigVersion(this.options.pool).catch(() => undefined);

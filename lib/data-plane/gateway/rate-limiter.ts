@@ -2,10 +2,16 @@
 //
 // Each key has a row per fixed one-minute window (database time) counting the permits granted
 // to all instances. An instance claims permits in batches with one atomic statement that never
-// grants past the limit, then admits requests from its local batch. Batches shrink as the
-// window fills (an eighth of what is left, down to one), so permits stranded on one instance
-// while another turns requests away stay a small share of the limit. The fleet therefore never
-// admits more than the limit in a window; it can admit slightly fewer (see docs/gateway.md, "Rate limits").
+// grants past the limit, then admits requests from its local batch. A batch is a share of what is
+// left sized for the whole fleet (what is left ÷ twice the live instances, at most 100, at least
+// one), so even when every instance claims at once they take at most half of what is left, and
+// the permits stranded on instances whose traffic stopped stay a small share of the limit however
+// many instances there are. (A fixed share of what is left — an eighth — let the first eight of
+// forty instances take the whole window in one round while the other thirty-two refused.) The
+// fleet therefore never admits more than the limit in a window; it can admit slightly fewer (see
+// docs/gateway.md, "Rate limits"). The cost: with a limit below twice the instance count every
+// claim is one permit, a database round trip per admitted request for that key — at most the
+// limit's own rate, so small.
 //
 // If the database is unreachable, each instance falls back to an equal local share of the
 // limit (limit ÷ live instances), so limits still hold roughly while traffic keeps flowing.
@@ -32,7 +38,7 @@ export interface Admission {
 
 export interface RateLimiterOptions {
   pool: pg.Pool;
-  /** Live instances in the fleet, for the fallback share while the database is away. */
+  /** Live data-plane instances in the fleet: sizes claims, and the fallback share while the database is away. */
   instanceCount: () => number;
   onDatabaseError?: (error: Error) => void;
 }
@@ -44,6 +50,11 @@ ON CONFLICT (key_id, window_start) DO UPDATE
   SET used = w.used + LEAST($2::int, $3::int - w.used), last_grant = LEAST($2::int, $3::int - w.used)
   WHERE w.used < $3::int
 RETURNING used, last_grant, extract(epoch FROM window_start) * 1000 AS window_start_ms, extract(epoch FROM now()) * 1000 AS now_ms`;
+
+/** Permits one claim asks for: a fleet-wide share of what is left in the window. */
+export function claimSize(remaining: number, liveInstances: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(remaining / (2 * Math.max(1, liveInstances)))));
+}
 
 export class FleetRateLimiter {
   private readonly windows = new Map<string, KeyWindow>();
@@ -84,7 +95,7 @@ export class FleetRateLimiter {
   }
 
   private async runClaim(keyId: string, limit: number, window: KeyWindow): Promise<void> {
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(window.remaining / 8)));
+    const batch = claimSize(window.remaining, this.options.instanceCount());
     try {
       const { rows } = await this.options.pool.query<{ used: number; last_grant: number; window_start_ms: string; now_ms: string }>(
         CLAIM_SQL,

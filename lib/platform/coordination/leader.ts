@@ -4,10 +4,10 @@
 // and its signal, which aborts the moment leadership ends.
 import type pg from "pg";
 import {
-  acquireLease,
   LeaseLostError,
   releaseLease,
   renewLease,
+  tryAcquireLease,
   type Lease,
   type LeaseLostReason,
 } from "./lease";
@@ -24,7 +24,11 @@ export interface LeaderElectionOptions {
   ttlMs: number;
   /** The lease's name; default "leader". */
   name?: string;
-  /** How often a follower tries to take the lease and the leader renews it; default ttlMs / 3. */
+  /**
+   * How often the leader renews the lease; default ttlMs / 3. A follower asks again when the
+   * leader's lease would expire unless renewed, but at least every 2 × checkEveryMs (so a released
+   * lease is taken over within that).
+   */
   checkEveryMs?: number;
   /** Called on becoming leader. `signal` aborts when leadership ends. */
   onElected?: (token: bigint, signal: AbortSignal) => void;
@@ -54,6 +58,9 @@ interface Term {
   deadline?: NodeJS.Timeout;
   jobs: Promise<void>[];
 }
+
+/** A follower's shortest wait, and its margin past the lease's expiry (database round trip, timer lateness). */
+const FOLLOWER_MIN_WAIT_MS = 10;
 
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElection {
   const { pool, holder, ttlMs, name = "leader", onElected, onDeposed, onError } = options;
@@ -124,14 +131,15 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     return ending;
   }
 
-  async function tick() {
+  /** Returns the delay until the next tick. */
+  async function tick(): Promise<number> {
     await ending;
-    if (stopped) return;
+    if (stopped) return checkEveryMs;
     const current = term;
     if (current) {
       try {
         const renewed = await renewLease(pool, current.lease);
-        if (term !== current) return; // deposed by the deadline meanwhile
+        if (term !== current) return checkEveryMs; // deposed by the deadline meanwhile
         if (!renewed) void depose("lost");
         else {
           current.lease = renewed;
@@ -140,22 +148,30 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       } catch (error) {
         report(error, "renew"); // retried next tick; the deadline deposes if none succeeds in time
       }
-    } else {
-      try {
-        const lease = await acquireLease(pool, name, { holder, ttlMs });
-        if (lease && stopped) await releaseLease(pool, lease);
-        else if (lease) elect(lease);
-      } catch (error) {
-        report(error, "acquire");
-      }
+      return checkEveryMs;
     }
+    try {
+      const { lease, heldForMs } = await tryAcquireLease(pool, name, { holder, ttlMs });
+      if (lease && stopped) await releaseLease(pool, lease);
+      else if (lease) elect(lease);
+      // A follower wakes just after the leader's lease would lapse: a crashed leader is replaced
+      // about as soon as the database lets anyone replace it, and a live one costs a follower one
+      // statement per lease period rather than three.
+      else if (heldForMs !== null) return Math.min(2 * checkEveryMs, Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
+    } catch (error) {
+      report(error, "acquire");
+    }
+    return checkEveryMs;
   }
 
   function schedule(delay: number) {
     tickTimer = setTimeout(() => {
-      ticking = tick().finally(() => {
-        if (!stopped) schedule(checkEveryMs);
-      });
+      let next = checkEveryMs;
+      ticking = tick()
+        .then((delay) => void (next = delay))
+        .finally(() => {
+          if (!stopped) schedule(next);
+        });
     }, delay);
   }
   schedule(0);

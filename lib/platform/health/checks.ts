@@ -61,3 +61,31 @@ export function safeErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
   return message.split("\n")[0]!.replace(/\/\/[^@\s]*@/g, "//***@").slice(0, 200);
 }
+
+/**
+ * The database's health as the last statement that had to run anyway (the registry heartbeat) saw
+ * it, while that is at most `maxAgeMs` old; the active check otherwise (before the first heartbeat,
+ * or when heartbeats stall). For the instance's own periodic alerts: a probe of their own would
+ * cost every idle instance another transaction every evaluation.
+ */
+export class ObservedDatabaseHealth {
+  private last: { at: number; status: DependencyStatus } | undefined;
+
+  constructor(
+    private readonly active: () => Promise<DependencyStatus>,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  succeeded(latencyMs: number): void {
+    this.last = { at: Date.now(), status: { status: "up", latency_ms: Math.round(latencyMs * 100) / 100 } };
+  }
+
+  failed(error: unknown): void {
+    this.last = { at: Date.now(), status: { status: "down", latency_ms: null, error: safeErrorMessage(error) } };
+  }
+
+  readonly check = (): Promise<DependencyStatus> => {
+    const last = this.last;
+    return last && Date.now() - last.at <= this.maxAgeMs ? Promise.resolve(last.status) : this.active();
+  };
+}
