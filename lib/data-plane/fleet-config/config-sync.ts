@@ -18,6 +18,8 @@ export interface FleetConfigOptions {
   secret: string;
   refreshMs: number;
   logger: Logger;
+  /** application_name of the LISTEN connection (default agenticorp-listen). */
+  applicationName?: string;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
 }
@@ -53,6 +55,11 @@ export class FleetConfig {
 
   get current(): FleetSnapshot {
     return this.snapshot;
+  }
+
+  /** config_version of the snapshot in use; undefined before the first load. */
+  get version(): string | undefined {
+    return this.snapshot.version;
   }
 
   onChange(listener: (snapshot: FleetSnapshot) => void): () => void {
@@ -145,7 +152,7 @@ export class FleetConfig {
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "agenticorp-listen" });
+    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: this.options.applicationName ?? "agenticorp-listen" });
     this.listener = client;
     const retry = () => {
       if (this.stopped || this.listener !== client) return;

@@ -19,15 +19,17 @@ export interface DatabaseOptions {
   url: string;
   poolMax: number;
   onPoolError?: (error: Error) => void;
+  /** application_name of the pool's connections: an instance names itself, so pg_stat_activity (or PgBouncer's SHOW CLIENTS) can count its connections. */
+  applicationName?: string;
 }
 
-export function createDatabase({ url, poolMax, onPoolError }: DatabaseOptions): Database {
+export function createDatabase({ url, poolMax, onPoolError, applicationName = "agenticorp" }: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
-    application_name: "agenticorp",
+    application_name: applicationName,
   });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on("error", (error) => onPoolError?.(error));
