@@ -79,7 +79,7 @@ it("elects a new leader after kill -9 and refuses the old token with the instanc
   const pools = (await pooler.show("POOLS")).filter((row) => row.database === new URL(databaseUrl).pathname.slice(1));
   expect(pools.map((row) => row.pool_mode)).toContain("transaction");
   // Every instance's pool connects through PgBouncer.
-  const clients = (await pooler.show("CLIENTS")).filter((row) => String(row.application_name).startsWith("agenticorp/"));
+  const clients = (await pooler.show("CLIENTS")).filter((row) => row.application_name === "agenticorp");
   expect(clients.length).toBeGreaterThanOrEqual(3);
 
   const fencePool = testPool(fixture.cluster.databaseUrl);

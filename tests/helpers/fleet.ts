@@ -16,6 +16,7 @@ import { LoadGenerator } from "./load";
 import { adminUrl } from "./postgres";
 import { awayFromMinuteEnd } from "./rate-window";
 import { sample } from "./prometheus-text";
+import { establishedConnections } from "./process-sockets";
 
 export const FLEET_SECRET = "fleet-secret-0123456789abcdef0123456789abcdef";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,6 +68,11 @@ export interface DatabaseLoad {
   serverConnections: number;
   /** Chat completions answered per second during the window (0 idle). */
   requestsPerSecond: number;
+  /**
+   * Statements each instance sent per second, by its own count (agenticorp_db_query_duration_seconds):
+   * the instances that do not lead, and the leader, whose singleton jobs are the fleet's, not its own.
+   */
+  statementsPerSecond: { followers: Distribution; leader: number | undefined };
 }
 
 export class Fleet {
@@ -162,29 +168,28 @@ export class Fleet {
     return Number(rows[0]!.n);
   }
 
-  /** Connections per instance id right now: its pool's and its LISTEN one. */
+  /**
+   * Connections per instance id right now, from each process's open sockets (/proc): to PgBouncer
+   * or PostgreSQL for its pool, and its LISTEN one (PostgreSQL's agenticorp-listen session whose
+   * client port is the instance's).
+   */
   private async connectionSample(): Promise<{ pool: Map<string, number>; listen: Map<string, number>; server: number }> {
-    const { rows } = await this.admin.query<{ application_name: string; n: number }>(
-      "SELECT application_name, count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 GROUP BY application_name",
+    const { rows } = await this.admin.query<{ application_name: string; client_port: number | null }>(
+      "SELECT application_name, client_port FROM pg_stat_activity WHERE datname = $1",
       [this.databaseName],
     );
+    const listenPorts = new Set(rows.filter((r) => r.application_name === "agenticorp-listen").map((r) => r.client_port));
+    const postgresPort = Number(new URL(this.cluster.directDatabaseUrl).port || 5432);
+    const poolerPort = Number(new URL(this.cluster.databaseUrl).port || 5432);
     const pool = new Map<string, number>();
     const listen = new Map<string, number>();
-    let server = 0;
-    for (const row of rows) {
-      server += row.n;
-      const [kind, id] = row.application_name.split("/");
-      if (kind === "agenticorp-listen" && id) listen.set(id, (listen.get(id) ?? 0) + row.n);
-      // Through PgBouncer the server connections carry whichever client's name they last served.
-      else if (kind === "agenticorp" && id && !this.cluster.pooler) pool.set(id, (pool.get(id) ?? 0) + row.n);
+    for (const instance of this.running()) {
+      const open = establishedConnections(instance.pid).filter((c) => c.remotePort === postgresPort || c.remotePort === poolerPort);
+      const listening = open.filter((c) => c.remotePort === postgresPort && listenPorts.has(c.localPort)).length;
+      listen.set(instance.id, listening);
+      pool.set(instance.id, open.length - listening);
     }
-    if (this.cluster.pooler) {
-      for (const client of await this.cluster.pooler.show("CLIENTS")) {
-        const [kind, id] = String(client.application_name ?? "").split("/");
-        if (kind === "agenticorp" && id) pool.set(id, (pool.get(id) ?? 0) + 1);
-      }
-    }
-    return { pool, listen, server };
+    return { pool, listen, server: rows.length };
   }
 
   /**
@@ -195,6 +200,7 @@ export class Fleet {
     const ids = this.running().map((i) => i.id);
     const load = ratePerSecond > 0 ? new LoadGenerator({ baseUrl: this.cluster.url, keys: [(await this.newKey()).key], model: this.model, ratePerSecond, streamEvery: 1_000_000, maxDurationMs: seconds * 1000 + 30_000 }).start() : undefined;
     if (load) await sleep(2_000); // pools grow to what the load needs before the window opens
+    const statementsBefore = await this.statementCounts();
     const highest = new Map<string, number>(ids.map((id) => [id, 0]));
     const highestListen = new Map<string, number>(ids.map((id) => [id, 0]));
     let server = 0;
@@ -214,6 +220,9 @@ export class Fleet {
     await sleep(1_100);
     const elapsed = (performance.now() - startedAt) / 1000;
     const transactions = (await this.transactions()) - before;
+    const statementsAfter = await this.statementCounts();
+    const leader = (await this.leaderLease())?.holder.split("#")[0];
+    const statementRate = (id: string) => round(((statementsAfter.get(id) ?? NaN) - (statementsBefore.get(id) ?? NaN)) / elapsed);
     const answered = load ? load.report().ok - okBefore : 0;
     if (load) await load.stop();
     return {
@@ -225,27 +234,42 @@ export class Fleet {
       listenPerInstance: distribution([...highestListen.values()]),
       serverConnections: server,
       requestsPerSecond: round(answered / elapsed),
+      statementsPerSecond: {
+        followers: distribution(ids.filter((id) => id !== leader).map(statementRate).filter(Number.isFinite)),
+        leader: leader && ids.includes(leader) ? statementRate(leader) : undefined,
+      },
     };
   }
 
-  /** Revokes a key every instance accepts; ms from the revoking call until each instance refuses it. */
+  /** Each running instance's count of statements sent to PostgreSQL, from its /metrics. */
+  private async statementCounts(): Promise<Map<string, number>> {
+    const counts = await Promise.all(
+      this.running().map(async (i) => {
+        const text = await (await fetch(`${i.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        return [i.id, sample(text, "agenticorp_db_query_duration_seconds_count")] as const;
+      }),
+    );
+    return new Map(counts);
+  }
+
+  /** Revokes a key every instance accepts; ms from the revocation's commit until each instance refuses it. */
   async revocation(): Promise<Distribution> {
     const { key, id } = await this.newKey();
     const instances = this.running();
-    const startedAt = performance.now();
-    const revoked = revokeApiKey(this.direct.prisma, id);
+    // From the commit: polling forty instances meanwhile would slow this process's own write.
+    await revokeApiKey(this.direct.prisma, id);
+    const committedAt = performance.now();
     const seen = await Promise.all(
       instances.map(async (i) => {
         await until(async () => (await models(i.url!, key)) === 401, 10_000, `${i.id} to refuse a revoked key`, 20);
-        return performance.now() - startedAt;
+        return performance.now() - committedAt;
       }),
     );
-    await revoked;
     return distribution(seen.map(Math.round));
   }
 
   /**
-   * Switches the active scaling policy; ms from the switching call until each instance serves from
+   * Switches the active scaling policy; ms from its commit until each instance serves from
    * the configuration that has it (its /health/ready configuration version), then checks that every
    * instance reports the new policy's minimum in /metrics.
    */
@@ -253,16 +277,14 @@ export class Fleet {
     const active = (await getActivePolicy(this.direct.prisma))?.name;
     const target = active === "conservative" ? "balanced" : "conservative";
     const instances = this.running();
-    const startedAt = performance.now();
-    const switched = activatePolicy(this.direct.prisma, target, SYSTEM_ACTOR, "fleet measurement").then(async () => {
-      const { rows } = await this.direct.pool.query<{ version: string }>("SELECT version::text FROM config_version");
-      return BigInt(rows[0]!.version);
-    });
+    await activatePolicy(this.direct.prisma, target, SYSTEM_ACTOR, "fleet measurement");
+    const committedAt = performance.now();
+    const { rows } = await this.direct.pool.query<{ version: string }>("SELECT version::text FROM config_version");
+    const version = BigInt(rows[0]!.version);
     const seen = await Promise.all(
       instances.map(async (i) => {
-        const version = await switched;
         await until(async () => BigInt((await readiness(i.url!)).configuration?.version ?? "-1") >= version, 10_000, `${i.id} to see the policy switch`, 20);
-        return performance.now() - startedAt;
+        return performance.now() - committedAt;
       }),
     );
     for (const i of instances) {

@@ -18,8 +18,6 @@ export interface FleetConfigOptions {
   secret: string;
   refreshMs: number;
   logger: Logger;
-  /** application_name of the LISTEN connection (default agenticorp-listen). */
-  applicationName?: string;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
 }
@@ -152,7 +150,7 @@ export class FleetConfig {
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: this.options.applicationName ?? "agenticorp-listen" });
+    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "agenticorp-listen" });
     this.listener = client;
     const retry = () => {
       if (this.stopped || this.listener !== client) return;

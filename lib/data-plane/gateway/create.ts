@@ -24,7 +24,6 @@ export function createGateway(config: Config, database: Database, logger: Logger
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
     logger,
-    applicationName: `agenticorp-listen/${config.INSTANCE_ID}`,
   });
   const router = new Router(
     { maxAttempts: config.ROUTER_MAX_ATTEMPTS, failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },

@@ -19,7 +19,11 @@ export interface DatabaseOptions {
   url: string;
   poolMax: number;
   onPoolError?: (error: Error) => void;
-  /** application_name of the pool's connections: an instance names itself, so pg_stat_activity (or PgBouncer's SHOW CLIENTS) can count its connections. */
+  /**
+   * application_name of the pool's connections. One name for every instance on purpose: PgBouncer
+   * (transaction pooling) re-sends a differing application_name with a SET each time it hands a
+   * server connection to another client, which doubled an idle fleet's transactions.
+   */
   applicationName?: string;
 }
 

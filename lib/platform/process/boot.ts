@@ -110,7 +110,6 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     // Bind from one connection can land between another's Parse and Bind): one connection only.
     poolMax: config.embeddedDatabase ? 1 : config.DB_POOL_MAX,
     onPoolError: (error) => logger.warn({ err: error.message }, "database connection lost"),
-    applicationName: `agenticorp/${config.INSTANCE_ID}`,
   });
   setDatabase(database);
 
