@@ -78,7 +78,8 @@ async function measureFleet(): Promise<void> {
 
     const idle = await fleet.databaseLoad(Number(args["idle-seconds"]));
     printLoad("idle", idle);
-    check("idle PostgreSQL tx/s per instance", idle.transactionsPerSecondPerInstance <= TARGETS.idleTransactionsPerSecondPerInstance, `${idle.transactionsPerSecondPerInstance} (target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance})`);
+    check("idle PostgreSQL tx/s per instance", idle.transactionsPerSecondPerInstance <= TARGETS.idleTransactionsPerSecondPerInstance, `${idle.transactionsPerSecondPerInstance} (target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance}; the leader's jobs shared out included)`);
+    check("idle statements/s of a non-leader instance", idle.statementsPerSecond.followers.max <= TARGETS.idleTransactionsPerSecondPerInstance, `p50 ${idle.statementsPerSecond.followers.p50}, max ${idle.statementsPerSecond.followers.max} (bounds its transactions/s; target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance})`);
     check("idle connections per instance", idle.connectionsPerInstance.max <= TARGETS.connectionsPerInstance, `max ${idle.connectionsPerInstance.max} (target ≤ DB_POOL_MAX + 1 = ${TARGETS.connectionsPerInstance})`);
 
     const loaded = await fleet.databaseLoad(Number(args["load-seconds"]), Number(args["load-rps"]));
@@ -123,10 +124,11 @@ async function measureRollupsAndOverview(): Promise<void> {
     console.log(`\nseeded ${rows} rollup rows: ${INSTANCES + 1} instances × 24 h at 10 s, 1 min and 10 min`);
     const rollup = await timeRollupJob(pool);
     console.log(`leader rollup job, one period's work (${rollup.rowsPerRun} rows): p50 ${rollup.p50.toFixed(1)} ms, p95 ${rollup.p95.toFixed(1)} ms`);
-    const timings = await timeOverview(pool, now);
+    // Fewer runs than bench:query: over 24 h of forty instances a query takes up to seconds.
+    const timings = await timeOverview(pool, now, { warmup: 1, runs: 5 });
     printTimings(timings);
     const worst = timings.filter((t) => !t.query.startsWith("whole")).reduce((a, b) => (b.p95 > a.p95 ? b : a));
-    check("overview query p95", worst.p95 <= TARGETS.overviewP95Ms, `slowest ${worst.range} ${worst.query} ${worst.p95.toFixed(1)} ms (target ≤ ${TARGETS.overviewP95Ms})`);
+    check("overview query p95 (of 5 runs)", worst.p95 <= TARGETS.overviewP95Ms, `slowest ${worst.range} ${worst.query} ${worst.p95.toFixed(1)} ms (target ≤ ${TARGETS.overviewP95Ms})`);
   } finally {
     await pool?.end();
     await scratch?.drop();

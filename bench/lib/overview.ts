@@ -62,10 +62,15 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-export async function time(run: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < WARMUP_RUNS; i++) await run();
+export interface TimingRuns {
+  warmup: number;
+  runs: number;
+}
+
+export async function time(run: () => Promise<unknown>, { warmup, runs }: TimingRuns = { warmup: WARMUP_RUNS, runs: RUNS }): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const started = performance.now();
     await run();
     samples.push(performance.now() - started);
@@ -94,7 +99,7 @@ export interface QueryTiming {
 }
 
 /** Times each overview query of each range, the whole overview as the console asks for it, and instance health. */
-export async function timeOverview(pool: pg.Pool, now: number): Promise<QueryTiming[]> {
+export async function timeOverview(pool: pg.Pool, now: number, runs?: TimingRuns): Promise<QueryTiming[]> {
   const retention = retentionSeconds(parseConfig({}));
   // Each query on its own: nothing shared between runs or with other queries.
   const source = new PostgresMetricsSource({ db: pool, retentionSeconds: retention, shareForMs: 0, now: () => now });
@@ -104,11 +109,11 @@ export async function timeOverview(pool: pg.Pool, now: number): Promise<QueryTim
     const w = window(range.seconds, range.stepSeconds, now);
     const plan = source.plan(w);
     for (const query of OVERVIEW) {
-      const figures = await time(() => source[query](w));
+      const figures = await time(() => source[query](w), runs);
       results.push({ range: range.name, query, resolution: tiers(plan), points: plan.grid.count, ...figures });
     }
     for (const query of SPANS) {
-      const figures = await time(() => source[query](w));
+      const figures = await time(() => source[query](w), runs);
       results.push({ range: range.name, query, resolution: tiers(plan), points: 1, ...figures });
     }
     // As the console asks: every panel at once from one source, which reads the rows twice in all.
@@ -118,7 +123,7 @@ export async function timeOverview(pool: pg.Pool, now: number): Promise<QueryTim
     });
     results.push({ range: range.name, query: "whole overview (in parallel)", resolution: tiers(plan), points: plan.grid.count, ...whole });
   }
-  const health = await time(() => source.instanceHealth());
+  const health = await time(() => source.instanceHealth(), runs);
   results.push({ range: "now", query: "instanceHealth", resolution: "10 s", points: 0, ...health });
   return results;
 }

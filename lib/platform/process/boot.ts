@@ -127,12 +127,13 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     openConnections: () => connections.open,
     activePolicySpec: () => gateway.fleet.current.activePolicy?.spec,
   });
+  const observedDatabase = new ObservedDatabaseHealth(databaseCheck(() => database.pool), 2 * config.HEARTBEAT_MS);
   const checks = {
-    database: databaseCheck(() => database.pool),
+    database: observedDatabase.probe,
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
   };
-  reportDependenciesFrom(checks);
-  const observedDatabase = new ObservedDatabaseHealth(checks.database, 2 * config.HEARTBEAT_MS);
+  // Scrapes and the instance's own alerts read the latest observation; /health probes afresh.
+  reportDependenciesFrom({ ...checks, database: observedDatabase.check });
   const stopDependencyAlerts = new DependencyAlerts({
     instanceId: config.INSTANCE_ID,
     database: observedDatabase.check,
