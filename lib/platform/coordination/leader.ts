@@ -48,6 +48,12 @@ export interface LeaderElection {
    * leadership of this instance starts only after the previous one's jobs have all returned.
    */
   runJob(name: string, intervalMs: number, fn: LeaderJob): void;
+  /**
+   * How long the lease has left by the database's clock (null: no lease row), read by a statement
+   * that ran anyway (the registry heartbeat). A follower then asks next just after that, rather than
+   * on its own schedule: while heartbeats keep seeing a renewed lease, a follower sends nothing.
+   */
+  observeLease(heldForMs: number | null): void;
   /** Stops campaigning; if leading, stops the jobs, waits for them, and releases the lease. */
   stop(): Promise<void>;
 }
@@ -164,12 +170,15 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     return checkEveryMs;
   }
 
+  let inTick = false;
   function schedule(delay: number) {
     tickTimer = setTimeout(() => {
       let next = checkEveryMs;
+      inTick = true;
       ticking = tick()
         .then((delay) => void (next = delay))
         .finally(() => {
+          inTick = false;
           if (!stopped) schedule(next);
         });
     }, delay);
@@ -180,6 +189,11 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   return {
     isLeader: () => term !== null,
     token: () => term?.lease.token ?? null,
+    observeLease(heldForMs) {
+      if (stopped || term || inTick) return;
+      clearTimeout(tickTimer);
+      schedule(heldForMs === null ? 0 : Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
+    },
     runJob(jobName, intervalMs, fn) {
       if (jobs.has(jobName)) throw new Error(`Leader job ${jobName} is already registered`);
       if (!(intervalMs > 0)) throw new RangeError(`Leader job ${jobName} needs a positive interval`);

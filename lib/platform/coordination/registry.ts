@@ -41,19 +41,21 @@ export interface HeartbeatAnswer {
   liveDataPlane: number;
   /** config_version as the heartbeat read it: the configuration's safety-net check rides on the heartbeat. */
   configVersion: string;
+  /** Milliseconds the leader lease has left (negative once expired; null without one): followers wait on it. */
+  leaderHeldForMs: number | null;
 }
 
 /**
  * Refreshes last_seen_at and the vital signs. Re-creates the row if the leader reaped it (the
  * instance was only slow), and revives a row marked dead; a draining row stays draining.
- * One statement, one transaction: it also counts the live data-plane instances and reads the
- * configuration's version, which would otherwise cost each instance two more transactions per
- * period (the largest share of an idle instance's load on PostgreSQL; see docs/operations.md,
+ * One statement, one transaction: it also counts the live data-plane instances, reads the
+ * configuration's version and how long the leader lease has left, which would otherwise cost each
+ * instance more transactions per period (the largest share of an idle instance's load on PostgreSQL; see docs/operations.md,
  * "Fleet size"). The count reads the table as it was before this write, so this instance's own
  * row is counted from its arguments instead.
  */
 export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vitals: object, draining: boolean, liveWithinSeconds = 15): Promise<HeartbeatAnswer> {
-  const { rows } = await pool.query<{ others: number; config_version: string }>(
+  const { rows } = await pool.query<{ others: number; config_version: string; leader_held_for_ms: number | null }>(
     `WITH beat AS (
        INSERT INTO instances (id, host, port, version, role, status, started_at, last_seen_at, vitals)
        VALUES ($1, $2, $3, $4, $5::"InstanceRole", $6::"InstanceStatus", now(), now(), $7::jsonb)
@@ -64,12 +66,13 @@ export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vit
      SELECT (SELECT count(*)::int FROM instances
                WHERE id <> $1 AND status = 'healthy' AND role IN ('data_plane', 'both')
                  AND last_seen_at > now() - make_interval(secs => $8)) AS others,
-            (SELECT version::text FROM config_version WHERE id = 1) AS config_version`,
+            (SELECT version::text FROM config_version WHERE id = 1) AS config_version,
+            (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = 'leader') AS leader_held_for_ms`,
     [identity.id, identity.host, identity.port, identity.version, identity.role, draining ? "draining" : "healthy", JSON.stringify(vitals), liveWithinSeconds],
   );
   const row = rows[0]!;
   const selfCounts = !draining && DATA_PLANE_ROLES.includes(identity.role);
-  return { liveDataPlane: row.others + (selfCounts ? 1 : 0), configVersion: row.config_version };
+  return { liveDataPlane: row.others + (selfCounts ? 1 : 0), configVersion: row.config_version, leaderHeldForMs: row.leader_held_for_ms };
 }
 
 export async function markDraining(pool: Queryable, id: string): Promise<void> {

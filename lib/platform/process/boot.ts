@@ -191,7 +191,8 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   });
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   // One statement per period (registry.ts): the beat, the live data-plane count that sizes rate-limit
-  // claims, and the configuration version that spares the configuration its own periodic check.
+  // claims, the configuration version that spares the configuration its own periodic check, and the
+  // leader lease's expiry that spares a follower its own asking.
   const beat = () => {
     const sentAt = performance.now();
     const askedAt = Date.now();
@@ -201,6 +202,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
         observedDatabase.succeeded(performance.now() - sentAt);
         liveInstances = Math.max(1, answer.liveDataPlane);
         gateway.fleet.observeVersion(answer.configVersion, askedAt);
+        leader?.observeLease(answer.leaderHeldForMs);
       },
       (error: Error) => {
         observedDatabase.failed(error);
