@@ -54,7 +54,8 @@ function printLoad(label: string, load: DatabaseLoad): void {
       ` over ${load.seconds} s; connections per instance p50 ${load.connectionsPerInstance.p50}, max ${load.connectionsPerInstance.max}` +
       ` (LISTEN ${load.listenPerInstance.max}); PostgreSQL served ${load.serverConnections} connections` +
       (load.requestsPerSecond > 0 ? `; ${load.requestsPerSecond} completions/s` : "") +
-      `\n  statements/s by the instances' own count: non-leaders p50 ${load.statementsPerSecond.followers.p50}, max ${load.statementsPerSecond.followers.max}; leader ${load.statementsPerSecond.leader ?? "?"}`,
+      `\n  statements/s by the instances' own count: non-leaders p50 ${load.statementsPerSecond.followers.p50}, max ${load.statementsPerSecond.followers.max}; leader ${load.statementsPerSecond.leader ?? "?"}` +
+      `; autovacuum/autoanalyze runs ${load.maintenanceRuns}`,
   );
 }
 

@@ -28,7 +28,8 @@ afterAll(async () => {
 // The leader's singleton jobs (rollups, alerts, scaling, reaping) are the fleet's fixed cost, shared
 // over however many instances there are; what grows with the fleet is a non-leader's own cost. Its
 // statement count bounds its transactions from above (each transaction is at least one statement),
-// and PostgreSQL's own count for the database must not hide anything beyond the two.
+// PostgreSQL's own count for the database (reported, with autovacuum's runs) runs higher than the
+// instances' statements add up to: see docs/performance.md, "Fleet".
 it("costs PostgreSQL at most 0.5 transactions/s and DB_POOL_MAX + 1 connections per idle instance besides the leader's jobs", async () => {
   // Start-up's reads and writes done, and counted: PostgreSQL publishes an idle backend's counts up to 10 s late.
   await new Promise((resolve) => setTimeout(resolve, 12_000));
@@ -37,11 +38,12 @@ it("costs PostgreSQL at most 0.5 transactions/s and DB_POOL_MAX + 1 connections 
   figure("fleet-ten", "idle statements/s of a non-leader (p50)", idle.statementsPerSecond.followers.p50);
   figure("fleet-ten", "idle statements/s of the leader", idle.statementsPerSecond.leader ?? "?");
   figure("fleet-ten", "idle connections per instance (max)", idle.connectionsPerInstance.max);
+  figure("fleet-ten", "idle PostgreSQL tx/s, all", idle.transactionsPerSecond);
+  figure("fleet-ten", "autovacuum/autoanalyze runs in the window", idle.maintenanceRuns);
   expect(idle.instances).toBe(INSTANCES);
   expect(idle.statementsPerSecond.followers.count).toBe(INSTANCES - 1);
   expect(idle.statementsPerSecond.followers.p50).toBeGreaterThan(0);
   expect(idle.statementsPerSecond.followers.max).toBeLessThanOrEqual(0.5);
-  expect(idle.transactionsPerSecond).toBeLessThanOrEqual(0.5 * (INSTANCES - 1) + idle.statementsPerSecond.leader!);
   expect(idle.connectionsPerInstance.max).toBeLessThanOrEqual(DEFAULTS.DB_POOL_MAX + 1);
   expect(idle.listenPerInstance).toMatchObject({ min: 1, max: 1 });
 });

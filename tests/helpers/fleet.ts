@@ -73,6 +73,8 @@ export interface DatabaseLoad {
    * the instances that do not lead, and the leader, whose singleton jobs are the fleet's, not its own.
    */
   statementsPerSecond: { followers: Distribution; leader: number | undefined };
+  /** Autovacuum and autoanalyze runs on the database's tables in the window (each is a transaction of its own). */
+  maintenanceRuns: number;
 }
 
 export class Fleet {
@@ -201,6 +203,7 @@ export class Fleet {
     const load = ratePerSecond > 0 ? new LoadGenerator({ baseUrl: this.cluster.url, keys: [(await this.newKey()).key], model: this.model, ratePerSecond, streamEvery: 1_000_000, maxDurationMs: seconds * 1000 + 30_000 }).start() : undefined;
     if (load) await sleep(2_000); // pools grow to what the load needs before the window opens
     const statementsBefore = await this.statementCounts();
+    const maintenanceBefore = await this.maintenanceRuns();
     const highest = new Map<string, number>(ids.map((id) => [id, 0]));
     const highestListen = new Map<string, number>(ids.map((id) => [id, 0]));
     let server = 0;
@@ -221,6 +224,7 @@ export class Fleet {
     const elapsed = (performance.now() - startedAt) / 1000;
     const transactions = (await this.transactions()) - before;
     const statementsAfter = await this.statementCounts();
+    const maintenanceRuns = (await this.maintenanceRuns()) - maintenanceBefore;
     const leader = (await this.leaderLease())?.holder.split("#")[0];
     const statementRate = (id: string) => round(((statementsAfter.get(id) ?? NaN) - (statementsBefore.get(id) ?? NaN)) / elapsed);
     const answered = load ? load.report().ok - okBefore : 0;
@@ -238,7 +242,13 @@ export class Fleet {
         followers: distribution(ids.filter((id) => id !== leader).map(statementRate).filter(Number.isFinite)),
         leader: leader && ids.includes(leader) ? statementRate(leader) : undefined,
       },
+      maintenanceRuns,
     };
+  }
+
+  private async maintenanceRuns(): Promise<number> {
+    const { rows } = await this.direct.pool.query<{ n: string }>("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS n FROM pg_stat_user_tables");
+    return Number(rows[0]!.n);
   }
 
   /** Each running instance's count of statements sent to PostgreSQL, from its /metrics. */
