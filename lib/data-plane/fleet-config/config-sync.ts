@@ -18,6 +18,8 @@ export interface FleetConfigOptions {
   secret: string;
   refreshMs: number;
   logger: Logger;
+  /** Listen for NOTIFY (default) or rely on the periodic check alone (CONFIG_SYNC=poll). */
+  listen?: boolean;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
 }
@@ -68,7 +70,7 @@ export class FleetConfig {
   async start(): Promise<void> {
     this.refreshTimer = setInterval(() => void this.reloadIfChanged(), this.options.refreshMs);
     this.refreshTimer.unref();
-    void this.listen();
+    if (this.options.listen !== false) void this.listen();
     await this.reload("start");
   }
 

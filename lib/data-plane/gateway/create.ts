@@ -24,6 +24,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     secret: config.SECRET!,
     refreshMs: configRefreshMs(config),
     logger,
+    listen: config.CONFIG_SYNC === "listen",
   });
   const router = new Router(
     { maxAttempts: config.ROUTER_MAX_ATTEMPTS, failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
