@@ -118,7 +118,9 @@ export class FleetConfig {
     if (this.reloading) return;
     // Confirmed recently (by the heartbeat's read): nothing to ask. Three quarters of a period, so
     // that a skipped check still leaves the age under 1.75 periods (the staleness limit is ≥ 2).
-    if (this.loaded && (this.ageMs() ?? Infinity) < this.options.refreshMs * 0.75) return;
+    // Not when polling: the check is then how changes arrive, and skipping one would delay them.
+    const polling = this.options.listen === false;
+    if (!polling && this.loaded && (this.ageMs() ?? Infinity) < this.options.refreshMs * 0.75) return;
     // A failed read falls through to the reload, which reports the database's error.
     const askedAt = this.now();
     const version = await readConfigVersion(this.options.pool).catch(() => undefined);
