@@ -58,7 +58,7 @@ function printLoad(label: string, load: DatabaseLoad): void {
       ` (LISTEN ${load.listenPerInstance.max}); PostgreSQL served ${load.serverConnections} connections` +
       (load.requestsPerSecond > 0 ? `; ${load.requestsPerSecond} completions/s` : "") +
       `\n  statements/s by the instances' own count: non-leaders p50 ${load.statementsPerSecond.followers.p50}, max ${load.statementsPerSecond.followers.max}; leader ${load.statementsPerSecond.leader ?? "?"}` +
-      `; autovacuum/autoanalyze runs ${load.maintenanceRuns}`,
+      `; autovacuum/autoanalyze runs ${load.maintenanceRuns}; sessions opened ${load.sessionsOpened}`,
   );
 }
 

@@ -40,6 +40,7 @@ it("costs PostgreSQL at most 0.5 transactions/s and DB_POOL_MAX + 1 connections 
   figure("fleet-ten", "idle connections per instance (max)", idle.connectionsPerInstance.max);
   figure("fleet-ten", "idle PostgreSQL tx/s, all", idle.transactionsPerSecond);
   figure("fleet-ten", "autovacuum/autoanalyze runs in the window", idle.maintenanceRuns);
+  figure("fleet-ten", "sessions opened in the window", idle.sessionsOpened);
   expect(idle.instances).toBe(INSTANCES);
   expect(idle.statementsPerSecond.followers.count).toBe(INSTANCES - 1);
   expect(idle.statementsPerSecond.followers.p50).toBeGreaterThan(0);

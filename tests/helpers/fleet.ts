@@ -75,6 +75,8 @@ export interface DatabaseLoad {
   statementsPerSecond: { followers: Distribution; leader: number | undefined };
   /** Autovacuum and autoanalyze runs on the database's tables in the window (each is a transaction of its own). */
   maintenanceRuns: number;
+  /** Sessions PostgreSQL opened for the database in the window (pool connections that were closed and opened again). */
+  sessionsOpened: number;
 }
 
 export class Fleet {
@@ -166,8 +168,15 @@ export class Fleet {
   }
 
   private async transactions(): Promise<number> {
-    const { rows } = await this.admin.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1", [this.databaseName]);
-    return Number(rows[0]!.n);
+    return (await this.databaseCounts()).transactions;
+  }
+
+  private async databaseCounts(): Promise<{ transactions: number; sessions: number }> {
+    const { rows } = await this.admin.query<{ n: string; sessions: string }>(
+      "SELECT xact_commit + xact_rollback AS n, sessions FROM pg_stat_database WHERE datname = $1",
+      [this.databaseName],
+    );
+    return { transactions: Number(rows[0]!.n), sessions: Number(rows[0]!.sessions) };
   }
 
   /**
@@ -207,6 +216,7 @@ export class Fleet {
     const highest = new Map<string, number>(ids.map((id) => [id, 0]));
     const highestListen = new Map<string, number>(ids.map((id) => [id, 0]));
     let server = 0;
+    const sessionsBefore = (await this.databaseCounts()).sessions;
     const before = await this.transactions();
     const startedAt = performance.now();
     const okBefore = load ? load.report().ok : 0;
@@ -222,7 +232,9 @@ export class Fleet {
     // PostgreSQL publishes a backend's counts at most once a second, and when it goes idle.
     await sleep(1_100);
     const elapsed = (performance.now() - startedAt) / 1000;
-    const transactions = (await this.transactions()) - before;
+    const after = await this.databaseCounts();
+    const transactions = after.transactions - before;
+    const sessionsOpened = after.sessions - sessionsBefore;
     const statementsAfter = await this.statementCounts();
     const maintenanceRuns = (await this.maintenanceRuns()) - maintenanceBefore;
     const leader = (await this.leaderLease())?.holder.split("#")[0];
@@ -243,6 +255,7 @@ export class Fleet {
         leader: leader && ids.includes(leader) ? statementRate(leader) : undefined,
       },
       maintenanceRuns,
+      sessionsOpened,
     };
   }
 
