@@ -74,6 +74,12 @@ const configSchema = z.object({
   DB_POOL_MAX: integer(1, 100).default(5),
   /** How often the safety net checks the configuration version, reloading keys, providers and policy when it moved (changes normally arrive by NOTIFY). */
   CONFIG_REFRESH_MS: integer(500, 3_600_000).optional(),
+  /**
+   * How changes reach this instance: listen (PostgreSQL NOTIFY on a direct session of its own, plus the
+   * periodic check) or poll (the periodic check only, every second by default: no session per instance,
+   * for fleets whose LISTEN sessions would not fit the server; see docs/operations.md, "Fleet size").
+   */
+  CONFIG_SYNC: z.enum(["listen", "poll"], { message: "must be listen or poll" }).default("listen"),
   /** Readiness fails once the configuration was last confirmed current longer ago than this (database away that long). Default: 5 min, or three refresh periods if longer. */
   CONFIG_MAX_STALENESS_MS: integer(1_000, 86_400_000).optional(),
   BODY_LIMIT_BYTES: integer(1_024, 100 * 1_048_576).default(1_048_576),
@@ -228,7 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!input.SECRET && input.NODE_ENV === "production" && input.DATABASE_URL) {
     throw new ConfigError("Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)");
   }
-  const refreshMs = configRefreshMs({ CONFIG_REFRESH_MS: input.CONFIG_REFRESH_MS, embeddedDatabase: !input.DATABASE_URL });
+  const refreshMs = configRefreshMs({ CONFIG_REFRESH_MS: input.CONFIG_REFRESH_MS, CONFIG_SYNC: input.CONFIG_SYNC, embeddedDatabase: !input.DATABASE_URL });
   // Confirmation comes once per refresh period: a limit that close would flap readiness with the database up.
   if (input.CONFIG_MAX_STALENESS_MS !== undefined && input.CONFIG_MAX_STALENESS_MS < 2 * refreshMs) {
     throw new ConfigError(
@@ -247,9 +253,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   });
 }
 
-/** How often the configuration's version is checked: CONFIG_REFRESH_MS, else 1 s embedded (PGlite delivers NOTIFY only to its sender) and 10 s otherwise. */
-export function configRefreshMs(config: Pick<Config, "CONFIG_REFRESH_MS" | "embeddedDatabase">): number {
-  return config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase ? 1_000 : 10_000);
+/** How often the configuration's version is checked: CONFIG_REFRESH_MS, else 1 s embedded (PGlite delivers NOTIFY only to its sender) or polling, and 10 s otherwise. */
+export function configRefreshMs(config: Pick<Config, "CONFIG_REFRESH_MS" | "embeddedDatabase"> & Partial<Pick<Config, "CONFIG_SYNC">>): number {
+  return config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase || config.CONFIG_SYNC === "poll" ? 1_000 : 10_000);
 }
 
 // One configuration per process, shared with the Next.js bundle's copy of this module.

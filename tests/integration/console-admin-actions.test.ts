@@ -250,7 +250,7 @@ describe("provider health across the fleet", () => {
     const c = new Router(options);
     for (let i = 0; i < 5; i++) await c.run([flaky], async () => "ok");
 
-    const identity = (id: string) => ({ id, host: "h", port: 1, version: "v" });
+    const identity = (id: string) => ({ id, host: "h", port: 1, version: "v", role: "both" as const });
     await heartbeat(database.pool, identity("a"), { deployments: reportDeployments(a) }, false);
     await heartbeat(database.pool, identity("b"), { deployments: reportDeployments(b) }, true);
     await heartbeat(database.pool, identity("c"), { deployments: reportDeployments(c) }, false);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { FleetRateLimiter } from "../../lib/data-plane/gateway/rate-limiter";
+import { claimSize, FleetRateLimiter } from "../../lib/data-plane/gateway/rate-limiter";
 import { awayFromMinuteEnd } from "../helpers/rate-window";
 
 const pools: pg.Pool[] = [];
@@ -38,6 +38,30 @@ describe("FleetRateLimiter", () => {
     expect(rows[0].used).toBeLessThanOrEqual(limit);
   });
 
+  it("admits between 90% and 100% of the limit across forty instances, each claiming its fleet share, under a 2× burst", async () => {
+    await awayFromMinuteEnd(pools[0]!);
+    // Forty limiters on two shared pools (the test database's connections are not forty's to spare);
+    // each claim is still its own statement, as on forty processes.
+    const shared = [newPool(), newPool()];
+    const fleet = Array.from({ length: 40 }, (_, i) => new FleetRateLimiter({ pool: shared[i % 2]!, instanceCount: () => 40 }));
+    const keyId = randomUUID();
+    const limit = 400;
+    const results = await Promise.all(fleet.flatMap((limiter) => Array.from({ length: 20 }, () => Promise.resolve(limiter.admit(keyId, limit)))));
+    const admitted = results.filter((r) => r.allowed).length;
+    expect(admitted).toBeLessThanOrEqual(limit);
+    expect(admitted).toBeGreaterThanOrEqual(limit * 0.9);
+    const { rows } = await pools[0]!.query("SELECT used FROM rate_limit_windows WHERE key_id = $1", [keyId]);
+    expect(rows[0].used).toBeLessThanOrEqual(limit);
+  });
+
+  it("sizes a claim as a share of what is left for the whole fleet: one to a hundred permits", () => {
+    expect(claimSize(400, 40)).toBe(5);
+    expect(claimSize(60, 40)).toBe(1);
+    expect(claimSize(0, 3)).toBe(1);
+    expect(claimSize(100_000, 3)).toBe(100);
+    expect(claimSize(1_000, 0)).toBe(100);
+  });
+
   it("keeps admitting locally without a database call while it holds permits", async () => {
     await awayFromMinuteEnd(pools[0]!);
     const keyId = randomUUID();
@@ -45,7 +69,7 @@ describe("FleetRateLimiter", () => {
     const first = limiter.admit(keyId, 1_000);
     expect(first).toBeInstanceOf(Promise);
     expect((await first).allowed).toBe(true);
-    // The first claim took a batch (1000/8 capped at 100): the next requests are answered synchronously.
+    // The first claim took a batch (1000 ÷ (2 × 3) capped at 100): the next requests are answered synchronously.
     const next = limiter.admit(keyId, 1_000);
     expect(next).not.toBeInstanceOf(Promise);
     expect((next as { allowed: boolean }).allowed).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../lib/platform/config";
+import { ConfigError, configRefreshMs, parseConfig } from "../../lib/platform/config";
 
 describe("parseConfig", () => {
   it("fills the documented defaults on an empty environment", () => {
@@ -29,6 +29,15 @@ describe("parseConfig", () => {
       BATCH_RETENTION_DAYS: 30,
     });
     expect(parseConfig({ WORKER_ENABLED: "false" }).WORKER_ENABLED).toBe(false);
+  });
+
+  it("listens for changes by default; polling checks the version every second unless told otherwise", () => {
+    const url = "postgresql://db/x";
+    expect(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32) }).CONFIG_SYNC).toBe("listen");
+    expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32) }))).toBe(10_000);
+    expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32), CONFIG_SYNC: "poll" }))).toBe(1_000);
+    expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32), CONFIG_SYNC: "poll", CONFIG_REFRESH_MS: "2000" }))).toBe(2_000);
+    expect(() => parseConfig({ CONFIG_SYNC: "notify" })).toThrow(/^Invalid configuration: CONFIG_SYNC must be listen or poll \(got "notify"\)$/);
   });
 
   it("keeps the default staleness limit at three refresh periods when those are long", () => {

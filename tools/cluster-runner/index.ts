@@ -61,6 +61,12 @@ export interface ClusterOptions {
   onEvent?: (message: string) => void;
   /** Ready timeout per instance (default 90 s: a first start may build nothing but migrate). */
   readyTimeoutMs?: number;
+  /**
+   * Start at most this many instances at a time, each wave once the previous one is ready
+   * (default: all at once). Tens of Node processes starting together on a small machine take
+   * longer in all than in waves, and may miss their ready timeout.
+   */
+  startWave?: number;
 }
 
 export interface RemoveOptions {
@@ -236,9 +242,10 @@ export class LocalCluster {
     return added!;
   }
 
-  addInstances(count: number): Promise<InstanceInfo[]> {
+  /** Starts `count` more instances, with `env` on top of the cluster's own for these only (e.g. a console-serving one). */
+  addInstances(count: number, env: Environment = {}): Promise<InstanceInfo[]> {
     return this.serialized(async () => {
-      const started = await this.startInstances(count);
+      const started = await this.startInstances(count, env);
       await this.applyUpstreams();
       this.event(`added ${started.map((i) => `${i.id} (:${i.port})`).join(", ")}`);
       return started.map((i) => i.info());
@@ -304,13 +311,20 @@ export class LocalCluster {
     await this.prometheus?.setTargets(this.upstreams());
   }
 
-  private async startInstances(count: number): Promise<ClusterInstance[]> {
+  private async startInstances(count: number, env: Environment = {}): Promise<ClusterInstance[]> {
+    const wave = this.options.startWave ?? count;
+    const started: ClusterInstance[] = [];
+    for (let done = 0; done < count; done += wave) started.push(...(await this.startWaveOf(Math.min(wave, count - done), env)));
+    return started;
+  }
+
+  private async startWaveOf(count: number, env: Environment): Promise<ClusterInstance[]> {
     const prefix = this.options.idPrefix ?? "local";
     const spawned = Array.from({ length: count }, () => {
       const id = `${prefix}-${++this.sequence}`;
       const instance = ClusterInstance.spawn({
         id,
-        env: this.instanceEnv(id),
+        env: this.instanceEnv(id, env),
         logFile: path.join(this.runDirectory, "instances", `${id}.log`),
         onLog: this.options.onLog ? (line) => this.options.onLog!(instance.info(), line) : undefined,
       });
@@ -357,7 +371,7 @@ export class LocalCluster {
     }).catch((error: Error) => this.event(`could not update the balancer: ${error.message}`));
   }
 
-  private instanceEnv(id: string): Environment {
+  private instanceEnv(id: string, extra: Environment = {}): Environment {
     const managed: Environment = {
       PORT: "0",
       HOST: "127.0.0.1",
@@ -379,6 +393,7 @@ export class LocalCluster {
       TRUSTED_PROXIES: "loopback",
       CONSOLE_ENABLED: this.options.console === false ? "false" : "true",
       ...this.options.env,
+      ...extra,
       ...managed,
     };
   }

@@ -86,7 +86,7 @@ async function observe(
     case "latency_p95_seconds":
       return new Map([[FLEET, lastValue((await source.latencyPercentiles(range)).find((s) => s.name === "p95"))]]);
     case "instance_count":
-      return new Map([[FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy").length]]);
+      return new Map([[FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy" && i.role !== "console").length]]);
     case "upstream_auth_rejected":
       return new Map([[FLEET, lastValue((await source.upstreamAuthRejections(range))[0])]]);
     case "key_budget_used_percent":

@@ -34,6 +34,7 @@ export const instanceHealthSchema = z.object({
   port: z.number(),
   version: z.string(),
   status: z.enum(["healthy", "draining", "dead"]),
+  role: z.enum(["data_plane", "console", "both"]),
   startedAt: isoDate,
   lastSeenAt: isoDate,
   cpuPercent: z.number().nullable(),

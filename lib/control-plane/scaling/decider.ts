@@ -147,7 +147,7 @@ export class ScalingDecider {
   private async readRegistry(): Promise<RegistryInstance[]> {
     const { rows } = await this.options.pool.query<{ id: string; status: RegistryInstance["status"]; age_ms: number; vitals: RegistryInstance["vitals"] }>(
       `SELECT id, status::text AS status, (extract(epoch FROM now() - last_seen_at) * 1000)::float8 AS age_ms, vitals
-       FROM instances WHERE status <> 'dead' ORDER BY started_at, id`,
+       FROM instances WHERE status <> 'dead' AND role IN ('data_plane', 'both') ORDER BY started_at, id`,
     );
     return rows.map((r) => ({ id: r.id, status: r.status, ageMs: r.age_ms, vitals: r.vitals ?? {} }));
   }

@@ -21,6 +21,8 @@ export interface FleetConfigOptions {
   logger: Logger;
   /** Prices from PRICES_FILE (read once at start): over the defaults, under the console's. */
   filePrices?: Readonly<Record<string, ModelPrice>>;
+  /** Listen for NOTIFY (default) or rely on the periodic check alone (CONFIG_SYNC=poll). */
+  listen?: boolean;
   /** Clock for the configuration's age (ms); Date.now unless a test injects one. */
   now?: () => number;
   /** Other channels the same connection listens on, and what a notification on each does (the batch queue's wake-up). */
@@ -60,6 +62,11 @@ export class FleetConfig {
     return this.snapshot;
   }
 
+  /** config_version of the snapshot in use; undefined before the first load. */
+  get version(): string | undefined {
+    return this.snapshot.version;
+  }
+
   onChange(listener: (snapshot: FleetSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -68,7 +75,7 @@ export class FleetConfig {
   async start(): Promise<void> {
     this.refreshTimer = setInterval(() => void this.reloadIfChanged(), this.options.refreshMs);
     this.refreshTimer.unref();
-    void this.listen();
+    if (this.options.listen !== false) void this.listen();
     await this.reload("start");
   }
 
@@ -101,8 +108,24 @@ export class FleetConfig {
     return this.reloading;
   }
 
+  /**
+   * A version read elsewhere (the registry heartbeat reads it in the same statement): confirms the
+   * snapshot when it matches, reloads when it moved. The periodic check then has nothing to ask,
+   * which saves each idle instance a transaction per period.
+   */
+  observeVersion(version: string, askedAt: number): void {
+    if (this.stopped || this.reloading || !this.loaded) return;
+    if (version === this.snapshot.version) this.confirm(askedAt);
+    else void this.reload("heartbeat");
+  }
+
   private async reloadIfChanged(): Promise<void> {
     if (this.reloading) return;
+    // Confirmed recently (by the heartbeat's read): nothing to ask. Three quarters of a period, so
+    // that a skipped check still leaves the age under 1.75 periods (the staleness limit is ≥ 2).
+    // Not when polling: the check is then how changes arrive, and skipping one would delay them.
+    const polling = this.options.listen === false;
+    if (!polling && this.loaded && (this.ageMs() ?? Infinity) < this.options.refreshMs * 0.75) return;
     // A failed read falls through to the reload, which reports the database's error.
     const askedAt = this.now();
     const version = await readConfigVersion(this.options.pool).catch(() => undefined);

@@ -35,6 +35,7 @@ export function createGateway(config: Config, database: Database, logger: Logger
     filePrices: readPriceFile(config.PRICES_FILE),
     logger,
     channels: { [BATCH_QUEUE_CHANNEL]: () => batch.queued() },
+    listen: config.CONFIG_SYNC === "listen",
   });
   const load = new LoadSignals();
   const router = new Router(

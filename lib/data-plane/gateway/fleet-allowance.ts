@@ -3,9 +3,11 @@
 //
 // Each key has a counter row per window (in database time) holding what all instances have claimed.
 // An instance claims a batch with one atomic statement that never grants past the limit, then
-// admits requests from what it holds, synchronously. Batches shrink as the window fills (an eighth
-// of what is left, at least one unit, capped by `maxBatch`), so what is stranded on one instance
-// while another refuses stays a small share of the limit.
+// admits requests from what it holds, synchronously. A batch is a fleet-wide share of what is left
+// (what is left ÷ twice the live instances, at least one unit, capped by `maxBatch`): even when every
+// instance claims at once they take at most half of it, and what is stranded on instances whose
+// traffic stopped stays a small share of the limit however many instances there are. (A fixed
+// eighth of what is left let the first eight of forty instances take a whole window.)
 //
 // Two ways to spend: `take` at admission (RPM: one permit per request), or `consume` afterwards
 // when the amount is known only at the end (tokens, cost). What an instance holds may then go
@@ -16,6 +18,11 @@
 //
 // If the database is unreachable, each instance falls back to an equal share of the limit
 // (limit ÷ live instances) until the window it guessed ends, so limits hold roughly while traffic flows.
+/** What one claim asks for: a fleet-wide share of what is left in the window. */
+export function claimSize(remaining: number, liveInstances: number, maxBatch: number): number {
+  return Math.max(1, Math.min(maxBatch, Math.floor(remaining / (2 * Math.max(1, liveInstances)))));
+}
+
 /** One claim's outcome in database time. */
 export interface Claim {
   granted: number;
@@ -131,7 +138,7 @@ export class FleetAllowance {
 
   private async runClaim(keyId: string, window: KeyWindow): Promise<void> {
     const debt = Math.ceil(Math.max(0, -window.held));
-    const want = Math.max(1, Math.min(this.options.maxBatch, Math.floor(window.remaining / 8))) + debt;
+    const want = claimSize(window.remaining, this.options.instanceCount(), this.options.maxBatch) + debt;
     try {
       const claim = await this.options.claim(keyId, want, window.limit);
       if (!claim) {

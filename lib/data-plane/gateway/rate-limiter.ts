@@ -3,7 +3,7 @@
 // in one-minute windows of database time in rate_limit_windows. The fleet never admits more than
 // the limit in a window; it can admit slightly fewer (see docs/gateway.md, "Rate limits").
 import type pg from "pg";
-import { type Admission, type Claim, FleetAllowance } from "./fleet-allowance";
+import { type Admission, type Claim, claimSize as allowanceClaimSize, FleetAllowance } from "./fleet-allowance";
 
 export type { Admission };
 
@@ -12,7 +12,7 @@ const MAX_BATCH = 100;
 
 export interface RateLimiterOptions {
   pool: pg.Pool;
-  /** Live instances in the fleet, for the fallback share while the database is away. */
+  /** Live data-plane instances in the fleet: sizes claims, and the fallback share while the database is away. */
   instanceCount: () => number;
   onDatabaseError?: (error: Error) => void;
 }
@@ -34,6 +34,11 @@ export function rateLimitClaim(pool: pg.Pool) {
     if (!row) return null;
     return { granted: row.last_grant, used: row.used, windowStartMs: Number(row.window_start_ms), windowEndMs: Number(row.window_end_ms), nowMs: Number(row.now_ms) };
   };
+}
+
+/** Permits one claim asks for. */
+export function claimSize(remaining: number, liveInstances: number): number {
+  return allowanceClaimSize(remaining, liveInstances, MAX_BATCH);
 }
 
 export class FleetRateLimiter {

@@ -119,11 +119,36 @@ RETURNING token`;
 
 /** Takes the lease if it is free, expired or held by this same holder; null when another holder has it. */
 export async function acquireLease(pool: pg.Pool, name: string, options: LeaseOptions): Promise<Lease | null> {
+  return (await tryAcquireLease(pool, name, options)).lease;
+}
+
+// The same attempt, also reading (in the same statement, so at no extra transaction) how long the
+// lease it could not take has left, by the database's clock. The subquery sees the row as it was
+// before the attempt, which is the other holder's row whenever the attempt failed.
+const TRY_ACQUIRE_SQL = `
+WITH attempt AS (${ACQUIRE_SQL})
+SELECT (SELECT token FROM attempt) AS token,
+       (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = $1) AS expires_in_ms`;
+
+export interface AcquireAttempt {
+  /** The lease when taken; null when another holder has it. */
+  lease: Lease | null;
+  /** When not taken: milliseconds until the other holder's lease expires unless renewed. */
+  heldForMs: number | null;
+}
+
+/**
+ * Like acquireLease, and when the lease is held tells for how long: a contender can sleep until then
+ * rather than ask again and again (forty followers asking every few seconds is most of an idle
+ * fleet's load on PostgreSQL; see docs/operations.md, "Fleet size").
+ */
+export async function tryAcquireLease(pool: pg.Pool, name: string, options: LeaseOptions): Promise<AcquireAttempt> {
   checkOptions(options);
   const sentAt = performance.now();
-  const { rows } = await pool.query<{ token: string }>(ACQUIRE_SQL, [name, options.holder, options.ttlMs]);
+  const { rows } = await pool.query<{ token: string | null; expires_in_ms: number | null }>(TRY_ACQUIRE_SQL, [name, options.holder, options.ttlMs]);
   const row = rows[0];
-  return row ? held(name, options.holder, row.token, options.ttlMs, sentAt) : null;
+  if (row?.token != null) return { lease: held(name, options.holder, row.token, options.ttlMs, sentAt), heldForMs: null };
+  return { lease: null, heldForMs: row?.expires_in_ms ?? null };
 }
 
 // Only the holder of the current, unexpired token extends: an expired lease is lost even if

@@ -7,35 +7,72 @@ import type pg from "pg";
 import type { Queryable } from "../db/client";
 import { fenceCondition, fenceValues, type Fence } from "./lease";
 
+/** What an instance serves; capacity and scaling count the ones that serve the gateway. */
+export type InstanceRole = "data_plane" | "console" | "both";
+
+/** Roles that serve the data plane: the instances that capacity, scaling and rate-limit shares count. */
+export const DATA_PLANE_ROLES: readonly InstanceRole[] = ["data_plane", "both"];
+
+export function instanceRole({ consoleEnabled, dataPlaneEnabled }: { consoleEnabled: boolean; dataPlaneEnabled: boolean }): InstanceRole {
+  if (consoleEnabled && dataPlaneEnabled) return "both";
+  return consoleEnabled ? "console" : "data_plane";
+}
+
 export interface InstanceIdentity {
   id: string;
   host: string;
   port: number;
   version: string;
+  role: InstanceRole;
 }
 
 export async function registerInstance(pool: Queryable, identity: InstanceIdentity): Promise<void> {
   await pool.query(
-    `INSERT INTO instances (id, host, port, version, status, started_at, last_seen_at)
-     VALUES ($1, $2, $3, $4, 'healthy', now(), now())
-     ON CONFLICT (id) DO UPDATE SET host = excluded.host, port = excluded.port, version = excluded.version,
+    `INSERT INTO instances (id, host, port, version, role, status, started_at, last_seen_at)
+     VALUES ($1, $2, $3, $4, $5::"InstanceRole", 'healthy', now(), now())
+     ON CONFLICT (id) DO UPDATE SET host = excluded.host, port = excluded.port, version = excluded.version, role = excluded.role,
        status = 'healthy', started_at = now(), last_seen_at = now()`,
-    [identity.id, identity.host, identity.port, identity.version],
+    [identity.id, identity.host, identity.port, identity.version, identity.role],
   );
+}
+
+export interface HeartbeatAnswer {
+  /** Live data-plane instances (this one included unless draining or console-only): see countLiveInstances. */
+  liveDataPlane: number;
+  /** config_version as the heartbeat read it: the configuration's safety-net check rides on the heartbeat. */
+  configVersion: string;
+  /** Milliseconds the leader lease has left (negative once expired; null without one): followers wait on it. */
+  leaderHeldForMs: number | null;
 }
 
 /**
  * Refreshes last_seen_at and the vital signs. Re-creates the row if the leader reaped it (the
  * instance was only slow), and revives a row marked dead; a draining row stays draining.
+ * One statement, one transaction: it also counts the live data-plane instances, reads the
+ * configuration's version and how long the leader lease has left, which would otherwise cost each
+ * instance more transactions per period (the largest share of an idle instance's load on PostgreSQL; see docs/operations.md,
+ * "Fleet size"). The count reads the table as it was before this write, so this instance's own
+ * row is counted from its arguments instead.
  */
-export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vitals: object, draining: boolean): Promise<void> {
-  await pool.query(
-    `INSERT INTO instances (id, host, port, version, status, started_at, last_seen_at, vitals)
-     VALUES ($1, $2, $3, $4, $5::"InstanceStatus", now(), now(), $6::jsonb)
-     ON CONFLICT (id) DO UPDATE SET last_seen_at = now(), vitals = excluded.vitals,
-       status = CASE WHEN instances.status = 'draining' THEN instances.status ELSE excluded.status END`,
-    [identity.id, identity.host, identity.port, identity.version, draining ? "draining" : "healthy", JSON.stringify(vitals)],
+export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vitals: object, draining: boolean, liveWithinSeconds = 15): Promise<HeartbeatAnswer> {
+  const { rows } = await pool.query<{ others: number; config_version: string; leader_held_for_ms: number | null }>(
+    `WITH beat AS (
+       INSERT INTO instances (id, host, port, version, role, status, started_at, last_seen_at, vitals)
+       VALUES ($1, $2, $3, $4, $5::"InstanceRole", $6::"InstanceStatus", now(), now(), $7::jsonb)
+       ON CONFLICT (id) DO UPDATE SET last_seen_at = now(), vitals = excluded.vitals, role = excluded.role,
+         status = CASE WHEN instances.status = 'draining' THEN instances.status ELSE excluded.status END
+       RETURNING id
+     )
+     SELECT (SELECT count(*)::int FROM instances
+               WHERE id <> $1 AND status = 'healthy' AND role IN ('data_plane', 'both')
+                 AND last_seen_at > now() - make_interval(secs => $8)) AS others,
+            (SELECT version::text FROM config_version WHERE id = 1) AS config_version,
+            (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = 'leader') AS leader_held_for_ms`,
+    [identity.id, identity.host, identity.port, identity.version, identity.role, draining ? "draining" : "healthy", JSON.stringify(vitals), liveWithinSeconds],
   );
+  const row = rows[0]!;
+  const selfCounts = !draining && DATA_PLANE_ROLES.includes(identity.role);
+  return { liveDataPlane: row.others + (selfCounts ? 1 : 0), configVersion: row.config_version, leaderHeldForMs: row.leader_held_for_ms };
 }
 
 export async function markDraining(pool: Queryable, id: string): Promise<void> {
@@ -46,10 +83,11 @@ export async function deregisterInstance(pool: Queryable, id: string): Promise<v
   await pool.query(`DELETE FROM instances WHERE id = $1`, [id]);
 }
 
-/** Instances heard from within `withinSeconds` and not draining. */
+/** Data-plane instances heard from within `withinSeconds` and not draining. */
 export async function countLiveInstances(pool: Queryable, withinSeconds = 15): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM instances WHERE status = 'healthy' AND last_seen_at > now() - make_interval(secs => $1)`,
+    `SELECT count(*)::int AS n FROM instances
+     WHERE status = 'healthy' AND role IN ('data_plane', 'both') AND last_seen_at > now() - make_interval(secs => $1)`,
     [withinSeconds],
   );
   return rows[0]?.n ?? 1;

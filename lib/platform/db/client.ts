@@ -19,15 +19,21 @@ export interface DatabaseOptions {
   url: string;
   poolMax: number;
   onPoolError?: (error: Error) => void;
+  /**
+   * application_name of the pool's connections. One name for every instance on purpose: PgBouncer
+   * (transaction pooling) re-sends a differing application_name with a SET each time it hands a
+   * server connection to another client, which doubled an idle fleet's transactions.
+   */
+  applicationName?: string;
 }
 
-export function createDatabase({ url, poolMax, onPoolError }: DatabaseOptions): Database {
+export function createDatabase({ url, poolMax, onPoolError, applicationName = "agenticorp" }: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
-    application_name: "agenticorp",
+    application_name: applicationName,
   });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on("error", (error) => onPoolError?.(error));

@@ -61,3 +61,40 @@ export function safeErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
   return message.split("\n")[0]!.replace(/\/\/[^@\s]*@/g, "//***@").slice(0, 200);
 }
+
+/**
+ * The database's health as the latest statement that ran anyway saw it — the registry heartbeat,
+ * or a /health probe — while that is at most `maxAgeMs` old; a fresh probe otherwise (before the
+ * first heartbeat, or when heartbeats stall). For scrapes of /metrics and the instance's own
+ * alerts: a probe of their own would cost every idle instance another transaction each time.
+ */
+export class ObservedDatabaseHealth {
+  private last: { at: number; status: DependencyStatus } | undefined;
+
+  constructor(
+    private readonly active: () => Promise<DependencyStatus>,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  private record(status: DependencyStatus): DependencyStatus {
+    this.last = { at: Date.now(), status };
+    return status;
+  }
+
+  succeeded(latencyMs: number): void {
+    this.record({ status: "up", latency_ms: Math.round(latencyMs * 100) / 100 });
+  }
+
+  failed(error: unknown): void {
+    this.record({ status: "down", latency_ms: null, error: safeErrorMessage(error) });
+  }
+
+  /** Always asks the database (cached as the active check caches); what /health uses. */
+  readonly probe = async (): Promise<DependencyStatus> => this.record(await this.active());
+
+  /** The latest observation while fresh, else a probe. */
+  readonly check = (): Promise<DependencyStatus> => {
+    const last = this.last;
+    return last && Date.now() - last.at <= this.maxAgeMs ? Promise.resolve(last.status) : this.probe();
+  };
+}

@@ -10,13 +10,15 @@ import type { InstanceState } from "../process/lifecycle";
 import { safeErrorMessage } from "./checks";
 
 /** What readiness reads of the fleet configuration (lib/data-plane/fleet-config/config-sync.ts). */
-export type ConfigurationFreshness = Pick<FleetConfig, "loaded" | "lastError" | "ageMs">;
+export type ConfigurationFreshness = Pick<FleetConfig, "loaded" | "lastError" | "ageMs"> & Partial<Pick<FleetConfig, "version">>;
 
 export interface ConfigurationView {
   loaded: boolean;
   age_ms: number | null;
   max_staleness_ms: number;
   stale: boolean;
+  /** config_version of the configuration this instance serves from: instances that differ have not all seen a change yet. */
+  version?: string;
   last_error?: string;
 }
 
@@ -34,6 +36,7 @@ export function configurationView(configuration: ConfigurationFreshness, maxStal
     age_ms: age ?? null,
     max_staleness_ms: maxStalenessMs,
     stale: age !== undefined && age > maxStalenessMs,
+    ...(configuration.version !== undefined ? { version: configuration.version } : {}),
     ...(lastError ? { last_error: safeErrorMessage(lastError) } : {}),
   };
 }

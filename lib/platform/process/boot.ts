@@ -14,7 +14,7 @@ import { InstanceState } from "./lifecycle";
 import { buildApp } from "../http/app";
 import { nextHandoff, type NextRequestHandler } from "../http/next-handoff";
 import { healthRoutes } from "../health/routes";
-import { databaseCheck, prometheusCheck } from "../health/checks";
+import { databaseCheck, ObservedDatabaseHealth, prometheusCheck } from "../health/checks";
 import { metricsRoutes } from "../metrics/routes";
 import { reportInFlightFrom } from "../metrics/http";
 import { reportConfigAgeFrom, reportDependenciesFrom } from "../metrics/health";
@@ -22,7 +22,7 @@ import { DependencyAlerts } from "../../control-plane/alerts/dependencies";
 import { WebhookSender } from "../../control-plane/alerts/webhook";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
 import { startObservability } from "../metrics-history/instance";
-import { countLiveInstances, deregisterInstance, heartbeat, markDraining, registerInstance, type InstanceIdentity } from "../coordination/registry";
+import { deregisterInstance, heartbeat, instanceRole, markDraining, registerInstance, type InstanceIdentity } from "../coordination/registry";
 import { startLeaderElection, type LeaderElection } from "../coordination/leader";
 import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../../data-plane/gateway/create";
@@ -142,14 +142,16 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     openConnections: () => connections.open,
     activePolicySpec: () => gateway.fleet.current.activePolicy?.spec,
   });
+  const observedDatabase = new ObservedDatabaseHealth(databaseCheck(() => database.pool), 2 * config.HEARTBEAT_MS);
   const checks = {
-    database: databaseCheck(() => database.pool),
+    database: observedDatabase.probe,
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
   };
-  reportDependenciesFrom(checks);
+  // Scrapes and the instance's own alerts read the latest observation; /health probes afresh.
+  reportDependenciesFrom({ ...checks, database: observedDatabase.check });
   const stopDependencyAlerts = new DependencyAlerts({
     instanceId: config.INSTANCE_ID,
-    database: checks.database,
+    database: observedDatabase.check,
     configAgeMs: () => gateway.fleet.ageMs(),
     maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
     webhookUrl: config.ALERT_WEBHOOK_URL,
@@ -178,7 +180,13 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const stopping = new AbortController();
   // Registered under the bound port: with PORT=0 the system picks it, and 0 is no address.
   const { port } = app.server.address() as AddressInfo;
-  const identity: InstanceIdentity = { id: config.INSTANCE_ID, host: os.hostname(), port, version: VERSION };
+  const identity: InstanceIdentity = {
+    id: config.INSTANCE_ID,
+    host: os.hostname(),
+    port,
+    version: VERSION,
+    role: instanceRole({ consoleEnabled: config.CONSOLE_ENABLED, dataPlaneEnabled: true }),
+  };
   // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
   const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
@@ -199,12 +207,30 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     batchWorker?.start();
   });
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
+  // One statement per period (registry.ts): the beat, the live data-plane count that sizes rate-limit
+  // claims, the configuration version that spares the configuration its own periodic check, and the
+  // leader lease's expiry that spares a follower its own asking.
+  const beat = () => {
+    const sentAt = performance.now();
+    const askedAt = Date.now();
+    const vitals = { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) };
+    return heartbeat(database.pool, identity, vitals, state.draining).then(
+      (answer) => {
+        observedDatabase.succeeded(performance.now() - sentAt);
+        liveInstances = Math.max(1, answer.liveDataPlane);
+        gateway.fleet.observeVersion(answer.configVersion, askedAt);
+        leader?.observeLease(answer.leaderHeldForMs);
+      },
+      (error: Error) => {
+        observedDatabase.failed(error);
+        logger.warn({ err: error.message }, "heartbeat failed");
+      },
+    );
+  };
+  void migrated.then(() => (state.migrationsApplied ? beat() : undefined));
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
-    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) }, state.draining)
-      .then(() => countLiveInstances(database.pool))
-      .then((count) => (liveInstances = Math.max(1, count)))
-      .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
+    void beat();
     gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
     resetEventLoopWindow();
   }, config.HEARTBEAT_MS);

@@ -53,6 +53,8 @@ export interface InstanceHealth {
   port: number;
   version: string;
   status: "healthy" | "draining" | "dead";
+  /** What it serves (lib/platform/coordination/registry.ts): capacity and scaling count data_plane and both. */
+  role: "data_plane" | "console" | "both";
   startedAt: Date;
   lastSeenAt: Date;
   cpuPercent: number | null;
