@@ -20,7 +20,7 @@ export function startChildServer(script: string, flag: string, args: string[] = 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${flag} server did not start in 20 s`))), 20_000);
     let buffered = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
+    child.stdout.on("data", (chunk: Buffer) => {
       buffered += chunk;
       if (!buffered.includes("\n")) return;
       clearTimeout(timer);

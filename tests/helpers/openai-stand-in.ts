@@ -502,8 +502,8 @@ function embeddings(context: Context, input: unknown, res: ServerResponse, heade
   const dimensions = request.dimensions ?? (request.model === "text-embedding-3-large" ? 3072 : 1536);
   const inputs: Array<string | number[]> =
     typeof request.input === "string" ? [request.input]
-    : request.input.every((item) => typeof item === "number") ? [request.input as number[]]
-    : (request.input as Array<string | number[]>);
+    : request.input.every((item) => typeof item === "number") ? [request.input]
+    : (request.input);
   const promptTokens = inputs.reduce<number>((sum, item) => sum + (typeof item === "string" ? countTokens(item) : item.length), 0);
   const response: CreateEmbeddingResponse = {
     object: "list",
@@ -632,7 +632,7 @@ async function createResponse(
     store: request.store ?? true,
     temperature: request.temperature ?? 1,
     text: { format: (request.text?.format ?? { type: "text" }) as NonNullable<ResponsesResponse["text"]>["format"] },
-    tool_choice: (choice ?? "auto") as ResponsesResponse["tool_choice"],
+    tool_choice: (choice ?? "auto"),
     tools: tools as ResponsesResponse["tools"],
     top_p: request.top_p ?? 1,
     truncation: "disabled",

@@ -326,7 +326,7 @@ export class LocalCluster {
         await instance.kill();
         this.members.delete(instance.id);
       }
-      throw (failed as PromiseRejectedResult).reason;
+      throw (failed).reason;
     }
     return spawned;
   }

@@ -128,7 +128,7 @@ function toRule(row: RuleRow, policyMinimum: number, context: RuleContext): Aler
   const terms = termsOf(row, policyMinimum);
   const { severity, reason } = severityInForce(row.metric, row.severity, context.scalingTarget);
   const active = row.states
-    .map((s) => ({ subject: s.subject, status: s.status as AlertStatusName, since: s.activeSince, value: s.value, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy }))
+    .map((s) => ({ subject: s.subject, status: s.status, since: s.activeSince, value: s.value, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy }))
     .sort((a, b) => STATUS_ORDER[b.status] - STATUS_ORDER[a.status] || a.subject.localeCompare(b.subject));
   const worst = active[0];
   return {

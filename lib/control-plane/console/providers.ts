@@ -81,7 +81,7 @@ export const updateProvider = consoleHandler({ scope: "providers.write", params:
         throw new BadRequestError(`settings.${issue.path.join(".")}: ${issue.message}`, { param: `settings.${issue.path.join(".")}` });
       }
       if (current.kind === "simulator") settings = parsed.data;
-      else ({ settings, headers } = sealSettings(parsed.data as HttpProviderSettings, secret()));
+      else ({ settings, headers } = sealSettings(parsed.data, secret()));
     }
     if (body.deployments !== undefined) {
       await tx.deployment.deleteMany({ where: { providerId: current.id } });

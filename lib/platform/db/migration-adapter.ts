@@ -48,5 +48,5 @@ export function migrationAdapter(databaseUrl = process.env.DATABASE_URL): Prisma
     database: database ?? undefined,
     idleTimeoutMillis: 100,
     Client: IntrospectionSafeClient,
-  } as pg.PoolConfig);
+  });
 }

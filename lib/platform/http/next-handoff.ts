@@ -34,7 +34,7 @@ export async function nextHandoff(app: FastifyInstance, { handle, dev = false }:
       request.raw.headers[CLIENT_ADDRESS_HEADER] = throttleAddress(request.ip);
       // Headers set by hooks (request id, instance) live on the Fastify reply; copy them over.
       for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value as string);
+        if (value !== undefined) reply.raw.setHeader(name, value);
       }
       const security = consoleSecurityHeaders({ https: servedOverHttps(request.raw), dev });
       for (const [name, value] of Object.entries(security.headers)) reply.raw.setHeader(name, value);

@@ -23,7 +23,7 @@ export function guardedLookup(policy: AddressPolicy): LookupFunction {
 }
 
 export function guardedConnector(policy: AddressPolicy, options: buildConnector.BuildOptions = {}): buildConnector.connector {
-  const connect = buildConnector({ ...options, lookup: guardedLookup(policy) } as buildConnector.BuildOptions);
+  const connect = buildConnector({ ...options, lookup: guardedLookup(policy) });
   return (connectOptions, callback) => {
     if (isIP(connectOptions.hostname)) {
       try {

@@ -114,7 +114,7 @@ export function kubernetesTarget(options: KubernetesTargetOptions): ScalingTarge
     },
 
     async apply({ spec, policyName }: ApplyInput): Promise<ApplyResult> {
-      const wanted = hpaSpecFor(spec as PolicySpec, live?.spec?.scaleTargetRef?.name);
+      const wanted = hpaSpecFor(spec, live?.spec?.scaleTargetRef?.name);
       const hpa = live ?? (await read());
       if (comparableHpaSpec(hpa.spec, { ignoreTolerance: toleranceDropped }) === comparableHpaSpec(wanted, { ignoreTolerance: toleranceDropped })) {
         return { outcome: "unchanged", scaleChange: 0, detail: toleranceDropped ? `${where} follows ${policyName}; ${TOLERANCE_DROPPED}` : undefined };

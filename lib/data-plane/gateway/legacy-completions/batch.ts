@@ -43,7 +43,7 @@ export function mergeLegacyCompletions(answers: LegacyCompletion[], choicesPerPr
 }
 
 const pick = (headers: Record<string, unknown>, names: readonly string[]) =>
-  Object.fromEntries(names.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name] as string]] : [])));
+  Object.fromEntries(names.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name]]] : [])));
 
 export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHandlerMethod {
   return async function legacyCompletions(request: FastifyRequest, reply: FastifyReply) {

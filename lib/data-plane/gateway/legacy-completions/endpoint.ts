@@ -45,7 +45,7 @@ export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompl
     user: request.user,
     stream: request.stream,
     stream_options: request.stream ? request.stream_options : undefined,
-  }) as ChatCompletionRequest;
+  });
 }
 
 /** The chat usage as given, its three counts always present as the legacy API promises. */

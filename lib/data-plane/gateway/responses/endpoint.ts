@@ -17,7 +17,7 @@ function responsesPresentation(context: ResponseContext): Presentation {
   return {
     json(payload) {
       const { form, answer } = JSON.parse(payload) as CachedAnswer;
-      return JSON.stringify(form === "native" ? answer : completionToResponse(context, answer as ChatAnswer));
+      return JSON.stringify(form === "native" ? answer : completionToResponse(context, answer));
     },
     stream: () => new ResponsesStreamEncoder(context),
   };

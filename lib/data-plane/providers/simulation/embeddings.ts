@@ -46,9 +46,9 @@ export function simulatedEmbeddings(body: Record<string, unknown>): Record<strin
 
 function inputsOf(input: z.infer<typeof simulatedEmbeddingRequest>["input"]): EmbeddingInput[] {
   if (typeof input === "string") return [{ text: input }];
-  if (input.every((item) => typeof item === "string")) return (input as string[]).map((text) => ({ text }));
-  if (input.every((item) => typeof item === "number")) return [{ tokens: input as number[] }];
-  return (input as number[][]).map((ids) => ({ tokens: ids }));
+  if (input.every((item) => typeof item === "string")) return (input).map((text) => ({ text }));
+  if (input.every((item) => typeof item === "number")) return [{ tokens: input }];
+  return (input).map((ids) => ({ tokens: ids }));
 }
 
 /** A unit vector of `dimensions` float32 coordinates. */
