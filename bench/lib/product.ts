@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createDatabase } from "../../lib/platform/db/client";
 import { applyMigrations } from "../../lib/platform/db/migrate";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider, type CreateProviderInput } from "../../lib/data-plane/providers/admin";
 import { buildIfNeeded } from "../../scripts/build-if-needed";
 import { createScratchDatabase } from "../../tests/helpers/postgres";

@@ -24,7 +24,7 @@ async function addressSeenByNext(trustProxy: string[] | number | false, headers:
     seen = req.headers[CLIENT_ADDRESS_HEADER] as string | undefined;
     res.end("ok");
   };
-  await app.register(nextHandoff, { handle: nextStandIn });
+  await app.register(nextHandoff, { handle: nextStandIn, clientAddress: { header: CLIENT_ADDRESS_HEADER, value: throttleAddress } });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   close = () => app.close();
   const response = await fetch(`${url}/api/auth/callback/credentials`, { method: "POST", headers });

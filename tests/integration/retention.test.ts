@@ -13,6 +13,8 @@ import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { cacheSharedSize, tableBytes, tableRows } from "../../lib/platform/metrics/tables";
 import { deleteInBatches } from "../../lib/platform/retention/batched-delete";
 import { registerRetentionJobs } from "../../lib/platform/retention/jobs";
+import { registerCacheJobs } from "../../lib/data-plane/cache/jobs";
+import { LOGIN_THROTTLE_EXPIRED } from "../../lib/control-plane/auth/login-throttle";
 import { Prisma } from "../../lib/platform/metrics-history/sql";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
@@ -79,7 +81,8 @@ describe("the leader's retention jobs", () => {
     const config = parseConfig({ DATABASE_URL: scratch.url, SECRET: "s".repeat(32), CACHE_SHARED_MAX_ROWS: "120" });
     const holder = "retention-test";
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
-    registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
+    registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, [{ table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED }]);
+    registerCacheJobs({ leader: election, holder, database, config, logger: silent });
 
     // The last table of a run, and the cache's own job.
     await until(async () => (await count("scaling_decisions")) === 8 && (await count("response_cache")) === 120);

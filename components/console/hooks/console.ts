@@ -5,7 +5,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import type { z } from "zod";
 import type { SilenceAlertInput } from "../../../lib/control-plane/alerts/actions";
 import type { UpdateAlertRuleInput } from "../../../lib/control-plane/alerts/rules";
-import type { CreateApiKeyInput } from "../../../lib/data-plane/keys/api-keys";
+import type { CreateApiKeyInput } from "../../../lib/control-plane/keys/api-keys";
 import type { CreateProviderInput } from "../../../lib/data-plane/providers/admin";
 import type { CreateUserInput } from "../../../lib/control-plane/users/users";
 import type { UpdateProviderInput } from "../../../lib/control-plane/console/providers";

@@ -194,7 +194,7 @@ export const apiKeySchema = z.object({
 export type ApiKeyDto = z.infer<typeof apiKeySchema>;
 export const apiKeysResponse = z.object({ keys: z.array(apiKeySchema) });
 
-// Requests: createApiKeyInput (lib/data-plane/keys/api-keys.ts).
+// Requests: createApiKeyInput (lib/control-plane/keys/api-keys.ts).
 export const createKeyResponse = z.object({ key: z.string(), record: apiKeySchema });
 export const revokeKeyResponse = z.object({ record: apiKeySchema });
 

@@ -2,7 +2,7 @@
 // allowed model names no deployment serves), create (the value is in the response once and
 // nowhere else), revoke. Every change is audited in its transaction.
 import type { PrismaClient } from "../../platform/db/generated/client";
-import { apiKeyColumns, createApiKey, createApiKeyInput, revokeApiKey, type ApiKeyRecord } from "../../data-plane/keys/api-keys";
+import { apiKeyColumns, createApiKey, createApiKeyInput, revokeApiKey, type ApiKeyRecord } from "../keys/api-keys";
 import type { ApiKeyDto } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";

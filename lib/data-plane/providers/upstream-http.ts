@@ -7,8 +7,7 @@ import { Agent, errors as undiciErrors } from "undici";
 import type Dispatcher from "undici/types/dispatcher";
 import { ADDRESS_REFUSED_CODE, type AddressPolicy, upstreamAddressPolicy } from "../../platform/net/address-policy";
 import { guardedConnector } from "../../platform/net/guarded-connector";
-import type { CancelSignal } from "./cancellation";
-import { reasonForStatus, type Timeouts, UpstreamFailure } from "./types";
+import { type CancelSignal, reasonForStatus, type Timeouts, UpstreamFailure } from "./types";
 
 /** An upstream's error body: OpenAI's `{error:{message,type,param,code}}`; Anthropic's `{type:"error",error:{type,message}}` fits it too. */
 type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: string | null; code?: string | null } };

@@ -1,14 +1,13 @@
 // The data plane's one error mapper: every error becomes OpenAI's
 // {"error":{"message","type","param","code"}} with the right status, or, on a route that chooses
-// another shape (config.errorShape), that API's own; internals stay hidden.
+// another shape (config.errorBody), that API's own; internals stay hidden.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors";
-import { toAnthropicError } from "../../data-plane/gateway/anthropic/errors";
 
 declare module "fastify" {
   interface FastifyContextConfig {
     /** How this route tells errors: OpenAI's shape unless it speaks another API (Anthropic's Messages). */
-    errorShape?: "openai" | "anthropic";
+    errorBody?: (error: AppError, requestId: string) => object;
   }
 }
 
@@ -44,7 +43,8 @@ export function fromFastifyError(error: FastifyError): AppError | undefined {
 const INTERNAL_ERROR = new AppError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
 
 function errorBody(request: FastifyRequest, error: AppError): object {
-  return request.routeOptions.config.errorShape === "anthropic" ? toAnthropicError(error, request.id) : toOpenAIError(error);
+  const { errorBody: routeErrorBody } = request.routeOptions.config;
+  return routeErrorBody ? routeErrorBody(error, request.id) : toOpenAIError(error);
 }
 
 export function dataPlaneErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
