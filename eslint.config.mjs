@@ -45,6 +45,8 @@ export default tseslint.config(
       ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-explicit-any": "error",
+      // A variable a closure reads before its one assignment (a child process's handle) has to be declared with let.
+      "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
       // Fastify plugins, route handlers and interface implementations are async by contract without awaiting anything;
       // the promise defects are caught by no-floating-promises and no-misused-promises instead.
       "@typescript-eslint/require-await": "off",

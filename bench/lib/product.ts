@@ -12,7 +12,7 @@ import { buildIfNeeded } from "../../scripts/build-if-needed";
 import { createScratchDatabase } from "../../tests/helpers/postgres";
 import { startServer, type ServerProcess } from "../../tests/helpers/server-process";
 
-export const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 
 export interface BenchProduct {
   server: ServerProcess;

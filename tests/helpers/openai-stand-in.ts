@@ -111,8 +111,8 @@ export interface StandInOptions {
   embeddingModels?: string[];
 }
 
-export const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"];
-export const DEFAULT_EMBEDDING_MODELS = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
+const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"];
+const DEFAULT_EMBEDDING_MODELS = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
 /** Seconds announced in Retry-After on every 429. */
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -558,7 +558,6 @@ const responsesRequestSchema = z.looseObject({
   stream: z.boolean().nullish(),
   user: z.string().nullish(),
 });
-type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 /** The wire shape: `output_text` is added by the SDK, not sent by the API; `store` is sent, not in the SDK's type. */
 type WireResponse = Omit<ResponsesResponse, "output_text"> & { store: boolean };
 

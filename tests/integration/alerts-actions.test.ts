@@ -54,7 +54,7 @@ beforeAll(async () => {
   key = (await createApiKey(database.prisma, { name: "alert-actions" })).key;
   webhook = createServer((request, response) => {
     let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       received.push(JSON.parse(body));
       response.writeHead(200).end("ok");

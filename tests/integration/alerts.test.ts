@@ -99,7 +99,7 @@ beforeAll(async () => {
 
   webhook = createServer((request, response) => {
     let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       notifications.push(JSON.parse(body) as AlertNotification);
       response.writeHead(204).end();

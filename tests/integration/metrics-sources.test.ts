@@ -108,8 +108,8 @@ async function startPrometheus(targets: string[]): Promise<PrometheusProcess> {
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once("error", (error: NodeJS.ErrnoException) =>

@@ -2,7 +2,6 @@
 // its bound"): rows are written beyond it, the leader's retention jobs run under a real election,
 // and what is left is counted. A database of this file's own, so that every row is one written here.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLeaderElection, type LeaderElection } from "../../lib/platform/coordination/leader";

@@ -384,10 +384,6 @@ export class LocalCluster {
   }
 }
 
-export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
-  return new LocalCluster(options).start();
-}
-
 /** One secret for every run of the local cluster, so providers stored encrypted stay readable. */
 async function persistentSecret(): Promise<string> {
   const file = path.join(PROJECT_ROOT, ".data", "cluster-secret");

@@ -62,6 +62,7 @@ export async function request<S extends z.ZodType>(url: string, schema: S, init?
     const parsed = consoleErrorBody.safeParse(payload);
     if (response.status === 401 && typeof window !== "undefined") {
       // The session ended (expired, signed out elsewhere, account disabled): back to sign-in.
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the ended session's cache
       window.location.assign(`/login?callbackUrl=${encodeURIComponent(window.location.pathname)}`);
     }
     throw new ConsoleApiError(response.status, parsed.success ? parsed.data.error.message : `Request failed (${response.status}).`, parsed.success ? parsed.data.error.param : null);

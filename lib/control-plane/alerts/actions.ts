@@ -7,7 +7,7 @@ import { ConflictError } from "../../platform/errors";
 import { getAlertRule, type AlertRule, type RuleContext } from "./rules";
 
 /** The longest silence: a week, so a forgotten one ends on its own. */
-export const MAX_SILENCE_SECONDS = 7 * 86_400;
+const MAX_SILENCE_SECONDS = 7 * 86_400;
 
 export const silenceAlertInput = z
   .object({

@@ -12,21 +12,8 @@ import { WEBHOOK_FORMATS, type WebhookFormat } from "./webhook-format";
 export type AlertStatusName = "inactive" | "pending" | "firing";
 export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
 
-/** What each metric compares, in words and units, for lists and webhook payloads. */
-export const METRIC_DESCRIPTIONS: Record<AlertMetricName, string> = {
-  cpu_percent: "CPU use per instance, % of one core",
-  memory_percent: "resident memory per instance, % of its memory limit",
-  error_rate_percent: "completion requests answered 5xx, % of all, fleet-wide",
-  latency_p95_seconds: "95th percentile completion latency, seconds, fleet-wide",
-  instance_count: "healthy instances in the registry",
-  upstream_auth_rejected: "upstream attempts refused with 401/403 (the gateway's credentials), fleet-wide",
-};
-
 /** Metrics in percent: a threshold must lie in (0, 100]. */
-export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent"]);
-
-/** Per-instance metrics are evaluated for each instance; the others once for the fleet. */
-export const PER_INSTANCE: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent"]);
+const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent"]);
 
 /** `threshold` is the one in force: for instance_count without one of its own, the active policy's minimum. */
 export interface AlertRule extends AlertTerms {

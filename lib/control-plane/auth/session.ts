@@ -11,7 +11,7 @@ import { hasScope, isRole, ROLE_SCOPES, type Role, type Scope } from "./permissi
 
 export const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
 /** next-auth's names: with the __Secure- prefix when the console is served over https. */
-export const SESSION_COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"] as const;
+const SESSION_COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"] as const;
 
 export interface ConsoleSession {
   userId: string;
@@ -31,7 +31,7 @@ export function sessionSecret(secret = getConfig().SECRET): string {
 
 export type CookieReader = (name: string) => string | undefined;
 
-export function cookieReaderFromHeader(header: string | null | undefined): CookieReader {
+function cookieReaderFromHeader(header: string | null | undefined): CookieReader {
   const jar = new Map<string, string>();
   for (const part of (header ?? "").split(";")) {
     const index = part.indexOf("=");

@@ -89,7 +89,7 @@ export async function capacityOverview({ prisma, source, cpuScale, now = Date.no
 }
 
 /** One sample per instance and minute that has both its request rate and its CPU. */
-export function pairLoad(rps: Array<{ name: string; points: Array<{ v: number | null }> }>, cpu: Array<{ name: string; points: Array<{ v: number | null }> }>, cpuScale: number): LoadSample[] {
+function pairLoad(rps: Array<{ name: string; points: Array<{ v: number | null }> }>, cpu: Array<{ name: string; points: Array<{ v: number | null }> }>, cpuScale: number): LoadSample[] {
   const cpuByName = new Map(cpu.map((s) => [s.name, s.points]));
   const samples: LoadSample[] = [];
   for (const series of rps) {

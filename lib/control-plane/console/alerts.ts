@@ -13,7 +13,7 @@ import { alertRuleParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
 
 /** The history's query as it arrives in a URL: numbers as text. */
-export const alertHistoryUrlQuery = alertHistoryQuery.extend({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
+const alertHistoryUrlQuery = alertHistoryQuery.extend({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -21,7 +21,7 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const ruleContext = (): RuleContext => ({ scalingTarget: getConfig().SCALING_TARGET });
 
 // Webhook URLs may carry tokens: the console does not show them.
-export function toRuleDto({ webhookUrl: _hidden, ...rule }: AlertRule): AlertRuleDto {
+function toRuleDto({ webhookUrl: _hidden, ...rule }: AlertRule): AlertRuleDto {
   return {
     ...rule,
     activeSince: iso(rule.activeSince),

@@ -13,7 +13,7 @@ function toSeriesDto(series: Series): SeriesDto {
   return { name: series.name, ...(series.labels ? { labels: series.labels } : {}), points: series.points.map((p) => ({ t: p.t, v: p.v })) };
 }
 
-export function toInstanceDto(instance: InstanceHealth): InstanceHealthDto {
+function toInstanceDto(instance: InstanceHealth): InstanceHealthDto {
   return { ...instance, startedAt: new Date(instance.startedAt).toISOString(), lastSeenAt: new Date(instance.lastSeenAt).toISOString() };
 }
 

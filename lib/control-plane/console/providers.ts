@@ -11,7 +11,7 @@ import { ADDRESS_REFUSED_CODE } from "../../platform/net/address-policy";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { createLiveProvider } from "../../data-plane/providers/factory";
 import { createProviderInput, deploymentInput, insertProvider, providerPublicSelect, sealSettings, toPublicProvider } from "../../data-plane/providers/admin";
-import { settingsSchemaFor, type HttpProviderSettings } from "../../data-plane/providers/settings";
+import { settingsSchemaFor } from "../../data-plane/providers/settings";
 import { UpstreamFailure } from "../../data-plane/providers/types";
 import type { ProviderDto, ProviderTestResult } from "./contracts";
 import { idParams } from "./contracts";
@@ -19,7 +19,7 @@ import { actorOf, consoleHandler } from "./handler";
 import { readFleetDeploymentHealth } from "./router-health";
 
 /** Edits; `apiKey: null` removes the stored key and leaving it out keeps it; `deployments` replaces the list. */
-export const updateProviderInput = z
+const updateProviderInput = z
   .object({
     name: createProviderInput.options[0].shape.name.optional(),
     baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),

@@ -29,7 +29,7 @@ function reportsOf(instance: InstanceReportRow): Record<string, DeploymentReport
   return parsed.success ? parsed.data : {};
 }
 
-export function mergeDeploymentHealth(deployments: DeploymentRow[], instances: InstanceReportRow[]): DeploymentHealthDto[] {
+function mergeDeploymentHealth(deployments: DeploymentRow[], instances: InstanceReportRow[]): DeploymentHealthDto[] {
   const reports = instances.map((instance) => ({ id: instance.id, byDeployment: reportsOf(instance) }));
   return deployments.map((d) => {
     let circuit: DeploymentHealthDto["circuit"] = "closed";

@@ -13,7 +13,7 @@ import { diffPolicies, policyFields, savePolicyInput } from "./policies";
 import { activatePolicy, deletePolicy, listPolicies, listPolicyChanges, savePolicy, type StoredPolicy } from "./store";
 import { activatePolicyInput, scalingQuery, simulationQuery, type DecisionDto, type PolicyDto, type ScalingResponse } from "./contracts";
 
-export function toPolicyDto(policy: StoredPolicy): PolicyDto {
+function toPolicyDto(policy: StoredPolicy): PolicyDto {
   return { ...policy, fields: policy.spec ? policyFields(policy.spec) : [], updatedAt: policy.updatedAt.toISOString() };
 }
 

@@ -27,7 +27,7 @@ import { APP, baseLabels, HPA_NAME, instanceDeployment, roleLabels, roleName, ro
 
 export { APP, HPA_NAME, terminationGracePeriodSeconds } from "./manifest-workloads";
 /** The custom metric prometheus-adapter serves (deploy/prometheus/prometheus-adapter.yaml). */
-export const RPS_METRIC = "agenticorp_requests_per_second";
+const RPS_METRIC = "agenticorp_requests_per_second";
 
 export interface RenderOptions {
   policyName: string;
@@ -72,7 +72,7 @@ export const RENDER_DEFAULTS: ResolvedOptions & { layout: Layout } = {
 };
 
 /** What the data-plane Deployment serves in the split layout; the console gets every other path. */
-export const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exact" }> = [
+const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exact" }> = [
   { path: "/v1", pathType: "Prefix" },
   { path: "/api/v1", pathType: "Prefix" },
   // Prefix matches whole segments: /health, /health/live, /health/ready.
@@ -80,7 +80,7 @@ export const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" 
   { path: "/metrics", pathType: "Exact" },
 ];
 
-export function hpaMetrics(spec: PolicySpec): IMetricSpec[] {
+function hpaMetrics(spec: PolicySpec): IMetricSpec[] {
   const metrics: IMetricSpec[] = [
     { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: spec.cpu.scaleUpAtPercent } } },
   ];
@@ -123,7 +123,7 @@ export type Manifest =
   | IServiceMonitor;
 
 /** Node evaluates this in the migration Job: the instances' own migrator (PgBouncer-safe). */
-export const MIGRATE_SCRIPT = [
+const MIGRATE_SCRIPT = [
   "const { applyMigrations } = await import('./lib/platform/db/migrate.ts');",
   "const { default: pg } = await import('pg');",
   "const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });",
@@ -131,7 +131,7 @@ export const MIGRATE_SCRIPT = [
 ].join(" ");
 
 /** The roles a layout deploys, the autoscaled one first. */
-export function layoutRoles(layout: Layout): InstanceRole[] {
+function layoutRoles(layout: Layout): InstanceRole[] {
   return layout === "split" ? ["data-plane", "console"] : ["all"];
 }
 

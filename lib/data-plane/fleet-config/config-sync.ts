@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Queryable } from "../../platform/db/client";
 import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, readConfigVersion, retiredProviders } from "./snapshot";
 
-export const CONFIG_CHANNEL = "agenticorp_config";
+const CONFIG_CHANNEL = "agenticorp_config";
 const PROVIDER_RETIRE_DELAY_MS = 120_000;
 
 export interface FleetConfigOptions {

@@ -130,7 +130,7 @@ export async function loadSnapshot(pool: Queryable, secret: string, previous: Fl
     providers,
     activePolicy: policy,
     loadedAt: new Date(),
-    version: versionResult!.rows[0]?.version,
+    version: (versionResult!.rows[0] as { version?: string } | undefined)?.version,
     providerErrors,
   };
 }

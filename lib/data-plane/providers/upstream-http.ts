@@ -69,7 +69,7 @@ export async function postJson(agent: Agent, post: JsonPost): Promise<Dispatcher
 }
 
 /** The failure an upstream's error status stands for. */
-export function failureForStatus(status: number, upstreamError?: UpstreamErrorBody["error"]): UpstreamFailure {
+function failureForStatus(status: number, upstreamError?: UpstreamErrorBody["error"]): UpstreamFailure {
   const reason = reasonForStatus(status);
   // A refusal of our credentials may quote part of the key: its text goes nowhere.
   if (reason === "auth_rejected" || reason === "model_not_found") return new UpstreamFailure(reason, `upstream answered ${status}`, status);

@@ -15,12 +15,12 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export function toOpenAIError(error: AppError): OpenAIErrorBody {
+function toOpenAIError(error: AppError): OpenAIErrorBody {
   return { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
 }
 
 /** Turns what Fastify itself throws (body parsing, limits, content type) into AppErrors. */
-export function fromFastifyError(error: FastifyError): AppError | undefined {
+function fromFastifyError(error: FastifyError): AppError | undefined {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new PayloadTooLargeError("Request body is too large.");

@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import { buildConnector } from "undici";
 import { type AddressPolicy, assertAddressAllowed, resolveAllowed } from "./address-policy";
 
-export function guardedLookup(policy: AddressPolicy): LookupFunction {
+function guardedLookup(policy: AddressPolicy): LookupFunction {
   return (hostname, options, callback) => {
     resolveAllowed(policy, hostname).then(
       (all) => {

@@ -10,7 +10,7 @@ import { withoutNulls } from "../without-nulls";
 import { legacyCompletionRequest, type LegacyCompletionRequest } from "./schema";
 
 /** OpenAI's default for legacy completions (chat has none). */
-export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 function refuseUnsupported(request: LegacyCompletionRequest): void {
   const refuse = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_value" });

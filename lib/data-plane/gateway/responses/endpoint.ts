@@ -4,7 +4,6 @@
 // GET /v1/responses/:id — nothing is stored, so every id is unknown (a clear 404).
 import type { FastifyRequest } from "fastify";
 import { NotFoundError } from "../../../platform/errors";
-import type { ChatAnswer } from "../chat-answer";
 import type { CachedAnswer, Endpoint, Presentation, UpstreamBody } from "../presentation";
 import { parseRequestBody } from "../schema";
 import { responsesPassThrough } from "./pass-through";

@@ -22,7 +22,7 @@ import {
 type PartKind = "output_text" | "refusal";
 
 /** One event of a Responses stream, with its `event:` line as OpenAI sends it. */
-export function responsesEvent(type: string, sequence: number, fields: Record<string, unknown>): string {
+function responsesEvent(type: string, sequence: number, fields: Record<string, unknown>): string {
   const data = JSON.stringify({ type, sequence_number: sequence, ...fields });
   return `event: ${type}\ndata: ${data}\n\n`;
 }

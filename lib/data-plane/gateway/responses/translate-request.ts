@@ -8,7 +8,6 @@ import type { ContentPart, InputItem, ResponsesRequest } from "./schema";
 
 type ChatMessage = ChatCompletionRequest["messages"][number];
 type ChatPart = { type: string; [field: string]: unknown };
-type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
 
 /** Refuses what needs state this gateway does not keep (it stores no responses). */
 function refuseStatefulFeatures(request: ResponsesRequest): void {
