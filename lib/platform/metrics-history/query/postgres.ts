@@ -18,8 +18,7 @@ import { histogramQuantile } from "./histogram";
 import { readRegisteredInstances, withVitals, type InstanceVitals } from "./instances";
 import type { InstanceHealth, MetricsSource, Peak, Series, Span, TimeRange, Totals } from "./types";
 
-const RESOLUTIONS = [10, 60, 600] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
+export type Resolution = 10 | 60 | 600;
 
 export interface PostgresSourceOptions {
   db: Queryable;
