@@ -50,7 +50,8 @@ function findDeadExports(program = loadProgram()): string[] {
   const checker = program.getTypeChecker();
   const sources = program.getSourceFiles().filter(isOwnSource);
   const used = new Set<ts.Symbol>();
-  const resolve = (symbol: ts.Symbol): ts.Symbol => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
+  const resolve = (symbol: ts.Symbol): ts.Symbol =>
+    symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
   const useAllOf = (specifier: ts.Expression) => {
     const moduleSymbol = checker.getSymbolAtLocation(specifier);
     if (moduleSymbol) for (const symbol of checker.getExportsOfModule(moduleSymbol)) used.add(resolve(symbol));

@@ -12,7 +12,15 @@ export function registerAlertJobs({ leader, holder, database, config, logger }: 
   const webhooks = new WebhookSender(logger);
   job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
     await evaluateAlerts(
-      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, logger },
+      {
+        pool,
+        source,
+        webhooks,
+        defaultWebhookUrl: config.ALERT_WEBHOOK_URL,
+        defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT,
+        scalingTarget: config.SCALING_TARGET,
+        logger,
+      },
       { name: "leader", holder, token },
     );
   });

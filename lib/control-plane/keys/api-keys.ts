@@ -14,11 +14,23 @@ export const createApiKeyInput = z.object({
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 
 /** What may be shown and audited of a key: never the key or its hash. */
-export const apiKeyColumns = { id: true, name: true, prefix: true, rpmLimit: true, allowedModels: true, createdAt: true, revokedAt: true } as const;
+export const apiKeyColumns = {
+  id: true,
+  name: true,
+  prefix: true,
+  rpmLimit: true,
+  allowedModels: true,
+  createdAt: true,
+  revokedAt: true,
+} as const;
 export type ApiKeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof apiKeyColumns }>;
 
 /** Creates a key; the value is returned once and stored nowhere. `actor`: who the audit log names (programmatic callers: system). */
-export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInput, actor: Actor = SYSTEM_ACTOR): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  prisma: PrismaClient,
+  input: CreateApiKeyInput,
+  actor: Actor = SYSTEM_ACTOR,
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const { name, rpmLimit, allowedModels } = createApiKeyInput.parse(input);
   const key = generateApiKey();
   const record = await prisma.$transaction(async (tx) => {
