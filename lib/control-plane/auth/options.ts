@@ -1,5 +1,6 @@
 // next-auth configuration: email and password against the users table, JWT sessions that end
 // 8 h after sign-in, the console's own sign-in page.
+import "server-only";
 import type { AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDatabase } from "../../platform/db/client";

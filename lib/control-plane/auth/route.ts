@@ -1,4 +1,5 @@
 // The next-auth endpoints (/api/auth/*) for the App Router.
+import "server-only";
 import NextAuth from "next-auth";
 import type { NextRequest } from "next/server";
 import { clientAddressFromHeaders } from "./client-address";

@@ -1,6 +1,7 @@
 // Reading the console session on the server: the next-auth JWT from the request's cookie, then
 // the user's current row (so a disabled user or a changed role takes effect on the next request,
 // not when the token expires). Guards: requireScope(session, "keys.write").
+import "server-only";
 import { createHmac } from "node:crypto";
 import { decode } from "next-auth/jwt";
 import { getConfig } from "../../platform/config";

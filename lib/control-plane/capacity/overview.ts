@@ -1,5 +1,6 @@
 // What the Capacity page and the policy simulator show, gathered from the metrics source (peak,
 // observed capacity, recorded load), the capacity tables and the scaling policies.
+import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import type { MetricsSource, Series } from "../../platform/metrics-history/query/types";
 import { MAX_POINTS } from "../../platform/metrics-history/query/grid";

@@ -1,5 +1,6 @@
 // Alert rules (thresholds editable by admins; acknowledged and silenced by operators), their state
 // and history, through the alerting module (lib/control-plane/alerts), which owns the rules and their evaluation.
+import "server-only";
 import { z } from "zod";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { recordAudit } from "../audit/audit";

@@ -1,6 +1,7 @@
 // Console API keys: list (with this minute's usage for limited keys, when each was last used, and
 // allowed model names no deployment serves), create (the value is in the response once and
 // nowhere else), revoke. Every change is audited in its transaction.
+import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import { apiKeyColumns, createApiKey, createApiKeyInput, revokeApiKey, type ApiKeyRecord } from "../keys/api-keys";
 import type { ApiKeyDto } from "./contracts";
