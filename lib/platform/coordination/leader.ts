@@ -56,133 +56,160 @@ interface Term {
 }
 
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElection {
-  const { pool, holder, ttlMs, name = "leader", onElected, onDeposed, onError } = options;
-  const checkEveryMs = options.checkEveryMs ?? ttlMs / 3;
-  if (!(checkEveryMs > 0 && checkEveryMs < ttlMs / 2)) {
+  const checkEveryMs = options.checkEveryMs ?? options.ttlMs / 3;
+  if (!(checkEveryMs > 0 && checkEveryMs < options.ttlMs / 2)) {
     throw new RangeError(`checkEveryMs must be positive and under half the TTL (got ${checkEveryMs})`);
   }
-  const jobs = new Map<string, { intervalMs: number; fn: LeaderJob }>();
-  let term: Term | null = null;
+  return new Campaign(options, checkEveryMs);
+}
+
+/** One instance's part in the election: campaigning while it follows, renewing and running the jobs while it leads. */
+class Campaign implements LeaderElection {
+  private readonly name: string;
+  private readonly jobs = new Map<string, { intervalMs: number; fn: LeaderJob }>();
+  private term: Term | null = null;
   // The previous term's jobs winding down, and its release; awaited before campaigning again.
-  let ending: Promise<void> = Promise.resolve();
-  let stopped = false;
-  let tickTimer: NodeJS.Timeout | undefined;
-  let ticking: Promise<void> = Promise.resolve();
+  private ending: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
 
-  const report = (error: unknown, during: Parameters<NonNullable<typeof onError>>[1]) => onError?.(error, during);
-
-  function startJob(current: Term, jobName: string, intervalMs: number, fn: LeaderJob) {
-    const { signal } = current.controller;
-    const loop = async () => {
-      // Bounded by the term: every wait ends when the signal aborts.
-      while (!signal.aborted) {
-        try {
-          await fn(current.lease.token, signal);
-        } catch (error) {
-          if (!signal.aborted) report(new Error(`Leader job ${jobName} failed`, { cause: error }), "job");
-        }
-        await abortableSleep(intervalMs, signal);
-      }
-    };
-    current.jobs.push(loop());
+  constructor(
+    private readonly options: LeaderElectionOptions,
+    private readonly checkEveryMs: number,
+  ) {
+    this.name = options.name ?? "leader";
+    this.schedule(0);
   }
 
-  function armDeadline(current: Term) {
+  isLeader(): boolean {
+    return this.term !== null;
+  }
+
+  token(): bigint | null {
+    return this.term?.lease.token ?? null;
+  }
+
+  runJob(jobName: string, intervalMs: number, fn: LeaderJob): void {
+    if (this.jobs.has(jobName)) throw new Error(`Leader job ${jobName} is already registered`);
+    if (!(intervalMs > 0)) throw new RangeError(`Leader job ${jobName} needs a positive interval`);
+    this.jobs.set(jobName, { intervalMs, fn });
+    if (this.term) this.startJob(this.term, jobName, intervalMs, fn);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      clearTimeout(this.tickTimer);
+      // A tick stuck on an unreachable database must not hold shutdown past the TTL; if it later
+      // acquires, it sees `stopped` and releases.
+      const settled = new AbortController();
+      await Promise.race([this.ticking.finally(() => settled.abort()), abortableSleep(this.options.ttlMs, settled.signal)]);
+      await this.depose("stopped");
+    })();
+    return this.stopping;
+  }
+
+  private readonly report: Report = (error, during) => this.options.onError?.(error, during);
+
+  private startJob(current: Term, jobName: string, intervalMs: number, fn: LeaderJob) {
+    current.jobs.push(runJobWhileLeading(current, jobName, intervalMs, fn, this.report));
+  }
+
+  private armDeadline(current: Term) {
     clearTimeout(current.deadline);
-    current.deadline = setTimeout(() => void depose("unconfirmed"), current.lease.validUntil - performance.now());
+    current.deadline = setTimeout(() => void this.depose("unconfirmed"), current.lease.validUntil - performance.now());
   }
 
-  function elect(lease: Lease) {
+  private elect(lease: Lease) {
     const current: Term = { lease, controller: new AbortController(), jobs: [] };
-    term = current;
-    armDeadline(current);
+    this.term = current;
+    this.armDeadline(current);
     try {
-      onElected?.(lease.token, current.controller.signal);
+      this.options.onElected?.(lease.token, current.controller.signal);
     } catch (error) {
-      report(error, "callback");
+      this.report(error, "callback");
     }
-    for (const [jobName, job] of jobs) startJob(current, jobName, job.intervalMs, job.fn);
+    for (const [jobName, job] of this.jobs) this.startJob(current, jobName, job.intervalMs, job.fn);
   }
 
-  function depose(reason: DeposedReason): Promise<void> {
-    const current = term;
-    if (!current) return ending;
-    term = null;
+  private depose(reason: DeposedReason): Promise<void> {
+    const current = this.term;
+    if (!current) return this.ending;
+    this.term = null;
     clearTimeout(current.deadline);
-    current.controller.abort(reason === "stopped" ? new Error(`Leadership of ${name} stopped`) : new LeaseLostError(name, reason));
+    current.controller.abort(reason === "stopped" ? new Error(`Leadership of ${this.name} stopped`) : new LeaseLostError(this.name, reason));
     try {
-      onDeposed?.(reason);
+      this.options.onDeposed?.(reason);
     } catch (error) {
-      report(error, "callback");
+      this.report(error, "callback");
     }
     // Release only after the jobs have returned, so that no successor runs them alongside ours.
     // After "lost" the lease is not ours to release.
-    ending = Promise.allSettled(current.jobs).then(async () => {
+    this.ending = Promise.allSettled(current.jobs).then(async () => {
       if (reason === "lost") return;
-      await releaseLease(pool, current.lease).catch((error) => report(error, "release"));
+      await releaseLease(this.options.pool, current.lease).catch((error) => this.report(error, "release"));
     });
-    return ending;
+    return this.ending;
   }
 
-  async function tick() {
-    await ending;
-    if (stopped) return;
-    const current = term;
-    if (current) {
-      try {
-        const renewed = await renewLease(pool, current.lease);
-        if (term !== current) return; // deposed by the deadline meanwhile
-        if (!renewed) void depose("lost");
-        else {
-          current.lease = renewed;
-          armDeadline(current);
-        }
-      } catch (error) {
-        report(error, "renew"); // retried next tick; the deadline deposes if none succeeds in time
+  /** The leader renews its lease; losing it, or failing to renew before it expires (the deadline), deposes it. */
+  private async renew(current: Term) {
+    try {
+      const renewed = await renewLease(this.options.pool, current.lease);
+      if (this.term !== current) return; // deposed by the deadline meanwhile
+      if (!renewed) void this.depose("lost");
+      else {
+        current.lease = renewed;
+        this.armDeadline(current);
       }
-    } else {
-      try {
-        const lease = await acquireLease(pool, name, { holder, ttlMs });
-        if (lease && stopped) await releaseLease(pool, lease);
-        else if (lease) elect(lease);
-      } catch (error) {
-        report(error, "acquire");
-      }
+    } catch (error) {
+      this.report(error, "renew"); // retried next tick; the deadline deposes if none succeeds in time
     }
   }
 
-  function schedule(delay: number) {
-    tickTimer = setTimeout(() => {
-      ticking = tick().finally(() => {
-        if (!stopped) schedule(checkEveryMs);
+  /** A follower tries to take the lease. */
+  private async campaign() {
+    const { pool, holder, ttlMs } = this.options;
+    try {
+      const lease = await acquireLease(pool, this.name, { holder, ttlMs });
+      if (lease && this.stopped) await releaseLease(pool, lease);
+      else if (lease) this.elect(lease);
+    } catch (error) {
+      this.report(error, "acquire");
+    }
+  }
+
+  private async tick() {
+    await this.ending;
+    if (this.stopped) return;
+    await (this.term ? this.renew(this.term) : this.campaign());
+  }
+
+  private schedule(delay: number) {
+    this.tickTimer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        if (!this.stopped) this.schedule(this.checkEveryMs);
       });
     }, delay);
   }
-  schedule(0);
+}
 
-  let stopping: Promise<void> | undefined;
-  return {
-    isLeader: () => term !== null,
-    token: () => term?.lease.token ?? null,
-    runJob(jobName, intervalMs, fn) {
-      if (jobs.has(jobName)) throw new Error(`Leader job ${jobName} is already registered`);
-      if (!(intervalMs > 0)) throw new RangeError(`Leader job ${jobName} needs a positive interval`);
-      jobs.set(jobName, { intervalMs, fn });
-      if (term) startJob(term, jobName, intervalMs, fn);
-    },
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(tickTimer);
-        // A tick stuck on an unreachable database must not hold shutdown past the TTL; if it later
-        // acquires, it sees `stopped` and releases.
-        const settled = new AbortController();
-        await Promise.race([ticking.finally(() => settled.abort()), abortableSleep(ttlMs, settled.signal)]);
-        await depose("stopped");
-      })();
-      return stopping;
-    },
-  };
+type Report = (error: unknown, during: Parameters<NonNullable<LeaderElectionOptions["onError"]>>[1]) => void;
+
+/** Runs `fn` at once and then `intervalMs` after each run ends, until the term's signal aborts. */
+async function runJobWhileLeading(current: Term, jobName: string, intervalMs: number, fn: LeaderJob, report: Report): Promise<void> {
+  const { signal } = current.controller;
+  // Bounded by the term: every wait ends when the signal aborts.
+  while (!signal.aborted) {
+    try {
+      await fn(current.lease.token, signal);
+    } catch (error) {
+      if (!signal.aborted) report(new Error(`Leader job ${jobName} failed`, { cause: error }), "job");
+    }
+    await abortableSleep(intervalMs, signal);
+  }
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts; leaves no timer behind. */

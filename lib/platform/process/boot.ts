@@ -97,10 +97,8 @@ async function prepareDatabase(database: Database, state: InstanceState, config:
   }
 }
 
-export async function boot(initialConfig: Config, options: BootOptions = {}): Promise<RunningInstance> {
-  const logger = options.logger ?? createLogger(initialConfig.LOG_LEVEL, initialConfig.INSTANCE_ID);
-  const config = setConfig({ ...initialConfig, SECRET: await ensureSecret(initialConfig) });
-
+/** The database this process uses: the configured server, or an embedded PostgreSQL started here. */
+async function openDatabase(config: Config, logger: Logger): Promise<{ database: Database; embedded?: EmbeddedPostgres }> {
   let embedded: EmbeddedPostgres | undefined;
   if (config.embeddedDatabase) {
     embedded = await startEmbeddedPostgres(config.DATA_DIR);
@@ -114,6 +112,80 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     onPoolError: (error) => logger.warn({ err: error.message }, "database connection lost"),
   });
   setDatabase(database);
+  return { database, embedded };
+}
+
+type Gateway = ReturnType<typeof createGateway>;
+
+/** Health checks of the shared dependencies, reported in metrics and as this instance's dependency alerts. */
+function watchDependencies(config: Config, logger: Logger, database: Database, gateway: Gateway, state: InstanceState) {
+  const checks = {
+    database: databaseCheck(() => database.pool),
+    ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
+  };
+  reportDependenciesFrom(checks);
+  const stopDependencyAlerts = new DependencyAlerts({
+    instanceId: config.INSTANCE_ID,
+    database: checks.database,
+    configAgeMs: () => gateway.fleet.ageMs(),
+    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
+    webhookUrl: config.ALERT_WEBHOOK_URL,
+    webhookFormat: config.ALERT_WEBHOOK_FORMAT,
+    webhooks: new WebhookSender(logger),
+    logger,
+  }).start(config.ALERT_EVALUATION_MS);
+  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  return { checks, stopDependencyAlerts };
+}
+
+/** Joins the leader election and registers the leader's jobs (started once migrations are applied). */
+function electLeader(database: Database, config: Config, logger: Logger, holder: string): LeaderElection {
+  const leader = startLeaderElection({
+    pool: database.pool,
+    holder,
+    ttlMs: config.LEADER_TTL_MS,
+    onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
+    onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
+    onError: (error, during) => {
+      const { message, cause } = error as Error & { cause?: Error };
+      logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
+    },
+  });
+  registerSingletonJobs({ leader, holder, database, config, logger });
+  return leader;
+}
+
+interface HeartbeatContext {
+  app: FastifyInstance;
+  database: Database;
+  gateway: Gateway;
+  state: InstanceState;
+  identity: InstanceIdentity;
+  logger: Logger;
+  /** Told the number of live instances each beat (the gateway's fleet-wide rate limits divide by it). */
+  onLiveInstances: (count: number) => void;
+}
+
+/** Every HEARTBEAT_MS once migrated: vital signs to the registry, the live-instance count back, keys' last use out. */
+function startHeartbeats({ app, database, gateway, state, identity, logger, onLiveInstances }: HeartbeatContext, everyMs: number) {
+  const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
+  const heartbeatTimer = setInterval(() => {
+    if (!state.migrationsApplied) return;
+    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) }, state.draining)
+      .then(() => countLiveInstances(database.pool))
+      .then((count) => onLiveInstances(Math.max(1, count)))
+      .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
+    gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
+    resetEventLoopWindow();
+  }, everyMs);
+  heartbeatTimer.unref();
+  return heartbeatTimer;
+}
+
+export async function boot(initialConfig: Config, options: BootOptions = {}): Promise<RunningInstance> {
+  const logger = options.logger ?? createLogger(initialConfig.LOG_LEVEL, initialConfig.INSTANCE_ID);
+  const config = setConfig({ ...initialConfig, SECRET: await ensureSecret(initialConfig) });
+  const { database, embedded } = await openDatabase(config, logger);
 
   const state = new InstanceState();
   reportInFlightFrom(() => state.inFlight);
@@ -132,22 +204,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       return spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec);
     },
   });
-  const checks = {
-    database: databaseCheck(() => database.pool),
-    ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
-  };
-  reportDependenciesFrom(checks);
-  const stopDependencyAlerts = new DependencyAlerts({
-    instanceId: config.INSTANCE_ID,
-    database: checks.database,
-    configAgeMs: () => gateway.fleet.ageMs(),
-    maxStalenessMs: config.CONFIG_MAX_STALENESS_MS,
-    webhookUrl: config.ALERT_WEBHOOK_URL,
-    webhookFormat: config.ALERT_WEBHOOK_FORMAT,
-    webhooks: new WebhookSender(logger),
-    logger,
-  }).start(config.ALERT_EVALUATION_MS);
-  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  const { checks, stopDependencyAlerts } = watchDependencies(config, logger, database, gateway, state);
   await app.register(healthRoutes, {
     state,
     instanceId: config.INSTANCE_ID,
@@ -175,31 +232,10 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
   const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
-    if (stopping.signal.aborted) return;
-    leader = startLeaderElection({
-      pool: database.pool,
-      holder,
-      ttlMs: config.LEADER_TTL_MS,
-      onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
-      onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
-      onError: (error, during) => {
-        const { message, cause } = error as Error & { cause?: Error };
-        logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
-      },
-    });
-    registerSingletonJobs({ leader, holder, database, config, logger });
+    if (!stopping.signal.aborted) leader = electLeader(database, config, logger, holder);
   });
-  const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
-  const heartbeatTimer = setInterval(() => {
-    if (!state.migrationsApplied) return;
-    heartbeat(database.pool, identity, { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) }, state.draining)
-      .then(() => countLiveInstances(database.pool))
-      .then((count) => (liveInstances = Math.max(1, count)))
-      .catch((error: Error) => logger.warn({ err: error.message }, "heartbeat failed"));
-    gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
-    resetEventLoopWindow();
-  }, config.HEARTBEAT_MS);
-  heartbeatTimer.unref();
+  const onLiveInstances = (count: number) => (liveInstances = count);
+  const heartbeatTimer = startHeartbeats({ app, database, gateway, state, identity, logger, onLiveInstances }, config.HEARTBEAT_MS);
 
   const forced = new AbortController();
   let shutdownPromise: Promise<void> | undefined;
