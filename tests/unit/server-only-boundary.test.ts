@@ -9,7 +9,16 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const SERVER_PACKAGES = ["pg", "@prisma/client", "@prisma/adapter-pg", "next-auth", "prom-client", "pino", "fastify", "@node-rs/argon2"];
+const SERVER_PACKAGES = [
+  "pg",
+  "@prisma/client",
+  "@prisma/adapter-pg",
+  "next-auth",
+  "prom-client",
+  "pino",
+  "fastify",
+  "@node-rs/argon2",
+];
 /** A server package's entry points made for the browser. */
 const BROWSER_ENTRY_POINTS = new Set(["next-auth/react"]);
 const NODE_BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -36,9 +45,19 @@ function runtimeSpecifiers(source: ts.SourceFile): string[] {
       const bindings = clause?.namedBindings;
       const onlyTypes =
         clause?.isTypeOnly ||
-        (clause && !clause.name && bindings && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly));
+        (clause &&
+          !clause.name &&
+          bindings &&
+          ts.isNamedImports(bindings) &&
+          bindings.elements.length > 0 &&
+          bindings.elements.every((e) => e.isTypeOnly));
       if (!onlyTypes) specifiers.push(node.moduleSpecifier.text);
-    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      !node.isTypeOnly &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       specifiers.push(node.moduleSpecifier.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [argument] = node.arguments;
@@ -89,15 +108,23 @@ function sourceFiles(folder: string): string[] {
 
 const relative = (file: string) => path.relative(ROOT, file);
 const isClientModule = (file: string) => /^\s*(?:\/\/[^\n]*\n\s*)*["']use client["']/.test(readFileSync(file, "utf8"));
-const packageName = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageName = (specifier: string) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 
 describe("the client/server boundary", () => {
   const clientModules = [...sourceFiles("app"), ...sourceFiles("components")].filter(isClientModule);
 
   it("finds the console's client modules and the guarded server modules it must keep apart", () => {
     expect(clientModules.length).toBeGreaterThan(10);
-    const guarded = sourceFiles("lib").filter((file) => moduleInfo(file).guarded).map(relative);
-    expect(guarded).toEqual(expect.arrayContaining(["lib/control-plane/console/handler.ts", "lib/control-plane/auth/session.ts"]));
+    const guarded = sourceFiles("lib")
+      .filter((file) => moduleInfo(file).guarded)
+      .map(relative);
+    expect(guarded).toEqual(
+      expect.arrayContaining(["lib/control-plane/console/handler.ts", "lib/control-plane/auth/session.ts"]),
+    );
   });
 
   it("sees a guarded module where one is reachable (a console route handler reaches the console handler)", () => {
@@ -117,7 +144,8 @@ describe("the client/server boundary", () => {
         if (relative(file).startsWith("lib/platform/db/")) problems.push(`database layer: ${route}`);
         for (const specifier of info.packages) {
           if (NODE_BUILTINS.has(specifier)) problems.push(`Node.js built-in ${specifier}: ${route}`);
-          if (SERVER_PACKAGES.includes(packageName(specifier)) && !BROWSER_ENTRY_POINTS.has(specifier)) problems.push(`server package ${specifier}: ${route}`);
+          if (SERVER_PACKAGES.includes(packageName(specifier)) && !BROWSER_ENTRY_POINTS.has(specifier))
+            problems.push(`server package ${specifier}: ${route}`);
         }
       }
     }

@@ -2,7 +2,7 @@
 // tools, scripts, bench, tests), so they can be removed or made module-private. Exported types stay: they name a
 // function's options or result for callers even when no caller names them yet. Exports that Next.js, Vitest or a
 // config loader read by convention are kept.
-// Run: node --import tsx tools/house/dead-exports.ts   (exits 1 when it finds any)
+// Run: node --import tsx tools/lint/dead-exports.ts   (exits 1 when it finds any)
 import path from "node:path";
 import ts from "typescript";
 
