@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import OpenAI, { toFile } from "openai";
 import { createDatabase } from "../lib/platform/db/client";
-import { createApiKey } from "../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../lib/control-plane/keys/api-keys";
 import { createProvider } from "../lib/data-plane/providers/admin";
 import { LocalCluster } from "../tools/cluster-runner/index";
 import { activateQueueDepthPolicy, queueDepthPolicy } from "../tools/cluster-runner/queue-depth-policy";

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { buildIfNeeded } from "../scripts/build-if-needed";
 import { createDatabase } from "../lib/platform/db/client";
-import { createApiKey } from "../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../lib/control-plane/keys/api-keys";
 import { createUser } from "../lib/control-plane/users/users";
 import { createScratchDatabase } from "../tests/helpers/postgres";
 import { startServer } from "../tests/helpers/server-process";

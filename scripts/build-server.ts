@@ -5,6 +5,7 @@
 import { build, stop } from "esbuild";
 import path from "node:path";
 import { PROJECT_ROOT, SERVER_BUNDLE } from "../lib/platform/version";
+import { serverOnlyOutsideNext } from "./lib/server-only";
 
 export async function buildServer(): Promise<void> {
   await build({
@@ -20,6 +21,7 @@ export async function buildServer(): Promise<void> {
     target: "node20",
     sourcemap: "linked",
     tsconfig: path.join(PROJECT_ROOT, "tsconfig.json"),
+    plugins: [serverOnlyOutsideNext],
     logLevel: "warning",
   });
   // `npm start` runs the server in this process: esbuild's helper process need not live on.

@@ -73,7 +73,7 @@ const cluster = new LocalCluster({
   onEvent: say,
   onLog: (instance, line) => {
     const important = (line.level ?? 0) >= 40 || ["elected leader", "draining", "stopped"].includes(String(line.msg));
-    if (important) console.log(`[${instance.id}] ${line.msg}${line.err ? `: ${String(line.err)}` : ""}`);
+    if (important) console.log(`[${instance.id}] ${line.msg}${line.err ? `: ${typeof line.err === "string" ? line.err : JSON.stringify(line.err)}` : ""}`);
   },
 });
 
@@ -82,7 +82,7 @@ async function shutdown(reason: string): Promise<void> {
   stopRequested++;
   if (stopRequested > 1) {
     say("second stop request: killing what is left");
-    for (const instance of cluster.instances()) if (instance.state !== "exited") cluster.instance(instance.id).kill();
+    for (const instance of cluster.instances()) if (instance.state !== "exited") void cluster.instance(instance.id).kill();
     process.exit(1);
   }
   say(`${reason}: draining instances, then stopping nginx${values.pgbouncer ? ", PgBouncer" : ""}${values.prometheus ? ", Prometheus" : ""}`);

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { cliActor } from "../lib/control-plane/audit/audit";
 import { withCliDatabase } from "../lib/platform/db/cli-connection";
-import { createApiKey } from "../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../lib/control-plane/keys/api-keys";
 
 const { values } = parseArgs({
   options: { name: { type: "string" }, rpm: { type: "string" }, models: { type: "string" } },

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { cliActor } from "../lib/control-plane/audit/audit";
 import { withCliDatabase } from "../lib/platform/db/cli-connection";
-import { revokeApiKey } from "../lib/data-plane/keys/api-keys";
+import { revokeApiKey } from "../lib/control-plane/keys/api-keys";
 
 const { values } = parseArgs({ options: { id: { type: "string" } }, strict: true });
 if (!values.id) {

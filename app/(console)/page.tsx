@@ -15,6 +15,7 @@ async function OverviewWithData({ searchParams }: { searchParams: PageProps["sea
   const range: RangeKey = RANGES.find((r) => r === requested) ?? DEFAULT_RANGE;
   const session = await getPageSession();
   if (!session || !hasScope(session.role, "metrics.read")) return <OverviewView range={range} />;
+  // eslint-disable-next-line react-hooks/purity -- a server component renders once per request: when its data was read
   const at = Date.now();
   const data = await loadOverview(getDatabase().prisma, range).catch(() => undefined);
   return <OverviewView range={range} initial={data ? { data, at } : undefined} />;

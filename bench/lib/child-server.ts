@@ -20,8 +20,8 @@ export function startChildServer(script: string, flag: string, args: string[] = 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${flag} server did not start in 20 s`))), 20_000);
     let buffered = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffered += chunk;
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
       if (!buffered.includes("\n")) return;
       clearTimeout(timer);
       resolve({ url: buffered.trim(), child, stop: () => child.kill("SIGTERM") });
@@ -31,7 +31,7 @@ export function startChildServer(script: string, flag: string, args: string[] = 
 }
 
 /** A fixed, OpenAI-shaped completion: the cheapest honest upstream or baseline. */
-export const COMPLETION_BODY = JSON.stringify({
+const COMPLETION_BODY = JSON.stringify({
   id: "chatcmpl-bench",
   object: "chat.completion",
   created: 1_800_000_000,

@@ -6,13 +6,13 @@ import os from "node:os";
 import path from "node:path";
 import { createDatabase } from "../../lib/platform/db/client";
 import { applyMigrations } from "../../lib/platform/db/migrate";
-import { createApiKey, type CreateApiKeyInput } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey, type CreateApiKeyInput } from "../../lib/control-plane/keys/api-keys";
 import { createProvider, type CreateProviderInput } from "../../lib/data-plane/providers/admin";
 import { buildIfNeeded } from "../../scripts/build-if-needed";
 import { createScratchDatabase } from "../../tests/helpers/postgres";
 import { startServer, type ServerProcess } from "../../tests/helpers/server-process";
 
-export const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 
 export interface BenchProduct {
   server: ServerProcess;

@@ -91,8 +91,8 @@ export function runWrk(args: string[], url: string, env: Record<string, string> 
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", [...args, url], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1_000);
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "ENOENT" ? new Error("wrk is not installed (Debian package wrk): run scripts/install-system-deps.sh") : error),

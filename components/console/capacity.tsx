@@ -143,7 +143,7 @@ export function CapacityView() {
                 <td>{formatNumber(o.requestsPerSecond, 1)} req/s</td>
                 <td>
                   {o.instances}
-                  {o.instances > data!.policy.maxReplicas ? <span className="pill">above the policy&apos;s maximum</span> : null}
+                  {o.instances > data.policy.maxReplicas ? <span className="pill">above the policy&apos;s maximum</span> : null}
                 </td>
                 <td>{formatUsd(o.monthlyCostUsd)}</td>
               </tr>

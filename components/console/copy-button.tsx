@@ -13,7 +13,7 @@ export function CopyButton({ value, label = "Copy" }: { value: string; label?: s
     }
   };
   return (
-    <button type="button" className="button secondary" onClick={copy} aria-live="polite">
+    <button type="button" className="button secondary" onClick={() => void copy()} aria-live="polite">
       {copied === "done" ? "Copied" : copied === "failed" ? "Select and copy it" : label}
     </button>
   );

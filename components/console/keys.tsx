@@ -91,6 +91,7 @@ function AllowedModels({ apiKey }: { apiKey: ApiKeyDto }) {
 /** "3 min ago", with the exact time on hover. */
 function LastUsed({ at }: { at: string | null }) {
   if (!at) return <span className="muted">never</span>;
+  // eslint-disable-next-line react-hooks/purity -- an age label: recomputed whenever the list refetches and re-renders
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(at)) / 1000));
   const ago = seconds < 60 ? `${seconds} s ago` : seconds < 3_600 ? `${Math.round(seconds / 60)} min ago` : seconds < 172_800 ? `${Math.round(seconds / 3_600)} h ago` : new Date(at).toLocaleDateString();
   return <time dateTime={at} title={new Date(at).toLocaleString()}>{ago}</time>;

@@ -31,7 +31,7 @@ export function LoginForm({ callbackUrl, initialError }: { callbackUrl?: string;
     setPending(false);
   };
   return (
-    <form className="login-form" onSubmit={onSubmit} aria-label="Sign in" aria-describedby={error ? ids.error : undefined} data-answers={answers}>
+    <form className="login-form" onSubmit={(event) => void onSubmit(event)} aria-label="Sign in" aria-describedby={error ? ids.error : undefined} data-answers={answers}>
       <h1>Sign in to AgentiCorp</h1>
       <div className="field">
         <label htmlFor={ids.email}>Email</label>

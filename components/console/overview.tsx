@@ -19,7 +19,7 @@ function errorOf(panel: PanelData | undefined): string | null {
   return panel && "error" in panel ? panel.error : null;
 }
 
-export function RangeSelector({ value, onChange }: { value: RangeKey; onChange: (range: RangeKey) => void }) {
+function RangeSelector({ value, onChange }: { value: RangeKey; onChange: (range: RangeKey) => void }) {
   const id = useId();
   return (
     <div className="range-selector">

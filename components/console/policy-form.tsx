@@ -100,7 +100,7 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
   return (
     <Panel title="Save a custom policy" testId="panel-save-policy">
       <form onSubmit={onSubmit} aria-label="Save a custom policy" className="policy-form">
-        <p className="muted small">Starts from {template ? `the active policy (${template.name})` : "the default policy"}. Thresholds are % of each instance's CPU request.</p>
+        <p className="muted small">Starts from {template ? `the active policy (${template.name})` : "the default policy"}. Thresholds are % of each instance&apos;s CPU request.</p>
         <div className="form-grid">
           <div className="field">
             <label htmlFor={ids.name}>Name</label>

@@ -17,7 +17,7 @@ interface NavEntry {
   soon?: boolean;
 }
 
-export const NAV: NavEntry[] = [
+const NAV: NavEntry[] = [
   { href: "/", label: "Overview", scope: "metrics.read" },
   { href: "/instances", label: "Instances", scope: "fleet.read" },
   { href: "/alerts", label: "Alerts", scope: "alerts.read" },
@@ -48,6 +48,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
   const onSignOut = async () => {
     setSigningOut(true);
     await signOut({ redirect: false });
+    // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the signed-out cache
     window.location.assign("/login");
   };
   return (
@@ -64,7 +65,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
           <span className={`role role-${session.role}`} data-testid="signed-in-role">
             {session.role}
           </span>
-          <button type="button" className="button secondary" onClick={onSignOut} disabled={signingOut}>
+          <button type="button" className="button secondary" onClick={() => void onSignOut()} disabled={signingOut}>
             {signingOut ? "Signing out…" : "Sign out"}
           </button>
         </div>

@@ -94,8 +94,8 @@ it("runs from the command line: prints the balancer, obeys status and add on std
     if (child.exitCode === null) child.kill("SIGKILL");
   });
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const waitFor = (pattern: RegExp, ms: number) => eventually(async () => pattern.test(output) || child.exitCode !== null, ms, 100).then(() => expect(output).toMatch(pattern));
 

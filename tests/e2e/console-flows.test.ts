@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasScope } from "../../lib/control-plane/auth/permissions";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createUser } from "../../lib/control-plane/users/users";
 import { PROJECT_ROOT } from "../../lib/platform/version";
 import { launchChromium, signIn } from "../helpers/console-browser";

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey, setApiKeyCapture } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey, setApiKeyCapture } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { createUser } from "../../lib/control-plane/users/users";
 import { PROJECT_ROOT } from "../../lib/platform/version";

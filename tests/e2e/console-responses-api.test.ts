@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createUser } from "../../lib/control-plane/users/users";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { eventually } from "../helpers/gateway-fixture";

@@ -13,7 +13,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createUser } from "../../lib/control-plane/users/users";
 import { PROJECT_ROOT } from "../../lib/platform/version";
 import { launchChromium, signIn } from "../helpers/console-browser";

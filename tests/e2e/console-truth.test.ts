@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RANGES, type OverviewResponse, type RangeKey } from "../../lib/control-plane/console/contracts";
 import { formatCount } from "../../lib/control-plane/console/charts";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { createUser } from "../../lib/control-plane/users/users";
 import { PROJECT_ROOT } from "../../lib/platform/version";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { createUser } from "../../lib/control-plane/users/users";
 import { formatUsd } from "../../lib/control-plane/usage/charts";

@@ -12,7 +12,7 @@
 // are buffered by the snapshot writer up to SNAPSHOT_BUFFER_MAX and written after; this test
 // reads that writer's own counters when the instances expose them.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { TestCluster, eventually, figure, httpGet, sleep, unique } from "../helpers/cluster-fixture";
 import { LoadGenerator, summarize } from "../helpers/load";
 import { ThrowawayPostgres } from "../helpers/postgres-cluster";

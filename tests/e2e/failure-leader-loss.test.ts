@@ -4,7 +4,7 @@
 // so no two runs of the singleton jobs — overlap. Steady client load runs throughout: losing the
 // leader costs clients nothing beyond what any crash costs (see failure-crash.test.ts).
 import { expect, it } from "vitest";
-import { TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
+import { type TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
 import { leaderLoss } from "../helpers/cluster-leader";
 import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLosses, type RequestRecord } from "../helpers/load";
 

@@ -5,7 +5,7 @@
 // in-flight requests and streams finish with `Connection: close`, idle upstream sockets are left
 // for nginx to close. The client must see no failed request and no truncated stream.
 import { expect, it } from "vitest";
-import { TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
+import { type TestCluster, clusterWithWorkloadForThisFile, figure, sleep } from "../helpers/cluster-fixture";
 import { LoadGenerator, summarize } from "../helpers/load";
 
 const RATE = 20;

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LocalCluster, type InstanceInfo, type LogLine } from "../../tools/cluster-runner/index";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { activatePolicy, savePolicy, seedPolicies, SYSTEM_ACTOR } from "../../lib/control-plane/scaling/store";
 import type { PolicySpec } from "../../lib/control-plane/scaling/policies";

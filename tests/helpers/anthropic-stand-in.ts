@@ -47,7 +47,7 @@ export interface AnthropicStandInOptions {
   name?: string;
 }
 
-export const ANTHROPIC_MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5"];
+const ANTHROPIC_MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5"];
 
 const STATUS_TYPES: Record<number, ErrorType> = {
   400: "invalid_request_error",

@@ -7,7 +7,7 @@ import path from "node:path";
 import OpenAI, { toFile } from "openai";
 import type { Batch } from "openai/resources/batches";
 import { createDatabase } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { chatLines, parseJsonl, toJsonl } from "./batch-files";
 import { createScratchDatabase } from "./postgres";

@@ -7,7 +7,7 @@ import http from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { LocalCluster, type ClusterOptions, type InstanceInfo, type LogLine } from "../../tools/cluster-runner/index";
 

@@ -8,9 +8,9 @@ import { expect } from "vitest";
 import { runFenced } from "../../lib/platform/coordination/lease";
 import { FAST_FAILURE_ENV, eventually, figure, sleep, type TestCluster } from "./cluster-fixture";
 
-export const LEADER_TTL_MS = Number(FAST_FAILURE_ENV.LEADER_TTL_MS);
+const LEADER_TTL_MS = Number(FAST_FAILURE_ENV.LEADER_TTL_MS);
 /** lib/platform/coordination/leader.ts: followers try, and the leader renews, every TTL / 3. */
-export const CHECK_EVERY_MS = LEADER_TTL_MS / 3;
+const CHECK_EVERY_MS = LEADER_TTL_MS / 3;
 
 interface LeaseSample {
   at: number;

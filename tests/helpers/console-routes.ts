@@ -5,8 +5,8 @@ import path from "node:path";
 import type { ConsoleRouteHandler } from "../../lib/control-plane/console/handler";
 import { PROJECT_ROOT } from "../../lib/platform/version";
 
-export const CONSOLE_ROUTES_DIR = path.join(PROJECT_ROOT, "app", "api", "console");
-export const ROUTE_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;
+const CONSOLE_ROUTES_DIR = path.join(PROJECT_ROOT, "app", "api", "console");
+const ROUTE_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];
 
 export interface ConsoleRoute {

@@ -53,7 +53,7 @@ function substitute(text: string, vars: Record<string, string>): string {
 }
 
 /** `K=V K2="v 2"` (or the legacy `K V`) into pairs. */
-export function parseKeyValues(args: string): Record<string, string> {
+function parseKeyValues(args: string): Record<string, string> {
   const pairs: Record<string, string> = {};
   if (!args.includes("=")) {
     const [key, ...rest] = args.split(/\s+/);

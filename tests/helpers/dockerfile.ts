@@ -25,10 +25,10 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
-export const DOCKERFILE_PATH = path.join(PROJECT_ROOT, "Dockerfile");
+const DOCKERFILE_PATH = path.join(PROJECT_ROOT, "Dockerfile");
 
 /** Instructions with continuation lines joined and comments dropped. */
-export function parseDockerfile(text: string): Instruction[] {
+function parseDockerfile(text: string): Instruction[] {
   const logical: string[] = [];
   let pending = "";
   for (const line of text.split("\n")) {
@@ -46,7 +46,7 @@ export function parseDockerfile(text: string): Instruction[] {
   });
 }
 
-export function splitStages(instructions: Instruction[]): Dockerfile {
+function splitStages(instructions: Instruction[]): Dockerfile {
   const globalArgs: Instruction[] = [];
   const stages: Stage[] = [];
   for (const i of instructions) {

@@ -125,7 +125,7 @@ function variants(schema: JsonSchema, key: string): unknown[] {
         const { [name]: _left, ...without } = largest as Record<string, unknown>;
         out.push(without);
       }
-      for (const v of variants(property, name).slice(1)) out.push({ ...(largest as object), [name]: v });
+      for (const v of variants(property, name).slice(1)) out.push({ ...(largest), [name]: v });
     }
   }
   if (schema.type === "array" && schema.items && Array.isArray(largest)) {

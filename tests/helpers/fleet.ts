@@ -6,7 +6,7 @@
 // nginx, PgBouncer); every wait here is bounded.
 import pg from "pg";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey, revokeApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey, revokeApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { activatePolicy, getActivePolicy, seedPolicies } from "../../lib/control-plane/scaling/store";
 import { PRESETS } from "../../lib/control-plane/scaling/policies";

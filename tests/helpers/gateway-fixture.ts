@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey, type CreateApiKeyInput } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey, type CreateApiKeyInput } from "../../lib/control-plane/keys/api-keys";
 import { createProvider, type CreateProviderInput } from "../../lib/data-plane/providers/admin";
 import { startServer, type ServerProcess, type StartOptions } from "./server-process";
 

@@ -52,7 +52,7 @@ function isObject(value: Json | undefined): value is JsonObject {
 }
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: Json | undefined, patch: Json): Json {
+function mergePatch(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
@@ -101,7 +101,7 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
       spec,
       ...(previous?.status !== undefined && next.status === undefined ? { status: previous.status } : {}),
     };
-    objects.set(key(ns, String(meta.name)), object);
+    objects.set(key(ns, meta.name as string), object);
     return object;
   };
 
@@ -179,7 +179,7 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
     url: `http://127.0.0.1:${port}`,
     requests,
     put(namespace, object) {
-      const name = String((object.metadata as JsonObject).name);
+      const name = (object.metadata as JsonObject).name as string;
       return store(namespace, object, objects.get(key(namespace, name)));
     },
     get: (namespace, name) => objects.get(key(namespace, name)),

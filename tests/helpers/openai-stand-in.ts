@@ -111,8 +111,8 @@ export interface StandInOptions {
   embeddingModels?: string[];
 }
 
-export const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"];
-export const DEFAULT_EMBEDDING_MODELS = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
+const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o"];
+const DEFAULT_EMBEDDING_MODELS = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
 /** Seconds announced in Retry-After on every 429. */
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -502,8 +502,8 @@ function embeddings(context: Context, input: unknown, res: ServerResponse, heade
   const dimensions = request.dimensions ?? (request.model === "text-embedding-3-large" ? 3072 : 1536);
   const inputs: Array<string | number[]> =
     typeof request.input === "string" ? [request.input]
-    : request.input.every((item) => typeof item === "number") ? [request.input as number[]]
-    : (request.input as Array<string | number[]>);
+    : request.input.every((item) => typeof item === "number") ? [request.input]
+    : (request.input);
   const promptTokens = inputs.reduce<number>((sum, item) => sum + (typeof item === "string" ? countTokens(item) : item.length), 0);
   const response: CreateEmbeddingResponse = {
     object: "list",
@@ -558,7 +558,6 @@ const responsesRequestSchema = z.looseObject({
   stream: z.boolean().nullish(),
   user: z.string().nullish(),
 });
-type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 /** The wire shape: `output_text` is added by the SDK, not sent by the API; `store` is sent, not in the SDK's type. */
 type WireResponse = Omit<ResponsesResponse, "output_text"> & { store: boolean };
 
@@ -632,7 +631,7 @@ async function createResponse(
     store: request.store ?? true,
     temperature: request.temperature ?? 1,
     text: { format: (request.text?.format ?? { type: "text" }) as NonNullable<ResponsesResponse["text"]>["format"] },
-    tool_choice: (choice ?? "auto") as ResponsesResponse["tool_choice"],
+    tool_choice: (choice ?? "auto"),
     tools: tools as ResponsesResponse["tools"],
     top_p: request.top_p ?? 1,
     truncation: "disabled",

@@ -64,8 +64,8 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
   let keeping = true;
   const onStdout = (chunk: Buffer) => {
     if (!keeping) return;
-    raw += chunk;
-    buffered += chunk;
+    raw += chunk.toString();
+    buffered += chunk.toString();
     const lines = buffered.split("\n");
     buffered = lines.pop()!;
     for (const line of lines) {
@@ -77,7 +77,7 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
     }
     for (const wake of waiters) wake();
   };
-  const stopReading = logFd === undefined ? pipeOutput(child, onStdout, (chunk) => (raw += chunk)) : pollFile(logFd, onStdout);
+  const stopReading = logFd === undefined ? pipeOutput(child, onStdout, (chunk) => (raw += chunk.toString())) : pollFile(logFd, onStdout);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => {
       stopReading();

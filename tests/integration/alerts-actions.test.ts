@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acknowledgeAlert, silenceAlert } from "../../lib/control-plane/alerts/actions";
 import { getAlertRule, listAlertHistory, listAlertRules, listFiringAlerts, updateAlertRule } from "../../lib/control-plane/alerts/rules";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
@@ -54,7 +54,7 @@ beforeAll(async () => {
   key = (await createApiKey(database.prisma, { name: "alert-actions" })).key;
   webhook = createServer((request, response) => {
     let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       received.push(JSON.parse(body));
       response.writeHead(200).end("ok");

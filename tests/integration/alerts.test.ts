@@ -13,7 +13,7 @@ import { acquireLease, releaseLease } from "../../lib/platform/coordination/leas
 import { listAlertHistory, listAlertRules, listFiringAlerts, updateAlertRule, type AlertHistoryEntry } from "../../lib/control-plane/alerts/rules";
 import { WebhookSender, type AlertNotification } from "../../lib/control-plane/alerts/webhook";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { activatePolicy } from "../../lib/control-plane/scaling/store";
@@ -99,7 +99,7 @@ beforeAll(async () => {
 
   webhook = createServer((request, response) => {
     let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       notifications.push(JSON.parse(body) as AlertNotification);
       response.writeHead(204).end();

@@ -9,7 +9,7 @@ import { CHUNK_BYTES, FileWriter, readFileContent, saveFile } from "../../lib/da
 import { sweepBatches } from "../../lib/data-plane/batch/sweep";
 import { claimJobs, finishJobs, releaseJobs, renewLeases, type ClaimedJob } from "../../lib/data-plane/batch/queue";
 import { listBatches, readQueueStats } from "../../lib/data-plane/batch/queue-stats";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { chatLines, toJsonl } from "../helpers/batch-files";
 import { unique } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";

@@ -2,7 +2,7 @@
 // whose X-Forwarded-For to believe, handed to Next.js in a header a client cannot forge. A real
 // Fastify app with the real hand-off on loopback; the Next.js handler is a stand-in that records
 // what it was given.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../../lib/control-plane/auth/client-address";
@@ -20,11 +20,11 @@ afterEach(async () => {
 async function addressSeenByNext(trustProxy: string[] | number | false, headers: Record<string, string>): Promise<string | undefined> {
   const app = buildApp({ state: new InstanceState(), instanceId: "t", logger: pino({ level: "silent" }), trustProxy });
   let seen: string | undefined;
-  const nextStandIn = async (req: IncomingMessage, res: import("node:http").ServerResponse) => {
+  const nextStandIn = async (req: IncomingMessage, res: ServerResponse) => {
     seen = req.headers[CLIENT_ADDRESS_HEADER] as string | undefined;
     res.end("ok");
   };
-  await app.register(nextHandoff, { handle: nextStandIn });
+  await app.register(nextHandoff, { handle: nextStandIn, clientAddress: { header: CLIENT_ADDRESS_HEADER, value: throttleAddress } });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   close = () => app.close();
   const response = await fetch(`${url}/api/auth/callback/credentials`, { method: "POST", headers });

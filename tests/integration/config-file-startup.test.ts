@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import { startServer, type ServerProcess } from "../helpers/server-process";

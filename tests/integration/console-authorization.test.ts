@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, setConfig } from "../../lib/platform/config";
 import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createProvider } from "../../lib/data-plane/providers/admin";
 import { PRESETS } from "../../lib/control-plane/scaling/policies";
 import { savePolicy } from "../../lib/control-plane/scaling/store";

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, setConfig } from "../../lib/platform/config";
 import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { createUser } from "../../lib/control-plane/users/users";
 import { getBatches } from "../../lib/control-plane/console/batches";
 import { batchesResponse } from "../../lib/control-plane/console/batch-contracts";

@@ -37,7 +37,7 @@ beforeAll(async () => {
   database = createDatabase({ url: target.toString(), poolMax: 2 });
   receiver = createServer((request, response) => {
     let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       received.push(JSON.parse(body) as AlertNotification);
       response.end();

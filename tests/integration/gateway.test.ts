@@ -2,7 +2,7 @@
 // (tests/helpers/openai-stand-in.ts, a stand-in for paid APIs), the official openai SDK as client.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { revokeApiKey } from "../../lib/data-plane/keys/api-keys";
+import { revokeApiKey } from "../../lib/control-plane/keys/api-keys";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 import { eventually, GatewayFixture, unique } from "../helpers/gateway-fixture";
 import type { ServerProcess } from "../helpers/server-process";

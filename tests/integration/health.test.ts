@@ -268,8 +268,8 @@ describe("configuration errors", () => {
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // "close" rather than "exit": it comes after stderr has been read to its end.
     const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
     try {

@@ -135,7 +135,7 @@ describe("the stand-in follows the HPA resource's contract", () => {
   const path = (name: string) => `/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/${name}`;
   const call = async (method: string, name: string, body?: unknown, contentType = "application/json") => {
     const response = await fetch(`${standIn!.url}${path(name)}`, { method, headers: { "content-type": contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, body: (await response.json()) };
   };
 
   it("answers an unknown name with a 404 Status object", async () => {

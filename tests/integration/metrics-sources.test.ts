@@ -26,7 +26,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/platform/config";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { getMetricsSource, retentionSeconds } from "../../lib/platform/metrics-history/query";
 import { planGrid } from "../../lib/platform/metrics-history/query/grid";
 import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
@@ -108,8 +108,8 @@ async function startPrometheus(targets: string[]): Promise<PrometheusProcess> {
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once("error", (error: NodeJS.ErrnoException) =>

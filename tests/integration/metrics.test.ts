@@ -33,8 +33,8 @@ function promtoolCheckMetrics(body: string): Promise<{ code: number | null; outp
   return new Promise((resolve, reject) => {
     const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error("promtool check metrics did not finish within 10 s"));

@@ -23,8 +23,8 @@ function promtool(args: string[], cwd = PROMETHEUS_DIR): Promise<{ code: number 
   return new Promise((resolve, reject) => {
     const child = spawn("promtool", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`promtool ${args.join(" ")} did not finish within 30 s`));

@@ -48,7 +48,7 @@ async function rawRow(id: string) {
 }
 
 async function providerRow(id: string): Promise<ProviderRow> {
-  return (await database.prisma.provider.findUniqueOrThrow({ where: { id } })) as ProviderRow;
+  return (await database.prisma.provider.findUniqueOrThrow({ where: { id } }));
 }
 
 beforeAll(async () => {

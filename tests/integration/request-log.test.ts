@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { setApiKeyCapture } from "../../lib/data-plane/keys/api-keys";
+import { setApiKeyCapture } from "../../lib/control-plane/keys/api-keys";
 import { RequestLogWriter, type RequestLogRow } from "../../lib/data-plane/request-log/writer";
 import { saveRequestLogSettings } from "../../lib/control-plane/requests/store";
 import { requestLogEntries } from "../../lib/platform/metrics/request-log";

@@ -2,7 +2,6 @@
 // its bound"): rows are written beyond it, the leader's retention jobs run under a real election,
 // and what is left is counted. A database of this file's own, so that every row is one written here.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLeaderElection, type LeaderElection } from "../../lib/platform/coordination/leader";
@@ -13,6 +12,8 @@ import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { cacheSharedSize, tableBytes, tableRows } from "../../lib/platform/metrics/tables";
 import { deleteInBatches } from "../../lib/platform/retention/batched-delete";
 import { registerRetentionJobs } from "../../lib/platform/retention/jobs";
+import { registerCacheJobs } from "../../lib/data-plane/cache/jobs";
+import { LOGIN_THROTTLE_EXPIRED } from "../../lib/control-plane/auth/login-throttle";
 import { Prisma } from "../../lib/platform/metrics-history/sql";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
@@ -85,7 +86,8 @@ describe("the leader's retention jobs", () => {
     const config = parseConfig({ DATABASE_URL: scratch.url, SECRET: "s".repeat(32), CACHE_SHARED_MAX_ROWS: "120" });
     const holder = "retention-test";
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
-    registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
+    registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, [{ table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED }]);
+    registerCacheJobs({ leader: election, holder, database, config, logger: silent });
 
     // The last table of a run, and the cache's own job.
     await until(async () => (await count("request_log")) === 6 && (await count("response_cache")) === 120);
@@ -143,7 +145,7 @@ describe("the leader's retention jobs", () => {
     expect(config.BATCH_RETENTION_DAYS).toBe(30);
     const holder = "batch-retention-test";
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
-    registerRetentionJobs({ leader: election, holder, database, config, logger: silent });
+    registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, []);
 
     await until(async () => (await count("batches", `key_id = '${key}'`)) === 2 && (await count("batch_files", `key_id = '${key}'`)) === 2);
     expect((await pool.query(`SELECT id FROM batches WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual(["batch_recent", "batch_running"]);

@@ -9,7 +9,7 @@ import { acquireLease, type Fence } from "../../lib/platform/coordination/lease"
 import { startControlServer, type ControlServer } from "../../tools/cluster-runner/control";
 import type { InstanceInfo, LocalCluster } from "../../tools/cluster-runner/index";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createApiKey } from "../../lib/data-plane/keys/api-keys";
+import { createApiKey } from "../../lib/control-plane/keys/api-keys";
 import { readQueueStats } from "../../lib/data-plane/batch/queue-stats";
 import { ScalingDecider } from "../../lib/control-plane/scaling/decider";
 import { PRESETS, type PolicySpec } from "../../lib/control-plane/scaling/policies";

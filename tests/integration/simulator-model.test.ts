@@ -70,7 +70,7 @@ describe("the simulator through the gateway, with the openai SDK", () => {
     const [choice] = completion.choices;
     expect(choice!.finish_reason).toBe("tool_calls");
     const call = choice!.message.tool_calls![0]!;
-    if (call.type !== "function") throw new Error(`expected a function call, got ${call.type}`);
+    if (call.type !== "function") throw new Error(`expected a function call, got ${(call as { type: string }).type}`);
     expect(call.function.name).toBe("get_weather");
     expect(ajv.validate(weatherParameters, JSON.parse(call.function.arguments))).toBe(true);
     expect(completion.model).toBe(model);
@@ -105,7 +105,7 @@ describe("the simulator through the gateway, with the openai SDK", () => {
     const final = await stream.finalChatCompletion();
     expect(final.choices[0]!.finish_reason).toBe("tool_calls");
     const call = final.choices[0]!.message.tool_calls![0]!;
-    if (call.type !== "function") throw new Error(`expected a function call, got ${call.type}`);
+    if (call.type !== "function") throw new Error(`expected a function call, got ${(call as { type: string }).type}`);
     expect(call.function.name).toBe("get_weather");
     expect(ajv.validate(weatherParameters, JSON.parse(call.function.arguments))).toBe(true);
   });

@@ -19,7 +19,7 @@ import { AddressRefused, type AddressPolicy, classifyAddress, systemResolver } f
 import { assertUpstreamUrlAllowed } from "../../lib/platform/net/upstream-url";
 import { Cancellation } from "../../lib/data-plane/providers/cancellation";
 import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
-import { UpstreamFailure } from "../../lib/data-plane/providers/types";
+import { type UpstreamFailure } from "../../lib/data-plane/providers/types";
 import { createUser } from "../../lib/control-plane/users/users";
 import { sessionCookie } from "../helpers/console-session";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";

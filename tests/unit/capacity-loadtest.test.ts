@@ -34,7 +34,7 @@ async function gateway(options: { failEvery?: number; cutStreams?: boolean; dela
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const base = { key: "k", model: "m", stream: false, maxInFlight: 100, timeoutMs: 5_000 };

@@ -175,7 +175,7 @@ describe("what the manifests must agree on", () => {
     expect(selects(byKind(manifests, "PodDisruptionBudget").spec!.selector!.matchLabels!)).toBe(true);
     expect(service.spec!.ports![0]!.targetPort).toBe(container.ports![0]!.name);
     const monitor = byKind(manifests, "ServiceMonitor");
-    expect(monitor.spec.endpoints![0]).toMatchObject({ port: service.spec!.ports![0]!.name, path: "/metrics" });
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: service.spec!.ports![0]!.name, path: "/metrics" });
     expect(Object.entries(monitor.spec.selector.matchLabels!).every(([k, v]) => service.metadata!.labels![k] === v)).toBe(true);
     const hpa = byKind(manifests, "HorizontalPodAutoscaler");
     expect(hpa.metadata!.name).toBe(HPA_NAME);

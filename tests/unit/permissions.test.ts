@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { hasScope, isRole, ROLE_SCOPES, ROLES, SCOPES, type Scope } from "../../lib/control-plane/auth/permissions";
 import { requireScope, type ConsoleSession } from "../../lib/control-plane/auth/session";
-import { AppError } from "../../lib/platform/errors";
+import { type AppError } from "../../lib/platform/errors";
 
 const session = (role: "admin" | "operator"): ConsoleSession => ({ userId: "u", email: "e@x.io", name: null, role, scopes: ROLE_SCOPES[role], expiresAt: Date.now() + 1 });
 

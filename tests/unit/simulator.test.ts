@@ -102,7 +102,7 @@ describe("SimulatorProvider", () => {
 const draft07 = addFormats(new Ajv({ strict: false }));
 const draft2020 = addFormats(new Ajv2020({ strict: false }));
 const validates = (schema: Record<string, unknown>, value: unknown) => {
-  const validate = (String(schema.$schema ?? "").includes("2020") ? draft2020 : draft07).compile(schema);
+  const validate = (((schema.$schema as string | undefined) ?? "").includes("2020") ? draft2020 : draft07).compile(schema);
   const ok = validate(value);
   if (!ok) throw new Error(`${JSON.stringify(value)} does not validate: ${draft07.errorsText(validate.errors)}`);
   return ok;

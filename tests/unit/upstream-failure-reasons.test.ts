@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cancellation, sleepUnlessCancelled } from "../../lib/data-plane/providers/cancellation";
 import { OpenAICompatibleProvider } from "../../lib/data-plane/providers/openai-compatible";
-import { UpstreamFailure, type Timeouts } from "../../lib/data-plane/providers/types";
+import { type UpstreamFailure, type Timeouts } from "../../lib/data-plane/providers/types";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../helpers/openai-stand-in";
 
 const timeouts: Timeouts = { connectMs: 1_000, firstByteMs: 5_000, totalMs: 10_000 };

@@ -11,7 +11,17 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import type { InstanceInfo, LocalCluster } from "./index";
+import type { InstanceInfo } from "./instance";
+
+/** What the control server drives: the local cluster (./index.ts LocalCluster). */
+export interface ControlledCluster {
+  /** The balancer's address; throws before the cluster started. */
+  readonly url: string;
+  instances(): InstanceInfo[];
+  addInstance(): Promise<InstanceInfo>;
+  removeInstance(id?: string): Promise<InstanceInfo>;
+  scaleTo(replicas: number): Promise<InstanceInfo[]>;
+}
 
 export interface ControlServer {
   url: string;
@@ -21,7 +31,7 @@ export interface ControlServer {
 const scaleBody = z.object({ replicas: z.number().int().min(0).max(100) });
 const MAX_BODY = 4_096;
 
-export async function startControlServer(cluster: LocalCluster): Promise<ControlServer> {
+export async function startControlServer(cluster: ControlledCluster): Promise<ControlServer> {
   const token = randomBytes(16).toString("hex");
   const status = () => ({ balancer: safeUrl(cluster), instances: cluster.instances() });
 
@@ -81,7 +91,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-function safeUrl(cluster: LocalCluster): string | null {
+function safeUrl(cluster: ControlledCluster): string | null {
   try {
     return cluster.url;
   } catch {

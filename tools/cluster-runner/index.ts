@@ -340,7 +340,7 @@ export class LocalCluster {
         await instance.kill();
         this.members.delete(instance.id);
       }
-      throw (failed as PromiseRejectedResult).reason;
+      throw (failed).reason;
     }
     return spawned;
   }
@@ -397,10 +397,6 @@ export class LocalCluster {
       ...managed,
     };
   }
-}
-
-export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
-  return new LocalCluster(options).start();
 }
 
 /** One secret for every run of the local cluster, so providers stored encrypted stay readable. */

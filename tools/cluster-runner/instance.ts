@@ -91,8 +91,8 @@ export class ClusterInstance {
     });
     instance = new ClusterInstance(spec.id, child);
     void child.exited.then(() => {
-      instance!.state = "exited";
-      instance!.wake();
+      instance.state = "exited";
+      instance.wake();
     });
     return instance;
   }

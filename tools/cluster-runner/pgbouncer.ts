@@ -74,7 +74,7 @@ function connectionString(settings: PgBouncerSettings, dbname?: string): string 
   return parts.join(" ");
 }
 
-export async function renderPgBouncerConfig(settings: PgBouncerSettings): Promise<string> {
+async function renderPgBouncerConfig(settings: PgBouncerSettings): Promise<string> {
   const example = await readFile(PGBOUNCER_EXAMPLE, "utf8");
   const databases = settings.databases.map((name) => `${name} = ${connectionString(settings, name)}`);
   if (settings.anyDatabase) databases.push(`* = ${connectionString(settings)}`);
@@ -138,7 +138,7 @@ export class PgBouncer {
     try {
       // Without parameters node-postgres uses the simple query protocol, the only one the admin
       // console speaks.
-      const result = await client.query(`SHOW ${what}`);
+      const result = await client.query<Record<string, unknown>>(`SHOW ${what}`);
       return result.rows;
     } finally {
       await client.end();

@@ -17,7 +17,7 @@ export interface ScrapeTarget {
   port: number;
 }
 
-export const PROMETHEUS_JOB = "agenticorp";
+const PROMETHEUS_JOB = "agenticorp";
 
 export function renderPrometheusConfig(settings: PrometheusSettings): string {
   return [

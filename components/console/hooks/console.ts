@@ -5,7 +5,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import type { z } from "zod";
 import type { SilenceAlertInput } from "../../../lib/control-plane/alerts/actions";
 import type { UpdateAlertRuleInput } from "../../../lib/control-plane/alerts/rules";
-import type { CreateApiKeyInput } from "../../../lib/data-plane/keys/api-keys";
+import type { CreateApiKeyInput } from "../../../lib/control-plane/keys/api-keys";
 import type { CreateProviderInput } from "../../../lib/data-plane/providers/admin";
 import type { CreateUserInput } from "../../../lib/control-plane/users/users";
 import type { UpdateProviderInput } from "../../../lib/control-plane/console/providers";
@@ -62,6 +62,7 @@ export async function request<S extends z.ZodType>(url: string, schema: S, init?
     const parsed = consoleErrorBody.safeParse(payload);
     if (response.status === 401 && typeof window !== "undefined") {
       // The session ended (expired, signed out elsewhere, account disabled): back to sign-in.
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the ended session's cache
       window.location.assign(`/login?callbackUrl=${encodeURIComponent(window.location.pathname)}`);
     }
     throw new ConsoleApiError(response.status, parsed.success ? parsed.data.error.message : `Request failed (${response.status}).`, parsed.success ? parsed.data.error.param : null);

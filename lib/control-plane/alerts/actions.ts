@@ -1,13 +1,14 @@
 // What operators do about an alert, beside watching it: acknowledge it (someone is on it; shown
 // until the alert ends) and silence its rule for a chosen time (evaluated and recorded, but no
 // notification goes out, and the console lists it apart). Thresholds stay an admin's (rules.ts).
+import "server-only";
 import { z } from "zod";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import { ConflictError } from "../../platform/errors";
 import { getAlertRule, type AlertRule, type RuleContext } from "./rules";
 
 /** The longest silence: a week, so a forgotten one ends on its own. */
-export const MAX_SILENCE_SECONDS = 7 * 86_400;
+const MAX_SILENCE_SECONDS = 7 * 86_400;
 
 export const silenceAlertInput = z
   .object({

@@ -45,7 +45,7 @@ export interface DependencyTransition {
 const SEVERITY = "critical";
 
 /** The two rules; "database unreachable" waits a minute, as a brief blip is harmless. */
-export function dependencyRules(maxStalenessMs: number): DependencyRule[] {
+function dependencyRules(maxStalenessMs: number): DependencyRule[] {
   return [
     { id: "database-unreachable", name: "Database unreachable", metric: "database_up", comparison: "below", threshold: 1, forSeconds: 60 },
     { id: "configuration-stale", name: "Configuration stale", metric: "config_age_seconds", comparison: "above", threshold: maxStalenessMs / 2 / 1000, forSeconds: 0 },

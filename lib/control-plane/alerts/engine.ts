@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { Fence } from "../../platform/coordination/lease";
 import { alignmentOf } from "../../platform/metrics-history/query/grid";
 import type { MetricsSource, Series, TimeRange } from "../../platform/metrics-history/query/types";
-import { inFencedTransaction, Prisma, rows, run } from "../../platform/metrics-history/sql";
+import { inFencedTransaction, Prisma, rows } from "../../platform/metrics-history/sql";
 import { alertTitle } from "./describe";
 import { keyBudgetUse } from "./key-budgets";
 import { DEFAULT_MIN_REPLICAS, policyMinReplicas, severityInForce, type ScalingTargetKind } from "./policy";
@@ -23,7 +23,7 @@ import { breaches, INACTIVE, nextState, type SubjectState } from "./state";
 import type { WebhookSender } from "./webhook";
 import type { WebhookFormat } from "./webhook-format";
 
-export const FLEET = "fleet";
+const FLEET = "fleet";
 /** How long after a window ends its last snapshots are certainly written. */
 const SETTLE_MS = 2_000;
 

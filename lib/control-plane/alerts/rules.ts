@@ -16,22 +16,8 @@ type Db = PrismaClient | Prisma.TransactionClient;
 export type AlertStatusName = "inactive" | "pending" | "firing";
 export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
 
-/** What each metric compares, in words and units, for lists and webhook payloads. */
-export const METRIC_DESCRIPTIONS: Record<AlertMetricName, string> = {
-  cpu_percent: "CPU use per instance, % of one core",
-  memory_percent: "resident memory per instance, % of its memory limit",
-  error_rate_percent: "completion requests answered 5xx, % of all, fleet-wide",
-  latency_p95_seconds: "95th percentile completion latency, seconds, fleet-wide",
-  instance_count: "healthy instances in the registry",
-  upstream_auth_rejected: "upstream attempts refused with 401/403 (the gateway's credentials), fleet-wide",
-  key_budget_used_percent: "per API key, % used of its daily or monthly budget (the larger)",
-};
-
 /** Metrics in percent: a threshold must lie in (0, 100]. */
 export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent", "key_budget_used_percent"]);
-
-/** Per-instance metrics are evaluated for each instance; the others once for the fleet. */
-export const PER_INSTANCE: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent"]);
 
 /** `threshold` is the one in force: for instance_count without one of its own, the active policy's minimum. */
 export interface AlertRule extends AlertTerms {
@@ -137,7 +123,7 @@ function toRule(row: RuleRow, policyMinimum: number, context: RuleContext): Aler
   const terms = termsOf(row, policyMinimum);
   const { severity, reason } = severityInForce(row.metric, row.severity, context.scalingTarget);
   const active = row.states
-    .map((s) => ({ subject: s.subject, status: s.status as AlertStatusName, since: s.activeSince, value: s.value, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy }))
+    .map((s) => ({ subject: s.subject, status: s.status, since: s.activeSince, value: s.value, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy }))
     .sort((a, b) => STATUS_ORDER[b.status] - STATUS_ORDER[a.status] || a.subject.localeCompare(b.subject));
   const worst = active[0];
   return {

@@ -6,7 +6,7 @@ import { isIPv6 } from "node:net";
 export const CLIENT_ADDRESS_HEADER = "x-agenticorp-client-address";
 
 /** When the header is missing (Next.js reached without the Fastify hand-off): all such callers share one counter. */
-export const UNKNOWN_CLIENT_ADDRESS = "unknown";
+const UNKNOWN_CLIENT_ADDRESS = "unknown";
 
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
@@ -14,7 +14,7 @@ function expandIPv6(address: string): string[] {
   const [head = "", tail] = address.split("::");
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
-  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill("0");
   return [...left, ...zeros, ...right];
 }
 

@@ -3,6 +3,7 @@
 // for a wrong password, disabled users refused. The whole check runs inside a per-process gate,
 // so a flood of sign-ins holds at most LOGIN_HASH_CONCURRENCY Argon2 hashes and as many database
 // connections (the pool the data plane uses too), and the overflow is refused at once.
+import "server-only";
 import { getConfig } from "../../platform/config";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import { findUserForLogin, normaliseEmail } from "../users/users";

@@ -12,7 +12,7 @@ import { ForbiddenError } from "../../platform/errors";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export const CROSS_SITE_REFUSED = "Cross-site requests cannot change the console: send it from the console's own pages.";
+const CROSS_SITE_REFUSED = "Cross-site requests cannot change the console: send it from the console's own pages.";
 
 function firstValue(header: string | null): string | undefined {
   const value = header?.split(",")[0]?.trim();

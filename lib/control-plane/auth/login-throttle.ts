@@ -14,7 +14,7 @@
 // when sign-ins stop too.
 import { Prisma, type PrismaClient } from "../../platform/db/generated/client";
 
-export const LOGIN_WINDOW_SECONDS = 15 * 60;
+const LOGIN_WINDOW_SECONDS = 15 * 60;
 /** Failures allowed for one email from one client address per window. */
 export const LOGIN_MAX_ATTEMPTS = 5;
 /** Attempts allowed from one client address (any email) per window. */
@@ -22,7 +22,7 @@ export const LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 20;
 /** Failures allowed for one email, summed over the addresses it has not signed in from, per window. */
 export const LOGIN_MAX_ATTEMPTS_PER_EMAIL = 20;
 /** How long an address an account signed in from stays exempt from the per-email limit. */
-export const KNOWN_ADDRESS_DAYS = 30;
+const KNOWN_ADDRESS_DAYS = 30;
 const PRUNE_BATCH = 500;
 
 export type LoginLimit = "email_from_address" | "address" | "email";
@@ -80,7 +80,7 @@ export const LOGIN_THROTTLE_EXPIRED = Prisma.sql`window_start < now() - make_int
   AND (key NOT LIKE 'good:%' OR window_start < now() - make_interval(days => ${KNOWN_ADDRESS_DAYS}))`;
 
 /** Deletes expired counters and stale known-good marks, at most a batch per call; returns how many. */
-export async function pruneLoginThrottle(prisma: PrismaClient, batch = PRUNE_BATCH): Promise<number> {
+async function pruneLoginThrottle(prisma: PrismaClient, batch = PRUNE_BATCH): Promise<number> {
   return prisma.$executeRaw`
     DELETE FROM login_throttle WHERE key IN (
       SELECT key FROM login_throttle WHERE ${LOGIN_THROTTLE_EXPIRED}

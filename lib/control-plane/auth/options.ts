@@ -1,5 +1,6 @@
 // next-auth configuration: email and password against the users table, JWT sessions that end
 // 8 h after sign-in, the console's own sign-in page.
+import "server-only";
 import type { AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDatabase } from "../../platform/db/client";
@@ -7,7 +8,7 @@ import { safeCallbackPath } from "./callback-url";
 import { authenticateCredentials, LoginRefused } from "./credentials";
 import { SESSION_MAX_AGE_SECONDS, sessionSecret } from "./session";
 
-export const SIGN_IN_UNAVAILABLE = "Sign-in is unavailable right now. Try again shortly.";
+const SIGN_IN_UNAVAILABLE = "Sign-in is unavailable right now. Try again shortly.";
 
 /** Options per request: `secure` when the console is reached over https (cookie names and flags follow); `clientAddress` for sign-in throttling. */
 export function buildAuthOptions({ secure, clientAddress }: { secure: boolean; clientAddress: string }): AuthOptions {

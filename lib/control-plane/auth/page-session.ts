@@ -1,4 +1,5 @@
 // The session for server components (layouts and pages), read from the request's cookies.
+import "server-only";
 import { cookies } from "next/headers";
 import { readSession, type ConsoleSession } from "./session";
 

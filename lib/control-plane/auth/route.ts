@@ -1,4 +1,5 @@
 // The next-auth endpoints (/api/auth/*) for the App Router.
+import "server-only";
 import NextAuth from "next-auth";
 import type { NextRequest } from "next/server";
 import { clientAddressFromHeaders } from "./client-address";
@@ -10,7 +11,7 @@ import { buildAuthOptions } from "./options";
 // reads this switch from the environment only, to take its origin from the Host header.
 process.env.AUTH_TRUST_HOST ??= "true";
 
-export function isHttps(request: NextRequest): boolean {
+function isHttps(request: NextRequest): boolean {
   return request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
 }
 
@@ -19,5 +20,5 @@ export function isHttps(request: NextRequest): boolean {
 // routes do costs nothing and does not depend on it.
 export async function authRouteHandler(request: NextRequest, context: { params: Promise<{ nextauth: string[] }> }): Promise<Response> {
   if (isCrossSiteWrite(request.method, request.headers)) return toConsoleResponse(crossSiteRefusal());
-  return NextAuth(request, context, buildAuthOptions({ secure: isHttps(request), clientAddress: clientAddressFromHeaders(request.headers) }));
+  return (NextAuth as (...args: unknown[]) => Promise<Response>)(request, context, buildAuthOptions({ secure: isHttps(request), clientAddress: clientAddressFromHeaders(request.headers) }));
 }

@@ -1,6 +1,7 @@
 // Reading the console session on the server: the next-auth JWT from the request's cookie, then
 // the user's current row (so a disabled user or a changed role takes effect on the next request,
 // not when the token expires). Guards: requireScope(session, "keys.write").
+import "server-only";
 import { createHmac } from "node:crypto";
 import { decode } from "next-auth/jwt";
 import { getConfig } from "../../platform/config";
@@ -11,7 +12,7 @@ import { hasScope, isRole, ROLE_SCOPES, type Role, type Scope } from "./permissi
 
 export const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
 /** next-auth's names: with the __Secure- prefix when the console is served over https. */
-export const SESSION_COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"] as const;
+const SESSION_COOKIE_NAMES = ["__Secure-next-auth.session-token", "next-auth.session-token"] as const;
 
 export interface ConsoleSession {
   userId: string;
@@ -31,7 +32,7 @@ export function sessionSecret(secret = getConfig().SECRET): string {
 
 export type CookieReader = (name: string) => string | undefined;
 
-export function cookieReaderFromHeader(header: string | null | undefined): CookieReader {
+function cookieReaderFromHeader(header: string | null | undefined): CookieReader {
   const jar = new Map<string, string>();
   for (const part of (header ?? "").split(";")) {
     const index = part.indexOf("=");

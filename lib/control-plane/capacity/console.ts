@@ -1,5 +1,6 @@
 // The Capacity page's endpoints: the recommendation with its inputs (peak, measured capacity,
 // safety factor, sizes, schedule), and the admins' edits of those tables (audited).
+import "server-only";
 import { z } from "zod";
 import { actorOf, consoleHandler } from "../console/handler";
 import { consoleMetricsSource } from "../console/metrics-source";

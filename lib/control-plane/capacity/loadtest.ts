@@ -18,7 +18,7 @@ export interface LoadTestOptions {
   onProgress?: (progress: { elapsedSeconds: number; sent: number; ok: number; errors: number; inFlight: number }) => void;
 }
 
-export const LOADTEST_LIMITS = { ratePerSecond: 5_000, seconds: 3_600, maxInFlight: 10_000 } as const;
+const LOADTEST_LIMITS = { ratePerSecond: 5_000, seconds: 3_600, maxInFlight: 10_000 } as const;
 
 export interface Percentiles {
   p50: number;
@@ -111,7 +111,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
       for await (const chunk of response.body) {
         if (first) firstBytes.push((performance.now() - started) / 1000);
         first = false;
-        text += chunk.toString();
+        text += (chunk as Buffer).toString();
       }
       if (response.statusCode !== 200) return fail(String(response.statusCode));
       if (options.stream && !text.trimEnd().endsWith("data: [DONE]")) return fail("truncated stream");

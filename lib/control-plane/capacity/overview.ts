@@ -1,5 +1,6 @@
 // What the Capacity page and the policy simulator show, gathered from the metrics source (peak,
 // observed capacity, recorded load), the capacity tables and the scaling policies.
+import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import type { MetricsSource, Series } from "../../platform/metrics-history/query/types";
 import { MAX_POINTS } from "../../platform/metrics-history/query/grid";
@@ -89,7 +90,7 @@ export async function capacityOverview({ prisma, source, cpuScale, now = Date.no
 }
 
 /** One sample per instance and minute that has both its request rate and its CPU. */
-export function pairLoad(rps: Array<{ name: string; points: Array<{ v: number | null }> }>, cpu: Array<{ name: string; points: Array<{ v: number | null }> }>, cpuScale: number): LoadSample[] {
+function pairLoad(rps: Array<{ name: string; points: Array<{ v: number | null }> }>, cpu: Array<{ name: string; points: Array<{ v: number | null }> }>, cpuScale: number): LoadSample[] {
   const cpuByName = new Map(cpu.map((s) => [s.name, s.points]));
   const samples: LoadSample[] = [];
   for (const series of rps) {

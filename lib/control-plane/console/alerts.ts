@@ -1,5 +1,6 @@
 // Alert rules (thresholds editable by admins; acknowledged and silenced by operators), their state
 // and history, through the alerting module (lib/control-plane/alerts), which owns the rules and their evaluation.
+import "server-only";
 import { z } from "zod";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { recordAudit } from "../audit/audit";
@@ -13,7 +14,7 @@ import { alertRuleParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
 
 /** The history's query as it arrives in a URL: numbers as text. */
-export const alertHistoryUrlQuery = alertHistoryQuery.extend({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
+const alertHistoryUrlQuery = alertHistoryQuery.extend({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -21,7 +22,7 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const ruleContext = (): RuleContext => ({ scalingTarget: getConfig().SCALING_TARGET });
 
 // Webhook URLs may carry tokens: the console does not show them.
-export function toRuleDto({ webhookUrl: _hidden, ...rule }: AlertRule): AlertRuleDto {
+function toRuleDto({ webhookUrl: _hidden, ...rule }: AlertRule): AlertRuleDto {
   return {
     ...rule,
     activeSince: iso(rule.activeSince),

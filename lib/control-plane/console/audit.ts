@@ -1,4 +1,5 @@
 // The audit log for the console: filterable, newest first, paged by id.
+import "server-only";
 import { listAudit } from "../audit/audit";
 import { auditQuery } from "./contracts";
 import { consoleHandler } from "./handler";

@@ -20,15 +20,15 @@ export type ConsoleErrorBody = z.infer<typeof consoleErrorBody>;
 export const RANGES = ["15m", "1h", "6h", "24h", "7d"] as const;
 export type RangeKey = (typeof RANGES)[number];
 
-export const pointSchema = z.object({ t: z.number(), v: z.number().nullable() });
+const pointSchema = z.object({ t: z.number(), v: z.number().nullable() });
 export const seriesSchema = z.object({ name: z.string(), labels: z.record(z.string(), z.string()).optional(), points: z.array(pointSchema) });
 export type SeriesDto = z.infer<typeof seriesSchema>;
 
 /** A panel's data, or why it has none: one failing query does not blank the whole page. */
-export const panelSchema = z.union([z.object({ series: z.array(seriesSchema) }), z.object({ error: z.string() })]);
+const panelSchema = z.union([z.object({ series: z.array(seriesSchema) }), z.object({ error: z.string() })]);
 export type Panel = z.infer<typeof panelSchema>;
 
-export const instanceHealthSchema = z.object({
+const instanceHealthSchema = z.object({
   id: z.string(),
   host: z.string(),
   port: z.number(),
@@ -47,7 +47,7 @@ export type InstanceHealthDto = z.infer<typeof instanceHealthSchema>;
 export const overviewQuery = z.object({ range: z.enum(RANGES).default("1h") });
 export type OverviewQuery = z.infer<typeof overviewQuery>;
 
-export const firingAlertSchema = z.object({
+const firingAlertSchema = z.object({
   id: z.string(),
   ruleId: z.string(),
   name: z.string(),
@@ -63,7 +63,7 @@ export const firingAlertSchema = z.object({
 export type FiringAlert = z.infer<typeof firingAlertSchema>;
 
 /** Exact counts over a window, and what the latency tile reads from it. */
-export const windowTotalsSchema = z.object({
+const windowTotalsSchema = z.object({
   start: z.number(),
   end: z.number(),
   requests: z.number(),
@@ -80,7 +80,7 @@ export type WindowTotals = z.infer<typeof windowTotalsSchema>;
  * The tiles: counts and shares over the whole range; "latest" rates over short windows that are
  * the same at every range; the peak at the finest resolution kept, which it names.
  */
-export const overviewSummarySchema = z.object({
+const overviewSummarySchema = z.object({
   range: windowTotalsSchema,
   /** Requests per second reads this (RECENT_RATE_SECONDS). */
   recentRate: windowTotalsSchema,
@@ -129,7 +129,7 @@ export type InstancesResponse = z.infer<typeof instancesResponse>;
 // Requests: updateAlertRuleInput (lib/control-plane/alerts/rules.ts), silenceAlertInput (lib/control-plane/alerts/actions.ts);
 // the history's URL query in lib/control-plane/console/alerts.ts.
 const alertStatus = z.enum(["inactive", "pending", "firing"]);
-export const alertRuleSchema = z.object({
+const alertRuleSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string(),
@@ -170,7 +170,7 @@ export const alertRuleResponse = z.object({ rule: alertRuleSchema });
 
 export const alertRuleParams = z.object({ id: z.string().min(1).max(200) });
 
-export const alertEventSchema = z.object({
+const alertEventSchema = z.object({
   id: z.string(),
   ruleId: z.string(),
   ruleName: z.string(),
@@ -207,13 +207,13 @@ export const apiKeySchema = z.object({
 export type ApiKeyDto = z.infer<typeof apiKeySchema>;
 export const apiKeysResponse = z.object({ keys: z.array(apiKeySchema) });
 
-// Requests: createApiKeyInput (lib/data-plane/keys/api-keys.ts).
+// Requests: createApiKeyInput (lib/control-plane/keys/api-keys.ts).
 export const createKeyResponse = z.object({ key: z.string(), record: apiKeySchema });
 export const revokeKeyResponse = z.object({ record: apiKeySchema });
 
 // ---- providers ----------------------------------------------------------------------------
 // Requests: createProviderInput (lib/data-plane/providers/admin.ts), updateProviderInput (lib/control-plane/console/providers.ts).
-export const providerSchema = z.object({
+const providerSchema = z.object({
   id: z.string(),
   name: z.string(),
   kind: z.enum(["openai_compatible", "anthropic", "simulator"]),
@@ -237,7 +237,7 @@ export const providerResponse = z.object({ provider: providerSchema });
 export const deleteProviderResponse = z.object({ deleted: z.string() });
 
 /** What a connection test may report: a fixed set, so the test cannot be used to scan ports or read error text. */
-export const providerTestOutcomes = ["ok", "refused_by_policy", "could_not_connect", "timed_out", "upstream_status", "unusable_settings"] as const;
+const providerTestOutcomes = ["ok", "refused_by_policy", "could_not_connect", "timed_out", "upstream_status", "unusable_settings"] as const;
 export const providerTestResponse = z.object({
   ok: z.boolean(),
   outcome: z.enum(providerTestOutcomes),
@@ -249,7 +249,7 @@ export const providerTestResponse = z.object({
 });
 export type ProviderTestResult = z.infer<typeof providerTestResponse>;
 
-export const deploymentHealthSchema = z.object({
+const deploymentHealthSchema = z.object({
   deploymentId: z.string(),
   modelName: z.string(),
   providerId: z.string(),
@@ -280,7 +280,7 @@ export const providerHealthResponse = z.object({
 });
 
 // ---- users --------------------------------------------------------------------------------
-export const userSchema = z.object({
+const userSchema = z.object({
   id: z.string(),
   email: z.string(),
   name: z.string().nullable(),
@@ -314,7 +314,7 @@ export const auditQuery = z.object({
 export type AuditQuery = z.infer<typeof auditQuery>;
 export type AuditFilter = Partial<AuditQuery>;
 
-export const auditEntrySchema = z.object({
+const auditEntrySchema = z.object({
   id: z.string(),
   at: isoDate,
   actorId: z.string().nullable(),

@@ -2,6 +2,7 @@
 // Order: cross-site write (403) → session (401) → scope (403) → input (400) → work, so another
 // site's page changes nothing and a caller without the right learns nothing about what the input
 // should be. Every response is JSON (or a download the work builds itself) and never cached.
+import "server-only";
 import type { z } from "zod";
 import type { Actor } from "../audit/audit";
 import { refuseCrossSiteWrite } from "../auth/cross-site";

@@ -1,8 +1,9 @@
 // Console API keys: list (with this minute's usage for limited keys, when each was last used, and
 // allowed model names no deployment serves), create (the value is in the response once and
 // nowhere else), revoke. Every change is audited in its transaction.
+import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
-import { apiKeyColumns, createApiKey, createApiKeyInput, keyCaptureInput, revokeApiKey, setApiKeyCapture, type ApiKeyRecord } from "../../data-plane/keys/api-keys";
+import { apiKeyColumns, createApiKey, createApiKeyInput, keyCaptureInput, revokeApiKey, setApiKeyCapture, type ApiKeyRecord } from "../keys/api-keys";
 import type { ApiKeyDto } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";

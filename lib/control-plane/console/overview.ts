@@ -1,5 +1,6 @@
 // The overview and instances endpoints: named queries on the metrics source (Prometheus or the
 // built-in rollups), each panel on its own so that one failing query leaves the others standing.
+import "server-only";
 import type { InstanceHealth, MetricsSource, Series, Span } from "../../platform/metrics-history/query/types";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import type { InstanceHealthDto, OverviewResponse, Panel, RangeKey, SeriesDto, WindowTotals } from "./contracts";
@@ -16,7 +17,7 @@ function toSeriesDto(series: Series): SeriesDto {
   return { name: series.name, ...(series.labels ? { labels: series.labels } : {}), points: series.points.map((p) => ({ t: p.t, v: p.v })) };
 }
 
-export function toInstanceDto(instance: InstanceHealth): InstanceHealthDto {
+function toInstanceDto(instance: InstanceHealth): InstanceHealthDto {
   return { ...instance, startedAt: new Date(instance.startedAt).toISOString(), lastSeenAt: new Date(instance.lastSeenAt).toISOString() };
 }
 

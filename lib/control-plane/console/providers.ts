@@ -1,6 +1,7 @@
 // Console providers: list (credentials never leave the server: only whether a key is stored and
 // which custom headers are set), create, edit, test the connection, delete, and the fleet's view of
 // each deployment's health. Base URLs are checked against the upstream address policy on save.
+import "server-only";
 import { z } from "zod";
 import type { Prisma } from "../../platform/db/generated/client";
 import { recordAudit } from "../audit/audit";
@@ -20,7 +21,7 @@ import { actorOf, consoleHandler } from "./handler";
 import { readFleetDeploymentHealth } from "./router-health";
 
 /** Edits; `apiKey: null` removes the stored key and leaving it out keeps it; `deployments` replaces the list. */
-export const updateProviderInput = z
+const updateProviderInput = z
   .object({
     name: createProviderInput.options[0].shape.name.optional(),
     baseUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),

@@ -4,6 +4,7 @@
 // instances have it open; the last failure is the newest any instance saw. A restarted instance
 // starts its counters again, and a dead one's report is left out: the totals cover the live fleet
 // since each instance started.
+import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import { deploymentReportsSchema, type DeploymentReport } from "../../data-plane/gateway/health-report";
 import type { DeploymentHealthDto } from "./contracts";
@@ -29,7 +30,7 @@ function reportsOf(instance: InstanceReportRow): Record<string, DeploymentReport
   return parsed.success ? parsed.data : {};
 }
 
-export function mergeDeploymentHealth(deployments: DeploymentRow[], instances: InstanceReportRow[]): DeploymentHealthDto[] {
+function mergeDeploymentHealth(deployments: DeploymentRow[], instances: InstanceReportRow[]): DeploymentHealthDto[] {
   const reports = instances.map((instance) => ({ id: instance.id, byDeployment: reportsOf(instance) }));
   return deployments.map((d) => {
     let circuit: DeploymentHealthDto["circuit"] = "closed";

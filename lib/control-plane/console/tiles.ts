@@ -13,7 +13,7 @@ export interface Tile {
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 
 /** "10 s", "1 min", "10 min". */
-export function formatSpan(seconds: number): string {
+function formatSpan(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 

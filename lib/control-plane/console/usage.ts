@@ -5,7 +5,7 @@ import { getConfig } from "../../platform/config";
 import { getDatabase } from "../../platform/db/client";
 import { NotFoundError } from "../../platform/errors";
 import { recordAudit } from "../audit/audit";
-import { apiKeyColumns } from "../../data-plane/keys/api-keys";
+import { apiKeyColumns } from "../keys/api-keys";
 import { DEFAULT_PRICES, type ModelPrice } from "../../data-plane/usage/prices";
 import { readPriceFile } from "../../data-plane/usage/price-file";
 import { idParams } from "./contracts";

@@ -1,6 +1,7 @@
 // Console users (admins only): list, create, change role, disable or enable, reset another user's
 // password (the new one is shown once). The fleet always keeps one enabled admin, and nobody
 // disables their own account.
+import "server-only";
 import { recordAudit } from "../audit/audit";
 import { ConflictError, NotFoundError } from "../../platform/errors";
 import { Prisma } from "../../platform/db/generated/client";

@@ -1,6 +1,7 @@
 // The Scaling page's endpoints: the active policy and the others, the leader's decisions (latest,
 // over time, the recent changes), the policy history, the HPA the active policy renders to; saving
 // a custom policy, deleting one and switching the active one (admins, audited); the policy simulator.
+import "server-only";
 import { Prisma, type PrismaClient } from "../../platform/db/generated/client";
 import { getConfig } from "../../platform/config";
 import { actorOf, consoleHandler } from "../console/handler";
@@ -14,7 +15,7 @@ import { activatePolicy, activePolicyFromFile, deletePolicy, listPolicies, listP
 import { queueStatsSchema } from "../console/batch-contracts";
 import { activatePolicyInput, scalingQuery, simulationQuery, type DecisionDto, type PolicyDto, type ScalingResponse } from "./contracts";
 
-export function toPolicyDto(policy: StoredPolicy): PolicyDto {
+function toPolicyDto(policy: StoredPolicy): PolicyDto {
   return { ...policy, fields: policy.spec ? policyFields(policy.spec) : [], updatedAt: policy.updatedAt.toISOString() };
 }
 

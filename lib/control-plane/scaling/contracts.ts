@@ -9,9 +9,9 @@ const isoDate = z.string();
 
 export const scalingQuery = z.object({ range: z.enum(RANGES).default("1h") });
 
-export const policyFieldsSchema = z.array(z.tuple([z.string(), z.string()]));
+const policyFieldsSchema = z.array(z.tuple([z.string(), z.string()]));
 
-export const policyDtoSchema = z.object({
+const policyDtoSchema = z.object({
   id: z.string(),
   name: z.string(),
   preset: z.boolean(),
@@ -26,7 +26,7 @@ export const policyDtoSchema = z.object({
 });
 export type PolicyDto = z.infer<typeof policyDtoSchema>;
 
-export const decisionDtoSchema = z.object({
+const decisionDtoSchema = z.object({
   id: z.string(),
   at: isoDate,
   policyName: z.string(),
@@ -44,7 +44,7 @@ export const decisionDtoSchema = z.object({
 });
 export type DecisionDto = z.infer<typeof decisionDtoSchema>;
 
-export const policyChangeDtoSchema = z.object({
+const policyChangeDtoSchema = z.object({
   id: z.string(),
   at: isoDate,
   policyName: z.string(),

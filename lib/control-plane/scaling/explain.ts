@@ -26,7 +26,7 @@ function unitValue(metric: string, value: number, decimals?: number): string {
 }
 
 /** "average CPU 84%" */
-export function describeAverage(p: Pick<MetricProposal, "metric" | "currentAverage">): string {
+function describeAverage(p: Pick<MetricProposal, "metric" | "currentAverage">): string {
   const label = labelOf(p.metric);
   return p.currentAverage === null ? `${label} (no data)` : `average ${label} ${unitValue(p.metric, p.currentAverage)}`;
 }

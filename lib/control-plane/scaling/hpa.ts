@@ -43,20 +43,7 @@ export interface HpaBehavior {
   scaleDown: HpaScalingRules;
 }
 
-/** Kubernetes' defaults when a behaviour is not given. */
-export const DEFAULT_BEHAVIOR: HpaBehavior = {
-  scaleUp: {
-    stabilizationWindowSeconds: 0,
-    selectPolicy: "Max",
-    policies: [
-      { type: "Pods", value: 4, periodSeconds: 15 },
-      { type: "Percent", value: 100, periodSeconds: 15 },
-    ],
-  },
-  scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] },
-};
-
-export const DEFAULT_TOLERANCE = 0.1;
+const DEFAULT_TOLERANCE = 0.1;
 
 /** How far below (scaleDown) and above (scaleUp) 1 the usage ratio may be without a change. */
 export interface Tolerances {

@@ -1,6 +1,6 @@
 // Scaling's part of the process: every instance makes sure the presets exist and a policy is
 // active (idempotent), and the leader runs the decision job and samples the batch queue.
-import type { SingletonContext } from "../../platform/process/singletons";
+import type { SingletonContext } from "../../platform/process/leader-jobs";
 import { getMetricsSource } from "../../platform/metrics-history/query";
 import { memoryLimitBytes } from "../../platform/metrics/process";
 import { readQueueStats } from "../../data-plane/batch/queue-stats";

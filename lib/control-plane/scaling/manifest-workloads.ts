@@ -106,7 +106,7 @@ function instanceContainer(role: InstanceRole, o: ResolvedOptions): IContainer {
       { name: "KUBERNETES_HPA_NAME", value: HPA_NAME },
       ...scalingRequestEnv(role),
     ],
-    resources: structuredClone(role === "console" ? CONSOLE_RESOURCES : DATA_PLANE_RESOURCES) as IResourceRequirements,
+    resources: structuredClone(role === "console" ? CONSOLE_RESOURCES : DATA_PLANE_RESOURCES),
     livenessProbe: { httpGet: { path: "/health/live", port: "http" }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     // Readiness fails only when the pod cannot serve (starting, configuration stale), not
     // when the database blips. Three misses (15 s) so that slow answers under load, which

@@ -77,7 +77,7 @@ export const RENDER_DEFAULTS: ResolvedOptions & { layout: Layout } = {
 };
 
 /** What the data-plane Deployment serves in the split layout; the console gets every other path. */
-export const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exact" }> = [
+const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exact" }> = [
   { path: "/v1", pathType: "Prefix" },
   { path: "/api/v1", pathType: "Prefix" },
   // Prefix matches whole segments: /health, /health/live, /health/ready.
@@ -131,7 +131,7 @@ export type Manifest =
   | IServiceMonitor;
 
 /** Node evaluates this in the migration Job: the instances' own migrator (PgBouncer-safe). */
-export const MIGRATE_SCRIPT = [
+const MIGRATE_SCRIPT = [
   "const { applyMigrations } = await import('./lib/platform/db/migrate.ts');",
   "const { default: pg } = await import('pg');",
   "const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });",
@@ -139,7 +139,7 @@ export const MIGRATE_SCRIPT = [
 ].join(" ");
 
 /** The roles a layout deploys, the autoscaled one first. */
-export function layoutRoles(layout: Layout): InstanceRole[] {
+function layoutRoles(layout: Layout): InstanceRole[] {
   return layout === "split" ? ["data-plane", "console"] : ["all"];
 }
 

@@ -31,13 +31,13 @@ const int = (min: number, max: number, what: string) =>
     .min(min, { message: `${what} must be at least ${min}` })
     .max(max, { message: `${what} must be at most ${max}` });
 
-export const scalingRatePolicySchema = z.object({
+const scalingRatePolicySchema = z.object({
   type: z.enum(["Pods", "Percent"], { message: 'type must be "Pods" or "Percent"' }),
   value: int(1, 1_000, "value"),
   periodSeconds: int(1, 1_800, "periodSeconds"),
 });
 
-export const scalingRulesSchema = z.object({
+const scalingRulesSchema = z.object({
   stabilizationWindowSeconds: int(0, 3_600, "stabilizationWindowSeconds"),
   selectPolicy: z.enum(["Max", "Min", "Disabled"], { message: 'selectPolicy must be "Max", "Min" or "Disabled"' }).default("Max"),
   policies: z.array(scalingRatePolicySchema).min(1, { message: "at least one rate policy is needed" }).max(10, { message: "at most 10 rate policies" }),

@@ -7,7 +7,7 @@ import type pg from "pg";
 import type { Fence } from "../../platform/coordination/lease";
 import { inFencedTransaction, Prisma, rows, run } from "../../platform/metrics-history/sql";
 import { loggedLeaderJobs } from "../../platform/process/leader-jobs";
-import type { SingletonContext } from "../../platform/process/singletons";
+import type { SingletonContext } from "../../platform/process/leader-jobs";
 
 const FROM = 60;
 const TO = 600;

@@ -8,7 +8,7 @@ import { hashPassword, passwordSchema } from "../auth/passwords";
 
 export type Db = PrismaClient | Prisma.TransactionClient;
 
-export const emailSchema = z
+const emailSchema = z
   .string()
   .trim()
   .toLowerCase()
@@ -62,7 +62,7 @@ export async function resetPassword(db: Db, id: string): Promise<string> {
   return password;
 }
 
-export function generatePassword(): string {
+function generatePassword(): string {
   return randomBytes(18).toString("base64url");
 }
 

@@ -9,7 +9,7 @@ import type { Queryable } from "../../platform/db/client";
 import type { ModelPrice } from "../usage/prices";
 import { EMPTY_SNAPSHOT, type FleetSnapshot, loadSnapshot, readConfigVersion, retiredProviders } from "./snapshot";
 
-export const CONFIG_CHANNEL = "agenticorp_config";
+const CONFIG_CHANNEL = "agenticorp_config";
 const PROVIDER_RETIRE_DELAY_MS = 120_000;
 
 export interface FleetConfigOptions {

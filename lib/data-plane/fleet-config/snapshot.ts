@@ -190,7 +190,7 @@ export async function loadSnapshot(
     activePolicy: policy,
     requestLog,
     loadedAt: new Date(),
-    version: versionResult!.rows[0]?.version,
+    version: (versionResult!.rows[0] as { version?: string } | undefined)?.version,
     providerErrors,
   };
 }

@@ -29,7 +29,7 @@ export class ChatStreamRelay implements StreamRelay {
     }
     let chunk: ChatCompletionChunk;
     try {
-      chunk = JSON.parse(data);
+      chunk = JSON.parse(data) as ChatCompletionChunk;
     } catch {
       throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
     }

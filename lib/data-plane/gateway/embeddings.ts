@@ -11,7 +11,7 @@ const MAX_INPUTS = 2_048;
 
 const tokens = z.array(z.number().int().nonnegative()).min(1, "must not be empty");
 
-export const embeddingsRequest = z.looseObject({
+const embeddingsRequest = z.looseObject({
   model: z.string().min(1).max(256),
   input: z.union([
     z.string().min(1, "must not be empty"),

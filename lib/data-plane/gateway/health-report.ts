@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { Router } from "./router";
 
-export const deploymentReportSchema = z.object({
+const deploymentReportSchema = z.object({
   circuit: z.enum(["closed", "half_open", "open"]),
   attempts: z.number().nonnegative(),
   failures: z.number().nonnegative(),

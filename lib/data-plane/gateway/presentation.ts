@@ -102,7 +102,7 @@ export interface Endpoint {
   /** Validates the client's parsed JSON body (throwing an AppError naming the field) and translates it. */
   parse(body: unknown): EndpointRequest;
   /** The provider call that answers a JSON request; a chat completion unless said otherwise. */
-  call?(client: ProviderClient, call: UpstreamCall): Promise<Record<string, unknown>>;
+  call?: (client: ProviderClient, call: UpstreamCall) => Promise<Record<string, unknown>>;
   /** Whether the answer may come from the response cache; the chat rule (temperature 0 or a seed) unless said otherwise. */
   cacheDecision?(body: UpstreamBody, header: string | undefined): CacheDecision;
 }

@@ -25,7 +25,7 @@ export interface RouterOptions {
   random: () => number;
 }
 
-export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
+const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   maxAttempts: 3,
   failureThreshold: 5,
   cooldownMs: 30_000,
@@ -38,7 +38,7 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
 
 const LATENCY_SMOOTHING = 0.2;
 
-export class DeploymentHealth {
+class DeploymentHealth {
   inFlight = 0;
   latencyEwmaMs: number | null = null;
   consecutiveFailures = 0;
@@ -48,7 +48,7 @@ export class DeploymentHealth {
 }
 
 /** What the console shows about a deployment, kept apart from the state routing decides by. */
-export class DeploymentCounters {
+class DeploymentCounters {
   /** Attempts started on the deployment. */
   attempts = 0;
   /** Attempts (and streams) that failed in a way that counts against the deployment. */

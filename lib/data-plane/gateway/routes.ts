@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { NotFoundError, UnauthorizedError } from "../../platform/errors";
 import { countTokensHandler } from "./anthropic/count-tokens";
+import { toAnthropicError } from "./anthropic/errors";
 import { messagesEndpoint } from "./anthropic/endpoint";
 import { authenticate, authenticateBatchKey } from "./auth";
 import { batchKeyId } from "../batch/internal-auth";
@@ -56,7 +57,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps) {
   const messages = completionHandler(deps, messagesEndpoint);
   const countTokens = countTokensHandler(deps);
   // Anthropic's clients read errors in Anthropic's shape, key failures in the onRequest hook included.
-  const anthropicRoute = { config: { accessLog: true, endpoint: "messages" as const, errorShape: "anthropic" as const } };
+  const anthropicRoute = { config: { accessLog: true, endpoint: "messages" as const, errorBody: toAnthropicError } };
   await batchRoutes(app, API_PREFIXES, deps.batch);
   for (const prefix of API_PREFIXES) {
     app.post(`${prefix}/chat/completions`, { config: { accessLog: true, endpoint: "chat" }, onResponse }, chat);

@@ -4,18 +4,9 @@
 // attempt, with undici's EventTarget listener on it, cost a tenth of the gateway's CPU and was
 // most of what each request left behind for the old generation (measured with a sampling heap
 // profile that keeps only objects which survived a scavenge).
-import { UpstreamFailure } from "./types";
+import { UpstreamFailure, type CancelSignal } from "./types";
 
 type Listener = () => void;
-
-/** The read side, as providers see it. */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  readonly reason: UpstreamFailure | undefined;
-  on(event: "abort", listener: Listener): this;
-  once(event: "abort", listener: Listener): this;
-  removeListener(event: "abort", listener: Listener): this;
-}
 
 export class Cancellation implements CancelSignal {
   aborted = false;

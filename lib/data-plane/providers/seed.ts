@@ -4,8 +4,6 @@ import type { PrismaClient } from "../../platform/db/generated/client";
 
 const SEED_LOCK_KEY = 7_219_451_119;
 
-export const SEEDED_MODELS = ["sim-fast", "sim-realistic"] as const;
-
 export async function seedSimulatorIfEmpty(prisma: PrismaClient): Promise<boolean> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK_KEY})`;

@@ -1,7 +1,6 @@
 // The contract every upstream provider implements. Bodies are OpenAI JSON: chat completions for
 // complete() and stream(), embeddings for embed().
 import { z } from "zod";
-import type { CancelSignal } from "./cancellation";
 
 export const timeoutsSchema = z
   .object({
@@ -115,4 +114,13 @@ export interface ProviderClient {
   /** A cheap round trip for the console's "test connection". */
   probe(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How a provider learns that an upstream attempt was cancelled, the read side (./cancellation.ts Cancellation). */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason: UpstreamFailure | undefined;
+  on(event: "abort", listener: () => void): this;
+  once(event: "abort", listener: () => void): this;
+  removeListener(event: "abort", listener: () => void): this;
 }

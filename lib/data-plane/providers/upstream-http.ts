@@ -7,8 +7,7 @@ import { Agent, errors as undiciErrors } from "undici";
 import type Dispatcher from "undici/types/dispatcher";
 import { ADDRESS_REFUSED_CODE, type AddressPolicy, upstreamAddressPolicy } from "../../platform/net/address-policy";
 import { guardedConnector } from "../../platform/net/guarded-connector";
-import type { CancelSignal } from "./cancellation";
-import { reasonForStatus, type Timeouts, UpstreamFailure } from "./types";
+import { type CancelSignal, reasonForStatus, type Timeouts, UpstreamFailure } from "./types";
 
 /** An upstream's error body: OpenAI's `{error:{message,type,param,code}}`; Anthropic's `{type:"error",error:{type,message}}` fits it too. */
 type UpstreamErrorBody = { error?: { message?: string; type?: string; param?: string | null; code?: string | null } };
@@ -70,7 +69,7 @@ export async function postJson(agent: Agent, post: JsonPost): Promise<Dispatcher
 }
 
 /** The failure an upstream's error status stands for. */
-export function failureForStatus(status: number, upstreamError?: UpstreamErrorBody["error"]): UpstreamFailure {
+function failureForStatus(status: number, upstreamError?: UpstreamErrorBody["error"]): UpstreamFailure {
   const reason = reasonForStatus(status);
   // A refusal of our credentials may quote part of the key: its text goes nowhere.
   if (reason === "auth_rejected" || reason === "model_not_found") return new UpstreamFailure(reason, `upstream answered ${status}`, status);

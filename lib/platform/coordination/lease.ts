@@ -316,6 +316,7 @@ async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> 
  * stop. If the lease was lost before `fn` settled, withLease rejects with that LeaseLostError even
  * if `fn` resolved (its work ran partly unguarded); if `fn` rejects, its own error wins.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- {} is "any value but null", what T may be here
 export async function withLease<T extends {} | undefined | void>(
   pool: pg.Pool,
   name: string,
@@ -357,9 +358,9 @@ export async function withLease<T extends {} | undefined | void>(
       options.onError?.(error, "renew");
       next = renewEveryMs / 3;
     }
-    if (!settled && !controller.signal.aborted) renewTimer = setTimeout(renew, next);
+    if (!settled && !controller.signal.aborted) renewTimer = setTimeout(() => void renew(), next);
   };
-  renewTimer = setTimeout(renew, renewEveryMs);
+  renewTimer = setTimeout(() => void renew(), renewEveryMs);
 
   const active: ActiveLease = {
     name,

@@ -7,7 +7,7 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../version";
 
 /** Where a running embedded database tells other local processes (the admin CLIs) its port. */
-export function embeddedPortFile(dataDir: string): string {
+function embeddedPortFile(dataDir: string): string {
   return path.join(dataDir, "pglite.port");
 }
 

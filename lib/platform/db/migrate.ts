@@ -9,7 +9,7 @@ import type pg from "pg";
 import { PROJECT_ROOT } from "../version";
 import { withClient } from "./with-client";
 
-export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
+const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
 // An arbitrary constant naming "the AgentiCorp migration lock" among advisory locks.
 const MIGRATION_LOCK_KEY = 7_219_451_118;
 
@@ -30,7 +30,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   );
 }
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   override name = "MigrationError";
 }
 

@@ -16,6 +16,7 @@ function reportAsText(result: pg.QueryResult | undefined): void {
 
 class IntrospectionSafeClient extends pg.Client {
   // pg calls query() in both promise and callback styles; patch the result in either.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one override stands for all of pg's query() overloads
   override query(...args: unknown[]): any {
     const last = args[args.length - 1];
     if (typeof last === "function") {
@@ -48,5 +49,5 @@ export function migrationAdapter(databaseUrl = process.env.DATABASE_URL): Prisma
     database: database ?? undefined,
     idleTimeoutMillis: 100,
     Client: IntrospectionSafeClient,
-  } as pg.PoolConfig);
+  });
 }

@@ -5,12 +5,19 @@
 // whole fleet out of rotation. A configuration older than the staleness limit does fail it: an
 // instance cut off from a database the others still reach would go on ignoring their changes
 // (a key revoked, a provider disabled).
-import type { FleetConfig } from "../../data-plane/fleet-config/config-sync";
 import type { InstanceState } from "../process/lifecycle";
 import { safeErrorMessage } from "./checks";
 
-/** What readiness reads of the fleet configuration (lib/data-plane/fleet-config/config-sync.ts). */
-export type ConfigurationFreshness = Pick<FleetConfig, "loaded" | "lastError" | "ageMs"> & Partial<Pick<FleetConfig, "version">>;
+/** What readiness reads of the fleet configuration (lib/data-plane/fleet-config/config-sync.ts FleetConfig). */
+export interface ConfigurationFreshness {
+  /** True once a snapshot was loaded from the database. */
+  loaded: boolean;
+  lastError: string | undefined;
+  /** Milliseconds since the configuration was last confirmed current; undefined while never loaded. */
+  ageMs(): number | undefined;
+  /** config_version the instance serves from, when known. */
+  readonly version?: string;
+}
 
 export interface ConfigurationView {
   loaded: boolean;

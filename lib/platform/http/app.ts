@@ -38,6 +38,7 @@ function requestId(request: IncomingMessage): string {
 
 export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576, trustProxy = false }: AppOptions): FastifyInstance {
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets Fastify's logger type parameter
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: requestId,
     // request.log is the process logger itself: a child logger per request cost more than the

@@ -1,14 +1,13 @@
 // The data plane's one error mapper: every error becomes OpenAI's
 // {"error":{"message","type","param","code"}} with the right status, or, on a route that chooses
-// another shape (config.errorShape), that API's own; internals stay hidden.
+// another shape (config.errorBody), that API's own; internals stay hidden.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors";
-import { toAnthropicError } from "../../data-plane/gateway/anthropic/errors";
 
 declare module "fastify" {
   interface FastifyContextConfig {
     /** How this route tells errors: OpenAI's shape unless it speaks another API (Anthropic's Messages). */
-    errorShape?: "openai" | "anthropic";
+    errorBody?: (error: AppError, requestId: string) => object;
   }
 }
 
@@ -16,12 +15,12 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export function toOpenAIError(error: AppError): OpenAIErrorBody {
+function toOpenAIError(error: AppError): OpenAIErrorBody {
   return { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
 }
 
 /** Turns what Fastify itself throws (body parsing, limits, content type) into AppErrors. */
-export function fromFastifyError(error: FastifyError): AppError | undefined {
+function fromFastifyError(error: FastifyError): AppError | undefined {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new PayloadTooLargeError("Request body is too large.");
@@ -44,7 +43,8 @@ export function fromFastifyError(error: FastifyError): AppError | undefined {
 const INTERNAL_ERROR = new AppError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
 
 function errorBody(request: FastifyRequest, error: AppError): object {
-  return request.routeOptions.config.errorShape === "anthropic" ? toAnthropicError(error, request.id) : toOpenAIError(error);
+  const { errorBody: routeErrorBody } = request.routeOptions.config;
+  return routeErrorBody ? routeErrorBody(error, request.id) : toOpenAIError(error);
 }
 
 export function dataPlaneErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

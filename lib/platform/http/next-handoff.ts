@@ -3,7 +3,6 @@
 // parsers, so Next reads the raw body.
 import type { FastifyInstance } from "fastify";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../../control-plane/auth/client-address";
 import type { TLSSocket } from "node:tls";
 import { consoleSecurityHeaders } from "./security-headers";
 
@@ -13,6 +12,8 @@ export interface NextHandoffOptions {
   handle: NextRequestHandler;
   /** Next's dev server needs eval and its websocket in the policy. */
   dev?: boolean;
+  /** The header that tells Next.js the client's address (sign-in throttling counts by it), and its value for an IP. */
+  clientAddress: { header: string; value: (ip: string) => string };
 }
 
 function servedOverHttps(req: IncomingMessage): boolean {
@@ -21,7 +22,7 @@ function servedOverHttps(req: IncomingMessage): boolean {
   return proto === "https" || Boolean((req.socket as TLSSocket).encrypted);
 }
 
-export async function nextHandoff(app: FastifyInstance, { handle, dev = false }: NextHandoffOptions) {
+export async function nextHandoff(app: FastifyInstance, { handle, dev = false, clientAddress }: NextHandoffOptions) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, _payload, done) => done(null));
   app.route({
@@ -31,10 +32,10 @@ export async function nextHandoff(app: FastifyInstance, { handle, dev = false }:
     handler: async (request, reply) => {
       reply.hijack();
       // request.ip follows TRUSTED_PROXIES; a client's own header of this name is overwritten.
-      request.raw.headers[CLIENT_ADDRESS_HEADER] = throttleAddress(request.ip);
+      request.raw.headers[clientAddress.header] = clientAddress.value(request.ip);
       // Headers set by hooks (request id, instance) live on the Fastify reply; copy them over.
       for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value as string);
+        if (value !== undefined) reply.raw.setHeader(name, value);
       }
       const security = consoleSecurityHeaders({ https: servedOverHttps(request.raw), dev });
       for (const [name, value] of Object.entries(security.headers)) reply.raw.setHeader(name, value);

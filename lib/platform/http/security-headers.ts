@@ -14,7 +14,7 @@ export interface ConsoleSecurityHeaders {
  * plugins, no <base> rewrite, no framing, forms post only here. Style attributes stay allowed:
  * React and the charts write them, and they cannot run code.
  */
-export function contentSecurityPolicy(nonce: string, { dev = false } = {}): string {
+function contentSecurityPolicy(nonce: string, { dev = false } = {}): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,

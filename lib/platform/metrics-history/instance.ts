@@ -7,7 +7,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { cacheRequests, cacheSharedWrites, CACHE_SHARED_WRITE_OUTCOMES } from "../metrics/gateway";
 import { reportOpenConnectionsFrom } from "../metrics/http";
-import { reportInstanceIdentity, reportPolicyFrom } from "../metrics/instance";
+import { reportInstanceIdentity, reportPolicyMinReplicasFrom } from "../metrics/instance";
 import { registry } from "../metrics/registry";
 import { VERSION } from "../version";
 import { writeSnapshot } from "./store";
@@ -22,8 +22,8 @@ export interface ObservabilityOptions {
   /** True once migrations are applied: snapshots queue until then. */
   ready: () => boolean;
   openConnections: () => number;
-  /** The active scaling policy's spec, or undefined without one. */
-  activePolicySpec: () => unknown;
+  /** The active scaling policy's minimum instance count (the default one without an active policy). */
+  policyMinReplicas: () => number;
 }
 
 export interface Observability {
@@ -32,10 +32,10 @@ export interface Observability {
   stop(): Promise<void>;
 }
 
-export function startObservability({ config, database, logger, ready, openConnections, activePolicySpec }: ObservabilityOptions): Observability {
+export function startObservability({ config, database, logger, ready, openConnections, policyMinReplicas }: ObservabilityOptions): Observability {
   reportInstanceIdentity(config.INSTANCE_ID, VERSION);
   reportOpenConnectionsFrom(openConnections);
-  reportPolicyFrom(activePolicySpec);
+  reportPolicyMinReplicasFrom(policyMinReplicas);
   // Present from the start, so Prometheus' rate() sees the first hit and miss too.
   for (const result of ["hit", "miss", "bypass"]) cacheRequests.inc({ result }, 0);
   for (const outcome of CACHE_SHARED_WRITE_OUTCOMES) cacheSharedWrites.inc({ outcome }, 0);

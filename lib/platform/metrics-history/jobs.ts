@@ -1,12 +1,8 @@
-// The leader's observability jobs: roll the metric snapshots up, prune rollups past retention,
-// and evaluate the alert rules (alert history is pruned with the other tables, lib/platform/retention).
-// Registered once per process with the leader election; they run only while this instance leads,
+// The leader's observability jobs: roll the metric snapshots up and prune rollups past retention (the alert rules
+// are evaluated by lib/control-plane/alerts/jobs.ts). Registered once per process with the leader election; they run only while this instance leads,
 // each write fenced with the leadership's token.
-import type { SingletonContext } from "../process/singletons";
-import { evaluateAlerts } from "../../control-plane/alerts/engine";
-import { WebhookSender } from "../../control-plane/alerts/webhook";
-import { loggedLeaderJobs } from "../process/leader-jobs";
-import { getMetricsSource, retentionSeconds } from "./query";
+import { loggedLeaderJobs, type SingletonContext } from "../process/leader-jobs";
+import { retentionSeconds } from "./query";
 import { prune, rollUp, ROLLUP_STEPS } from "./rollup";
 
 /** Bounds one run's work, so a backlog is worked off over several runs rather than in one long one. */
@@ -42,14 +38,5 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
       }
     }
     if (deleted > 0) logger.debug({ rollup_rows: deleted }, "pruned metrics past retention");
-  });
-
-  const source = getMetricsSource(config, pool);
-  const webhooks = new WebhookSender(logger);
-  job("alerts-evaluate", config.ALERT_EVALUATION_MS, async (token) => {
-    await evaluateAlerts(
-      { pool, source, webhooks, defaultWebhookUrl: config.ALERT_WEBHOOK_URL, defaultWebhookFormat: config.ALERT_WEBHOOK_FORMAT, scalingTarget: config.SCALING_TARGET, timeZone: config.USAGE_TIME_ZONE, logger },
-      fence(token),
-    );
   });
 }

@@ -13,6 +13,3 @@ export const LATENCY_BOUNDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1,
 
 /** agenticorp_db_query_duration_seconds (lib/platform/metrics/db.ts). */
 export const DB_BOUNDS: readonly number[] = DB_QUERY_BOUNDS;
-
-/** Stored arrays have one element per bound plus the +Inf overflow. */
-export const bucketCount = (bounds: readonly number[]) => bounds.length + 1;

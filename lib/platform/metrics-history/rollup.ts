@@ -106,6 +106,6 @@ export function prune(pool: pg.Pool, fence: Fence, resolution: number, retention
 }
 
 /** Rows of `resolution` older than `retentionSeconds` and already rolled up (by the database's clock). */
-export function pastRetention(resolution: number, retentionSeconds: number): Prisma.Sql {
+function pastRetention(resolution: number, retentionSeconds: number): Prisma.Sql {
   return Prisma.sql`resolution = ${resolution}::int AND NOT dirty AND bucket < now() - ${retentionSeconds}::int * interval '1 second'`;
 }

@@ -9,7 +9,7 @@ import { withClient } from "../db/with-client";
 export { inFencedTransaction, withClient, type Queryable };
 
 export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(db: Queryable, statement: Prisma.Sql): Promise<pg.QueryResult<R>> {
-  return db.query<R>(statement.text, statement.values as unknown[]);
+  return db.query<R>(statement.text, statement.values);
 }
 
 export async function rows<R extends pg.QueryResultRow>(db: Queryable, statement: Prisma.Sql): Promise<R[]> {

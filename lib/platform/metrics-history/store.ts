@@ -4,7 +4,7 @@
 import { Prisma, run, type Queryable } from "./sql";
 import { snapshotBucket, type Snapshot } from "./snapshot";
 
-export const BASE_RESOLUTION_SECONDS = 10;
+const BASE_RESOLUTION_SECONDS = 10;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 // Counters hold whole counts as floats; bigint parameters must be written without a fraction.

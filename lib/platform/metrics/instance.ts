@@ -2,7 +2,6 @@
 // Prometheus names targets host:port, the registry and the snapshots name instances by
 // INSTANCE_ID, and the instance-count alert needs the active policy's minimum.
 import client from "prom-client";
-import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../../control-plane/alerts/policy";
 import { metric, registry, scrapedGauge } from "./registry";
 
 const instanceInfo = metric(
@@ -21,16 +20,8 @@ export function reportInstanceIdentity(instanceId: string, version: string): voi
   instanceInfo.set({ instance_id: instanceId, version }, 1);
 }
 
-const reportPolicyMinReplicasFrom = scrapedGauge(
+/** Names where the active policy's minimum is read from (lib/control-plane/alerts/policy.ts knows the default). */
+export const reportPolicyMinReplicasFrom = scrapedGauge(
   "agenticorp_scaling_policy_min_replicas",
-  `The active scaling policy's minimum instance count as this instance knows it (${DEFAULT_MIN_REPLICAS} while no policy is active).`,
-  DEFAULT_MIN_REPLICAS,
+  "The active scaling policy's minimum instance count as this instance knows it (the balanced preset's while no policy is active).",
 );
-
-/** Names where the active policy's spec is read from (null or undefined: no active policy). */
-export function reportPolicyFrom(read: () => unknown): void {
-  reportPolicyMinReplicasFrom(() => {
-    const spec = read();
-    return spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec);
-  });
-}

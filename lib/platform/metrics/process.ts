@@ -26,7 +26,7 @@ export function memoryLimitBytes(): number {
 
 const limit = memoryLimitBytes();
 
-export const processMemoryLimit = metric(
+metric(
   "agenticorp_process_memory_limit_bytes",
   () =>
     new client.Gauge({

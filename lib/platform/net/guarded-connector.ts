@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import { buildConnector } from "undici";
 import { type AddressPolicy, assertAddressAllowed, resolveAllowed } from "./address-policy";
 
-export function guardedLookup(policy: AddressPolicy): LookupFunction {
+function guardedLookup(policy: AddressPolicy): LookupFunction {
   return (hostname, options, callback) => {
     resolveAllowed(policy, hostname).then(
       (all) => {
@@ -23,7 +23,7 @@ export function guardedLookup(policy: AddressPolicy): LookupFunction {
 }
 
 export function guardedConnector(policy: AddressPolicy, options: buildConnector.BuildOptions = {}): buildConnector.connector {
-  const connect = buildConnector({ ...options, lookup: guardedLookup(policy) } as buildConnector.BuildOptions);
+  const connect = buildConnector({ ...options, lookup: guardedLookup(policy) });
   return (connectOptions, callback) => {
     if (isIP(connectOptions.hostname)) {
       try {

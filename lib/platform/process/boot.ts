@@ -32,6 +32,8 @@ import { gatewayRoutes } from "../../data-plane/gateway/routes";
 import { seedSimulatorIfEmpty } from "../../data-plane/providers/seed";
 import { sealLegacyProviderHeaders } from "../../data-plane/providers/credentials";
 import { createFirstAdminIfNone, firstAdminBanner } from "../../control-plane/users/users";
+import { DEFAULT_MIN_REPLICAS, policyMinReplicas } from "../../control-plane/alerts/policy";
+import { CLIENT_ADDRESS_HEADER, throttleAddress } from "../../control-plane/auth/client-address";
 import { drainConnections, stopAccepting, trackConnections } from "./drain";
 import { intervalVitalsSampler } from "./heartbeat-vitals";
 import { reportDeployments } from "../../data-plane/gateway/health-report";
@@ -140,7 +142,10 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     logger,
     ready: () => state.migrationsApplied,
     openConnections: () => connections.open,
-    activePolicySpec: () => gateway.fleet.current.activePolicy?.spec,
+    policyMinReplicas: () => {
+      const spec = gateway.fleet.current.activePolicy?.spec;
+      return spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec);
+    },
   });
   const observedDatabase = new ObservedDatabaseHealth(databaseCheck(() => database.pool), 2 * config.HEARTBEAT_MS);
   const checks = {
@@ -171,7 +176,10 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   await app.register(metricsRoutes);
   await app.register(gatewayRoutes, gateway);
   const batchWorker = createBatchWorker({ config, database, gateway, app, liveInFlight: () => state.inFlight, logger });
-  if (config.CONSOLE_ENABLED) await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development" });
+  if (config.CONSOLE_ENABLED) {
+    const clientAddress = { header: CLIENT_ADDRESS_HEADER, value: throttleAddress };
+    await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development", clientAddress });
+  }
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const url = address.replace("0.0.0.0", "127.0.0.1");

@@ -1,7 +1,18 @@
 // Registers leader jobs whose failures are logged with their reason: the election reports a failed
 // job by name only. Each job runs again after its interval either way.
 import type { Logger } from "pino";
+import type { Config } from "../config";
 import type { LeaderElection, LeaderJob } from "../coordination/leader";
+import type { Database } from "../db/client";
+
+/** What a feature's leader jobs are registered with (lib/platform/process/singletons.ts wires them). */
+export interface SingletonContext {
+  leader: LeaderElection;
+  holder: string;
+  database: Database;
+  config: Config;
+  logger: Logger;
+}
 
 export type RegisterJob = (name: string, intervalMs: number, fn: LeaderJob) => void;
 
@@ -14,4 +25,14 @@ export function loggedLeaderJobs(leader: LeaderElection, logger: Logger, what: s
         if (!signal.aborted) logger.warn({ job: name, err: (error as Error).message }, `${what} job failed; retrying at its next run`);
       }
     });
+}
+
+/** Calls `fn` at most once per distinct argument (e.g. once per leadership's abort signal). */
+export function oncePer<T extends object>(fn: (value: T) => void): (value: T) => void {
+  const seen = new WeakSet<T>();
+  return (value) => {
+    if (seen.has(value)) return;
+    seen.add(value);
+    fn(value);
+  };
 }

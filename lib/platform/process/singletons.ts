@@ -1,24 +1,15 @@
 // The fleet's singleton jobs, run only by the elected leader (lib/platform/coordination/leader.ts). Each job
 // gets the leadership's fencing token for its writes and a signal that aborts when it ends.
-import type { Logger } from "pino";
-import type { Config } from "../config";
-import type { Database } from "../db/client";
-import type { LeaderElection } from "../coordination/leader";
 import { reapDeadInstances } from "../coordination/registry";
 import { registerObservabilityJobs } from "../metrics-history/jobs";
 import { registerRetentionJobs } from "../retention/jobs";
+import { registerAlertJobs } from "../../control-plane/alerts/jobs";
+import { LOGIN_THROTTLE_EXPIRED } from "../../control-plane/auth/login-throttle";
 import { registerScalingJobs } from "../../control-plane/scaling/jobs";
 import { sweepBatches } from "../../data-plane/batch/sweep";
-import { loggedLeaderJobs } from "./leader-jobs";
 import { registerUsageJobs } from "../../control-plane/usage/rollup";
-
-export interface SingletonContext {
-  leader: LeaderElection;
-  holder: string;
-  database: Database;
-  config: Config;
-  logger: Logger;
-}
+import { registerCacheJobs } from "../../data-plane/cache/jobs";
+import { loggedLeaderJobs, type SingletonContext } from "./leader-jobs";
 
 const FORGET_DEAD_AFTER_MS = 3_600_000;
 const BATCH_SWEEP_EVERY_MS = 10_000;
@@ -44,8 +35,10 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
     if (swept.expired + swept.validated + swept.finalized > 0) logger.info(swept, "batch sweep: took up batches nobody was working on");
   });
 
-  registerRetentionJobs({ leader, holder, database, config, logger });
+  registerRetentionJobs({ leader, holder, database, config, logger }, [{ table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED }]);
+  registerCacheJobs({ leader, holder, database, config, logger });
   registerObservabilityJobs({ leader, holder, database, config, logger });
+  registerAlertJobs({ leader, holder, database, config, logger });
   registerScalingJobs({ leader, holder, database, config, logger });
   registerUsageJobs({ leader, holder, database, config, logger });
 }

@@ -1,8 +1,8 @@
 // What the leader deletes from each table that grows with time, by the database's clock. The
 // response cache (lib/data-plane/cache/shared-bound.ts), the metric rollups (lib/platform/metrics-history/rollup.ts)
-// and dead instances (lib/platform/coordination/registry.ts) keep their own bounds; docs/operations.md "What
-// grows, and its bound" lists them all.
-import { LOGIN_THROTTLE_EXPIRED } from "../../control-plane/auth/login-throttle";
+// and dead instances (lib/platform/coordination/registry.ts) keep their own bounds; features above the platform
+// hand their tables' rules in (lib/platform/process/singletons.ts); docs/operations.md "What grows, and its bound"
+// lists them all.
 import type { Config } from "../config";
 import { Prisma } from "../metrics-history/sql";
 import type { GrowingTable } from "./batched-delete";
@@ -36,12 +36,12 @@ export function retentionRules(
     | "BATCH_RETENTION_DAYS"
     | "REQUEST_LOG_RETENTION_DAYS"
   >,
+  featureRules: RetentionRule[],
 ): RetentionRule[] {
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
     { table: "alert_events", expired: olderThanDays("at", config.ALERT_HISTORY_RETENTION_DAYS) },
     { table: "rate_limit_windows", expired: Prisma.sql`window_start < now() - ${RATE_LIMIT_WINDOWS_KEPT_MINUTES}::int * interval '1 minute'` },
-    { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
     // Kept as long as the minute rollups they are explained by; the autoscaler remembers an hour.
     { table: "scaling_decisions", expired: olderThanDays("at", config.METRICS_RETENTION_1M_DAYS) },
     // A finished batch goes with its jobs (cascade: up to BATCH_MAX_LINES rows each, so a few batches per transaction).
@@ -65,5 +65,6 @@ export function retentionRules(
         OR (resolution = 600 AND ${olderThanDays("bucket", config.METRICS_RETENTION_10M_DAYS)}))`,
     },
     { table: "request_log", expired: olderThanDays("at", config.REQUEST_LOG_RETENTION_DAYS) },
+    ...featureRules,
   ];
 }

@@ -11,7 +11,6 @@ import stringify from "safe-stable-stringify";
 import type { IHorizontalPodAutoscalerSpec } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerSpec";
 import { hpaSpecFor } from "../manifests";
 import { parseQuantity } from "../quantity";
-import type { PolicySpec } from "../policies";
 import type { ApplyInput, ApplyResult, ScalingTarget, TargetObservation } from "./types";
 
 export interface KubernetesTargetOptions {
@@ -71,7 +70,7 @@ export function comparableHpaSpec(spec: HpaSpecView | undefined, { ignoreToleran
 
 function describeError(error: unknown): string {
   if (error instanceof k8s.ApiException) {
-    const body = typeof error.body === "string" ? safeJson(error.body) : error.body;
+    const body: unknown = typeof error.body === "string" ? safeJson(error.body) : error.body;
     const message = (body as { message?: string } | undefined)?.message;
     return `HTTP ${error.code}${message ? `: ${message}` : ""}`;
   }
@@ -119,7 +118,7 @@ export function kubernetesTarget(options: KubernetesTargetOptions): ScalingTarge
     },
 
     async apply({ spec, policyName }: ApplyInput): Promise<ApplyResult> {
-      const wanted = hpaSpecFor(spec as PolicySpec, live?.spec?.scaleTargetRef?.name);
+      const wanted = hpaSpecFor(spec, live?.spec?.scaleTargetRef?.name);
       const hpa = live ?? (await read());
       if (comparableHpaSpec(hpa.spec, { ignoreTolerance: toleranceDropped }) === comparableHpaSpec(wanted, { ignoreTolerance: toleranceDropped })) {
         return { outcome: "unchanged", scaleChange: 0, detail: toleranceDropped ? `${where} follows ${policyName}; ${TOLERANCE_DROPPED}` : undefined };

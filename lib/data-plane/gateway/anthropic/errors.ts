@@ -19,7 +19,7 @@ export interface AnthropicErrorBody {
   request_id: string | null;
 }
 
-export function anthropicErrorType(status: number): AnthropicErrorType {
+function anthropicErrorType(status: number): AnthropicErrorType {
   switch (status) {
     case 401:
       return "authentication_error";

@@ -66,7 +66,7 @@ export function messageId(chatId: string | undefined): string {
 }
 
 /** Tool arguments as an object: Anthropic's `input` is always one, and a model's malformed JSON must not fail the answer. */
-export function toolInput(argumentsJson: string | undefined): Record<string, unknown> {
+function toolInput(argumentsJson: string | undefined): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(argumentsJson || "{}");
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};

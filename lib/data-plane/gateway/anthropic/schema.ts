@@ -6,7 +6,7 @@ import { z } from "zod";
 
 const unsupportedType = (what: string) => (issue: { code: string }) => (issue.code === "invalid_union" ? `unsupported ${what}` : undefined);
 
-export const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
+const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 
 const imageSource = z.discriminatedUnion(
   "type",

@@ -21,7 +21,7 @@ interface ChunkChoice {
 
 type OpenBlock = { kind: "text" } | { kind: "tool"; callIndex: number };
 
-export function sseEvent(type: string, data: object): string {
+function sseEvent(type: string, data: object): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 

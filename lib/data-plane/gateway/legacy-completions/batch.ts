@@ -8,7 +8,7 @@ import { BadRequestError } from "../../../platform/errors";
 import { parseLegacyCompletionRequest } from "./endpoint";
 
 /** A bound on the fan-out one request can cause. */
-export const MAX_PROMPTS_PER_REQUEST = 32;
+const MAX_PROMPTS_PER_REQUEST = 32;
 
 // What a sub-request must carry: who asks, and how the cache is to be used.
 const FORWARDED_HEADERS = ["authorization", "x-agenticorp-cache"] as const;
@@ -43,7 +43,7 @@ export function mergeLegacyCompletions(answers: LegacyCompletion[], choicesPerPr
 }
 
 const pick = (headers: Record<string, unknown>, names: readonly string[]) =>
-  Object.fromEntries(names.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name] as string]] : [])));
+  Object.fromEntries(names.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name]]] : [])));
 
 export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHandlerMethod {
   return async function legacyCompletions(request: FastifyRequest, reply: FastifyReply) {
@@ -72,7 +72,7 @@ export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHa
     const failed = answers.find((answer) => answer.statusCode !== 200);
     if (failed) return reply.code(failed.statusCode).headers(pick(failed.headers, FAILURE_HEADERS)).send(failed.body);
     return mergeLegacyCompletions(
-      answers.map((answer) => answer.json() as LegacyCompletion),
+      answers.map((answer) => answer.json<LegacyCompletion>()),
       parsed.n ?? 1,
     );
   };

@@ -10,7 +10,7 @@ import { withoutNulls } from "../without-nulls";
 import { legacyCompletionRequest, type LegacyCompletionRequest } from "./schema";
 
 /** OpenAI's default for legacy completions (chat has none). */
-export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 function refuseUnsupported(request: LegacyCompletionRequest): void {
   const refuse = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_value" });
@@ -45,7 +45,7 @@ export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompl
     user: request.user,
     stream: request.stream,
     stream_options: request.stream ? request.stream_options : undefined,
-  }) as ChatCompletionRequest;
+  });
 }
 
 /** The chat usage as given, its three counts always present as the legacy API promises. */

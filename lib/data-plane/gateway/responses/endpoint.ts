@@ -4,7 +4,6 @@
 // GET /v1/responses/:id — nothing is stored, so every id is unknown (a clear 404).
 import type { FastifyRequest } from "fastify";
 import { NotFoundError } from "../../../platform/errors";
-import type { ChatAnswer } from "../chat-answer";
 import type { CachedAnswer, Endpoint, Presentation, UpstreamBody } from "../presentation";
 import { parseRequestBody } from "../schema";
 import { responsesPassThrough } from "./pass-through";
@@ -17,7 +16,7 @@ function responsesPresentation(context: ResponseContext): Presentation {
   return {
     json(payload) {
       const { form, answer } = JSON.parse(payload) as CachedAnswer;
-      return JSON.stringify(form === "native" ? answer : completionToResponse(context, answer as ChatAnswer));
+      return JSON.stringify(form === "native" ? answer : completionToResponse(context, answer));
     },
     stream: () => new ResponsesStreamEncoder(context),
   };

@@ -31,18 +31,18 @@ const contentPart = z.discriminatedUnion(
 );
 const content = z.preprocess(asTextParts, z.array(contentPart));
 
-export const messageItem = z.looseObject({
+const messageItem = z.looseObject({
   type: z.literal("message"),
   role: z.enum(["user", "assistant", "system", "developer"]),
   content,
 });
-export const functionCallItem = z.looseObject({
+const functionCallItem = z.looseObject({
   type: z.literal("function_call"),
   call_id: z.string().min(1),
   name: z.string().min(1),
   arguments: z.string(),
 });
-export const functionCallOutputItem = z.looseObject({
+const functionCallOutputItem = z.looseObject({
   type: z.literal("function_call_output"),
   call_id: z.string().min(1),
   output: content,

@@ -22,7 +22,7 @@ import {
 type PartKind = "output_text" | "refusal";
 
 /** One event of a Responses stream, with its `event:` line as OpenAI sends it. */
-export function responsesEvent(type: string, sequence: number, fields: Record<string, unknown>): string {
+function responsesEvent(type: string, sequence: number, fields: Record<string, unknown>): string {
   const data = JSON.stringify({ type, sequence_number: sequence, ...fields });
   return `event: ${type}\ndata: ${data}\n\n`;
 }
@@ -110,7 +110,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       message.part = { kind, index: message.item.content.length, text: "" };
       out += this.event("response.content_part.added", { ...this.partAddress(message), part: partOf(kind, "") });
     }
-    message.part!.text += delta;
+    message.part.text += delta;
     const type = kind === "output_text" ? "response.output_text.delta" : "response.refusal.delta";
     return out + this.event(type, { ...this.partAddress(message), delta, ...(kind === "output_text" ? { logprobs: [] } : {}) });
   }

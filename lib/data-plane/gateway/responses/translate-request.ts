@@ -8,7 +8,6 @@ import type { ContentPart, InputItem, ResponsesRequest } from "./schema";
 
 type ChatMessage = ChatCompletionRequest["messages"][number];
 type ChatPart = { type: string; [field: string]: unknown };
-type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
 
 /** Refuses what needs state this gateway does not keep (it stores no responses). */
 function refuseStatefulFeatures(request: ResponsesRequest): void {
@@ -49,14 +48,14 @@ function chatMessages(instructions: string | null | undefined, items: InputItem[
   for (const item of items) {
     switch (item.type) {
       case "message":
-        messages.push({ role: item.role, content: chatContent(item.content) } as ChatMessage);
+        messages.push({ role: item.role, content: chatContent(item.content) });
         break;
       case "function_call": {
         const toolCall = { id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } };
         // Parallel calls (and any text said before them) are one assistant turn in chat.
         const last = messages.at(-1);
         if (last?.role === "assistant") {
-          const turn = last as AssistantMessage;
+          const turn = last;
           turn.tool_calls = [...(turn.tool_calls ?? []), toolCall];
         } else {
           messages.push({ role: "assistant", content: null, tool_calls: [toolCall] });
@@ -64,7 +63,7 @@ function chatMessages(instructions: string | null | undefined, items: InputItem[
         break;
       }
       case "function_call_output":
-        messages.push({ role: "tool", tool_call_id: item.call_id, content: chatContent(item.output) } as ChatMessage);
+        messages.push({ role: "tool", tool_call_id: item.call_id, content: chatContent(item.output) });
         break;
     }
   }
@@ -108,5 +107,5 @@ export function toChatRequest(request: ResponsesRequest): ChatCompletionRequest 
     user: request.user,
     // Usage arrives only when asked for; response.completed must carry it.
     ...(request.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-  }) as ChatCompletionRequest;
+  });
 }

@@ -119,7 +119,7 @@ export function responseObject({ id, request }: ResponseContext, state: Response
 }
 
 /** The text of every output_text part, joined: the SDKs' `output_text`. */
-export function outputTextOf(output: OutputItem[]): string {
+function outputTextOf(output: OutputItem[]): string {
   return output.flatMap((item) => (item.type === "message" ? item.content.flatMap((part) => (part.type === "output_text" ? [part.text] : [])) : [])).join("");
 }
 

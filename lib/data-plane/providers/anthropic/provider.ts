@@ -13,7 +13,7 @@ import { ChatChunksFromMessages, messageToChat, type UpstreamMessage } from "./t
 import { chatToMessagesRequest } from "./to-messages";
 
 /** The Messages API version this translation follows. */
-export const ANTHROPIC_VERSION = "2023-06-01";
+const ANTHROPIC_VERSION = "2023-06-01";
 
 export interface AnthropicOptions {
   /** Without /v1, as Anthropic's SDKs take it: https://api.anthropic.com */
@@ -74,7 +74,7 @@ export class AnthropicProvider implements ProviderClient {
         for await (const data of readSseData(body)) {
           let event: Parameters<ChatChunksFromMessages["next"]>[0];
           try {
-            event = JSON.parse(data);
+            event = JSON.parse(data) as typeof event;
           } catch {
             throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
           }

@@ -27,7 +27,7 @@ export interface UpstreamMessage {
   usage?: MessageUsage;
 }
 
-export function finishReason(stopReason: string | null | undefined): string | null {
+function finishReason(stopReason: string | null | undefined): string | null {
   switch (stopReason) {
     case "end_turn":
     case "stop_sequence":

@@ -75,7 +75,7 @@ export function planChat(request: SimulatedChatRequest, answerWords: number): Ch
 }
 
 /** The text of every message, joined: what the answer is seeded from. */
-export function promptText(messages: readonly SimulatedMessage[]): string {
+function promptText(messages: readonly SimulatedMessage[]): string {
   return messages.map((m) => contentText(m.content)).join("\n");
 }
 

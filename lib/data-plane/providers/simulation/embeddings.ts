@@ -9,13 +9,13 @@ import { invalidField } from "./request";
 import { fnv1a } from "./seeded";
 import { estimateTokens } from "./tokens";
 
-export const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
+const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
 /** OpenAI's own limits: the largest model's dimensions, and inputs a request. */
-export const MAX_EMBEDDING_DIMENSIONS = 3072;
-export const MAX_EMBEDDING_INPUTS = 2048;
+const MAX_EMBEDDING_DIMENSIONS = 3072;
+const MAX_EMBEDDING_INPUTS = 2048;
 
 const tokens = z.array(z.number().int().min(0)).min(1);
-export const simulatedEmbeddingRequest = z.looseObject({
+const simulatedEmbeddingRequest = z.looseObject({
   model: z.string(),
   input: z.union([
     z.string().min(1),
@@ -46,13 +46,13 @@ export function simulatedEmbeddings(body: Record<string, unknown>): Record<strin
 
 function inputsOf(input: z.infer<typeof simulatedEmbeddingRequest>["input"]): EmbeddingInput[] {
   if (typeof input === "string") return [{ text: input }];
-  if (input.every((item) => typeof item === "string")) return (input as string[]).map((text) => ({ text }));
-  if (input.every((item) => typeof item === "number")) return [{ tokens: input as number[] }];
-  return (input as number[][]).map((ids) => ({ tokens: ids }));
+  if (input.every((item) => typeof item === "string")) return (input).map((text) => ({ text }));
+  if (input.every((item) => typeof item === "number")) return [{ tokens: input }];
+  return (input).map((ids) => ({ tokens: ids }));
 }
 
 /** A unit vector of `dimensions` float32 coordinates. */
-export function embed(input: EmbeddingInput, dimensions: number): Float32Array {
+function embed(input: EmbeddingInput, dimensions: number): Float32Array {
   const sums = new Float64Array(dimensions);
   const add = (feature: string, weight: number) => {
     const hash = fnv1a(feature);

@@ -58,7 +58,7 @@ class Generation {
       if (schema.enum.length === 0) throw new UnsatisfiableSchemaError("empty enum", at);
       return this.random.pick(schema.enum);
     }
-    const branches = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null;
+    const branches: unknown[] | null = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null;
     if (branches) {
       if (branches.length === 0) throw new UnsatisfiableSchemaError("anyOf/oneOf without branches", at);
       const { anyOf: _anyOf, oneOf: _oneOf, ...rest } = schema;
@@ -310,10 +310,10 @@ function merge(into: Schema, next: Schema): Schema {
       for (const [name, property] of Object.entries(value)) properties[name] = name in properties ? { allOf: [properties[name], property] } : property;
       out.properties = properties;
     } else if (key === "required" && Array.isArray(current) && Array.isArray(value)) {
-      out.required = [...new Set([...current, ...value])];
+      out.required = [...new Set<unknown>([...(current as unknown[]), ...(value as unknown[])])];
     } else if (key === "type") {
-      const a = Array.isArray(current) ? current : [current];
-      const b = Array.isArray(value) ? value : [value];
+      const a: unknown[] = Array.isArray(current) ? current : [current];
+      const b: unknown[] = Array.isArray(value) ? value : [value];
       // integer satisfies number: the narrower type wins.
       const both = a.flatMap((t) => (b.includes(t) ? [t] : t === "number" && b.includes("integer") ? ["integer"] : t === "integer" && b.includes("number") ? ["integer"] : []));
       out.type = both.length === 1 ? both[0] : both;

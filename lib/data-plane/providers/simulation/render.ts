@@ -4,7 +4,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/
 import type { CompletionUsage } from "openai/resources/completions";
 import type { ChatPlan, PlannedChoice } from "./chat";
 
-export const SIMULATOR_FINGERPRINT = "fp_agenticorp_simulator";
+const SIMULATOR_FINGERPRINT = "fp_agenticorp_simulator";
 
 export interface Envelope {
   id: string;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { UpstreamFailure } from "../types";
 
 /** More choices than this is a 400: n multiplies the work of one request, and load tests need no more. */
-export const MAX_CHOICES = 8;
+const MAX_CHOICES = 8;
 
 const functionTool = z.looseObject({
   type: z.literal("function"),
@@ -31,7 +31,7 @@ const responseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
-export const simulatedChatRequest = z.looseObject({
+const simulatedChatRequest = z.looseObject({
   model: z.string(),
   messages: z.array(message).min(1),
   n: z.number().int().min(1).max(MAX_CHOICES, `the simulator answers at most ${MAX_CHOICES} choices`).nullish(),

@@ -21,8 +21,3 @@ export function histogramQuantile(q: number, bounds: readonly number[], counts: 
   }
   return bounds[bounds.length - 1]!;
 }
-
-export function addBuckets(into: number[], more: readonly number[]): number[] {
-  for (let i = 0; i < more.length; i++) into[i] = (into[i] ?? 0) + more[i]!;
-  return into;
-}

@@ -18,8 +18,7 @@ import { histogramQuantile } from "./histogram";
 import { readRegisteredInstances, withVitals, type InstanceVitals } from "./instances";
 import type { InstanceHealth, MetricsSource, Peak, Series, Span, TimeRange, Totals } from "./types";
 
-export const RESOLUTIONS = [10, 60, 600] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
+export type Resolution = 10 | 60 | 600;
 
 export interface PostgresSourceOptions {
   db: Queryable;
@@ -65,7 +64,7 @@ export function tierBoundaries(retentionSeconds: Record<Resolution, number>, now
 }
 
 /** The rows that answer [fromMs, toMs), finest first where kept. */
-export function tierParts(fromMs: number, toMs: number, retentionSeconds: Record<Resolution, number>, nowMs: number): TierPart[] {
+function tierParts(fromMs: number, toMs: number, retentionSeconds: Record<Resolution, number>, nowMs: number): TierPart[] {
   const { b10, b60 } = tierBoundaries(retentionSeconds, nowMs);
   const spans: TierPart[] = [
     { resolution: 600, fromMs, toMs: Math.min(toMs, b60) },
@@ -405,7 +404,7 @@ function instanceSeries(plan: Plan, found: InstanceStep[], value: (row: Instance
   const byInstance = new Map<string, Map<number, InstanceStep>>();
   for (const row of found) {
     let steps = byInstance.get(row.instance_id);
-    if (!steps) byInstance.set(row.instance_id, (steps = new Map()));
+    if (!steps) byInstance.set(row.instance_id, (steps = new Map<number, InstanceStep>()));
     steps.set(row.i, row);
   }
   return [...byInstance.keys()].sort().map((id) => {

@@ -26,7 +26,7 @@ export interface PrometheusSourceOptions {
   now?: () => number;
 }
 
-export class PrometheusQueryError extends Error {
+class PrometheusQueryError extends Error {
   override name = "PrometheusQueryError";
 }
 
@@ -54,7 +54,7 @@ const orZeroPerInstance = (expression: string) => `(${perInstance(expression)}) 
 const quantile = (q: number, histogram: string, window: string) => `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
 
 /** The PromQL of each query function, given its rate window. */
-export const promql = {
+const promql = {
   requestRate: (w: string) => `sum(rate(agenticorp_gateway_requests_total[${w}]))`,
   requestRateByEndpoint: (w: string) => `sum by (endpoint) (rate(agenticorp_gateway_requests_total[${w}]))`,
   requestRateByInstance: (w: string) => orZeroPerInstance(`rate(agenticorp_gateway_requests_total[${w}])`),
