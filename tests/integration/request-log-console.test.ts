@@ -70,6 +70,8 @@ describe("the request log's console API", () => {
     expect(second.entries).toHaveLength(12);
     expect(second.nextBefore).toBeNull();
     expect(new Set([...ids(first), ...ids(second)]).size).toBe(32);
+    expect(first.entries.find((e: { requestId: string }) => e.requestId === "failed-1").captured).toBe(true);
+    expect(first.entries.find((e: { requestId: string }) => e.requestId === "ok-29").captured).toBe(false);
     // Lists never carry bodies, for anyone.
     const admins = await get(listRequests, cookies.admin, { query: "?status=5xx" });
     expect(admins.entries[0]).toMatchObject({ requestId: "failed-1", captured: true, attempts: [{ deployment: "p/m", outcome: "ok" }] });

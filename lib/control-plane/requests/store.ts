@@ -52,10 +52,16 @@ export async function listRequestLog(prisma: PrismaClient, query: RequestLogQuer
     ...(query.from || query.to ? { at: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) } } : {}),
     ...(query.before ? { id: { lt: BigInt(query.before) } } : {}),
   };
-  const rows = await prisma.requestLogEntry.findMany({ where, select: { ...LISTED, requestBody: true, responseBody: true }, orderBy: { id: "desc" }, take: query.limit + 1 });
+  const rows = await prisma.requestLogEntry.findMany({ where, select: LISTED, orderBy: { id: "desc" }, take: query.limit + 1 });
   const page = rows.slice(0, query.limit);
+  // Which of them have bodies, asked apart so that a page never reads them.
+  const withBodies = await prisma.requestLogEntry.findMany({
+    where: { id: { in: page.map((row) => row.id) }, OR: [{ requestBody: { not: null } }, { responseBody: { not: null } }] },
+    select: { id: true },
+  });
+  const captured = new Set(withBodies.map((row) => row.id));
   return {
-    entries: page.map(({ requestBody, responseBody, ...row }) => toDto({ ...row, captured: requestBody !== null || responseBody !== null })),
+    entries: page.map((row) => toDto({ ...row, captured: captured.has(row.id) })),
     nextBefore: rows.length > query.limit ? page[page.length - 1]!.id.toString() : null,
   };
 }
