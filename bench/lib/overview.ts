@@ -67,7 +67,7 @@ export interface TimingRuns {
   runs: number;
 }
 
-export async function time(run: () => Promise<unknown>, { warmup, runs }: TimingRuns = { warmup: WARMUP_RUNS, runs: RUNS }): Promise<{ p50: number; p95: number }> {
+async function time(run: () => Promise<unknown>, { warmup, runs }: TimingRuns = { warmup: WARMUP_RUNS, runs: RUNS }): Promise<{ p50: number; p95: number }> {
   for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -3,7 +3,7 @@
 // badge says so, and the controls that would change it are shown disabled, with the reason.
 import type { ReactNode } from "react";
 
-export const MANAGED_HINT = "Managed by the configuration file: change it there and apply the file (npm run config:apply).";
+const MANAGED_HINT = "Managed by the configuration file: change it there and apply the file (npm run config:apply).";
 
 export function ManagedBadge() {
   return (

@@ -18,7 +18,7 @@ import { awayFromMinuteEnd } from "./rate-window";
 import { sample } from "./prometheus-text";
 import { establishedConnections } from "./process-sockets";
 
-export const FLEET_SECRET = "fleet-secret-0123456789abcdef0123456789abcdef";
+const FLEET_SECRET = "fleet-secret-0123456789abcdef0123456789abcdef";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface FleetOptions {
@@ -43,7 +43,7 @@ export interface Distribution {
   count: number;
 }
 
-export function distribution(values: number[]): Distribution {
+function distribution(values: number[]): Distribution {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return { p50: NaN, max: NaN, min: NaN, count: 0 };
   return { p50: sorted[Math.floor((sorted.length - 1) / 2)]!, max: sorted.at(-1)!, min: sorted[0]!, count: sorted.length };

@@ -8,7 +8,7 @@ import { headerNamesOf, publicSettings } from "../../data-plane/providers/creden
 import { CONFIG_FILE_VERSION, type ConfigFileInput } from "./schema";
 
 /** An environment variable name from free text: OPENAI_API_KEY from ("openai", "api key"). */
-export function envName(...parts: string[]): string {
+function envName(...parts: string[]): string {
   return parts
     .join("_")
     .toUpperCase()

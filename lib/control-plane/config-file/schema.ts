@@ -12,7 +12,7 @@ import { alertRuleTerms } from "../alerts/rules";
 export const CONFIG_FILE_VERSION = 1;
 
 /** `{ env: NAME }`: the value is read from the environment of the process that applies the file. */
-export const envReference = z
+const envReference = z
   .strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)") })
   .meta({ description: "Read from this environment variable when the file is applied; a missing or empty variable is an error." });
 export type EnvReference = z.infer<typeof envReference>;
@@ -41,7 +41,7 @@ const httpProviderFields = {
   deployments: z.array(fileDeployment).max(100).default([]),
 };
 
-export const fileProvider = z.discriminatedUnion("kind", [
+const fileProvider = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("openai_compatible"), ...httpProviderFields, settings: openAICompatibleSettingsSchema.omit({ headers: true }).prefault({}) }),
   z.strictObject({ kind: z.literal("anthropic"), ...httpProviderFields, settings: anthropicSettingsSchema.omit({ headers: true }).prefault({}) }),
   z.strictObject({
@@ -54,7 +54,7 @@ export const fileProvider = z.discriminatedUnion("kind", [
 ]);
 export type FileProvider = z.output<typeof fileProvider>;
 
-export const fileScaling = z.strictObject({
+const fileScaling = z.strictObject({
   /** The policy the fleet follows: a preset (aggressive, balanced, conservative) or a policy named here. Left out: the console chooses. */
   active: policyNameSchema.optional(),
   /** Custom policies (presets are part of the product and cannot be redefined). */
@@ -63,7 +63,7 @@ export const fileScaling = z.strictObject({
 export type FileScaling = z.output<typeof fileScaling>;
 
 /** An alert rule's terms; fields left out stay as they are. Rules are the product's (see the console's Alerts page for ids). */
-export const fileAlertRule = alertRuleTerms.extend({
+const fileAlertRule = alertRuleTerms.extend({
   id: z.string().min(1).max(200),
   /** Webhook URLs often carry a token: inline or by reference. Null: ALERT_WEBHOOK_URL. */
   webhookUrl: z.union([alertRuleTerms.shape.webhookUrl.unwrap().unwrap(), envReference]).nullable().optional(),

@@ -25,7 +25,7 @@ export type QueueStatsDto = z.infer<typeof queueStatsSchema>;
 /** A panel's data, or why it could not be read (the rest of the page still can be). */
 const orError = <S extends z.ZodType>(schema: S) => z.union([schema, z.object({ error: z.string() })]);
 
-export const batchDtoSchema = z.object({
+const batchDtoSchema = z.object({
   id: z.string(),
   status: z.enum(BATCH_STATUSES),
   endpoint: z.string(),
@@ -43,7 +43,7 @@ export const batchDtoSchema = z.object({
 });
 export type BatchDto = z.infer<typeof batchDtoSchema>;
 
-export const keyQueueSchema = z.object({ keyId: z.string(), keyName: z.string(), queued: z.number(), running: z.number(), batches: z.number() });
+const keyQueueSchema = z.object({ keyId: z.string(), keyName: z.string(), queued: z.number(), running: z.number(), batches: z.number() });
 export type KeyQueueDto = z.infer<typeof keyQueueSchema>;
 
 export const batchesResponse = z.object({

@@ -15,7 +15,7 @@ function reason(what: string, error: unknown): { error: string } {
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1_000);
 
-export function toBatchDto({ batch, key }: ListedBatch): BatchDto {
+function toBatchDto({ batch, key }: ListedBatch): BatchDto {
   const ended = batch.completed_at ?? batch.failed_at ?? batch.expired_at ?? batch.cancelled_at;
   return {
     id: batch.id,
@@ -33,7 +33,7 @@ export function toBatchDto({ batch, key }: ListedBatch): BatchDto {
 }
 
 /** Queued and running jobs by owning key, busiest first (the queue's partial indexes bound the walk). */
-export async function readQueueByKey(db: Queryable, limit = 20): Promise<KeyQueueDto[]> {
+async function readQueueByKey(db: Queryable, limit = 20): Promise<KeyQueueDto[]> {
   const statement = Prisma.sql`
     SELECT b.key_id::text AS key_id, k.name AS key_name,
            count(*) FILTER (WHERE j.status = 'queued')::int AS queued,

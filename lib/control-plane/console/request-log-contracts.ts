@@ -6,7 +6,7 @@ const isoDate = z.string();
 const message = (text: string) => ({ message: text });
 
 /** What the status filter accepts: all errors, a class, or one code. */
-export const STATUS_FILTER = /^(error|[1-5]xx|[1-5]\d\d)$/;
+const STATUS_FILTER = /^(error|[1-5]xx|[1-5]\d\d)$/;
 /** x-request-id values the gateway accepts from clients (lib/platform/http/app.ts), or generates (UUIDs). */
 export const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -49,7 +49,7 @@ export type RequestLogFilter = { [K in Exclude<keyof RequestLogQuery, "limit">]?
 
 export const requestIdParams = z.object({ requestId: z.string().regex(REQUEST_ID, message("must be a request id (letters, digits and . _ : -, at most 128)")) });
 
-export const attemptSchema = z.object({
+const attemptSchema = z.object({
   deployment: z.string(),
   provider: z.string(),
   outcome: z.string(),
@@ -58,7 +58,7 @@ export const attemptSchema = z.object({
 });
 export type AttemptDto = z.infer<typeof attemptSchema>;
 
-export const requestLogEntrySchema = z.object({
+const requestLogEntrySchema = z.object({
   id: z.string(),
   at: isoDate,
   requestId: z.string(),
@@ -91,7 +91,7 @@ export const requestLogListResponse = z.object({ entries: z.array(requestLogEntr
 export type RequestLogListResponse = z.infer<typeof requestLogListResponse>;
 
 /** Captured bodies; null for a caller without requests.bodies (the entry says whether there are any). */
-export const requestBodiesSchema = z.object({ request: z.string().nullable(), response: z.string().nullable() }).nullable();
+const requestBodiesSchema = z.object({ request: z.string().nullable(), response: z.string().nullable() }).nullable();
 
 export const requestLogDetailResponse = z.object({
   requestId: z.string(),

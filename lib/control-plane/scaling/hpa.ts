@@ -107,7 +107,7 @@ export interface MetricProposal {
  * ratio = usage ÷ (target × current replicas); outside the tolerance the count is ceil(usage ÷ target).
  * Which pods are ready plays no part. The average it reports is usage per current replica.
  */
-export function replicasForExternalMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+function replicasForExternalMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
   const t = tolerancesOf(tolerance);
   const values = samples.filter((s) => s.value !== null).map((s) => Math.round(s.value! * 1000));
   if (values.length === 0 || currentReplicas === 0) return { metric: spec.name, replicas: currentReplicas, currentAverage: null, target: spec.target, ratio: null };

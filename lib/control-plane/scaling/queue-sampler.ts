@@ -7,7 +7,7 @@ import type { LeaderElection } from "../../platform/coordination/leader";
 import { reportFleetQueue } from "../../platform/metrics/batch";
 import type { QueueStatsReader } from "./queue-depth";
 
-export const QUEUE_SAMPLE_INTERVAL_MS = 10_000;
+const QUEUE_SAMPLE_INTERVAL_MS = 10_000;
 
 export interface QueueSamplerOptions {
   leader: Pick<LeaderElection, "runJob">;

@@ -8,7 +8,7 @@ export type UsageRange = (typeof USAGE_RANGES)[number];
 export const usageQuery = z.object({ range: z.enum(USAGE_RANGES).default("24h") });
 export type UsageQuery = z.infer<typeof usageQuery>;
 
-export const usageTotalsSchema = z.object({
+const usageTotalsSchema = z.object({
   requests: z.number(),
   promptTokens: z.number(),
   completionTokens: z.number(),
@@ -19,13 +19,13 @@ export const usageTotalsSchema = z.object({
 export type UsageTotals = z.infer<typeof usageTotalsSchema>;
 
 /** One step of the range: null where no instance recorded anything (a gap, not a zero). */
-export const usagePointSchema = z.object({ t: z.number(), costUsd: z.number().nullable(), tokens: z.number().nullable(), savedUsd: z.number().nullable() });
+const usagePointSchema = z.object({ t: z.number(), costUsd: z.number().nullable(), tokens: z.number().nullable(), savedUsd: z.number().nullable() });
 export type UsagePoint = z.infer<typeof usagePointSchema>;
 
-export const usageGroupSchema = usageTotalsSchema.extend({ name: z.string(), id: z.string() });
+const usageGroupSchema = usageTotalsSchema.extend({ name: z.string(), id: z.string() });
 export type UsageGroup = z.infer<typeof usageGroupSchema>;
 
-export const budgetBurnSchema = z.object({
+const budgetBurnSchema = z.object({
   keyId: z.string(),
   name: z.string(),
   budgetDailyUsd: z.number().nullable(),
@@ -52,8 +52,8 @@ export const usageResponse = z.object({
 export type UsageResponse = z.infer<typeof usageResponse>;
 
 // ---- prices -------------------------------------------------------------------------------
-export const PRICE_SOURCES = ["default", "file", "console"] as const;
-export const priceEntrySchema = modelPrice.extend({ model: z.string(), source: z.enum(PRICE_SOURCES) });
+const PRICE_SOURCES = ["default", "file", "console"] as const;
+const priceEntrySchema = modelPrice.extend({ model: z.string(), source: z.enum(PRICE_SOURCES) });
 export type PriceEntry = z.infer<typeof priceEntrySchema>;
 export const pricesResponse = z.object({ prices: z.array(priceEntrySchema) });
 /** A price's id is its model name. */

@@ -4,7 +4,7 @@ import type { Queryable } from "../../platform/db/client";
 import { Prisma, rows } from "../../platform/metrics-history/sql";
 import type { BudgetBurn, UsageGroup, UsagePoint, UsageRange, UsageTotals } from "./contracts";
 
-export const USAGE_RANGE_SPECS: Record<UsageRange, { label: string; seconds: number; stepSeconds: number; resolution: 60 | 600 }> = {
+const USAGE_RANGE_SPECS: Record<UsageRange, { label: string; seconds: number; stepSeconds: number; resolution: 60 | 600 }> = {
   "1h": { label: "1 hour", seconds: 3_600, stepSeconds: 60, resolution: 60 },
   "24h": { label: "24 hours", seconds: 86_400, stepSeconds: 1_800, resolution: 60 },
   "7d": { label: "7 days", seconds: 7 * 86_400, stepSeconds: 3 * 3_600, resolution: 600 },

@@ -33,7 +33,7 @@ export interface BatchRow {
 }
 
 /** Statuses whose request counts are still moving (counted from the jobs, not the row). */
-export const LIVE_STATUSES: BatchStatus[] = ["in_progress", "finalizing", "cancelling"];
+const LIVE_STATUSES: BatchStatus[] = ["in_progress", "finalizing", "cancelling"];
 
 /**
  * The columns of `batches b` plus live counts; join it with `BATCH_LIVE_COUNTS_JOIN`. The lateral count

@@ -20,7 +20,7 @@ interface FileRow {
   expires_at: Date | null;
 }
 
-export function toFileObject(row: FileRow): FileObject {
+function toFileObject(row: FileRow): FileObject {
   const file: FileObject = {
     id: row.id,
     object: "file",
@@ -42,7 +42,7 @@ export interface NewFile {
 }
 
 /** Writes a file's row and chunks on a client already inside a transaction. */
-export async function insertFile(client: Queryable, file: NewFile): Promise<FileObject> {
+async function insertFile(client: Queryable, file: NewFile): Promise<FileObject> {
   const { content, ...described } = file;
   const writer = await FileWriter.open(client, described);
   await writer.write(content);

@@ -6,4 +6,4 @@ const token = () => randomBytes(12).toString("hex");
 export const newFileId = () => `file-${token()}`;
 export const newBatchId = () => `batch_${token()}`;
 /** The id of one output line (OpenAI's batch_req_…). */
-export const newBatchRequestId = () => `batch_req_${token()}`;
+const newBatchRequestId = () => `batch_req_${token()}`;

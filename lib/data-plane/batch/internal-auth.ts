@@ -5,8 +5,8 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 
-export const BATCH_TOKEN_HEADER = "x-agenticorp-batch-token";
-export const BATCH_KEY_HEADER = "x-agenticorp-batch-key";
+const BATCH_TOKEN_HEADER = "x-agenticorp-batch-token";
+const BATCH_KEY_HEADER = "x-agenticorp-batch-key";
 
 const token = randomBytes(32);
 const tokenText = token.toString("base64url");

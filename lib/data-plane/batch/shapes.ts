@@ -53,7 +53,7 @@ export interface BatchObject {
   metadata: Record<string, string> | null;
 }
 
-export const FILE_PURPOSES = ["batch", "batch_output"] as const;
+const FILE_PURPOSES = ["batch", "batch_output"] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
 
 export interface FileObject {

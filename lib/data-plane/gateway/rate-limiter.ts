@@ -27,7 +27,7 @@ RETURNING used, last_grant, extract(epoch FROM window_start) * 1000 AS window_st
   extract(epoch FROM window_start + interval '1 minute') * 1000 AS window_end_ms, extract(epoch FROM now()) * 1000 AS now_ms`;
 
 /** Claims in rate_limit_windows' current minute. */
-export function rateLimitClaim(pool: pg.Pool) {
+function rateLimitClaim(pool: pg.Pool) {
   return async (keyId: string, want: number, limit: number): Promise<Claim | null> => {
     const { rows } = await pool.query<{ used: number; last_grant: number; window_start_ms: string; window_end_ms: string; now_ms: string }>(CLAIM_SQL, [keyId, want, limit]);
     const row = rows[0];

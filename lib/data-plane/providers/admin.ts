@@ -57,7 +57,7 @@ export function toPublicProvider<T extends { apiKeyEncrypted: string | null; hea
 }
 
 /** Splits validated remote settings into what is stored in the clear and the sealed headers (undefined: keep the stored ones). */
-export function sealSettings(settings: HttpProviderSettings, secret: string) {
+function sealSettings(settings: HttpProviderSettings, secret: string) {
   const { headers, ...clear } = settings;
   return { settings: clear, headers: headers === undefined ? undefined : sealHeaders(headers, secret) };
 }

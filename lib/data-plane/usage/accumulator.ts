@@ -37,7 +37,7 @@ export interface UsageEvent {
 
 const MINUTE_MS = 60_000;
 
-export const statusClassOf = (status: number): StatusClass => (status >= 500 ? "5xx" : status >= 400 ? "4xx" : "2xx");
+const statusClassOf = (status: number): StatusClass => (status >= 500 ? "5xx" : status >= 400 ? "4xx" : "2xx");
 
 export class UsageAccumulator {
   private rows = new Map<string, UsageRow>();

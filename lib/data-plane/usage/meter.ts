@@ -19,7 +19,7 @@ export interface UsageMeterOptions {
 }
 
 /** Chat's usage object in the accumulator's terms; undefined when the upstream reported none. */
-export function usageTokens(usage: TokenUsage | undefined | null): UsageTokens | undefined {
+function usageTokens(usage: TokenUsage | undefined | null): UsageTokens | undefined {
   if (!usage) return undefined;
   return {
     promptTokens: usage.prompt_tokens ?? 0,

@@ -5,7 +5,7 @@
 import type { Queryable } from "../../platform/db/client";
 import type { UsageRow } from "./accumulator";
 
-export const USAGE_BASE_RESOLUTION_SECONDS = 60;
+const USAGE_BASE_RESOLUTION_SECONDS = 60;
 
 const WRITE_SQL = `
 INSERT INTO usage_buckets (resolution, instance_id, bucket, key_id, model, deployment, endpoint, status_class,

@@ -11,7 +11,7 @@ import { fenceCondition, fenceValues, type Fence } from "./lease";
 export type InstanceRole = "data_plane" | "console" | "both";
 
 /** Roles that serve the data plane: the instances that capacity, scaling and rate-limit shares count. */
-export const DATA_PLANE_ROLES: readonly InstanceRole[] = ["data_plane", "both"];
+const DATA_PLANE_ROLES: readonly InstanceRole[] = ["data_plane", "both"];
 
 export function instanceRole({ consoleEnabled, dataPlaneEnabled }: { consoleEnabled: boolean; dataPlaneEnabled: boolean }): InstanceRole {
   if (consoleEnabled && dataPlaneEnabled) return "both";

@@ -8,7 +8,7 @@
 import client from "prom-client";
 import { metric, registry } from "./registry";
 
-export const BATCH_JOB_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;
+const BATCH_JOB_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;
 
 export const batchJobsFinished = metric(
   "agenticorp_batch_jobs_finished_total",

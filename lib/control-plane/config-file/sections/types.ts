@@ -48,7 +48,7 @@ export interface ConfigSection {
 export type { ConfigIssue };
 
 /** A plan that changes nothing. */
-export const NOTHING: SectionPlan = { changes: [], apply: async () => {} };
+const NOTHING: SectionPlan = { changes: [], apply: async () => {} };
 
 /** Shows a value in a diff line. */
 export function shown(value: unknown): string {
