@@ -58,7 +58,10 @@ function prismaReload(db: Database) {
   const { prisma } = db;
   return () =>
     prisma.$transaction([
-      prisma.apiKey.findMany({ where: { revokedAt: null }, select: { id: true, name: true, keyHash: true, rpmLimit: true, allowedModels: true } }),
+      prisma.apiKey.findMany({
+        where: { revokedAt: null },
+        select: { id: true, name: true, keyHash: true, rpmLimit: true, allowedModels: true },
+      }),
       prisma.provider.findMany({ where: { enabled: true } }),
       prisma.deployment.findMany({ where: { enabled: true }, orderBy: { id: "asc" } }),
       prisma.scalingPolicy.findFirst({ where: { active: true }, select: { id: true, name: true, spec: true } }),
@@ -69,7 +72,17 @@ async function benchKeys(keyCount: number): Promise<void> {
   const scratch = await createScratchDatabase(`agenticorp_bench_jobs_${randomBytes(4).toString("hex")}`, { migrate: true });
   const db = createDatabase({ url: scratch.url, poolMax: 2 });
   try {
-    await createProvider(db.prisma, { kind: "openai_compatible", name: "upstream", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-upstream", deployments: [{ modelName: "chat", upstreamModel: "chat" }] }, SECRET);
+    await createProvider(
+      db.prisma,
+      {
+        kind: "openai_compatible",
+        name: "upstream",
+        baseUrl: "http://127.0.0.1:9/v1",
+        apiKey: "sk-upstream",
+        deployments: [{ modelName: "chat", upstreamModel: "chat" }],
+      },
+      SECRET,
+    );
     await db.pool.query(
       `INSERT INTO api_keys (id, name, key_hash, prefix, rpm_limit) SELECT gen_random_uuid(), 'key ' || g, md5(g::text) || md5((-g)::text), 'ak-bench', 600 FROM generate_series(1, $1) g`,
       [keyCount],
@@ -79,7 +92,9 @@ async function benchKeys(keyCount: number): Promise<void> {
     let snapshot = EMPTY_SNAPSHOT;
 
     console.log(`\n${keyCount} API key(s), ${CALLS} calls each`);
-    console.log(`${"".padEnd(44)} ${"ms/call".padStart(7)} ${"p99.9 gap".padStart(9)} ${"max gap".padStart(8)} ${">1 ms/call".padStart(10)}`);
+    console.log(
+      `${"".padEnd(44)} ${"ms/call".padStart(7)} ${"p99.9 gap".padStart(9)} ${"max gap".padStart(8)} ${">1 ms/call".padStart(10)}`,
+    );
     await measure("baseline: SELECT 1", () => db.pool.query("SELECT 1"));
     await measure("safety-net check (readConfigVersion)", () => readConfigVersion(db.pool));
     const sql = await measure("configuration reload (loadSnapshot)", async () => {

@@ -38,7 +38,12 @@ try {
   // A simulator with a model's latency, so 20,000 lines are minutes of work for one instance.
   await createProvider(
     db.prisma,
-    { kind: "simulator", name: "simulator-batch", settings: { latencyMs: { median: 150, p99: 400 }, tokensPerSecond: 0, errorRate: 0 }, deployments: [{ modelName: MODEL, upstreamModel: MODEL }] },
+    {
+      kind: "simulator",
+      name: "simulator-batch",
+      settings: { latencyMs: { median: 150, p99: 400 }, tokensPerSecond: 0, errorRate: 0 },
+      deployments: [{ modelName: MODEL, upstreamModel: MODEL }],
+    },
     SECRET,
   );
   const { key } = await createApiKey(db.prisma, { name: "batch-autoscale bench" });
@@ -64,14 +69,28 @@ try {
   });
   await cluster.start();
   const serving = () => cluster!.instances().filter((i) => i.state === "ready").length;
-  say(`one instance serving at ${cluster.url}; policy: 1–${MAX_INSTANCES} instances, ${JOBS_PER_INSTANCE} queued jobs per instance`);
+  say(
+    `one instance serving at ${cluster.url}; policy: 1–${MAX_INSTANCES} instances, ${JOBS_PER_INSTANCE} queued jobs per instance`,
+  );
 
   const client = new OpenAI({ apiKey: key, baseURL: `${cluster.url}/v1`, maxRetries: 2, timeout: 120_000 });
   const lines = Array.from({ length: LINES }, (_, i) =>
-    JSON.stringify({ custom_id: `req-${i}`, method: "POST", url: "/v1/chat/completions", body: { model: MODEL, messages: [{ role: "user", content: `Say something about ${i}` }], max_tokens: 16 } }),
+    JSON.stringify({
+      custom_id: `req-${i}`,
+      method: "POST",
+      url: "/v1/chat/completions",
+      body: { model: MODEL, messages: [{ role: "user", content: `Say something about ${i}` }], max_tokens: 16 },
+    }),
   );
-  const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"), purpose: "batch" });
-  const batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+  const file = await client.files.create({
+    file: await toFile(Buffer.from(lines.join("\n") + "\n"), "bench.jsonl"),
+    purpose: "batch",
+  });
+  const batch = await client.batches.create({
+    input_file_id: file.id,
+    endpoint: "/v1/chat/completions",
+    completion_window: "24h",
+  });
   const submittedAt = performance.now();
   const submittedWall = new Date();
   say(`submitted ${batch.id}: ${LINES.toLocaleString("en-US")} lines (${batch.status})`);
@@ -96,7 +115,9 @@ try {
       const current = await client.batches.retrieve(batch.id);
       status = current.status;
       const counts = current.request_counts;
-      say(`${status}: ${counts?.completed ?? 0} completed, ${counts?.failed ?? 0} failed of ${counts?.total ?? 0}; ${count} instance(s) serving`);
+      say(
+        `${status}: ${counts?.completed ?? 0} completed, ${counts?.failed ?? 0} failed of ${counts?.total ?? 0}; ${count} instance(s) serving`,
+      );
       if (["completed", "failed", "expired", "cancelled"].includes(status)) {
         finishedAt = now;
         say(`batch ${status} ${seconds(now - submittedAt)} after submission`);
@@ -117,12 +138,20 @@ try {
   const decision = rows[0];
   console.log("\nqueue-depth autoscaling (npm run bench:batch-autoscale)");
   console.log(`  lines submitted                      ${LINES.toLocaleString("en-US")} (simulator, median 150 ms)`);
-  console.log(`  policy                               1–${MAX_INSTANCES} instances, ${JOBS_PER_INSTANCE} queued jobs per instance`);
-  console.log(`  submission → first scale-out decision ${decision ? seconds(decision.at.getTime() - submittedWall.getTime()) : "—"}${decision ? `  ("${decision.message}")` : ""}`);
+  console.log(
+    `  policy                               1–${MAX_INSTANCES} instances, ${JOBS_PER_INSTANCE} queued jobs per instance`,
+  );
+  console.log(
+    `  submission → first scale-out decision ${decision ? seconds(decision.at.getTime() - submittedWall.getTime()) : "—"}${decision ? `  ("${decision.message}")` : ""}`,
+  );
   console.log(`  submission → first added instance serving ${seconds(firstScaleOutServing)}`);
   console.log(`  most instances serving               ${maxServing}`);
-  console.log(`  batch ${status.padEnd(30)} ${finishedAt === null ? "not within the budget" : `${seconds(finishedAt - submittedAt)} after submission`}`);
-  console.log(`  batch end → back to one instance     ${backToOneAt === null || finishedAt === null ? "not within the budget" : seconds(backToOneAt - finishedAt)}`);
+  console.log(
+    `  batch ${status.padEnd(30)} ${finishedAt === null ? "not within the budget" : `${seconds(finishedAt - submittedAt)} after submission`}`,
+  );
+  console.log(
+    `  batch end → back to one instance     ${backToOneAt === null || finishedAt === null ? "not within the budget" : seconds(backToOneAt - finishedAt)}`,
+  );
   if (firstScaleOutServing === null || backToOneAt === null) process.exitCode = 1;
 } finally {
   await cluster?.stop().catch((error: Error) => console.error(`stopping the cluster: ${error.message}`));

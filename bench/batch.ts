@@ -21,8 +21,14 @@ const report = await runFleetBatch({
   timeoutMs: 30 * 60_000,
   log: (message) => console.log(message),
 });
-console.log(`\nBatch: ${lines} lines, ${instances} instances, WORKER_CONCURRENCY ${concurrency}, simulator median ${latencyMs} ms${kill ? ", one killed with SIGKILL" : ""}`);
+console.log(
+  `\nBatch: ${lines} lines, ${instances} instances, WORKER_CONCURRENCY ${concurrency}, simulator median ${latencyMs} ms${kill ? ", one killed with SIGKILL" : ""}`,
+);
 for (const line of describeFleetBatch(report)) console.log(line);
-const exact = report.duplicates.length === 0 && report.missing.length === 0 && report.unexpected.length === 0 && report.outputLines + report.errorLines === lines;
+const exact =
+  report.duplicates.length === 0 &&
+  report.missing.length === 0 &&
+  report.unexpected.length === 0 &&
+  report.outputLines + report.errorLines === lines;
 console.log(exact ? "every custom_id answered exactly once" : "FAILED: custom_ids not answered exactly once");
 process.exit(exact && report.batch.status === "completed" ? 0 : 1);

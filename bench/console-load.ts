@@ -25,7 +25,11 @@ async function loadOverview(page: Page, url: string): Promise<number> {
   await page.waitForFunction(
     () => {
       const panels = [...document.querySelectorAll("section.panel")];
-      return panels.length >= 10 && panels.every((p) => p.getAttribute("data-state") !== "loading") && document.querySelector('[data-testid="data-source"]')?.textContent?.includes("…") === false;
+      return (
+        panels.length >= 10 &&
+        panels.every((p) => p.getAttribute("data-state") !== "loading") &&
+        document.querySelector('[data-testid="data-source"]')?.textContent?.includes("…") === false
+      );
     },
     undefined,
     { timeout: 30_000, polling: 20 },
@@ -34,9 +38,13 @@ async function loadOverview(page: Page, url: string): Promise<number> {
 }
 
 await buildIfNeeded();
-const scratch = await createScratchDatabase(`agenticorp_bench_console_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+const scratch = await createScratchDatabase(`agenticorp_bench_console_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+  migrate: true,
+});
 const database = createDatabase({ url: scratch.url, poolMax: 2 });
-const server = await startServer({ env: { DATABASE_URL: scratch.url, SEED_SIMULATOR: "true", SNAPSHOT_INTERVAL_MS: "2000", DRAIN_TIMEOUT_MS: "2000" } });
+const server = await startServer({
+  env: { DATABASE_URL: scratch.url, SEED_SIMULATOR: "true", SNAPSHOT_INTERVAL_MS: "2000", DRAIN_TIMEOUT_MS: "2000" },
+});
 const browser = await launchChromium();
 let exitCode = 0;
 try {

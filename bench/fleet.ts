@@ -76,20 +76,39 @@ async function measureFleet(): Promise<void> {
       env: { CONFIG_SYNC: args["config-sync"] },
       onEvent: (message) => console.error(`  [cluster] ${message.slice(0, 200)}`),
     });
-    console.log(`${INSTANCES} data-plane instances + 1 console instance ready in ${Math.round((performance.now() - started) / 1000)} s` + (args.pgbouncer ? " (through PgBouncer)" : " (direct)"));
+    console.log(
+      `${INSTANCES} data-plane instances + 1 console instance ready in ${Math.round((performance.now() - started) / 1000)} s` +
+        (args.pgbouncer ? " (through PgBouncer)" : " (direct)"),
+    );
     // Let start-up work (migrations check, first loads, pools at their start-up size) settle.
     // Idle pool connections close after 30 s, so 35 s shows the idle steady state.
     await new Promise((resolve) => setTimeout(resolve, Number(args["settle-seconds"]) * 1000));
 
     const idle = await fleet.databaseLoad(Number(args["idle-seconds"]));
     printLoad("idle", idle);
-    check("idle PostgreSQL tx/s per instance", idle.transactionsPerSecondPerInstance <= TARGETS.idleTransactionsPerSecondPerInstance, `${idle.transactionsPerSecondPerInstance} (target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance}; the leader's jobs shared out included)`);
-    check("idle statements/s of a non-leader instance", idle.statementsPerSecond.followers.max <= TARGETS.idleTransactionsPerSecondPerInstance, `p50 ${idle.statementsPerSecond.followers.p50}, max ${idle.statementsPerSecond.followers.max} (bounds its transactions/s; target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance})`);
-    check("idle connections per instance", idle.connectionsPerInstance.max <= TARGETS.connectionsPerInstance, `max ${idle.connectionsPerInstance.max} (target ≤ DB_POOL_MAX + 1 = ${TARGETS.connectionsPerInstance})`);
+    check(
+      "idle PostgreSQL tx/s per instance",
+      idle.transactionsPerSecondPerInstance <= TARGETS.idleTransactionsPerSecondPerInstance,
+      `${idle.transactionsPerSecondPerInstance} (target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance}; the leader's jobs shared out included)`,
+    );
+    check(
+      "idle statements/s of a non-leader instance",
+      idle.statementsPerSecond.followers.max <= TARGETS.idleTransactionsPerSecondPerInstance,
+      `p50 ${idle.statementsPerSecond.followers.p50}, max ${idle.statementsPerSecond.followers.max} (bounds its transactions/s; target ≤ ${TARGETS.idleTransactionsPerSecondPerInstance})`,
+    );
+    check(
+      "idle connections per instance",
+      idle.connectionsPerInstance.max <= TARGETS.connectionsPerInstance,
+      `max ${idle.connectionsPerInstance.max} (target ≤ DB_POOL_MAX + 1 = ${TARGETS.connectionsPerInstance})`,
+    );
 
     const loaded = await fleet.databaseLoad(Number(args["load-seconds"]), Number(args["load-rps"]));
     printLoad("under load", loaded);
-    check("connections per instance under load", loaded.connectionsPerInstance.max <= TARGETS.connectionsPerInstance, `max ${loaded.connectionsPerInstance.max} (target ≤ ${TARGETS.connectionsPerInstance})`);
+    check(
+      "connections per instance under load",
+      loaded.connectionsPerInstance.max <= TARGETS.connectionsPerInstance,
+      `max ${loaded.connectionsPerInstance.max} (target ≤ ${TARGETS.connectionsPerInstance})`,
+    );
 
     for (let round = 1; round <= ROUNDS; round++) {
       const revocation = await fleet.revocation();
@@ -107,11 +126,17 @@ async function measureFleet(): Promise<void> {
     );
 
     const memory = await fleet.memory();
-    check("data-plane instance RSS", memory.dataPlaneMb.max <= TARGETS.dataPlaneRssMb, `p50 ${memory.dataPlaneMb.p50} MB, max ${memory.dataPlaneMb.max} MB (target ≤ ${TARGETS.dataPlaneRssMb})`);
+    check(
+      "data-plane instance RSS",
+      memory.dataPlaneMb.max <= TARGETS.dataPlaneRssMb,
+      `p50 ${memory.dataPlaneMb.p50} MB, max ${memory.dataPlaneMb.max} MB (target ≤ ${TARGETS.dataPlaneRssMb})`,
+    );
     console.log(`console instance RSS: ${memory.consoleMb ?? "?"} MB`);
 
     const failover = await fleet.failover();
-    console.log(`leader failover after kill -9 of ${failover.from}: ${failover.ms} ms until ${failover.to} held the lease (LEADER_TTL_MS ${DEFAULTS.LEADER_TTL_MS})`);
+    console.log(
+      `leader failover after kill -9 of ${failover.from}: ${failover.ms} ms until ${failover.to} held the lease (LEADER_TTL_MS ${DEFAULTS.LEADER_TTL_MS})`,
+    );
   } finally {
     await fleet?.close();
     await scratch.drop();
@@ -128,12 +153,18 @@ async function measureRollupsAndOverview(): Promise<void> {
     const rows = await seedRollups(pool, now, INSTANCES + 1, 24);
     console.log(`\nseeded ${rows} rollup rows: ${INSTANCES + 1} instances × 24 h at 10 s, 1 min and 10 min`);
     const rollup = await timeRollupJob(pool);
-    console.log(`leader rollup job, one period's work (${rollup.rowsPerRun} rows): p50 ${rollup.p50.toFixed(1)} ms, p95 ${rollup.p95.toFixed(1)} ms`);
+    console.log(
+      `leader rollup job, one period's work (${rollup.rowsPerRun} rows): p50 ${rollup.p50.toFixed(1)} ms, p95 ${rollup.p95.toFixed(1)} ms`,
+    );
     // Fewer runs than bench:query: over 24 h of forty instances a query takes up to seconds.
     const timings = await timeOverview(pool, now, { warmup: 1, runs: 5 });
     printTimings(timings);
     const worst = timings.filter((t) => !t.query.startsWith("whole")).reduce((a, b) => (b.p95 > a.p95 ? b : a));
-    check("overview query p95 (of 5 runs)", worst.p95 <= TARGETS.overviewP95Ms, `slowest ${worst.range} ${worst.query} ${worst.p95.toFixed(1)} ms (target ≤ ${TARGETS.overviewP95Ms})`);
+    check(
+      "overview query p95 (of 5 runs)",
+      worst.p95 <= TARGETS.overviewP95Ms,
+      `slowest ${worst.range} ${worst.query} ${worst.p95.toFixed(1)} ms (target ≤ ${TARGETS.overviewP95Ms})`,
+    );
   } finally {
     await pool?.end();
     await scratch?.drop();

@@ -39,7 +39,11 @@ async function measure(target: Target, url: string): Promise<WrkReport> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("   ")).join("\n");
+  return rows
+    .map((row) =>
+      row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("   "),
+    )
+    .join("\n");
 }
 
 async function main(): Promise<void> {
@@ -52,7 +56,10 @@ async function main(): Promise<void> {
     database = await createScratchDatabase(`agenticorp_bench_${Date.now()}_${randomBytes(3).toString("hex")}`);
     product = await startServer({ env: { DATABASE_URL: database.url, DRAIN_TIMEOUT_MS: "5000" }, timeoutMs: 120_000 });
     bare = await startChildServer(import.meta.filename, BARE_FLAG);
-    const urls: Record<Target, string> = { bare: new URL(PATH, bare.url).toString(), product: new URL(PATH, product.url).toString() };
+    const urls: Record<Target, string> = {
+      bare: new URL(PATH, bare.url).toString(),
+      product: new URL(PATH, product.url).toString(),
+    };
 
     console.log(`GET ${PATH}, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS} runs each, order alternating`);
     console.log(`warming up (wrk ${WARMUP_ARGS.join(" ")} on each, not counted)`);
@@ -70,10 +77,18 @@ async function main(): Promise<void> {
     const ratio = productSummary.requestsPerSecond / bareSummary.requestsPerSecond;
     const row = (name: string, s: RunSummary) => [name, s.requestsPerSecond.toFixed(0), s.p50Ms.toFixed(2), s.p99Ms.toFixed(2)];
     console.log("");
-    console.log(table([["", "requests/s (mean)", "p50 ms (median)", "p99 ms (median)"], row("bare", bareSummary), row("product", productSummary)]));
+    console.log(
+      table([
+        ["", "requests/s (mean)", "p50 ms (median)", "p99 ms (median)"],
+        row("bare", bareSummary),
+        row("product", productSummary),
+      ]),
+    );
     console.log("");
     const met = ratio >= TARGET_RATIO;
-    console.log(`ratio product/bare (requests/s): ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO.toFixed(2)}: ${met ? "met" : "NOT MET"}`);
+    console.log(
+      `ratio product/bare (requests/s): ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO.toFixed(2)}: ${met ? "met" : "NOT MET"}`,
+    );
     if (!met) process.exitCode = 1;
   } finally {
     bare?.stop();

@@ -87,11 +87,16 @@ async function main() {
       }
     }
     console.log(`\nOverhead at ${RATE} req/s, ${SECONDS} s × ${ROUNDS} rounds each (open loop, latency from due time)`);
-    if (AWAKE_CORES) console.log("DIAGNOSTIC: cores kept awake by idle-priority spinners (BENCH_AWAKE_CORES=1); not the conditions the targets are set for");
+    if (AWAKE_CORES)
+      console.log(
+        "DIAGNOSTIC: cores kept awake by idle-priority spinners (BENCH_AWAKE_CORES=1); not the conditions the targets are set for",
+      );
     console.log("");
     console.log("path      requests    p50 ms    p99 ms");
     for (const path of PATHS) {
-      console.log(`${path.padEnd(9)} ${String(latencies[path].length).padStart(8)}  ${percentile(latencies[path], 50).toFixed(3).padStart(8)}  ${percentile(latencies[path], 99).toFixed(3).padStart(8)}`);
+      console.log(
+        `${path.padEnd(9)} ${String(latencies[path].length).padStart(8)}  ${percentile(latencies[path], 50).toFixed(3).padStart(8)}  ${percentile(latencies[path], 99).toFixed(3).padStart(8)}`,
+      );
     }
     const added = (path: PathName, p: number) => (percentile(latencies[path], p) - percentile(latencies.direct, p)).toFixed(3);
     console.log(`\nfloor (minimal proxy) adds p50 ${added("floor", 50)} ms, p99 ${added("floor", 99)} ms`);

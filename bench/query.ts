@@ -21,7 +21,9 @@ async function main(): Promise<number> {
     const now = Date.now();
     const seedStarted = performance.now();
     const rows = await seedRollups(pool, now, INSTANCES, HOURS);
-    console.log(`seeded ${rows} rollup rows (${INSTANCES} instances × ${HOURS} h at 10 s, 1 min and 10 min) in ${Math.round(performance.now() - seedStarted)} ms`);
+    console.log(
+      `seeded ${rows} rollup rows (${INSTANCES} instances × ${HOURS} h at 10 s, 1 min and 10 min) in ${Math.round(performance.now() - seedStarted)} ms`,
+    );
     const results = await timeOverview(pool, now);
     console.log(`\n${TIMING_NOTE}\n`);
     printTimings(results);

@@ -39,10 +39,15 @@ const REQUEST_LOG_SAMPLE_RATE = process.env.BENCH_REQUEST_LOG_SAMPLE_RATE ?? "0.
 const REQUEST_LOG_ROUNDS = Number(process.env.BENCH_REQUEST_LOG_ROUNDS ?? 4);
 /** wrk's 2 s timeout turns a busy neighbour's stall into a failed run; both sides get the same longer one. */
 const REQUEST_LOG_WRK_ARGS = [...WRK_ARGS, "--timeout", "10s"];
-const BENCH_PROVIDER: CreateProviderInput = { kind: "simulator", name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "bench" }] };
+const BENCH_PROVIDER: CreateProviderInput = {
+  kind: "simulator",
+  name: "bench-simulator",
+  deployments: [{ modelName: "bench", upstreamModel: "bench" }],
+};
 
 if (process.argv.includes(FLAG)) serveInChild(answerCompletion);
-else if (process.argv.includes(REQUEST_LOG_ONLY) || process.env.BENCH_ONLY === "request-log") process.exitCode = (await requestLogCost()) ? 0 : 1;
+else if (process.argv.includes(REQUEST_LOG_ONLY) || process.env.BENCH_ONLY === "request-log")
+  process.exitCode = (await requestLogCost()) ? 0 : 1;
 else if (process.env.BENCH_ONLY === "accounting") await accounting();
 else {
   await main();
@@ -51,7 +56,9 @@ else {
 
 /** Usage accounting on ÷ off, same load, alternating; the budget and TPM are far above what the run spends. */
 async function accounting() {
-  const providers = [{ kind: "simulator" as const, name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "sim-fast" }] }];
+  const providers = [
+    { kind: "simulator" as const, name: "bench-simulator", deployments: [{ modelName: "bench", upstreamModel: "sim-fast" }] },
+  ];
   const limits = { budgetDailyUsd: 1_000_000, budgetMonthlyUsd: 10_000_000, tpmLimit: 1_000_000_000 };
   const on = await startProduct(providers, { CONSOLE_ENABLED: "false", USAGE_ACCOUNTING: "on" }, undefined, limits);
   const off = await startProduct(providers, { CONSOLE_ENABLED: "false", USAGE_ACCOUNTING: "off" }, undefined, limits);
@@ -68,7 +75,9 @@ Usage accounting: POST /v1/chat/completions, wrk ${WRK_ARGS.join(" ")}, ${ROUNDS
         // A 10 s timeout: on a machine shared with other work a 2 s one loses runs to stray stalls.
         const report = await wrk(product.server.url, product.key, [...WRK_ARGS, "--timeout", "10s"]);
         reports[target].push(report);
-        console.log(`  accounting ${target.padEnd(3)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+        console.log(
+          `  accounting ${target.padEnd(3)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`,
+        );
       }
     }
     const ratio = summarize(reports.on).requestsPerSecond / summarize(reports.off).requestsPerSecond;
@@ -105,17 +114,27 @@ request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${REQUEST_LO
         const cpuUs = ((processCpuMs(product.server.child.pid!) - cpuBefore) * 1_000) / report.requests;
         reports[target].push(report);
         cpuPerRequestUs[target].push(cpuUs);
-        console.log(`  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  CPU ${cpuUs.toFixed(0)} µs/request`);
+        console.log(
+          `  log ${target.padEnd(4)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  CPU ${cpuUs.toFixed(0)} µs/request`,
+        );
       }
     }
     const [onSummary, offSummary] = [summarize(reports.on), summarize(reports.off)];
     const ratio = onSummary.requestsPerSecond / offSummary.requestsPerSecond;
     const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const [cpuOn, cpuOff] = [medianOf(cpuPerRequestUs.on), medianOf(cpuPerRequestUs.off)];
-    console.log(`CPU per request (median): on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs (on/off ${(cpuOn / cpuOff).toFixed(3)})`);
-    const written = /agenticorp_request_log_entries_total\{outcome="written"\} (\d+)/.exec(await (await fetch(`${on.server.url}/metrics`)).text())?.[1];
-    console.log(`request log on ${onSummary.requestsPerSecond.toFixed(0)} req/s, off ${offSummary.requestsPerSecond.toFixed(0)} req/s`);
-    console.log(`ratio on/off: ${ratio.toFixed(3)} (target ≥ 0.9); entries written by the instance with the log on: ${written ?? "unknown"}`);
+    console.log(
+      `CPU per request (median): on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs (on/off ${(cpuOn / cpuOff).toFixed(3)})`,
+    );
+    const written = /agenticorp_request_log_entries_total\{outcome="written"\} (\d+)/.exec(
+      await (await fetch(`${on.server.url}/metrics`)).text(),
+    )?.[1];
+    console.log(
+      `request log on ${onSummary.requestsPerSecond.toFixed(0)} req/s, off ${offSummary.requestsPerSecond.toFixed(0)} req/s`,
+    );
+    console.log(
+      `ratio on/off: ${ratio.toFixed(3)} (target ≥ 0.9); entries written by the instance with the log on: ${written ?? "unknown"}`,
+    );
     return ratio >= 0.9;
   } finally {
     await on.stop();
@@ -125,7 +144,9 @@ request log on (sample rate ${REQUEST_LOG_SAMPLE_RATE}) vs off, wrk ${REQUEST_LO
 
 /** `checked` false: a warm-up, whose stray timeouts on a busy machine measure nothing. */
 async function wrk(url: string, key: string, args = WRK_ARGS, endpoint = "chat", checked = true): Promise<WrkReport> {
-  const report = parseWrkOutput(await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }));
+  const report = parseWrkOutput(
+    await runWrk([...args, "-s", LUA], url, { AGENTICORP_KEY: key, AGENTICORP_MODEL: "bench", AGENTICORP_ENDPOINT: endpoint }),
+  );
   const problem = runProblem(report);
   if (problem && checked) throw new Error(`wrk run against ${url} is not a clean measurement: ${problem}`);
   return report;
@@ -174,7 +195,13 @@ async function main() {
     {
       kind: "simulator",
       name: "bench-streams",
-      settings: { latencyMs: { median: 0, p99: 0 }, tokensPerSecond: 20, errorRate: 0, answerWords: 40, timeouts: { connectMs: 1_000, firstByteMs: 30_000, totalMs: 120_000 } },
+      settings: {
+        latencyMs: { median: 0, p99: 0 },
+        tokensPerSecond: 20,
+        errorRate: 0,
+        answerWords: 40,
+        timeouts: { connectMs: 1_000, firstByteMs: 30_000, totalMs: 120_000 },
+      },
       deployments: [{ modelName: "bench-stream", upstreamModel: "bench-stream" }],
     },
   ]);
@@ -188,19 +215,25 @@ async function main() {
       for (const target of round % 2 === 0 ? (["bare", "product"] as const) : (["product", "bare"] as const)) {
         const report = await wrk(target === "bare" ? bare.url : url, product.key);
         reports[target].push(report);
-        console.log(`  ${target.padEnd(8)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+        console.log(
+          `  ${target.padEnd(8)} ${report.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`,
+        );
       }
     }
     const bareSummary = summarize(reports.bare);
     const productSummary = summarize(reports.product);
     const ratio = productSummary.requestsPerSecond / bareSummary.requestsPerSecond;
     const rssAfterLoad = await rssMegabytes(product.server);
-    console.log(`\nbare ${bareSummary.requestsPerSecond.toFixed(0)} req/s, product ${productSummary.requestsPerSecond.toFixed(0)} req/s`);
+    console.log(
+      `\nbare ${bareSummary.requestsPerSecond.toFixed(0)} req/s, product ${productSummary.requestsPerSecond.toFixed(0)} req/s`,
+    );
     console.log(`ratio product/bare: ${ratio.toFixed(2)} (target ≥ 0.2)`);
     console.log(`product RSS after the load: ${rssAfterLoad} MB (target ≤ 300 MB; console enabled)`);
     for (const [endpoint, route] of Object.entries(OTHER_ENDPOINTS)) {
       const report = await wrk(url, product.key, WRK_ARGS, endpoint);
-      console.log(`POST ${route}: ${report.requestsPerSecond.toFixed(0)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`);
+      console.log(
+        `POST ${route}: ${report.requestsPerSecond.toFixed(0)} req/s  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms`,
+      );
     }
 
     const streams = await concurrentStreams(url, product.key, () => rssMegabytes(product.server));

@@ -12,11 +12,25 @@ import { KeyQuotas } from "../lib/data-plane/usage/quotas";
 
 const REQUESTS = 2_000_000;
 const standInPool = {
-  query: async () => ({ rows: [{ used: 1e12, last_grant: 1e12, window_start_ms: "0", window_end_ms: String(Date.now() + 3_600_000), now_ms: String(Date.now()) }] }),
+  query: async () => ({
+    rows: [
+      {
+        used: 1e12,
+        last_grant: 1e12,
+        window_start_ms: "0",
+        window_end_ms: String(Date.now() + 3_600_000),
+        now_ms: String(Date.now()),
+      },
+    ],
+  }),
 } as unknown as pg.Pool;
 
 const quotas = new KeyQuotas({ pool: standInPool, instanceCount: () => 1, timeZone: "UTC" });
-const meter = new UsageMeter({ accounting: true, keyLabel: false, onSpend: (key, tokens, cost) => quotas.spent(key, tokens, cost) });
+const meter = new UsageMeter({
+  accounting: true,
+  keyLabel: false,
+  onSpend: (key, tokens, cost) => quotas.spent(key, tokens, cost),
+});
 const keys: ApiKeyEntry[] = Array.from({ length: 10 }, (_, i) => ({
   id: `00000000-0000-0000-0000-00000000000${i}`,
   name: `key ${i}`,
@@ -27,7 +41,14 @@ const keys: ApiKeyEntry[] = Array.from({ length: 10 }, (_, i) => ({
   budgetMonthlyUsd: 1e7,
   allowedModels: new Set<string>(),
 }));
-const deployment = { id: "d", modelName: "bench", upstreamModel: "sim-fast", weight: 1, label: "sim/sim-fast", price: DEFAULT_PRICES["sim-fast"]! } as unknown as DeploymentEntry;
+const deployment = {
+  id: "d",
+  modelName: "bench",
+  upstreamModel: "sim-fast",
+  weight: 1,
+  label: "sim/sim-fast",
+  price: DEFAULT_PRICES["sim-fast"]!,
+} as unknown as DeploymentEntry;
 const usage = { prompt_tokens: 12, completion_tokens: 40 };
 
 // First admissions claim (asynchronously); after that every admission is synchronous.
@@ -48,5 +69,9 @@ function run(n: number): number {
 
 run(200_000); // warm up
 const nsPerRequest = run(REQUESTS);
-console.log(`usage accounting with a budgeted, TPM-limited key: ${nsPerRequest.toFixed(0)} ns of CPU per request (${REQUESTS.toLocaleString("en-US")} requests)`);
-console.log(`against the gateway's 290–440 µs of CPU per request (docs/performance.md, bench:overhead): ${((nsPerRequest / 1_000 / 290) * 100).toFixed(2)}% at most`);
+console.log(
+  `usage accounting with a budgeted, TPM-limited key: ${nsPerRequest.toFixed(0)} ns of CPU per request (${REQUESTS.toLocaleString("en-US")} requests)`,
+);
+console.log(
+  `against the gateway's 290–440 µs of CPU per request (docs/performance.md, bench:overhead): ${((nsPerRequest / 1_000 / 290) * 100).toFixed(2)}% at most`,
+);

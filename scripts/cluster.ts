@@ -45,8 +45,10 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) fail("--port must be a 
 const queueDepth = values["queue-depth"] === undefined ? undefined : Number(values["queue-depth"]);
 const maxInstances = Number(values["max-instances"]);
 if (queueDepth !== undefined && !values.autoscale) fail("--queue-depth needs --autoscale");
-if (queueDepth !== undefined && !(queueDepth > 0 && queueDepth <= 100_000_000)) fail("--queue-depth must be a number of jobs above 0");
-if (!Number.isInteger(maxInstances) || maxInstances < 1 || maxInstances > 50) fail("--max-instances must be a whole number from 1 to 50");
+if (queueDepth !== undefined && !(queueDepth > 0 && queueDepth <= 100_000_000))
+  fail("--queue-depth must be a number of jobs above 0");
+if (!Number.isInteger(maxInstances) || maxInstances < 1 || maxInstances > 50)
+  fail("--max-instances must be a whole number from 1 to 50");
 
 function fail(message: string): never {
   console.error(`cluster: ${message}`);
@@ -69,11 +71,16 @@ const cluster = new LocalCluster({
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
   ...(process.env.SECRET ? { secret: process.env.SECRET } : {}),
   // Queue depth: decide every 5 s unless told otherwise, so the demo reacts within seconds.
-  env: values.autoscale ? { ...(queueDepth !== undefined ? { SCALING_INTERVAL_MS: "5000" } : {}), ...process.env, SCALING_TARGET: "local" } : process.env,
+  env: values.autoscale
+    ? { ...(queueDepth !== undefined ? { SCALING_INTERVAL_MS: "5000" } : {}), ...process.env, SCALING_TARGET: "local" }
+    : process.env,
   onEvent: say,
   onLog: (instance, line) => {
     const important = (line.level ?? 0) >= 40 || ["elected leader", "draining", "stopped"].includes(String(line.msg));
-    if (important) console.log(`[${instance.id}] ${line.msg}${line.err ? `: ${typeof line.err === "string" ? line.err : JSON.stringify(line.err)}` : ""}`);
+    if (important)
+      console.log(
+        `[${instance.id}] ${line.msg}${line.err ? `: ${typeof line.err === "string" ? line.err : JSON.stringify(line.err)}` : ""}`,
+      );
   },
 });
 
@@ -85,7 +92,9 @@ async function shutdown(reason: string): Promise<void> {
     for (const instance of cluster.instances()) if (instance.state !== "exited") void cluster.instance(instance.id).kill();
     process.exit(1);
   }
-  say(`${reason}: draining instances, then stopping nginx${values.pgbouncer ? ", PgBouncer" : ""}${values.prometheus ? ", Prometheus" : ""}`);
+  say(
+    `${reason}: draining instances, then stopping nginx${values.pgbouncer ? ", PgBouncer" : ""}${values.prometheus ? ", Prometheus" : ""}`,
+  );
   await cluster.stop();
   process.exit(0);
 }
@@ -95,8 +104,13 @@ process.on("SIGTERM", () => void shutdown("SIGTERM"));
 try {
   // Before the first instance: its first decision must already be the queue's.
   if (queueDepth !== undefined) {
-    await activateQueueDepthPolicy(process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL, queueDepthPolicy(queueDepth, maxInstances));
-    say(`scaling       policy ${QUEUE_DEPTH_POLICY_NAME}: 1–${maxInstances} instances, ${queueDepth} queued batch jobs per instance`);
+    await activateQueueDepthPolicy(
+      process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL,
+      queueDepthPolicy(queueDepth, maxInstances),
+    );
+    say(
+      `scaling       policy ${QUEUE_DEPTH_POLICY_NAME}: 1–${maxInstances} instances, ${queueDepth} queued batch jobs per instance`,
+    );
   }
   await cluster.start();
 } catch (error) {
@@ -107,7 +121,9 @@ try {
 say(`balancer      ${cluster.url}   (API: ${cluster.url}/v1, console: ${cluster.url}/)`);
 for (const instance of cluster.instances()) say(`instance      ${instance.id}  ${instance.url}  pid ${instance.pid}`);
 if (cluster.prometheusUrl) say(`prometheus    ${cluster.prometheusUrl}`);
-say(`database      ${displayUrl(cluster.directDatabaseUrl)}${cluster.pooler ? `  (instances go through PgBouncer: ${displayUrl(cluster.databaseUrl)})` : ""}`);
+say(
+  `database      ${displayUrl(cluster.directDatabaseUrl)}${cluster.pooler ? `  (instances go through PgBouncer: ${displayUrl(cluster.databaseUrl)})` : ""}`,
+);
 say(`run dir       ${cluster.runDir}  (configs and logs${values.keep ? ", kept" : ", removed at stop; --keep keeps them"})`);
 say(`a key:        DATABASE_URL=${cluster.directDatabaseUrl} npm run --silent keys:create -- --name demo`);
 say("commands:     add | remove [id] | scale N | status | stop");

@@ -11,7 +11,10 @@ import { getConfig } from "../lib/platform/config";
 import { ensureSecret } from "../lib/platform/crypto/secret";
 import { withCliDatabase } from "../lib/platform/db/cli-connection";
 
-const { values } = parseArgs({ options: { file: { type: "string" }, "dry-run": { type: "boolean", default: false } }, strict: true });
+const { values } = parseArgs({
+  options: { file: { type: "string" }, "dry-run": { type: "boolean", default: false } },
+  strict: true,
+});
 if (!values.file) {
   process.stderr.write("config:apply: --file is required\n");
   process.exit(2);
@@ -24,7 +27,8 @@ try {
   const dryRun = values["dry-run"];
   const result = await withCliDatabase(({ prisma }) => applyConfig(prisma, loaded, { actor: cliActor(), secret, dryRun }));
   process.stdout.write(formatChanges(result.changes));
-  if (result.changes.length > 0) process.stdout.write(dryRun ? "Dry run: nothing applied.\n" : `Applied ${result.changes.length} change(s).\n`);
+  if (result.changes.length > 0)
+    process.stdout.write(dryRun ? "Dry run: nothing applied.\n" : `Applied ${result.changes.length} change(s).\n`);
 } catch (error) {
   process.stderr.write(`config:apply: ${(error as Error).message}\n`);
   process.exit(error instanceof ConfigFileError ? 1 : 2);

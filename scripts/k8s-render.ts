@@ -10,10 +10,18 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isPresetName, PRESETS, type PolicySpec } from "../lib/control-plane/scaling/policies";
-import { LAYOUTS, manifestFileName, renderManifests, toYaml, RENDER_DEFAULTS, type Layout } from "../lib/control-plane/scaling/manifests";
+import {
+  LAYOUTS,
+  manifestFileName,
+  renderManifests,
+  toYaml,
+  RENDER_DEFAULTS,
+  type Layout,
+} from "../lib/control-plane/scaling/manifests";
 import { readCommandLine } from "./lib/command-line";
 
-const USAGE = "usage: npm run --silent k8s:render -- --policy NAME [--layout single|split] [--image IMAGE] [--namespace NS] [--ingress-host HOST] [--ingress-class CLASS] [--out DIR]";
+const USAGE =
+  "usage: npm run --silent k8s:render -- --policy NAME [--layout single|split] [--image IMAGE] [--namespace NS] [--ingress-host HOST] [--ingress-class CLASS] [--out DIR]";
 
 function fail(message: string): never {
   console.error(`k8s:render: ${message}\n${USAGE}`);
@@ -33,7 +41,8 @@ const values = readCommandLine("k8s:render", USAGE, {
 if (!values.policy) fail("--policy is required (aggressive, balanced, conservative, or a saved custom policy)");
 const layout = (values.layout ?? RENDER_DEFAULTS.layout) as Layout;
 if (!LAYOUTS.includes(layout)) fail(`--layout must be ${LAYOUTS.join(" or ")} (got "${values.layout}")`);
-if ((values["ingress-host"] || values["ingress-class"]) && layout !== "split") fail("--ingress-host and --ingress-class need --layout split (the single layout has no Ingress)");
+if ((values["ingress-host"] || values["ingress-class"]) && layout !== "split")
+  fail("--ingress-host and --ingress-class need --layout split (the single layout has no Ingress)");
 
 async function policySpec(name: string): Promise<PolicySpec> {
   if (isPresetName(name)) return PRESETS[name];
@@ -57,7 +66,13 @@ const manifests = renderManifests({
   ingressHost: values["ingress-host"],
   ingressClassName: values["ingress-class"],
 });
-const flags = Object.entries({ layout: values.layout, image: values.image, namespace: values.namespace, "ingress-host": values["ingress-host"], "ingress-class": values["ingress-class"] })
+const flags = Object.entries({
+  layout: values.layout,
+  image: values.image,
+  namespace: values.namespace,
+  "ingress-host": values["ingress-host"],
+  "ingress-class": values["ingress-class"],
+})
   .filter(([, value]) => value !== undefined)
   .map(([name, value]) => ` --${name} ${value}`)
   .join("");
@@ -78,5 +93,7 @@ if (!values.out) {
     const note = manifest.kind === "ServiceMonitor" ? ["Needs the Prometheus Operator's CRDs (monitoring.coreos.com/v1)."] : [];
     await writeFile(path.join(dir, file), toYaml([manifest], [...header, ...note].join("\n")));
   }
-  console.error(`k8s:render: wrote ${manifests.length} manifests (${layout} layout) for policy ${policyName} to ${path.relative(process.cwd(), dir) || "."} (namespace ${values.namespace ?? RENDER_DEFAULTS.namespace})`);
+  console.error(
+    `k8s:render: wrote ${manifests.length} manifests (${layout} layout) for policy ${policyName} to ${path.relative(process.cwd(), dir) || "."} (namespace ${values.namespace ?? RENDER_DEFAULTS.namespace})`,
+  );
 }

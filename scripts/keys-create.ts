@@ -18,7 +18,12 @@ try {
       {
         name: values.name ?? "",
         rpmLimit: values.rpm === undefined ? null : Number(values.rpm),
-        allowedModels: values.models ? values.models.split(",").map((m) => m.trim()).filter(Boolean) : [],
+        allowedModels: values.models
+          ? values.models
+              .split(",")
+              .map((m) => m.trim())
+              .filter(Boolean)
+          : [],
       },
       cliActor(),
     );
@@ -26,7 +31,10 @@ try {
   });
   process.stdout.write(key + "\n");
 } catch (error) {
-  const message = error instanceof ZodError ? error.issues.map((i) => `--${i.path[0] === "rpmLimit" ? "rpm" : String(i.path[0])}: ${i.message}`).join("; ") : (error as Error).message;
+  const message =
+    error instanceof ZodError
+      ? error.issues.map((i) => `--${i.path[0] === "rpmLimit" ? "rpm" : String(i.path[0])}: ${i.message}`).join("; ")
+      : (error as Error).message;
   process.stderr.write(`keys:create: ${message}\n`);
   process.exit(2);
 }

@@ -45,11 +45,17 @@ const problem = checkOptions(options);
 if (problem) fail(problem);
 if (!(options.timeoutMs > 0 && options.timeoutMs <= 600_000)) fail("--timeout must be 1 to 600 seconds");
 const instances = values.instances === undefined ? undefined : Number(values.instances);
-if (values.record && !(Number.isInteger(instances) && instances! >= 1)) fail("--record needs --instances N: how many instances served the load");
+if (values.record && !(Number.isInteger(instances) && instances! >= 1))
+  fail("--record needs --instances N: how many instances served the load");
 
 const report = await runLoadTest({
   ...options,
-  onProgress: values.json ? undefined : (p) => process.stderr.write(`\r  ${p.elapsedSeconds}s: sent ${p.sent}, ok ${p.ok}, errors ${p.errors}, in flight ${p.inFlight}   `),
+  onProgress: values.json
+    ? undefined
+    : (p) =>
+        process.stderr.write(
+          `\r  ${p.elapsedSeconds}s: sent ${p.sent}, ok ${p.ok}, errors ${p.errors}, in flight ${p.inFlight}   `,
+        ),
 });
 if (!values.json) process.stderr.write("\n");
 console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));

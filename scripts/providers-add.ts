@@ -59,7 +59,14 @@ const input =
         deployments,
       };
 
-const FLAGS: Record<string, string> = { baseUrl: "--base-url", apiKey: "--api-key-env", name: "--name", kind: "--kind", deployments: "--model", settings: "--header-env" };
+const FLAGS: Record<string, string> = {
+  baseUrl: "--base-url",
+  apiKey: "--api-key-env",
+  name: "--name",
+  kind: "--kind",
+  deployments: "--model",
+  settings: "--header-env",
+};
 
 try {
   const parsed = createProviderInput.parse(input);
@@ -68,13 +75,19 @@ try {
   const provider = await withCliDatabase(({ prisma }) =>
     prisma.$transaction(async (tx) => {
       const { provider } = await insertProvider(tx, parsed, secret);
-      await recordAudit(tx, cliActor(), { action: "provider.create", targetType: "provider", targetId: provider.id, after: provider });
+      await recordAudit(tx, cliActor(), {
+        action: "provider.create",
+        targetType: "provider",
+        targetId: provider.id,
+        after: provider,
+      });
       return provider;
     }),
   );
   process.stdout.write(`added ${provider.name} (${provider.id}) with ${provider.deployments.length} deployment(s)\n`);
 } catch (error) {
-  if (error instanceof ZodError) fail(error.issues.map((i) => `${FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join("; "));
+  if (error instanceof ZodError)
+    fail(error.issues.map((i) => `${FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join("; "));
   const unique = (error as { code?: string }).code === "P2002";
   fail(unique ? `a provider named ${values.name} already exists` : (error as Error).message);
 }

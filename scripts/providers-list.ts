@@ -13,9 +13,14 @@ try {
     process.stdout.write(`${JSON.stringify(providers, null, 2)}\n`);
   } else {
     for (const p of providers) {
-      const flags = [p.enabled ? "enabled" : "disabled", p.hasApiKey ? "key stored" : "no key", p.managedBy ? `managed by ${p.managedBy}` : "made by hand"];
+      const flags = [
+        p.enabled ? "enabled" : "disabled",
+        p.hasApiKey ? "key stored" : "no key",
+        p.managedBy ? `managed by ${p.managedBy}` : "made by hand",
+      ];
       process.stdout.write(`${p.name}\t${p.kind}\t${p.baseUrl ?? "-"}\t${flags.join(", ")}\n`);
-      for (const d of p.deployments) process.stdout.write(`  ${d.modelName} → ${d.upstreamModel}  weight ${d.weight}${d.enabled ? "" : " (disabled)"}\n`);
+      for (const d of p.deployments)
+        process.stdout.write(`  ${d.modelName} → ${d.upstreamModel}  weight ${d.weight}${d.enabled ? "" : " (disabled)"}\n`);
     }
   }
 } catch (error) {

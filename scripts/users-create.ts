@@ -50,15 +50,27 @@ try {
   const password = process.stdin.isTTY ? await promptPassword("Password (12+ characters): ") : await readPipedPassword();
   const user = await withCliDatabase(({ prisma }) =>
     prisma.$transaction(async (tx) => {
-      const created = await createUser(tx, { email: values.email ?? "", name: values.name ?? null, role: values.role as "admin", password });
-      await recordAudit(tx, { id: null, email: "cli:users:create" }, { action: "user.create", targetType: "user", targetId: created.id, after: created });
+      const created = await createUser(tx, {
+        email: values.email ?? "",
+        name: values.name ?? null,
+        role: values.role as "admin",
+        password,
+      });
+      await recordAudit(
+        tx,
+        { id: null, email: "cli:users:create" },
+        { action: "user.create", targetType: "user", targetId: created.id, after: created },
+      );
       return created;
     }),
   );
   process.stdout.write(`created ${user.role} ${user.email} (${user.id})\n`);
 } catch (error) {
   let message = (error as Error).message;
-  if (error instanceof ZodError) message = error.issues.map((i) => `${i.path[0] === "password" ? "password (stdin)" : `--${String(i.path[0])}`}: ${i.message}`).join("; ");
+  if (error instanceof ZodError)
+    message = error.issues
+      .map((i) => `${i.path[0] === "password" ? "password (stdin)" : `--${String(i.path[0])}`}: ${i.message}`)
+      .join("; ");
   else if ((error as { code?: string }).code === "P2002") message = `a user with the email ${values.email} already exists`;
   process.stderr.write(`users:create: ${message}\n`);
   process.exit(2);

@@ -12,11 +12,16 @@ const ERRORS: Record<string, string> = {
 };
 const OTHER_ERROR = "Sign-in failed. Try again.";
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const params = await searchParams;
   const callbackUrl = typeof params.callbackUrl === "string" ? params.callbackUrl : undefined;
   if (await getPageSession()) redirect(safeCallbackPath(callbackUrl, addressedOrigin(await headers())));
-  const error = typeof params.error === "string" ? (Object.hasOwn(ERRORS, params.error) ? ERRORS[params.error] : OTHER_ERROR) : undefined;
+  const error =
+    typeof params.error === "string" ? (Object.hasOwn(ERRORS, params.error) ? ERRORS[params.error] : OTHER_ERROR) : undefined;
   return (
     <main className="login-page">
       <LoginForm callbackUrl={callbackUrl} initialError={error} />

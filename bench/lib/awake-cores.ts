@@ -12,7 +12,9 @@ export function keepCoresAwake(maxSeconds: number): { stop(): void } {
     throw new Error("keeping the cores awake needs chrt (util-linux) and permission to use SCHED_IDLE");
   }
   const spinners = Array.from({ length: os.availableParallelism() }, () =>
-    spawn("chrt", ["--idle", "0", "timeout", String(Math.ceil(maxSeconds)), "sh", "-c", "while :; do :; done"], { stdio: "ignore" }),
+    spawn("chrt", ["--idle", "0", "timeout", String(Math.ceil(maxSeconds)), "sh", "-c", "while :; do :; done"], {
+      stdio: "ignore",
+    }),
   );
   return {
     stop() {

@@ -15,7 +15,11 @@ export function serveInChild(handler: Handler): void {
 }
 
 /** In the parent: start `script` with `flag` (and `args`) and wait for the URL it prints. */
-export function startChildServer(script: string, flag: string, args: string[] = []): Promise<{ url: string; child: ChildProcess; stop(): void }> {
+export function startChildServer(
+  script: string,
+  flag: string,
+  args: string[] = [],
+): Promise<{ url: string; child: ChildProcess; stop(): void }> {
   const child = spawn(process.execPath, ["--import", "tsx", script, flag, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${flag} server did not start in 20 s`))), 20_000);
@@ -36,7 +40,14 @@ const COMPLETION_BODY = JSON.stringify({
   object: "chat.completion",
   created: 1_800_000_000,
   model: "bench",
-  choices: [{ index: 0, message: { role: "assistant", content: "benchmark answer with a few words in it", refusal: null }, logprobs: null, finish_reason: "stop" }],
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: "benchmark answer with a few words in it", refusal: null },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
   usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 },
 });
 

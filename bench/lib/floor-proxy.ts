@@ -8,7 +8,12 @@ export async function serveFloorProxy(upstreamUrl: string): Promise<void> {
   const upstream = new Pool(upstreamUrl, { connections: 64 });
   const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
   app.post("/v1/chat/completions", async (request, reply) => {
-    const answer = await upstream.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request.body) });
+    const answer = await upstream.request({
+      path: "/v1/chat/completions",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request.body),
+    });
     const text = await answer.body.text();
     return reply.code(answer.statusCode).header("content-type", "application/json").send(text);
   });

@@ -22,7 +22,15 @@ const RANGES: Array<{ name: string; seconds: number; stepSeconds: number }> = [
   { name: "6h", seconds: 6 * 3_600, stepSeconds: 300 },
   { name: "24h", seconds: 24 * 3_600, stepSeconds: 900 },
 ];
-const OVERVIEW = ["requestRate", "requestRateByEndpoint", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "databasePerformance"] as const;
+const OVERVIEW = [
+  "requestRate",
+  "requestRateByEndpoint",
+  "requestRateByInstance",
+  "latencyPercentiles",
+  "errorRate",
+  "cacheHitRate",
+  "databasePerformance",
+] as const;
 const SPANS = ["totals", "peakRequestRate"] as const;
 
 /** Seeds `hours` of rollups for `instances` instances (ids bench-1 ...) and their registry rows; returns the rows written. */
@@ -67,7 +75,10 @@ export interface TimingRuns {
   runs: number;
 }
 
-async function time(run: () => Promise<unknown>, { warmup, runs }: TimingRuns = { warmup: WARMUP_RUNS, runs: RUNS }): Promise<{ p50: number; p95: number }> {
+async function time(
+  run: () => Promise<unknown>,
+  { warmup, runs }: TimingRuns = { warmup: WARMUP_RUNS, runs: RUNS },
+): Promise<{ p50: number; p95: number }> {
   for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -121,7 +132,13 @@ export async function timeOverview(pool: pg.Pool, now: number, runs?: TimingRuns
       const console = new PostgresMetricsSource({ db: pool, retentionSeconds: retention, now: () => now });
       return Promise.all([...OVERVIEW.map((q) => console[q](w)), ...SPANS.map((q) => console[q](w)), console.instanceHealth()]);
     });
-    results.push({ range: range.name, query: "whole overview (in parallel)", resolution: tiers(plan), points: plan.grid.count, ...whole });
+    results.push({
+      range: range.name,
+      query: "whole overview (in parallel)",
+      resolution: tiers(plan),
+      points: plan.grid.count,
+      ...whole,
+    });
   }
   const health = await time(() => source.instanceHealth(), runs);
   results.push({ range: "now", query: "instanceHealth", resolution: "10 s", points: 0, ...health });

@@ -47,7 +47,12 @@ export async function startProduct(
     await applyMigrations(database.pool);
     for (const provider of providers) await createProvider(database.prisma, provider, BENCH_SECRET);
     const { key } = await createApiKey(database.prisma, { name: "bench", ...keyInput });
-    server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env }, discardOutputAfterStart: true, logFile, nodeArgs });
+    server = await startServer({
+      env: { DATABASE_URL: scratch.url, SECRET: BENCH_SECRET, LOG_LEVEL: "info", ...env },
+      discardOutputAfterStart: true,
+      logFile,
+      nodeArgs,
+    });
     // Until the key table has loaded the first request would be a 401.
     for (let i = 0; i < 100; i++) {
       const response = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });

@@ -29,7 +29,8 @@ function required(output: string, pattern: RegExp, what: string): RegExpExecArra
 }
 
 export function parseWrkOutput(output: string): WrkReport {
-  const percentile = (p: number) => parseWrkTime(required(output, new RegExp(`^\\s*${p}%\\s+(\\S+)\\s*$`, "m"), `${p}% latency line`)[1]!);
+  const percentile = (p: number) =>
+    parseWrkTime(required(output, new RegExp(`^\\s*${p}%\\s+(\\S+)\\s*$`, "m"), `${p}% latency line`)[1]!);
   const total = required(output, /^\s*(\d+) requests in ([\d.]+\w+),/m, "request total");
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   return {
@@ -95,7 +96,11 @@ export function runWrk(args: string[], url: string, env: Record<string, string> 
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1_000);
     child.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "ENOENT" ? new Error("wrk is not installed (Debian package wrk): run scripts/install-system-deps.sh") : error),
+      reject(
+        error.code === "ENOENT"
+          ? new Error("wrk is not installed (Debian package wrk): run scripts/install-system-deps.sh")
+          : error,
+      ),
     );
     child.once("close", (code, signal) => {
       clearTimeout(timer);

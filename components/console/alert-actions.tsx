@@ -22,7 +22,12 @@ export function AlertActions({ rule }: { rule: AlertRuleDto }) {
   if (rule.silence) {
     return (
       <div className="inline-form">
-        <button type="button" className="button secondary" disabled={silence.isPending} onClick={() => silence.mutate({ id: rule.id, silence: null })}>
+        <button
+          type="button"
+          className="button secondary"
+          disabled={silence.isPending}
+          onClick={() => silence.mutate({ id: rule.id, silence: null })}
+        >
           End silence
         </button>
         <FormError error={silence.error} />
@@ -44,7 +49,12 @@ export function AlertActions({ rule }: { rule: AlertRuleDto }) {
           </option>
         ))}
       </select>
-      <button type="button" className="button secondary" disabled={silence.isPending} onClick={() => silence.mutate({ id: rule.id, silence: { durationSeconds: duration } })}>
+      <button
+        type="button"
+        className="button secondary"
+        disabled={silence.isPending}
+        onClick={() => silence.mutate({ id: rule.id, silence: { durationSeconds: duration } })}
+      >
         Silence
       </button>
       <FormError error={acknowledge.error ?? silence.error} />

@@ -20,7 +20,9 @@ export function AlertRuleEditor({ rule }: { rule: AlertRuleDto }) {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const thresholdChange =
-      followPolicy !== rule.thresholdFromPolicy || (!followPolicy && Number(threshold) !== rule.threshold) ? { threshold: followPolicy ? null : Number(threshold) } : {};
+      followPolicy !== rule.thresholdFromPolicy || (!followPolicy && Number(threshold) !== rule.threshold)
+        ? { threshold: followPolicy ? null : Number(threshold) }
+        : {};
     const change = {
       ...thresholdChange,
       ...(Number(forSeconds) !== rule.forSeconds ? { forSeconds: Number(forSeconds) } : {}),
@@ -32,7 +34,12 @@ export function AlertRuleEditor({ rule }: { rule: AlertRuleDto }) {
     <form className="inline-form" onSubmit={onSubmit} aria-label={`Edit ${rule.name}`}>
       {canFollowPolicy ? (
         <>
-          <input id={ids.followPolicy} type="checkbox" checked={followPolicy} onChange={(e) => setFollowPolicy(e.target.checked)} />
+          <input
+            id={ids.followPolicy}
+            type="checkbox"
+            checked={followPolicy}
+            onChange={(e) => setFollowPolicy(e.target.checked)}
+          />
           <label htmlFor={ids.followPolicy}>Follow scaling policy</label>
         </>
       ) : null}
@@ -50,7 +57,17 @@ export function AlertRuleEditor({ rule }: { rule: AlertRuleDto }) {
         className="narrow"
       />
       <label htmlFor={ids.forSeconds}>For (s)</label>
-      <input id={ids.forSeconds} type="number" min={0} max={86400} step={1} value={forSeconds} onChange={(e) => setForSeconds(e.target.value)} required className="narrow" />
+      <input
+        id={ids.forSeconds}
+        type="number"
+        min={0}
+        max={86400}
+        step={1}
+        value={forSeconds}
+        onChange={(e) => setForSeconds(e.target.value)}
+        required
+        className="narrow"
+      />
       <input id={ids.enabled} type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
       <label htmlFor={ids.enabled}>Enabled</label>
       <button type="submit" className="button secondary" disabled={update.isPending}>

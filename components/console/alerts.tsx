@@ -18,7 +18,8 @@ function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boole
   return (
     <tr data-rule-id={rule.id} data-state={rule.enabled ? rule.state : "disabled"}>
       <td>
-        <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span> {rule.managedBy ? <ManagedBadge /> : null}
+        <strong>{rule.name}</strong> <span className={`pill severity-${rule.severity}`}>{rule.severity}</span>{" "}
+        {rule.managedBy ? <ManagedBadge /> : null}
         <div className="muted small">{rule.description}</div>
         {rule.severityReason ? <div className="muted small">{rule.severityReason}</div> : null}
       </td>
@@ -39,14 +40,30 @@ function RuleRow({ rule, canAct, canWrite }: { rule: AlertRuleDto; canAct: boole
       {canAct ? (
         <td>
           <AlertActions rule={rule} />
-          {canWrite ? rule.managedBy ? <p className="muted small">Terms set by the configuration file.</p> : <AlertRuleEditor rule={rule} /> : null}
+          {canWrite ? (
+            rule.managedBy ? (
+              <p className="muted small">Terms set by the configuration file.</p>
+            ) : (
+              <AlertRuleEditor rule={rule} />
+            )
+          ) : null}
         </td>
       ) : null}
     </tr>
   );
 }
 
-function RuleTable({ label, rules, canAct, canWrite }: { label: string; rules: AlertRuleDto[]; canAct: boolean; canWrite: boolean }) {
+function RuleTable({
+  label,
+  rules,
+  canAct,
+  canWrite,
+}: {
+  label: string;
+  rules: AlertRuleDto[];
+  canAct: boolean;
+  canWrite: boolean;
+}) {
   // On a phone each rule becomes a card (see .stack-on-phone): three columns do not fit.
   return (
     <div className="stack-on-phone">
@@ -70,7 +87,14 @@ export function AlertsView() {
       <div className="page-header">
         <h1>Alerts</h1>
       </div>
-      <Panel title="Rules" testId="panel-alert-rules" loading={rules.isPending} error={rules.error} empty={!!arranged && arranged.listed.length === 0} emptyText="Every alert rule is silenced.">
+      <Panel
+        title="Rules"
+        testId="panel-alert-rules"
+        loading={rules.isPending}
+        error={rules.error}
+        empty={!!arranged && arranged.listed.length === 0}
+        emptyText="Every alert rule is silenced."
+      >
         {arranged ? <RuleTable label="Alert rules" rules={arranged.listed} canAct={canAct} canWrite={canWrite} /> : null}
       </Panel>
       {arranged && arranged.silenced.length > 0 ? (
@@ -78,7 +102,14 @@ export function AlertsView() {
           <RuleTable label="Silenced alert rules" rules={arranged.silenced} canAct={canAct} canWrite={canWrite} />
         </Panel>
       ) : null}
-      <Panel title="History" testId="panel-alert-history" loading={history.isPending} error={history.error} empty={!!history.data && history.data.events.length === 0} emptyText="No alert has changed state yet.">
+      <Panel
+        title="History"
+        testId="panel-alert-history"
+        loading={history.isPending}
+        error={history.error}
+        empty={!!history.data && history.data.events.length === 0}
+        emptyText="No alert has changed state yet."
+      >
         {history.data ? (
           <DataTable label="Alert history" columns={["When", "Alert", "Subject", "State", "Value", "Threshold"]}>
             {history.data.events.map((event) => (

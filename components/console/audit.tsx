@@ -67,7 +67,14 @@ export function AuditView() {
           <input id={ids.actor} type="search" value={actor} onChange={(e) => (setActor(e.target.value), resetPaging())} />
         </div>
       </form>
-      <Panel title="Changes" testId="panel-audit" loading={log.isPending} error={log.error} empty={!!entries && entries.length === 0} emptyText="No change matches.">
+      <Panel
+        title="Changes"
+        testId="panel-audit"
+        loading={log.isPending}
+        error={log.error}
+        empty={!!entries && entries.length === 0}
+        emptyText="No change matches."
+      >
         {entries ? (
           <>
             <DataTable label="Audit log" columns={["When", "Who", "Action", "Target", "Change"]}>
@@ -76,10 +83,20 @@ export function AuditView() {
               ))}
             </DataTable>
             <div className="pager">
-              <button type="button" className="button secondary" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={pages.length === 0}
+                onClick={() => setPages(pages.slice(0, -1))}
+              >
                 Newer
               </button>
-              <button type="button" className="button secondary" disabled={!log.data?.nextBefore} onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={!log.data?.nextBefore}
+                onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}
+              >
                 Older
               </button>
             </div>

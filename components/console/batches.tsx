@@ -19,17 +19,39 @@ function QueuePanel({ data, loading, error }: { data: BatchesResponse | undefine
       <div className="stats">
         <Stat label="Queued jobs" value={queue ? count(queue.queued) : "—"} testId="batch-queued" />
         <Stat label="Running jobs" value={queue ? count(queue.running) : "—"} testId="batch-running" />
-        <Stat label="Oldest queued job waiting" value={queue ? formatAge(queue.oldestQueuedAgeSeconds) : "—"} testId="batch-oldest" />
+        <Stat
+          label="Oldest queued job waiting"
+          value={queue ? formatAge(queue.oldestQueuedAgeSeconds) : "—"}
+          testId="batch-oldest"
+        />
       </div>
-      <p className="muted small">One job is one line of a batch's input file. With a queue-depth target in the scaling policy, the fleet grows to queued ÷ target instances.</p>
+      <p className="muted small">
+        One job is one line of a batch's input file. With a queue-depth target in the scaling policy, the fleet grows to queued ÷
+        target instances.
+      </p>
     </Panel>
   );
 }
 
-function ByKeyPanel({ data, loading, onPick }: { data: BatchesResponse | undefined; loading: boolean; onPick: (keyId: string) => void }) {
+function ByKeyPanel({
+  data,
+  loading,
+  onPick,
+}: {
+  data: BatchesResponse | undefined;
+  loading: boolean;
+  onPick: (keyId: string) => void;
+}) {
   const keys = data && "keys" in data.byKey ? data.byKey.keys : undefined;
   return (
-    <Panel title="Queue by API key" testId="panel-batch-keys" loading={loading && !data} error={errorOf(data?.byKey)} empty={!!keys && keys.length === 0} emptyText="Nothing queued or running.">
+    <Panel
+      title="Queue by API key"
+      testId="panel-batch-keys"
+      loading={loading && !data}
+      error={errorOf(data?.byKey)}
+      empty={!!keys && keys.length === 0}
+      emptyText="Nothing queued or running."
+    >
       {keys ? (
         <DataTable label="Queued and running jobs by API key" columns={["API key", "Queued", "Running", "Batches", ""]}>
           {keys.map((k) => (
@@ -62,7 +84,11 @@ function BatchRow({ batch }: { batch: BatchDto }) {
       <td>{batch.key.name}</td>
       <td>
         <span className={`pill status-${batch.status}`}>{batch.status.replace("_", " ")}</span>
-        {batch.errors > 0 ? <div className="muted small">{batch.errors} input error{batch.errors === 1 ? "" : "s"}</div> : null}
+        {batch.errors > 0 ? (
+          <div className="muted small">
+            {batch.errors} input error{batch.errors === 1 ? "" : "s"}
+          </div>
+        ) : null}
       </td>
       <td>
         {share === null ? null : <progress max={1} value={share} aria-label={`Progress of ${batch.id}`} />}
@@ -115,7 +141,14 @@ export function BatchesView() {
           </select>
         </div>
       </form>
-      <Panel title="Batches" testId="panel-batches" loading={query.isPending} error={errorOf(data?.batches) ?? query.error} empty={!!page && page.data.length === 0} emptyText="No batch yet.">
+      <Panel
+        title="Batches"
+        testId="panel-batches"
+        loading={query.isPending}
+        error={errorOf(data?.batches) ?? query.error}
+        empty={!!page && page.data.length === 0}
+        emptyText="No batch yet."
+      >
         {page ? (
           <>
             <DataTable label="Batches" columns={["Batch", "API key", "Status", "Progress", "Created", "Ended"]}>
@@ -124,10 +157,20 @@ export function BatchesView() {
               ))}
             </DataTable>
             <div className="pager">
-              <button type="button" className="button secondary" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={pages.length === 0}
+                onClick={() => setPages(pages.slice(0, -1))}
+              >
                 Newer
               </button>
-              <button type="button" className="button secondary" disabled={!page.nextAfter} onClick={() => page.nextAfter && setPages([...pages, page.nextAfter])}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={!page.nextAfter}
+                onClick={() => page.nextAfter && setPages([...pages, page.nextAfter])}
+              >
                 Older
               </button>
             </div>

@@ -5,7 +5,12 @@
 import { useId, useState, type FormEvent } from "react";
 import { formatNumber } from "@/lib/control-plane/console/charts";
 import type { CapacityResponse } from "@/lib/control-plane/scaling/contracts";
-import { useCapacity, useReplaceInstanceSizes, useReplaceSchedule, useUpdateCapacitySettings } from "@/components/console/hooks/scaling";
+import {
+  useCapacity,
+  useReplaceInstanceSizes,
+  useReplaceSchedule,
+  useUpdateCapacitySettings,
+} from "@/components/console/hooks/scaling";
 import { formatStep, formatUsd, parseSpecText } from "@/lib/control-plane/scaling/views";
 import { FormError } from "./form-error";
 import { Panel, Stat } from "./panel";
@@ -32,7 +37,16 @@ function SettingsForm({ data }: { data: CapacityResponse }) {
     <form className="form-row" onSubmit={onSubmit} aria-label="Capacity settings">
       <div className="field">
         <label htmlFor={ids.safety}>Safety factor</label>
-        <input id={ids.safety} type="number" min={1} max={10} step={0.05} value={safety} onChange={(e) => setSafety(e.target.value)} required />
+        <input
+          id={ids.safety}
+          type="number"
+          min={1}
+          max={10}
+          step={0.05}
+          value={safety}
+          onChange={(e) => setSafety(e.target.value)}
+          required
+        />
       </div>
       <div className="field">
         <label htmlFor={ids.size}>The fleet runs on</label>
@@ -47,7 +61,16 @@ function SettingsForm({ data }: { data: CapacityResponse }) {
       </div>
       <div className="field">
         <label htmlFor={ids.days}>Peak over the last (days)</label>
-        <input id={ids.days} type="number" min={1} max={90} step={1} value={days} onChange={(e) => setDays(e.target.value)} required />
+        <input
+          id={ids.days}
+          type="number"
+          min={1}
+          max={90}
+          step={1}
+          value={days}
+          onChange={(e) => setDays(e.target.value)}
+          required
+        />
       </div>
       <button type="submit" className="button" disabled={update.isPending}>
         {update.isPending ? "Saving…" : "Save"}
@@ -59,7 +82,21 @@ function SettingsForm({ data }: { data: CapacityResponse }) {
 }
 
 /** A whole table edited as JSON: small, rarely changed, validated by the server. */
-function JsonTableForm({ label, initial, onSave, pending, error, saved }: { label: string; initial: unknown; onSave: (value: unknown) => void; pending: boolean; error: Error | null; saved: boolean }) {
+function JsonTableForm({
+  label,
+  initial,
+  onSave,
+  pending,
+  error,
+  saved,
+}: {
+  label: string;
+  initial: unknown;
+  onSave: (value: unknown) => void;
+  pending: boolean;
+  error: Error | null;
+  saved: boolean;
+}) {
   const [text, setText] = useState(() => JSON.stringify(initial, null, 2));
   const [local, setLocal] = useState<Error | null>(null);
   const id = useId();
@@ -105,8 +142,9 @@ export function CapacityView() {
           <>
             {r.aboveMaximum ? (
               <p className="state state-error" role="alert" data-testid="capacity-above-maximum">
-                The plan needs {r.aboveMaximum.instances} instances, more than the {r.aboveMaximum.policy} policy&apos;s maximum of {r.aboveMaximum.maxReplicas}: at this peak the
-                autoscaler stops at {r.aboveMaximum.maxReplicas}. Raise the policy&apos;s maximum on the Scaling page, or choose larger instances.
+                The plan needs {r.aboveMaximum.instances} instances, more than the {r.aboveMaximum.policy} policy&apos;s maximum
+                of {r.aboveMaximum.maxReplicas}: at this peak the autoscaler stops at {r.aboveMaximum.maxReplicas}. Raise the
+                policy&apos;s maximum on the Scaling page, or choose larger instances.
               </p>
             ) : null}
             <div className="stats">
@@ -115,23 +153,41 @@ export function CapacityView() {
                 value={data.peak ? `${formatNumber(data.peak.requestsPerSecond, 1)} req/s` : "no traffic yet"}
                 testId="capacity-peak"
               />
-              <Stat label="Per-instance capacity" value={r.current ? `${formatNumber(r.current.requestsPerSecond, 1)} req/s` : "–"} testId="capacity-per-instance" />
+              <Stat
+                label="Per-instance capacity"
+                value={r.current ? `${formatNumber(r.current.requestsPerSecond, 1)} req/s` : "–"}
+                testId="capacity-per-instance"
+              />
               <Stat label="Safety factor" value={String(data.settings.safetyFactor)} testId="capacity-safety" />
               <Stat label="Required instances" value={r.current ? String(r.current.instances) : "–"} testId="capacity-required" />
             </div>
             <p data-testid="capacity-summary">{r.summary}</p>
             <p className="muted small">
               Capacity: {SOURCES[r.capacitySource]}
-              {data.observed ? ` (${data.observed.samples} instance-minutes, r² ${formatNumber(data.observed.r2, 2)}, idle CPU ${formatNumber(data.observed.idleCpu, 1)}%)` : ""}
-              {r.capacitySource === "benchmark" && data.benchmark ? ` (${data.benchmark.source}, ${new Date(data.benchmark.at).toLocaleDateString()}: ${data.benchmark.notes})` : ""}. Policy {data.policy.name}: CPU target {data.policy.targetCpuPercent}%, at least{" "}
-              {data.policy.minReplicas} and at most {data.policy.maxReplicas} instances.
+              {data.observed
+                ? ` (${data.observed.samples} instance-minutes, r² ${formatNumber(data.observed.r2, 2)}, idle CPU ${formatNumber(data.observed.idleCpu, 1)}%)`
+                : ""}
+              {r.capacitySource === "benchmark" && data.benchmark
+                ? ` (${data.benchmark.source}, ${new Date(data.benchmark.at).toLocaleDateString()}: ${data.benchmark.notes})`
+                : ""}
+              . Policy {data.policy.name}: CPU target {data.policy.targetCpuPercent}%, at least {data.policy.minReplicas} and at
+              most {data.policy.maxReplicas} instances.
             </p>
           </>
         ) : null}
       </Panel>
-      <Panel title="By instance size" testId="panel-capacity-options" loading={capacity.isPending} error={measurementError} empty={!!r && r.options.length === 0}>
+      <Panel
+        title="By instance size"
+        testId="panel-capacity-options"
+        loading={capacity.isPending}
+        error={measurementError}
+        empty={!!r && r.options.length === 0}
+      >
         {r ? (
-          <DataTable label="Instance sizes compared" columns={["Size", "CPU / memory", "Capacity each", "Instances", "Per month"]}>
+          <DataTable
+            label="Instance sizes compared"
+            columns={["Size", "CPU / memory", "Capacity each", "Instances", "Per month"]}
+          >
             {r.options.map((o) => (
               <tr key={o.size.id} data-size={o.size.id}>
                 <th scope="row">
@@ -151,14 +207,26 @@ export function CapacityView() {
           </DataTable>
         ) : null}
       </Panel>
-      <Panel title="Scaling schedule" testId="panel-capacity-schedule" loading={capacity.isPending} error={capacity.error} empty={!!data && data.schedule.length === 0}>
+      <Panel
+        title="Scaling schedule"
+        testId="panel-capacity-schedule"
+        loading={capacity.isPending}
+        error={capacity.error}
+        empty={!!data && data.schedule.length === 0}
+      >
         {data ? (
           <DataTable label="Scaling schedule" columns={["Users", "Requests per second", "Instances", "Notes"]}>
             {data.schedule.map((row) => (
               <tr key={`${row.users}-${row.rpsFrom}`} aria-current={r?.schedule?.rpsFrom === row.rpsFrom ? "true" : undefined}>
                 <td>{row.users}</td>
                 <td>{row.rpsTo === null ? `${row.rpsFrom}+` : `${row.rpsFrom}–${row.rpsTo}`}</td>
-                <td>{row.instancesMax === null ? `${row.instancesMin}+` : row.instancesMax === row.instancesMin ? row.instancesMin : `${row.instancesMin}–${row.instancesMax}`}</td>
+                <td>
+                  {row.instancesMax === null
+                    ? `${row.instancesMin}+`
+                    : row.instancesMax === row.instancesMin
+                      ? row.instancesMin
+                      : `${row.instancesMin}–${row.instancesMax}`}
+                </td>
                 <td>
                   {row.notes} {r?.schedule?.rpsFrom === row.rpsFrom ? <span className="pill">your peak</span> : null}
                 </td>
@@ -173,8 +241,22 @@ export function CapacityView() {
           {data ? (
             <>
               <SettingsForm data={data} />
-              <JsonTableForm label="Instance sizes" initial={data.sizes} onSave={(v) => sizes.mutate({ sizes: v as never })} pending={sizes.isPending} error={sizes.error} saved={sizes.isSuccess} />
-              <JsonTableForm label="Scaling schedule" initial={data.schedule} onSave={(v) => schedule.mutate({ schedule: v as never })} pending={schedule.isPending} error={schedule.error} saved={schedule.isSuccess} />
+              <JsonTableForm
+                label="Instance sizes"
+                initial={data.sizes}
+                onSave={(v) => sizes.mutate({ sizes: v as never })}
+                pending={sizes.isPending}
+                error={sizes.error}
+                saved={sizes.isSuccess}
+              />
+              <JsonTableForm
+                label="Scaling schedule"
+                initial={data.schedule}
+                onSave={(v) => schedule.mutate({ schedule: v as never })}
+                pending={schedule.isPending}
+                error={schedule.error}
+                saved={schedule.isSuccess}
+              />
             </>
           ) : null}
         </Panel>

@@ -20,14 +20,38 @@ export interface TimeSeriesChartProps {
   wholeNumbers?: boolean;
 }
 
-export function TimeSeriesChart({ data, format, rangeSeconds, domain, height = 220, label, wholeNumbers = false }: TimeSeriesChartProps) {
+export function TimeSeriesChart({
+  data,
+  format,
+  rangeSeconds,
+  domain,
+  height = 220,
+  label,
+  wholeNumbers = false,
+}: TimeSeriesChartProps) {
   return (
     <figure className="chart" aria-label={label} data-points={data.rows.length} data-series={data.keys.length}>
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 480, height }}>
         <LineChart data={data.rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-          <XAxis dataKey="t" type="number" scale="time" domain={domain} allowDataOverflow tickFormatter={(t: number) => formatTick(t, rangeSeconds)} stroke="var(--muted)" fontSize={12} minTickGap={24} />
-          <YAxis tickFormatter={(v: number) => format(v)} stroke="var(--muted)" fontSize={12} width={64} allowDecimals={!wholeNumbers} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            scale="time"
+            domain={domain}
+            allowDataOverflow
+            tickFormatter={(t: number) => formatTick(t, rangeSeconds)}
+            stroke="var(--muted)"
+            fontSize={12}
+            minTickGap={24}
+          />
+          <YAxis
+            tickFormatter={(v: number) => format(v)}
+            stroke="var(--muted)"
+            fontSize={12}
+            width={64}
+            allowDecimals={!wholeNumbers}
+          />
           <Tooltip
             labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
             formatter={(value) => (typeof value === "number" ? format(value) : "no data")}
@@ -42,7 +66,19 @@ export function TimeSeriesChart({ data, format, rangeSeconds, domain, height = 2
               ) : (
                 <g key={`${k.key}-${index}`} />
               );
-            return <Line key={k.key} dataKey={k.key} name={k.name} stroke={color} dot={dot} activeDot={{ r: 4 }} strokeWidth={2} connectNulls={false} isAnimationActive={false} />;
+            return (
+              <Line
+                key={k.key}
+                dataKey={k.key}
+                name={k.name}
+                stroke={color}
+                dot={dot}
+                activeDot={{ r: 4 }}
+                strokeWidth={2}
+                connectNulls={false}
+                isAnimationActive={false}
+              />
+            );
           })}
         </LineChart>
       </ResponsiveContainer>
@@ -50,7 +86,17 @@ export function TimeSeriesChart({ data, format, rangeSeconds, domain, height = 2
   );
 }
 
-export function Sparkline({ points, label, width = 140, height = 32 }: { points: Array<{ t: number; v: number | null }>; label: string; width?: number; height?: number }) {
+export function Sparkline({
+  points,
+  label,
+  width = 140,
+  height = 32,
+}: {
+  points: Array<{ t: number; v: number | null }>;
+  label: string;
+  width?: number;
+  height?: number;
+}) {
   return (
     <div className="sparkline" role="img" aria-label={label} style={{ width, height }}>
       <LineChart width={width} height={height} data={points} margin={{ top: 2, right: 2, bottom: 2, left: 2 }}>

@@ -31,7 +31,13 @@ export function ConfirmButton({ children, label, title, message, confirmText, on
   }, [open]);
   return (
     <>
-      <button type="button" className={`button ${danger ? "danger" : "secondary"}`} disabled={disabled} aria-label={label} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        className={`button ${danger ? "danger" : "secondary"}`}
+        disabled={disabled}
+        aria-label={label}
+        onClick={() => setOpen(true)}
+      >
         {children}
       </button>
       <dialog ref={dialog} className="confirm-dialog" aria-labelledby={titleId} onClose={() => setOpen(false)}>
@@ -73,7 +79,15 @@ export function ConfirmDelete({
 }) {
   return (
     <>
-      <ConfirmButton label={`Delete ${name}`} title={`Delete ${kind} ${name}?`} message={message} confirmText={`Delete ${kind}`} danger disabled={remove.isPending} onConfirm={() => remove.mutate(id)}>
+      <ConfirmButton
+        label={`Delete ${name}`}
+        title={`Delete ${kind} ${name}?`}
+        message={message}
+        confirmText={`Delete ${kind}`}
+        danger
+        disabled={remove.isPending}
+        onConfirm={() => remove.mutate(id)}
+      >
         Delete
       </ConfirmButton>
       {remove.error ? (

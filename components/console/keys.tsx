@@ -47,11 +47,13 @@ function CreateKeyForm() {
       {create.data ? (
         <div className="secret-once" role="status" data-testid="new-key">
           <p>
-            <strong>Copy the key for “{create.data.record.name}” now.</strong> It is shown only this once; only its hash is stored.
+            <strong>Copy the key for “{create.data.record.name}” now.</strong> It is shown only this once; only its hash is
+            stored.
           </p>
           {create.data.record.unknownModels.length > 0 ? (
             <p className="warning-text" role="alert">
-              No deployment serves {create.data.record.unknownModels.map((m) => `“${m}”`).join(", ")}: requests for it fail with model_not_found. Check the spelling, or add a deployment.
+              No deployment serves {create.data.record.unknownModels.map((m) => `“${m}”`).join(", ")}: requests for it fail with
+              model_not_found. Check the spelling, or add a deployment.
             </p>
           ) : null}
           <div className="secret-row">
@@ -93,8 +95,19 @@ function LastUsed({ at }: { at: string | null }) {
   if (!at) return <span className="muted">never</span>;
   // eslint-disable-next-line react-hooks/purity -- an age label: recomputed whenever the list refetches and re-renders
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(at)) / 1000));
-  const ago = seconds < 60 ? `${seconds} s ago` : seconds < 3_600 ? `${Math.round(seconds / 60)} min ago` : seconds < 172_800 ? `${Math.round(seconds / 3_600)} h ago` : new Date(at).toLocaleDateString();
-  return <time dateTime={at} title={new Date(at).toLocaleString()}>{ago}</time>;
+  const ago =
+    seconds < 60
+      ? `${seconds} s ago`
+      : seconds < 3_600
+        ? `${Math.round(seconds / 60)} min ago`
+        : seconds < 172_800
+          ? `${Math.round(seconds / 3_600)} h ago`
+          : new Date(at).toLocaleDateString();
+  return (
+    <time dateTime={at} title={new Date(at).toLocaleString()}>
+      {ago}
+    </time>
+  );
 }
 
 function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
@@ -105,7 +118,13 @@ function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
     <span className="inline-actions">
       {confirming ? (
         <>
-          <button type="button" className="button danger" onClick={() => revoke.mutate(apiKey.id)} disabled={revoke.isPending} aria-label={`Confirm revoking ${apiKey.name}`}>
+          <button
+            type="button"
+            className="button danger"
+            onClick={() => revoke.mutate(apiKey.id)}
+            disabled={revoke.isPending}
+            aria-label={`Confirm revoking ${apiKey.name}`}
+          >
             {revoke.isPending ? "Revoking…" : "Confirm revoke"}
           </button>
           <button type="button" className="button secondary" onClick={() => setConfirming(false)}>
@@ -113,11 +132,20 @@ function RevokeButton({ apiKey }: { apiKey: ApiKeyDto }) {
           </button>
         </>
       ) : (
-        <button type="button" className="button secondary" onClick={() => setConfirming(true)} aria-label={`Revoke ${apiKey.name}`}>
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() => setConfirming(true)}
+          aria-label={`Revoke ${apiKey.name}`}
+        >
           Revoke
         </button>
       )}
-      {revoke.error ? <span className="error-text" role="alert">{revoke.error.message}</span> : null}
+      {revoke.error ? (
+        <span className="error-text" role="alert">
+          {revoke.error.message}
+        </span>
+      ) : null}
     </span>
   );
 }
@@ -137,7 +165,11 @@ function CaptureToggle({ apiKey }: { apiKey: ApiKeyDto }) {
         />
         {apiKey.captureBodies ? "yes" : "no"}
       </label>
-      {capture.error ? <span className="error-text" role="alert">{capture.error.message}</span> : null}
+      {capture.error ? (
+        <span className="error-text" role="alert">
+          {capture.error.message}
+        </span>
+      ) : null}
     </span>
   );
 }
@@ -154,9 +186,30 @@ export function KeysView() {
       <Can scope="keys.write">
         <CreateKeyForm />
       </Can>
-      <Panel title="Keys" testId="panel-keys" loading={keys.isPending} error={keys.error} empty={!!data && data.length === 0} emptyText="No API key yet.">
+      <Panel
+        title="Keys"
+        testId="panel-keys"
+        loading={keys.isPending}
+        error={keys.error}
+        empty={!!data && data.length === 0}
+        emptyText="No API key yet."
+      >
         {data ? (
-          <DataTable label="API keys" columns={["Name", "Key", "Limit", "Used this minute", "Last used", "Models", "Bodies logged", "Created", "Status", canWrite ? "Actions" : null]}>
+          <DataTable
+            label="API keys"
+            columns={[
+              "Name",
+              "Key",
+              "Limit",
+              "Used this minute",
+              "Last used",
+              "Models",
+              "Bodies logged",
+              "Created",
+              "Status",
+              canWrite ? "Actions" : null,
+            ]}
+          >
             {data.map((k) => (
               <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
                 <td>{k.name}</td>
@@ -164,7 +217,13 @@ export function KeysView() {
                   <code>{k.prefix}…</code>
                 </td>
                 <td>{k.rpmLimit === null ? "none" : `${k.rpmLimit}/min`}</td>
-                <td>{k.usedThisMinute === null ? "—" : k.rpmLimit ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)` : k.usedThisMinute}</td>
+                <td>
+                  {k.usedThisMinute === null
+                    ? "—"
+                    : k.rpmLimit
+                      ? `${k.usedThisMinute} (${Math.round((k.usedThisMinute / k.rpmLimit) * 100)}%)`
+                      : k.usedThisMinute}
+                </td>
                 <td>
                   <LastUsed at={k.lastUsedAt} />
                 </td>

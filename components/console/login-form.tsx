@@ -31,15 +31,38 @@ export function LoginForm({ callbackUrl, initialError }: { callbackUrl?: string;
     setPending(false);
   };
   return (
-    <form className="login-form" onSubmit={(event) => void onSubmit(event)} aria-label="Sign in" aria-describedby={error ? ids.error : undefined} data-answers={answers}>
+    <form
+      className="login-form"
+      onSubmit={(event) => void onSubmit(event)}
+      aria-label="Sign in"
+      aria-describedby={error ? ids.error : undefined}
+      data-answers={answers}
+    >
       <h1>Sign in to AgentiCorp</h1>
       <div className="field">
         <label htmlFor={ids.email}>Email</label>
-        <input id={ids.email} name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+        <input
+          id={ids.email}
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          autoFocus
+        />
       </div>
       <div className="field">
         <label htmlFor={ids.password}>Password</label>
-        <input id={ids.password} name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input
+          id={ids.password}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
       </div>
       {error ? (
         <p id={ids.error} className="state state-error" role="alert">

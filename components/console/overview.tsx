@@ -2,7 +2,13 @@
 // The fleet overview: traffic, latency, errors, cache, database, instance health and firing
 // alerts over a chosen range, refreshed live.
 import { useId, useState } from "react";
-import { RANGES, type OverviewResponse, type Panel as PanelData, type RangeKey, type SeriesDto } from "@/lib/control-plane/console/contracts";
+import {
+  RANGES,
+  type OverviewResponse,
+  type Panel as PanelData,
+  type RangeKey,
+  type SeriesDto,
+} from "@/lib/control-plane/console/contracts";
 import { formatNumber, formatRate, toChartData } from "@/lib/control-plane/console/charts";
 import { summaryTiles } from "@/lib/control-plane/console/tiles";
 import { formatUsd } from "@/lib/control-plane/usage/charts";
@@ -54,7 +60,8 @@ function ChartPanel({ title, data, panel, loading, error, scale = 1, order, form
   const series = seriesOf(panel);
   const chosen = series && only ? series.filter((s) => only.includes(s.name)) : series;
   const prepared = chosen ? toChartData(chosen, scale, order) : undefined;
-  const chart = prepared && labels ? { ...prepared, keys: prepared.keys.map((k) => ({ ...k, name: labels[k.name] ?? k.name })) } : prepared;
+  const chart =
+    prepared && labels ? { ...prepared, keys: prepared.keys.map((k) => ({ ...k, name: labels[k.name] ?? k.name })) } : prepared;
   return (
     <Panel
       title={title}
@@ -64,7 +71,15 @@ function ChartPanel({ title, data, panel, loading, error, scale = 1, order, form
       empty={!!chart && !chart.hasData}
       emptyText="No data in this range yet."
     >
-      {chart && data ? <TimeSeriesChart data={chart} domain={[data.start, data.end]} format={format} rangeSeconds={RANGE_SPECS[data.range].seconds} label={title} /> : null}
+      {chart && data ? (
+        <TimeSeriesChart
+          data={chart}
+          domain={[data.start, data.end]}
+          format={format}
+          rangeSeconds={RANGE_SPECS[data.range].seconds}
+          label={title}
+        />
+      ) : null}
     </Panel>
   );
 }
@@ -76,7 +91,13 @@ const count = (v: number) => formatNumber(v);
 const usd = (v: number) => formatUsd(v);
 
 /** `range`: the one in the page's URL (?range=), which the selector keeps up to date. */
-export function OverviewView({ initial, range: initialRange }: { initial?: { data: OverviewResponse; at: number }; range?: RangeKey }) {
+export function OverviewView({
+  initial,
+  range: initialRange,
+}: {
+  initial?: { data: OverviewResponse; at: number };
+  range?: RangeKey;
+}) {
   const [range, setRange] = useState<RangeKey>(initialRange ?? initial?.data.range ?? DEFAULT_RANGE);
   const chooseRange = (next: RangeKey) => {
     setRange(next);
@@ -117,9 +138,11 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
       ) : null}
 
       <div className="stats" aria-label="Summary">
-        {tiles
-          ? tiles.map((tile) => <Stat key={tile.testId} label={tile.label} value={tile.value} testId={tile.testId} />)
-          : <Stat label="Requests" value={data && "error" in data.summary ? "unavailable" : "—"} testId="stat-requests" />}
+        {tiles ? (
+          tiles.map((tile) => <Stat key={tile.testId} label={tile.label} value={tile.value} testId={tile.testId} />)
+        ) : (
+          <Stat label="Requests" value={data && "error" in data.summary ? "unavailable" : "—"} testId="stat-requests" />
+        )}
         <Stat
           label="Healthy instances"
           value={instances ? `${instances.filter((i) => i.status === "healthy").length} / ${instances.length}` : "—"}
@@ -130,16 +153,115 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
       </div>
 
       <div className="grid">
-        <ChartPanel title="Requests per second" testId="chart-rps" data={data} panel={data?.requestRate} labels={{ total: "all instances" }} loading={loading} error={error} format={perSecond} />
-        <ChartPanel title="Requests per second by endpoint" testId="chart-rps-endpoint" data={data} panel={data?.requestRateByEndpoint} loading={loading} error={error} format={perSecond} />
-        <ChartPanel title="Requests per second by instance" testId="chart-rps-instance" data={data} panel={data?.requestRateByInstance} loading={loading} error={error} format={perSecond} />
-        <ChartPanel title="Latency (p50, p95, p99)" testId="chart-latency" data={data} panel={data?.latency} loading={loading} error={error} scale={1_000} order={["p50", "p95", "p99"]} format={ms} />
-        <ChartPanel title="Error rate" testId="chart-errors" data={data} panel={data?.errorRate} order={["5xx", "4xx"]} labels={{ "5xx": "5xx share", "4xx": "4xx share" }} loading={loading} error={error} scale={100} format={pct} />
-        <ChartPanel title="Cache hit rate" testId="chart-cache" data={data} panel={data?.cache} only={["hit_rate", "cacheable_hit_rate"]} order={["hit_rate", "cacheable_hit_rate"]} labels={{ hit_rate: "served from cache, of all requests", cacheable_hit_rate: "hits, of cacheable requests" }} loading={loading} error={error} scale={100} format={pct} />
-        <ChartPanel title="Served from cache" testId="chart-cache-served" data={data} panel={data?.cache} only={["served_per_second"]} labels={{ served_per_second: "served from cache" }} loading={loading} error={error} format={perSecond} />
-        <ChartPanel title="Spend per hour" testId="chart-spend-per-hour" data={data} panel={data?.usage} only={["spend_per_hour"]} labels={{ spend_per_hour: "USD per hour" }} loading={loading} error={error} format={usd} />
-        <ChartPanel title="Tokens per second" testId="chart-tokens-per-second" data={data} panel={data?.usage} only={["tokens_per_second"]} labels={{ tokens_per_second: "tokens per second" }} loading={loading} error={error} format={perSecond} />
-        <ChartPanel title="Database query latency (p95)" testId="chart-db-latency" data={data} panel={data?.database} only={["query_p95_seconds"]} labels={{ query_p95_seconds: "query p95" }} loading={loading} error={error} scale={1_000} format={ms} />
+        <ChartPanel
+          title="Requests per second"
+          testId="chart-rps"
+          data={data}
+          panel={data?.requestRate}
+          labels={{ total: "all instances" }}
+          loading={loading}
+          error={error}
+          format={perSecond}
+        />
+        <ChartPanel
+          title="Requests per second by endpoint"
+          testId="chart-rps-endpoint"
+          data={data}
+          panel={data?.requestRateByEndpoint}
+          loading={loading}
+          error={error}
+          format={perSecond}
+        />
+        <ChartPanel
+          title="Requests per second by instance"
+          testId="chart-rps-instance"
+          data={data}
+          panel={data?.requestRateByInstance}
+          loading={loading}
+          error={error}
+          format={perSecond}
+        />
+        <ChartPanel
+          title="Latency (p50, p95, p99)"
+          testId="chart-latency"
+          data={data}
+          panel={data?.latency}
+          loading={loading}
+          error={error}
+          scale={1_000}
+          order={["p50", "p95", "p99"]}
+          format={ms}
+        />
+        <ChartPanel
+          title="Error rate"
+          testId="chart-errors"
+          data={data}
+          panel={data?.errorRate}
+          order={["5xx", "4xx"]}
+          labels={{ "5xx": "5xx share", "4xx": "4xx share" }}
+          loading={loading}
+          error={error}
+          scale={100}
+          format={pct}
+        />
+        <ChartPanel
+          title="Cache hit rate"
+          testId="chart-cache"
+          data={data}
+          panel={data?.cache}
+          only={["hit_rate", "cacheable_hit_rate"]}
+          order={["hit_rate", "cacheable_hit_rate"]}
+          labels={{ hit_rate: "served from cache, of all requests", cacheable_hit_rate: "hits, of cacheable requests" }}
+          loading={loading}
+          error={error}
+          scale={100}
+          format={pct}
+        />
+        <ChartPanel
+          title="Served from cache"
+          testId="chart-cache-served"
+          data={data}
+          panel={data?.cache}
+          only={["served_per_second"]}
+          labels={{ served_per_second: "served from cache" }}
+          loading={loading}
+          error={error}
+          format={perSecond}
+        />
+        <ChartPanel
+          title="Spend per hour"
+          testId="chart-spend-per-hour"
+          data={data}
+          panel={data?.usage}
+          only={["spend_per_hour"]}
+          labels={{ spend_per_hour: "USD per hour" }}
+          loading={loading}
+          error={error}
+          format={usd}
+        />
+        <ChartPanel
+          title="Tokens per second"
+          testId="chart-tokens-per-second"
+          data={data}
+          panel={data?.usage}
+          only={["tokens_per_second"]}
+          labels={{ tokens_per_second: "tokens per second" }}
+          loading={loading}
+          error={error}
+          format={perSecond}
+        />
+        <ChartPanel
+          title="Database query latency (p95)"
+          testId="chart-db-latency"
+          data={data}
+          panel={data?.database}
+          only={["query_p95_seconds"]}
+          labels={{ query_p95_seconds: "query p95" }}
+          loading={loading}
+          error={error}
+          scale={1_000}
+          format={ms}
+        />
         <ChartPanel
           title="Database connections"
           testId="chart-db-pool"
@@ -175,7 +297,10 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
               <ul className="plain-list">
                 {instances.map((instance) => (
                   <li key={instance.id}>
-                    <span className={`dot status-${instance.status}`} aria-hidden="true" /> {instance.id} <span className="muted">({instance.status}, v{instance.version})</span>
+                    <span className={`dot status-${instance.status}`} aria-hidden="true" /> {instance.id}{" "}
+                    <span className="muted">
+                      ({instance.status}, v{instance.version})
+                    </span>
                   </li>
                 ))}
               </ul>
@@ -194,7 +319,8 @@ export function OverviewView({ initial, range: initialRange }: { initial?: { dat
             <ul className="plain-list">
               {firing.map((alert) => (
                 <li key={alert.id}>
-                  <strong>{alert.name}</strong> <span className={`pill severity-${alert.severity}`}>{alert.severity}</span> <span className="muted">{alert.subject}</span>
+                  <strong>{alert.name}</strong> <span className={`pill severity-${alert.severity}`}>{alert.severity}</span>{" "}
+                  <span className="muted">{alert.subject}</span>
                   {alert.since ? <span className="muted"> · since {new Date(alert.since).toLocaleTimeString()}</span> : null}
                   {alert.value !== null ? <span className="muted"> · value {formatNumber(alert.value, 2)}</span> : null}
                   {alert.acknowledgedBy ? <span className="muted"> · acknowledged by {alert.acknowledgedBy}</span> : null}

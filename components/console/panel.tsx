@@ -15,7 +15,17 @@ export interface PanelProps {
   testId?: string;
 }
 
-export function Panel({ title, actions, loading, error, empty, emptyText = "No data yet.", className, children, testId }: PanelProps) {
+export function Panel({
+  title,
+  actions,
+  loading,
+  error,
+  empty,
+  emptyText = "No data yet.",
+  className,
+  children,
+  testId,
+}: PanelProps) {
   const id = `panel-${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   let body: ReactNode;
   if (error) {
@@ -36,7 +46,12 @@ export function Panel({ title, actions, loading, error, empty, emptyText = "No d
     body = children;
   }
   return (
-    <section className={`panel ${className ?? ""}`} aria-labelledby={id} data-testid={testId} data-state={error ? "error" : loading ? "loading" : empty ? "empty" : "ready"}>
+    <section
+      className={`panel ${className ?? ""}`}
+      aria-labelledby={id}
+      data-testid={testId}
+      data-state={error ? "error" : loading ? "loading" : empty ? "empty" : "ready"}
+    >
       <header className="panel-header">
         <h2 id={id}>{title}</h2>
         {actions ? <div className="panel-actions">{actions}</div> : null}

@@ -15,12 +15,32 @@ type Rules = PolicySpec["behavior"][Direction];
 /** A number input's text as a number; empty stays NaN so the server names the field. */
 const num = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
 
-function NumberField({ label, value, onChange, min, hint }: { label: string; value: number | undefined; onChange: (value: number) => void; min?: number; hint?: string }) {
+function NumberField({
+  label,
+  value,
+  onChange,
+  min,
+  hint,
+}: {
+  label: string;
+  value: number | undefined;
+  onChange: (value: number) => void;
+  min?: number;
+  hint?: string;
+}) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="number" inputMode="numeric" min={min} value={value === undefined || Number.isNaN(value) ? "" : value} onChange={(e) => onChange(num(e.target.value))} title={hint} />
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={min}
+        value={value === undefined || Number.isNaN(value) ? "" : value}
+        onChange={(e) => onChange(num(e.target.value))}
+        title={hint}
+      />
     </div>
   );
 }
@@ -32,10 +52,19 @@ function RulesFields({ title, rules, onChange }: { title: string; rules: Rules; 
   return (
     <fieldset className="form-grid">
       <legend>{title}</legend>
-      <NumberField label="Stabilization window (s)" min={0} value={rules.stabilizationWindowSeconds} onChange={(v) => onChange({ ...rules, stabilizationWindowSeconds: v })} />
+      <NumberField
+        label="Stabilization window (s)"
+        min={0}
+        value={rules.stabilizationWindowSeconds}
+        onChange={(v) => onChange({ ...rules, stabilizationWindowSeconds: v })}
+      />
       <div className="field">
         <label htmlFor={selectId}>When rate policies differ, use</label>
-        <select id={selectId} value={rules.selectPolicy} onChange={(e) => onChange({ ...rules, selectPolicy: e.target.value as Rules["selectPolicy"] })}>
+        <select
+          id={selectId}
+          value={rules.selectPolicy}
+          onChange={(e) => onChange({ ...rules, selectPolicy: e.target.value as Rules["selectPolicy"] })}
+        >
           <option value="Max">the largest change (Max)</option>
           <option value="Min">the smallest change (Min)</option>
           <option value="Disabled">no change in this direction (Disabled)</option>
@@ -47,11 +76,20 @@ function RulesFields({ title, rules, onChange }: { title: string; rules: Rules; 
           title={`${title}: rate policy ${index + 1}`}
           policy={policy}
           onChange={(change) => setPolicy(index, change)}
-          onRemove={rules.policies.length > 1 ? () => onChange({ ...rules, policies: rules.policies.filter((_, i) => i !== index) }) : undefined}
+          onRemove={
+            rules.policies.length > 1
+              ? () => onChange({ ...rules, policies: rules.policies.filter((_, i) => i !== index) })
+              : undefined
+          }
         />
       ))}
       <div className="field">
-        <button type="button" className="button secondary" onClick={() => onChange({ ...rules, policies: [...rules.policies, { type: "Pods", value: 1, periodSeconds: 60 }] })} disabled={rules.policies.length >= 10}>
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() => onChange({ ...rules, policies: [...rules.policies, { type: "Pods", value: 1, periodSeconds: 60 }] })}
+          disabled={rules.policies.length >= 10}
+        >
           Add a rate policy
         </button>
       </div>
@@ -59,18 +97,47 @@ function RulesFields({ title, rules, onChange }: { title: string; rules: Rules; 
   );
 }
 
-function RatePolicyRow({ title, policy, onChange, onRemove }: { title: string; policy: Rules["policies"][number]; onChange: (change: Partial<Rules["policies"][number]>) => void; onRemove?: () => void }) {
+function RatePolicyRow({
+  title,
+  policy,
+  onChange,
+  onRemove,
+}: {
+  title: string;
+  policy: Rules["policies"][number];
+  onChange: (change: Partial<Rules["policies"][number]>) => void;
+  onRemove?: () => void;
+}) {
   const typeId = useId();
   return (
     <div className="field wide inline-form" role="group" aria-label={title}>
       <label htmlFor={typeId}>At most</label>
-      <input aria-label={`${title}: amount`} className="narrow" type="number" min={1} value={Number.isNaN(policy.value) ? "" : policy.value} onChange={(e) => onChange({ value: num(e.target.value) })} />
-      <select id={typeId} aria-label={`${title}: unit`} value={policy.type} onChange={(e) => onChange({ type: e.target.value as "Pods" | "Percent" })}>
+      <input
+        aria-label={`${title}: amount`}
+        className="narrow"
+        type="number"
+        min={1}
+        value={Number.isNaN(policy.value) ? "" : policy.value}
+        onChange={(e) => onChange({ value: num(e.target.value) })}
+      />
+      <select
+        id={typeId}
+        aria-label={`${title}: unit`}
+        value={policy.type}
+        onChange={(e) => onChange({ type: e.target.value as "Pods" | "Percent" })}
+      >
         <option value="Pods">instances</option>
         <option value="Percent">% of current instances</option>
       </select>
       <span>per</span>
-      <input aria-label={`${title}: period in seconds`} className="narrow" type="number" min={1} value={Number.isNaN(policy.periodSeconds) ? "" : policy.periodSeconds} onChange={(e) => onChange({ periodSeconds: num(e.target.value) })} />
+      <input
+        aria-label={`${title}: period in seconds`}
+        className="narrow"
+        type="number"
+        min={1}
+        value={Number.isNaN(policy.periodSeconds) ? "" : policy.periodSeconds}
+        onChange={(e) => onChange({ periodSeconds: num(e.target.value) })}
+      />
       <span>s</span>
       {onRemove ? (
         <button type="button" className="button secondary" onClick={onRemove} aria-label={`Remove ${title}`}>
@@ -90,7 +157,10 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
     event.preventDefault();
     save.mutate({ name, spec });
   };
-  const setOptional = <K extends "memory" | "requestsPerSecondPerInstance" | "queueDepthTarget">(key: K, value: PolicySpec[K] | undefined) =>
+  const setOptional = <K extends "memory" | "requestsPerSecondPerInstance" | "queueDepthTarget">(
+    key: K,
+    value: PolicySpec[K] | undefined,
+  ) =>
     setSpec((s) => {
       const next = { ...s };
       if (value === undefined) delete next[key];
@@ -100,20 +170,55 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
   return (
     <Panel title="Save a custom policy" testId="panel-save-policy">
       <form onSubmit={onSubmit} aria-label="Save a custom policy" className="policy-form">
-        <p className="muted small">Starts from {template ? `the active policy (${template.name})` : "the default policy"}. Thresholds are % of each instance&apos;s CPU request.</p>
+        <p className="muted small">
+          Starts from {template ? `the active policy (${template.name})` : "the default policy"}. Thresholds are % of each
+          instance&apos;s CPU request.
+        </p>
         <div className="form-grid">
           <div className="field">
             <label htmlFor={ids.name}>Name</label>
-            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required pattern="[a-z0-9][a-z0-9\-]{0,62}" title="lowercase letters, digits and dashes" />
+            <input
+              id={ids.name}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              required
+              pattern="[a-z0-9][a-z0-9\-]{0,62}"
+              title="lowercase letters, digits and dashes"
+            />
           </div>
           <div className="field wide">
             <label htmlFor={ids.description}>Description</label>
-            <input id={ids.description} value={spec.description ?? ""} maxLength={500} onChange={(e) => setSpec((s) => ({ ...s, description: e.target.value || undefined }))} />
+            <input
+              id={ids.description}
+              value={spec.description ?? ""}
+              maxLength={500}
+              onChange={(e) => setSpec((s) => ({ ...s, description: e.target.value || undefined }))}
+            />
           </div>
-          <NumberField label="Minimum instances" min={1} value={spec.minReplicas} onChange={(v) => setSpec((s) => ({ ...s, minReplicas: v }))} />
-          <NumberField label="Maximum instances" min={1} value={spec.maxReplicas} onChange={(v) => setSpec((s) => ({ ...s, maxReplicas: v }))} />
-          <NumberField label="Scale up at CPU (%)" min={1} value={spec.cpu.scaleUpAtPercent} onChange={(v) => setSpec((s) => ({ ...s, cpu: { ...s.cpu, scaleUpAtPercent: v } }))} />
-          <NumberField label="Scale down at CPU (%)" min={0} value={spec.cpu.scaleDownAtPercent} onChange={(v) => setSpec((s) => ({ ...s, cpu: { ...s.cpu, scaleDownAtPercent: v } }))} />
+          <NumberField
+            label="Minimum instances"
+            min={1}
+            value={spec.minReplicas}
+            onChange={(v) => setSpec((s) => ({ ...s, minReplicas: v }))}
+          />
+          <NumberField
+            label="Maximum instances"
+            min={1}
+            value={spec.maxReplicas}
+            onChange={(v) => setSpec((s) => ({ ...s, maxReplicas: v }))}
+          />
+          <NumberField
+            label="Scale up at CPU (%)"
+            min={1}
+            value={spec.cpu.scaleUpAtPercent}
+            onChange={(v) => setSpec((s) => ({ ...s, cpu: { ...s.cpu, scaleUpAtPercent: v } }))}
+          />
+          <NumberField
+            label="Scale down at CPU (%)"
+            min={0}
+            value={spec.cpu.scaleDownAtPercent}
+            onChange={(v) => setSpec((s) => ({ ...s, cpu: { ...s.cpu, scaleDownAtPercent: v } }))}
+          />
           <NumberField
             label="Memory target (%; empty: none)"
             min={1}
@@ -134,8 +239,16 @@ export function PolicyForm({ template }: { template: PolicyDto | null }) {
             hint="The fleet grows to queued batch jobs ÷ this many instances (the HPA's External metric), alongside CPU and the other targets."
           />
         </div>
-        <RulesFields title="Scaling up" rules={spec.behavior.scaleUp} onChange={(scaleUp) => setSpec((s) => ({ ...s, behavior: { ...s.behavior, scaleUp } }))} />
-        <RulesFields title="Scaling down" rules={spec.behavior.scaleDown} onChange={(scaleDown) => setSpec((s) => ({ ...s, behavior: { ...s.behavior, scaleDown } }))} />
+        <RulesFields
+          title="Scaling up"
+          rules={spec.behavior.scaleUp}
+          onChange={(scaleUp) => setSpec((s) => ({ ...s, behavior: { ...s.behavior, scaleUp } }))}
+        />
+        <RulesFields
+          title="Scaling down"
+          rules={spec.behavior.scaleDown}
+          onChange={(scaleDown) => setSpec((s) => ({ ...s, behavior: { ...s.behavior, scaleDown } }))}
+        />
         <div className="form-actions">
           <button type="submit" className="button" disabled={save.isPending}>
             {save.isPending ? "Saving…" : "Save policy"}

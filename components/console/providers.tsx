@@ -6,8 +6,20 @@ import { useId, useState, type FormEvent } from "react";
 import type { DeploymentHealthDto, ProviderDto } from "@/lib/control-plane/console/contracts";
 import { formatDeployments, parseDeployments } from "@/lib/control-plane/console/deployments-text";
 import { formatPercent } from "@/lib/control-plane/console/charts";
-import { useCreateProvider, useDeleteProvider, useProviderHealth, useProviders, useTestProvider, useUpdateProvider } from "@/components/console/hooks/console";
-import { RESPONSES_API_LABEL, RESPONSES_API_MODES, responsesApiOf, type ResponsesApiMode } from "@/lib/data-plane/providers/responses-api";
+import {
+  useCreateProvider,
+  useDeleteProvider,
+  useProviderHealth,
+  useProviders,
+  useTestProvider,
+  useUpdateProvider,
+} from "@/components/console/hooks/console";
+import {
+  RESPONSES_API_LABEL,
+  RESPONSES_API_MODES,
+  responsesApiOf,
+  type ResponsesApiMode,
+} from "@/lib/data-plane/providers/responses-api";
 import { ConfirmDelete } from "./confirm-button";
 import { LockedButton, ManagedBadge } from "./managed-badge";
 import { Panel } from "./panel";
@@ -18,11 +30,23 @@ function TestConnection({ provider }: { provider: ProviderDto }) {
   const test = useTestProvider();
   return (
     <span className="inline-actions">
-      <button type="button" className="button secondary" onClick={() => test.mutate(provider.id)} disabled={test.isPending} aria-label={`Test connection of ${provider.name}`}>
+      <button
+        type="button"
+        className="button secondary"
+        onClick={() => test.mutate(provider.id)}
+        disabled={test.isPending}
+        aria-label={`Test connection of ${provider.name}`}
+      >
         {test.isPending ? "Testing…" : "Test connection"}
       </button>
       <span role="status" data-testid={`test-result-${provider.name}`}>
-        {test.data ? (test.data.ok ? <span className="status-healthy">OK in {test.data.latencyMs} ms</span> : <span className="status-dead">Failed: {test.data.error}</span>) : null}
+        {test.data ? (
+          test.data.ok ? (
+            <span className="status-healthy">OK in {test.data.latencyMs} ms</span>
+          ) : (
+            <span className="status-dead">Failed: {test.data.error}</span>
+          )
+        ) : null}
         {test.error ? <span className="status-dead">{test.error.message}</span> : null}
       </span>
     </span>
@@ -30,7 +54,15 @@ function TestConnection({ provider }: { provider: ProviderDto }) {
 }
 
 /** How POST /v1/responses reaches an OpenAI-compatible upstream. */
-function ResponsesApiField({ id, value, onChange }: { id: string; value: ResponsesApiMode; onChange: (mode: ResponsesApiMode) => void }) {
+function ResponsesApiField({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: ResponsesApiMode;
+  onChange: (mode: ResponsesApiMode) => void;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>Responses API</label>
@@ -54,7 +86,14 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
   const [deployments, setDeployments] = useState(formatDeployments(provider.deployments));
   const [responsesApi, setResponsesApi] = useState(responsesApiOf(provider.settings));
   const [formError, setFormError] = useState<string | null>(null);
-  const ids = { baseUrl: useId(), apiKey: useId(), removeKey: useId(), enabled: useId(), deployments: useId(), responsesApi: useId() };
+  const ids = {
+    baseUrl: useId(),
+    apiKey: useId(),
+    removeKey: useId(),
+    enabled: useId(),
+    deployments: useId(),
+    responsesApi: useId(),
+  };
   const isRemote = provider.kind !== "simulator";
   const speaksOpenAI = provider.kind === "openai_compatible";
   const onSubmit = (event: FormEvent) => {
@@ -71,7 +110,9 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
           ...(isRemote && baseUrl !== provider.baseUrl ? { baseUrl } : {}),
           ...(isRemote && removeKey ? { apiKey: null } : isRemote && apiKey ? { apiKey } : {}),
           // Settings are replaced as a whole: the others go back as they are (header values stay sealed when left out).
-          ...(speaksOpenAI && responsesApi !== responsesApiOf(provider.settings) ? { settings: { ...(provider.settings as object), responsesApi } } : {}),
+          ...(speaksOpenAI && responsesApi !== responsesApiOf(provider.settings)
+            ? { settings: { ...(provider.settings as object), responsesApi } }
+            : {}),
         },
       },
       { onSuccess: onDone },
@@ -87,7 +128,14 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
           </div>
           <div className="field">
             <label htmlFor={ids.apiKey}>New API key (leave empty to keep {provider.hasApiKey ? "the stored one" : "none"})</label>
-            <input id={ids.apiKey} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} disabled={removeKey} />
+            <input
+              id={ids.apiKey}
+              type="password"
+              autoComplete="off"
+              value={apiKey}
+              onChange={(e) => setApiKey(e.target.value)}
+              disabled={removeKey}
+            />
           </div>
           {provider.hasApiKey ? (
             <div className="field checkbox">
@@ -104,7 +152,12 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
       </div>
       <div className="field wide">
         <label htmlFor={ids.deployments}>Deployments, one per line: model = upstream-model * weight</label>
-        <textarea id={ids.deployments} rows={Math.max(3, provider.deployments.length + 1)} value={deployments} onChange={(e) => setDeployments(e.target.value)} />
+        <textarea
+          id={ids.deployments}
+          rows={Math.max(3, provider.deployments.length + 1)}
+          value={deployments}
+          onChange={(e) => setDeployments(e.target.value)}
+        />
       </div>
       <div className="form-actions">
         <button type="submit" className="button" disabled={update.isPending}>
@@ -119,7 +172,11 @@ function EditProvider({ provider, onDone }: { provider: ProviderDto; onDone: () 
   );
 }
 
-const PROVIDER_KIND_LABEL: Record<ProviderDto["kind"], string> = { openai_compatible: "OpenAI-compatible", anthropic: "Anthropic", simulator: "simulator" };
+const PROVIDER_KIND_LABEL: Record<ProviderDto["kind"], string> = {
+  openai_compatible: "OpenAI-compatible",
+  anthropic: "Anthropic",
+  simulator: "simulator",
+};
 
 function CreateProviderForm() {
   const create = useCreateProvider();
@@ -157,24 +214,51 @@ function CreateProviderForm() {
         </div>
         <div className="field">
           <label htmlFor={ids.name}>Name</label>
-          <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}" />
+          <input
+            id={ids.name}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}"
+          />
         </div>
         {kind !== "simulator" ? (
           <>
             <div className="field">
               <label htmlFor={ids.baseUrl}>Base URL</label>
-              <input id={ids.baseUrl} type="url" placeholder={kind === "anthropic" ? "https://api.anthropic.com" : "https://api.example.com/v1"} value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} required />
+              <input
+                id={ids.baseUrl}
+                type="url"
+                placeholder={kind === "anthropic" ? "https://api.anthropic.com" : "https://api.example.com/v1"}
+                value={baseUrl}
+                onChange={(e) => setBaseUrl(e.target.value)}
+                required
+              />
             </div>
             <div className="field">
               <label htmlFor={ids.apiKey}>API key (stored encrypted, never shown again)</label>
-              <input id={ids.apiKey} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
+              <input
+                id={ids.apiKey}
+                type="password"
+                autoComplete="off"
+                value={apiKey}
+                onChange={(e) => setApiKey(e.target.value)}
+              />
             </div>
           </>
         ) : null}
-        {kind === "openai_compatible" ? <ResponsesApiField id={ids.responsesApi} value={responsesApi} onChange={setResponsesApi} /> : null}
+        {kind === "openai_compatible" ? (
+          <ResponsesApiField id={ids.responsesApi} value={responsesApi} onChange={setResponsesApi} />
+        ) : null}
         <div className="field wide">
           <label htmlFor={ids.deployments}>Deployments, one per line: model = upstream-model * weight</label>
-          <textarea id={ids.deployments} rows={3} value={deployments} onChange={(e) => setDeployments(e.target.value)} placeholder="gpt-4o = gpt-4o-2024-08-06" />
+          <textarea
+            id={ids.deployments}
+            rows={3}
+            value={deployments}
+            onChange={(e) => setDeployments(e.target.value)}
+            placeholder="gpt-4o = gpt-4o-2024-08-06"
+          />
         </div>
         <div className="form-actions">
           <button type="submit" className="button" disabled={create.isPending}>
@@ -241,7 +325,12 @@ function DeploymentRows({ provider, health }: { provider: ProviderDto; health: M
                 <td>{d.weight}</td>
                 <td className={h ? `circuit-${h.circuit}` : undefined} data-testid="circuit">
                   {h ? CIRCUIT_WORDS[h.circuit] : "—"}
-                  {h && h.openOn > 0 ? <span className="muted"> on {h.openOn} instance{h.openOn === 1 ? "" : "s"}</span> : null}
+                  {h && h.openOn > 0 ? (
+                    <span className="muted">
+                      {" "}
+                      on {h.openOn} instance{h.openOn === 1 ? "" : "s"}
+                    </span>
+                  ) : null}
                 </td>
                 <td>{h ? h.attempts : "—"}</td>
                 <td className={h && h.errorRate !== null && h.errorRate > 0 ? "status-dead" : undefined} data-testid="error-rate">
@@ -250,7 +339,11 @@ function DeploymentRows({ provider, health }: { provider: ProviderDto; health: M
                 <td className={h && h.refusedByCircuit > 0 ? "status-dead" : undefined} data-testid="refused">
                   {h ? h.refusedByCircuit : "—"}
                 </td>
-                <td>{h?.meanLatencyMs == null ? "—" : `${h.meanLatencyMs < 10 ? h.meanLatencyMs.toFixed(1) : Math.round(h.meanLatencyMs)} ms`}</td>
+                <td>
+                  {h?.meanLatencyMs == null
+                    ? "—"
+                    : `${h.meanLatencyMs < 10 ? h.meanLatencyMs.toFixed(1) : Math.round(h.meanLatencyMs)} ms`}
+                </td>
                 <td data-testid="last-failure">{h?.lastFailure ? <LastFailure failure={h.lastFailure} /> : "—"}</td>
               </tr>
             );
@@ -272,7 +365,12 @@ function providerState(provider: ProviderDto, health: Map<string, DeploymentHeal
   return worst;
 }
 
-const STATE_WORDS = { disabled: "disabled", closed: "serving", half_open: "recovering: trial call", open: "failing: circuit open" } as const;
+const STATE_WORDS = {
+  disabled: "disabled",
+  closed: "serving",
+  half_open: "recovering: trial call",
+  open: "failing: circuit open",
+} as const;
 
 function DeleteProvider({ provider }: { provider: ProviderDto }) {
   const remove = useDeleteProvider();
@@ -281,7 +379,12 @@ function DeleteProvider({ provider }: { provider: ProviderDto }) {
       kind="provider"
       name={provider.name}
       id={provider.id}
-      message={<p>Its {provider.deployments.length} deployment(s) are deleted with it. A provider still serving traffic must be disabled first.</p>}
+      message={
+        <p>
+          Its {provider.deployments.length} deployment(s) are deleted with it. A provider still serving traffic must be disabled
+          first.
+        </p>
+      }
       remove={remove}
     />
   );
@@ -306,7 +409,12 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
           ) : (
             <>
               {!editing ? (
-                <button type="button" className="button secondary" onClick={() => setEditing(true)} aria-label={`Edit ${provider.name}`}>
+                <button
+                  type="button"
+                  className="button secondary"
+                  onClick={() => setEditing(true)}
+                  aria-label={`Edit ${provider.name}`}
+                >
                   Edit
                 </button>
               ) : null}
@@ -322,11 +430,21 @@ function ProviderCard({ provider, health }: { provider: ProviderDto; health: Map
           {STATE_WORDS[state]}
         </span>
         {provider.baseUrl ? <span className="muted"> · {provider.baseUrl}</span> : null}
-        {provider.kind !== "simulator" ? <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span> : null}
-        {provider.headerNames.length > 0 ? <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span> : null}
-        {provider.kind === "openai_compatible" ? <span className="muted"> · Responses API: {RESPONSES_API_LABEL[responsesApiOf(provider.settings)]}</span> : null}
+        {provider.kind !== "simulator" ? (
+          <span className="muted"> · API key {provider.hasApiKey ? "stored" : "not set"}</span>
+        ) : null}
+        {provider.headerNames.length > 0 ? (
+          <span className="muted"> · headers set (values hidden): {provider.headerNames.join(", ")}</span>
+        ) : null}
+        {provider.kind === "openai_compatible" ? (
+          <span className="muted"> · Responses API: {RESPONSES_API_LABEL[responsesApiOf(provider.settings)]}</span>
+        ) : null}
       </p>
-      {editing ? <EditProvider provider={provider} onDone={() => setEditing(false)} /> : <DeploymentRows provider={provider} health={health} />}
+      {editing ? (
+        <EditProvider provider={provider} onDone={() => setEditing(false)} />
+      ) : (
+        <DeploymentRows provider={provider} health={health} />
+      )}
     </Panel>
   );
 }
@@ -342,7 +460,8 @@ export function ProvidersView() {
         <h1>Providers</h1>
         {health.data ? (
           <span className="badge" title={health.data.instances.join(", ")}>
-            Health merged from {health.data.instances.length} live instance{health.data.instances.length === 1 ? "" : "s"}, counted since each started
+            Health merged from {health.data.instances.length} live instance{health.data.instances.length === 1 ? "" : "s"},
+            counted since each started
           </span>
         ) : null}
       </div>
@@ -351,9 +470,17 @@ export function ProvidersView() {
         <CreateProviderForm />
       </Can>
       {providers.isPending || providers.error || (list && list.length === 0) ? (
-        <Panel title="Providers" loading={providers.isPending} error={providers.error} empty={!!list && list.length === 0} emptyText="No provider configured." />
+        <Panel
+          title="Providers"
+          loading={providers.isPending}
+          error={providers.error}
+          empty={!!list && list.length === 0}
+          emptyText="No provider configured."
+        />
       ) : null}
-      {list?.map((provider) => <ProviderCard key={provider.id} provider={provider} health={byDeployment} />)}
+      {list?.map((provider) => (
+        <ProviderCard key={provider.id} provider={provider} health={byDeployment} />
+      ))}
     </div>
   );
 }

@@ -5,10 +5,19 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
-import type { RequestLogEntryDto, RequestLogDetailResponse, RequestLogSettingsDto } from "@/lib/control-plane/console/request-log-contracts";
+import type {
+  RequestLogEntryDto,
+  RequestLogDetailResponse,
+  RequestLogSettingsDto,
+} from "@/lib/control-plane/console/request-log-contracts";
 import { REQUEST_ID } from "@/lib/control-plane/console/request-log-contracts";
 import { useApiKeys } from "@/components/console/hooks/console";
-import { useRequestById, useRequestLog, useRequestLogSettings, useSaveRequestLogSettings } from "@/components/console/hooks/requests";
+import {
+  useRequestById,
+  useRequestLog,
+  useRequestLogSettings,
+  useSaveRequestLogSettings,
+} from "@/components/console/hooks/requests";
 import { Panel } from "./panel";
 import { DataTable } from "./data-table";
 import { Can, useCan } from "./session-context";
@@ -26,15 +35,21 @@ const STATUS_CHOICES: Array<[string, string]> = [
   ["504", "504 upstream timeout"],
 ];
 
-const ms = (value: number | null) => (value === null ? "—" : value >= 1_000 ? `${(value / 1_000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
+const ms = (value: number | null) =>
+  value === null ? "—" : value >= 1_000 ? `${(value / 1_000).toFixed(2)} s` : `${value.toFixed(1)} ms`;
 const usd = (value: number | null) => (value === null ? "—" : `$${value < 0.01 ? value.toFixed(6) : value.toFixed(4)}`);
-const tokens = (entry: RequestLogEntryDto) => (entry.promptTokens === null && entry.completionTokens === null ? "—" : `${entry.promptTokens ?? 0} → ${entry.completionTokens ?? 0}`);
+const tokens = (entry: RequestLogEntryDto) =>
+  entry.promptTokens === null && entry.completionTokens === null
+    ? "—"
+    : `${entry.promptTokens ?? 0} → ${entry.completionTokens ?? 0}`;
 const percent = (rate: number) => `${Math.round(rate * 10_000) / 100}%`;
 /** A datetime-local value (the browser's zone) as ISO 8601, or undefined when empty. */
 const isoFrom = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
 function StatusBadge({ status }: { status: number }) {
-  return <span className={`badge ${status >= 500 ? "status-dead" : status >= 400 ? "warning-text" : "status-healthy"}`}>{status}</span>;
+  return (
+    <span className={`badge ${status >= 500 ? "status-dead" : status >= 400 ? "warning-text" : "status-healthy"}`}>{status}</span>
+  );
 }
 
 /** The request id box: opens /requests/<id>. */
@@ -71,8 +86,8 @@ function SettingsPanel() {
             {data.enabled ? (
               <>
                 Every error and every request slower than <strong>{ms(data.slowMs)}</strong> is kept; successful, faster ones at{" "}
-                <strong>{percent(data.sampleRate)}</strong>. Kept {data.retentionDays} days. Bodies only for keys with capture on (API keys page), cut
-                to {data.bodyMaxBytes.toLocaleString()} bytes each.
+                <strong>{percent(data.sampleRate)}</strong>. Kept {data.retentionDays} days. Bodies only for keys with capture on
+                (API keys page), cut to {data.bodyMaxBytes.toLocaleString()} bytes each.
               </>
             ) : (
               <>The request log is off on this instance (REQUEST_LOG=off).</>
@@ -136,7 +151,12 @@ function EntryRow({ entry }: { entry: RequestLogEntryDto }) {
       <td>{ms(entry.durationMs)}</td>
       <td>
         {entry.attempts.length}
-        {entry.fallbacks > 0 ? <span className="muted small"> ({entry.fallbacks} fallback{entry.fallbacks > 1 ? "s" : ""})</span> : null}
+        {entry.fallbacks > 0 ? (
+          <span className="muted small">
+            {" "}
+            ({entry.fallbacks} fallback{entry.fallbacks > 1 ? "s" : ""})
+          </span>
+        ) : null}
       </td>
       <td>{entry.cache ?? "—"}</td>
       <td>{tokens(entry)}</td>
@@ -159,7 +179,9 @@ export function RequestsView() {
   const before = pages[pages.length - 1];
   const log = useRequestLog({ keyId, model: model.trim(), status, from: isoFrom(from), to: isoFrom(to), before, limit: 50 });
   const ids = { key: useId(), model: useId(), status: useId(), from: useId(), to: useId() };
-  const changed = <T,>(set: (value: T) => void) => (value: T) => (set(value), setPages([]));
+  const changed =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => (set(value), setPages([]));
   const entries = log.data?.entries;
   return (
     <div className="page">
@@ -204,19 +226,52 @@ export function RequestsView() {
           <input id={ids.to} type="datetime-local" value={to} onChange={(e) => changed(setTo)(e.target.value)} />
         </div>
       </form>
-      <Panel title="Kept requests" testId="panel-requests" loading={log.isPending} error={log.error} empty={!!entries && entries.length === 0} emptyText="No kept request matches.">
+      <Panel
+        title="Kept requests"
+        testId="panel-requests"
+        loading={log.isPending}
+        error={log.error}
+        empty={!!entries && entries.length === 0}
+        emptyText="No kept request matches."
+      >
         {entries ? (
           <>
-            <DataTable label="Request log" columns={["When", "Request id", "Key", "Endpoint", "Model", "Status", "Duration", "Attempts", "Cache", "Tokens", "Cost", "Kept as"]}>
+            <DataTable
+              label="Request log"
+              columns={[
+                "When",
+                "Request id",
+                "Key",
+                "Endpoint",
+                "Model",
+                "Status",
+                "Duration",
+                "Attempts",
+                "Cache",
+                "Tokens",
+                "Cost",
+                "Kept as",
+              ]}
+            >
               {entries.map((entry) => (
                 <EntryRow key={entry.id} entry={entry} />
               ))}
             </DataTable>
             <div className="pager">
-              <button type="button" className="button secondary" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={pages.length === 0}
+                onClick={() => setPages(pages.slice(0, -1))}
+              >
                 Newer
               </button>
-              <button type="button" className="button secondary" disabled={!log.data?.nextBefore} onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={!log.data?.nextBefore}
+                onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}
+              >
                 Older
               </button>
             </div>

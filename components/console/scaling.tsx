@@ -9,7 +9,13 @@ import { toChartData } from "@/lib/control-plane/console/charts";
 import type { PolicyDto, ScalingResponse } from "@/lib/control-plane/scaling/contracts";
 import { useActivatePolicy, useDeletePolicy, useScaling, useSimulation } from "@/components/console/hooks/scaling";
 import { diffPolicies } from "@/lib/control-plane/scaling/policies";
-import { decisionPredatesSwitch, formatCount, formatUsd, simulationCoverage, simulationSeries } from "@/lib/control-plane/scaling/views";
+import {
+  decisionPredatesSwitch,
+  formatCount,
+  formatUsd,
+  simulationCoverage,
+  simulationSeries,
+} from "@/lib/control-plane/scaling/views";
 import { TimeSeriesChart } from "./charts";
 import { ConfirmDelete } from "./confirm-button";
 import { LockedButton, ManagedBadge } from "./managed-badge";
@@ -60,7 +66,12 @@ function SwitchPolicy({ active, policy }: { active: PolicyDto | null; policy: Po
     activate.mutate({ name: policy.name, reason }, { onSuccess: () => (setOpen(false), setReason("")) });
   };
   return (
-    <form className="diff" onSubmit={onSubmit} aria-label={`Confirm switching to ${policy.name}`} data-testid="switch-confirmation">
+    <form
+      className="diff"
+      onSubmit={onSubmit}
+      aria-label={`Confirm switching to ${policy.name}`}
+      data-testid="switch-confirmation"
+    >
       <p>
         Switch from <strong>{active?.name ?? "no policy"}</strong> to <strong>{policy.name}</strong>. What changes:
       </p>
@@ -101,7 +112,15 @@ function SwitchPolicy({ active, policy }: { active: PolicyDto | null; policy: Po
 
 function DeletePolicy({ policy }: { policy: PolicyDto }) {
   const remove = useDeletePolicy();
-  return <ConfirmDelete kind="policy" name={policy.name} id={policy.id} message={<p>The audit log keeps what it was; its policy history goes with it.</p>} remove={remove} />;
+  return (
+    <ConfirmDelete
+      kind="policy"
+      name={policy.name}
+      id={policy.id}
+      message={<p>The audit log keeps what it was; its policy history goes with it.</p>}
+      remove={remove}
+    />
+  );
 }
 
 function Simulator() {
@@ -134,11 +153,30 @@ function Simulator() {
       {data && chart ? (
         <>
           <p className="muted small">
-            The recorded load (<span data-testid="simulator-coverage">{simulationCoverage(data)}</span>) replayed through each policy&apos;s HorizontalPodAutoscaler, deciding every 15 s; new instances
-            serve after 30 s. Cost covers the replayed minutes only, at {formatUsd(data.instanceMonthlyCostUsd)} per instance-month.
+            The recorded load (<span data-testid="simulator-coverage">{simulationCoverage(data)}</span>) replayed through each
+            policy&apos;s HorizontalPodAutoscaler, deciding every 15 s; new instances serve after 30 s. Cost covers the replayed
+            minutes only, at {formatUsd(data.instanceMonthlyCostUsd)} per instance-month.
           </p>
-          <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={hours * 3_600} domain={[data.start, data.end]} label="Simulated instances per policy" wholeNumbers />
-          <DataTable label="Simulated policies" columns={["Policy", "Peak instances", "Average", "Minutes above its CPU target", "Minutes above 80% CPU", "Cost of the replayed minutes", "Per month at this rate"]}>
+          <TimeSeriesChart
+            data={chart}
+            format={formatCount}
+            rangeSeconds={hours * 3_600}
+            domain={[data.start, data.end]}
+            label="Simulated instances per policy"
+            wholeNumbers
+          />
+          <DataTable
+            label="Simulated policies"
+            columns={[
+              "Policy",
+              "Peak instances",
+              "Average",
+              "Minutes above its CPU target",
+              "Minutes above 80% CPU",
+              "Cost of the replayed minutes",
+              "Per month at this rate",
+            ]}
+          >
             {data.results.map((r) => (
               <tr key={r.policy}>
                 <th scope="row">{r.policy}</th>
@@ -184,28 +222,66 @@ export function ScalingView() {
           <>
             <div className="stats">
               <Stat label="Active policy" value={data.active?.name ?? "none"} testId="scaling-active-policy" />
-              <Stat label="Current instances" value={data.latest ? String(data.latest.currentReplicas) : "–"} testId="scaling-current" />
-              <Stat label="Desired instances" value={data.latest ? String(data.latest.desiredReplicas) : "–"} testId="scaling-desired" />
+              <Stat
+                label="Current instances"
+                value={data.latest ? String(data.latest.currentReplicas) : "–"}
+                testId="scaling-current"
+              />
+              <Stat
+                label="Desired instances"
+                value={data.latest ? String(data.latest.desiredReplicas) : "–"}
+                testId="scaling-desired"
+              />
               <Stat label="Carried out by" value={TARGETS[data.target]} testId="scaling-target" />
               {data.latest?.queue !== undefined ? (
-                <Stat label="Queued batch jobs (at the decision)" value={data.latest.queue ? data.latest.queue.queued.toLocaleString("en-US") : "—"} testId="scaling-queue" />
+                <Stat
+                  label="Queued batch jobs (at the decision)"
+                  value={data.latest.queue ? data.latest.queue.queued.toLocaleString("en-US") : "—"}
+                  testId="scaling-queue"
+                />
               ) : null}
             </div>
-            <p data-testid="scaling-reason">{data.latest ? data.latest.message : `No decision yet: the leader decides every ${data.intervalSeconds} s.`}</p>
+            <p data-testid="scaling-reason">
+              {data.latest ? data.latest.message : `No decision yet: the leader decides every ${data.intervalSeconds} s.`}
+            </p>
             {decisionPredatesSwitch(data) ? (
               <p className="muted small" role="status" data-testid="scaling-decision-pending">
-                That decision was made under {data.latest!.policyName}; the leader decides under {data.active!.name} within {data.intervalSeconds} s.
+                That decision was made under {data.latest!.policyName}; the leader decides under {data.active!.name} within{" "}
+                {data.intervalSeconds} s.
               </p>
             ) : null}
             {data.latest?.detail ? <p className="muted small">{data.latest.detail}</p> : null}
           </>
         ) : null}
       </Panel>
-      <Panel title="Instances over time" testId="panel-scaling-history" loading={scaling.isPending} error={scaling.error} empty={!!chart && !chart.hasData} emptyText="No decision in this range.">
-        {data && chart ? <TimeSeriesChart data={chart} format={formatCount} rangeSeconds={RANGE_SPECS[range].seconds} domain={[data.start, data.end]} label="Current, desired and recommended instances" wholeNumbers /> : null}
+      <Panel
+        title="Instances over time"
+        testId="panel-scaling-history"
+        loading={scaling.isPending}
+        error={scaling.error}
+        empty={!!chart && !chart.hasData}
+        emptyText="No decision in this range."
+      >
+        {data && chart ? (
+          <TimeSeriesChart
+            data={chart}
+            format={formatCount}
+            rangeSeconds={RANGE_SPECS[range].seconds}
+            domain={[data.start, data.end]}
+            label="Current, desired and recommended instances"
+            wholeNumbers
+          />
+        ) : null}
       </Panel>
       <div className="grid">
-        <Panel title="Active policy" testId="panel-active-policy" loading={scaling.isPending} error={scaling.error} empty={!!data && !data.active} emptyText="No policy is active yet.">
+        <Panel
+          title="Active policy"
+          testId="panel-active-policy"
+          loading={scaling.isPending}
+          error={scaling.error}
+          empty={!!data && !data.active}
+          emptyText="No policy is active yet."
+        >
           {data?.active ? (
             <>
               {data.activeFromFile ? (
@@ -235,12 +311,15 @@ export function ScalingView() {
       </div>
       <Panel title="Policies" testId="panel-policies" loading={scaling.isPending} error={scaling.error}>
         {data ? (
-          <DataTable label="Scaling policies" columns={["Policy", "Instances", "Scale up at", "Scale down at", canWrite ? "Switch" : null]}>
+          <DataTable
+            label="Scaling policies"
+            columns={["Policy", "Instances", "Scale up at", "Scale down at", canWrite ? "Switch" : null]}
+          >
             {data.policies.map((p) => (
               <tr key={p.id} data-policy={p.name}>
                 <th scope="row">
-                  {p.name} {p.preset ? <span className="pill">preset</span> : null} {p.active ? <span className="pill">active</span> : null}{" "}
-                  {p.managedBy ? <ManagedBadge /> : null}
+                  {p.name} {p.preset ? <span className="pill">preset</span> : null}{" "}
+                  {p.active ? <span className="pill">active</span> : null} {p.managedBy ? <ManagedBadge /> : null}
                   {p.spec?.description ? <div className="muted small">{p.spec.description}</div> : null}
                 </th>
                 <td>{p.spec ? `${p.spec.minReplicas}–${p.spec.maxReplicas}` : "–"}</td>
@@ -250,8 +329,16 @@ export function ScalingView() {
                   <td>
                     {p.active ? null : (
                       <span className="inline-actions">
-                        {data.activeFromFile ? <LockedButton label={`Switch to ${p.name}`}>Switch to {p.name}</LockedButton> : <SwitchPolicy active={data.active} policy={p} />}
-                        {p.preset ? null : p.managedBy ? <LockedButton label={`Delete ${p.name}`}>Delete</LockedButton> : <DeletePolicy policy={p} />}
+                        {data.activeFromFile ? (
+                          <LockedButton label={`Switch to ${p.name}`}>Switch to {p.name}</LockedButton>
+                        ) : (
+                          <SwitchPolicy active={data.active} policy={p} />
+                        )}
+                        {p.preset ? null : p.managedBy ? (
+                          <LockedButton label={`Delete ${p.name}`}>Delete</LockedButton>
+                        ) : (
+                          <DeletePolicy policy={p} />
+                        )}
                       </span>
                     )}
                   </td>
@@ -261,7 +348,14 @@ export function ScalingView() {
           </DataTable>
         ) : null}
       </Panel>
-      <Panel title="Recent changes of scale" testId="panel-scaling-recent" loading={scaling.isPending} error={scaling.error} empty={!!data && data.recent.length === 0} emptyText="Nothing was scaled yet.">
+      <Panel
+        title="Recent changes of scale"
+        testId="panel-scaling-recent"
+        loading={scaling.isPending}
+        error={scaling.error}
+        empty={!!data && data.recent.length === 0}
+        emptyText="Nothing was scaled yet."
+      >
         {data ? (
           <DataTable label="Recent scaling decisions" columns={["When", "Instances", "Why", "Outcome"]}>
             {data.recent.map((d) => (
@@ -280,7 +374,13 @@ export function ScalingView() {
           </DataTable>
         ) : null}
       </Panel>
-      <Panel title="Policy history" testId="panel-policy-history" loading={scaling.isPending} error={scaling.error} empty={!!data && data.changes.length === 0}>
+      <Panel
+        title="Policy history"
+        testId="panel-policy-history"
+        loading={scaling.isPending}
+        error={scaling.error}
+        empty={!!data && data.changes.length === 0}
+      >
         {data ? (
           <DataTable label="Policy history" columns={["When", "Change", "By", "Reason"]}>
             {data.changes.map((c) => (

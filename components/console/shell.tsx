@@ -78,7 +78,12 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
               <li key={entry.href}>
                 {/* Every console page renders per request (it reads the session): prefetching all of them
                     on each load would compete with the page's own data on a small machine. */}
-                <Link href={entry.href} prefetch={false} aria-current={current ? "page" : undefined} className={current ? "active" : undefined}>
+                <Link
+                  href={entry.href}
+                  prefetch={false}
+                  aria-current={current ? "page" : undefined}
+                  className={current ? "active" : undefined}
+                >
                   {entry.label}
                   {entry.soon ? <span className="soon">soon</span> : null}
                 </Link>

@@ -18,7 +18,10 @@ const RANGE_SECONDS: Record<UsageRange, number> = { "1h": 3_600, "24h": 86_400, 
 
 function GroupTable({ label, rows, nameColumn }: { label: string; rows: readonly UsageGroup[]; nameColumn: string }) {
   return (
-    <DataTable label={label} columns={[nameColumn, "Spend", "Requests", "Prompt tokens", "Completion tokens", "Cache hits", "Saved"]}>
+    <DataTable
+      label={label}
+      columns={[nameColumn, "Spend", "Requests", "Prompt tokens", "Completion tokens", "Cache hits", "Saved"]}
+    >
       {rows.map((row) => (
         <tr key={row.id}>
           <td>{row.name}</td>
@@ -40,7 +43,15 @@ function Burn({ spent, budget }: { spent: number; budget: number | null }) {
   const level = share >= 1 ? "over" : share >= 0.8 ? "near" : "ok";
   return (
     <span className={`burn burn-${level}`}>
-      <meter min={0} max={1} low={0.8} high={0.999} optimum={0} value={Math.min(1, share)} aria-label={`${formatPercent(share, 0)} of ${formatUsd(budget)}`} />{" "}
+      <meter
+        min={0}
+        max={1}
+        low={0.8}
+        high={0.999}
+        optimum={0}
+        value={Math.min(1, share)}
+        aria-label={`${formatPercent(share, 0)} of ${formatUsd(budget)}`}
+      />{" "}
       {formatUsd(spent)} of {formatUsd(budget)} ({formatPercent(share, 0)})
     </span>
   );
@@ -85,7 +96,10 @@ function BudgetForm() {
   };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    setBudget.mutate({ keyId, budget: { budgetDailyUsd: numberOrNull(daily), budgetMonthlyUsd: numberOrNull(monthly), tpmLimit: numberOrNull(tpm) } });
+    setBudget.mutate({
+      keyId,
+      budget: { budgetDailyUsd: numberOrNull(daily), budgetMonthlyUsd: numberOrNull(monthly), tpmLimit: numberOrNull(tpm) },
+    });
   };
   return (
     <form className="form-row" onSubmit={onSubmit} aria-label="Set a key's budget">
@@ -106,7 +120,14 @@ function BudgetForm() {
       </div>
       <div className="field">
         <label htmlFor={ids.monthly}>USD per month (empty: none)</label>
-        <input id={ids.monthly} type="number" min={0.000001} step="any" value={monthly} onChange={(e) => setMonthly(e.target.value)} />
+        <input
+          id={ids.monthly}
+          type="number"
+          min={0.000001}
+          step="any"
+          value={monthly}
+          onChange={(e) => setMonthly(e.target.value)}
+        />
       </div>
       <div className="field">
         <label htmlFor={ids.tpm}>Tokens per minute (empty: none)</label>
@@ -132,7 +153,10 @@ function PricesPanel() {
   const ids = { model: useId(), input: useId(), output: useId(), cached: useId() };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    setPrice.mutate({ model: model.trim(), price: { inputPerMillion: Number(input), outputPerMillion: Number(output), cachedInputPerMillion: numberOrNull(cached) } });
+    setPrice.mutate({
+      model: model.trim(),
+      price: { inputPerMillion: Number(input), outputPerMillion: Number(output), cachedInputPerMillion: numberOrNull(cached) },
+    });
   };
   return (
     <Panel title="Prices (USD per 1M tokens)" testId="panel-prices" loading={prices.isPending} error={prices.error}>
@@ -144,11 +168,27 @@ function PricesPanel() {
           </div>
           <div className="field">
             <label htmlFor={ids.input}>Input</label>
-            <input id={ids.input} type="number" min={0} step="any" value={input} onChange={(e) => setInput(e.target.value)} required />
+            <input
+              id={ids.input}
+              type="number"
+              min={0}
+              step="any"
+              value={input}
+              onChange={(e) => setInput(e.target.value)}
+              required
+            />
           </div>
           <div className="field">
             <label htmlFor={ids.output}>Output</label>
-            <input id={ids.output} type="number" min={0} step="any" value={output} onChange={(e) => setOutput(e.target.value)} required />
+            <input
+              id={ids.output}
+              type="number"
+              min={0}
+              step="any"
+              value={output}
+              onChange={(e) => setOutput(e.target.value)}
+              required
+            />
           </div>
           <div className="field">
             <label htmlFor={ids.cached}>Cached input (empty: as input)</label>
@@ -171,7 +211,12 @@ function PricesPanel() {
             <td>
               {p.source === "console" ? (
                 <Can scope="prices.write">
-                  <button type="button" className="button secondary" onClick={() => deletePrice.mutate(p.model)} disabled={deletePrice.isPending}>
+                  <button
+                    type="button"
+                    className="button secondary"
+                    onClick={() => deletePrice.mutate(p.model)}
+                    disabled={deletePrice.isPending}
+                  >
                     Remove
                   </button>
                 </Can>
@@ -189,7 +234,12 @@ export function UsageView() {
   const rangeId = useId();
   const usage = useUsage(range);
   const data = usage.data;
-  const spendChart = data ? usageChartData(data.series, [{ field: "costUsd", name: "Spend" }, { field: "savedUsd", name: "Saved by the cache" }]) : undefined;
+  const spendChart = data
+    ? usageChartData(data.series, [
+        { field: "costUsd", name: "Spend" },
+        { field: "savedUsd", name: "Saved by the cache" },
+      ])
+    : undefined;
   const tokenChart = data ? usageChartData(data.series, [{ field: "tokens", name: "Tokens" }]) : undefined;
   return (
     <div className="page">
@@ -218,34 +268,91 @@ export function UsageView() {
       ) : null}
       <div className="stats" aria-label="Usage summary">
         <Stat label="Spend" value={data ? formatUsd(data.totals.costUsd) : "—"} testId="usage-spend" />
-        <Stat label="Tokens" value={data ? formatCount(data.totals.promptTokens + data.totals.completionTokens) : "—"} testId="usage-tokens" />
+        <Stat
+          label="Tokens"
+          value={data ? formatCount(data.totals.promptTokens + data.totals.completionTokens) : "—"}
+          testId="usage-tokens"
+        />
         <Stat label="Requests" value={data ? formatCount(data.totals.requests) : "—"} testId="usage-requests" />
         <Stat label="Saved by the cache" value={data ? formatUsd(data.totals.savedUsd) : "—"} testId="usage-saved" />
       </div>
       <div className="grid">
-        <Panel title="Spend and cache savings" testId="chart-spend" loading={usage.isPending} empty={!spendChart?.hasData} emptyText="No usage in this range yet.">
-          {spendChart && data ? <TimeSeriesChart data={spendChart} domain={[data.start, data.end]} format={formatUsd} rangeSeconds={RANGE_SECONDS[range]} label="Spend over time" /> : null}
+        <Panel
+          title="Spend and cache savings"
+          testId="chart-spend"
+          loading={usage.isPending}
+          empty={!spendChart?.hasData}
+          emptyText="No usage in this range yet."
+        >
+          {spendChart && data ? (
+            <TimeSeriesChart
+              data={spendChart}
+              domain={[data.start, data.end]}
+              format={formatUsd}
+              rangeSeconds={RANGE_SECONDS[range]}
+              label="Spend over time"
+            />
+          ) : null}
         </Panel>
-        <Panel title="Tokens" testId="chart-tokens" loading={usage.isPending} empty={!tokenChart?.hasData} emptyText="No usage in this range yet.">
-          {tokenChart && data ? <TimeSeriesChart data={tokenChart} domain={[data.start, data.end]} format={(v) => formatCount(v)} rangeSeconds={RANGE_SECONDS[range]} label="Tokens over time" wholeNumbers /> : null}
+        <Panel
+          title="Tokens"
+          testId="chart-tokens"
+          loading={usage.isPending}
+          empty={!tokenChart?.hasData}
+          emptyText="No usage in this range yet."
+        >
+          {tokenChart && data ? (
+            <TimeSeriesChart
+              data={tokenChart}
+              domain={[data.start, data.end]}
+              format={(v) => formatCount(v)}
+              rangeSeconds={RANGE_SECONDS[range]}
+              label="Tokens over time"
+              wholeNumbers
+            />
+          ) : null}
         </Panel>
       </div>
-      <Panel title="Top keys" testId="panel-usage-keys" loading={usage.isPending} empty={data?.byKey.length === 0} emptyText="No usage in this range.">
+      <Panel
+        title="Top keys"
+        testId="panel-usage-keys"
+        loading={usage.isPending}
+        empty={data?.byKey.length === 0}
+        emptyText="No usage in this range."
+      >
         {data ? <GroupTable label="Usage by key" rows={data.byKey} nameColumn="Key" /> : null}
       </Panel>
       <div className="grid">
-        <Panel title="By model" testId="panel-usage-models" loading={usage.isPending} empty={data?.byModel.length === 0} emptyText="No usage in this range.">
+        <Panel
+          title="By model"
+          testId="panel-usage-models"
+          loading={usage.isPending}
+          empty={data?.byModel.length === 0}
+          emptyText="No usage in this range."
+        >
           {data ? <GroupTable label="Usage by model" rows={data.byModel} nameColumn="Model" /> : null}
         </Panel>
-        <Panel title="By provider" testId="panel-usage-providers" loading={usage.isPending} empty={data?.byProvider.length === 0} emptyText="No usage in this range.">
-          {data ? <GroupTable label="Usage by provider" rows={data.byProvider} nameColumn="Provider (cache: hits; none: unanswered)" /> : null}
+        <Panel
+          title="By provider"
+          testId="panel-usage-providers"
+          loading={usage.isPending}
+          empty={data?.byProvider.length === 0}
+          emptyText="No usage in this range."
+        >
+          {data ? (
+            <GroupTable label="Usage by provider" rows={data.byProvider} nameColumn="Provider (cache: hits; none: unanswered)" />
+          ) : null}
         </Panel>
       </div>
       <Panel title="Budgets" testId="panel-budgets" loading={usage.isPending}>
         <Can scope="budgets.write">
           <BudgetForm />
         </Can>
-        {data && data.budgets.length > 0 ? <BudgetTable rows={data.budgets} timeZone={data.timeZone} /> : <p className="state">No key has a budget or token limit.</p>}
+        {data && data.budgets.length > 0 ? (
+          <BudgetTable rows={data.budgets} timeZone={data.timeZone} />
+        ) : (
+          <p className="state">No key has a budget or token limit.</p>
+        )}
       </Panel>
       <PricesPanel />
     </div>

@@ -27,7 +27,14 @@ function CreateUserForm() {
       <form className="form-row" onSubmit={onSubmit} aria-label="Add a user">
         <div className="field grow">
           <label htmlFor={ids.email}>Email</label>
-          <input id={ids.email} type="email" autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          <input
+            id={ids.email}
+            type="email"
+            autoComplete="off"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
         </div>
         <div className="field">
           <label htmlFor={ids.role}>Role</label>
@@ -41,7 +48,15 @@ function CreateUserForm() {
         </div>
         <div className="field">
           <label htmlFor={ids.password}>Initial password (12+ characters)</label>
-          <input id={ids.password} type="password" autoComplete="new-password" minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            id={ids.password}
+            type="password"
+            autoComplete="new-password"
+            minLength={12}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </div>
         <button type="submit" className="button" disabled={create.isPending}>
           {create.isPending ? "Adding…" : "Add user"}
@@ -77,7 +92,12 @@ function UserRow({ user, self }: { user: UserDto; self: boolean }) {
             ))}
           </select>
           {role !== user.role ? (
-            <button type="button" className="button secondary" disabled={update.isPending} onClick={() => update.mutate({ id: user.id, change: { role } }, { onError: () => setRole(user.role) })}>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={update.isPending}
+              onClick={() => update.mutate({ id: user.id, change: { role } }, { onError: () => setRole(user.role) })}
+            >
               Save role
             </button>
           ) : null}
@@ -89,13 +109,20 @@ function UserRow({ user, self }: { user: UserDto; self: boolean }) {
         {self ? null : (
           <span className="inline-actions">
             {user.disabledAt ? (
-              <button type="button" className="button secondary" disabled={update.isPending} onClick={() => update.mutate({ id: user.id, change: { disabled: false } })}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={update.isPending}
+                onClick={() => update.mutate({ id: user.id, change: { disabled: false } })}
+              >
                 {`Enable ${user.email}`}
               </button>
             ) : (
               <ConfirmButton
                 title={`Disable ${user.email}?`}
-                message={<p>They are signed out at their next request and cannot sign in until an admin enables the account again.</p>}
+                message={
+                  <p>They are signed out at their next request and cannot sign in until an admin enables the account again.</p>
+                }
                 confirmText="Disable"
                 danger
                 disabled={update.isPending}
@@ -133,7 +160,8 @@ function ResetPassword({ user }: { user: UserDto }) {
       </ConfirmButton>
       {reset.data ? (
         <span className="secret-once" role="status" data-testid={`new-password-${user.email}`}>
-          New password (shown once): <code>{reset.data.password}</code> <CopyButton value={reset.data.password} label="Copy password" />
+          New password (shown once): <code>{reset.data.password}</code>{" "}
+          <CopyButton value={reset.data.password} label="Copy password" />
           <button type="button" className="button secondary" onClick={() => reset.reset()}>
             Done
           </button>
@@ -158,7 +186,14 @@ export function UsersView() {
         <h1>Users</h1>
       </div>
       <CreateUserForm />
-      <Panel title="Console users" testId="panel-users" loading={users.isPending} error={users.error} empty={!!list && list.length === 0} emptyText="No user.">
+      <Panel
+        title="Console users"
+        testId="panel-users"
+        loading={users.isPending}
+        error={users.error}
+        empty={!!list && list.length === 0}
+        emptyText="No user."
+      >
         {list ? (
           <DataTable label="Users" columns={["Email", "Role", "Status", "Created", "Actions"]}>
             {list.map((user) => (

@@ -46,7 +46,8 @@ export default function () {
   });
   check(res, {
     "status is 200": (r) => r.status === 200,
-    "complete answer": (r) => (STREAM ? String(r.body).trimEnd().endsWith("data: [DONE]") : Boolean(r.json("choices.0.message.content"))),
+    "complete answer": (r) =>
+      STREAM ? String(r.body).trimEnd().endsWith("data: [DONE]") : Boolean(r.json("choices.0.message.content")),
     "response time < 1000ms": (r) => r.timings.duration < 1000,
   });
   // Think time: a user sends about one request a second.

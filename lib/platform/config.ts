@@ -39,10 +39,16 @@ const trustedProxies = z
   .transform((value, context): string[] | number | false => {
     if (!value) return false;
     if (/^\d+$/.test(value)) return Number(value);
-    const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+    const entries = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const bad = entries.find((entry) => !isProxyEntry(entry));
     if (bad !== undefined) {
-      context.addIssue({ code: "custom", message: `must be a hop count or a comma-separated list of addresses, address/prefix ranges, loopback, linklocal or uniquelocal (${JSON.stringify(bad)} is none of those)` });
+      context.addIssue({
+        code: "custom",
+        message: `must be a hop count or a comma-separated list of addresses, address/prefix ranges, loopback, linklocal or uniquelocal (${JSON.stringify(bad)} is none of those)`,
+      });
       return z.NEVER;
     }
     return entries;
@@ -67,7 +73,10 @@ const configSchema = z.object({
   PROMETHEUS_URL: optionalUrl(["http", "https"]),
   /** The local cluster runner's control endpoint (set by `npm run cluster`), for the scaling `local` target. */
   LOCAL_CLUSTER_URL: optionalUrl(["http"]),
-  INSTANCE_ID: z.string().regex(/^[\w.:-]{1,128}$/, "letters, digits and . _ : - only (1-128)").optional(),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[\w.:-]{1,128}$/, "letters, digits and . _ : - only (1-128)")
+    .optional(),
   SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DRAIN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
@@ -116,7 +125,12 @@ const configSchema = z.object({
   /** How often each instance writes what it counted to usage_buckets. */
   USAGE_FLUSH_MS: integer(200, 600_000).default(10_000),
   /** Calendar for daily and monthly budgets (IANA name). */
-  USAGE_TIME_ZONE: z.string().trim().min(1).refine(isTimeZone, { message: "must be an IANA time zone such as UTC or Europe/Berlin" }).default("UTC"),
+  USAGE_TIME_ZONE: z
+    .string()
+    .trim()
+    .min(1)
+    .refine(isTimeZone, { message: "must be an IANA time zone such as UTC or Europe/Berlin" })
+    .default("UTC"),
   /** Tests only: a budget "day" of this many milliseconds from the epoch instead of a calendar day. */
   BUDGET_TEST_DAY_MS: integer(1_000, 86_400_000).optional(),
   /** Also label spend and token series by key id on /metrics (one series per key: mind Prometheus' cardinality). */
@@ -125,7 +139,9 @@ const configSchema = z.object({
   CONSOLE_ENABLED: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How often each instance writes a metrics snapshot; a divisor or multiple of 10 s keeps 10 s buckets even. */
-  SNAPSHOT_INTERVAL_MS: integer(1_000, 60_000).refine((ms) => 10_000 % ms === 0 || ms % 10_000 === 0, { message: "must divide 10000 or be a multiple of it" }).default(10_000),
+  SNAPSHOT_INTERVAL_MS: integer(1_000, 60_000)
+    .refine((ms) => 10_000 % ms === 0 || ms % 10_000 === 0, { message: "must divide 10000 or be a multiple of it" })
+    .default(10_000),
   /** Snapshots kept in memory while PostgreSQL is unreachable (360 × 10 s = 1 h); the oldest are dropped beyond. */
   SNAPSHOT_BUFFER_MAX: integer(1, 100_000).default(360),
   /** How often the leader rolls 10 s buckets up into 1 min and 10 min ones. */
@@ -140,7 +156,11 @@ const configSchema = z.object({
   /** The request log (lib/data-plane/request-log): off keeps no entry at all. */
   REQUEST_LOG: flag.default(true),
   /** Share of successful, fast requests the request log keeps (errors and slow requests are always kept); admins may override it in the console. */
-  REQUEST_LOG_SAMPLE_RATE: z.coerce.number({ message: "must be a number from 0 to 1" }).min(0, { message: "must be a number from 0 to 1" }).max(1, { message: "must be a number from 0 to 1" }).default(0.01),
+  REQUEST_LOG_SAMPLE_RATE: z.coerce
+    .number({ message: "must be a number from 0 to 1" })
+    .min(0, { message: "must be a number from 0 to 1" })
+    .max(1, { message: "must be a number from 0 to 1" })
+    .default(0.01),
   /** A request that takes at least this long is always kept in the request log; admins may override it in the console. */
   REQUEST_LOG_SLOW_MS: integer(1, 3_600_000).default(10_000),
   /** Request log entries older than this are deleted by the leader. */
@@ -178,7 +198,10 @@ const configSchema = z.object({
   /** Each instance's memory request in bytes, for a memory target (default: the process's memory limit). */
   SCALING_MEMORY_REQUEST_BYTES: integer(1, Number.MAX_SAFE_INTEGER).optional(),
   /** The HPA's namespace for the kubernetes target (default: the pod's own, else "default"). */
-  KUBERNETES_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name").optional(),
+  KUBERNETES_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name")
+    .optional(),
   /** Largest file POST /v1/files accepts (stored in PostgreSQL as chunked rows). */
   BATCH_FILE_MAX_BYTES: integer(1_024, 1_073_741_824).default(100 * 1_048_576),
   /** Most lines (requests) one batch input file may hold. */
@@ -200,7 +223,10 @@ const configSchema = z.object({
   /** Batch work pauses while live requests' p95 latency over the last 30 s exceeds this. */
   WORKER_YIELD_P95_MS: integer(1, 3_600_000).default(20_000),
   /** The HPA the kubernetes target patches. */
-  KUBERNETES_HPA_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes object name").default("agenticorp-hpa"),
+  KUBERNETES_HPA_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes object name")
+    .default("agenticorp-hpa"),
 });
 
 type ConfigInput = z.infer<typeof configSchema>;
@@ -227,14 +253,21 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? "configuration");
-    const shown = env[name] === undefined ? "unset" : name === "SECRET" || name === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[name]);
+    const shown =
+      env[name] === undefined ? "unset" : name === "SECRET" || name === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[name]);
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${shown})`);
   }
   const input = result.data;
   if (!input.SECRET && input.NODE_ENV === "production" && input.DATABASE_URL) {
-    throw new ConfigError("Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)");
+    throw new ConfigError(
+      "Invalid configuration: SECRET is required in production when DATABASE_URL is set (at least 32 characters)",
+    );
   }
-  const refreshMs = configRefreshMs({ CONFIG_REFRESH_MS: input.CONFIG_REFRESH_MS, CONFIG_SYNC: input.CONFIG_SYNC, embeddedDatabase: !input.DATABASE_URL });
+  const refreshMs = configRefreshMs({
+    CONFIG_REFRESH_MS: input.CONFIG_REFRESH_MS,
+    CONFIG_SYNC: input.CONFIG_SYNC,
+    embeddedDatabase: !input.DATABASE_URL,
+  });
   // Confirmation comes once per refresh period: a limit that close would flap readiness with the database up.
   if (input.CONFIG_MAX_STALENESS_MS !== undefined && input.CONFIG_MAX_STALENESS_MS < 2 * refreshMs) {
     throw new ConfigError(
@@ -242,7 +275,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   if (input.SCALING_TARGET === "local" && !input.LOCAL_CLUSTER_URL) {
-    throw new ConfigError("Invalid configuration: SCALING_TARGET local needs LOCAL_CLUSTER_URL, the local cluster runner's control endpoint (npm run cluster sets it)");
+    throw new ConfigError(
+      "Invalid configuration: SCALING_TARGET local needs LOCAL_CLUSTER_URL, the local cluster runner's control endpoint (npm run cluster sets it)",
+    );
   }
   return Object.freeze({
     ...input,
@@ -254,7 +289,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** How often the configuration's version is checked: CONFIG_REFRESH_MS, else 1 s embedded (PGlite delivers NOTIFY only to its sender) or polling, and 10 s otherwise. */
-export function configRefreshMs(config: Pick<Config, "CONFIG_REFRESH_MS" | "embeddedDatabase"> & Partial<Pick<Config, "CONFIG_SYNC">>): number {
+export function configRefreshMs(
+  config: Pick<Config, "CONFIG_REFRESH_MS" | "embeddedDatabase"> & Partial<Pick<Config, "CONFIG_SYNC">>,
+): number {
   return config.CONFIG_REFRESH_MS ?? (config.embeddedDatabase || config.CONFIG_SYNC === "poll" ? 1_000 : 10_000);
 }
 

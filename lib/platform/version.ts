@@ -8,7 +8,9 @@ import path from "node:path";
 function findProject(from: string): { root: string; version: string } {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const file = path.join(dir, "package.json");
-    const manifest = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { name?: string; version: string }) : undefined;
+    const manifest = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as { name?: string; version: string })
+      : undefined;
     if (manifest?.name === "agenticorp") return { root: dir, version: manifest.version };
     if (path.dirname(dir) === dir) throw new Error(`AgentiCorp's package.json was not found above ${from}`);
   }

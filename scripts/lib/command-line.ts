@@ -3,7 +3,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
-type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O & { help: { type: "boolean" } }; strict: true }>>["values"];
+type Values<O extends Options> = ReturnType<
+  typeof parseArgs<{ options: O & { help: { type: "boolean" } }; strict: true }>
+>["values"];
 
 export function readCommandLine<const O extends Options>(command: string, usage: string, options: O): Values<O> {
   let values: Values<O>;

@@ -25,10 +25,20 @@ let server: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_alerts_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_alerts_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...OPERATOR, role: "operator" });
-  server = await startServer({ env: { DATABASE_URL: scratch.url, DRAIN_TIMEOUT_MS: "3000", SEED_SIMULATOR: "true", ALERT_EVALUATION_MS: "500", HEARTBEAT_MS: "1000" } });
+  server = await startServer({
+    env: {
+      DATABASE_URL: scratch.url,
+      DRAIN_TIMEOUT_MS: "3000",
+      SEED_SIMULATOR: "true",
+      ALERT_EVALUATION_MS: "500",
+      HEARTBEAT_MS: "1000",
+    },
+  });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 }, 120_000);
@@ -74,7 +84,9 @@ describe("the alerts page", () => {
       await cpu.getByRole("button", { name: "Silence" }).click();
       const silenced = page.getByRole("table", { name: "Silenced alert rules" }).locator('tr[data-rule-id="cpu_high"]');
       await silenced.getByTestId("silence").waitFor();
-      await expect(silenced.getByTestId("silence").textContent()).resolves.toMatch(new RegExp(`^silenced by ${OPERATOR.email} until `));
+      await expect(silenced.getByTestId("silence").textContent()).resolves.toMatch(
+        new RegExp(`^silenced by ${OPERATOR.email} until `),
+      );
       expect(await rules.locator('tr[data-rule-id="cpu_high"]').count()).toBe(0);
       await page.screenshot({ path: path.join(SHOTS, "alerts-desktop.png"), fullPage: true });
 
@@ -85,7 +97,10 @@ describe("the alerts page", () => {
       expect(await rules.locator("tbody tr").first().getAttribute("data-state")).toBe("firing");
       await page.screenshot({ path: path.join(SHOTS, "alerts-phone.png"), fullPage: true });
 
-      const audit = await database.prisma.auditEntry.findMany({ where: { action: { startsWith: "alert." } }, orderBy: { id: "asc" } });
+      const audit = await database.prisma.auditEntry.findMany({
+        where: { action: { startsWith: "alert." } },
+        orderBy: { id: "asc" },
+      });
       expect(audit.map((e) => [e.action, e.targetId, e.actorEmail])).toEqual([
         ["alert.acknowledge", BELOW_MINIMUM, OPERATOR.email],
         ["alert.silence", "cpu_high", OPERATOR.email],

@@ -9,7 +9,14 @@ import { describeFleetBatch, runFleetBatch } from "../helpers/batch-fleet";
 const LINES = Number(process.env.BATCH_FLEET_LINES ?? 20_000);
 
 it(`answers every one of ${LINES} custom_ids exactly once across three instances, one killed with SIGKILL midway`, async () => {
-  const report = await runFleetBatch({ lines: LINES, instances: 3, killAt: 0.3, concurrency: 32, timeoutMs: 170_000, log: (m) => console.log(m) });
+  const report = await runFleetBatch({
+    lines: LINES,
+    instances: 3,
+    killAt: 0.3,
+    concurrency: 32,
+    timeoutMs: 170_000,
+    log: (m) => console.log(m),
+  });
   for (const line of describeFleetBatch(report)) console.log(line);
 
   expect(report.killed).toBeDefined();

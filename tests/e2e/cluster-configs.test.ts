@@ -62,7 +62,11 @@ describe("deploy/nginx/agenticorp.conf (production example)", () => {
   it("balances by open requests, retries only unsent requests, streams unbuffered, and closes idle upstream sockets before the drain deadline", async () => {
     const text = await readFile(NGINX_EXAMPLE, "utf8");
     expect(directives(text, "least_conn")).toEqual([""]);
-    expect(directives(text, "server").filter((s) => s.includes(":3000")).every((s) => /max_fails=\d+ fail_timeout=\d+s/.test(s))).toBe(true);
+    expect(
+      directives(text, "server")
+        .filter((s) => s.includes(":3000"))
+        .every((s) => /max_fails=\d+ fail_timeout=\d+s/.test(s)),
+    ).toBe(true);
     expect(directives(text, "proxy_next_upstream")).toEqual(["error timeout"]);
     expect(text.replace(/#.*/g, "")).not.toContain("non_idempotent");
     expect(directives(text, "proxy_buffering")).toEqual(["off"]);
@@ -93,7 +97,13 @@ describe("deploy/nginx/cluster.conf.template (the local runner's)", () => {
 
   it("renders, with or without instances, into configurations nginx -t accepts", async () => {
     const template = await readFile(NGINX_TEMPLATE, "utf8");
-    for (const upstreams of [[{ id: "a-1", port: 31001 }, { id: "a-2", port: 31002 }], []]) {
+    for (const upstreams of [
+      [
+        { id: "a-1", port: 31001 },
+        { id: "a-2", port: 31002 },
+      ],
+      [],
+    ]) {
       const prefix = await mkdtemp(path.join(dir, "rendered-"));
       for (const sub of ["logs", "temp"]) await mkdir(path.join(prefix, sub));
       const file = path.join(prefix, "nginx.conf");
@@ -132,7 +142,9 @@ describe("deploy/nginx/cluster.conf.template (the local runner's)", () => {
 
   it("refuses an upstream keep-alive as long as the drain deadline", async () => {
     const template = await readFile(NGINX_TEMPLATE, "utf8");
-    expect(() => renderNginxConfig(template, { ...settings(dir), upstreamKeepaliveTimeoutS: 15 }, [], 1)).toThrow(/shorter than the instances' drain deadline/);
+    expect(() => renderNginxConfig(template, { ...settings(dir), upstreamKeepaliveTimeoutS: 15 }, [], 1)).toThrow(
+      /shorter than the instances' drain deadline/,
+    );
   });
 });
 
@@ -164,7 +176,11 @@ describe("deploy/pgbouncer/pgbouncer.ini (production example)", () => {
       binary: "/usr/sbin/pgbouncer",
       dir: await mkdtemp(path.join(dir, "pgbouncer-")),
       port: await freePort(),
-      server: { host: server.hostname, port: Number(server.port || 5432), user: decodeURIComponent(server.username || "postgres") },
+      server: {
+        host: server.hostname,
+        port: Number(server.port || 5432),
+        user: decodeURIComponent(server.username || "postgres"),
+      },
       databases: [database],
     });
     try {
@@ -172,7 +188,13 @@ describe("deploy/pgbouncer/pgbouncer.ini (production example)", () => {
       expect(config.get("pool_mode")).toBe("transaction");
       // The example's own sizing survives the overrides.
       const example = await readFile(PGBOUNCER_EXAMPLE, "utf8");
-      for (const key of ["max_client_conn", "default_pool_size", "max_db_connections", "reserve_pool_size", "query_wait_timeout"]) {
+      for (const key of [
+        "max_client_conn",
+        "default_pool_size",
+        "max_db_connections",
+        "reserve_pool_size",
+        "query_wait_timeout",
+      ]) {
         const value = /^(\S+) = (\S+)$/m.exec(example.split("\n").find((l) => l.startsWith(`${key} =`)) ?? "")?.[2];
         expect(config.get(key), key).toBe(value);
       }
@@ -180,7 +202,9 @@ describe("deploy/pgbouncer/pgbouncer.ini (production example)", () => {
       await client.connect();
       try {
         // The bouncer routes to this run's database, where the migrations created the leases table.
-        const { rows } = await client.query("SELECT current_database() AS name, to_regclass('public.leases') IS NOT NULL AS migrated");
+        const { rows } = await client.query(
+          "SELECT current_database() AS name, to_regclass('public.leases') IS NOT NULL AS migrated",
+        );
         expect(rows).toEqual([{ name: database, migrated: true }]);
       } finally {
         await client.end();
@@ -201,7 +225,10 @@ describe("deploy/pgbouncer/pgbouncer.ini (production example)", () => {
 describe("the runner's Prometheus scrape configuration", () => {
   it("passes promtool check config, with file-based targets labelled by instance id", async () => {
     const promDir = await mkdtemp(path.join(dir, "prometheus-"));
-    await writeFile(path.join(promDir, "prometheus.yml"), renderPrometheusConfig({ binary: "", dir: promDir, port: 9090, scrapeIntervalS: 5 }));
+    await writeFile(
+      path.join(promDir, "prometheus.yml"),
+      renderPrometheusConfig({ binary: "", dir: promDir, port: 9090, scrapeIntervalS: 5 }),
+    );
     const targets = renderTargets([{ id: "local-1", port: 31001 }]);
     await writeFile(path.join(promDir, "targets.json"), targets);
     expect(JSON.parse(targets)).toEqual([{ targets: ["127.0.0.1:31001"], labels: { instance_id: "local-1" } }]);

@@ -30,7 +30,8 @@ const alive = (pid: number) => {
 
 async function prometheusTargets(url: string): Promise<Array<{ health: string; labels: Record<string, string> }>> {
   const { body } = await httpGet(`${url}/api/v1/targets?state=active`);
-  return (JSON.parse(body) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } }).data.activeTargets;
+  return (JSON.parse(body) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } }).data
+    .activeTargets;
 }
 
 it("scales out and in under load with no failed request, Prometheus following, and stops every process it started", async () => {
@@ -43,10 +44,21 @@ it("scales out and in under load with no failed request, Prometheus following, a
   expect(started.map((i) => i.state)).toEqual(["ready", "ready"]);
   expect(new Set(started.map((i) => i.port)).size).toBe(2);
   expect((await httpGet(`${cluster.url}/health/ready`)).status).toBe(200);
-  await eventually(async () => {
-    const targets = await prometheusTargets(cluster.prometheusUrl!);
-    return targets.length === 2 && targets.every((t) => t.health === "up") && targets.map((t) => t.labels.instance_id).sort().join() === started.map((i) => i.id).join();
-  }, 30_000, 500);
+  await eventually(
+    async () => {
+      const targets = await prometheusTargets(cluster.prometheusUrl!);
+      return (
+        targets.length === 2 &&
+        targets.every((t) => t.health === "up") &&
+        targets
+          .map((t) => t.labels.instance_id)
+          .sort()
+          .join() === started.map((i) => i.id).join()
+      );
+    },
+    30_000,
+    500,
+  );
 
   const load = new LoadGenerator({ baseUrl: cluster.url, keys: fixture.keys, model: fixture.model, ratePerSecond: 15 }).start();
   await sleep(1_000);
@@ -72,7 +84,11 @@ it("scales out and in under load with no failed request, Prometheus following, a
   expect(report.truncated).toBe(0);
   expect(report.byInstance[added.id] ?? 0, "the added instance took traffic").toBeGreaterThan(0);
   expect(report.records.filter((r) => r.startedAt > Date.now() - 900).every((r) => r.instance === started[0]!.id)).toBe(true);
-  await eventually(async () => (await prometheusTargets(cluster.prometheusUrl!)).map((t) => t.labels.instance_id).join() === started[0]!.id, 30_000, 500);
+  await eventually(
+    async () => (await prometheusTargets(cluster.prometheusUrl!)).map((t) => t.labels.instance_id).join() === started[0]!.id,
+    30_000,
+    500,
+  );
 
   const processes = cluster.processes();
   expect(processes.map((p) => p.name).sort()).toEqual([started[0]!.id, "nginx", "prometheus"].sort());
@@ -85,11 +101,31 @@ it("scales out and in under load with no failed request, Prometheus following, a
 
 it("runs from the command line: prints the balancer, obeys status and add on stdin, and stops everything on SIGINT", async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts/cluster.ts"), "--instances", "1", "--port", String(port), "--data-plane-only"], {
-    cwd: PROJECT_ROOT,
-    env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: "6000" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(PROJECT_ROOT, "scripts/cluster.ts"),
+      "--instances",
+      "1",
+      "--port",
+      String(port),
+      "--data-plane-only",
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        NODE_ENV: "production",
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: databaseUrl,
+        SECRET: TEST_SECRET,
+        DRAIN_TIMEOUT_MS: "6000",
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   cleanups.push(async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
   });
@@ -97,7 +133,8 @@ it("runs from the command line: prints the balancer, obeys status and add on std
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = (pattern: RegExp, ms: number) => eventually(async () => pattern.test(output) || child.exitCode !== null, ms, 100).then(() => expect(output).toMatch(pattern));
+  const waitFor = (pattern: RegExp, ms: number) =>
+    eventually(async () => pattern.test(output) || child.exitCode !== null, ms, 100).then(() => expect(output).toMatch(pattern));
 
   await waitFor(/\[cluster\] commands:/, 60_000);
   expect(output).toContain(`balancer      http://127.0.0.1:${port}`);

@@ -37,7 +37,9 @@ let browser: Browser;
 let key: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_admin_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_admin_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
   await createUser(database.prisma, { ...TARGET, role: "operator" });
@@ -55,7 +57,11 @@ beforeAll(async () => {
     },
     SECRET,
   );
-  await createProvider(database.prisma, { kind: "simulator", name: "healthy-sim", deployments: [{ modelName: "sim-model", upstreamModel: "sim" }] }, SECRET);
+  await createProvider(
+    database.prisma,
+    { kind: "simulator", name: "healthy-sim", deployments: [{ modelName: "sim-model", upstreamModel: "sim" }] },
+    SECRET,
+  );
   key = (await createApiKey(database.prisma, { name: "with-a-typo", allowedModels: ["broken-model", "gpt-4o-typo"] })).key;
   server = await startServer({
     env: {
@@ -157,7 +163,10 @@ describe("users", () => {
       expect((await database.prisma.user.findUniqueOrThrow({ where: { email: TARGET.email } })).disabledAt).not.toBeNull();
 
       await row.getByRole("button", { name: `Reset password of ${TARGET.email}` }).click();
-      await page.getByRole("dialog", { name: `Reset the password of ${TARGET.email}?` }).getByRole("button", { name: "Reset password" }).click();
+      await page
+        .getByRole("dialog", { name: `Reset the password of ${TARGET.email}?` })
+        .getByRole("button", { name: "Reset password" })
+        .click();
       const shown = page.getByTestId(`new-password-${TARGET.email}`);
       const password = (await shown.locator("code").textContent())!;
       expect(password.length).toBeGreaterThanOrEqual(20);
@@ -190,7 +199,8 @@ describe("keys", () => {
     const used = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
     expect(used.status).toBe(200);
     const keyId = (await database.prisma.apiKey.findFirstOrThrow({ where: { name: "with-a-typo" } })).id;
-    for (let i = 0; i < 40 && !(await database.prisma.apiKeyUsage.findUnique({ where: { keyId } })); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 40 && !(await database.prisma.apiKeyUsage.findUnique({ where: { keyId } })); i++)
+      await new Promise((r) => setTimeout(r, 250));
     const { context, page } = await signedIn();
     try {
       await page.goto(`${server.url}/keys`);
@@ -219,7 +229,11 @@ describe("custom scaling policies", () => {
       await form.getByRole("button", { name: "Save policy" }).click();
       await form.getByRole("status").filter({ hasText: "Saved nights" }).waitFor();
       const saved = await database.prisma.scalingPolicy.findUniqueOrThrow({ where: { name: "nights" } });
-      expect(saved.spec).toMatchObject({ minReplicas: 1, cpu: { scaleUpAtPercent: 65 }, behavior: { scaleDown: { policies: [{ value: 2 }] } } });
+      expect(saved.spec).toMatchObject({
+        minReplicas: 1,
+        cpu: { scaleUpAtPercent: 65 },
+        behavior: { scaleDown: { policies: [{ value: 2 }] } },
+      });
 
       // A mistake comes back naming the field, and nothing is saved.
       await form.getByLabel("Name").fill("broken");
@@ -233,7 +247,12 @@ describe("custom scaling policies", () => {
       await page.getByRole("dialog", { name: "Delete policy nights?" }).getByRole("button", { name: "Delete policy" }).click();
       await row.waitFor({ state: "detached" });
       expect(await database.prisma.scalingPolicy.count({ where: { name: "nights" } })).toBe(0);
-      await expect(page.locator('tr[data-policy="balanced"]').getByRole("button", { name: /^Delete/ }).count()).resolves.toBe(0);
+      await expect(
+        page
+          .locator('tr[data-policy="balanced"]')
+          .getByRole("button", { name: /^Delete/ })
+          .count(),
+      ).resolves.toBe(0);
     } finally {
       await context.close();
     }
@@ -244,7 +263,10 @@ describe("the menu at phone width", () => {
   it("is scrolled to show the current page", async () => {
     const { context, page } = await signedIn(PHONE);
     try {
-      for (const [href, label] of [["/capacity", "Capacity"], ["/users", "Users"]] as const) {
+      for (const [href, label] of [
+        ["/capacity", "Capacity"],
+        ["/users", "Users"],
+      ] as const) {
         await page.goto(`${server.url}${href}`);
         const nav = page.getByRole("navigation", { name: "Console" });
         const link = nav.getByRole("link", { name: label });

@@ -48,7 +48,15 @@ beforeAll(async () => {
   const evals = (await createApiKey(database.prisma, { name: "evals" })).record.id;
   await batch(etl, "batch_etl_1", 500, 120, 30, 300);
   await batch(evals, "batch_evals_1", 40, 10, 2, 60);
-  server = await startServer({ env: { DATABASE_URL: scratch.url, DRAIN_TIMEOUT_MS: "3000", SCALING_INTERVAL_MS: "2000", HEARTBEAT_MS: "1000", WORKER_ENABLED: "false" } });
+  server = await startServer({
+    env: {
+      DATABASE_URL: scratch.url,
+      DRAIN_TIMEOUT_MS: "3000",
+      SCALING_INTERVAL_MS: "2000",
+      HEARTBEAT_MS: "1000",
+      WORKER_ENABLED: "false",
+    },
+  });
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   page = await context.newPage();
@@ -79,9 +87,13 @@ describe("queue depth in the console", () => {
     expect(await keys.locator("tbody tr th").allTextContents()).toEqual(["nightly-etl", "evals"]);
     const batches = page.getByRole("table", { name: "Batches" });
     expect(await batches.locator("tbody tr").count()).toBe(2);
-    expect(await batches.locator('tr[data-batch="batch_etl_1"] [data-testid="batch-progress"]').textContent()).toBe("120 of 500 (24%)");
+    expect(await batches.locator('tr[data-batch="batch_etl_1"] [data-testid="batch-progress"]').textContent()).toBe(
+      "120 of 500 (24%)",
+    );
     await keys.locator('tr[data-key="evals"]').getByRole("button", { name: "Show its batches" }).click();
-    await expect.poll(() => batches.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-batch")))).toEqual(["batch_evals_1"]);
+    await expect
+      .poll(() => batches.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-batch"))))
+      .toEqual(["batch_evals_1"]);
     expect(errors).toEqual([]);
   });
 
@@ -99,7 +111,9 @@ describe("queue depth in the console", () => {
     await confirm.getByRole("button", { name: "Switch to queue-e2e" }).click();
     // Balanced's 60 s scale-up window (the form starts from the active policy) holds the count;
     // the explanation still names the queue and its target.
-    await expect.poll(() => page.getByTestId("scaling-reason").textContent(), { timeout: 30_000 }).toContain("queued batch jobs 378 (378/instance) is above the 100/instance target");
+    await expect
+      .poll(() => page.getByTestId("scaling-reason").textContent(), { timeout: 30_000 })
+      .toContain("queued batch jobs 378 (378/instance) is above the 100/instance target");
     expect(await page.getByTestId("scaling-queue").textContent()).toBe("378");
     expect(await page.getByTestId("panel-active-policy").textContent()).toContain("Queued batch jobs per instance100");
     const stored = await database.prisma.scalingPolicy.findUniqueOrThrow({ where: { name: "queue-e2e" } });

@@ -44,18 +44,49 @@ beforeAll(async () => {
     data: Array.from({ length: 10 }, (_, minute) => {
       const bucket = new Date(start + minute * 60_000);
       return {
-        resolution: 60, instanceId: "yesterday", bucket, seconds: 60, samples: 6,
-        requests2xx: 600_000n, requests3xx: 0n, requests4xx: 0n, requests5xx: 0n,
-        latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n), latencySumSeconds: 0,
-        cacheHits: 0n, cacheMisses: 0n, cacheBypass: 0n, cpuSeconds: 30,
-        rssBytesSum: 0, rssBytesMax: 0n, memoryLimitBytes: 0n, inFlightSum: 0, inFlightMax: 0, connectionsSum: 0, connectionsMax: 0,
-        dbPoolTotalSum: 0, dbPoolInUseSum: 0, dbPoolWaitingSum: 0, dbPoolWaitingMax: 0,
-        dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n), dbQuerySumSeconds: 0, dbQueryErrors: 0n,
-        dirty: false, lastSnapshotAt: bucket,
+        resolution: 60,
+        instanceId: "yesterday",
+        bucket,
+        seconds: 60,
+        samples: 6,
+        requests2xx: 600_000n,
+        requests3xx: 0n,
+        requests4xx: 0n,
+        requests5xx: 0n,
+        latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n),
+        latencySumSeconds: 0,
+        cacheHits: 0n,
+        cacheMisses: 0n,
+        cacheBypass: 0n,
+        cpuSeconds: 30,
+        rssBytesSum: 0,
+        rssBytesMax: 0n,
+        memoryLimitBytes: 0n,
+        inFlightSum: 0,
+        inFlightMax: 0,
+        connectionsSum: 0,
+        connectionsMax: 0,
+        dbPoolTotalSum: 0,
+        dbPoolInUseSum: 0,
+        dbPoolWaitingSum: 0,
+        dbPoolWaitingMax: 0,
+        dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n),
+        dbQuerySumSeconds: 0,
+        dbQueryErrors: 0n,
+        dirty: false,
+        lastSnapshotAt: bucket,
       };
     }),
   });
-  server = await startServer({ env: { DATABASE_URL: scratch.url, DRAIN_TIMEOUT_MS: "3000", SCALING_INTERVAL_MS: String(SCALING_INTERVAL_MS), HEARTBEAT_MS: "1000", SNAPSHOT_INTERVAL_MS: "2000" } });
+  server = await startServer({
+    env: {
+      DATABASE_URL: scratch.url,
+      DRAIN_TIMEOUT_MS: "3000",
+      SCALING_INTERVAL_MS: String(SCALING_INTERVAL_MS),
+      HEARTBEAT_MS: "1000",
+      SNAPSHOT_INTERVAL_MS: "2000",
+    },
+  });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 });
@@ -112,7 +143,9 @@ describe("the Capacity page", () => {
       await expect(page.locator('[data-state="error"]').count()).resolves.toBe(0);
       await expect(form.isVisible()).resolves.toBe(true);
       // ceil(5000 ÷ 250 × 1.5) = 30 medium instances: above balanced's 15.
-      await expect(page.getByTestId("capacity-above-maximum").textContent()).resolves.toContain("more than the balanced policy's maximum of 15");
+      await expect(page.getByTestId("capacity-above-maximum").textContent()).resolves.toContain(
+        "more than the balanced policy's maximum of 15",
+      );
       await shoot(page, "capacity", () => page.getByTestId("capacity-above-maximum").waitFor());
       expect(errors).toEqual([]);
     } finally {
@@ -127,7 +160,9 @@ describe("the Scaling page", () => {
     try {
       await page.goto(`${server.url}/scaling`);
       // The leader has decided under balanced (every 5 s here).
-      await expect.poll(() => page.getByTestId("scaling-reason").textContent(), { timeout: 20_000 }).not.toMatch(/^No decision yet/);
+      await expect
+        .poll(() => page.getByTestId("scaling-reason").textContent(), { timeout: 20_000 })
+        .not.toMatch(/^No decision yet/);
       await page.getByRole("button", { name: "Switch to aggressive" }).click();
       const confirm = page.getByTestId("switch-confirmation");
       await confirm.getByLabel("Reason (kept in the audit log)").fill("launch week");
@@ -144,7 +179,9 @@ describe("the Scaling page", () => {
       const ticks = await yTicks(page, "Current, desired and recommended instances");
       expect(ticks.length).toBeGreaterThan(1);
       for (const tick of ticks) expect(tick).toMatch(/^\d+$/);
-      await shoot(page, "scaling", () => page.locator('figure[aria-label="Current, desired and recommended instances"]').waitFor());
+      await shoot(page, "scaling", () =>
+        page.locator('figure[aria-label="Current, desired and recommended instances"]').waitFor(),
+      );
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -51,7 +51,11 @@ beforeAll(async () => {
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await seedPolicies(database.prisma);
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
-  await createProvider(database.prisma, { kind: "simulator", name: "by-hand", deployments: [{ modelName: "hand-model", upstreamModel: "sim" }] }, SECRET);
+  await createProvider(
+    database.prisma,
+    { kind: "simulator", name: "by-hand", deployments: [{ modelName: "hand-model", upstreamModel: "sim" }] },
+    SECRET,
+  );
   folder = await mkdtemp(path.join(os.tmpdir(), "agenticorp-console-config-"));
   await writeFile(path.join(folder, "agenticorp.yaml"), FILE);
   server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET, CONFIG_FILE: path.join(folder, "agenticorp.yaml") } });
@@ -84,10 +88,20 @@ it("shows what the file manages as read-only, and the console API refuses to cha
 
     // The console's own API, from the signed-in page: a change by hand is refused, in the console's error shape.
     const refused = await page.evaluate(async () => {
-      const list = (await (await fetch("/api/console/providers")).json()) as { providers: Array<{ id: string; name: string; managedBy: string | null }> };
+      const list = (await (await fetch("/api/console/providers")).json()) as {
+        providers: Array<{ id: string; name: string; managedBy: string | null }>;
+      };
       const target = list.providers.find((p) => p.name === "filed")!;
-      const response = await fetch(`/api/console/providers/${target.id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ enabled: false }) });
-      return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } }, managedBy: target.managedBy };
+      const response = await fetch(`/api/console/providers/${target.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ enabled: false }),
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { error: { code: string; message: string } },
+        managedBy: target.managedBy,
+      };
     });
     expect(refused).toMatchObject({ status: 409, managedBy: "file", body: { error: { code: "managed_by_file" } } });
 
@@ -107,5 +121,8 @@ it("shows what the file manages as read-only, and the console API refuses to cha
   } finally {
     await context.close();
   }
-  expect(await database.prisma.provider.findUniqueOrThrow({ where: { name: "filed" } })).toMatchObject({ enabled: true, managedBy: "file" });
+  expect(await database.prisma.provider.findUniqueOrThrow({ where: { name: "filed" } })).toMatchObject({
+    enabled: true,
+    managedBy: "file",
+  });
 }, 120_000);

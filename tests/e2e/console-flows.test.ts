@@ -33,7 +33,9 @@ let trafficKey: string;
 
 beforeAll(async () => {
   // A database of its own: the overview adds up every instance that ever wrote to it.
-  scratch = await createScratchDatabase(`agenticorp_console_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_console_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
   await createUser(database.prisma, { ...OPERATOR, role: "operator" });
@@ -105,12 +107,16 @@ describe("the overview", () => {
         const panel = page.getByTestId(chart);
         await expect(panel.getAttribute("data-state")).resolves.toBe("ready");
         // Something visible per chart: a line segment (an L in a curve's outline) or a lone sample's dot.
-        const outlines = await panel.locator("path.recharts-line-curve").evaluateAll((paths) => paths.map((p) => p.getAttribute("d") ?? ""));
+        const outlines = await panel
+          .locator("path.recharts-line-curve")
+          .evaluateAll((paths) => paths.map((p) => p.getAttribute("d") ?? ""));
         const segments = outlines.filter((d) => /L/.test(d)).length;
         const dots = await panel.locator("circle.isolated-point").count();
         expect(segments + dots, chart).toBeGreaterThan(0);
       }
-      await expect(page.getByTestId("chart-rps-instance").locator(".recharts-legend-item-text, .recharts-line").count()).resolves.toBeGreaterThan(0);
+      await expect(
+        page.getByTestId("chart-rps-instance").locator(".recharts-legend-item-text, .recharts-line").count(),
+      ).resolves.toBeGreaterThan(0);
       await expect(page.getByTestId("stat-p95").textContent()).resolves.toMatch(/ms$/);
       await expect(page.getByTestId("stat-errors-5xx").textContent()).resolves.toBe("0.00%");
       await expect(page.getByTestId("stat-errors-4xx").textContent()).resolves.toBe("0.00%");
@@ -173,7 +179,11 @@ describe("an operator", () => {
     try {
       for (const r of routes) {
         const url = server.url + r.route.replace("[id]", "00000000-0000-4000-8000-000000000000");
-        const response = await page.request.fetch(url, { method: r.method, headers: { "content-type": "application/json" }, data: r.method === "GET" ? undefined : {} });
+        const response = await page.request.fetch(url, {
+          method: r.method,
+          headers: { "content-type": "application/json" },
+          data: r.method === "GET" ? undefined : {},
+        });
         if (adminOnly.includes(r)) expect(response.status(), `${r.method} ${r.route}`).toBe(403);
         else expect([401, 403, 500], `${r.method} ${r.route}`).not.toContain(response.status());
       }
@@ -212,7 +222,9 @@ describe("an admin", () => {
       const row = page.locator(`tr[data-key-name="${name}"]`);
       await row.getByRole("button", { name: `Revoke ${name}` }).click();
       await row.getByRole("button", { name: `Confirm revoking ${name}` }).click();
-      await until("the row showing the key revoked", 10_000, async () => ((await row.locator("td").nth(7).textContent()) === "revoked" ? true : undefined));
+      await until("the row showing the key revoked", 10_000, async () =>
+        (await row.locator("td").nth(7).textContent()) === "revoked" ? true : undefined,
+      );
       await until("the gateway refusing the revoked key", 10_000, async () => ((await models()) === 401 ? true : undefined));
       expect(await models()).toBe(401);
 
@@ -233,7 +245,11 @@ describe("an admin", () => {
       await expect(revoked.locator("td").nth(1).textContent()).resolves.toBe(ADMIN.email);
 
       await page.getByLabel("Action").selectOption("key.revoke");
-      await until("the filter applying", 10_000, async () => ((await table.locator("tbody tr").count()) === (await table.locator('tbody tr[data-audit-action="key.revoke"]').count()) ? true : undefined));
+      await until("the filter applying", 10_000, async () =>
+        (await table.locator("tbody tr").count()) === (await table.locator('tbody tr[data-audit-action="key.revoke"]').count())
+          ? true
+          : undefined,
+      );
       await expect(table.locator('tbody tr[data-audit-action="key.create"]').count()).resolves.toBe(0);
       await page.screenshot({ path: path.join(SHOTS, "console-audit.png"), fullPage: true });
     } finally {
@@ -289,7 +305,10 @@ describe("an admin", () => {
       await form.getByLabel("Threshold").fill("97");
       await form.getByRole("button", { name: "Save" }).click();
       await form.getByRole("status").waitFor();
-      const entry = await database.prisma.auditEntry.findFirst({ where: { action: "alert_rule.update" }, orderBy: { id: "desc" } });
+      const entry = await database.prisma.auditEntry.findFirst({
+        where: { action: "alert_rule.update" },
+        orderBy: { id: "desc" },
+      });
       expect(entry?.actorEmail).toBe(ADMIN.email);
       expect((entry?.after as { threshold: number }).threshold).toBe(97);
     } finally {
@@ -327,13 +346,17 @@ describe("sign-in", () => {
         await page.getByLabel("Password").fill(password);
         await page.getByRole("button", { name: "Sign in", exact: true }).click();
         answers++;
-        await until("the form's answer", 10_000, async () => ((await form.getAttribute("data-answers")) === String(answers) ? true : undefined));
+        await until("the form's answer", 10_000, async () =>
+          (await form.getAttribute("data-answers")) === String(answers) ? true : undefined,
+        );
         return message.textContent();
       };
       await page.goto(`${server.url}/login`);
       await page.getByLabel("Email").fill(email);
       for (let i = 0; i < 5; i++) expect(await attempt(`wrong-${i}-password`)).toBe("Incorrect email or password.");
-      expect(await attempt("the-right-password")).toMatch(/^Too many failed sign-in attempts for this email\. Try again in 1[45] minutes\.$/);
+      expect(await attempt("the-right-password")).toMatch(
+        /^Too many failed sign-in attempts for this email\. Try again in 1[45] minutes\.$/,
+      );
       expect(new URL(page.url()).pathname).toBe("/login");
     } finally {
       await context.close();

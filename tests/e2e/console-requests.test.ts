@@ -33,7 +33,9 @@ let browser: Browser;
 let key: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_requests_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_requests_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
   await createUser(database.prisma, { ...OPERATOR, role: "operator" });
@@ -51,11 +53,17 @@ beforeAll(async () => {
     },
     SECRET,
   );
-  await createProvider(database.prisma, { kind: "simulator", name: "healthy-sim", deployments: [{ modelName: "sim-model", upstreamModel: "sim" }] }, SECRET);
+  await createProvider(
+    database.prisma,
+    { kind: "simulator", name: "healthy-sim", deployments: [{ modelName: "sim-model", upstreamModel: "sim" }] },
+    SECRET,
+  );
   const created = await createApiKey(database.prisma, { name: "support-ticket-key" });
   key = created.key;
   await setApiKeyCapture(database.prisma, created.record.id, { captureBodies: true });
-  server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET, DRAIN_TIMEOUT_MS: "3000", ROUTER_MAX_ATTEMPTS: "2", REQUEST_LOG_SAMPLE_RATE: "1" } });
+  server = await startServer({
+    env: { DATABASE_URL: scratch.url, SECRET, DRAIN_TIMEOUT_MS: "3000", ROUTER_MAX_ATTEMPTS: "2", REQUEST_LOG_SAMPLE_RATE: "1" },
+  });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 }, 120_000);
@@ -125,7 +133,10 @@ describe("the Requests page", () => {
 
       // An id nobody used.
       await page.goto(`${server.url}/requests/never-sent-${randomBytes(3).toString("hex")}`);
-      await page.getByTestId("request-not-found").getByText(/No entry for this request id/).waitFor();
+      await page
+        .getByTestId("request-not-found")
+        .getByText(/No entry for this request id/)
+        .waitFor();
     } finally {
       await admin.context.close();
     }

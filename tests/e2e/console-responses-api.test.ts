@@ -24,7 +24,9 @@ let upstream: OpenAIStandIn;
 let key: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_responses_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_responses_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
   key = (await createApiKey(database.prisma, { name: "responses" })).key;
@@ -92,7 +94,9 @@ describe("an admin", () => {
       await eventually(async () => (await askResponses(model)).path === "/v1/chat/completions", 10_000, 100);
       expect(await askResponses(model)).toEqual({ status: 200, text: "[U] echo: which way?", path: "/v1/chat/completions" });
       const rows = await database.prisma.auditEntry.findMany({ where: { targetType: "provider" }, orderBy: { id: "asc" } });
-      expect(rows.map((row) => [row.action, (row.after as { settings?: { responsesApi?: string } }).settings?.responsesApi])).toEqual([
+      expect(
+        rows.map((row) => [row.action, (row.after as { settings?: { responsesApi?: string } }).settings?.responsesApi]),
+      ).toEqual([
         ["provider.create", "native"],
         ["provider.update", "translate"],
       ]);

@@ -57,7 +57,9 @@ async function watchedContext(): Promise<{ context: BrowserContext; violations: 
   await context.exposeBinding("__reportViolation", (_source, text: string) => void violations.push(text));
   await context.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
-      (window as unknown as { __reportViolation(text: string): void }).__reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+      (window as unknown as { __reportViolation(text: string): void }).__reportViolation(
+        `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+      );
     });
   });
   const watch = (page: Page) => {
@@ -101,7 +103,10 @@ describe("response headers", () => {
     const response = await fetch(`${server.url}/no-such-page`);
     expect(response.status).toBe(404);
     const html = await response.text();
-    const nonce = parsePolicy(response.headers.get("content-security-policy")).get("script-src")?.find((s) => s.startsWith("'nonce-"))?.slice(7, -1);
+    const nonce = parsePolicy(response.headers.get("content-security-policy"))
+      .get("script-src")
+      ?.find((s) => s.startsWith("'nonce-"))
+      ?.slice(7, -1);
     const tags = html.match(/<script\b[^>]*>/g) ?? [];
     expect(tags.length).toBeGreaterThan(0);
     for (const tag of tags) expect(tag, tag).toContain(`nonce="${nonce}"`);
@@ -123,7 +128,9 @@ describe("response headers", () => {
   });
 
   it("a page ignores a policy the client sent, so it cannot choose the nonce", async () => {
-    const response = await fetch(`${server.url}/login`, { headers: { "content-security-policy": "script-src 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='" } });
+    const response = await fetch(`${server.url}/login`, {
+      headers: { "content-security-policy": "script-src 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='" },
+    });
     const html = await response.text();
     expect(html).not.toContain("AAAAAAAAAAAAAAAAAAAAAA==");
     expect(response.headers.get("content-security-policy")).not.toContain("AAAAAAAAAAAAAAAAAAAAAA==");
@@ -176,7 +183,16 @@ describe("in Chromium, under the policy", () => {
 
 describe("after sign-in, the browser stays on this site", () => {
   // As they arrive in the address bar: the query string encodes what the page decodes once.
-  const HOSTILE = ["%2F%09%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%0A%2Fevil.example", "%09%2F%2Fevil.example", "%5C%5Cevil.example", "https:evil.example"];
+  const HOSTILE = [
+    "%2F%09%2Fevil.example",
+    "%2F%5Cevil.example",
+    "%2F%2Fevil.example",
+    "https%3A%2F%2Fevil.example",
+    "%2F%0A%2Fevil.example",
+    "%09%2F%2Fevil.example",
+    "%5C%5Cevil.example",
+    "https:evil.example",
+  ];
 
   it.each(HOSTILE)("signing in through the form with callbackUrl=%s lands on the console", async (callbackUrl) => {
     const context = await browser.newContext();
@@ -185,10 +201,13 @@ describe("after sign-in, the browser stays on this site", () => {
       page.setDefaultTimeout(20_000);
       // Had the browser left for evil.example, it would land here (nothing leaves the machine).
       let leftForEvil = false;
-      await context.route((url) => url.hostname.endsWith("evil.example"), (route) => {
-        leftForEvil = true;
-        return route.fulfill({ contentType: "text/html", body: "<h1>evil</h1>" });
-      });
+      await context.route(
+        (url) => url.hostname.endsWith("evil.example"),
+        (route) => {
+          leftForEvil = true;
+          return route.fulfill({ contentType: "text/html", body: "<h1>evil</h1>" });
+        },
+      );
       await page.goto(`${server.url}/login?callbackUrl=${callbackUrl}`, { waitUntil: "load" });
       await page.getByLabel("Email").fill(ADMIN.email);
       await page.getByLabel("Password").fill(ADMIN.password);
@@ -242,9 +261,14 @@ describe("a write from another site, through the real server", () => {
       await signIn(page, server.url, ADMIN.email, ADMIN.password);
       const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
       const { record } = await createApiKey(database.prisma, { name: `csrf-${randomBytes(3).toString("hex")}` });
-      const revoke = (headers: Record<string, string>) => fetch(`${server.url}/api/console/keys/${record.id}/revoke`, { method: "POST", headers: { cookie, ...headers } });
+      const revoke = (headers: Record<string, string>) =>
+        fetch(`${server.url}/api/console/keys/${record.id}/revoke`, { method: "POST", headers: { cookie, ...headers } });
 
-      const crossSite: Array<Record<string, string>> = [{ origin: "https://evil.example", "sec-fetch-site": "cross-site" }, { origin: "https://evil.example" }, { "sec-fetch-site": "same-site" }];
+      const crossSite: Array<Record<string, string>> = [
+        { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        { origin: "https://evil.example" },
+        { "sec-fetch-site": "same-site" },
+      ];
       for (const headers of crossSite) {
         const refused = await revoke(headers);
         expect(refused.status, JSON.stringify(headers)).toBe(403);
@@ -252,7 +276,11 @@ describe("a write from another site, through the real server", () => {
         expect((await database.prisma.apiKey.findUniqueOrThrow({ where: { id: record.id } })).revokedAt).toBeNull();
       }
       // next-auth's own POSTs too.
-      const signOut = await fetch(`${server.url}/api/auth/signout`, { method: "POST", headers: { cookie, origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }, body: "" });
+      const signOut = await fetch(`${server.url}/api/auth/signout`, {
+        method: "POST",
+        headers: { cookie, origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
+        body: "",
+      });
       expect(signOut.status).toBe(403);
 
       const allowed = await revoke({ origin: server.url, "sec-fetch-site": "same-origin" });

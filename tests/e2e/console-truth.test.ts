@@ -33,7 +33,12 @@ const floorTo = (ms: number, to: number) => Math.floor(ms / to) * to;
 
 type Kind = "ok" | "unknown" | "broken" | "cached";
 // Per instance: 24 successes, 4 unknown models, 3 upstream failures, 6 cacheable (2 prompts × 3).
-const MIX: Kind[] = [...Array<Kind>(24).fill("ok"), ...Array<Kind>(4).fill("unknown"), ...Array<Kind>(3).fill("broken"), ...Array<Kind>(6).fill("cached")];
+const MIX: Kind[] = [
+  ...Array<Kind>(24).fill("ok"),
+  ...Array<Kind>(4).fill("unknown"),
+  ...Array<Kind>(3).fill("broken"),
+  ...Array<Kind>(6).fill("cached"),
+];
 const MODELS: Record<Kind, string> = { ok: "truth-fast", unknown: "no-such-model", broken: "truth-broken", cached: "truth-fast" };
 
 interface Outcome {
@@ -56,10 +61,18 @@ async function send(server: ServerProcess, kind: Kind, n: number): Promise<Outco
   const response = await fetch(`${server.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: MODELS[kind], temperature: kind === "cached" ? 0 : 0.7, messages: [{ role: "user", content: prompt }] }),
+    body: JSON.stringify({
+      model: MODELS[kind],
+      temperature: kind === "cached" ? 0 : 0.7,
+      messages: [{ role: "user", content: prompt }],
+    }),
   });
   await response.arrayBuffer();
-  return { status: response.status, instance: response.headers.get("x-agenticorp-instance") ?? "", cache: response.headers.get("x-agenticorp-cache") };
+  return {
+    status: response.status,
+    instance: response.headers.get("x-agenticorp-instance") ?? "",
+    cache: response.headers.get("x-agenticorp-cache"),
+  };
 }
 
 function truth() {
@@ -77,8 +90,16 @@ function truth() {
 /** What the window [start, end) holds: the live traffic plus the seeded rows inside it, each counted once. */
 function expectedRequests(overview: OverviewResponse): number {
   // The seeded 3 h traffic is in three tiers; one tier's rows stand for it (the 1 min rows).
-  const logical = seeded.filter((r) => r.resolution === 60 || (r.resolution === 600 && !seeded.some((o) => o.resolution === 60 && o.instanceId === r.instanceId && Math.abs(o.bucket - r.bucket) < 10 * MIN)));
-  return truth().requests + logical.filter((r) => r.bucket >= overview.start && r.bucket < overview.end).reduce((sum, r) => sum + requestsOf(r), 0);
+  const logical = seeded.filter(
+    (r) =>
+      r.resolution === 60 ||
+      (r.resolution === 600 &&
+        !seeded.some((o) => o.resolution === 60 && o.instanceId === r.instanceId && Math.abs(o.bucket - r.bucket) < 10 * MIN)),
+  );
+  return (
+    truth().requests +
+    logical.filter((r) => r.bucket >= overview.start && r.bucket < overview.end).reduce((sum, r) => sum + requestsOf(r), 0)
+  );
 }
 
 /** A rate series back into a count: each point times the seconds of its step inside the window. */
@@ -95,7 +116,18 @@ beforeAll(async () => {
   const simulator = (name: string, model: string, errorRate: number) =>
     createProvider(
       database.prisma,
-      { kind: "simulator", name, settings: { latencyMs: { median: 15, p99: 15 }, tokensPerSecond: 0, errorRate, answerWords: 5, timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 10_000 } }, deployments: [{ modelName: model, upstreamModel: model }] },
+      {
+        kind: "simulator",
+        name,
+        settings: {
+          latencyMs: { median: 15, p99: 15 },
+          tokensPerSecond: 0,
+          errorRate,
+          answerWords: 5,
+          timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 10_000 },
+        },
+        deployments: [{ modelName: model, upstreamModel: model }],
+      },
       SECRET,
     );
   await simulator("truth-fast", "truth-fast", 0);
@@ -107,7 +139,13 @@ beforeAll(async () => {
   const h10 = floorTo(now - 10 * HOUR, 10 * MIN);
   d3 = floorTo(now - 3 * DAY, 10 * MIN);
   seeded = ["old-a", "old-b"].flatMap((instanceId) => [
-    ...Array.from({ length: 6 }, (_, k) => ({ resolution: 10 as const, instanceId, bucket: h3 + k * 10_000, requests2xx: 20, dirty: false })),
+    ...Array.from({ length: 6 }, (_, k) => ({
+      resolution: 10 as const,
+      instanceId,
+      bucket: h3 + k * 10_000,
+      requests2xx: 20,
+      dirty: false,
+    })),
     { resolution: 60, instanceId, bucket: h3, requests2xx: 120 },
     { resolution: 600, instanceId, bucket: h3, requests2xx: 120 },
     { resolution: 60, instanceId, bucket: h10, requests2xx: 30 },
@@ -132,9 +170,11 @@ beforeAll(async () => {
   servers = await Promise.all([startServer({ env }), startServer({ env: { ...env, CONSOLE_ENABLED: "false" } })]);
   // Keys reach the instances within a second of creation (embedded defaults re-read every second).
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  await Promise.all(servers.map(async (server) => {
-    for (const [n, kind] of MIX.entries()) outcomes.push(await send(server, kind, n));
-  }));
+  await Promise.all(
+    servers.map(async (server) => {
+      for (const [n, kind] of MIX.entries()) outcomes.push(await send(server, kind, n));
+    }),
+  );
   browser = await launchChromium();
 }, 180_000);
 
@@ -162,24 +202,34 @@ describe("the console tells the truth at every range", () => {
     page.setDefaultTimeout(20_000);
     try {
       await signIn(page, servers[0]!.url, OPERATOR.email, OPERATOR.password);
-      const overview = async (range: RangeKey): Promise<OverviewResponse> => (await page.request.get(`${servers[0]!.url}/api/console/overview?range=${range}`)).json();
+      const overview = async (range: RangeKey): Promise<OverviewResponse> =>
+        (await page.request.get(`${servers[0]!.url}/api/console/overview?range=${range}`)).json();
       const t = truth();
       // Snapshots reach PostgreSQL every 2 s: wait until the live traffic is all counted.
       const deadline = Date.now() + 30_000;
       for (;;) {
         const first = await overview("15m");
         if (!("error" in first.summary) && first.summary.range.requests >= t.requests) break;
-        if (Date.now() > deadline) throw new Error(`the live traffic was not counted within 30 s: ${JSON.stringify(first.summary)}`);
+        if (Date.now() > deadline)
+          throw new Error(`the live traffic was not counted within 30 s: ${JSON.stringify(first.summary)}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
 
-      const answers = Object.fromEntries(await Promise.all(RANGES.map(async (range) => [range, await overview(range)] as const))) as Record<RangeKey, OverviewResponse>;
+      const answers = Object.fromEntries(
+        await Promise.all(RANGES.map(async (range) => [range, await overview(range)] as const)),
+      ) as Record<RangeKey, OverviewResponse>;
       for (const range of RANGES) {
         const o = answers[range];
         if ("error" in o.summary) throw new Error(`${range}: ${o.summary.error}`);
         const expected = expectedRequests(o);
         // Exact counts over the window, every status class and cache outcome.
-        expect(o.summary.range, range).toMatchObject({ requests: expected, requests4xx: t.requests4xx, requests5xx: t.requests5xx, cacheHits: t.cacheHits, cacheMisses: t.cacheMisses });
+        expect(o.summary.range, range).toMatchObject({
+          requests: expected,
+          requests4xx: t.requests4xx,
+          requests5xx: t.requests5xx,
+          cacheHits: t.cacheHits,
+          cacheMisses: t.cacheMisses,
+        });
         // The request chart adds up to the same count (rates over the seconds of each step inside the window).
         const total = seriesOf(o.requestRate).find((s) => s.name === "total")!;
         expect(integrate(total.points, o), range).toBeCloseTo(expected, 6);
@@ -189,12 +239,23 @@ describe("the console tells the truth at every range", () => {
           const mine = seriesOf(o.requestRateByInstance).find((s) => s.name === server.instanceId)!;
           expect(integrate(mine.points, o), `${range} ${server.instanceId}`).toBeCloseTo(t.byInstance[server.instanceId]!, 6);
         }
-        expect(seriesOf(o.errorRate).map((s) => s.name).sort()).toEqual(["4xx", "5xx"]);
-        expect(seriesOf(o.cache).map((s) => s.name).sort()).toEqual(["cacheable_hit_rate", "hit_rate", "served_per_second"]);
+        expect(
+          seriesOf(o.errorRate)
+            .map((s) => s.name)
+            .sort(),
+        ).toEqual(["4xx", "5xx"]);
+        expect(
+          seriesOf(o.cache)
+            .map((s) => s.name)
+            .sort(),
+        ).toEqual(["cacheable_hit_rate", "hit_rate", "served_per_second"]);
         // Gaps, not zeros: no step before the seeded traffic holds a value.
         const firstSeeded = Math.min(...seeded.filter((r) => r.bucket >= o.start).map((r) => r.bucket), Infinity);
         const beforeAny = total.points.filter((p) => p.t + o.stepSeconds * 1000 <= Math.min(firstSeeded, Date.now() - 10 * MIN));
-        expect(beforeAny.every((p) => p.v === null), range).toBe(true);
+        expect(
+          beforeAny.every((p) => p.v === null),
+          range,
+        ).toBe(true);
       }
       // Longer ranges add older traffic; the 7 days include the system's whole recent life.
       expect(answers["7d"].summary).toMatchObject({ range: { requests: t.requests + 2 * (120 + 60 + 6_000) } });
@@ -202,7 +263,9 @@ describe("the console tells the truth at every range", () => {
       // The "latest" tiles read the same windows at every range (same end: same numbers).
       const ends = new Set(RANGES.map((r) => answers[r].end));
       if (ends.size === 1) {
-        const recent = RANGES.map((r) => answers[r].summary).map((s) => ("error" in s ? s : { rate: s.recentRate, latency: s.recentLatency }));
+        const recent = RANGES.map((r) => answers[r].summary).map((s) =>
+          "error" in s ? s : { rate: s.recentRate, latency: s.recentLatency },
+        );
         for (const r of recent) expect(r).toEqual(recent[0]);
       }
       // Peaks: never lower for a longer range; each names its resolution. A week back, the heaviest
@@ -218,25 +281,54 @@ describe("the console tells the truth at every range", () => {
       /** Waits until the visible tile reads `text` (streamed HTML holds hidden copies until React swaps them in). */
       const shows = (id: string, text: string) =>
         page.waitForFunction(
-          ([testId, expected]) => [...document.querySelectorAll(`[data-testid="${testId}"]`)].some((e) => (e as HTMLElement).offsetParent !== null && e.textContent === expected),
+          ([testId, expected]) =>
+            [...document.querySelectorAll(`[data-testid="${testId}"]`)].some(
+              (e) => (e as HTMLElement).offsetParent !== null && e.textContent === expected,
+            ),
           [id, text] as const,
         );
       await expect(page.getByLabel("Time range").inputValue()).resolves.toBe("7d");
       await shows("stat-requests", formatCount(expectedRequests(answers["7d"])));
-      await expect(page.locator(".stat", { has: tile("stat-requests") }).locator(".stat-label").textContent()).resolves.toBe("Requests (last 7 days)");
-      await expect(page.locator(".stat", { has: tile("stat-peak") }).locator(".stat-label").textContent()).resolves.toBe("Peak 1 min rate (last 7 days)");
+      await expect(
+        page
+          .locator(".stat", { has: tile("stat-requests") })
+          .locator(".stat-label")
+          .textContent(),
+      ).resolves.toBe("Requests (last 7 days)");
+      await expect(
+        page
+          .locator(".stat", { has: tile("stat-peak") })
+          .locator(".stat-label")
+          .textContent(),
+      ).resolves.toBe("Peak 1 min rate (last 7 days)");
       await expect(tile("stat-peak").textContent()).resolves.toBe("200/s");
-      await expect(tile("stat-errors-5xx").textContent()).resolves.toBe(`${((100 * t.requests5xx) / expectedRequests(answers["7d"])).toFixed(2)}%`);
+      await expect(tile("stat-errors-5xx").textContent()).resolves.toBe(
+        `${((100 * t.requests5xx) / expectedRequests(answers["7d"])).toFixed(2)}%`,
+      );
       await page.screenshot({ path: "test-results/console-truth-7d.png", fullPage: true });
 
       await page.getByLabel("Time range").selectOption("6h");
       await page.waitForURL(/[?&]range=6h/);
       const sixHours = await overview("6h");
       await shows("stat-requests", formatCount(expectedRequests(sixHours)));
-      await expect(page.locator(".stat", { has: tile("stat-rps") }).locator(".stat-label").textContent()).resolves.toBe("Requests/s (last 1 min)");
-      await expect(page.locator(".stat", { has: tile("stat-p95") }).locator(".stat-label").textContent()).resolves.toBe("Latency p95 (last 5 min)");
-      await expect(tile("stat-cache").textContent()).resolves.toBe(`${((100 * t.cacheHits) / expectedRequests(sixHours)).toFixed(1)}%`);
-      await expect(tile("stat-cache-cacheable").textContent()).resolves.toBe(`${((100 * t.cacheHits) / (t.cacheHits + t.cacheMisses)).toFixed(1)}%`);
+      await expect(
+        page
+          .locator(".stat", { has: tile("stat-rps") })
+          .locator(".stat-label")
+          .textContent(),
+      ).resolves.toBe("Requests/s (last 1 min)");
+      await expect(
+        page
+          .locator(".stat", { has: tile("stat-p95") })
+          .locator(".stat-label")
+          .textContent(),
+      ).resolves.toBe("Latency p95 (last 5 min)");
+      await expect(tile("stat-cache").textContent()).resolves.toBe(
+        `${((100 * t.cacheHits) / expectedRequests(sixHours)).toFixed(1)}%`,
+      );
+      await expect(tile("stat-cache-cacheable").textContent()).resolves.toBe(
+        `${((100 * t.cacheHits) / (t.cacheHits + t.cacheMisses)).toFixed(1)}%`,
+      );
       // A reload keeps the range: it lives in the URL.
       await page.reload();
       await shows("stat-requests", formatCount(expectedRequests(await overview("6h"))));

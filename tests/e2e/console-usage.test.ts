@@ -25,11 +25,17 @@ let browser: Browser;
 let keyId: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_usage_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_usage_e2e_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
   await createUser(database.prisma, { ...OPERATOR, role: "operator" });
-  await createProvider(database.prisma, { kind: "simulator", name: "sim", deployments: [{ modelName: "sim-usage", upstreamModel: "sim-fast" }] }, SECRET);
+  await createProvider(
+    database.prisma,
+    { kind: "simulator", name: "sim", deployments: [{ modelName: "sim-usage", upstreamModel: "sim-fast" }] },
+    SECRET,
+  );
   const created = await createApiKey(database.prisma, { name: "team-a" });
   keyId = created.record.id;
   server = await startServer({ env: { DATABASE_URL: scratch.url, SECRET, DRAIN_TIMEOUT_MS: "3000", USAGE_FLUSH_MS: "200" } });
@@ -59,7 +65,10 @@ afterAll(async () => {
 
 async function spentInDatabase(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const { rows } = await database.pool.query<{ requests: string | null; cost: number | null }>("SELECT sum(requests) AS requests, sum(cost_usd) AS cost FROM usage_buckets WHERE key_id = $1", [keyId]);
+    const { rows } = await database.pool.query<{ requests: string | null; cost: number | null }>(
+      "SELECT sum(requests) AS requests, sum(cost_usd) AS cost FROM usage_buckets WHERE key_id = $1",
+      [keyId],
+    );
     if (Number(rows[0]!.requests) === 5) return rows[0]!.cost!;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -107,7 +116,9 @@ describe("the Usage page", () => {
     await signIn(page, server.url, ADMIN.email, ADMIN.password);
     await openUsage(page);
     const budget = page.getByRole("form", { name: "Set a key's budget" });
-    await budget.getByLabel("Key").selectOption({ label: `team-a (${(await database.prisma.apiKey.findUniqueOrThrow({ where: { id: keyId } })).prefix}…)` });
+    await budget
+      .getByLabel("Key")
+      .selectOption({ label: `team-a (${(await database.prisma.apiKey.findUniqueOrThrow({ where: { id: keyId } })).prefix}…)` });
     await budget.getByLabel("USD per day (empty: none)").fill("5");
     await budget.getByRole("button", { name: "Save budget" }).click();
     await page.getByTestId("budget-row").filter({ hasText: "team-a" }).waitFor();
@@ -121,7 +132,12 @@ describe("the Usage page", () => {
     await price.getByRole("button", { name: "Set price" }).click();
     await page.getByTestId("price-row").filter({ hasText: "sim-usage" }).filter({ hasText: "console" }).waitFor();
 
-    const actions = (await database.prisma.auditEntry.findMany({ where: { action: { in: ["key.budget", "price.set"] } }, select: { action: true, actorEmail: true } })).map((a) => `${a.action} ${a.actorEmail}`);
+    const actions = (
+      await database.prisma.auditEntry.findMany({
+        where: { action: { in: ["key.budget", "price.set"] } },
+        select: { action: true, actorEmail: true },
+      })
+    ).map((a) => `${a.action} ${a.actorEmail}`);
     expect(actions.sort()).toEqual([`key.budget ${ADMIN.email}`, `price.set ${ADMIN.email}`]);
     await context.close();
   });

@@ -42,7 +42,8 @@ async function waitForRegistration(instanceId: string, timeoutMs: number): Promi
   try {
     const deadline = Date.now() + timeoutMs;
     while ((await client.query("SELECT 1 FROM instances WHERE id = $1", [instanceId])).rowCount === 0) {
-      if (Date.now() > deadline) throw new Error(`instance ${instanceId} did not register within ${timeoutMs} ms:\n${server.output().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`instance ${instanceId} did not register within ${timeoutMs} ms:\n${server.output().slice(-2000)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {

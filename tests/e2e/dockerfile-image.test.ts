@@ -26,7 +26,9 @@ const dockerfile = readDockerfile();
 
 /** The image's `node` user (uid 1000 in the official images) is played by the local `nobody`. */
 function nobody(): MappedUser {
-  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("nobody:"));
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("nobody:"));
   if (!line) throw new Error("this test needs a local `nobody` account to stand in for the image's user");
   const [, , uid, gid] = line.split(":");
   return { name: "nobody", uid: Number(uid), gid: Number(gid) };
@@ -42,10 +44,18 @@ let server: ServerProcess | undefined;
 let cleaning: Promise<unknown> = Promise.resolve();
 
 /** A command in the runtime tree, as the image's user, with the image's environment. */
-function runInImage(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runInImage(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const [command, ...rest] = args;
-    const childEnv: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: path.join(scratch, "home"), ...runtime.env, ...env };
+    const childEnv: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      HOME: path.join(scratch, "home"),
+      ...runtime.env,
+      ...env,
+    };
     const child = spawn(command === "node" ? process.execPath : command!, rest, {
       cwd: appDir,
       uid: runtime.user?.uid,
@@ -112,7 +122,10 @@ describe("the image built from the Dockerfile's stages", () => {
   });
 
   it("serves health, a completion and the console as the unprivileged user, and stops cleanly on SIGTERM", async () => {
-    const created = await runInImage(["node", "--import", "tsx", "scripts/keys-create.ts", "--name", "image"], { DATABASE_URL: database.url, SECRET });
+    const created = await runInImage(["node", "--import", "tsx", "scripts/keys-create.ts", "--name", "image"], {
+      DATABASE_URL: database.url,
+      SECRET,
+    });
     expect(created.code, created.stderr).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^\S{20,}$/);
@@ -122,7 +135,16 @@ describe("the image built from the Dockerfile's stages", () => {
     server = await startServer({
       tree: { cwd: appDir, bundle: path.join(appDir, bundle!), uid: runtime.user!.uid, gid: runtime.user!.gid },
       // `docker run -e`: the image's environment, then the deployment's (a free loopback port here).
-      env: { ...runtime.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: database.url, SECRET, SEED_SIMULATOR: "true", HOME: path.join(scratch, "home"), DRAIN_TIMEOUT_MS: "5000" },
+      env: {
+        ...runtime.env,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATABASE_URL: database.url,
+        SECRET,
+        SEED_SIMULATOR: "true",
+        HOME: path.join(scratch, "home"),
+        DRAIN_TIMEOUT_MS: "5000",
+      },
       timeoutMs: 90_000,
     });
     const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");

@@ -6,7 +6,14 @@
 // (max_fails) take the dead one out. The registry must mark it dead within the dead-after time
 // plus one reaping period.
 import { expect, it } from "vitest";
-import { FAST_FAILURE_ENV, type TestCluster, clusterWithWorkloadForThisFile, eventually, figure, sleep } from "../helpers/cluster-fixture";
+import {
+  FAST_FAILURE_ENV,
+  type TestCluster,
+  clusterWithWorkloadForThisFile,
+  eventually,
+  figure,
+  sleep,
+} from "../helpers/cluster-fixture";
 import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLosses } from "../helpers/load";
 
 const RATE = 20;

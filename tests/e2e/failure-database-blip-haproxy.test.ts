@@ -60,21 +60,34 @@ it("keeps every instance in rotation through a 20 s database cut: 0 failed reque
 
   await proxy.cut();
   const cutAt = Date.now();
-  const degradedAfterMs = await eventually(async () => (await Promise.all(instances.map((i) => healthStatus(i.url)))).every((s) => s === "degraded"), 5_000);
+  const degradedAfterMs = await eventually(
+    async () => (await Promise.all(instances.map((i) => healthStatus(i.url)))).every((s) => s === "degraded"),
+    5_000,
+  );
   figure("database blip behind HAProxy", "time until every /health says degraded", degradedAfterMs, "ms");
 
   // Readiness sampled on every instance throughout the cut, as HAProxy's check sees it.
   const readinessSamples: Array<{ id: string; status: number }> = [];
   while (Date.now() - cutAt < CUT_MS) {
-    const statuses = await Promise.all(instances.map(async (i) => ({ id: i.id, status: (await httpGet(`${i.url}/health/ready`)).status })));
+    const statuses = await Promise.all(
+      instances.map(async (i) => ({ id: i.id, status: (await httpGet(`${i.url}/health/ready`)).status })),
+    );
     readinessSamples.push(...statuses);
     await sleep(SAMPLE_EVERY_MS);
   }
-  const dependencyDuringCut = await Promise.all(instances.map(async (i) => JSON.parse((await httpGet(`${i.url}/health`)).body) as { status: string; dependencies: { database: { status: string } } }));
+  const dependencyDuringCut = await Promise.all(
+    instances.map(
+      async (i) =>
+        JSON.parse((await httpGet(`${i.url}/health`)).body) as { status: string; dependencies: { database: { status: string } } },
+    ),
+  );
 
   await proxy.restore();
   const restoredAt = Date.now();
-  const healthyAfterMs = await eventually(async () => (await Promise.all(instances.map((i) => healthStatus(i.url)))).every((s) => s === "healthy"), 10_000);
+  const healthyAfterMs = await eventually(
+    async () => (await Promise.all(instances.map((i) => healthStatus(i.url)))).every((s) => s === "healthy"),
+    10_000,
+  );
   figure("database blip behind HAProxy", "time until every /health says healthy again", healthyAfterMs, "ms");
   await sleep(2_000);
   const report = await load.stop();
@@ -98,5 +111,6 @@ it("keeps every instance in rotation through a 20 s database cut: 0 failed reque
   expect(readinessSamples.filter((s) => s.status !== 200)).toEqual([]);
   expect(haproxy.serverStateChanges().slice(stateChangesBefore)).toEqual([]);
   expect([...servedBy].sort()).toEqual(instances.map((i) => i.id).sort());
-  for (const health of dependencyDuringCut) expect(health).toMatchObject({ status: "degraded", dependencies: { database: { status: "down" } } });
+  for (const health of dependencyDuringCut)
+    expect(health).toMatchObject({ status: "degraded", dependencies: { database: { status: "down" } } });
 });

@@ -39,7 +39,10 @@ async function readiness(url: string): Promise<{ status: number; reasons: string
 }
 
 async function health(url: string): Promise<{ status: string; database: string }> {
-  const body = JSON.parse((await httpGet(`${url}/health`)).body) as { status: string; dependencies: { database: { status: string } } };
+  const body = JSON.parse((await httpGet(`${url}/health`)).body) as {
+    status: string;
+    dependencies: { database: { status: string } };
+  };
   return { status: body.status, database: body.dependencies.database.status };
 }
 
@@ -94,11 +97,14 @@ it("keeps serving through a 20 s outage and recovers within 10 s with no instanc
   const recovered: Record<string, number> = {};
   const since = () => Date.now() - restartedAt;
   const freshKey = (await createApiKey(fixture.direct.prisma, { name: unique("after-outage") })).key;
-  const configPropagatedAt = fixture.waitUntilEveryInstanceServes([freshKey], RECOVERY_LIMIT_MS).then(() => (recovered.configuration = since()));
+  const configPropagatedAt = fixture
+    .waitUntilEveryInstanceServes([freshKey], RECOVERY_LIMIT_MS)
+    .then(() => (recovered.configuration = since()));
   await Promise.all([
-    eventually(async () => (await Promise.all(before.map((i) => health(i.url)))).every((s) => s.status === "healthy"), RECOVERY_LIMIT_MS).then(
-      () => (recovered.health = since()),
-    ),
+    eventually(
+      async () => (await Promise.all(before.map((i) => health(i.url)))).every((s) => s.status === "healthy"),
+      RECOVERY_LIMIT_MS,
+    ).then(() => (recovered.health = since())),
     eventually(async () => {
       const registry = await fixture.registry();
       return before.every((i) => {
@@ -134,10 +140,12 @@ it("keeps serving through a 20 s outage and recovers within 10 s with no instanc
 
   // Nothing restarted: same processes, none exited, none marked dead at any point.
   const after = fixture.cluster.instances();
-  expect(after.map((i) => ({ id: i.id, pid: i.pid, exited: i.exit ?? null }))).toEqual(before.map((i) => ({ id: i.id, pid: i.pid, exited: null })));
-  const reaped = fixture.linesOf("instances stopped heartbeating: marked dead").filter((l) =>
-    (l.line.instances as string[]).some((id) => id.startsWith(`${fixture.idPrefix}-`)),
+  expect(after.map((i) => ({ id: i.id, pid: i.pid, exited: i.exit ?? null }))).toEqual(
+    before.map((i) => ({ id: i.id, pid: i.pid, exited: null })),
   );
+  const reaped = fixture
+    .linesOf("instances stopped heartbeating: marked dead")
+    .filter((l) => (l.line.instances as string[]).some((id) => id.startsWith(`${fixture.idPrefix}-`)));
   expect(reaped.map((l) => l.line.instances)).toEqual([]);
   const heartbeatFailures = fixture.linesOf("heartbeat failed").length;
   figure("database outage", "heartbeats that failed (not replayed)", heartbeatFailures);

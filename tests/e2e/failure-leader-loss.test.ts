@@ -15,7 +15,11 @@ it("elects another leader after the leader is killed, refuses the old token, nev
   const load = new LoadGenerator({ baseUrl: fixture.url, keys: fixture.keys, model: fixture.model, ratePerSecond: 10 }).start();
   await sleep(1_000);
   let inFlight: RequestRecord[] = [];
-  const { killed, killedAt, exitedAt } = await leaderLoss(fixture, { fencePool: fixture.direct.pool, label: "leader loss", onKill: () => (inFlight = load.inFlight()) });
+  const { killed, killedAt, exitedAt } = await leaderLoss(fixture, {
+    fencePool: fixture.direct.pool,
+    label: "leader loss",
+    onKill: () => (inFlight = load.inFlight()),
+  });
   const report = await load.stop();
   console.log([summarize(report), ...describeLosses(report, killedAt)].join("\n"));
   figure("leader loss", "failed requests (client load during the takeover)", report.failed);

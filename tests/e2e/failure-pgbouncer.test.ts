@@ -16,20 +16,32 @@ import { LoadGenerator, crashAllowance, describeLosses, summarize, unexplainedLo
 import { startTestPgBouncer, type TestPgBouncer } from "../helpers/pgbouncer";
 
 const databaseUrl = inject("databaseUrl");
-const LEASE_TESTS = ["tests/integration/lease.test.ts", "tests/integration/leader.test.ts", "tests/integration/lease-contention.test.ts"];
+const LEASE_TESTS = [
+  "tests/integration/lease.test.ts",
+  "tests/integration/leader.test.ts",
+  "tests/integration/lease-contention.test.ts",
+];
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
 });
 
-function runVitest(files: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runVitest(
+  files: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules/vitest/vitest.mjs"), "run", "--no-file-parallelism", "--no-color", ...files], {
-      cwd: PROJECT_ROOT,
-      // Not this process's environment: it belongs to a vitest worker.
-      env: { NODE_ENV: "test", PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "node_modules/vitest/vitest.mjs"), "run", "--no-file-parallelism", "--no-color", ...files],
+      {
+        cwd: PROJECT_ROOT,
+        // Not this process's environment: it belongs to a vitest worker.
+        env: { NODE_ENV: "test", PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -57,7 +69,12 @@ it("passes the lease and leader tests again through PgBouncer in transaction poo
 
   const { code, output } = await runVitest(LEASE_TESTS, { DATABASE_URL: bouncer.url }, 100_000);
   const summary = /Tests\s+(.*)\(\d+\)/.exec(output)?.[1] ?? "";
-  console.log(output.split("\n").filter((l) => /✓|×|Test Files|Tests |acquisitions/.test(l)).join("\n"));
+  console.log(
+    output
+      .split("\n")
+      .filter((l) => /✓|×|Test Files|Tests |acquisitions/.test(l))
+      .join("\n"),
+  );
   expect(code, output.slice(-4000)).toBe(0);
   expect(summary).not.toMatch(/failed/);
   expect(Number(/(\d+) passed/.exec(summary)?.[1] ?? 0)).toBeGreaterThanOrEqual(30);
@@ -87,7 +104,11 @@ it("elects a new leader after kill -9 and refuses the old token with the instanc
   const load = new LoadGenerator({ baseUrl: fixture.url, keys: fixture.keys, model: fixture.model, ratePerSecond: 10 }).start();
   await sleep(1_000);
   let inFlight: RequestRecord[] = [];
-  const { killed, killedAt, exitedAt } = await leaderLoss(fixture, { fencePool, label: "pgbouncer leader loss", onKill: () => (inFlight = load.inFlight()) });
+  const { killed, killedAt, exitedAt } = await leaderLoss(fixture, {
+    fencePool,
+    label: "pgbouncer leader loss",
+    onKill: () => (inFlight = load.inFlight()),
+  });
   const report = await load.stop();
   console.log([summarize(report), ...describeLosses(report, killedAt)].join("\n"));
   figure("pgbouncer leader loss", "failed requests", report.failed);

@@ -30,8 +30,11 @@ it("replaces every instance in turn with 0 failed requests and 0 truncated strea
   console.log(summarize(report));
 
   // After the SIGTERM: answered by the draining instance (its in-flight work) vs. by the others.
-  const servedWhileDraining = steps.map((step) =>
-    report.records.filter((r) => r.instance === step.old && r.startedAt < step.signalledAt && (r.endedAt ?? 0) > step.signalledAt).length,
+  const servedWhileDraining = steps.map(
+    (step) =>
+      report.records.filter(
+        (r) => r.instance === step.old && r.startedAt < step.signalledAt && (r.endedAt ?? 0) > step.signalledAt,
+      ).length,
   );
   for (const [i, step] of steps.entries()) {
     figure("rolling restart", `${step.old} drain (SIGTERM to exit)`, step.exitedAt - step.signalledAt, "ms");
@@ -56,5 +59,10 @@ it("replaces every instance in turn with 0 failed requests and 0 truncated strea
     expect(drained?.line, `${step.old} drain summary`).toMatchObject({ timedOut: false, cutConnections: 0 });
     expect(report.byInstance[step.replacement] ?? 0, `${step.replacement} served`).toBeGreaterThan(0);
   }
-  expect(fixture.running().map((i) => i.id).sort()).toEqual(steps.map((s) => s.replacement).sort());
+  expect(
+    fixture
+      .running()
+      .map((i) => i.id)
+      .sort(),
+  ).toEqual(steps.map((s) => s.replacement).sort());
 });

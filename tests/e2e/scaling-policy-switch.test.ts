@@ -21,7 +21,13 @@ import { startServer, type ServerProcess } from "../helpers/server-process";
 
 const SECRET = "test-secret-0123456789abcdef0123456789abcdef";
 const ADMIN = { email: "scaling-admin@example.test", password: "admin-password-123" };
-const ENV = { SCALING_INTERVAL_MS: "500", HEARTBEAT_MS: "500", LEADER_TTL_MS: "2000", DRAIN_TIMEOUT_MS: "3000", CONFIG_REFRESH_MS: "600000" };
+const ENV = {
+  SCALING_INTERVAL_MS: "500",
+  HEARTBEAT_MS: "500",
+  LEADER_TTL_MS: "2000",
+  DRAIN_TIMEOUT_MS: "3000",
+  CONFIG_REFRESH_MS: "600000",
+};
 
 let scratch: ScratchDatabase;
 let database: Database;
@@ -36,7 +42,10 @@ beforeAll(async () => {
   await seedPolicies(database.prisma);
   adminId = (await createUser(database.prisma, { ...ADMIN, role: "admin" })).id;
   // The periodic full reload is pushed out of the way: only NOTIFY can bring the change in time.
-  [a, b] = await Promise.all([startServer({ env: { DATABASE_URL: scratch.url, ...ENV } }), startServer({ env: { DATABASE_URL: scratch.url, CONSOLE_ENABLED: "false", ...ENV } })]);
+  [a, b] = await Promise.all([
+    startServer({ env: { DATABASE_URL: scratch.url, ...ENV } }),
+    startServer({ env: { DATABASE_URL: scratch.url, CONSOLE_ENABLED: "false", ...ENV } }),
+  ]);
   browser = await launchChromium();
 });
 
@@ -54,7 +63,11 @@ async function minimumOnB(): Promise<number | null> {
   return match ? Number(match[1]) : null;
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<{ value: T; ms: number }> {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   for (;;) {
     const value = await read();
@@ -65,7 +78,9 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 }
 
 async function latestDecisionPolicy(): Promise<string | null> {
-  const { rows } = await database.pool.query<{ policy_name: string }>(`SELECT policy_name FROM scaling_decisions ORDER BY id DESC LIMIT 1`);
+  const { rows } = await database.pool.query<{ policy_name: string }>(
+    `SELECT policy_name FROM scaling_decisions ORDER BY id DESC LIMIT 1`,
+  );
   return rows[0]?.policy_name ?? null;
 }
 
@@ -100,12 +115,17 @@ it("an admin switches balanced → aggressive in the console; the audit log, the
     const entry = page.getByRole("row", { name: /scaling_policy\.activate/ }).first();
     await entry.waitFor();
     await expect(entry.textContent()).resolves.toContain(ADMIN.email);
-    const audit = await database.prisma.auditEntry.findFirst({ where: { action: "scaling_policy.activate" }, orderBy: { id: "desc" } });
+    const audit = await database.prisma.auditEntry.findFirst({
+      where: { action: "scaling_policy.activate" },
+      orderBy: { id: "desc" },
+    });
     expect(audit).toMatchObject({ actorEmail: ADMIN.email, targetType: "scaling_policy" });
     expect(audit!.before).toMatchObject({ name: "balanced" });
     expect(audit!.after).toMatchObject({ name: "aggressive", reason: "launch traffic expected" });
     // The leader reads the active policy at each decision: the first one after the switch uses it.
-    const { rows } = await database.pool.query<{ first: Date }>(`SELECT min(at) AS first FROM scaling_decisions WHERE policy_name = 'aggressive'`);
+    const { rows } = await database.pool.query<{ first: Date }>(
+      `SELECT min(at) AS first FROM scaling_decisions WHERE policy_name = 'aggressive'`,
+    );
     const lag = rows[0]!.first.getTime() - audit!.at.getTime();
     console.log(`[figure] policy switch: first decision under the new policy ${lag} ms after the switch`);
     expect(lag).toBeLessThan(2_000);

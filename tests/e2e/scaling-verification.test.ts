@@ -73,7 +73,8 @@ beforeAll(async () => {
       SNAPSHOT_INTERVAL_MS: "2000",
       SEED_SIMULATOR: "false",
     },
-    onLog: (instance: InstanceInfo, line: LogLine) => lines.push({ instance: instance.id, line, at: Date.parse(String(line.time)) }),
+    onLog: (instance: InstanceInfo, line: LogLine) =>
+      lines.push({ instance: instance.id, line, at: Date.parse(String(line.time)) }),
     onEvent: (message) => events.push(`${new Date().toISOString()} ${message}`),
   });
   await cluster.start();
@@ -95,14 +96,24 @@ it(
       {
         kind: "simulator",
         name: unique("scale-simulator"),
-        settings: { latencyMs: { median: 20, p99: 80 }, tokensPerSecond: 200, errorRate: 0, answerWords: 8, timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 20_000 } },
+        settings: {
+          latencyMs: { median: 20, p99: 80 },
+          tokensPerSecond: 200,
+          errorRate: 0,
+          answerWords: 8,
+          timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 20_000 },
+        },
         deployments: [{ modelName: model, upstreamModel: "steady" }],
       },
       TEST_SECRET,
     );
     const { key } = await createApiKey(db.prisma, { name: unique("scale-key") });
     const instanceUrl = cluster.instances()[0]!.url!;
-    await waitFor(async () => (await httpGet(`${instanceUrl}/v1/models/${model}`, { authorization: `Bearer ${key}` })).status === 200, 15_000, "the key and model reach the instance");
+    await waitFor(
+      async () => (await httpGet(`${instanceUrl}/v1/models/${model}`, { authorization: `Bearer ${key}` })).status === 200,
+      15_000,
+      "the key and model reach the instance",
+    );
     expect(serving()).toHaveLength(1);
 
     // Watch the fleet through the balancer the whole time.
@@ -110,9 +121,18 @@ it(
     let watching = true;
     const watcher = (async () => {
       while (watching && Date.now() - started < TEST_BUDGET_MS) {
-        const answer = await httpGet(`${cluster.url}/health/ready`).catch((error: Error) => ({ status: "error" as const, body: error.message }));
+        const answer = await httpGet(`${cluster.url}/health/ready`).catch((error: Error) => ({
+          status: "error" as const,
+          body: error.message,
+        }));
         const refusal = answer.status === 200 ? undefined : answer.body.slice(0, 300);
-        samples.push({ at: Date.now(), serving: serving().length, ids: serving().map((i) => i.id), health: answer.status, refusal });
+        samples.push({
+          at: Date.now(),
+          serving: serving().length,
+          ids: serving().map((i) => i.id),
+          health: answer.status,
+          refusal,
+        });
         await sleep(500);
       }
     })();
@@ -122,19 +142,29 @@ it(
     const rates: number[] = [];
     const ramp = (rate: number) => {
       rates.push(rate);
-      generators.push(new LoadGenerator({ baseUrl: cluster.url, keys: [key], model, ratePerSecond: rate, maxDurationMs: 150_000 }).start());
+      generators.push(
+        new LoadGenerator({ baseUrl: cluster.url, keys: [key], model, ratePerSecond: rate, maxDurationMs: 150_000 }).start(),
+      );
     };
     ramp(6);
     await sleep(15_000);
     ramp(10);
     await sleep(15_000);
     ramp(10);
-    const scaledUpAfter = await waitFor(async () => serving().length === 3 && serving().every((i) => i.state === "ready"), 100_000, "three ready instances");
+    const scaledUpAfter = await waitFor(
+      async () => serving().length === 3 && serving().every((i) => i.state === "ready"),
+      100_000,
+      "three ready instances",
+    );
     figure("scaling verification", "load to three ready instances", scaledUpAfter + 30_000, "ms");
     await sleep(10_000); // three instances under full load for a while
     const stoppedAt = Date.now();
     const reports: LoadReport[] = await Promise.all(generators.map((g) => g.stop()));
-    const scaledDownAfter = await waitFor(async () => serving().length === 1 && running().length === 1, 120_000, "back to one instance");
+    const scaledDownAfter = await waitFor(
+      async () => serving().length === 1 && running().length === 1,
+      120_000,
+      "back to one instance",
+    );
     figure("scaling verification", "load stopped to one instance", scaledDownAfter, "ms");
     await sleep(2_000);
     watching = false;
@@ -146,7 +176,8 @@ it(
     expect(failures.map((f) => `${f.outcome} ${f.detail ?? ""}`)).toEqual([]);
     expect(reports.reduce((n, r) => n + r.failed + r.truncated + r.skipped, 0)).toBe(0);
     // Open loop at each generator's rate for as long as it ran: the load really was there.
-    for (const [i, report] of reports.entries()) expect(report.sent).toBeGreaterThanOrEqual(Math.floor((rates[i]! * report.durationMs) / 1000) - 2);
+    for (const [i, report] of reports.entries())
+      expect(report.sent).toBeGreaterThanOrEqual(Math.floor((rates[i]! * report.durationMs) / 1000) - 2);
     const servedBy = new Set(reports.flatMap((r) => Object.keys(r.byInstance)));
     expect(servedBy.size, "instances that served").toBeGreaterThanOrEqual(3);
 
@@ -155,7 +186,10 @@ it(
     expect(Math.max(...counts)).toBe(3);
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
     expect(counts.at(-1)).toBe(1);
-    expect(samples.filter((s) => s.at > stoppedAt).some((s) => s.serving === 2), "scaled down in steps").toBe(true);
+    expect(
+      samples.filter((s) => s.at > stoppedAt).some((s) => s.serving === 2),
+      "scaled down in steps",
+    ).toBe(true);
 
     // The balancer's health check passed at every sample.
     const refusals = samples.filter((s) => s.health !== 200);
@@ -165,27 +199,49 @@ it(
 
     // The decisions: made throughout, written by one leader at a time, saying why.
     const decisions = (
-      await db.pool.query<{ id: string; at: Date; leader_token: string; current_replicas: number; desired_replicas: number; message: string; outcome: string; scale_change: number; policy_name: string }>(
+      await db.pool.query<{
+        id: string;
+        at: Date;
+        leader_token: string;
+        current_replicas: number;
+        desired_replicas: number;
+        message: string;
+        outcome: string;
+        scale_change: number;
+        policy_name: string;
+      }>(
         `SELECT id, at, leader_token::text, current_replicas, desired_replicas, message, outcome, scale_change, policy_name FROM scaling_decisions ORDER BY id`,
       )
     ).rows;
     expect(decisions.length).toBeGreaterThan(60);
     expect(new Set(decisions.map((d) => d.policy_name))).toEqual(new Set(["verification"]));
     const tokens = decisions.map((d) => BigInt(d.leader_token));
-    expect(tokens.every((t, i) => i === 0 || t >= tokens[i - 1]!), "decision tokens never go back: no two leaders interleave").toBe(true);
+    expect(
+      tokens.every((t, i) => i === 0 || t >= tokens[i - 1]!),
+      "decision tokens never go back: no two leaders interleave",
+    ).toBe(true);
     const gaps = decisions.slice(1).map((d, i) => d.at.getTime() - decisions[i]!.at.getTime());
     expect(Math.max(...gaps), "longest pause between decisions (ms)").toBeLessThan(15_000);
     const applied = decisions.filter((d) => d.outcome === "applied");
-    for (const d of applied) console.log(`[scaling] ${d.at.toISOString()} ${d.current_replicas} → ${d.desired_replicas}: ${d.message}`);
+    for (const d of applied)
+      console.log(`[scaling] ${d.at.toISOString()} ${d.current_replicas} → ${d.desired_replicas}: ${d.message}`);
     expect(applied.filter((d) => d.scale_change > 0).length).toBeGreaterThanOrEqual(2);
     expect(applied.filter((d) => d.scale_change < 0).length).toBeGreaterThanOrEqual(2);
-    expect(applied.find((d) => d.scale_change > 0)!.message).toMatch(/because average requests per instance [\d.]+\/s is above the 8\/s target/);
+    expect(applied.find((d) => d.scale_change > 0)!.message).toMatch(
+      /because average requests per instance [\d.]+\/s is above the 8\/s target/,
+    );
     expect(decisions.filter((d) => d.desired_replicas < 1 || d.desired_replicas > 3)).toEqual([]);
 
     // Leadership: terms from the instances' own logs never overlap.
     const terms = leadershipTerms();
-    for (let i = 1; i < terms.length; i++) expect(terms[i]!.from, `term ${i} of ${terms[i]!.instance} starts after ${terms[i - 1]!.instance}'s ends`).toBeGreaterThanOrEqual(terms[i - 1]!.to);
-    const lease = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM leases WHERE name = 'leader' AND expires_at > now()`)).rows[0]!.n;
+    for (let i = 1; i < terms.length; i++)
+      expect(
+        terms[i]!.from,
+        `term ${i} of ${terms[i]!.instance} starts after ${terms[i - 1]!.instance}'s ends`,
+      ).toBeGreaterThanOrEqual(terms[i - 1]!.to);
+    const lease = (
+      await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM leases WHERE name = 'leader' AND expires_at > now()`)
+    ).rows[0]!.n;
     expect(lease).toBe(1);
 
     // State consistent: the registry has exactly the running instance, which sees the policy.
@@ -205,16 +261,26 @@ it(
     // A policy switch reaches the runner's limits: a minimum of 2 brings a second instance.
     await savePolicy(db.prisma, { name: "verification-two", spec: { ...VERIFICATION_POLICY, minReplicas: 2 } }, SYSTEM_ACTOR);
     await activatePolicy(db.prisma, "verification-two", SYSTEM_ACTOR, "the runner follows the policy");
-    const followedAfter = await waitFor(async () => serving().length === 2 && serving().every((i) => i.state === "ready"), 60_000, "two instances under the new minimum");
+    const followedAfter = await waitFor(
+      async () => serving().length === 2 && serving().every((i) => i.state === "ready"),
+      60_000,
+      "two instances under the new minimum",
+    );
     figure("scaling verification", "policy switch to two ready instances", followedAfter, "ms");
     // The leader records a decision once the runner answers, which can be just after the runner
     // marked the new instance ready.
     let raised: string | undefined;
-    await waitFor(async () => {
-      const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM scaling_decisions WHERE policy_name = 'verification-two' AND outcome = 'applied' ORDER BY id LIMIT 1`);
-      raised = rows[0]?.message;
-      return raised !== undefined;
-    }, 10_000, "the decision that raised the fleet to the new minimum");
+    await waitFor(
+      async () => {
+        const { rows } = await db.pool.query<{ message: string }>(
+          `SELECT message FROM scaling_decisions WHERE policy_name = 'verification-two' AND outcome = 'applied' ORDER BY id LIMIT 1`,
+        );
+        raised = rows[0]?.message;
+        return raised !== undefined;
+      },
+      10_000,
+      "the decision that raised the fleet to the new minimum",
+    );
     expect(raised).toBe("2 because 1 is below the policy's minimum of 2");
     expect(Date.now() - started).toBeLessThan(TEST_BUDGET_MS);
   },

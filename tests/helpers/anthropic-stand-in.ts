@@ -94,7 +94,12 @@ export async function startAnthropicStandIn(options: AnthropicStandInOptions = {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     const raw = await readBody(req);
     const parsed = raw === null ? { ok: false as const } : parseJson(raw);
-    standIn.requests.push({ method: req.method ?? "GET", path, headers: req.headers, body: parsed.ok ? parsed.value : undefined });
+    standIn.requests.push({
+      method: req.method ?? "GET",
+      path,
+      headers: req.headers,
+      body: parsed.ok ? parsed.value : undefined,
+    });
 
     const fail = standIn.behaviour.failNext;
     if (fail && fail.count > 0) {
@@ -112,9 +117,12 @@ export async function startAnthropicStandIn(options: AnthropicStandInOptions = {
     if (req.method !== "POST" || path !== "/v1/messages") return sendError(res, 404, `Not found: ${req.method} ${path}`);
     if (!parsed.ok) return sendError(res, 400, "There was an issue with your request body: not valid JSON");
     const request = parsed.value as Partial<Request>;
-    if (!Number.isInteger(request.max_tokens) || request.max_tokens! < 1) return sendError(res, 400, "max_tokens: Field required");
-    if (!Array.isArray(request.messages) || request.messages.length === 0) return sendError(res, 400, "messages: at least one message is required");
-    if (typeof request.model !== "string" || !models.includes(request.model)) return sendError(res, 404, `model: ${String(request.model)}`);
+    if (!Number.isInteger(request.max_tokens) || request.max_tokens! < 1)
+      return sendError(res, 400, "max_tokens: Field required");
+    if (!Array.isArray(request.messages) || request.messages.length === 0)
+      return sendError(res, 400, "messages: at least one message is required");
+    if (typeof request.model !== "string" || !models.includes(request.model))
+      return sendError(res, 404, `model: ${String(request.model)}`);
     const message = answer(request as Request, name);
     if (request.stream) return sendStream(res, message);
     sendJson(res, 200, message);
@@ -142,11 +150,25 @@ function textOf(content: MessageParam["content"]): string {
 }
 
 function answer(request: Request, name: string): Message {
-  const system = typeof request.system === "string" ? request.system : (request.system ?? []).map((block) => block.text).join(" ");
-  const inputTokens = countTokens(system) + request.messages.reduce((sum, message) => sum + countTokens(textOf(message.content)), 0);
-  const tool = request.tool_choice?.type === "tool" ? request.tool_choice.name : request.tool_choice?.type === "any" ? request.tools?.[0]?.name : undefined;
+  const system =
+    typeof request.system === "string" ? request.system : (request.system ?? []).map((block) => block.text).join(" ");
+  const inputTokens =
+    countTokens(system) + request.messages.reduce((sum, message) => sum + countTokens(textOf(message.content)), 0);
+  const tool =
+    request.tool_choice?.type === "tool"
+      ? request.tool_choice.name
+      : request.tool_choice?.type === "any"
+        ? request.tools?.[0]?.name
+        : undefined;
   if (tool) {
-    return message(request.model, [{ type: "tool_use", id: `toolu_${randomId(24)}`, name: tool, input: {}, caller: { type: "direct" } }], "tool_use", null, inputTokens, 2);
+    return message(
+      request.model,
+      [{ type: "tool_use", id: `toolu_${randomId(24)}`, name: tool, input: {}, caller: { type: "direct" } }],
+      "tool_use",
+      null,
+      inputTokens,
+      2,
+    );
   }
   let text = `[${name}] echo: ${textOf(request.messages.findLast((m) => m.role === "user")?.content ?? "")}`;
   let stopReason: StopReason = "end_turn";
@@ -165,7 +187,14 @@ function answer(request: Request, name: string): Message {
     stopReason = "max_tokens";
     stopSequence = null;
   }
-  return message(request.model, [{ type: "text", text, citations: null }], stopReason, stopSequence, inputTokens, countTokens(text));
+  return message(
+    request.model,
+    [{ type: "text", text, citations: null }],
+    stopReason,
+    stopSequence,
+    inputTokens,
+    countTokens(text),
+  );
 }
 
 function usage(input: number, output: number): Usage {
@@ -183,7 +212,14 @@ function usage(input: number, output: number): Usage {
   };
 }
 
-function message(model: string, content: Message["content"], stopReason: StopReason, stopSequence: string | null, input: number, output: number): Message {
+function message(
+  model: string,
+  content: Message["content"],
+  stopReason: StopReason,
+  stopSequence: string | null,
+  input: number,
+  output: number,
+): Message {
   return {
     id: `msg_${randomId(24)}`,
     type: "message",
@@ -201,29 +237,48 @@ function message(model: string, content: Message["content"], stopReason: StopRea
 
 function streamEvents(full: Message): RawMessageStreamEvent[] {
   const events: RawMessageStreamEvent[] = [
-    { type: "message_start", message: { ...full, content: [], stop_reason: null, stop_sequence: null, usage: usage(full.usage.input_tokens, 1) } },
+    {
+      type: "message_start",
+      message: { ...full, content: [], stop_reason: null, stop_sequence: null, usage: usage(full.usage.input_tokens, 1) },
+    },
   ];
   full.content.forEach((block, index) => {
     if (block.type === "text") {
       events.push({ type: "content_block_start", index, content_block: { type: "text", text: "", citations: null } });
-      for (const piece of splitTokens(block.text)) events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
+      for (const piece of splitTokens(block.text))
+        events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
     } else if (block.type === "tool_use") {
       events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
-      events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) } });
+      events.push({
+        type: "content_block_delta",
+        index,
+        delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) },
+      });
     }
     events.push({ type: "content_block_stop", index });
   });
   events.push({
     type: "message_delta",
     delta: { stop_reason: full.stop_reason, stop_sequence: full.stop_sequence, container: null, stop_details: null },
-    usage: { output_tokens: full.usage.output_tokens, input_tokens: null, cache_creation_input_tokens: null, cache_read_input_tokens: null, output_tokens_details: null, server_tool_use: null },
+    usage: {
+      output_tokens: full.usage.output_tokens,
+      input_tokens: null,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+    },
   });
   events.push({ type: "message_stop" });
   return events;
 }
 
 function sendStream(res: ServerResponse, full: Message): void {
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "request-id": `req_${randomId(24)}` });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "request-id": `req_${randomId(24)}`,
+  });
   const [start, ...rest] = streamEvents(full);
   res.write(frame(start!.type, start!));
   res.write(frame("ping", { type: "ping" }));

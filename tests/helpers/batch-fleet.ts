@@ -62,7 +62,12 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
     const latency = options.latencyMs ?? 10;
     await createProvider(
       database.prisma,
-      { kind: "simulator", name: "batch-simulator", settings: { latencyMs: { median: latency, p99: latency * 4 }, tokensPerSecond: 0, errorRate: 0, answerWords: 8 }, deployments: [{ modelName: model, upstreamModel: "sim" }] },
+      {
+        kind: "simulator",
+        name: "batch-simulator",
+        settings: { latencyMs: { median: latency, p99: latency * 4 }, tokensPerSecond: 0, errorRate: 0, answerWords: 8 },
+        deployments: [{ modelName: model, upstreamModel: "sim" }],
+      },
       SECRET,
     );
     const { key } = await createApiKey(database.prisma, { name: "batch-fleet" });
@@ -85,14 +90,27 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
       servers.push(await startServer({ env: { ...env, INSTANCE_ID: `batch-fleet-${i}` }, logFile }));
     }
     for (const server of servers) {
-      for (let i = 0; i < 100 && !(await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).ok; i++) await new Promise((r) => setTimeout(r, 100));
+      for (
+        let i = 0;
+        i < 100 && !(await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).ok;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100));
     }
-    const clientOf = (server: ServerProcess) => new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 2, timeout: 60_000 });
+    const clientOf = (server: ServerProcess) =>
+      new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 2, timeout: 60_000 });
 
     const input = chatLines(options.lines, model, "line");
-    const file = await clientOf(servers[0]!).files.create({ file: await toFile(Buffer.from(toJsonl(input)), "fleet.jsonl"), purpose: "batch" });
+    const file = await clientOf(servers[0]!).files.create({
+      file: await toFile(Buffer.from(toJsonl(input)), "fleet.jsonl"),
+      purpose: "batch",
+    });
     const started = Date.now();
-    const created = await clientOf(servers[0]!).batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const created = await clientOf(servers[0]!).batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
     log(`batch ${created.id}: ${options.lines} lines on ${options.instances} instances`);
 
     let killed: string | undefined;
@@ -101,7 +119,10 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
     let watcher = servers[0]!;
     let lastProgress = Date.now();
     while (!["completed", "failed", "expired", "cancelled"].includes(batch.status)) {
-      if (Date.now() - started > options.timeoutMs) throw new Error(`batch not done within ${options.timeoutMs} ms: ${JSON.stringify(batch.request_counts)} (${batch.status})`);
+      if (Date.now() - started > options.timeoutMs)
+        throw new Error(
+          `batch not done within ${options.timeoutMs} ms: ${JSON.stringify(batch.request_counts)} (${batch.status})`,
+        );
       await new Promise((r) => setTimeout(r, 250));
       batch = await clientOf(watcher).batches.retrieve(created.id);
       const answered = batch.request_counts?.completed ?? 0;
@@ -119,7 +140,9 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
         await victim.exited;
         killed = victim.instanceId;
         killedAtMs = Date.now() - started;
-        log(`kill -9 ${killed} at ${answered} answered (${killedAtMs} ms), holding ${rows.find((r) => r.instance === killed)?.n ?? 0} jobs`);
+        log(
+          `kill -9 ${killed} at ${answered} answered (${killedAtMs} ms), holding ${rows.find((r) => r.instance === killed)?.n ?? 0} jobs`,
+        );
         watcher = servers.find((s) => s !== victim)!;
       }
     }
@@ -134,7 +157,10 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
       `SELECT split_part(lease_owner, '#', 1) AS instance, count(*)::int AS n FROM batch_jobs WHERE batch_id = $1 GROUP BY 1 ORDER BY 1`,
       [created.id],
     );
-    const { rows: reclaimed } = await database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_jobs WHERE batch_id = $1 AND attempts > 1`, [created.id]);
+    const { rows: reclaimed } = await database.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM batch_jobs WHERE batch_id = $1 AND attempts > 1`,
+      [created.id],
+    );
     return {
       batch,
       durationMs,
@@ -146,7 +172,12 @@ export async function runFleetBatch(options: FleetBatchOptions): Promise<FleetBa
       reclaimed: reclaimed[0]!.n,
       killed,
       killedAtMs,
-      shares: shares.map((s) => ({ instance: s.instance, answered: s.n, perSecond: s.n / (durationMs / 1000), killed: s.instance === killed })),
+      shares: shares.map((s) => ({
+        instance: s.instance,
+        answered: s.n,
+        perSecond: s.n / (durationMs / 1000),
+        killed: s.instance === killed,
+      })),
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop("SIGKILL").catch(() => undefined)));
@@ -159,7 +190,9 @@ export function describeFleetBatch(report: FleetBatchReport): string[] {
   const seconds = report.durationMs / 1000;
   return [
     `batch ${report.batch.id}: ${report.batch.status}, ${JSON.stringify(report.batch.request_counts)} in ${seconds.toFixed(1)} s = ${((report.batch.request_counts?.total ?? 0) / seconds).toFixed(0)} lines/s fleet-wide`,
-    ...report.shares.map((s) => `  ${s.instance}${s.killed ? " (killed)" : ""}: ${s.answered} lines, ${s.perSecond.toFixed(1)} lines/s`),
+    ...report.shares.map(
+      (s) => `  ${s.instance}${s.killed ? " (killed)" : ""}: ${s.answered} lines, ${s.perSecond.toFixed(1)} lines/s`,
+    ),
     `  output ${report.outputLines} lines, errors ${report.errorLines}, duplicates ${report.duplicates.length}, missing ${report.missing.length}, reclaimed after the kill ${report.reclaimed}`,
   ];
 }

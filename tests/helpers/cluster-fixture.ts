@@ -30,7 +30,10 @@ export interface CollectedLine {
   at: number;
 }
 
-export interface TestClusterOptions extends Pick<ClusterOptions, "pgbouncer" | "prometheus" | "instances" | "balancer" | "control"> {
+export interface TestClusterOptions extends Pick<
+  ClusterOptions,
+  "pgbouncer" | "prometheus" | "instances" | "balancer" | "control"
+> {
   databaseUrl: string;
   env?: Record<string, string>;
 }
@@ -118,7 +121,8 @@ export class TestCluster {
     for (const instance of this.running()) {
       for (const key of keys) {
         await eventually(
-          async () => (await httpGet(`${instance.url}/v1/models/${this.model}`, { authorization: `Bearer ${key}` })).status === 200,
+          async () =>
+            (await httpGet(`${instance.url}/v1/models/${this.model}`, { authorization: `Bearer ${key}` })).status === 200,
           timeoutMs - (Date.now() - started),
         );
       }
@@ -136,11 +140,23 @@ export class TestCluster {
 
   /** The leader lease as the database sees it. */
   async leaderLease(): Promise<{ holder: string; token: bigint; active: boolean; acquiredAt: Date; expiresAt: Date } | null> {
-    const { rows } = await this.direct.pool.query<{ holder: string; token: string; active: boolean; acquired_at: Date; expires_at: Date }>(
-      `SELECT holder, token, expires_at > now() AS active, acquired_at, expires_at FROM leases WHERE name = 'leader'`,
-    );
+    const { rows } = await this.direct.pool.query<{
+      holder: string;
+      token: string;
+      active: boolean;
+      acquired_at: Date;
+      expires_at: Date;
+    }>(`SELECT holder, token, expires_at > now() AS active, acquired_at, expires_at FROM leases WHERE name = 'leader'`);
     const row = rows[0];
-    return row ? { holder: row.holder, token: BigInt(row.token), active: row.active, acquiredAt: row.acquired_at, expiresAt: row.expires_at } : null;
+    return row
+      ? {
+          holder: row.holder,
+          token: BigInt(row.token),
+          active: row.active,
+          acquiredAt: row.acquired_at,
+          expiresAt: row.expires_at,
+        }
+      : null;
   }
 
   /** The instance id inside a lease holder (`${INSTANCE_ID}#${random}`), when it is one of ours. */

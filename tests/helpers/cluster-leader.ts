@@ -44,7 +44,10 @@ export interface LeaderLossOptions {
 }
 
 /** Runs the scenario on a started TestCluster. */
-export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKill }: LeaderLossOptions): Promise<LeaderLossFigures & { killed: string; killedAt: number; exitedAt: number }> {
+export async function leaderLoss(
+  fixture: TestCluster,
+  { fencePool, label, onKill }: LeaderLossOptions,
+): Promise<LeaderLossFigures & { killed: string; killedAt: number; exitedAt: number }> {
   await eventually(async () => {
     const lease = await fixture.leaderLease();
     return !!lease?.active && fixture.ownInstance(lease.holder) !== undefined;
@@ -53,7 +56,10 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
   await sleep(2 * CHECK_EVERY_MS);
   const old = (await fixture.leaderLease())!;
   const oldInstance = fixture.ownInstance(old.holder)!;
-  const oldElected = fixture.linesOf("elected leader").filter((l) => l.instance === oldInstance).at(-1);
+  const oldElected = fixture
+    .linesOf("elected leader")
+    .filter((l) => l.instance === oldInstance)
+    .at(-1);
   expect(oldElected?.line.token, "the leader logged its election with the lease's token").toBe(String(old.token));
 
   const samples: LeaseSample[] = [];
@@ -84,8 +90,14 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
 
   // A write fenced with the dead leader's token is refused; the same write with the new one passes.
   const write = { text: `UPDATE instances SET vitals = vitals WHERE id = $1`, values: [oldInstance] };
-  expect(await runFenced(fencePool, { name: "leader", holder: old.holder, token: old.token }, write), "stale fenced write").toBeNull();
-  expect(await runFenced(fencePool, { name: "leader", holder: current.holder, token: current.token }, write), "current fenced write").not.toBeNull();
+  expect(
+    await runFenced(fencePool, { name: "leader", holder: old.holder, token: old.token }, write),
+    "stale fenced write",
+  ).toBeNull();
+  expect(
+    await runFenced(fencePool, { name: "leader", holder: current.holder, token: current.token }, write),
+    "current fenced write",
+  ).not.toBeNull();
 
   // The reaper runs on the new leader: the killed one is marked dead.
   await eventually(async () => (await fixture.registry()).get(oldInstance)?.status === "dead", 15_000);
@@ -106,13 +118,16 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
   expect(newLeaderAfterExpiryMs).toBeGreaterThanOrEqual(0);
   expect(newLeaderAfterExpiryMs).toBeLessThanOrEqual(CHECK_EVERY_MS + 500);
   expect(newLeaderAfterKillMs).toBeLessThanOrEqual(LEADER_TTL_MS + CHECK_EVERY_MS + 500);
-  const newElected = fixture.linesOf("elected leader").find((l) => l.instance === newInstance && l.line.token === String(current.token));
+  const newElected = fixture
+    .linesOf("elected leader")
+    .find((l) => l.instance === newInstance && l.line.token === String(current.token));
   expect(newElected, "the new leader logged its election with the new token").toBeDefined();
 
   // The lease row never went backwards, and while active it named one holder per token.
   for (let i = 1; i < samples.length; i++) expect(samples[i]!.token).toBeGreaterThanOrEqual(samples[i - 1]!.token);
   const holdersByToken = new Map<bigint, Set<string>>();
-  for (const s of samples.filter((s) => s.active)) holdersByToken.set(s.token, (holdersByToken.get(s.token) ?? new Set()).add(s.holder));
+  for (const s of samples.filter((s) => s.active))
+    holdersByToken.set(s.token, (holdersByToken.get(s.token) ?? new Set()).add(s.holder));
   expect([...holdersByToken.keys()], "tokens seen active").toEqual(expect.arrayContaining([old.token, current.token]));
   for (const [token, holders] of holdersByToken) expect([...holders], `holders of token ${token}`).toHaveLength(1);
 
@@ -121,13 +136,18 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
   const leaderships = leadershipsFromLogs(fixture, new Map([[oldInstance, killedAt]]));
   for (let i = 1; i < leaderships.length; i++) {
     const [previous, next] = [leaderships[i - 1]!, leaderships[i]!];
-    expect(next.start, `${next.instance} (token ${next.token}) began before ${previous.instance} (token ${previous.token}) ended`).toBeGreaterThanOrEqual(previous.end);
+    expect(
+      next.start,
+      `${next.instance} (token ${next.token}) began before ${previous.instance} (token ${previous.token}) ended`,
+    ).toBeGreaterThanOrEqual(previous.end);
     expect(next.token).toBeGreaterThan(previous.token);
   }
   expect(leaderships.at(-1)).toMatchObject({ instance: newInstance, token: current.token, end: Number.POSITIVE_INFINITY });
   // The new leader watches one dead-after period before it reaps (lib/platform/process/singletons.ts).
   const deadAfterMs = Number(FAST_FAILURE_ENV.INSTANCE_DEAD_AFTER_MS);
-  expect(markedDeadAfterKillMs).toBeLessThanOrEqual(newLeaderAfterKillMs + deadAfterMs + Math.max(1_000, deadAfterMs / 3) + 1_000);
+  expect(markedDeadAfterKillMs).toBeLessThanOrEqual(
+    newLeaderAfterKillMs + deadAfterMs + Math.max(1_000, deadAfterMs / 3) + 1_000,
+  );
   return { newLeaderAfterKillMs, newLeaderAfterExpiryMs, markedDeadAfterKillMs, killed: oldInstance, killedAt, exitedAt };
 }
 
@@ -135,7 +155,9 @@ export async function leaderLoss(fixture: TestCluster, { fencePool, label, onKil
 function leadershipsFromLogs(fixture: TestCluster, endedAt: Map<string, number>): Leadership[] {
   const leaderships: Leadership[] = [];
   const open = new Map<string, Leadership>();
-  const relevant = fixture.lines.filter((l) => l.line.msg === "elected leader" || l.line.msg === "no longer leader").sort((a, b) => a.at - b.at);
+  const relevant = fixture.lines
+    .filter((l) => l.line.msg === "elected leader" || l.line.msg === "no longer leader")
+    .sort((a, b) => a.at - b.at);
   for (const { instance, line, at } of relevant) {
     if (line.msg === "elected leader") {
       const leadership = { instance, token: BigInt(String(line.token)), start: at, end: Number.POSITIVE_INFINITY };

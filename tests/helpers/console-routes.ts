@@ -20,12 +20,26 @@ export interface ConsoleRoute {
 
 async function routeFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? routeFiles(path.join(dir, e.name)) : Promise.resolve(e.name === "route.ts" ? [path.join(dir, e.name)] : []))));
+  const nested = await Promise.all(
+    entries.map((e) =>
+      e.isDirectory()
+        ? routeFiles(path.join(dir, e.name))
+        : Promise.resolve(e.name === "route.ts" ? [path.join(dir, e.name)] : []),
+    ),
+  );
   return nested.flat();
 }
 
 /** Next.js segment options a route file may export besides its methods. */
-const SEGMENT_OPTIONS = new Set(["dynamic", "dynamicParams", "revalidate", "fetchCache", "runtime", "preferredRegion", "maxDuration"]);
+const SEGMENT_OPTIONS = new Set([
+  "dynamic",
+  "dynamicParams",
+  "revalidate",
+  "fetchCache",
+  "runtime",
+  "preferredRegion",
+  "maxDuration",
+]);
 
 /** Every exported method of every route file; any other export (HEAD, OPTIONS …) fails loudly. */
 export async function loadConsoleRoutes(): Promise<ConsoleRoute[]> {
@@ -34,9 +48,11 @@ export async function loadConsoleRoutes(): Promise<ConsoleRoute[]> {
     const module = (await import(file)) as Record<string, ConsoleRouteHandler>;
     const route = "/api/console/" + path.relative(CONSOLE_ROUTES_DIR, path.dirname(file)).split(path.sep).join("/");
     for (const name of Object.keys(module)) {
-      if (!(ROUTE_METHODS as readonly string[]).includes(name) && !SEGMENT_OPTIONS.has(name)) throw new Error(`${file} exports ${name}, which is not an HTTP method this test knows`);
+      if (!(ROUTE_METHODS as readonly string[]).includes(name) && !SEGMENT_OPTIONS.has(name))
+        throw new Error(`${file} exports ${name}, which is not an HTTP method this test knows`);
     }
-    for (const method of ROUTE_METHODS) if (module[method]) routes.push({ route, method, key: `${method} ${route}`, handler: module[method] });
+    for (const method of ROUTE_METHODS)
+      if (module[method]) routes.push({ route, method, key: `${method} ${route}`, handler: module[method] });
   }
   return routes;
 }

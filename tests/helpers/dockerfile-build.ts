@@ -5,7 +5,22 @@
 // with its ENV, USER mapped to a local unprivileged account. What it cannot do is fail loudly
 // (an instruction it does not know, an absolute path in a RUN), rather than build something else.
 import { spawn } from "node:child_process";
-import { chmodSync, cpSync, createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { parseDockerignore, isIgnored } from "./dockerignore";
 import type { Dockerfile, Instruction } from "./dockerfile";
@@ -49,7 +64,10 @@ export interface BuiltStage {
 
 /** Docker's variable forms in FROM and ENV: $NAME and ${NAME}. */
 function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string | undefined) => vars[(braced ?? bare)!] ?? "");
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (_, braced: string | undefined, bare: string | undefined) => vars[(braced ?? bare)!] ?? "",
+  );
 }
 
 /** `K=V K2="v 2"` (or the legacy `K V`) into pairs. */
@@ -62,7 +80,11 @@ function parseKeyValues(args: string): Record<string, string> {
   }
   for (const match of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) {
     const raw = match[2]!;
-    pairs[match[1]!] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw.startsWith("'") ? raw.slice(1, -1) : raw;
+    pairs[match[1]!] = raw.startsWith('"')
+      ? raw.slice(1, -1).replace(/\\(.)/g, "$1")
+      : raw.startsWith("'")
+        ? raw.slice(1, -1)
+        : raw;
   }
   return pairs;
 }
@@ -107,7 +129,8 @@ function copyNpmCache(from: string, to: string): void {
   mkdirSync(path.join(to, "_cacache"), { recursive: true });
   if (!existsSync(cacache)) return;
   cpSync(path.join(cacache, "index-v5"), path.join(to, "_cacache", "index-v5"), { recursive: true });
-  if (existsSync(path.join(cacache, "content-v2"))) linkTree(path.join(cacache, "content-v2"), path.join(to, "_cacache", "content-v2"));
+  if (existsSync(path.join(cacache, "content-v2")))
+    linkTree(path.join(cacache, "content-v2"), path.join(to, "_cacache", "content-v2"));
 }
 
 /**
@@ -117,19 +140,35 @@ function copyNpmCache(from: string, to: string): void {
 function writeChownShim(binDir: string, users: Record<string, MappedUser>): void {
   mkdirSync(binDir, { recursive: true });
   const cases = Object.entries(users)
-    .flatMap(([name, u]) => [`    ${name}:${name}) arg=${u.uid}:${u.gid} ;;`, `    ${name}) arg=${u.uid} ;;`, `    ${name}:*) arg=${u.uid}:\${arg#*:} ;;`])
+    .flatMap(([name, u]) => [
+      `    ${name}:${name}) arg=${u.uid}:${u.gid} ;;`,
+      `    ${name}) arg=${u.uid} ;;`,
+      `    ${name}:*) arg=${u.uid}:\${arg#*:} ;;`,
+    ])
     .join("\n");
   const realChown = ["/bin/chown", "/usr/bin/chown"].find((p) => existsSync(p)) ?? "chown";
   const file = path.join(binDir, "chown");
-  writeFileSync(file, `#!/bin/sh\nfor arg do\n  shift\n  case "$arg" in\n${cases}\n  esac\n  set -- "$@" "$arg"\ndone\nexec ${realChown} "$@"\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\nfor arg do\n  shift\n  case "$arg" in\n${cases}\n  esac\n  set -- "$@" "$arg"\ndone\nexec ${realChown} "$@"\n`,
+  );
   chmodSync(file, 0o755);
 }
 
-function run(command: string, options: { cwd: string; env: Record<string, string>; user?: MappedUser; logFile: string; timeoutMs: number }): Promise<void> {
+function run(
+  command: string,
+  options: { cwd: string; env: Record<string, string>; user?: MappedUser; logFile: string; timeoutMs: number },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(options.logFile, { flags: "a" });
     out.write(`\n$ ${command}\n`);
-    const child = spawn("sh", ["-c", command], { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv, uid: options.user?.uid, gid: options.user?.gid, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], {
+      cwd: options.cwd,
+      env: options.env as NodeJS.ProcessEnv,
+      uid: options.user?.uid,
+      gid: options.user?.gid,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
@@ -138,7 +177,11 @@ function run(command: string, options: { cwd: string; env: Record<string, string
       out.end(() => {
         if (code === 0) return resolve();
         const tail = readFileSync(options.logFile, "utf8").slice(-4000);
-        reject(new Error(`RUN ${command}\nfailed (${signal ?? `exit ${code}`}${signal === "SIGKILL" ? `, over ${options.timeoutMs} ms` : ""}):\n${tail}`));
+        reject(
+          new Error(
+            `RUN ${command}\nfailed (${signal ?? `exit ${code}`}${signal === "SIGKILL" ? `, over ${options.timeoutMs} ms` : ""}):\n${tail}`,
+          ),
+        );
       });
     });
   });
@@ -159,11 +202,22 @@ export async function buildDockerfile(options: BuildOptions): Promise<BuiltStage
   const settled: Array<Promise<unknown>> = [];
   for (const [index, stage] of dockerfile.stages.entries()) {
     const earlier = new Map(byName);
-    const building = buildStage(index, stage, { ...options, context, shims, globalArgs, stageNamed: (name) => earlier.get(name) });
+    const building = buildStage(index, stage, {
+      ...options,
+      context,
+      shims,
+      globalArgs,
+      stageNamed: (name) => earlier.get(name),
+    });
     // A failed stage fails the build once, through Promise.all below.
     building.catch(() => {});
     all.push(building);
-    settled.push(building.then(() => {}, () => {}));
+    settled.push(
+      building.then(
+        () => {},
+        () => {},
+      ),
+    );
     if (stage.name) byName.set(stage.name, building);
   }
   try {
@@ -184,7 +238,15 @@ interface StageContext extends BuildOptions {
 async function buildStage(index: number, stage: Dockerfile["stages"][number], options: StageContext): Promise<BuiltStage> {
   const { scratchDir, users, globalArgs, runTimeoutMs = 300_000, log = () => {} } = options;
   const label = stage.name || String(index);
-  const current: BuiltStage = { name: stage.name, root: path.join(scratchDir, "stages", `${index}-${stage.name || "unnamed"}`), workdir: "/", env: {}, user: undefined, cmd: undefined, recorded: {} };
+  const current: BuiltStage = {
+    name: stage.name,
+    root: path.join(scratchDir, "stages", `${index}-${stage.name || "unnamed"}`),
+    workdir: "/",
+    env: {},
+    user: undefined,
+    cmd: undefined,
+    recorded: {},
+  };
   mkdirSync(current.root, { recursive: true });
   // The stage's root is traversable by the unprivileged user, like an image's /.
   chmodSync(current.root, 0o755);
@@ -212,7 +274,10 @@ async function buildStage(index: number, stage: Dockerfile["stages"][number], op
         break;
       case "USER": {
         const user = users[instruction.args];
-        if (!user) throw new Error(`USER ${instruction.args}: no local account stands in for it (known: ${Object.keys(users).join(", ")})`);
+        if (!user)
+          throw new Error(
+            `USER ${instruction.args}: no local account stands in for it (known: ${Object.keys(users).join(", ")})`,
+          );
         current.user = user;
         break;
       }
@@ -222,7 +287,8 @@ async function buildStage(index: number, stage: Dockerfile["stages"][number], op
       case "RUN": {
         if (instruction.args.startsWith("[")) throw new Error(`RUN in exec form is not supported here: ${instruction.args}`);
         // A command that names an absolute path would reach this machine's, not the stage's.
-        if (/(^|[\s=])\/(?!dev\/null)/.test(instruction.args)) throw new Error(`RUN with an absolute path cannot be carried out outside a container: ${instruction.args}`);
+        if (/(^|[\s=])\/(?!dev\/null)/.test(instruction.args))
+          throw new Error(`RUN with an absolute path cannot be carried out outside a container: ${instruction.args}`);
         if (!existsSync(npmCache)) copyNpmCache(options.npmCacheDir, npmCache);
         await run(instruction.args, {
           cwd: inImage("."),
@@ -259,7 +325,10 @@ async function buildStage(index: number, stage: Dockerfile["stages"][number], op
   return current;
 }
 
-async function copyInstruction(instruction: Instruction, where: { context: string; stageNamed: (name: string) => Promise<BuiltStage> | undefined; inImage: (p: string) => string }): Promise<void> {
+async function copyInstruction(
+  instruction: Instruction,
+  where: { context: string; stageNamed: (name: string) => Promise<BuiltStage> | undefined; inImage: (p: string) => string },
+): Promise<void> {
   const words = instruction.args.split(/\s+/);
   const flags = words.filter((w) => w.startsWith("--"));
   const paths = words.filter((w) => !w.startsWith("--"));
@@ -277,7 +346,10 @@ async function copyInstruction(instruction: Instruction, where: { context: strin
     if (/[*?[]/.test(p)) throw new Error(`COPY with wildcards is not supported here: ${p}`);
     const resolved = path.join(source, from === undefined ? p : path.posix.resolve("/", p));
     // Docker fails the build the same way: "failed to compute cache key: ... not found".
-    if (!existsSync(resolved)) throw new Error(`COPY ${instruction.args}: "${p}" not found in ${from === undefined ? "the build context (after .dockerignore)" : `stage ${from}`}`);
+    if (!existsSync(resolved))
+      throw new Error(
+        `COPY ${instruction.args}: "${p}" not found in ${from === undefined ? "the build context (after .dockerignore)" : `stage ${from}`}`,
+      );
     if (statSync(resolved).isDirectory()) {
       // A directory's contents, merged into the destination; a finished stage's files are linked, not copied.
       if (stage) linkTree(resolved, destination);

@@ -38,7 +38,10 @@ export function parseDockerignore(text: string): Pattern[] {
     .filter((line) => line && !line.startsWith("#"))
     .map((line) => {
       const exclusion = line.startsWith("!");
-      const cleaned = path.posix.normalize(line.slice(exclusion ? 1 : 0).trim()).replace(/^\/+/, "").replace(/\/+$/, "");
+      const cleaned = path.posix
+        .normalize(line.slice(exclusion ? 1 : 0).trim())
+        .replace(/^\/+/, "")
+        .replace(/\/+$/, "");
       return { regex: toRegex(cleaned), exclusion };
     });
 }

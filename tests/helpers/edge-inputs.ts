@@ -87,11 +87,23 @@ function edge(schema: JsonSchema, mode: Mode, key: string, index: number): unkno
 function numberAt(schema: JsonSchema, mode: Mode, integer: boolean): number {
   const step = schema.multipleOf ?? (integer ? 1 : 0);
   if (mode === "max") {
-    let value = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum - (integer ? 1 : Number.EPSILON) : integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE);
+    let value =
+      schema.maximum ??
+      (schema.exclusiveMaximum !== undefined
+        ? schema.exclusiveMaximum - (integer ? 1 : Number.EPSILON)
+        : integer
+          ? Number.MAX_SAFE_INTEGER
+          : Number.MAX_VALUE);
     if (step) value = Math.floor(value / step) * step;
     return value;
   }
-  let value = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + (integer ? 1 : Number.MIN_VALUE) : integer ? Number.MIN_SAFE_INTEGER : -Number.MAX_VALUE);
+  let value =
+    schema.minimum ??
+    (schema.exclusiveMinimum !== undefined
+      ? schema.exclusiveMinimum + (integer ? 1 : Number.MIN_VALUE)
+      : integer
+        ? Number.MIN_SAFE_INTEGER
+        : -Number.MAX_VALUE);
   if (step) value = Math.ceil(value / step) * step;
   return value;
 }
@@ -100,12 +112,15 @@ function stringAt(schema: JsonSchema, mode: Mode, key: string, index: number): s
   const min = schema.minLength ?? 0;
   const max = schema.maxLength ?? UNBOUNDED_LENGTH;
   const length = mode === "max" ? max : Math.max(min, 1);
-  if (schema.format === "uuid") return mode === "max" ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : "00000000-0000-0000-0000-000000000000";
+  if (schema.format === "uuid")
+    return mode === "max" ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : "00000000-0000-0000-0000-000000000000";
   // Loopback, and a port where nothing listens: a route that reaches out gets an answer at once.
   if (schema.format === "uri") return `http://127.0.0.1:9/${"a".repeat(Math.max(0, Math.min(length, 2_000) - 19))}`;
   if (schema.format === "email" || /email/i.test(key)) return `edge-${mode}-${index}@example.test`;
   if (schema.pattern) {
-    const samples = fc.sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: index + ++patternCalls, numRuns: 200 }).filter((s) => s.length >= min && s.length <= max);
+    const samples = fc
+      .sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: index + ++patternCalls, numRuns: 200 })
+      .filter((s) => s.length >= min && s.length <= max);
     if (samples.length === 0) return "";
     return samples.reduce((best, s) => ((mode === "max" ? s.length > best.length : s.length < best.length) ? s : best));
   }
@@ -125,7 +140,7 @@ function variants(schema: JsonSchema, key: string): unknown[] {
         const { [name]: _left, ...without } = largest as Record<string, unknown>;
         out.push(without);
       }
-      for (const v of variants(property, name).slice(1)) out.push({ ...(largest), [name]: v });
+      for (const v of variants(property, name).slice(1)) out.push({ ...largest, [name]: v });
     }
   }
   if (schema.type === "array" && schema.items && Array.isArray(largest)) {
@@ -139,7 +154,9 @@ function variants(schema: JsonSchema, key: string): unknown[] {
 /** A copy of a list element whose generated names differ from its neighbours'. */
 function distinct(value: unknown, index: number): unknown {
   // Same length: a string at its maximum stays there.
-  return JSON.parse(JSON.stringify(value), (_, v) => (typeof v === "string" && /^(max|min)0-/.test(v) ? v.replace(/^(max|min)0-/, `$1${index}-`).slice(0, v.length) : v));
+  return JSON.parse(JSON.stringify(value), (_, v) =>
+    typeof v === "string" && /^(max|min)0-/.test(v) ? v.replace(/^(max|min)0-/, `$1${index}-`).slice(0, v.length) : v,
+  );
 }
 
 /** The schema's edge candidates that the schema itself accepts, the largest (longest as JSON) first. */
@@ -156,7 +173,13 @@ export function edgeQueries(schema: z.ZodType): string[] {
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   return variants(json, "")
     .filter((value): value is Record<string, unknown> => !!value && typeof value === "object")
-    .map((value) => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && typeof v !== "object").map(([k, v]) => [k, String(v)])))
+    .map((value) =>
+      Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== null && typeof v !== "object")
+          .map(([k, v]) => [k, String(v)]),
+      ),
+    )
     .filter((value) => schema.safeParse(value).success)
     .map((value) => `?${new URLSearchParams(value).toString()}`);
 }

@@ -152,7 +152,13 @@ export class Fleet {
       {
         kind: "simulator",
         name: `${this.model}-provider`,
-        settings: { latencyMs: { median: 5, p99: 20 }, tokensPerSecond: 1_000, errorRate: 0, answerWords: 8, timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 20_000 } },
+        settings: {
+          latencyMs: { median: 5, p99: 20 },
+          tokensPerSecond: 1_000,
+          errorRate: 0,
+          answerWords: 8,
+          timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 20_000 },
+        },
         deployments: [{ modelName: this.model, upstreamModel: "fleet" }],
       },
       FLEET_SECRET,
@@ -162,8 +168,13 @@ export class Fleet {
 
   /** A new key, once every running instance serves it. */
   async newKey(rpmLimit?: number): Promise<{ key: string; id: string }> {
-    const { key, record } = await createApiKey(this.direct.prisma, { name: `fleet-${Math.random().toString(16).slice(2, 8)}`, ...(rpmLimit ? { rpmLimit } : {}) });
-    await Promise.all(this.running().map((i) => until(async () => (await models(i.url!, key)) === 200, 15_000, `${i.id} to accept a new key`)));
+    const { key, record } = await createApiKey(this.direct.prisma, {
+      name: `fleet-${Math.random().toString(16).slice(2, 8)}`,
+      ...(rpmLimit ? { rpmLimit } : {}),
+    });
+    await Promise.all(
+      this.running().map((i) => until(async () => (await models(i.url!, key)) === 200, 15_000, `${i.id} to accept a new key`)),
+    );
     return { key, id: record.id };
   }
 
@@ -195,7 +206,9 @@ export class Fleet {
     const pool = new Map<string, number>();
     const listen = new Map<string, number>();
     for (const instance of this.running()) {
-      const open = establishedConnections(instance.pid).filter((c) => c.remotePort === postgresPort || c.remotePort === poolerPort);
+      const open = establishedConnections(instance.pid).filter(
+        (c) => c.remotePort === postgresPort || c.remotePort === poolerPort,
+      );
       const listening = open.filter((c) => c.remotePort === postgresPort && listenPorts.has(c.localPort)).length;
       listen.set(instance.id, listening);
       pool.set(instance.id, open.length - listening);
@@ -209,7 +222,17 @@ export class Fleet {
    */
   async databaseLoad(seconds: number, ratePerSecond = 0): Promise<DatabaseLoad> {
     const ids = this.running().map((i) => i.id);
-    const load = ratePerSecond > 0 ? new LoadGenerator({ baseUrl: this.cluster.url, keys: [(await this.newKey()).key], model: this.model, ratePerSecond, streamEvery: 1_000_000, maxDurationMs: seconds * 1000 + 30_000 }).start() : undefined;
+    const load =
+      ratePerSecond > 0
+        ? new LoadGenerator({
+            baseUrl: this.cluster.url,
+            keys: [(await this.newKey()).key],
+            model: this.model,
+            ratePerSecond,
+            streamEvery: 1_000_000,
+            maxDurationMs: seconds * 1000 + 30_000,
+          }).start()
+        : undefined;
     if (load) await sleep(2_000); // pools grow to what the load needs before the window opens
     const statementsBefore = await this.statementCounts();
     const maintenanceBefore = await this.maintenanceRuns();
@@ -251,7 +274,12 @@ export class Fleet {
       serverConnections: server,
       requestsPerSecond: round(answered / elapsed),
       statementsPerSecond: {
-        followers: distribution(ids.filter((id) => id !== leader).map(statementRate).filter(Number.isFinite)),
+        followers: distribution(
+          ids
+            .filter((id) => id !== leader)
+            .map(statementRate)
+            .filter(Number.isFinite),
+        ),
         leader: leader && ids.includes(leader) ? statementRate(leader) : undefined,
       },
       maintenanceRuns,
@@ -260,7 +288,9 @@ export class Fleet {
   }
 
   private async maintenanceRuns(): Promise<number> {
-    const { rows } = await this.direct.pool.query<{ n: string }>("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS n FROM pg_stat_user_tables");
+    const { rows } = await this.direct.pool.query<{ n: string }>(
+      "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS n FROM pg_stat_user_tables",
+    );
     return Number(rows[0]!.n);
   }
 
@@ -306,14 +336,20 @@ export class Fleet {
     const version = BigInt(rows[0]!.version);
     const seen = await Promise.all(
       instances.map(async (i) => {
-        await until(async () => BigInt((await readiness(i.url!)).configuration?.version ?? "-1") >= version, 10_000, `${i.id} to see the policy switch`, 20);
+        await until(
+          async () => BigInt((await readiness(i.url!)).configuration?.version ?? "-1") >= version,
+          10_000,
+          `${i.id} to see the policy switch`,
+          20,
+        );
         return performance.now() - committedAt;
       }),
     );
     for (const i of instances) {
       const text = await (await fetch(`${i.url}/metrics`)).text();
       const min = sample(text, "agenticorp_scaling_policy_min_replicas");
-      if (min !== PRESETS[target].minReplicas) throw new Error(`${i.id} reports min replicas ${min}, not ${target}'s ${PRESETS[target].minReplicas}`);
+      if (min !== PRESETS[target].minReplicas)
+        throw new Error(`${i.id} reports min replicas ${min}, not ${target}'s ${PRESETS[target].minReplicas}`);
     }
     return distribution(seen.map(Math.round));
   }
@@ -323,7 +359,9 @@ export class Fleet {
    * evenly over the data-plane instances, inside one minute of database time. Returns how many
    * were admitted (200) and refused (429).
    */
-  async rateLimit(limit: number): Promise<{ limit: number; sent: number; admitted: number; refused: number; other: number; share: number }> {
+  async rateLimit(
+    limit: number,
+  ): Promise<{ limit: number; sent: number; admitted: number; refused: number; other: number; share: number }> {
     const { key } = await this.newKey(limit);
     const instances = this.running();
     await awayFromMinuteEnd(this.direct.pool, 15);
@@ -340,7 +378,14 @@ export class Fleet {
     const statuses = await Promise.all(sends);
     const admitted = statuses.filter((s) => s === 200).length;
     const refused = statuses.filter((s) => s === 429).length;
-    return { limit, sent: statuses.length, admitted, refused, other: statuses.length - admitted - refused, share: round(admitted / limit) };
+    return {
+      limit,
+      sent: statuses.length,
+      admitted,
+      refused,
+      other: statuses.length - admitted - refused,
+      share: round(admitted / limit),
+    };
   }
 
   /** kill -9 of the leader; ms (database clock) until another instance holds the leader lease. */
@@ -389,7 +434,10 @@ export class Fleet {
 }
 
 async function models(url: string, key: string): Promise<number> {
-  const response = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(`${url}/v1/models`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(5_000),
+  });
   await response.arrayBuffer();
   return response.status;
 }

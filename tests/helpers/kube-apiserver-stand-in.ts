@@ -44,7 +44,16 @@ export interface KubeApiServerStandIn {
 const BASE = /^\/apis\/autoscaling\/v2\/namespaces\/([a-z0-9-]+)\/horizontalpodautoscalers\/([a-z0-9.-]+)$/;
 
 function status(code: number, reason: string, message: string, details?: JsonObject): JsonObject {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details ? { details } : {}), code };
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  };
 }
 
 function isObject(value: Json | undefined): value is JsonObject {
@@ -110,7 +119,8 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
     if (!spec || typeof spec.maxReplicas !== "number") return "spec.maxReplicas: Required value";
     const min = typeof spec.minReplicas === "number" ? spec.minReplicas : 1;
     if (min < 1) return `spec.minReplicas: Invalid value: ${min}: must be greater than or equal to 1`;
-    if (spec.maxReplicas < min) return `spec.maxReplicas: Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\``;
+    if (spec.maxReplicas < min)
+      return `spec.maxReplicas: Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\``;
     return null;
   };
 
@@ -137,12 +147,27 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
       if (!match) return send(404, status(404, "NotFound", "the server could not find the requested resource"));
       const [, ns, name] = match as unknown as [string, string, string];
       const current = objects.get(key(ns, name));
-      const notFound = () => send(404, status(404, "NotFound", `horizontalpodautoscalers.autoscaling "${name}" not found`, { name, group: "autoscaling", kind: "horizontalpodautoscalers" }));
+      const notFound = () =>
+        send(
+          404,
+          status(404, "NotFound", `horizontalpodautoscalers.autoscaling "${name}" not found`, {
+            name,
+            group: "autoscaling",
+            kind: "horizontalpodautoscalers",
+          }),
+        );
 
       if (request.method === "GET") return current ? send(200, current) : notFound();
       if (request.method === "PATCH") {
         if (contentType !== "application/merge-patch+json" && contentType !== "application/strategic-merge-patch+json") {
-          return send(415, status(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (this stand-in)`));
+          return send(
+            415,
+            status(
+              415,
+              "UnsupportedMediaType",
+              `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (this stand-in)`,
+            ),
+          );
         }
         if (!current) return notFound();
         if (!isObject(body)) return send(400, status(400, "BadRequest", "the patch must be a JSON object"));
@@ -151,25 +176,46 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
         }
         const wantedVersion = isObject(body.metadata) ? body.metadata.resourceVersion : undefined;
         if (wantedVersion !== undefined && wantedVersion !== (current.metadata as JsonObject).resourceVersion) {
-          return send(409, status(409, "Conflict", `Operation cannot be fulfilled on horizontalpodautoscalers.autoscaling "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+          return send(
+            409,
+            status(
+              409,
+              "Conflict",
+              `Operation cannot be fulfilled on horizontalpodautoscalers.autoscaling "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            ),
+          );
         }
         const next = mergePatch(current, body) as JsonObject;
         const problem = invalid(next);
-        if (problem) return send(422, status(422, "Invalid", `HorizontalPodAutoscaler.autoscaling "${name}" is invalid: ${problem}`));
+        if (problem)
+          return send(422, status(422, "Invalid", `HorizontalPodAutoscaler.autoscaling "${name}" is invalid: ${problem}`));
         return send(200, store(ns, { ...next, metadata: { ...(next.metadata as JsonObject), name } }, current));
       }
       if (request.method === "PUT") {
         if (!current) return notFound();
-        if (!isObject(body) || !isObject(body.metadata)) return send(400, status(400, "BadRequest", "the body must be an object with metadata"));
-        if (body.metadata.name !== name) return send(400, status(400, "BadRequest", "the name of the object does not match the name on the URL"));
+        if (!isObject(body) || !isObject(body.metadata))
+          return send(400, status(400, "BadRequest", "the body must be an object with metadata"));
+        if (body.metadata.name !== name)
+          return send(400, status(400, "BadRequest", "the name of the object does not match the name on the URL"));
         if (body.metadata.resourceVersion !== (current.metadata as JsonObject).resourceVersion) {
-          return send(409, status(409, "Conflict", `Operation cannot be fulfilled on horizontalpodautoscalers.autoscaling "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+          return send(
+            409,
+            status(
+              409,
+              "Conflict",
+              `Operation cannot be fulfilled on horizontalpodautoscalers.autoscaling "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            ),
+          );
         }
         const problem = invalid(body);
-        if (problem) return send(422, status(422, "Invalid", `HorizontalPodAutoscaler.autoscaling "${name}" is invalid: ${problem}`));
+        if (problem)
+          return send(422, status(422, "Invalid", `HorizontalPodAutoscaler.autoscaling "${name}" is invalid: ${problem}`));
         return send(200, store(ns, body, current));
       }
-      return send(405, status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (this stand-in)`));
+      return send(
+        405,
+        status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (this stand-in)`),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -186,7 +232,11 @@ export async function startKubeApiServerStandIn(options: StandInOptions = {}): P
     setStatus(namespace, name, next) {
       const object = objects.get(key(namespace, name));
       if (!object) throw new Error(`no ${namespace}/${name}`);
-      objects.set(key(namespace, name), { ...object, status: next, metadata: { ...(object.metadata as JsonObject), resourceVersion: String(++resourceVersion) } });
+      objects.set(key(namespace, name), {
+        ...object,
+        status: next,
+        metadata: { ...(object.metadata as JsonObject), resourceVersion: String(++resourceVersion) },
+      });
     },
     close: () =>
       new Promise((resolve) => {

@@ -132,7 +132,11 @@ export class LoadGenerator {
         method: "POST",
         dispatcher: this.agent,
         headers: { authorization: `Bearer ${this.options.keys[record.keyIndex]}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: this.options.model, stream: record.stream, messages: [{ role: "user", content: `steady load ${record.seq}` }] }),
+        body: JSON.stringify({
+          model: this.options.model,
+          stream: record.stream,
+          messages: [{ role: "user", content: `steady load ${record.seq}` }],
+        }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {
@@ -157,7 +161,8 @@ export class LoadGenerator {
       return finish("ok");
     }
     try {
-      const content = (JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> }).choices?.[0]?.message?.content;
+      const content = (JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> }).choices?.[0]?.message
+        ?.content;
       if (typeof content !== "string" || content === "") return finish("bad_body", text);
     } catch {
       return finish("bad_body", text);
@@ -217,7 +222,13 @@ export function summarize(report: LoadReport): string {
  * then its listener still completes handshakes and its kept-alive connections still accept
  * bytes, so nginx can send a request that only then meets a reset.
  */
-export function crashAllowance(report: LoadReport, inFlightAtKill: RequestRecord[], killedAt: number, exitedAt: number, victim: string): RequestRecord[] {
+export function crashAllowance(
+  report: LoadReport,
+  inFlightAtKill: RequestRecord[],
+  killedAt: number,
+  exitedAt: number,
+  victim: string,
+): RequestRecord[] {
   const dying = report.records.filter((r) => r.startedAt >= killedAt && r.startedAt <= exitedAt);
   return [...inFlightAtKill.filter((r) => r.instance === victim || r.instance === undefined), ...dying];
 }

@@ -42,7 +42,11 @@ import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/
 import type { Model } from "openai/resources/models";
 import type { CompletionUsage } from "openai/resources/completions";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
-import type { Response as ResponsesResponse, ResponseOutputItem, ResponseStreamEvent } from "openai/resources/responses/responses";
+import type {
+  Response as ResponsesResponse,
+  ResponseOutputItem,
+  ResponseStreamEvent,
+} from "openai/resources/responses/responses";
 import type { ErrorObject } from "openai/resources/shared";
 import { z } from "zod";
 
@@ -138,7 +142,8 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     requests: [],
     behaviour: {},
     setBehaviour(b) {
-      if (b.failNext && !isErrorStatus(b.failNext.status)) throw new Error(`failNext.status must be 400-599, got ${b.failNext.status}`);
+      if (b.failNext && !isErrorStatus(b.failNext.status))
+        throw new Error(`failNext.status must be 400-599, got ${b.failNext.status}`);
       if (b.failAll != null && !isErrorStatus(b.failAll)) throw new Error(`failAll must be 400-599, got ${b.failAll}`);
       standIn.behaviour = { ...b, failNext: b.failNext ? { ...b.failNext } : undefined };
     },
@@ -156,7 +161,13 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     },
   };
 
-  const context: Context = { name, models, embeddingModels: options.embeddingModels ?? DEFAULT_EMBEDDING_MODELS, apiKey: options.apiKey, standIn };
+  const context: Context = {
+    name,
+    models,
+    embeddingModels: options.embeddingModels ?? DEFAULT_EMBEDDING_MODELS,
+    apiKey: options.apiKey,
+    standIn,
+  };
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(context, req, res).catch((error: unknown) => {
       // A bug in the stand-in must fail the test loudly, not hang it.
@@ -238,11 +249,24 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   const rawBody = await readBody(req);
   if (rawBody === null) {
     // The unread rest of the body makes the connection unusable, so the client must not reuse it.
-    sendError(res, 413, { message: `Request body larger than ${MAX_BODY_BYTES} bytes.`, type: "invalid_request_error", param: null, code: null }, { connection: "close" });
+    sendError(
+      res,
+      413,
+      { message: `Request body larger than ${MAX_BODY_BYTES} bytes.`, type: "invalid_request_error", param: null, code: null },
+      { connection: "close" },
+    );
     return;
   }
   const body = parseJson(rawBody);
-  recorded = { method: req.method ?? "GET", path, url, headers: req.headers, body: body.ok ? body.value : undefined, rawBody, receivedAt };
+  recorded = {
+    method: req.method ?? "GET",
+    path,
+    url,
+    headers: req.headers,
+    body: body.ok ? body.value : undefined,
+    rawBody,
+    receivedAt,
+  };
   context.standIn.requests.push(recorded);
 
   if (plan.stall) return;
@@ -254,7 +278,12 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
     return;
   }
   if (context.apiKey !== undefined && req.headers.authorization !== `Bearer ${context.apiKey}`) {
-    sendError(res, 401, { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" }, headers);
+    sendError(
+      res,
+      401,
+      { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" },
+      headers,
+    );
     return;
   }
 
@@ -262,21 +291,52 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   switch (route.kind) {
     case "chat":
       if (!body.ok) {
-        sendError(res, 400, { message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", type: "invalid_request_error", param: null, code: null }, headers);
+        sendError(
+          res,
+          400,
+          {
+            message:
+              "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+            type: "invalid_request_error",
+            param: null,
+            code: null,
+          },
+          headers,
+        );
         return;
       }
       await chatCompletion(context, body.value, plan, res, headers, aborted.signal);
       return;
     case "embeddings":
       if (!body.ok) {
-        sendError(res, 400, { message: "We could not parse the JSON body of your request.", type: "invalid_request_error", param: null, code: null }, headers);
+        sendError(
+          res,
+          400,
+          {
+            message: "We could not parse the JSON body of your request.",
+            type: "invalid_request_error",
+            param: null,
+            code: null,
+          },
+          headers,
+        );
         return;
       }
       embeddings(context, body.value, res, headers);
       return;
     case "responses":
       if (!body.ok) {
-        sendError(res, 400, { message: "We could not parse the JSON body of your request.", type: "invalid_request_error", param: null, code: null }, headers);
+        sendError(
+          res,
+          400,
+          {
+            message: "We could not parse the JSON body of your request.",
+            type: "invalid_request_error",
+            param: null,
+            code: null,
+          },
+          headers,
+        );
         return;
       }
       await createResponse(context, body.value, plan, recorded, res, headers, aborted.signal);
@@ -286,30 +346,62 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
       return;
     case "model":
       if (!context.models.includes(route.id)) {
-        sendError(res, 404, { message: `The model '${route.id}' does not exist`, type: "invalid_request_error", param: "model", code: "model_not_found" }, headers);
+        sendError(
+          res,
+          404,
+          {
+            message: `The model '${route.id}' does not exist`,
+            type: "invalid_request_error",
+            param: "model",
+            code: "model_not_found",
+          },
+          headers,
+        );
         return;
       }
       sendJson(res, 200, modelObject(route.id), headers);
       return;
     case "wrong_method":
-      sendError(res, 405, { message: `Invalid method for URL (${req.method} ${path})`, type: "invalid_request_error", param: null, code: null }, headers);
+      sendError(
+        res,
+        405,
+        { message: `Invalid method for URL (${req.method} ${path})`, type: "invalid_request_error", param: null, code: null },
+        headers,
+      );
       return;
     case "unknown":
-      sendError(res, 404, { message: `Invalid URL (${req.method} ${path})`, type: "invalid_request_error", param: null, code: null }, headers);
+      sendError(
+        res,
+        404,
+        { message: `Invalid URL (${req.method} ${path})`, type: "invalid_request_error", param: null, code: null },
+        headers,
+      );
       return;
   }
 }
 
-type Route = { kind: "chat" } | { kind: "embeddings" } | { kind: "responses" } | { kind: "models" } | { kind: "model"; id: string } | { kind: "wrong_method" } | { kind: "unknown" };
+type Route =
+  | { kind: "chat" }
+  | { kind: "embeddings" }
+  | { kind: "responses" }
+  | { kind: "models" }
+  | { kind: "model"; id: string }
+  | { kind: "wrong_method" }
+  | { kind: "unknown" };
 
 function routeOf(method: string, path: string): Route {
   const known: Route | undefined =
-    path === "/v1/chat/completions" ? { kind: "chat" }
-    : path === "/v1/embeddings" ? { kind: "embeddings" }
-    : path === "/v1/responses" ? { kind: "responses" }
-    : path === "/v1/models" ? { kind: "models" }
-    : path.startsWith("/v1/models/") && path.length > "/v1/models/".length ? { kind: "model", id: decodePath(path.slice("/v1/models/".length)) }
-    : undefined;
+    path === "/v1/chat/completions"
+      ? { kind: "chat" }
+      : path === "/v1/embeddings"
+        ? { kind: "embeddings" }
+        : path === "/v1/responses"
+          ? { kind: "responses" }
+          : path === "/v1/models"
+            ? { kind: "models" }
+            : path.startsWith("/v1/models/") && path.length > "/v1/models/".length
+              ? { kind: "model", id: decodePath(path.slice("/v1/models/".length)) }
+              : undefined;
   if (!known) return { kind: "unknown" };
   const expected = known.kind === "chat" || known.kind === "embeddings" || known.kind === "responses" ? "POST" : "GET";
   return method === expected ? known : { kind: "wrong_method" };
@@ -351,8 +443,7 @@ const chatRequestSchema = z.looseObject({
 type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 type Reply =
-  | { kind: "text"; content: string; finishReason: "stop" | "length" }
-  | { kind: "tool"; name: string; arguments: string };
+  { kind: "text"; content: string; finishReason: "stop" | "length" } | { kind: "tool"; name: string; arguments: string };
 
 async function chatCompletion(
   context: Context,
@@ -369,7 +460,17 @@ async function chatCompletion(
   }
   const request = parsed.data;
   if (!context.models.includes(request.model)) {
-    sendError(res, 404, { message: `The model \`${request.model}\` does not exist or you do not have access to it.`, type: "invalid_request_error", param: null, code: "model_not_found" }, headers);
+    sendError(
+      res,
+      404,
+      {
+        message: `The model \`${request.model}\` does not exist or you do not have access to it.`,
+        type: "invalid_request_error",
+        param: null,
+        code: "model_not_found",
+      },
+      headers,
+    );
     return;
   }
   const invalid = contractError(request);
@@ -381,14 +482,27 @@ async function chatCompletion(
   const reply = replyTo(request, context.name, plan.toolArguments);
   const n = request.n ?? 1;
   const toolCallIds = Array.from({ length: n }, () => `call_${randomId(24)}`);
-  const completionTokens = n * (reply.kind === "text" ? countTokens(reply.content) : countTokens(`${reply.name} ${reply.arguments}`));
+  const completionTokens =
+    n * (reply.kind === "text" ? countTokens(reply.content) : countTokens(`${reply.name} ${reply.arguments}`));
   const promptTokens = request.messages.reduce((sum, message) => sum + countTokens(textOf(message.content)), 0);
-  const usage: CompletionUsage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage: CompletionUsage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
   const id = `chatcmpl-${randomId(29)}`;
   const created = Math.floor(Date.now() / 1000);
 
   if (request.stream) {
-    const frames = streamFrames({ id, created, model: request.model, reply, n, toolCallIds, usage: request.stream_options?.include_usage ? usage : null });
+    const frames = streamFrames({
+      id,
+      created,
+      model: request.model,
+      reply,
+      n,
+      toolCallIds,
+      usage: request.stream_options?.include_usage ? usage : null,
+    });
     await sendStream(res, frames, plan, headers, signal);
     return;
   }
@@ -404,7 +518,12 @@ async function chatCompletion(
       message:
         reply.kind === "text"
           ? { role: "assistant", content: reply.content, refusal: null }
-          : { role: "assistant", content: null, refusal: null, tool_calls: [{ id: callId, type: "function", function: { name: reply.name, arguments: reply.arguments } }] },
+          : {
+              role: "assistant",
+              content: null,
+              refusal: null,
+              tool_calls: [{ id: callId, type: "function", function: { name: reply.name, arguments: reply.arguments } }],
+            },
       logprobs: null,
       finish_reason: reply.kind === "text" ? reply.finishReason : "tool_calls",
     })),
@@ -416,18 +535,41 @@ async function chatCompletion(
 /** Rules the real API enforces that a field-by-field schema cannot express. */
 function contractError(request: ChatRequest): ErrorObject | null {
   if (request.stream_options != null && !request.stream) {
-    return { message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", type: "invalid_request_error", param: "stream_options", code: null };
+    return {
+      message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      type: "invalid_request_error",
+      param: "stream_options",
+      code: null,
+    };
   }
   const tools = request.tools ?? [];
   if (request.tool_choice != null && tools.length === 0) {
-    return { message: "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", type: "invalid_request_error", param: "tool_choice", code: null };
+    return {
+      message: "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+      type: "invalid_request_error",
+      param: "tool_choice",
+      code: null,
+    };
   }
   const choice = request.tool_choice;
   if (typeof choice === "object" && choice !== null && !tools.some((tool) => tool.function.name === choice.function.name)) {
-    return { message: `Invalid value for 'tool_choice': function '${choice.function.name}' is not one of the 'tools'.`, type: "invalid_request_error", param: "tool_choice", code: null };
+    return {
+      message: `Invalid value for 'tool_choice': function '${choice.function.name}' is not one of the 'tools'.`,
+      type: "invalid_request_error",
+      param: "tool_choice",
+      code: null,
+    };
   }
-  if (request.response_format?.type === "json_object" && !request.messages.some((message) => /json/i.test(textOf(message.content)))) {
-    return { message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", type: "invalid_request_error", param: "messages", code: null };
+  if (
+    request.response_format?.type === "json_object" &&
+    !request.messages.some((message) => /json/i.test(textOf(message.content)))
+  ) {
+    return {
+      message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+      type: "invalid_request_error",
+      param: "messages",
+      code: null,
+    };
   }
   return null;
 }
@@ -435,15 +577,18 @@ function contractError(request: ChatRequest): ErrorObject | null {
 function replyTo(request: ChatRequest, name: string, toolArguments: string): Reply {
   const choice = request.tool_choice;
   const tools = request.tools ?? [];
-  if (typeof choice === "object" && choice !== null) return { kind: "tool", name: choice.function.name, arguments: toolArguments };
+  if (typeof choice === "object" && choice !== null)
+    return { kind: "tool", name: choice.function.name, arguments: toolArguments };
   if (choice === "required" && tools[0]) return { kind: "tool", name: tools[0].function.name, arguments: toolArguments };
 
   const prompt = lastUserText(request.messages);
-  const full = request.response_format?.type === "json_object" ? JSON.stringify({ name, echo: prompt }) : `[${name}] echo: ${prompt}`;
+  const full =
+    request.response_format?.type === "json_object" ? JSON.stringify({ name, echo: prompt }) : `[${name}] echo: ${prompt}`;
   const stopped = cutAtStop(full, request.stop);
   const limit = request.max_completion_tokens ?? request.max_tokens;
   const tokens = splitTokens(stopped);
-  if (limit != null && tokens.length > limit) return { kind: "text", content: tokens.slice(0, limit).join("").trimEnd(), finishReason: "length" };
+  if (limit != null && tokens.length > limit)
+    return { kind: "text", content: tokens.slice(0, limit).join("").trimEnd(), finishReason: "length" };
   return { kind: "text", content: stopped, finishReason: "stop" };
 }
 
@@ -492,19 +637,44 @@ function embeddings(context: Context, input: unknown, res: ServerResponse, heade
   }
   const request = parsed.data;
   if (!context.embeddingModels.includes(request.model)) {
-    sendError(res, 404, { message: `The model \`${request.model}\` does not exist or you do not have access to it.`, type: "invalid_request_error", param: null, code: "model_not_found" }, headers);
+    sendError(
+      res,
+      404,
+      {
+        message: `The model \`${request.model}\` does not exist or you do not have access to it.`,
+        type: "invalid_request_error",
+        param: null,
+        code: "model_not_found",
+      },
+      headers,
+    );
     return;
   }
   if (request.dimensions != null && request.model === "text-embedding-ada-002") {
-    sendError(res, 400, { message: "This model does not support specifying dimensions.", type: "invalid_request_error", param: "dimensions", code: null }, headers);
+    sendError(
+      res,
+      400,
+      {
+        message: "This model does not support specifying dimensions.",
+        type: "invalid_request_error",
+        param: "dimensions",
+        code: null,
+      },
+      headers,
+    );
     return;
   }
   const dimensions = request.dimensions ?? (request.model === "text-embedding-3-large" ? 3072 : 1536);
   const inputs: Array<string | number[]> =
-    typeof request.input === "string" ? [request.input]
-    : request.input.every((item) => typeof item === "number") ? [request.input]
-    : (request.input);
-  const promptTokens = inputs.reduce<number>((sum, item) => sum + (typeof item === "string" ? countTokens(item) : item.length), 0);
+    typeof request.input === "string"
+      ? [request.input]
+      : request.input.every((item) => typeof item === "number")
+        ? [request.input]
+        : request.input;
+  const promptTokens = inputs.reduce<number>(
+    (sum, item) => sum + (typeof item === "string" ? countTokens(item) : item.length),
+    0,
+  );
   const response: CreateEmbeddingResponse = {
     object: "list",
     data: inputs.map((item, index) => {
@@ -525,7 +695,10 @@ export function standInEmbedding(input: string | number[], dimensions: number): 
   const raw = new Float64Array(dimensions);
   let block = Buffer.alloc(0);
   for (let i = 0; i < dimensions; i++) {
-    if (i % 8 === 0) block = createHash("sha256").update(`${key}#${i / 8}`).digest();
+    if (i % 8 === 0)
+      block = createHash("sha256")
+        .update(`${key}#${i / 8}`)
+        .digest();
     raw[i] = block.readUInt32LE((i % 8) * 4) / 0x1_0000_0000 - 0.5;
   }
   const norm = Math.hypot(...raw) || 1;
@@ -541,13 +714,19 @@ function float32Base64(vector: number[]): string {
 // ---- Responses ----------------------------------------------------------------------------------
 
 const responsesText = z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))]);
-const responsesItem = z.looseObject({ type: z.string().optional(), role: z.string().optional(), content: responsesText.optional() });
+const responsesItem = z.looseObject({
+  type: z.string().optional(),
+  role: z.string().optional(),
+  content: responsesText.optional(),
+});
 const responsesRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(responsesItem)]),
   instructions: z.string().nullish(),
   tools: z.array(z.looseObject({ type: z.string(), name: z.string().optional() })).nullish(),
-  tool_choice: z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.literal("function"), name: z.string() })]).nullish(),
+  tool_choice: z
+    .union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.literal("function"), name: z.string() })])
+    .nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   max_output_tokens: z.number().int().min(16).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
@@ -563,7 +742,11 @@ type WireResponse = Omit<ResponsesResponse, "output_text"> & { store: boolean };
 
 function itemText(content: z.infer<typeof responsesText> | undefined): string {
   if (typeof content === "string") return content;
-  return (content ?? []).flatMap((part) => ((part.type === "input_text" || part.type === "output_text") && part.text !== undefined ? [part.text] : [])).join(" ");
+  return (content ?? [])
+    .flatMap((part) =>
+      (part.type === "input_text" || part.type === "output_text") && part.text !== undefined ? [part.text] : [],
+    )
+    .join(" ");
 }
 
 async function createResponse(
@@ -582,36 +765,85 @@ async function createResponse(
   }
   const request = parsed.data;
   if (!context.models.includes(request.model)) {
-    sendError(res, 404, { message: `The model \`${request.model}\` does not exist or you do not have access to it.`, type: "invalid_request_error", param: "model", code: "model_not_found" }, headers);
+    sendError(
+      res,
+      404,
+      {
+        message: `The model \`${request.model}\` does not exist or you do not have access to it.`,
+        type: "invalid_request_error",
+        param: "model",
+        code: "model_not_found",
+      },
+      headers,
+    );
     return;
   }
   const tools = request.tools ?? [];
   const choice = request.tool_choice;
-  if (typeof choice === "object" && choice !== null && !tools.some((tool) => tool.type === "function" && tool.name === choice.name)) {
-    sendError(res, 400, { message: `Tool choice '${choice.name}' not found in 'tools' parameter.`, type: "invalid_request_error", param: "tool_choice", code: null }, headers);
+  if (
+    typeof choice === "object" &&
+    choice !== null &&
+    !tools.some((tool) => tool.type === "function" && tool.name === choice.name)
+  ) {
+    sendError(
+      res,
+      400,
+      {
+        message: `Tool choice '${choice.name}' not found in 'tools' parameter.`,
+        type: "invalid_request_error",
+        param: "tool_choice",
+        code: null,
+      },
+      headers,
+    );
     return;
   }
 
   const items = typeof request.input === "string" ? [{ type: "message", role: "user", content: request.input }] : request.input;
   const messages = items.filter((item) => (item.type ?? "message") === "message");
   const prompt = itemText(messages.findLast((item) => item.role === "user")?.content);
-  const inputTokens = countTokens(request.instructions ?? "") + messages.reduce((sum, item) => sum + countTokens(itemText(item.content)), 0);
-  const toolName = typeof choice === "object" && choice !== null ? choice.name : choice === "required" ? tools.find((tool) => tool.type === "function")?.name : undefined;
+  const inputTokens =
+    countTokens(request.instructions ?? "") + messages.reduce((sum, item) => sum + countTokens(itemText(item.content)), 0);
+  const toolName =
+    typeof choice === "object" && choice !== null
+      ? choice.name
+      : choice === "required"
+        ? tools.find((tool) => tool.type === "function")?.name
+        : undefined;
   let reply: Reply;
   if (toolName !== undefined) {
     reply = { kind: "tool", name: toolName, arguments: plan.toolArguments };
   } else {
-    const full = request.text?.format?.type === "json_object" ? JSON.stringify({ name: context.name, echo: prompt }) : `[${context.name}] echo: ${prompt}`;
+    const full =
+      request.text?.format?.type === "json_object"
+        ? JSON.stringify({ name: context.name, echo: prompt })
+        : `[${context.name}] echo: ${prompt}`;
     const tokens = splitTokens(full);
     const limit = request.max_output_tokens;
-    reply = limit != null && tokens.length > limit ? { kind: "text", content: tokens.slice(0, limit).join("").trimEnd(), finishReason: "length" } : { kind: "text", content: full, finishReason: "stop" };
+    reply =
+      limit != null && tokens.length > limit
+        ? { kind: "text", content: tokens.slice(0, limit).join("").trimEnd(), finishReason: "length" }
+        : { kind: "text", content: full, finishReason: "stop" };
   }
   const outputTokens = reply.kind === "text" ? countTokens(reply.content) : countTokens(`${reply.name} ${reply.arguments}`);
   const incomplete = reply.kind === "text" && reply.finishReason === "length";
   const item: ResponseOutputItem =
     reply.kind === "text"
-      ? { type: "message", id: `msg_${randomBytes(24).toString("hex")}`, status: incomplete ? "incomplete" : "completed", role: "assistant", content: [{ type: "output_text", text: reply.content, annotations: [], logprobs: [] }] }
-      : { type: "function_call", id: `fc_${randomBytes(24).toString("hex")}`, call_id: `call_${randomId(24)}`, name: reply.name, arguments: reply.arguments, status: "completed" };
+      ? {
+          type: "message",
+          id: `msg_${randomBytes(24).toString("hex")}`,
+          status: incomplete ? "incomplete" : "completed",
+          role: "assistant",
+          content: [{ type: "output_text", text: reply.content, annotations: [], logprobs: [] }],
+        }
+      : {
+          type: "function_call",
+          id: `fc_${randomBytes(24).toString("hex")}`,
+          call_id: `call_${randomId(24)}`,
+          name: reply.name,
+          arguments: reply.arguments,
+          status: "completed",
+        };
   const response: WireResponse = {
     id: `resp_${randomBytes(24).toString("hex")}`,
     object: "response",
@@ -631,11 +863,17 @@ async function createResponse(
     store: request.store ?? true,
     temperature: request.temperature ?? 1,
     text: { format: (request.text?.format ?? { type: "text" }) as NonNullable<ResponsesResponse["text"]>["format"] },
-    tool_choice: (choice ?? "auto"),
+    tool_choice: choice ?? "auto",
     tools: tools as ResponsesResponse["tools"],
     top_p: request.top_p ?? 1,
     truncation: "disabled",
-    usage: { input_tokens: inputTokens, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: outputTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + outputTokens },
+    usage: {
+      input_tokens: inputTokens,
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: inputTokens + outputTokens,
+    },
   };
   recorded.answer = response;
   if (request.stream) {
@@ -662,13 +900,20 @@ function responseFrames(final: WireResponse, reply: Reply): Frame[] {
   const address = { item_id: item.id!, output_index: 0 };
   if (item.type === "message" && reply.kind === "text") {
     push({ type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", content: [] } });
-    push({ type: "response.content_part.added", ...address, content_index: 0, part: { type: "output_text", text: "", annotations: [], logprobs: [] } });
-    for (const piece of splitTokens(reply.content)) push({ type: "response.output_text.delta", ...address, content_index: 0, delta: piece, logprobs: [] }, true);
+    push({
+      type: "response.content_part.added",
+      ...address,
+      content_index: 0,
+      part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+    });
+    for (const piece of splitTokens(reply.content))
+      push({ type: "response.output_text.delta", ...address, content_index: 0, delta: piece, logprobs: [] }, true);
     push({ type: "response.output_text.done", ...address, content_index: 0, text: reply.content, logprobs: [] });
     push({ type: "response.content_part.done", ...address, content_index: 0, part: item.content[0]! });
   } else if (item.type === "function_call" && reply.kind === "tool") {
     push({ type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", arguments: "" } });
-    for (const piece of argumentPieces(reply.arguments)) push({ type: "response.function_call_arguments.delta", ...address, delta: piece }, true);
+    for (const piece of argumentPieces(reply.arguments))
+      push({ type: "response.function_call_arguments.delta", ...address, delta: piece }, true);
     push({ type: "response.function_call_arguments.done", ...address, name: item.name, arguments: reply.arguments });
   }
   push({ type: "response.output_item.done", output_index: 0, item });
@@ -713,7 +958,11 @@ function streamFrames(input: StreamInput): Frame[] {
     };
     return `data: ${JSON.stringify(body)}\n\n`;
   };
-  const choice = (index: number, delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null): ChatCompletionChunk.Choice => ({
+  const choice = (
+    index: number,
+    delta: ChatCompletionChunk.Choice.Delta,
+    finish: ChatCompletionChunk.Choice["finish_reason"] = null,
+  ): ChatCompletionChunk.Choice => ({
     index,
     delta,
     logprobs: null,
@@ -727,13 +976,20 @@ function streamFrames(input: StreamInput): Frame[] {
     const first: ChatCompletionChunk.Choice.Delta =
       reply.kind === "text"
         ? { role: "assistant", content: "" }
-        : { role: "assistant", content: null, tool_calls: [{ index: 0, id: input.toolCallIds[index], type: "function", function: { name: reply.name, arguments: "" } }] };
+        : {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { index: 0, id: input.toolCallIds[index], type: "function", function: { name: reply.name, arguments: "" } },
+            ],
+          };
     frames.push({ data: chunk([choice(index, first)]), content: false });
   }
   const pieces = reply.kind === "text" ? splitTokens(reply.content) : argumentPieces(reply.arguments);
   for (const piece of pieces) {
     for (const index of indexes) {
-      const delta: ChatCompletionChunk.Choice.Delta = reply.kind === "text" ? { content: piece } : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
+      const delta: ChatCompletionChunk.Choice.Delta =
+        reply.kind === "text" ? { content: piece } : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
       frames.push({ data: chunk([choice(index, delta)]), content: true });
     }
   }
@@ -761,7 +1017,12 @@ async function sendStream(
   signal: AbortSignal,
 ): Promise<void> {
   const socket = res.req.socket;
-  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+  res.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   const dropAt = dropIndex(frames, plan.dropStreamAfterChunks);
   for (const [at, frame] of frames.entries()) {
     if (at > 0 && !(await pause(plan.chunkDelayMs, signal))) return;
@@ -783,15 +1044,32 @@ const INJECTED_ERRORS: Record<number, ErrorObject> = {
   401: { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" },
   403: { message: "You are not allowed to access this resource.", type: "invalid_request_error", param: null, code: null },
   404: { message: "The requested resource was not found.", type: "invalid_request_error", param: null, code: null },
-  429: { message: "Rate limit reached for requests. Please try again later.", type: "requests", param: null, code: "rate_limit_exceeded" },
-  500: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error", param: null, code: null },
+  429: {
+    message: "Rate limit reached for requests. Please try again later.",
+    type: "requests",
+    param: null,
+    code: "rate_limit_exceeded",
+  },
+  500: {
+    message: "The server had an error while processing your request. Sorry about that!",
+    type: "server_error",
+    param: null,
+    code: null,
+  },
   502: { message: "Bad gateway.", type: "server_error", param: null, code: null },
   503: { message: "The server is overloaded or not ready yet.", type: "server_error", param: null, code: null },
   504: { message: "Gateway timeout.", type: "server_error", param: null, code: null },
 };
 
 function injectedError(status: number): ErrorObject {
-  return INJECTED_ERRORS[status] ?? { message: `Injected failure (status ${status}).`, type: status >= 500 ? "server_error" : "invalid_request_error", param: null, code: null };
+  return (
+    INJECTED_ERRORS[status] ?? {
+      message: `Injected failure (status ${status}).`,
+      type: status >= 500 ? "server_error" : "invalid_request_error",
+      param: null,
+      code: null,
+    }
+  );
 }
 
 function isErrorStatus(status: number): boolean {
@@ -801,22 +1079,45 @@ function isErrorStatus(status: number): boolean {
 // Turns the first schema issue into the error the real API gives for that kind of mistake.
 function validationError(issue: z.core.$ZodIssue | undefined): ErrorObject {
   if (!issue) return { message: "Invalid request.", type: "invalid_request_error", param: null, code: null };
-  const param = issue.path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
-  const error = (message: string, code: string): ErrorObject => ({ message, type: "invalid_request_error", param: param || null, code });
+  const param = issue.path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
+  const error = (message: string, code: string): ErrorObject => ({
+    message,
+    type: "invalid_request_error",
+    param: param || null,
+    code,
+  });
   if (!param) return error("The request body must be a JSON object.", "invalid_type");
   switch (issue.code) {
     case "invalid_type":
       return issue.input === undefined
         ? error(`Missing required parameter: '${param}'.`, "missing_required_parameter")
-        : error(`Invalid type for '${param}': expected ${issue.expected}, but got ${jsonType(issue.input)} instead.`, "invalid_type");
+        : error(
+            `Invalid type for '${param}': expected ${issue.expected}, but got ${jsonType(issue.input)} instead.`,
+            "invalid_type",
+          );
     case "too_small":
       return issue.origin === "array"
-        ? error(`Invalid '${param}': empty array. Expected an array with minimum length ${issue.minimum}, but got an empty array instead.`, "empty_array")
-        : error(`Invalid '${param}': integer below minimum value. Expected a value >= ${issue.minimum}, but got ${String(issue.input)} instead.`, "integer_below_min_value");
+        ? error(
+            `Invalid '${param}': empty array. Expected an array with minimum length ${issue.minimum}, but got an empty array instead.`,
+            "empty_array",
+          )
+        : error(
+            `Invalid '${param}': integer below minimum value. Expected a value >= ${issue.minimum}, but got ${String(issue.input)} instead.`,
+            "integer_below_min_value",
+          );
     case "too_big":
       return issue.origin === "array"
-        ? error(`Invalid '${param}': array too long. Expected an array with maximum length ${issue.maximum}.`, "array_above_max_length")
-        : error(`Invalid '${param}': integer above maximum value. Expected a value <= ${issue.maximum}, but got ${String(issue.input)} instead.`, "integer_above_max_value");
+        ? error(
+            `Invalid '${param}': array too long. Expected an array with maximum length ${issue.maximum}.`,
+            "array_above_max_length",
+          )
+        : error(
+            `Invalid '${param}': integer above maximum value. Expected a value <= ${issue.maximum}, but got ${String(issue.input)} instead.`,
+            "integer_above_max_value",
+          );
     default:
       return error(`Invalid value for '${param}'.`, "invalid_value");
   }
@@ -835,7 +1136,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function sendError(res: ServerResponse, status: number, error: ErrorObject, headers: Record<string, string> = {}): void {
   const extra: Record<string, string> =
-    status === 429 ? { "retry-after": String(RETRY_AFTER_SECONDS), "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": `${RETRY_AFTER_SECONDS}s` } : {};
+    status === 429
+      ? {
+          "retry-after": String(RETRY_AFTER_SECONDS),
+          "x-ratelimit-remaining-requests": "0",
+          "x-ratelimit-reset-requests": `${RETRY_AFTER_SECONDS}s`,
+        }
+      : {};
   sendJson(res, status, { error }, { ...headers, ...extra });
 }
 

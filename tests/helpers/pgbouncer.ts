@@ -14,7 +14,10 @@ export interface TestPgBouncer {
   close(): Promise<void>;
 }
 
-export async function startTestPgBouncer(serverUrl: string, options: { extra?: Record<string, string>; databaseParams?: string } = {}): Promise<TestPgBouncer> {
+export async function startTestPgBouncer(
+  serverUrl: string,
+  options: { extra?: Record<string, string>; databaseParams?: string } = {},
+): Promise<TestPgBouncer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "agenticorp-pgbouncer-"));
   const server = new URL(serverUrl);
   const bouncer = await PgBouncer.start({

@@ -15,7 +15,9 @@ const OS_USER = "postgres";
 
 async function asPostgres(command: string, args: string[]): Promise<string> {
   const asRoot = process.getuid?.() === 0;
-  const [file, argv] = asRoot ? ["runuser", ["-u", OS_USER, "--", path.join(BIN, command), ...args]] : [path.join(BIN, command), args];
+  const [file, argv] = asRoot
+    ? ["runuser", ["-u", OS_USER, "--", path.join(BIN, command), ...args]]
+    : [path.join(BIN, command), args];
   try {
     const { stdout } = await run(file, argv, { timeout: 60_000 });
     return stdout;
@@ -50,7 +52,17 @@ export class ThrowawayPostgres {
       await chown(dir, Number(uid), Number(gid));
     }
     const cluster = new ThrowawayPostgres(dir, await freePort());
-    await asPostgres("initdb", ["-D", cluster.dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
+    await asPostgres("initdb", [
+      "-D",
+      cluster.dataDir,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+      "--no-sync",
+      "--no-instructions",
+    ]);
     await cluster.start();
     return cluster;
   }
@@ -58,7 +70,18 @@ export class ThrowawayPostgres {
   async start(): Promise<void> {
     // Durability is not under test: skip the fsyncs that would make a two-core box crawl.
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    await asPostgres("pg_ctl", ["start", "-w", "-t", "30", "-D", this.dataDir, "-l", path.join(this.dir, "postgres.log"), "-o", options]);
+    await asPostgres("pg_ctl", [
+      "start",
+      "-w",
+      "-t",
+      "30",
+      "-D",
+      this.dataDir,
+      "-l",
+      path.join(this.dir, "postgres.log"),
+      "-o",
+      options,
+    ]);
     this.running = true;
   }
 

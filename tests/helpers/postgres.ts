@@ -47,7 +47,10 @@ export async function createScratchDatabase(name: string, { migrate = false } = 
         // FORCE terminates it gets an error its client no longer listens for, an uncaught
         // exception in the test process: closing connections get up to a second to go.
         for (let wait = 0; wait < 20; wait++) {
-          const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          const { rows } = await client.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+            [name],
+          );
           if (rows[0]!.n === 0) break;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

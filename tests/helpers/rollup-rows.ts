@@ -25,7 +25,8 @@ export const requestsOf = (row: RollupRow) => (row.requests2xx ?? 0) + (row.requ
 
 export async function insertRollupRows(db: pg.Pool, rows: readonly RollupRow[]): Promise<void> {
   for (const row of rows) {
-    if (row.bucket % (row.resolution * 1000) !== 0) throw new RangeError(`bucket ${new Date(row.bucket).toISOString()} is not on a ${row.resolution} s boundary`);
+    if (row.bucket % (row.resolution * 1000) !== 0)
+      throw new RangeError(`bucket ${new Date(row.bucket).toISOString()} is not on a ${row.resolution} s boundary`);
     const requests = requestsOf(row);
     const latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
     latency[row.latencyBucket ?? 2] = requests;
@@ -42,10 +43,21 @@ export async function insertRollupRows(db: pg.Pool, rows: readonly RollupRow[]):
        VALUES ($1::int, $2, $3::timestamptz, $4::float8, $5::int, $6, 0, $7, $8, $9, $10, 0, $11, $12, $13, 0.1 * $4::float8,
          $5::int * 1e8, 1e8, 2e9, 0, 0, $5::int, 1, $5::int * 5, $5::int, 0, 0, $14, 0, 0, $15, $3::timestamptz + $4::float8 * interval '1 second')`,
       [
-        row.resolution, row.instanceId, new Date(row.bucket), row.resolution, samples,
-        row.requests2xx ?? 0, row.requests4xx ?? 0, row.requests5xx ?? 0, byEndpoint, latency,
-        row.cacheHits ?? 0, row.cacheMisses ?? 0, row.cacheBypass ?? 0,
-        new Array<number>(DB_BOUNDS.length + 1).fill(0), row.dirty ?? row.resolution === 10,
+        row.resolution,
+        row.instanceId,
+        new Date(row.bucket),
+        row.resolution,
+        samples,
+        row.requests2xx ?? 0,
+        row.requests4xx ?? 0,
+        row.requests5xx ?? 0,
+        byEndpoint,
+        latency,
+        row.cacheHits ?? 0,
+        row.cacheMisses ?? 0,
+        row.cacheBypass ?? 0,
+        new Array<number>(DB_BOUNDS.length + 1).fill(0),
+        row.dirty ?? row.resolution === 10,
       ],
     );
   }

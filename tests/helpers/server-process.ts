@@ -36,7 +36,15 @@ export interface StartOptions {
   tree?: { cwd: string; bundle: string; uid?: number; gid?: number };
 }
 
-export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_000, discardOutputAfterStart = false, nodeArgs = [], logFile, tree }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({
+  env = {},
+  waitFor = "ready",
+  timeoutMs = 60_000,
+  discardOutputAfterStart = false,
+  nodeArgs = [],
+  logFile,
+  tree,
+}: StartOptions = {}): Promise<ServerProcess> {
   const instanceId = (env.INSTANCE_ID as string) ?? `test-${randomBytes(4).toString("hex")}`;
   const logFd = logFile === undefined ? undefined : openSync(logFile, "w+");
   const child = spawn(process.execPath, [...nodeArgs, tree?.bundle ?? SERVER_BUNDLE], {
@@ -77,7 +85,8 @@ export async function startServer({ env = {}, waitFor = "ready", timeoutMs = 60_
     }
     for (const wake of waiters) wake();
   };
-  const stopReading = logFd === undefined ? pipeOutput(child, onStdout, (chunk) => (raw += chunk.toString())) : pollFile(logFd, onStdout);
+  const stopReading =
+    logFd === undefined ? pipeOutput(child, onStdout, (chunk) => (raw += chunk.toString())) : pollFile(logFd, onStdout);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => {
       stopReading();

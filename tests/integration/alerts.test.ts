@@ -10,7 +10,13 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateAlerts } from "../../lib/control-plane/alerts/engine";
 import { acquireLease, releaseLease } from "../../lib/platform/coordination/lease";
-import { listAlertHistory, listAlertRules, listFiringAlerts, updateAlertRule, type AlertHistoryEntry } from "../../lib/control-plane/alerts/rules";
+import {
+  listAlertHistory,
+  listAlertRules,
+  listFiringAlerts,
+  updateAlertRule,
+  type AlertHistoryEntry,
+} from "../../lib/control-plane/alerts/rules";
 import { WebhookSender, type AlertNotification } from "../../lib/control-plane/alerts/webhook";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { createApiKey } from "../../lib/control-plane/keys/api-keys";
@@ -92,7 +98,13 @@ beforeAll(async () => {
   upstream = await startOpenAIStandIn({ apiKey: "upstream-key", name: "alerts" });
   await createProvider(
     database.prisma,
-    { kind: "openai_compatible", name: "alerts-upstream", baseUrl: upstream.url, apiKey: "upstream-key", deployments: [{ modelName: "alert-model", upstreamModel: "gpt-4o-mini" }] },
+    {
+      kind: "openai_compatible",
+      name: "alerts-upstream",
+      baseUrl: upstream.url,
+      apiKey: "upstream-key",
+      deployments: [{ modelName: "alert-model", upstreamModel: "gpt-4o-mini" }],
+    },
     SECRET,
   );
   key = (await createApiKey(database.prisma, { name: "alerts" })).key;
@@ -110,7 +122,12 @@ beforeAll(async () => {
 
   // Only the rule under test runs at first; short durations so the test takes seconds.
   for (const rule of await listAlertRules(database.prisma)) {
-    await updateAlertRule(database.prisma, rule.id, rule.id === "error_rate_high" ? { forSeconds: FOR_SECONDS, windowSeconds: 10, webhookUrl } : { enabled: false }, "alerts-test");
+    await updateAlertRule(
+      database.prisma,
+      rule.id,
+      rule.id === "error_rate_high" ? { forSeconds: FOR_SECONDS, windowSeconds: 10, webhookUrl } : { enabled: false },
+      "alerts-test",
+    );
   }
   servers.push(await startServer({ env: env() }));
 }, 120_000);
@@ -139,7 +156,16 @@ describe("alert rules evaluated by the leader", () => {
     expect(firing.threshold).toBe(5);
     const rule = (await listAlertRules(database.prisma)).find((r) => r.id === "error_rate_high")!;
     expect(rule.state).toBe("firing");
-    expect(rule.activeSubjects).toEqual([{ subject: "fleet", status: "firing", since: pending.at, value: expect.any(Number), acknowledgedAt: null, acknowledgedBy: null }]);
+    expect(rule.activeSubjects).toEqual([
+      {
+        subject: "fleet",
+        status: "firing",
+        since: pending.at,
+        value: expect.any(Number),
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+      },
+    ]);
     expect((await listFiringAlerts(database.prisma)).map((a) => a.ruleId)).toEqual(["error_rate_high"]);
 
     upstream.setBehaviour({});
@@ -158,7 +184,10 @@ describe("alert rules evaluated by the leader", () => {
       ["error_rate_high", "fleet", "firing"],
       ["error_rate_high", "fleet", "resolved"],
     ]);
-    expect(notifications[1]).toMatchObject({ source: "postgres", rule: { threshold: 5, forSeconds: FOR_SECONDS, severity: "critical" } });
+    expect(notifications[1]).toMatchObject({
+      source: "postgres",
+      rule: { threshold: 5, forSeconds: FOR_SECONDS, severity: "critical" },
+    });
     expect((await listAlertRules(database.prisma)).find((r) => r.id === "error_rate_high")!.state).toBe("inactive");
   }, 120_000);
 
@@ -166,7 +195,12 @@ describe("alert rules evaluated by the leader", () => {
     // Instances seed the scaling guide's presets and activate "balanced" (minimum 3); the
     // conservative preset's minimum is 2.
     await activatePolicy(database.prisma, "conservative", { id: null, email: "alerts-test@example.com" }, "alerts test");
-    const { after } = await updateAlertRule(database.prisma, "instances_below_minimum", { enabled: true, webhookUrl }, "alerts-test");
+    const { after } = await updateAlertRule(
+      database.prisma,
+      "instances_below_minimum",
+      { enabled: true, webhookUrl },
+      "alerts-test",
+    );
     expect(after).toMatchObject({ threshold: 2, thresholdFromPolicy: true, forSeconds: 0 });
 
     const firing = await waitFor("firing", eventOf("instances_below_minimum", "firing"), 20_000);
@@ -183,7 +217,10 @@ describe("alert rules evaluated by the leader", () => {
     await Promise.all(servers.splice(0).map((server) => server.stop("SIGTERM")));
     const lease = await acquireLease(database.pool, "leader", { holder: "alerts-test", ttlMs: 30_000 });
     expect(lease).not.toBeNull();
-    const source = new PostgresMetricsSource({ db: database.pool, retentionSeconds: { 10: 21_600, 60: 604_800, 600: 7_776_000 } });
+    const source = new PostgresMetricsSource({
+      db: database.pool,
+      retentionSeconds: { 10: 21_600, 60: 604_800, 600: 7_776_000 },
+    });
     const silent = pino({ level: "silent" });
     const options = { pool: database.pool, source, webhooks: new WebhookSender(silent), logger: silent };
     const before = await listAlertHistory(database.prisma, { limit: 1_000 });
@@ -200,13 +237,21 @@ describe("alert rules evaluated by the leader", () => {
     expect(await listAlertHistory(database.prisma, { limit: 1_000 })).toEqual(before);
 
     const written = await evaluateAlerts(options, lease!);
-    expect(written).toEqual([expect.objectContaining({ ruleId: "instances_below_minimum", subject: "fleet", value: 0, ...expected })]);
-    expect((await listAlertHistory(database.prisma, { limit: 1 }))[0]).toMatchObject({ ruleId: "instances_below_minimum", value: 0, state: expected.state });
+    expect(written).toEqual([
+      expect.objectContaining({ ruleId: "instances_below_minimum", subject: "fleet", value: 0, ...expected }),
+    ]);
+    expect((await listAlertHistory(database.prisma, { limit: 1 }))[0]).toMatchObject({
+      ruleId: "instances_below_minimum",
+      value: 0,
+      state: expected.state,
+    });
     await releaseLease(database.pool, lease!);
   });
 
   it("validates rule changes", async () => {
-    await expect(updateAlertRule(database.prisma, "cpu_high", { threshold: null })).rejects.toThrow(/Only the instance-count rule/);
+    await expect(updateAlertRule(database.prisma, "cpu_high", { threshold: null })).rejects.toThrow(
+      /Only the instance-count rule/,
+    );
     await expect(updateAlertRule(database.prisma, "no_such_rule", { enabled: true })).rejects.toThrow(/No alert rule/);
     await expect(updateAlertRule(database.prisma, "cpu_high", { forSeconds: -5 })).rejects.toThrow();
     const { before, after } = await updateAlertRule(database.prisma, "cpu_high", { threshold: 75 }, "admin@example.com");
@@ -214,12 +259,23 @@ describe("alert rules evaluated by the leader", () => {
     // The title follows the terms in force.
     expect([before.name, after.name]).toEqual(["CPU above 80% for 5 minutes", "CPU above 75% for 5 minutes"]);
     const edited = await updateAlertRule(database.prisma, "cpu_high", { threshold: 70, forSeconds: 120 });
-    expect(edited.after).toMatchObject({ name: "CPU above 70% for 2 minutes", description: expect.stringContaining("above 70% for 2 minutes") });
+    expect(edited.after).toMatchObject({
+      name: "CPU above 70% for 2 minutes",
+      description: expect.stringContaining("above 70% for 2 minutes"),
+    });
   });
 
   it("takes percentages only in (0, 100]", async () => {
-    for (const [rule, threshold] of [["memory_high", 250], ["cpu_high", 0], ["error_rate_high", 100.5]] as const) {
-      await expect(updateAlertRule(database.prisma, rule, { threshold }), `${rule} ${threshold}`).rejects.toMatchObject({ status: 400, param: "threshold", message: expect.stringMatching(/above 0 and at most 100/) });
+    for (const [rule, threshold] of [
+      ["memory_high", 250],
+      ["cpu_high", 0],
+      ["error_rate_high", 100.5],
+    ] as const) {
+      await expect(updateAlertRule(database.prisma, rule, { threshold }), `${rule} ${threshold}`).rejects.toMatchObject({
+        status: 400,
+        param: "threshold",
+        message: expect.stringMatching(/above 0 and at most 100/),
+      });
     }
     expect((await updateAlertRule(database.prisma, "memory_high", { threshold: 100 })).after.threshold).toBe(100);
     // Not a percentage: the latency rule takes any non-negative number of seconds.
@@ -231,13 +287,20 @@ describe("alert rules evaluated by the leader", () => {
     expect(own.after).toMatchObject({ threshold: 4, thresholdFromPolicy: false, name: "Healthy instances below 4" });
     // The conservative preset (minimum 2) is active since the instance-count test.
     const following = await updateAlertRule(database.prisma, "instances_below_minimum", { threshold: null });
-    expect(following.after).toMatchObject({ threshold: 2, thresholdFromPolicy: true, name: "Healthy instances below the policy minimum (2)" });
+    expect(following.after).toMatchObject({
+      threshold: 2,
+      thresholdFromPolicy: true,
+      name: "Healthy instances below the policy minimum (2)",
+    });
   });
 
   it("raises 'below the policy minimum' as critical only where the scaling target can add instances", async () => {
     const severity = async (scalingTarget: "none" | "local" | "kubernetes") =>
       (await listAlertRules(database.prisma, { scalingTarget })).find((r) => r.id === "instances_below_minimum")!;
-    expect(await severity("none")).toMatchObject({ severity: "warning", severityReason: expect.stringContaining("SCALING_TARGET") });
+    expect(await severity("none")).toMatchObject({
+      severity: "warning",
+      severityReason: expect.stringContaining("SCALING_TARGET"),
+    });
     expect(await severity("kubernetes")).toMatchObject({ severity: "critical", severityReason: null });
     expect(await severity("local")).toMatchObject({ severity: "critical", severityReason: null });
   });

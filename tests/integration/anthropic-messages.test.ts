@@ -15,7 +15,13 @@ const model = unique("claude-via-chat");
 
 // SDK 1.17 sends its apiKey as `Authorization: Bearer`; older SDKs (and curl examples) send x-api-key.
 const client = (options: { apiKey?: string | null; headers?: Record<string, string> } = {}) =>
-  new Anthropic({ apiKey: options.apiKey === undefined ? key : options.apiKey, defaultHeaders: options.headers, baseURL: server.url, maxRetries: 0, timeout: 20_000 });
+  new Anthropic({
+    apiKey: options.apiKey === undefined ? key : options.apiKey,
+    defaultHeaders: options.headers,
+    baseURL: server.url,
+    maxRetries: 0,
+    timeout: 20_000,
+  });
 
 const weatherTool = {
   name: "get_weather",
@@ -64,7 +70,10 @@ describe("messages.create", () => {
       content: [{ type: "text", text: "[A] echo: Hello there" }],
       stop_reason: "end_turn",
       stop_sequence: null,
-      usage: { input_tokens: countTokens("Be brief.") + countTokens("Hello there"), output_tokens: countTokens("[A] echo: Hello there") },
+      usage: {
+        input_tokens: countTokens("Be brief.") + countTokens("Hello there"),
+        output_tokens: countTokens("[A] echo: Hello there"),
+      },
     });
     expect(message.id).toMatch(/^msg_/);
     expect(upstream.requests[0]!.body).toMatchObject({
@@ -79,7 +88,11 @@ describe("messages.create", () => {
   });
 
   it("tells max_tokens when the answer was cut at the limit", async () => {
-    const message = await client().messages.create({ model, max_tokens: 2, messages: [{ role: "user", content: "one two three four" }] });
+    const message = await client().messages.create({
+      model,
+      max_tokens: 2,
+      messages: [{ role: "user", content: "one two three four" }],
+    });
     expect(message.stop_reason).toBe("max_tokens");
     expect(message.content).toEqual([{ type: "text", text: "[A] echo:" }]);
     expect(message.usage.output_tokens).toBe(2);
@@ -98,7 +111,12 @@ describe("messages.create", () => {
     expect(message.content[0]).toMatchObject({ type: "tool_use", name: "get_weather", input: {} });
     expect((message.content[0] as Anthropic.ToolUseBlock).id).toMatch(/^call_/);
     expect(upstream.requests[0]!.body).toMatchObject({
-      tools: [{ type: "function", function: { name: "get_weather", description: "The weather in a city", parameters: weatherTool.input_schema } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "get_weather", description: "The weather in a city", parameters: weatherTool.input_schema },
+        },
+      ],
       tool_choice: { type: "function", function: { name: "get_weather" } },
       parallel_tool_calls: false,
     });
@@ -111,7 +129,13 @@ describe("messages.create", () => {
       tools: [weatherTool],
       messages: [
         { role: "user", content: "Weather in Paris?" },
-        { role: "assistant", content: [{ type: "text", text: "Let me look." }, { type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "Let me look." },
+            { type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } },
+          ],
+        },
         {
           role: "user",
           content: [
@@ -125,7 +149,11 @@ describe("messages.create", () => {
     expect(upstream.requests[0]!.body).toMatchObject({
       messages: [
         { role: "user", content: "Weather in Paris?" },
-        { role: "assistant", content: "Let me look.", tool_calls: [{ id: "toolu_01", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "assistant",
+          content: "Let me look.",
+          tool_calls: [{ id: "toolu_01", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        },
         { role: "tool", tool_call_id: "toolu_01", content: "18 C, sunny" },
         { role: "user", content: "Thanks, and now?" },
       ],
@@ -133,14 +161,22 @@ describe("messages.create", () => {
   });
 
   it("accepts the key as x-api-key too, as older Anthropic SDKs send it", async () => {
-    const message = await client({ apiKey: null, headers: { "x-api-key": key } }).messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    const message = await client({ apiKey: null, headers: { "x-api-key": key } }).messages.create({
+      model,
+      max_tokens: 50,
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(message.content).toEqual([{ type: "text", text: "[A] echo: hi" }]);
   });
 });
 
 describe("messages.stream", () => {
   it("streams text deltas that reassemble into the final message", async () => {
-    const stream = client().messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: "stream these words please" }] });
+    const stream = client().messages.stream({
+      model,
+      max_tokens: 100,
+      messages: [{ role: "user", content: "stream these words please" }],
+    });
     const deltas: string[] = [];
     stream.on("text", (text) => deltas.push(text));
     const final = await stream.finalMessage();
@@ -179,22 +215,36 @@ describe("messages.stream", () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/event-stream");
-    const events = (await response.text()).trim().split("\n\n").map((frame) => {
-      const [eventLine, dataLine] = frame.split("\n");
-      const type = eventLine!.replace("event: ", "");
-      const data = JSON.parse(dataLine!.replace("data: ", "")) as { type: string };
-      expect(data.type).toBe(type);
-      return type;
-    });
+    const events = (await response.text())
+      .trim()
+      .split("\n\n")
+      .map((frame) => {
+        const [eventLine, dataLine] = frame.split("\n");
+        const type = eventLine!.replace("event: ", "");
+        const data = JSON.parse(dataLine!.replace("data: ", "")) as { type: string };
+        expect(data.type).toBe(type);
+        return type;
+      });
     const deltas = countTokens("[A] echo: two words");
-    expect(events).toEqual(["message_start", "content_block_start", ...Array(deltas).fill("content_block_delta"), "content_block_stop", "message_delta", "message_stop"]);
+    expect(events).toEqual([
+      "message_start",
+      "content_block_start",
+      ...Array(deltas).fill("content_block_delta"),
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
   });
 });
 
 describe("a stream that breaks", () => {
   it("ends with Anthropic's error event, which the SDK raises", async () => {
     upstream.setBehaviour({ dropStreamAfterChunks: 2 });
-    const stream = client().messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: "a long enough answer" }] });
+    const stream = client().messages.stream({
+      model,
+      max_tokens: 100,
+      messages: [{ role: "user", content: "a long enough answer" }],
+    });
     const deltas: string[] = [];
     stream.on("text", (text) => deltas.push(text));
     const error = await stream.finalMessage().catch((e: unknown) => e);
@@ -216,7 +266,9 @@ describe("messages.countTokens", () => {
   });
 
   it("answers an unknown model with not_found_error", async () => {
-    await expect(client().messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(
+      client().messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 });
 
@@ -228,14 +280,25 @@ describe("errors in Anthropic's shape", () => {
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((error as APIError).status).toBe(401);
     expect((error as APIError).type).toBe("authentication_error");
-    const response = await fetch(`${server.url}/v1/messages`, { method: "POST", headers: { "x-api-key": "ak-wrong", "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": "ak-wrong", "content-type": "application/json" },
+      body: "{}",
+    });
     const body = await response.json();
-    expect(body).toEqual({ type: "error", error: { type: "authentication_error", message: expect.any(String) }, request_id: response.headers.get("x-request-id") });
+    expect(body).toEqual({
+      type: "error",
+      error: { type: "authentication_error", message: expect.any(String) },
+      request_id: response.headers.get("x-request-id"),
+    });
   });
 
   it("turns a bad body into the SDK's BadRequestError naming the field", async () => {
     const error = await client()
-      .messages.create({ model, messages: [{ role: "user", content: "x" }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .messages.create({
+        model,
+        messages: [{ role: "user", content: "x" }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect((error as APIError).type).toBe("invalid_request_error");
@@ -247,7 +310,8 @@ describe("errors in Anthropic's shape", () => {
     const limited = (await fixture.addKey({ rpmLimit: 1 })).key;
     // The new key reaches the server by NOTIFY; listing models does not use up its one request.
     await eventually(async () => (await fetch(`${server.url}/v1/models`, { headers: { "x-api-key": limited } })).status === 200);
-    const ask = () => client({ apiKey: limited }).messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    const ask = () =>
+      client({ apiKey: limited }).messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] });
     // Windows are fixed minutes: three calls in a row see at most one window edge, so one is refused.
     const outcomes = [];
     for (let call = 0; call < 3; call++) outcomes.push(await ask().catch((e: unknown) => e));
@@ -268,7 +332,11 @@ describe("errors in Anthropic's shape", () => {
   });
 
   it("keeps OpenAI's shape on the chat route", async () => {
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "x-api-key": "ak-wrong", "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "x-api-key": "ak-wrong", "content-type": "application/json" },
+      body: "{}",
+    });
     expect(response.status).toBe(401);
     expect(Object.keys(await response.json())).toEqual(["error"]);
   });

@@ -23,7 +23,14 @@ const chatModel = unique("gpt");
 
 const openai = () => new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 20_000 });
 const anthropic = () => new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0, timeout: 20_000 });
-const weather = { type: "function" as const, function: { name: "get_weather", description: "Weather in a city", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+const weather = {
+  type: "function" as const,
+  function: {
+    name: "get_weather",
+    description: "Weather in a city",
+    parameters: { type: "object", properties: { city: { type: "string" } } },
+  },
+};
 
 beforeAll(async () => {
   upstream = await startAnthropicStandIn({ apiKey: UPSTREAM_KEY });
@@ -47,7 +54,9 @@ beforeAll(async () => {
   });
   key = (await fixture.addKey()).key;
   server = await fixture.startServer();
-  await eventually(async () => (await fetch(`${server.url}/v1/models/${model}`, { headers: { authorization: `Bearer ${key}` } })).status === 200);
+  await eventually(
+    async () => (await fetch(`${server.url}/v1/models/${model}`, { headers: { authorization: `Bearer ${key}` } })).status === 200,
+  );
 });
 
 afterAll(async () => {
@@ -72,7 +81,9 @@ describe("the provider kind", () => {
     } finally {
       await live.client.close();
     }
-    expect(upstream.requests.map((r) => [r.method, r.path, r.headers["x-api-key"], r.headers["anthropic-version"]])).toEqual([["GET", "/v1/models", UPSTREAM_KEY, "2023-06-01"]]);
+    expect(upstream.requests.map((r) => [r.method, r.path, r.headers["x-api-key"], r.headers["anthropic-version"]])).toEqual([
+      ["GET", "/v1/models", UPSTREAM_KEY, "2023-06-01"],
+    ]);
   });
 });
 
@@ -90,8 +101,16 @@ describe("OpenAI-format clients", () => {
     const expected = "[claude-stand-in] echo: Hello there";
     expect(completion.model).toBe(model);
     expect(completion.choices).toHaveLength(1);
-    expect(completion.choices[0]).toMatchObject({ index: 0, message: { role: "assistant", content: expected }, finish_reason: "stop" });
-    expect(completion.usage).toEqual({ prompt_tokens: countTokens("Be brief. Hello there"), completion_tokens: countTokens(expected), total_tokens: countTokens("Be brief. Hello there") + countTokens(expected) });
+    expect(completion.choices[0]).toMatchObject({
+      index: 0,
+      message: { role: "assistant", content: expected },
+      finish_reason: "stop",
+    });
+    expect(completion.usage).toEqual({
+      prompt_tokens: countTokens("Be brief. Hello there"),
+      completion_tokens: countTokens(expected),
+      total_tokens: countTokens("Be brief. Hello there") + countTokens(expected),
+    });
     const sent = upstream.requests[0]!;
     expect(sent.path).toBe("/v1/messages");
     expect(sent.headers["x-api-key"]).toBe(UPSTREAM_KEY);
@@ -128,7 +147,11 @@ describe("OpenAI-format clients", () => {
       tools: [weather],
       messages: [
         { role: "user", content: "Weather?" },
-        { role: "assistant", content: null, tool_calls: [{ id: call.id, type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: call.id, type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+        },
         { role: "tool", tool_call_id: call.id, content: "3 C" },
         { role: "user", content: "And tomorrow?" },
       ],
@@ -137,7 +160,13 @@ describe("OpenAI-format clients", () => {
     expect((upstream.requests[0]!.body as { messages: unknown }).messages).toEqual([
       { role: "user", content: [{ type: "text", text: "Weather?" }] },
       { role: "assistant", content: [{ type: "tool_use", id: call.id, name: "get_weather", input: { city: "Oslo" } }] },
-      { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "3 C" }, { type: "text", text: "And tomorrow?" }] },
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: call.id, content: "3 C" },
+          { type: "text", text: "And tomorrow?" },
+        ],
+      },
     ]);
   });
 
@@ -160,7 +189,11 @@ describe("OpenAI-format clients", () => {
     const expected = "[claude-stand-in] echo: count these four words";
     expect(text).toBe(expected);
     expect(finish).toBe("stop");
-    expect(usage).toEqual({ prompt_tokens: 4, completion_tokens: countTokens(expected), total_tokens: 4 + countTokens(expected) });
+    expect(usage).toEqual({
+      prompt_tokens: 4,
+      completion_tokens: countTokens(expected),
+      total_tokens: 4 + countTokens(expected),
+    });
     expect(upstream.requests[0]!.body).toMatchObject({ stream: true });
   });
 
@@ -206,8 +239,18 @@ describe("upstream refusals", () => {
 
 describe("Anthropic-format clients", () => {
   it("reach it Messages → chat → Messages, the stop sequence told through", async () => {
-    const message = await anthropic().messages.create({ model, max_tokens: 200, stop_sequences: ["echo"], messages: [{ role: "user", content: "ping" }] });
-    expect(message).toMatchObject({ model, content: [{ type: "text", text: "[claude-stand-in] " }], stop_reason: "stop_sequence", stop_sequence: "echo" });
+    const message = await anthropic().messages.create({
+      model,
+      max_tokens: 200,
+      stop_sequences: ["echo"],
+      messages: [{ role: "user", content: "ping" }],
+    });
+    expect(message).toMatchObject({
+      model,
+      content: [{ type: "text", text: "[claude-stand-in] " }],
+      stop_reason: "stop_sequence",
+      stop_sequence: "echo",
+    });
     expect(upstream.requests[0]!.body).toMatchObject({ max_tokens: 200, stop_sequences: ["echo"] });
   });
 
@@ -215,6 +258,10 @@ describe("Anthropic-format clients", () => {
     const final = await anthropic()
       .messages.stream({ model, max_tokens: 3, messages: [{ role: "user", content: "one two three four" }] })
       .finalMessage();
-    expect(final).toMatchObject({ content: [{ type: "text", text: "[claude-stand-in] echo: one" }], stop_reason: "max_tokens", usage: { input_tokens: 4, output_tokens: 3 } });
+    expect(final).toMatchObject({
+      content: [{ type: "text", text: "[claude-stand-in] echo: one" }],
+      stop_reason: "max_tokens",
+      usage: { input_tokens: 4, output_tokens: 3 },
+    });
   });
 });

@@ -3,12 +3,28 @@
 // bound on concurrent Argon2 work, pruning, and the first admin.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { ACCOUNT_DISABLED, authenticateCredentials, SIGN_IN_BUSY, WRONG_CREDENTIALS } from "../../lib/control-plane/auth/credentials";
+import {
+  ACCOUNT_DISABLED,
+  authenticateCredentials,
+  SIGN_IN_BUSY,
+  WRONG_CREDENTIALS,
+} from "../../lib/control-plane/auth/credentials";
 import { HashGate } from "../../lib/control-plane/auth/hash-gate";
-import { LOGIN_MAX_ATTEMPTS, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_ATTEMPTS_PER_EMAIL } from "../../lib/control-plane/auth/login-throttle";
+import {
+  LOGIN_MAX_ATTEMPTS,
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
+  LOGIN_MAX_ATTEMPTS_PER_EMAIL,
+} from "../../lib/control-plane/auth/login-throttle";
 import { verificationStats } from "../../lib/control-plane/auth/passwords";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { createFirstAdminIfNone, createUser, FIRST_ADMIN_EMAIL, firstAdminBanner, findUser, findUserForLogin } from "../../lib/control-plane/users/users";
+import {
+  createFirstAdminIfNone,
+  createUser,
+  FIRST_ADMIN_EMAIL,
+  firstAdminBanner,
+  findUser,
+  findUserForLogin,
+} from "../../lib/control-plane/users/users";
 import { createScratchDatabase } from "../helpers/postgres";
 
 let database: Database;
@@ -83,7 +99,10 @@ describe("authenticateCredentials", () => {
 
     for (let i = 0; i < LOGIN_MAX_ATTEMPTS; i++) await outcome(email, "nope nope nope");
     expect(await outcome(email, PASSWORD)).toMatch(/^Too many/);
-    await database.prisma.loginThrottle.update({ where: { key: `pair:${email} ${address}` }, data: { windowStart: new Date(Date.now() - 16 * 60_000) } });
+    await database.prisma.loginThrottle.update({
+      where: { key: `pair:${email} ${address}` },
+      data: { windowStart: new Date(Date.now() - 16 * 60_000) },
+    });
     expect(await outcome(email, PASSWORD)).toBe("ok:operator");
   });
 
@@ -98,10 +117,13 @@ describe("authenticateCredentials", () => {
 
 describe("throttling per client address", () => {
   it(`refuses an address after ${LOGIN_MAX_ATTEMPTS_PER_ADDRESS} attempts however many emails it tries, and only that address`, async () => {
-    for (let i = 0; i < LOGIN_MAX_ATTEMPTS_PER_ADDRESS; i++) expect(await outcome(unique(`spray${i}`), "some guess here")).toBe(WRONG_CREDENTIALS);
+    for (let i = 0; i < LOGIN_MAX_ATTEMPTS_PER_ADDRESS; i++)
+      expect(await outcome(unique(`spray${i}`), "some guess here")).toBe(WRONG_CREDENTIALS);
     const email = unique("real");
     await createUser(database.prisma, { email, role: "operator", password: PASSWORD });
-    expect(await outcome(email, PASSWORD)).toMatch(/^Too many failed sign-in attempts from your network\. Try again in 1[45] minutes\.$/);
+    expect(await outcome(email, PASSWORD)).toMatch(
+      /^Too many failed sign-in attempts from your network\. Try again in 1[45] minutes\.$/,
+    );
     expect(await outcome(unique("another"), "some guess here")).toMatch(/from your network/);
     expect(await outcome(email, PASSWORD, someAddress())).toBe("ok:operator");
   });
@@ -122,7 +144,9 @@ describe("throttling per client address", () => {
     // addresses the account never signed in from are refused, and its known address still is not.
     const strangers = Array.from({ length: Math.ceil(LOGIN_MAX_ATTEMPTS_PER_EMAIL / LOGIN_MAX_ATTEMPTS) + 1 }, someAddress);
     for (const from of strangers) for (let i = 0; i < LOGIN_MAX_ATTEMPTS; i++) await outcome(email, `guess ${i}`, from);
-    expect(await outcome(email, PASSWORD, someAddress())).toMatch(/^Too many failed sign-in attempts for this email from new places\./);
+    expect(await outcome(email, PASSWORD, someAddress())).toMatch(
+      /^Too many failed sign-in attempts for this email from new places\./,
+    );
     expect(await outcome(email, PASSWORD, ownersAddress)).toBe("ok:admin");
     // A success from the known address does not open the account to new places again.
     expect(await outcome(email, PASSWORD, someAddress())).toMatch(/from new places/);
@@ -131,7 +155,9 @@ describe("throttling per client address", () => {
   it("runs no more Argon2 verifications at once than the gate allows, and refuses the overflow at once", async () => {
     const gate = new HashGate({ concurrency: 2, maxQueued: 4 });
     verificationStats.peak = verificationStats.running;
-    const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(unique(`flood${i}`), "flooding password", someAddress(), gate)));
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => outcome(unique(`flood${i}`), "flooding password", someAddress(), gate)),
+    );
     expect(verificationStats.peak).toBeLessThanOrEqual(2);
     expect(flood.filter((r) => r === SIGN_IN_BUSY).length).toBeGreaterThan(0);
     expect(flood.filter((r) => r !== SIGN_IN_BUSY && r !== WRONG_CREDENTIALS)).toEqual([]);
@@ -162,7 +188,9 @@ describe("the throttle table", () => {
       ],
     });
     await outcome(unique("anyone"), "whatever password");
-    const left = new Set((await database.prisma.loginThrottle.findMany({ where: { key: { in: Object.values(rows) } } })).map((r) => r.key));
+    const left = new Set(
+      (await database.prisma.loginThrottle.findMany({ where: { key: { in: Object.values(rows) } } })).map((r) => r.key),
+    );
     expect([...left].sort()).toEqual([rows.recentGood, rows.liveCounter].sort());
   });
 });
@@ -181,7 +209,9 @@ describe("password hashes", () => {
 
 describe("the first admin on a fresh install", () => {
   it("is created once, with a random password that signs in, and printed in a clear banner", async () => {
-    const scratch = await createScratchDatabase(`agenticorp_first_admin_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+    const scratch = await createScratchDatabase(`agenticorp_first_admin_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+      migrate: true,
+    });
     const fresh = createDatabase({ url: scratch.url, poolMax: 4 });
     try {
       const [a, b] = await Promise.all([createFirstAdminIfNone(fresh.prisma), createFirstAdminIfNone(fresh.prisma)]);
@@ -190,7 +220,9 @@ describe("the first admin on a fresh install", () => {
       expect(created!.email).toBe(FIRST_ADMIN_EMAIL);
       expect(created!.password.length).toBeGreaterThanOrEqual(20);
       expect(await fresh.prisma.user.count()).toBe(1);
-      expect(await authenticateCredentials(fresh.prisma, FIRST_ADMIN_EMAIL, created!.password, { address: someAddress() })).toMatchObject({ role: "admin" });
+      expect(
+        await authenticateCredentials(fresh.prisma, FIRST_ADMIN_EMAIL, created!.password, { address: someAddress() }),
+      ).toMatchObject({ role: "admin" });
       expect(await createFirstAdminIfNone(fresh.prisma)).toBeNull();
       const banner = firstAdminBanner(created!);
       expect(banner).toContain(`email:    ${FIRST_ADMIN_EMAIL}`);
@@ -203,7 +235,9 @@ describe("the first admin on a fresh install", () => {
   });
 
   it("is not created when any user exists", async () => {
-    const scratch = await createScratchDatabase(`agenticorp_first_admin_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+    const scratch = await createScratchDatabase(`agenticorp_first_admin_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+      migrate: true,
+    });
     const fresh = createDatabase({ url: scratch.url, poolMax: 2 });
     try {
       await createUser(fresh.prisma, { email: "someone@example.test", role: "operator", password: PASSWORD });

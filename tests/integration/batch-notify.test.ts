@@ -18,7 +18,11 @@ const model = unique("sim");
 beforeAll(async () => {
   scratch = await createScratchDatabase(`agenticorp_batch_notify_${Date.now()}_${process.pid}`, { migrate: true });
   fixture = new GatewayFixture(scratch.url);
-  await fixture.addProvider({ kind: "simulator", name: unique("simulator"), deployments: [{ modelName: model, upstreamModel: "sim" }] });
+  await fixture.addProvider({
+    kind: "simulator",
+    name: unique("simulator"),
+    deployments: [{ modelName: model, upstreamModel: "sim" }],
+  });
   key = (await fixture.addKey()).key;
   await fixture.startServer({ env: { BATCH_POLL_MAX_MS: "60000" } });
   workerStartedAt = Date.now();
@@ -34,8 +38,15 @@ it("wakes an idle worker on another instance at once", async () => {
   // Polls at 0.05, 0.15, 0.35 … 25.55 s, then the next at 51.15 s: at 30 s the worker sleeps for 20 s more.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - workerStartedAt))));
   const client = new OpenAI({ apiKey: key, baseURL: `${front.url}/v1`, maxRetries: 0 });
-  const file = await client.files.create({ file: await toFile(Buffer.from(toJsonl(chatLines(5, model))), "in.jsonl"), purpose: "batch" });
-  const batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+  const file = await client.files.create({
+    file: await toFile(Buffer.from(toJsonl(chatLines(5, model))), "in.jsonl"),
+    purpose: "batch",
+  });
+  const batch = await client.batches.create({
+    input_file_id: file.id,
+    endpoint: "/v1/chat/completions",
+    completion_window: "24h",
+  });
   const tookMs = await eventually(async () => (await client.batches.retrieve(batch.id)).status === "completed", 8_000, 100);
   console.log(`[figure] batch notify: answered on the other instance ${tookMs} ms after batches.create`);
 }, 60_000);

@@ -21,11 +21,29 @@ let db: Database;
 let keyId: string;
 let keyName: string;
 
-const ok = (job: ClaimedJob) => ({ job, outcome: { status: "succeeded" as const, response: { status_code: 200, request_id: `r-${job.id}`, body: { ok: true } }, error: null } });
+const ok = (job: ClaimedJob) => ({
+  job,
+  outcome: {
+    status: "succeeded" as const,
+    response: { status_code: 200, request_id: `r-${job.id}`, body: { ok: true } },
+    error: null,
+  },
+});
 
 async function batchOf(lines: number): Promise<string> {
-  const file = await saveFile(db.pool, { keyId, purpose: "batch", filename: "in.jsonl", content: Buffer.from(toJsonl(chatLines(lines, "m"))) });
-  const batch = await createBatch(db.pool, { keyId, inputFileId: file.id, endpoint: "/v1/chat/completions", completionWindowHours: 24, metadata: null });
+  const file = await saveFile(db.pool, {
+    keyId,
+    purpose: "batch",
+    filename: "in.jsonl",
+    content: Buffer.from(toJsonl(chatLines(lines, "m"))),
+  });
+  const batch = await createBatch(db.pool, {
+    keyId,
+    inputFileId: file.id,
+    endpoint: "/v1/chat/completions",
+    completionWindowHours: 24,
+    metadata: null,
+  });
   expect(await validateBatch(db.pool, batch.id, 1_000)).toBe(true);
   return batch.id;
 }
@@ -74,7 +92,10 @@ describe("batch queue", () => {
     expect(await finalizeBatch(db.pool, batchId)).toBe("completed");
     // Finalization happens once: later calls find nothing to do.
     expect(await finalizeBatch(db.pool, batchId)).toBeNull();
-    const { rows } = await db.pool.query(`SELECT count(DISTINCT custom_id)::int AS n, count(*)::int AS total FROM batch_jobs WHERE batch_id = $1 AND status = 'succeeded'`, [batchId]);
+    const { rows } = await db.pool.query(
+      `SELECT count(DISTINCT custom_id)::int AS n, count(*)::int AS total FROM batch_jobs WHERE batch_id = $1 AND status = 'succeeded'`,
+      [batchId],
+    );
     expect(rows[0]).toEqual({ n: 300, total: 300 });
   });
 
@@ -95,8 +116,13 @@ describe("batch queue", () => {
     expect(await finishJobs(db.pool, "survivor", taken.map(ok))).toHaveLength(3);
     // A second result for the same claim is refused too.
     expect(await finishJobs(db.pool, "survivor", taken.map(ok))).toEqual([]);
-    const { rows } = await db.pool.query(`SELECT lease_owner, result->>'request_id' AS request_id FROM batch_jobs WHERE batch_id = $1 ORDER BY line_no`, [batchId]);
-    expect(rows).toEqual(taken.sort((a, b) => Number(a.id) - Number(b.id)).map((j) => ({ lease_owner: "survivor", request_id: `r-${j.id}` })));
+    const { rows } = await db.pool.query(
+      `SELECT lease_owner, result->>'request_id' AS request_id FROM batch_jobs WHERE batch_id = $1 ORDER BY line_no`,
+      [batchId],
+    );
+    expect(rows).toEqual(
+      taken.sort((a, b) => Number(a.id) - Number(b.id)).map((j) => ({ lease_owner: "survivor", request_id: `r-${j.id}` })),
+    );
   });
 
   it("puts released jobs back without counting the claim, and reports queue figures", async () => {
@@ -128,7 +154,9 @@ describe("batch queue", () => {
     expect(page.data[0]!.batch.id).toBe(newer);
     const next = await listBatches(db.pool, { keyId, limit: 1, after: newer });
     expect(next.data[0]!.batch.id).toBe(older);
-    const counts = Object.fromEntries((await listBatches(db.pool, { keyId, limit: 2 })).data.map((b) => [b.batch.id, b.batch.request_counts]));
+    const counts = Object.fromEntries(
+      (await listBatches(db.pool, { keyId, limit: 2 })).data.map((b) => [b.batch.id, b.batch.request_counts]),
+    );
     expect(counts[older]).toEqual({ total: 2, completed: 1, failed: 0 });
     expect(counts[newer]).toEqual({ total: 2, completed: 0, failed: 0 });
     expect((await listBatches(db.pool, { limit: 100 })).data.some((b) => b.batch.id === older)).toBe(true);
@@ -144,8 +172,21 @@ describe("batch queue", () => {
     const [second] = await claimJobs(db.pool, "worker", 1, 60_000);
     await db.pool.query(`UPDATE batches SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring]);
     // A batch whose instance died while validating it, and one whose last result was written but not finalized.
-    const file = await saveFile(db.pool, { keyId, purpose: "batch", filename: "in.jsonl", content: Buffer.from(toJsonl(chatLines(2, "m"))) });
-    const unvalidated = (await createBatch(db.pool, { keyId, inputFileId: file.id, endpoint: "/v1/chat/completions", completionWindowHours: 24, metadata: null })).id;
+    const file = await saveFile(db.pool, {
+      keyId,
+      purpose: "batch",
+      filename: "in.jsonl",
+      content: Buffer.from(toJsonl(chatLines(2, "m"))),
+    });
+    const unvalidated = (
+      await createBatch(db.pool, {
+        keyId,
+        inputFileId: file.id,
+        endpoint: "/v1/chat/completions",
+        completionWindowHours: 24,
+        metadata: null,
+      })
+    ).id;
 
     expect(await sweepBatches(db.pool, 1_000)).toEqual({ expired: 1, validated: 1, finalized: 0 });
     // The line still running when the window ended is answered by its holder, then the batch can end.
@@ -155,13 +196,24 @@ describe("batch queue", () => {
     await finishJobs(db.pool, "worker", rest.map(ok));
     expect(await sweepBatches(db.pool, 1_000)).toEqual({ expired: 0, validated: 0, finalized: 2 });
 
-    const [row] = (await db.pool.query(`SELECT status::text, completed_count, failed_count, output_file_id, error_file_id FROM batches WHERE id = $1`, [expiring])).rows;
+    const [row] = (
+      await db.pool.query(
+        `SELECT status::text, completed_count, failed_count, output_file_id, error_file_id FROM batches WHERE id = $1`,
+        [expiring],
+      )
+    ).rows;
     expect(row).toMatchObject({ status: "expired", completed_count: 2, failed_count: 2 });
-    const errors = (await readFileContent(db.pool, keyId, row.error_file_id))!.toString().trim().split("\n").map((l) => JSON.parse(l));
+    const errors = (await readFileContent(db.pool, keyId, row.error_file_id))!
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(errors.map((e) => e.error.code)).toEqual(["batch_expired", "batch_expired"]);
     expect(errors.every((e) => e.response === null)).toBe(true);
     expect((await readFileContent(db.pool, keyId, row.output_file_id))!.toString().trim().split("\n")).toHaveLength(2);
-    expect((await db.pool.query(`SELECT status::text FROM batches WHERE id = $1`, [unvalidated])).rows[0].status).toBe("completed");
+    expect((await db.pool.query(`SELECT status::text FROM batches WHERE id = $1`, [unvalidated])).rows[0].status).toBe(
+      "completed",
+    );
   });
 
   it("stores files in 1 MiB chunks and reads back exactly what was written, whole or piece by piece", async () => {
@@ -169,7 +221,9 @@ describe("batch queue", () => {
     const saved = await saveFile(db.pool, { keyId, purpose: "batch", filename: "big.bin", content });
     expect(saved.bytes).toBe(content.length);
     expect((await readFileContent(db.pool, keyId, saved.id))!.equals(content)).toBe(true);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM batch_file_chunks WHERE file_id = $1`, [saved.id])).rows[0].n).toBe(3);
+    expect(
+      (await db.pool.query(`SELECT count(*)::int AS n FROM batch_file_chunks WHERE file_id = $1`, [saved.id])).rows[0].n,
+    ).toBe(3);
 
     const client = await db.pool.connect();
     try {

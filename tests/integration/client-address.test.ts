@@ -17,14 +17,20 @@ afterEach(async () => {
   close = undefined;
 });
 
-async function addressSeenByNext(trustProxy: string[] | number | false, headers: Record<string, string>): Promise<string | undefined> {
+async function addressSeenByNext(
+  trustProxy: string[] | number | false,
+  headers: Record<string, string>,
+): Promise<string | undefined> {
   const app = buildApp({ state: new InstanceState(), instanceId: "t", logger: pino({ level: "silent" }), trustProxy });
   let seen: string | undefined;
   const nextStandIn = async (req: IncomingMessage, res: ServerResponse) => {
     seen = req.headers[CLIENT_ADDRESS_HEADER] as string | undefined;
     res.end("ok");
   };
-  await app.register(nextHandoff, { handle: nextStandIn, clientAddress: { header: CLIENT_ADDRESS_HEADER, value: throttleAddress } });
+  await app.register(nextHandoff, {
+    handle: nextStandIn,
+    clientAddress: { header: CLIENT_ADDRESS_HEADER, value: throttleAddress },
+  });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   close = () => app.close();
   const response = await fetch(`${url}/api/auth/callback/credentials`, { method: "POST", headers });
@@ -34,7 +40,9 @@ async function addressSeenByNext(trustProxy: string[] | number | false, headers:
 
 describe("the client address handed to Next.js", () => {
   it("is the socket's peer by default: X-Forwarded-For and a forged header of ours are ignored", async () => {
-    expect(await addressSeenByNext(false, { "x-forwarded-for": "203.0.113.9", [CLIENT_ADDRESS_HEADER]: "198.51.100.1" })).toBe("127.0.0.1");
+    expect(await addressSeenByNext(false, { "x-forwarded-for": "203.0.113.9", [CLIENT_ADDRESS_HEADER]: "198.51.100.1" })).toBe(
+      "127.0.0.1",
+    );
   });
 
   it("follows X-Forwarded-For only from a trusted proxy", async () => {
@@ -46,9 +54,15 @@ describe("the client address handed to Next.js", () => {
 describe("TRUSTED_PROXIES", () => {
   it("parses to Fastify's trustProxy, and refuses what is not an address, range, name or count", () => {
     expect(parseConfig({ NODE_ENV: "test" }).TRUSTED_PROXIES).toBe(false);
-    expect(parseConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "loopback, 10.0.0.0/8,::1" }).TRUSTED_PROXIES).toEqual(["loopback", "10.0.0.0/8", "::1"]);
+    expect(parseConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "loopback, 10.0.0.0/8,::1" }).TRUSTED_PROXIES).toEqual([
+      "loopback",
+      "10.0.0.0/8",
+      "::1",
+    ]);
     expect(parseConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "2" }).TRUSTED_PROXIES).toBe(2);
-    expect(() => parseConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "nginx.local" })).toThrow(/TRUSTED_PROXIES must be a hop count/);
+    expect(() => parseConfig({ NODE_ENV: "test", TRUSTED_PROXIES: "nginx.local" })).toThrow(
+      /TRUSTED_PROXIES must be a hop count/,
+    );
   });
 });
 

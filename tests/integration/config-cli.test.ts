@@ -42,20 +42,43 @@ afterAll(async () => {
 
 describe("providers:add and providers:list", { timeout: 120_000 }, () => {
   it("add a provider with its key from the environment, audited; list shows it without the key", async () => {
-    const added = await cli("providers-add", ["--name", "by-cli", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "CLI_KEY", "--model", "chat=gpt-4o:3", "--model", "mini=gpt-4o-mini"], {
-      CLI_KEY: "sk-from-env",
-    });
+    const added = await cli(
+      "providers-add",
+      [
+        "--name",
+        "by-cli",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--api-key-env",
+        "CLI_KEY",
+        "--model",
+        "chat=gpt-4o:3",
+        "--model",
+        "mini=gpt-4o-mini",
+      ],
+      {
+        CLI_KEY: "sk-from-env",
+      },
+    );
     expect(added.stdout).toMatch(/^added by-cli \(.+\) with 2 deployment\(s\)\n$/);
-    const row = await database.prisma.provider.findUniqueOrThrow({ where: { name: "by-cli" }, include: { deployments: { orderBy: { modelName: "asc" } } } });
+    const row = await database.prisma.provider.findUniqueOrThrow({
+      where: { name: "by-cli" },
+      include: { deployments: { orderBy: { modelName: "asc" } } },
+    });
     expect(decryptSecret(row.apiKeyEncrypted!, SECRET)).toBe("sk-from-env");
-    expect(row.deployments.map((d) => [d.modelName, d.upstreamModel, d.weight])).toEqual([["chat", "gpt-4o", 3], ["mini", "gpt-4o-mini", 1]]);
+    expect(row.deployments.map((d) => [d.modelName, d.upstreamModel, d.weight])).toEqual([
+      ["chat", "gpt-4o", 3],
+      ["mini", "gpt-4o-mini", 1],
+    ]);
     expect(row.managedBy).toBeNull();
     const entry = await database.prisma.auditEntry.findFirstOrThrow({ where: { targetId: row.id } });
     expect([entry.action, entry.actorEmail]).toEqual(["provider.create", `cli:${os.userInfo().username}`]);
     expect(JSON.stringify(entry.after)).not.toContain("sk-from-env");
 
     const list = await cli("providers-list", []);
-    expect(list.stdout).toContain("by-cli\topenai_compatible\thttp://127.0.0.1:9/v1\tenabled, key stored, made by hand\n  chat → gpt-4o  weight 3\n");
+    expect(list.stdout).toContain(
+      "by-cli\topenai_compatible\thttp://127.0.0.1:9/v1\tenabled, key stored, made by hand\n  chat → gpt-4o  weight 3\n",
+    );
     const json = JSON.parse((await cli("providers-list", ["--json"])).stdout) as Array<Record<string, unknown>>;
     expect(json.find((p) => p.name === "by-cli")).toMatchObject({ hasApiKey: true, managedBy: null });
     expect(JSON.stringify(json)).not.toContain("sk-from-env");
@@ -63,11 +86,16 @@ describe("providers:add and providers:list", { timeout: 120_000 }, () => {
   });
 
   it("refuses a missing variable and a bad flag with exit code 2 and the flag's name", async () => {
-    await expect(cli("providers-add", ["--name", "x", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "NOT_SET"])).rejects.toMatchObject({
+    await expect(
+      cli("providers-add", ["--name", "x", "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "NOT_SET"]),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: "providers:add: --api-key-env: environment variable NOT_SET is not set\n",
     });
-    await expect(cli("providers-add", ["--name", "x", "--base-url", "ftp://nowhere"])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--base-url:") });
+    await expect(cli("providers-add", ["--name", "x", "--base-url", "ftp://nowhere"])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--base-url:"),
+    });
     expect(await database.prisma.provider.count({ where: { name: "x" } })).toBe(0);
   });
 });
@@ -93,8 +121,12 @@ alertRules:
 
     const applied = await cli("config-apply", ["--file", file()]);
     expect(applied.stdout).toContain("Applied 2 change(s).\n");
-    expect(await database.prisma.provider.findUniqueOrThrow({ where: { name: "from-file" } })).toMatchObject({ managedBy: "file" });
-    expect(await database.prisma.auditEntry.count({ where: { action: "config.apply", actorEmail: `cli:${os.userInfo().username}` } })).toBe(1);
+    expect(await database.prisma.provider.findUniqueOrThrow({ where: { name: "from-file" } })).toMatchObject({
+      managedBy: "file",
+    });
+    expect(
+      await database.prisma.auditEntry.count({ where: { action: "config.apply", actorEmail: `cli:${os.userInfo().username}` } }),
+    ).toBe(1);
 
     const again = await cli("config-apply", ["--file", file()]);
     expect(again.stdout).toBe("No changes: the database already matches the file.\n");
@@ -103,7 +135,10 @@ alertRules:
 
   it("a bad file exits 1, lists every problem with its path, and applies nothing", async () => {
     const bad = path.join(folder, "bad.yaml");
-    await writeFile(bad, "version: 1\nproviders:\n  - { name: broken, kind: simulator, deployments: [{ modelName: m, upstreamModel: u, weight: 5000 }] }\nalertRules:\n  - { id: cpu_high, forSeconds: -1 }\n");
+    await writeFile(
+      bad,
+      "version: 1\nproviders:\n  - { name: broken, kind: simulator, deployments: [{ modelName: m, upstreamModel: u, weight: 5000 }] }\nalertRules:\n  - { id: cpu_high, forSeconds: -1 }\n",
+    );
     const error = await cli("config-apply", ["--file", bad]).then(
       () => null,
       (e: { code: number; stderr: string }) => e,

@@ -49,7 +49,8 @@ const env = () => ({
 });
 
 const applies = () => database.prisma.auditEntry.count({ where: { action: "config.apply" } });
-const version = async () => (await database.pool.query<{ version: string }>("SELECT version::text FROM config_version")).rows[0]!.version;
+const version = async () =>
+  (await database.pool.query<{ version: string }>("SELECT version::text FROM config_version")).rows[0]!.version;
 const logged = (server: ServerProcess, msg: string) => server.logs.filter((line) => line.msg === msg).length;
 
 async function models(server: ServerProcess): Promise<string[]> {
@@ -83,13 +84,18 @@ describe("CONFIG_FILE at start", { timeout: 180_000 }, () => {
       expect(await models(server)).toEqual(["chat-a", "sim-from-file"]);
     }
     expect(await applies()).toBe(1);
-    const outcomes = servers.map((s) => [logged(s, "configuration file applied"), logged(s, "configuration file applied by another instance") + logged(s, "configuration file already in force")]);
+    const outcomes = servers.map((s) => [
+      logged(s, "configuration file applied"),
+      logged(s, "configuration file applied by another instance") + logged(s, "configuration file already in force"),
+    ]);
     expect(outcomes.map(([applied]) => applied).sort()).toEqual([0, 0, 1]);
     expect(outcomes.every(([applied, waited]) => applied! + waited! === 1)).toBe(true);
     const provider = await database.prisma.provider.findUniqueOrThrow({ where: { name: "upstream" } });
     expect(provider.managedBy).toBe("file");
     expect((await database.prisma.alertRule.findUniqueOrThrow({ where: { id: "cpu_high" } })).threshold).toBe(88);
-    expect(await database.prisma.configFileState.findUnique({ where: { id: 1 } })).toMatchObject({ appliedBy: expect.stringMatching(/^config-file:/) });
+    expect(await database.prisma.configFileState.findUnique({ where: { id: 1 } })).toMatchObject({
+      appliedBy: expect.stringMatching(/^config-file:/),
+    });
   });
 
   it("a restart with the same file applies nothing: no audit entry, no version bump", async () => {
@@ -116,9 +122,14 @@ describe("CONFIG_FILE at start", { timeout: 180_000 }, () => {
 
   it("a file with errors stops the process before it serves, naming each problem's path", async () => {
     const bad = path.join(folder, "bad.yaml");
-    await writeFile(bad, "version: 1\nproviders:\n  - { name: x, kind: openai_compatible, baseUrl: 'http://127.0.0.1:9', apiKey: { env: NOT_SET_HERE } }\n");
+    await writeFile(
+      bad,
+      "version: 1\nproviders:\n  - { name: x, kind: openai_compatible, baseUrl: 'http://127.0.0.1:9', apiKey: { env: NOT_SET_HERE } }\n",
+    );
     const before = await version();
-    await expect(startServer({ env: { ...env(), CONFIG_FILE: bad }, timeoutMs: 30_000 })).rejects.toThrow(/providers\[0\]\.apiKey\.env: environment variable NOT_SET_HERE is not set/);
+    await expect(startServer({ env: { ...env(), CONFIG_FILE: bad }, timeoutMs: 30_000 })).rejects.toThrow(
+      /providers\[0\]\.apiKey\.env: environment variable NOT_SET_HERE is not set/,
+    );
     expect(await version()).toBe(before);
   });
 });

@@ -66,8 +66,10 @@ alertRules:
 `;
 
 const load = (text: string, vars: Record<string, string> = env) => parseConfigText(text, vars, SECRET, "test.yaml");
-const apply = (text: string, vars?: Record<string, string>, dryRun = false) => applyConfig(db.prisma, load(text, vars), { actor: ACTOR, secret: SECRET, dryRun });
-const version = async () => (await db.pool.query<{ version: string }>("SELECT version::text FROM config_version")).rows[0]!.version;
+const apply = (text: string, vars?: Record<string, string>, dryRun = false) =>
+  applyConfig(db.prisma, load(text, vars), { actor: ACTOR, secret: SECRET, dryRun });
+const version = async () =>
+  (await db.pool.query<{ version: string }>("SELECT version::text FROM config_version")).rows[0]!.version;
 const auditCount = () => db.prisma.auditEntry.count();
 
 beforeAll(async () => {
@@ -87,7 +89,13 @@ describe("config:apply", () => {
   let handMade: string;
 
   it("creates what the file lists, marks it managed, audits each change and bumps the version", async () => {
-    handMade = (await createProvider(db.prisma, { kind: "simulator", name: "hand-made", deployments: [{ modelName: "mine", upstreamModel: "x" }] }, SECRET)).id;
+    handMade = (
+      await createProvider(
+        db.prisma,
+        { kind: "simulator", name: "hand-made", deployments: [{ modelName: "mine", upstreamModel: "x" }] },
+        SECRET,
+      )
+    ).id;
     const versionBefore = await version();
 
     const dry = await apply(FILE, undefined, true);
@@ -110,7 +118,10 @@ describe("config:apply", () => {
     expect(text).toContain("    threshold: 80 → 85");
     for (const value of Object.values(env)) expect(text).not.toContain(value);
 
-    const openai = await db.prisma.provider.findUniqueOrThrow({ where: { name: "openai" }, include: { deployments: { orderBy: { upstreamModel: "asc" } } } });
+    const openai = await db.prisma.provider.findUniqueOrThrow({
+      where: { name: "openai" },
+      include: { deployments: { orderBy: { upstreamModel: "asc" } } },
+    });
     expect(openai.managedBy).toBe("file");
     expect(decryptSecret(openai.apiKeyEncrypted!, SECRET)).toBe("sk-first");
     expect(openHeaders(openai, SECRET)).toEqual({ "OpenAI-Organization": "org-1" });
@@ -161,7 +172,11 @@ describe("config:apply", () => {
         name: "openai",
         fields: [
           { field: "apiKey", before: "(set)", after: "(changed)" },
-          { field: "deployments", before: "gpt=gpt-4o-mini×1 (off), gpt=gpt-4o×3", after: "gpt=gpt-4o-mini×1 (off), gpt=gpt-4o×5" },
+          {
+            field: "deployments",
+            before: "gpt=gpt-4o-mini×1 (off), gpt=gpt-4o×3",
+            after: "gpt=gpt-4o-mini×1 (off), gpt=gpt-4o×5",
+          },
         ],
       },
     ]);
@@ -175,19 +190,48 @@ describe("config:apply", () => {
     const admin = await createUser(db.prisma, { email: "admin@config.test", role: "admin", password: "admin-password-123" });
     const cookie = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
     const openai = await db.prisma.provider.findUniqueOrThrow({ where: { name: "openai" } });
-    const patch = await callConsoleHandler(updateProvider, { cookie, method: "PATCH", params: { id: openai.id }, body: { enabled: false } });
+    const patch = await callConsoleHandler(updateProvider, {
+      cookie,
+      method: "PATCH",
+      params: { id: openai.id },
+      body: { enabled: false },
+    });
     expect(patch.status).toBe(409);
-    expect(await patch.json()).toEqual({ error: expect.objectContaining({ code: "managed_by_file", message: expect.stringContaining('Provider "openai" is managed by the configuration file') }) });
+    expect(await patch.json()).toEqual({
+      error: expect.objectContaining({
+        code: "managed_by_file",
+        message: expect.stringContaining('Provider "openai" is managed by the configuration file'),
+      }),
+    });
     const remove = await callConsoleHandler(deleteProvider, { cookie, method: "DELETE", params: { id: openai.id } });
     expect(remove.status).toBe(409);
-    const handPatch = await callConsoleHandler(updateProvider, { cookie, method: "PATCH", params: { id: handMade }, body: { enabled: true } });
+    const handPatch = await callConsoleHandler(updateProvider, {
+      cookie,
+      method: "PATCH",
+      params: { id: handMade },
+      body: { enabled: true },
+    });
     expect(handPatch.status).toBe(200);
 
-    await expect(updateAlertRule(db.prisma, "cpu_high", { threshold: 50 })).rejects.toMatchObject({ status: 409, code: "managed_by_file" });
-    await expect(savePolicy(db.prisma, { name: "night", spec: (await db.prisma.scalingPolicy.findUniqueOrThrow({ where: { name: "night" } })).spec as never }, SYSTEM_ACTOR)).rejects.toMatchObject({ status: 409, code: "managed_by_file" });
-    await expect(activatePolicy(db.prisma, "balanced", SYSTEM_ACTOR, "by hand")).rejects.toMatchObject({ status: 409, code: "managed_by_file" });
+    await expect(updateAlertRule(db.prisma, "cpu_high", { threshold: 50 })).rejects.toMatchObject({
+      status: 409,
+      code: "managed_by_file",
+    });
+    await expect(
+      savePolicy(
+        db.prisma,
+        { name: "night", spec: (await db.prisma.scalingPolicy.findUniqueOrThrow({ where: { name: "night" } })).spec as never },
+        SYSTEM_ACTOR,
+      ),
+    ).rejects.toMatchObject({ status: 409, code: "managed_by_file" });
+    await expect(activatePolicy(db.prisma, "balanced", SYSTEM_ACTOR, "by hand")).rejects.toMatchObject({
+      status: 409,
+      code: "managed_by_file",
+    });
     // Rules the file does not name stay editable.
-    await expect(updateAlertRule(db.prisma, "memory_high", { threshold: 91 })).resolves.toMatchObject({ after: { threshold: 91, managedBy: null } });
+    await expect(updateAlertRule(db.prisma, "memory_high", { threshold: 91 })).resolves.toMatchObject({
+      after: { threshold: 91, managedBy: null },
+    });
   });
 
   it("removing objects from the file removes what it managed and never what was made by hand", async () => {
@@ -253,7 +297,9 @@ alertRules:
     // Schema-valid, but with problems only the environment and the database reveal: all reported at once.
     const fixed = bad.replace("weight: -1", "weight: 2").replace("name: balanced,", "name: mine,");
     expect(() => load(fixed)).toThrow(/providers\[1\]\.apiKey\.env: environment variable NOT_SET_ANYWHERE is not set/);
-    const unknownRule = fixed.replace("{ env: NOT_SET_ANYWHERE }", "{ env: OPENAI_KEY }").concat("  - { id: no_such_rule, threshold: 1 }\n");
+    const unknownRule = fixed
+      .replace("{ env: NOT_SET_ANYWHERE }", "{ env: OPENAI_KEY }")
+      .concat("  - { id: no_such_rule, threshold: 1 }\n");
     const error = await apply(unknownRule).then(
       () => null,
       (e: unknown) => e,
@@ -281,8 +327,12 @@ alertRules:
       }
     };
     expect(issues("version: 1\nprovider: []\n")).toEqual([""]);
-    expect(issues("version: 1\nproviders:\n  - { name: a, kind: openai_compatible, baseUrl: 'http://x', apiKey: sk-inline }\n")).toEqual(["providers[0].apiKey"]);
-    expect(issues("version: 1\nproviders:\n  - { name: a, kind: simulator }\n  - { name: a, kind: simulator }\n")).toEqual(["providers[1].name"]);
+    expect(
+      issues("version: 1\nproviders:\n  - { name: a, kind: openai_compatible, baseUrl: 'http://x', apiKey: sk-inline }\n"),
+    ).toEqual(["providers[0].apiKey"]);
+    expect(issues("version: 1\nproviders:\n  - { name: a, kind: simulator }\n  - { name: a, kind: simulator }\n")).toEqual([
+      "providers[1].name",
+    ]);
     expect(issues("version: 2\n")).toEqual(["version"]);
   });
 });
@@ -307,7 +357,10 @@ describe("the start-up apply's wait", () => {
       const started = Date.now();
       await expect(start(1_000, messages)).resolves.toBe("timed_out");
       expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
-      expect(messages).toEqual(["another instance is applying the configuration file; waiting", "the configuration file was not applied in time; serving the database's configuration"]);
+      expect(messages).toEqual([
+        "another instance is applying the configuration file; waiting",
+        "the configuration file was not applied in time; serving the database's configuration",
+      ]);
       expect((await db.prisma.alertRule.findUniqueOrThrow({ where: { id: "memory_high" } })).threshold).not.toBe(93);
     } finally {
       await releaseLease(db.pool, other);
@@ -322,7 +375,10 @@ describe("the start-up apply's wait", () => {
     await applyConfig(db.prisma, load(WAIT_FILE), { actor: ACTOR, secret: SECRET });
     await releaseLease(db.pool, other);
     await expect(waiting).resolves.toBe("in_force");
-    expect(messages).toEqual(["another instance is applying the configuration file; waiting", "configuration file applied by another instance"]);
+    expect(messages).toEqual([
+      "another instance is applying the configuration file; waiting",
+      "configuration file applied by another instance",
+    ]);
     expect((await db.prisma.alertRule.findUniqueOrThrow({ where: { id: "memory_high" } })).threshold).toBe(93);
   });
 });

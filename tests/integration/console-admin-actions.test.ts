@@ -56,7 +56,11 @@ beforeAll(async () => {
   setDatabase(database);
   setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "admin-test" }));
   const admin = await createUser(database.prisma, { email: "admin@example.test", role: "admin", password: "admin-password-123" });
-  const operator = await createUser(database.prisma, { email: "operator@example.test", role: "operator", password: "operator-password-123" });
+  const operator = await createUser(database.prisma, {
+    email: "operator@example.test",
+    role: "operator",
+    password: "operator-password-123",
+  });
   adminId = admin.id;
   adminCookie = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
   operatorCookie = await sessionCookie({ id: operator.id, email: operator.email, role: "operator" });
@@ -73,27 +77,51 @@ afterAll(async () => {
 describe("deleting a provider", () => {
   it("refuses one that still serves a model with 409 naming it, deletes it once disabled, and audits the deletion", async () => {
     const provider = await createSimulatorProvider("doomed", ["doomed-model"]);
-    const refused = await call(handler("DELETE", "/api/console/providers/[id]"), { cookie: adminCookie, method: "DELETE", params: { id: provider.id } });
+    const refused = await call(handler("DELETE", "/api/console/providers/[id]"), {
+      cookie: adminCookie,
+      method: "DELETE",
+      params: { id: provider.id },
+    });
     expect(refused.status).toBe(409);
-    expect((await refused.json()).error).toMatchObject({ code: "provider_in_use", message: expect.stringContaining('"doomed-model"') });
+    expect((await refused.json()).error).toMatchObject({
+      code: "provider_in_use",
+      message: expect.stringContaining('"doomed-model"'),
+    });
     expect(await database.prisma.provider.count({ where: { id: provider.id } })).toBe(1);
 
-    const disabled = await call(handler("PATCH", "/api/console/providers/[id]"), { cookie: adminCookie, method: "PATCH", params: { id: provider.id }, body: { enabled: false } });
+    const disabled = await call(handler("PATCH", "/api/console/providers/[id]"), {
+      cookie: adminCookie,
+      method: "PATCH",
+      params: { id: provider.id },
+      body: { enabled: false },
+    });
     expect(disabled.status).toBe(200);
-    const deleted = await call(handler("DELETE", "/api/console/providers/[id]"), { cookie: adminCookie, method: "DELETE", params: { id: provider.id } });
+    const deleted = await call(handler("DELETE", "/api/console/providers/[id]"), {
+      cookie: adminCookie,
+      method: "DELETE",
+      params: { id: provider.id },
+    });
     expect(deleted.status).toBe(200);
     expect(await database.prisma.provider.count({ where: { id: provider.id } })).toBe(0);
     expect(await database.prisma.deployment.count({ where: { providerId: provider.id } })).toBe(0);
     const [entry] = await auditOf("provider.delete", provider.id);
     expect(entry).toMatchObject({ actorEmail: "admin@example.test", before: { name: "doomed" } });
 
-    const again = await call(handler("DELETE", "/api/console/providers/[id]"), { cookie: adminCookie, method: "DELETE", params: { id: provider.id } });
+    const again = await call(handler("DELETE", "/api/console/providers/[id]"), {
+      cookie: adminCookie,
+      method: "DELETE",
+      params: { id: provider.id },
+    });
     expect(again.status).toBe(404);
   });
 
   it("is an admin action: an operator gets 403 and nothing is deleted", async () => {
     const provider = await createSimulatorProvider("kept", []);
-    const response = await call(handler("DELETE", "/api/console/providers/[id]"), { cookie: operatorCookie, method: "DELETE", params: { id: provider.id } });
+    const response = await call(handler("DELETE", "/api/console/providers/[id]"), {
+      cookie: operatorCookie,
+      method: "DELETE",
+      params: { id: provider.id },
+    });
     expect(response.status).toBe(403);
     expect(await database.prisma.provider.count({ where: { id: provider.id } })).toBe(1);
   });
@@ -112,10 +140,15 @@ describe("deleting a provider", () => {
 });
 
 describe("deleting a scaling policy", () => {
-  const remove = (id: string, cookie = adminCookie) => call(handler("DELETE", "/api/console/scaling/policies/[id]"), { cookie, method: "DELETE", params: { id } });
+  const remove = (id: string, cookie = adminCookie) =>
+    call(handler("DELETE", "/api/console/scaling/policies/[id]"), { cookie, method: "DELETE", params: { id } });
 
   it("refuses presets and the active policy with 409, deletes an inactive custom one and audits it", async () => {
-    const saved = await call(handler("POST", "/api/console/scaling/policies"), { cookie: adminCookie, method: "POST", body: { name: "weekend", spec: { ...PRESETS.balanced, minReplicas: 1 } } });
+    const saved = await call(handler("POST", "/api/console/scaling/policies"), {
+      cookie: adminCookie,
+      method: "POST",
+      body: { name: "weekend", spec: { ...PRESETS.balanced, minReplicas: 1 } },
+    });
     expect(saved.status).toBe(201);
     const custom = (await saved.json()).policy as { id: string };
     const preset = await database.prisma.scalingPolicy.findUniqueOrThrow({ where: { name: "conservative" } });
@@ -123,13 +156,28 @@ describe("deleting a scaling policy", () => {
     expect(presetAnswer.status).toBe(409);
     expect((await presetAnswer.json()).error.code).toBe("policy_is_preset");
 
-    const activated = await call(handler("PUT", "/api/console/scaling/active"), { cookie: adminCookie, method: "PUT", body: { name: "weekend", reason: "test" } });
+    const activated = await call(handler("PUT", "/api/console/scaling/active"), {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { name: "weekend", reason: "test" },
+    });
     expect(activated.status).toBe(200);
     const activeAnswer = await remove(custom.id);
     expect(activeAnswer.status).toBe(409);
-    expect((await activeAnswer.json()).error).toMatchObject({ code: "policy_in_use", message: expect.stringContaining("active policy") });
+    expect((await activeAnswer.json()).error).toMatchObject({
+      code: "policy_in_use",
+      message: expect.stringContaining("active policy"),
+    });
 
-    expect((await call(handler("PUT", "/api/console/scaling/active"), { cookie: adminCookie, method: "PUT", body: { name: "balanced", reason: "test" } })).status).toBe(200);
+    expect(
+      (
+        await call(handler("PUT", "/api/console/scaling/active"), {
+          cookie: adminCookie,
+          method: "PUT",
+          body: { name: "balanced", reason: "test" },
+        })
+      ).status,
+    ).toBe(200);
     expect((await remove(custom.id, operatorCookie)).status).toBe(403);
     expect((await remove(custom.id)).status).toBe(200);
     expect(await database.prisma.scalingPolicy.count({ where: { id: custom.id } })).toBe(0);
@@ -139,10 +187,15 @@ describe("deleting a scaling policy", () => {
 });
 
 describe("resetting a user's password", () => {
-  const reset = (id: string, cookie = adminCookie) => call(handler("POST", "/api/console/users/[id]/password"), { cookie, method: "POST", params: { id }, body: {} });
+  const reset = (id: string, cookie = adminCookie) =>
+    call(handler("POST", "/api/console/users/[id]/password"), { cookie, method: "POST", params: { id }, body: {} });
 
   it("gives a new password once, which then signs in, the old one no longer does, and the audit log never holds it", async () => {
-    const user = await createUser(database.prisma, { email: "forgetful@example.test", role: "operator", password: "old-password-1234" });
+    const user = await createUser(database.prisma, {
+      email: "forgetful@example.test",
+      role: "operator",
+      password: "old-password-1234",
+    });
     const response = await reset(user.id);
     expect(response.status).toBe(200);
     const { password, user: dto } = await response.json();
@@ -162,7 +215,11 @@ describe("resetting a user's password", () => {
   });
 
   it("ends the sessions the user signed in with before the reset, and lets a new sign-in in", async () => {
-    const user = await createUser(database.prisma, { email: "signed-in@example.test", role: "admin", password: "signed-in-pass-12" });
+    const user = await createUser(database.prisma, {
+      email: "signed-in@example.test",
+      role: "admin",
+      password: "signed-in-pass-12",
+    });
     const earlier = await sessionCookie({ id: user.id, email: user.email, role: "admin" }, Math.floor(Date.now() / 1000) - 60);
     const list = (cookie: string) => call(handler("GET", "/api/console/users"), { cookie });
     expect((await list(earlier)).status).toBe(200);
@@ -176,7 +233,11 @@ describe("resetting a user's password", () => {
     const own = await reset(adminId);
     expect(own.status).toBe(409);
     expect((await own.json()).error.code).toBe("own_password");
-    const other = await createUser(database.prisma, { email: "bystander@example.test", role: "operator", password: "bystander-pass-12" });
+    const other = await createUser(database.prisma, {
+      email: "bystander@example.test",
+      role: "operator",
+      password: "bystander-pass-12",
+    });
     expect((await reset(other.id, operatorCookie)).status).toBe(403);
     expect((await reset("00000000-0000-4000-8000-000000000000")).status).toBe(404);
   });
@@ -185,11 +246,19 @@ describe("resetting a user's password", () => {
 describe("API keys' last use and allowed models", () => {
   it("shows when a key was last used, written by one batched flush, never moving backwards", async () => {
     await createSimulatorProvider("keys-sim", ["served-model"]);
-    const created = await call(handler("POST", "/api/console/keys"), { cookie: adminCookie, method: "POST", body: { name: "used", allowedModels: ["served-model", "gpt-4-typo"] } });
+    const created = await call(handler("POST", "/api/console/keys"), {
+      cookie: adminCookie,
+      method: "POST",
+      body: { name: "used", allowedModels: ["served-model", "gpt-4-typo"] },
+    });
     expect(created.status).toBe(201);
     const { record } = await created.json();
     expect(record).toMatchObject({ lastUsedAt: null, unknownModels: ["gpt-4-typo"] });
-    const idle = (await (await call(handler("POST", "/api/console/keys"), { cookie: adminCookie, method: "POST", body: { name: "idle" } })).json()).record;
+    const idle = (
+      await (
+        await call(handler("POST", "/api/console/keys"), { cookie: adminCookie, method: "POST", body: { name: "idle" } })
+      ).json()
+    ).record;
 
     let clock = Date.parse("2026-12-04T10:00:00.000Z");
     const recorder = new KeyUsageRecorder(() => clock);
@@ -207,17 +276,28 @@ describe("API keys' last use and allowed models", () => {
     late.touch(record.id);
     await late.flush(database.pool);
 
-    const list = (await (await call(handler("GET", "/api/console/keys"), { cookie: operatorCookie })).json()).keys as Array<{ id: string; lastUsedAt: string | null; unknownModels: string[] }>;
-    expect(list.find((k) => k.id === record.id)).toMatchObject({ lastUsedAt: "2026-12-04T10:00:00.000Z", unknownModels: ["gpt-4-typo"] });
+    const list = (await (await call(handler("GET", "/api/console/keys"), { cookie: operatorCookie })).json()).keys as Array<{
+      id: string;
+      lastUsedAt: string | null;
+      unknownModels: string[];
+    }>;
+    expect(list.find((k) => k.id === record.id)).toMatchObject({
+      lastUsedAt: "2026-12-04T10:00:00.000Z",
+      unknownModels: ["gpt-4-typo"],
+    });
     expect(list.find((k) => k.id === idle.id)).toMatchObject({ lastUsedAt: null, unknownModels: [] });
     clock += 1_000;
   });
 
   it("keeps the times of a failed flush for the next one", async () => {
-    const { record } = await (await call(handler("POST", "/api/console/keys"), { cookie: adminCookie, method: "POST", body: { name: "retry" } })).json();
+    const { record } = await (
+      await call(handler("POST", "/api/console/keys"), { cookie: adminCookie, method: "POST", body: { name: "retry" } })
+    ).json();
     const recorder = new KeyUsageRecorder(() => Date.parse("2026-12-04T11:00:00.000Z"));
     recorder.touch(record.id);
-    await expect(recorder.flush({ query: async () => Promise.reject(new Error("database away")) } as never)).rejects.toThrow("database away");
+    await expect(recorder.flush({ query: async () => Promise.reject(new Error("database away")) } as never)).rejects.toThrow(
+      "database away",
+    );
     expect(recorder.pendingCount).toBe(1);
     expect(await recorder.flush(database.pool)).toBe(1);
     const row = await database.prisma.apiKeyUsage.findUniqueOrThrow({ where: { keyId: record.id } });
@@ -228,7 +308,14 @@ describe("API keys' last use and allowed models", () => {
 describe("provider health across the fleet", () => {
   function entryFor(deployment: { id: string; modelName: string }): DeploymentEntry {
     const provider = { id: "p", name: "health-sim", kind: "simulator", version: "1" } as unknown as LiveProvider;
-    return { id: deployment.id, modelName: deployment.modelName, upstreamModel: deployment.modelName, weight: 1, provider, label: `health-sim/${deployment.modelName}` };
+    return {
+      id: deployment.id,
+      modelName: deployment.modelName,
+      upstreamModel: deployment.modelName,
+      weight: 1,
+      provider,
+      label: `health-sim/${deployment.modelName}`,
+    };
   }
 
   it("merges every live instance's heartbeat report: failures, error rate, requests refused by an open circuit, the newest failure, the worst circuit", async () => {
@@ -236,16 +323,28 @@ describe("provider health across the fleet", () => {
     const flaky = entryFor(provider.deployments.find((d) => d.modelName === "flaky")!);
     const steady = entryFor(provider.deployments.find((d) => d.modelName === "steady")!);
     let clock = 0;
-    const options = { maxAttempts: 1, failureThreshold: 3, cooldownMs: 30_000, backoffBaseMs: 0, backoffMaxMs: 0, now: () => clock };
+    const options = {
+      maxAttempts: 1,
+      failureThreshold: 3,
+      cooldownMs: 30_000,
+      backoffBaseMs: 0,
+      backoffMaxMs: 0,
+      now: () => clock,
+    };
     // Instance a: flaky fails three times (circuit opens), then 35 requests are refused by it.
     const a = new Router({ ...options, wallClock: () => Date.parse("2026-12-04T12:00:00.000Z") });
-    for (let i = 0; i < 3; i++) await a.run([flaky], async () => Promise.reject(new UpstreamFailure("server_error", "boom: secret upstream text", 503))).catch(() => undefined);
+    for (let i = 0; i < 3; i++)
+      await a
+        .run([flaky], async () => Promise.reject(new UpstreamFailure("server_error", "boom: secret upstream text", 503)))
+        .catch(() => undefined);
     for (let i = 0; i < 35; i++) await a.run([flaky], async () => "never").catch(() => undefined);
     await a.run([steady], async () => ((clock += 5), "ok"));
     // Instance b: flaky answers once, then fails once later (its newer failure is the last one).
     const b = new Router({ ...options, wallClock: () => Date.parse("2026-12-04T12:05:00.000Z") });
     await b.run([flaky], async () => "ok");
-    await b.run([flaky], async () => Promise.reject(new UpstreamFailure("auth_rejected", "401 from upstream", 401))).catch(() => undefined);
+    await b
+      .run([flaky], async () => Promise.reject(new UpstreamFailure("auth_rejected", "401 from upstream", 401)))
+      .catch(() => undefined);
     // Instance c is dead: its report must not count.
     const c = new Router(options);
     for (let i = 0; i < 5; i++) await c.run([flaky], async () => "ok");
@@ -273,7 +372,16 @@ describe("provider health across the fleet", () => {
       lastFailure: { reason: "auth_rejected", status: 401, at: "2026-12-04T12:05:00.000Z", instanceId: "b" },
       enabled: true,
     });
-    expect(byModel.get("steady")).toMatchObject({ circuit: "closed", openOn: 0, attempts: 1, failures: 0, errorRate: 0, refusedByCircuit: 0, lastFailure: null, meanLatencyMs: 5 });
+    expect(byModel.get("steady")).toMatchObject({
+      circuit: "closed",
+      openOn: 0,
+      attempts: 1,
+      failures: 0,
+      errorRate: 0,
+      refusedByCircuit: 0,
+      lastFailure: null,
+      meanLatencyMs: 5,
+    });
     expect(JSON.stringify(body)).not.toContain("secret upstream text");
   });
 });

@@ -24,10 +24,18 @@ const SITE = "http://127.0.0.1";
 /** Headers a browser sends with a request from the console's own page, and from another site's. */
 const SAME_ORIGIN = { host: "127.0.0.1", origin: SITE, "sec-fetch-site": "same-origin" };
 const CROSS_SITE_VARIANTS: Record<string, Record<string, string>> = {
-  "a browser's own judgement (Sec-Fetch-Site: cross-site, Origin evil.example)": { host: "127.0.0.1", origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+  "a browser's own judgement (Sec-Fetch-Site: cross-site, Origin evil.example)": {
+    host: "127.0.0.1",
+    origin: "https://evil.example",
+    "sec-fetch-site": "cross-site",
+  },
   "an older browser's Origin: https://evil.example": { host: "127.0.0.1", origin: "https://evil.example" },
   "Sec-Fetch-Site: cross-site alone": { host: "127.0.0.1", "sec-fetch-site": "cross-site" },
-  "a sibling subdomain (Sec-Fetch-Site: same-site)": { host: "127.0.0.1", origin: "http://evil.127.0.0.1", "sec-fetch-site": "same-site" },
+  "a sibling subdomain (Sec-Fetch-Site: same-site)": {
+    host: "127.0.0.1",
+    origin: "http://evil.127.0.0.1",
+    "sec-fetch-site": "same-site",
+  },
   "an opaque Origin: null (sandboxed frame)": { host: "127.0.0.1", origin: "null" },
 };
 
@@ -68,7 +76,17 @@ const EXPECTED: Record<string, Expectation> = {
     // A firing alert of its own each time, so there is always something to acknowledge.
     valid: async () => {
       const now = new Date();
-      await database.prisma.alertState.create({ data: { ruleId: "cpu_high", subject: `matrix-${next()}`, status: "firing", activeSince: now, firedAt: now, value: 99, evaluatedAt: now } });
+      await database.prisma.alertState.create({
+        data: {
+          ruleId: "cpu_high",
+          subject: `matrix-${next()}`,
+          status: "firing",
+          activeSince: now,
+          firedAt: now,
+          value: 99,
+          evaluatedAt: now,
+        },
+      });
       return { params: { id: "cpu_high" } };
     },
   },
@@ -81,7 +99,10 @@ const EXPECTED: Record<string, Expectation> = {
     allows: "operator",
     ok: 200,
     valid: async () => {
-      await database.prisma.alertRule.update({ where: { id: "memory_high" }, data: { silencedUntil: new Date(Date.now() + 3_600_000), silencedBy: "matrix" } });
+      await database.prisma.alertRule.update({
+        where: { id: "memory_high" },
+        data: { silencedUntil: new Date(Date.now() + 3_600_000), silencedBy: "matrix" },
+      });
       return { params: { id: "memory_high" } };
     },
   },
@@ -91,7 +112,11 @@ const EXPECTED: Record<string, Expectation> = {
   "PUT /api/console/capacity/schedule": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ body: { schedule: [{ users: `matrix ${next()}`, rpsFrom: 0, rpsTo: null, instancesMin: 1, instancesMax: null, notes: "" }] } }),
+    valid: async () => ({
+      body: {
+        schedule: [{ users: `matrix ${next()}`, rpsFrom: 0, rpsTo: null, instancesMin: 1, instancesMax: null, notes: "" }],
+      },
+    }),
   },
   "PUT /api/console/capacity/settings": {
     allows: "admin",
@@ -101,7 +126,11 @@ const EXPECTED: Record<string, Expectation> = {
   "PUT /api/console/capacity/sizes": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ body: { sizes: [{ id: `size-${next()}`, name: "Matrix", cpuCores: 1, memoryGb: 2, requestsPerSecond: 100, monthlyCostUsd: 10 }] } }),
+    valid: async () => ({
+      body: {
+        sizes: [{ id: `size-${next()}`, name: "Matrix", cpuCores: 1, memoryGb: 2, requestsPerSecond: 100, monthlyCostUsd: 10 }],
+      },
+    }),
   },
   "GET /api/console/instances": read(),
   "GET /api/console/keys": read(),
@@ -115,7 +144,10 @@ const EXPECTED: Record<string, Expectation> = {
   "PUT /api/console/keys/[id]/capture": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { id: (await createApiKey(database.prisma, { name: `capture ${next()}` })).record.id }, body: { captureBodies: true } }),
+    valid: async () => ({
+      params: { id: (await createApiKey(database.prisma, { name: `capture ${next()}` })).record.id },
+      body: { captureBodies: true },
+    }),
   },
   "PUT /api/console/keys/[id]/budget": {
     allows: "admin",
@@ -130,7 +162,10 @@ const EXPECTED: Record<string, Expectation> = {
   "PUT /api/console/prices/[id]": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { id: `matrix-model-${next()}` }, body: { inputPerMillion: 1 + (serial++ % 9), outputPerMillion: 2, cachedInputPerMillion: null } }),
+    valid: async () => ({
+      params: { id: `matrix-model-${next()}` },
+      body: { inputPerMillion: 1 + (serial++ % 9), outputPerMillion: 2, cachedInputPerMillion: null },
+    }),
   },
   "DELETE /api/console/prices/[id]": {
     allows: "admin",
@@ -142,20 +177,36 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   "GET /api/console/providers": read(),
-  "POST /api/console/providers": { allows: "admin", ok: 201, valid: async () => ({ body: { kind: "simulator", name: `matrix-${next()}` } }) },
+  "POST /api/console/providers": {
+    allows: "admin",
+    ok: 201,
+    valid: async () => ({ body: { kind: "simulator", name: `matrix-${next()}` } }),
+  },
   "PATCH /api/console/providers/[id]": {
     allows: "admin",
     ok: 200,
     valid: async () => ({ params: { id: (await simulatorProvider()).id }, body: { enabled: false } }),
   },
   // Body-less: deletes a provider that serves nothing (one serving models answers 409).
-  "DELETE /api/console/providers/[id]": { allows: "admin", ok: 200, valid: async () => ({ params: { id: (await simulatorProvider()).id } }) },
+  "DELETE /api/console/providers/[id]": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: (await simulatorProvider()).id } }),
+  },
   // Body-less too; it records nothing today, but it reaches out to the provider (a cost, an SSRF lever).
-  "POST /api/console/providers/[id]/test": { allows: "admin", ok: 200, valid: async () => ({ params: { id: (await simulatorProvider()).id } }) },
+  "POST /api/console/providers/[id]/test": {
+    allows: "admin",
+    ok: 200,
+    valid: async () => ({ params: { id: (await simulatorProvider()).id } }),
+  },
   "GET /api/console/providers/health": read(),
   "GET /api/console/requests": read(),
   // A request id nobody used: found empty, which is an answer (the page says "not logged").
-  "GET /api/console/requests/[requestId]": { allows: "operator", ok: 200, valid: async () => ({ params: { requestId: `matrix-${next()}` } }) },
+  "GET /api/console/requests/[requestId]": {
+    allows: "operator",
+    ok: 200,
+    valid: async () => ({ params: { requestId: `matrix-${next()}` } }),
+  },
   "GET /api/console/requests/settings": read(),
   "PUT /api/console/requests/settings": {
     allows: "admin",
@@ -167,15 +218,33 @@ const EXPECTED: Record<string, Expectation> = {
     allows: "admin",
     ok: 200,
     valid: async () => {
-      const policy = await savePolicy(database.prisma, { name: `switch-${next()}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" });
+      const policy = await savePolicy(
+        database.prisma,
+        { name: `switch-${next()}`, spec: PRESETS.conservative },
+        { id: null, email: "test-setup" },
+      );
       return { body: { name: policy.name, reason: `matrix ${next()}` } };
     },
   },
-  "POST /api/console/scaling/policies": { allows: "admin", ok: 201, valid: async () => ({ body: { name: `matrix-${next()}`, spec: { ...PRESETS.balanced, minReplicas: 1 } } }) },
+  "POST /api/console/scaling/policies": {
+    allows: "admin",
+    ok: 201,
+    valid: async () => ({ body: { name: `matrix-${next()}`, spec: { ...PRESETS.balanced, minReplicas: 1 } } }),
+  },
   "DELETE /api/console/scaling/policies/[id]": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { id: (await savePolicy(database.prisma, { name: `gone-${next()}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id } }),
+    valid: async () => ({
+      params: {
+        id: (
+          await savePolicy(
+            database.prisma,
+            { name: `gone-${next()}`, spec: PRESETS.conservative },
+            { id: null, email: "test-setup" },
+          )
+        ).id,
+      },
+    }),
   },
   "GET /api/console/scaling/simulation": read(),
   "GET /api/console/usage": read(),
@@ -189,13 +258,34 @@ const EXPECTED: Record<string, Expectation> = {
   "PATCH /api/console/users/[id]": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { id: (await createUser(database.prisma, { email: `target-${next()}@example.test`, role: "operator", password: "target-password-1" })).id }, body: { role: "admin" } }),
+    valid: async () => ({
+      params: {
+        id: (
+          await createUser(database.prisma, {
+            email: `target-${next()}@example.test`,
+            role: "operator",
+            password: "target-password-1",
+          })
+        ).id,
+      },
+      body: { role: "admin" },
+    }),
   },
   // Body-less: a new password for another user, shown once.
   "POST /api/console/users/[id]/password": {
     allows: "admin",
     ok: 200,
-    valid: async () => ({ params: { id: (await createUser(database.prisma, { email: `reset-${next()}@example.test`, role: "operator", password: "target-password-1" })).id } }),
+    valid: async () => ({
+      params: {
+        id: (
+          await createUser(database.prisma, {
+            email: `reset-${next()}@example.test`,
+            role: "operator",
+            password: "target-password-1",
+          })
+        ).id,
+      },
+    }),
   },
 };
 
@@ -221,7 +311,10 @@ function send(route: ConsoleRoute, caller: Caller, request: Request): Promise<Re
     "disabled user": { cookie: cookies.disabled, headers: SAME_ORIGIN },
     operator: { cookie: cookies.operator, headers: SAME_ORIGIN },
     admin: { cookie: cookies.admin, headers: SAME_ORIGIN },
-    "cross-origin admin": { cookie: cookies.admin, headers: CROSS_SITE_VARIANTS["a browser's own judgement (Sec-Fetch-Site: cross-site, Origin evil.example)"]! },
+    "cross-origin admin": {
+      cookie: cookies.admin,
+      headers: CROSS_SITE_VARIANTS["a browser's own judgement (Sec-Fetch-Site: cross-site, Origin evil.example)"]!,
+    },
   };
   return callConsoleHandler(route.handler, { method: route.method, ...request, ...as[caller] });
 }
@@ -238,14 +331,24 @@ async function snapshot(): Promise<string> {
 }
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(`agenticorp_console_authz_${Date.now()}_${randomBytes(3).toString("hex")}`, { migrate: true });
+  scratch = await createScratchDatabase(`agenticorp_console_authz_${Date.now()}_${randomBytes(3).toString("hex")}`, {
+    migrate: true,
+  });
   database = createDatabase({ url: scratch.url, poolMax: 4 });
   setDatabase(database);
   setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "console-authz-test" }));
   const admin = await createUser(database.prisma, { email: "admin@example.test", role: "admin", password: "admin-password-123" });
-  const operator = await createUser(database.prisma, { email: "operator@example.test", role: "operator", password: "operator-password-123" });
+  const operator = await createUser(database.prisma, {
+    email: "operator@example.test",
+    role: "operator",
+    password: "operator-password-123",
+  });
   // An admin whose account was disabled after signing in: the cookie is still validly signed.
-  const disabled = await createUser(database.prisma, { email: "disabled@example.test", role: "admin", password: "disabled-password-1" });
+  const disabled = await createUser(database.prisma, {
+    email: "disabled@example.test",
+    role: "admin",
+    password: "disabled-password-1",
+  });
   await database.prisma.user.update({ where: { id: disabled.id }, data: { disabledAt: new Date() } });
   cookies.admin = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
   cookies.operator = await sessionCookie({ id: operator.id, email: operator.email, role: "operator" });
@@ -263,7 +366,9 @@ describe("the authorization matrix", () => {
   it("names every route file's methods, and nothing else", () => {
     const found = routes.map((r) => r.key).sort();
     expect(found.length).toBeGreaterThanOrEqual(20);
-    expect(found, "a route without an expectation (add it to EXPECTED), or an expectation without a route").toEqual(Object.keys(EXPECTED).sort());
+    expect(found, "a route without an expectation (add it to EXPECTED), or an expectation without a route").toEqual(
+      Object.keys(EXPECTED).sort(),
+    );
   });
 
   it("gives each caller the expected status on every route", async () => {
@@ -275,7 +380,10 @@ describe("the authorization matrix", () => {
       for (const [caller, status] of Object.entries(expectedStatuses(route, expectation)) as Array<[Caller, number]>) {
         const response = await send(route, caller, (await expectation.valid?.()) ?? {});
         cells++;
-        if (response.status !== status) failures.push(`${caller} ${route.key}: ${response.status}, expected ${status} — ${(await response.text()).slice(0, 200)}`);
+        if (response.status !== status)
+          failures.push(
+            `${caller} ${route.key}: ${response.status}, expected ${status} — ${(await response.text()).slice(0, 200)}`,
+          );
       }
     }
     expect(cells).toBe(routes.length * 5);
@@ -293,27 +401,46 @@ describe("the authorization matrix", () => {
 });
 
 describe("a write sent from another site", () => {
-  it.each(Object.keys(CROSS_SITE_VARIANTS))("is refused with 403 on every state-changing route, changing nothing: %s", async (variant) => {
-    const writes = routes.filter(isWrite);
-    expect(writes.length).toBeGreaterThanOrEqual(13);
-    for (const route of writes) {
-      const request = await EXPECTED[route.key]!.valid!();
-      const before = await snapshot();
-      const refused = await callConsoleHandler(route.handler, { method: route.method, cookie: cookies.admin, ...request, headers: CROSS_SITE_VARIANTS[variant]! });
-      expect(refused.status, route.key).toBe(403);
-      expect((await refused.json()).error.code, route.key).toBe("cross_site_request");
-      expect(await snapshot(), `${route.key} changed the database`).toBe(before);
-      // The same request from the console's own page goes through: the refusal was the origin's doing.
-      const allowed = await callConsoleHandler(route.handler, { method: route.method, cookie: cookies.admin, ...request, headers: SAME_ORIGIN });
-      expect(allowed.status, `${route.key}: ${await allowed.clone().text()}`).toBe(EXPECTED[route.key]!.ok);
-      // …and the snapshot sees a change when there is one.
-      if (route.key !== "POST /api/console/providers/[id]/test") expect(await snapshot(), `${route.key} changed nothing when allowed`).not.toBe(before);
-    }
-  });
+  it.each(Object.keys(CROSS_SITE_VARIANTS))(
+    "is refused with 403 on every state-changing route, changing nothing: %s",
+    async (variant) => {
+      const writes = routes.filter(isWrite);
+      expect(writes.length).toBeGreaterThanOrEqual(13);
+      for (const route of writes) {
+        const request = await EXPECTED[route.key]!.valid!();
+        const before = await snapshot();
+        const refused = await callConsoleHandler(route.handler, {
+          method: route.method,
+          cookie: cookies.admin,
+          ...request,
+          headers: CROSS_SITE_VARIANTS[variant]!,
+        });
+        expect(refused.status, route.key).toBe(403);
+        expect((await refused.json()).error.code, route.key).toBe("cross_site_request");
+        expect(await snapshot(), `${route.key} changed the database`).toBe(before);
+        // The same request from the console's own page goes through: the refusal was the origin's doing.
+        const allowed = await callConsoleHandler(route.handler, {
+          method: route.method,
+          cookie: cookies.admin,
+          ...request,
+          headers: SAME_ORIGIN,
+        });
+        expect(allowed.status, `${route.key}: ${await allowed.clone().text()}`).toBe(EXPECTED[route.key]!.ok);
+        // …and the snapshot sees a change when there is one.
+        if (route.key !== "POST /api/console/providers/[id]/test")
+          expect(await snapshot(), `${route.key} changed nothing when allowed`).not.toBe(before);
+      }
+    },
+  );
 
   it("is allowed from a client that is no browser page (no Origin, no Sec-Fetch-Site), such as curl with a session", async () => {
     const create = routes.find((r) => r.key === "POST /api/console/keys")!;
-    const response = await callConsoleHandler(create.handler, { method: "POST", cookie: cookies.admin, ...(await EXPECTED[create.key]!.valid!()), headers: { host: "127.0.0.1" } });
+    const response = await callConsoleHandler(create.handler, {
+      method: "POST",
+      cookie: cookies.admin,
+      ...(await EXPECTED[create.key]!.valid!()),
+      headers: { host: "127.0.0.1" },
+    });
     expect(response.status).toBe(201);
   });
 });

@@ -21,7 +21,13 @@ let cookie: string;
 const keys: Record<string, string> = {};
 
 /** A batch of `lines` jobs, `done` of them succeeded and `failed` failed, `running` claimed, the rest queued. */
-async function batch(key: string, id: string, lines: number, split: { done?: number; failed?: number; running?: number } = {}, createdSecondsAgo = 0): Promise<void> {
+async function batch(
+  key: string,
+  id: string,
+  lines: number,
+  split: { done?: number; failed?: number; running?: number } = {},
+  createdSecondsAgo = 0,
+): Promise<void> {
   await database.pool.query(
     `INSERT INTO batches (id, key_id, endpoint, input_file_id, completion_window, status, total_count, created_at, in_progress_at, expires_at)
      VALUES ($1, $2::uuid, '/v1/chat/completions', 'file-in', '24h', 'in_progress', $3, now() - make_interval(secs => $4), now(), now() + interval '1 day')`,
@@ -43,7 +49,11 @@ beforeAll(async () => {
   database = createDatabase({ url: scratch.url, poolMax: 4 });
   setDatabase(database);
   setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "console-batches-test" }));
-  const operator = await createUser(database.prisma, { email: "operator@example.test", role: "operator", password: "operator-password-123" });
+  const operator = await createUser(database.prisma, {
+    email: "operator@example.test",
+    role: "operator",
+    password: "operator-password-123",
+  });
   cookie = await sessionCookie({ id: operator.id, email: operator.email, role: "operator" });
   for (const name of ["nightly-etl", "evals"]) keys[name] = (await createApiKey(database.prisma, { name })).record.id;
 }, 60_000);
@@ -63,7 +73,11 @@ describe("GET /api/console/batches", () => {
   it("answers an empty queue as real zeros, with no batches", async () => {
     const { status, body } = await get();
     expect(status).toBe(200);
-    expect(batchesResponse.parse(body)).toEqual({ queue: { queued: 0, running: 0, oldestQueuedAgeSeconds: null }, byKey: { keys: [] }, batches: { data: [], hasMore: false, nextAfter: null } });
+    expect(batchesResponse.parse(body)).toEqual({
+      queue: { queued: 0, running: 0, oldestQueuedAgeSeconds: null },
+      byKey: { keys: [] },
+      batches: { data: [], hasMore: false, nextAfter: null },
+    });
   });
 
   it("shows the queue, who fills it, and each batch's progress, newest first", async () => {
@@ -82,13 +96,24 @@ describe("GET /api/console/batches", () => {
     });
     const page = parsed.batches as Extract<typeof parsed.batches, { data: unknown }>;
     expect(page.data.map((b) => b.id)).toEqual(["batch_etl_2", "batch_evals_1", "batch_etl_1"]);
-    expect(page.data[2]).toMatchObject({ status: "in_progress", key: { name: "nightly-etl" }, requestCounts: { total: 500, completed: 100, failed: 20 }, endedAt: null });
+    expect(page.data[2]).toMatchObject({
+      status: "in_progress",
+      key: { name: "nightly-etl" },
+      requestCounts: { total: 500, completed: 100, failed: 20 },
+      endedAt: null,
+    });
   });
 
   it("narrows to one key and pages with nextAfter", async () => {
-    const first = batchesResponse.parse((await get(`?keyId=${keys["nightly-etl"]}&limit=1`)).body).batches as { data: Array<{ id: string }>; hasMore: boolean; nextAfter: string | null };
+    const first = batchesResponse.parse((await get(`?keyId=${keys["nightly-etl"]}&limit=1`)).body).batches as {
+      data: Array<{ id: string }>;
+      hasMore: boolean;
+      nextAfter: string | null;
+    };
     expect(first).toMatchObject({ data: [{ id: "batch_etl_2" }], hasMore: true, nextAfter: "batch_etl_2" });
-    const second = batchesResponse.parse((await get(`?keyId=${keys["nightly-etl"]}&limit=1&after=${first.nextAfter}`)).body).batches;
+    const second = batchesResponse.parse(
+      (await get(`?keyId=${keys["nightly-etl"]}&limit=1&after=${first.nextAfter}`)).body,
+    ).batches;
     expect(second).toMatchObject({ data: [{ id: "batch_etl_1" }], hasMore: false, nextAfter: null });
   });
 

@@ -34,25 +34,55 @@ const IDS: Record<string, () => Promise<string>> = {
   "/api/console/alerts/rules/[id]/acknowledge": firstAlertRule,
   "/api/console/alerts/rules/[id]/silence": firstAlertRule,
   "/api/console/scaling/policies/[id]": async () =>
-    (await savePolicy(database.prisma, { name: `edge-${randomBytes(3).toString("hex")}`, spec: PRESETS.conservative }, { id: null, email: "test-setup" })).id,
+    (
+      await savePolicy(
+        database.prisma,
+        { name: `edge-${randomBytes(3).toString("hex")}`, spec: PRESETS.conservative },
+        { id: null, email: "test-setup" },
+      )
+    ).id,
   "/api/console/users/[id]/password": async () =>
-    (await createUser(database.prisma, { email: `edge-reset-${randomBytes(3).toString("hex")}@example.test`, role: "operator", password: "edge-target-password" })).id,
-  "/api/console/keys/[id]/budget": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+    (
+      await createUser(database.prisma, {
+        email: `edge-reset-${randomBytes(3).toString("hex")}@example.test`,
+        role: "operator",
+        password: "edge-target-password",
+      })
+    ).id,
+  "/api/console/keys/[id]/budget": async () =>
+    (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/prices/[id]": async () => `edge-model-${randomBytes(3).toString("hex")}`,
-  "/api/console/keys/[id]/revoke": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
-  "/api/console/keys/[id]/capture": async () => (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+  "/api/console/keys/[id]/revoke": async () =>
+    (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
+  "/api/console/keys/[id]/capture": async () =>
+    (await createApiKey(database.prisma, { name: `edge ${randomBytes(3).toString("hex")}` })).record.id,
   "/api/console/requests/[requestId]": async () => {
     const requestId = `edge-${randomBytes(3).toString("hex")}`;
-    await database.pool.query(`INSERT INTO request_log (at, request_id, instance_id, endpoint, status, kept_because, duration_ms, request_body) VALUES (now(), $1, 'edge', 'chat', 502, 'error', 1, '{}')`, [requestId]);
+    await database.pool.query(
+      `INSERT INTO request_log (at, request_id, instance_id, endpoint, status, kept_because, duration_ms, request_body) VALUES (now(), $1, 'edge', 'chat', 502, 'error', 1, '{}')`,
+      [requestId],
+    );
     return requestId;
   },
   "/api/console/providers/[id]": async () => (await loopbackProvider()).id,
   "/api/console/providers/[id]/test": async () => (await loopbackProvider()).id,
-  "/api/console/users/[id]": async () => (await createUser(database.prisma, { email: `edge-target-${randomBytes(3).toString("hex")}@example.test`, role: "operator", password: "edge-target-password" })).id,
+  "/api/console/users/[id]": async () =>
+    (
+      await createUser(database.prisma, {
+        email: `edge-target-${randomBytes(3).toString("hex")}@example.test`,
+        role: "operator",
+        password: "edge-target-password",
+      })
+    ).id,
 };
 
 /** An OpenAI-compatible provider at a loopback port where nothing listens. */
-const loopbackProvider = () => createProvider(database.prisma, { kind: "openai_compatible", name: `edge-${randomBytes(3).toString("hex")}`, baseUrl: "http://127.0.0.1:9" }, SECRET);
+const loopbackProvider = () =>
+  createProvider(
+    database.prisma,
+    { kind: "openai_compatible", name: `edge-${randomBytes(3).toString("hex")}`, baseUrl: "http://127.0.0.1:9" },
+    SECRET,
+  );
 
 beforeAll(async () => {
   scratch = await createScratchDatabase(`agenticorp_console_edges_${randomBytes(4).toString("hex")}`, { migrate: true });
@@ -78,8 +108,16 @@ interface Outcome {
   body: string;
 }
 
-async function send(route: ConsoleRoute, request: { query?: string; body?: unknown; params?: Record<string, string> }): Promise<Outcome> {
-  const response = await callConsoleHandler(route.handler, { method: route.method, cookie: adminCookie, headers: SAME_ORIGIN, ...request });
+async function send(
+  route: ConsoleRoute,
+  request: { query?: string; body?: unknown; params?: Record<string, string> },
+): Promise<Outcome> {
+  const response = await callConsoleHandler(route.handler, {
+    method: route.method,
+    cookie: adminCookie,
+    headers: SAME_ORIGIN,
+    ...request,
+  });
   const body = await response.text();
   return { route: route.key, input: JSON.stringify(request).slice(0, 300), status: response.status, body: body.slice(0, 300) };
 }
@@ -118,7 +156,10 @@ describe("every console route with its largest allowed inputs", () => {
       for (const params of edges) outcomes.push(await send(route, { body: bodies.at(-1), params }));
     }
     // The edge policy names above name no policy: switch to the largest one saved, so the reads show it.
-    const largest = await database.prisma.scalingPolicy.findFirstOrThrow({ where: { preset: false }, orderBy: { updatedAt: "desc" } });
+    const largest = await database.prisma.scalingPolicy.findFirstOrThrow({
+      where: { preset: false },
+      orderBy: { updatedAt: "desc" },
+    });
     const activate = routes.find((r) => r.key === "PUT /api/console/scaling/active")!;
     const switched = await send(activate, { body: { name: largest.name, reason: "r".repeat(500) } });
     expect(switched.status, switched.body).toBe(200);
@@ -133,7 +174,8 @@ describe("every console route with its largest allowed inputs", () => {
     expect(failures, JSON.stringify(failures, null, 2)).toEqual([]);
     // Every route was called, and the reads, the capacity page's included, were answered.
     expect(new Set(outcomes.map((o) => o.route))).toEqual(new Set(routes.map((r) => r.key)));
-    for (const route of reads) expect(outcomes.filter((o) => o.route === route.key && o.status === 200).length, route.key).toBeGreaterThan(0);
+    for (const route of reads)
+      expect(outcomes.filter((o) => o.route === route.key && o.status === 200).length, route.key).toBeGreaterThan(0);
     // The largest settings were really stored (the reads above ran with them).
     const settings = await database.prisma.capacitySettings.findUniqueOrThrow({ where: { id: 1 } });
     expect(settings.lookbackDays).toBe(90);

@@ -27,7 +27,17 @@ const burst: RollupRow[] = INSTANCES.flatMap((instanceId) =>
   Array.from({ length: 18 }, (_, k) => {
     const bucket = END - (k + 1) * 10_000;
     const spike = instanceId === "truth-a" && bucket === END - MIN;
-    return { resolution: 10, instanceId, bucket, requests2xx: spike ? 200 : 50, requests4xx: 3, requests5xx: 2, cacheHits: 3, cacheMisses: 2, cacheBypass: 50 } satisfies RollupRow;
+    return {
+      resolution: 10,
+      instanceId,
+      bucket,
+      requests2xx: spike ? 200 : 50,
+      requests4xx: 3,
+      requests5xx: 2,
+      cacheHits: 3,
+      cacheMisses: 2,
+      cacheBypass: 50,
+    } satisfies RollupRow;
   }),
 );
 const BURST = burst.reduce((sum, r) => sum + requestsOf(r), 0);
@@ -37,7 +47,13 @@ const BURST_PEAK = (200 + 5 + 55) / 10;
 // 3 h ago: 10 s rows, rolled up into 1 min and 10 min rows (all three present; count once).
 const h3 = floorTo(NOW - 3 * HOUR, 10 * MIN);
 const threeHoursAgo: RollupRow[] = INSTANCES.flatMap((instanceId) => [
-  ...Array.from({ length: 6 }, (_, k) => ({ resolution: 10 as const, instanceId, bucket: h3 + k * 10_000, requests2xx: 20, dirty: false })),
+  ...Array.from({ length: 6 }, (_, k) => ({
+    resolution: 10 as const,
+    instanceId,
+    bucket: h3 + k * 10_000,
+    requests2xx: 20,
+    dirty: false,
+  })),
   { resolution: 60, instanceId, bucket: h3, requests2xx: 120 },
   { resolution: 600, instanceId, bucket: h3, requests2xx: 120 },
 ]);
@@ -55,7 +71,12 @@ const threeDaysAgo: RollupRow[] = INSTANCES.flatMap((instanceId) => [
   { resolution: 600, instanceId, bucket: d3, requests2xx: 6_000 },
 ]);
 // 10 days ago: only in 10 min rows, outside every range.
-const tenDaysAgo: RollupRow[] = INSTANCES.map((instanceId) => ({ resolution: 600, instanceId, bucket: floorTo(NOW - 10 * DAY, 10 * MIN), requests2xx: 60_000 }));
+const tenDaysAgo: RollupRow[] = INSTANCES.map((instanceId) => ({
+  resolution: 600,
+  instanceId,
+  bucket: floorTo(NOW - 10 * DAY, 10 * MIN),
+  requests2xx: 60_000,
+}));
 
 const EXPECTED: Record<RangeKey, number> = {
   "15m": BURST,
@@ -117,8 +138,11 @@ describe("every range tells the same truth", () => {
   });
 
   it("finds peaks at the finest resolution kept, and never lower for a longer range", async () => {
-    const peaks = Object.fromEntries(await Promise.all(RANGES.map(async (range) => [range, await source.peakRequestRate(timeWindowFor(range, NOW))] as const)));
-    for (const range of ["15m", "1h", "6h", "24h"] as const) expect(peaks[range]).toEqual({ perSecond: BURST_PEAK, resolutionSeconds: 10, at: END - MIN });
+    const peaks = Object.fromEntries(
+      await Promise.all(RANGES.map(async (range) => [range, await source.peakRequestRate(timeWindowFor(range, NOW))] as const)),
+    );
+    for (const range of ["15m", "1h", "6h", "24h"] as const)
+      expect(peaks[range]).toEqual({ perSecond: BURST_PEAK, resolutionSeconds: 10, at: END - MIN });
     // A week back, the heaviest minute was 3 days ago: only its 1 min rows are kept, and the peak says so.
     expect(peaks["7d"]).toEqual({ perSecond: (2 * 6_000) / 60, resolutionSeconds: 60, at: d3 });
   });
@@ -135,7 +159,8 @@ describe("every range tells the same truth", () => {
   it("splits the error rate into 5xx and 4xx, and the cache into all requests and cacheable ones", async () => {
     const window = timeWindowFor("15m", NOW);
     const [errors, cache] = await Promise.all([source.errorRate(window), source.cacheHitRate(window)]);
-    const at = (series: Series[], name: string) => series.find((s) => s.name === name)!.points.find((p) => p.t === END - 20_000)!.v;
+    const at = (series: Series[], name: string) =>
+      series.find((s) => s.name === name)!.points.find((p) => p.t === END - 20_000)!.v;
     expect(at(errors, "5xx")).toBeCloseTo(4 / 110, 12);
     expect(at(errors, "4xx")).toBeCloseTo(6 / 110, 12);
     expect(at(cache, "hit_rate")).toBeCloseTo(6 / 110, 12);

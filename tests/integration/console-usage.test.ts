@@ -30,7 +30,11 @@ beforeAll(async () => {
   setDatabase(database);
   setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "console-usage-test" }));
   const admin = await createUser(database.prisma, { email: "admin@usage.test", role: "admin", password: "admin-password-123" });
-  const operator = await createUser(database.prisma, { email: "operator@usage.test", role: "operator", password: "operator-password-123" });
+  const operator = await createUser(database.prisma, {
+    email: "operator@usage.test",
+    role: "operator",
+    password: "operator-password-123",
+  });
   cookies.admin = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
   cookies.operator = await sessionCookie({ id: operator.id, email: operator.email, role: "operator" });
 });
@@ -67,22 +71,44 @@ describe("the Usage page's endpoints", () => {
     await writeUsageBatch(database.pool, "i-1", {
       at: Date.now(),
       rows: [
-        row(minute - 120_000, alpha.record.id, "gpt-4o", "openai/gpt-4o", { requests: 2, promptTokens: 100, completionTokens: 50, costUsd: 4 }),
+        row(minute - 120_000, alpha.record.id, "gpt-4o", "openai/gpt-4o", {
+          requests: 2,
+          promptTokens: 100,
+          completionTokens: 50,
+          costUsd: 4,
+        }),
         row(minute, alpha.record.id, "gpt-4o", "cache", { requests: 1, cacheHits: 1, savedUsd: 0.5 }),
       ],
     });
     await writeUsageBatch(database.pool, "i-2", {
       at: Date.now(),
       rows: [
-        row(minute, alpha.record.id, "gpt-4o", "openai/gpt-4o", { requests: 1, promptTokens: 10, completionTokens: 10, costUsd: 4.5 }),
-        row(minute, beta.record.id, "claude-sonnet-4", "anthropic/claude-sonnet-4", { requests: 3, promptTokens: 30, completionTokens: 30, costUsd: 1.25 }),
+        row(minute, alpha.record.id, "gpt-4o", "openai/gpt-4o", {
+          requests: 1,
+          promptTokens: 10,
+          completionTokens: 10,
+          costUsd: 4.5,
+        }),
+        row(minute, beta.record.id, "claude-sonnet-4", "anthropic/claude-sonnet-4", {
+          requests: 3,
+          promptTokens: 30,
+          completionTokens: 30,
+          costUsd: 1.25,
+        }),
       ],
     });
 
     const response = await callConsoleHandler(getUsage, { cookie: cookies.operator, headers: SAME_ORIGIN, query: "?range=1h" });
     expect(response.status).toBe(200);
     const usage = usageResponse.parse(await response.json());
-    expect(usage.totals).toEqual({ requests: 7, promptTokens: 140, completionTokens: 90, costUsd: 9.75, cacheHits: 1, savedUsd: 0.5 });
+    expect(usage.totals).toEqual({
+      requests: 7,
+      promptTokens: 140,
+      completionTokens: 90,
+      costUsd: 9.75,
+      cacheHits: 1,
+      savedUsd: 0.5,
+    });
     const byT = new Map(usage.series.map((p) => [p.t, p]));
     expect(byT.get(minute - 120_000)).toEqual({ t: minute - 120_000, costUsd: 4, tokens: 150, savedUsd: 0 });
     expect(byT.get(minute - 60_000)).toEqual({ t: minute - 60_000, costUsd: null, tokens: null, savedUsd: null });
@@ -101,7 +127,15 @@ describe("the Usage page's endpoints", () => {
       ["cache", 0, 1],
     ]);
     expect(usage.budgets).toEqual([
-      { keyId: alpha.record.id, name: "alpha, the team", budgetDailyUsd: 10, budgetMonthlyUsd: null, tpmLimit: null, spentTodayUsd: expect.any(Number), spentThisMonthUsd: expect.any(Number) },
+      {
+        keyId: alpha.record.id,
+        name: "alpha, the team",
+        budgetDailyUsd: 10,
+        budgetMonthlyUsd: null,
+        tpmLimit: null,
+        spentTodayUsd: expect.any(Number),
+        spentThisMonthUsd: expect.any(Number),
+      },
     ]);
     // All of it is today unless the test runs across midnight UTC.
     if (new Date(minute - 120_000).getUTCDate() === new Date().getUTCDate()) expect(usage.budgets[0]!.spentTodayUsd).toBe(8.5);
@@ -114,32 +148,72 @@ describe("the Usage page's endpoints", () => {
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(csv.headers.get("content-disposition")).toMatch(/^attachment; filename="agenticorp-usage-1h-.*\.csv"$/);
     const lines = (await csv.text()).trimEnd().split("\r\n");
-    expect(lines[0]).toBe("bucket_start,key_id,key_name,model,deployment,endpoint,status_class,requests,prompt_tokens,completion_tokens,cached_tokens,cost_usd,cache_hits,saved_usd");
+    expect(lines[0]).toBe(
+      "bucket_start,key_id,key_name,model,deployment,endpoint,status_class,requests,prompt_tokens,completion_tokens,cached_tokens,cost_usd,cache_hits,saved_usd",
+    );
     expect(lines).toHaveLength(1 + 4);
-    expect(lines).toContain(`${new Date(minute - 120_000).toISOString()},${alpha.record.id},"alpha, the team",gpt-4o,openai/gpt-4o,chat,2xx,2,100,50,0,4.000000000,0,0.000000000`);
+    expect(lines).toContain(
+      `${new Date(minute - 120_000).toISOString()},${alpha.record.id},"alpha, the team",gpt-4o,openai/gpt-4o,chat,2xx,2,100,50,0,4.000000000,0,0.000000000`,
+    );
 
     // The leader's rollup makes 10 min rows with the same sums.
     expect(await rollUpUsage(database.pool, await leaderFence())).toBe(4);
-    const { rows } = await database.pool.query<{ cost: number; requests: string }>("SELECT sum(cost_usd) AS cost, sum(requests) AS requests FROM usage_buckets WHERE resolution = 600");
+    const { rows } = await database.pool.query<{ cost: number; requests: string }>(
+      "SELECT sum(cost_usd) AS cost, sum(requests) AS requests FROM usage_buckets WHERE resolution = 600",
+    );
     expect(rows[0]).toEqual({ cost: 9.75, requests: "7" });
   });
 
   it("lets an admin set a key's budget and a model's price, audited; an operator may not", async () => {
     const key = await createApiKey(database.prisma, { name: "to budget" });
     const body = { budgetDailyUsd: 3, budgetMonthlyUsd: 50, tpmLimit: 1000 };
-    expect((await callConsoleHandler(setKeyBudget, { method: "PUT", cookie: cookies.operator, headers: SAME_ORIGIN, params: { id: key.record.id }, body })).status).toBe(403);
-    const set = await callConsoleHandler(setKeyBudget, { method: "PUT", cookie: cookies.admin, headers: SAME_ORIGIN, params: { id: key.record.id }, body });
+    expect(
+      (
+        await callConsoleHandler(setKeyBudget, {
+          method: "PUT",
+          cookie: cookies.operator,
+          headers: SAME_ORIGIN,
+          params: { id: key.record.id },
+          body,
+        })
+      ).status,
+    ).toBe(403);
+    const set = await callConsoleHandler(setKeyBudget, {
+      method: "PUT",
+      cookie: cookies.admin,
+      headers: SAME_ORIGIN,
+      params: { id: key.record.id },
+      body,
+    });
     expect(set.status).toBe(200);
     expect((await set.json()).record).toMatchObject(body);
     const audit = await database.prisma.auditEntry.findFirstOrThrow({ where: { action: "key.budget", targetId: key.record.id } });
     expect(audit.after).toMatchObject(body);
 
-    const bad = await callConsoleHandler(setPrice, { method: "PUT", cookie: cookies.admin, headers: SAME_ORIGIN, params: { id: "my-model" }, body: { inputPerMillion: -1, outputPerMillion: 1 } });
+    const bad = await callConsoleHandler(setPrice, {
+      method: "PUT",
+      cookie: cookies.admin,
+      headers: SAME_ORIGIN,
+      params: { id: "my-model" },
+      body: { inputPerMillion: -1, outputPerMillion: 1 },
+    });
     expect(bad.status).toBe(400);
-    const priced = await callConsoleHandler(setPrice, { method: "PUT", cookie: cookies.admin, headers: SAME_ORIGIN, params: { id: "gpt-4o" }, body: { inputPerMillion: 2, outputPerMillion: 9 } });
+    const priced = await callConsoleHandler(setPrice, {
+      method: "PUT",
+      cookie: cookies.admin,
+      headers: SAME_ORIGIN,
+      params: { id: "gpt-4o" },
+      body: { inputPerMillion: 2, outputPerMillion: 9 },
+    });
     expect(priced.status).toBe(200);
     const listed = await (await callConsoleHandler(listPrices, { cookie: cookies.operator, headers: SAME_ORIGIN })).json();
-    expect(listed.prices.find((p: { model: string }) => p.model === "gpt-4o")).toEqual({ model: "gpt-4o", source: "console", inputPerMillion: 2, outputPerMillion: 9, cachedInputPerMillion: null });
+    expect(listed.prices.find((p: { model: string }) => p.model === "gpt-4o")).toEqual({
+      model: "gpt-4o",
+      source: "console",
+      inputPerMillion: 2,
+      outputPerMillion: 9,
+      cachedInputPerMillion: null,
+    });
     expect(listed.prices.find((p: { model: string }) => p.model === "sim-fast")).toMatchObject({ source: "default" });
     expect(await database.prisma.auditEntry.count({ where: { action: "price.set", targetId: "gpt-4o" } })).toBe(1);
   });

@@ -55,7 +55,14 @@ afterAll(async () => {
 
 it("fires 'database unreachable' after a minute and 'configuration stale' at half the limit, without the database, then resolves both", async () => {
   let clock = 1_000_000;
-  const fleet = new FleetConfig({ pool: database.pool, listenUrl: "postgresql://postgres@127.0.0.1:1/none", secret: SECRET, refreshMs: 100, logger: pino({ level: "silent" }), now: () => clock });
+  const fleet = new FleetConfig({
+    pool: database.pool,
+    listenUrl: "postgresql://postgres@127.0.0.1:1/none",
+    secret: SECRET,
+    refreshMs: 100,
+    logger: pino({ level: "silent" }),
+    now: () => clock,
+  });
   const webhooks = new WebhookSender(pino({ level: "silent" }));
   const alerts = new DependencyAlerts({
     instanceId: "instance-a",
@@ -85,7 +92,9 @@ it("fires 'database unreachable' after a minute and 'configuration stale' at hal
     clock = 1_000_000 + MAX_STALENESS_MS / 2;
     expect(await alerts.evaluate()).toEqual([]);
     clock += 1;
-    expect(await alerts.evaluate()).toEqual([{ rule: "configuration-stale", state: "firing", value: (MAX_STALENESS_MS / 2 + 1) / 1000 }]);
+    expect(await alerts.evaluate()).toEqual([
+      { rule: "configuration-stale", state: "firing", value: (MAX_STALENESS_MS / 2 + 1) / 1000 },
+    ]);
 
     await proxy.restore();
     await eventually(async () => fleet.ageMs() === 0, 5_000);
@@ -104,11 +113,24 @@ it("fires 'database unreachable' after a minute and 'configuration stale' at hal
       ["configuration-stale", "resolved", "instance-a", "instance"],
     ]);
     expect(received[1]).toMatchObject({
-      rule: { name: "Database unreachable", severity: "critical", metric: "database_up", comparison: "below", threshold: 1, forSeconds: 60 },
+      rule: {
+        name: "Database unreachable",
+        severity: "critical",
+        metric: "database_up",
+        comparison: "below",
+        threshold: 1,
+        forSeconds: 60,
+      },
       value: 0,
       at: new Date(1_060_000).toISOString(),
     });
-    expect(received[2]!.rule).toMatchObject({ name: "Configuration stale", metric: "config_age_seconds", comparison: "above", threshold: 150, forSeconds: 0 });
+    expect(received[2]!.rule).toMatchObject({
+      name: "Configuration stale",
+      metric: "config_age_seconds",
+      comparison: "above",
+      threshold: 150,
+      forSeconds: 0,
+    });
   } finally {
     await fleet.stop();
   }

@@ -51,13 +51,22 @@ describe("graceful shutdown", () => {
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
         body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "take your time" }] }),
       });
-    await eventually(async () => (await fetch(`${server.url}/v1/models`, { dispatcher: balancerLike, headers: { authorization: `Bearer ${key}` } })).status === 200);
+    await eventually(
+      async () =>
+        (await fetch(`${server.url}/v1/models`, { dispatcher: balancerLike, headers: { authorization: `Bearer ${key}` } }))
+          .status === 200,
+    );
 
     const json = request(false);
     const stream = request(true);
     // Both in flight (with the /health request asking, three) before the signal: a fixed pause
     // could send it before a loaded machine had even accepted them.
-    const inFlight = async () => ((await (await fetch(`${server.url}/health`, { dispatcher: balancerLike })).json()) as { vitals: { in_flight_requests: number } }).vitals.in_flight_requests;
+    const inFlight = async () =>
+      (
+        (await (await fetch(`${server.url}/health`, { dispatcher: balancerLike })).json()) as {
+          vitals: { in_flight_requests: number };
+        }
+      ).vitals.in_flight_requests;
     await eventually(async () => (await inFlight()) === 3);
     const signalledAt = Date.now();
     server.child.kill("SIGTERM");

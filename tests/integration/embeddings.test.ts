@@ -51,7 +51,12 @@ afterAll(async () => {
 
 describe("embeddings with the openai SDK", () => {
   it("answers the simulator's unit vectors, equal for equal inputs, closer for similar ones", async () => {
-    const inputs = ["the cat sat on the mat", "the cat sat on a mat", "quarterly revenue grew by nine percent", "the cat sat on the mat"];
+    const inputs = [
+      "the cat sat on the mat",
+      "the cat sat on a mat",
+      "quarterly revenue grew by nine percent",
+      "the cat sat on the mat",
+    ];
     const answer = await client().embeddings.create({ model: simulated, input: inputs });
     expect(answer.object).toBe("list");
     expect(answer.model).toBe(simulated);
@@ -136,7 +141,13 @@ describe("embeddings with the openai SDK", () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const answered = metrics
       .split("\n")
-      .filter((l) => l.startsWith("agenticorp_gateway_requests_total{") && l.includes('endpoint="embeddings"') && l.includes(`model="${simulated}"`) && l.includes('status="200"'))
+      .filter(
+        (l) =>
+          l.startsWith("agenticorp_gateway_requests_total{") &&
+          l.includes('endpoint="embeddings"') &&
+          l.includes(`model="${simulated}"`) &&
+          l.includes('status="200"'),
+      )
       .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
     // One in the first test, two in the second, this one.
     expect(answered).toBe(4);
@@ -149,13 +160,22 @@ describe("embeddings with the AI SDK and LangChain", () => {
     const one = await embed({ model: provider.embedding(simulated), value: "sunny day at the beach", maxRetries: 0 });
     expect(one.embedding).toHaveLength(1536);
     expect(norm(one.embedding)).toBeCloseTo(1, 5);
-    const many = await embedMany({ model: provider.embedding(simulated), values: ["sunny day at the beach", "rainy night in the city"], maxRetries: 0 });
+    const many = await embedMany({
+      model: provider.embedding(simulated),
+      values: ["sunny day at the beach", "rainy night in the city"],
+      maxRetries: 0,
+    });
     expect(many.embeddings).toHaveLength(2);
     expect(many.embeddings[0]).toEqual(one.embedding);
   });
 
   it("embedQuery and embedDocuments through @langchain/openai", async () => {
-    const embeddings = new OpenAIEmbeddings({ model: proxied, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
+    const embeddings = new OpenAIEmbeddings({
+      model: proxied,
+      apiKey: key,
+      configuration: { baseURL: `${server.url}/v1` },
+      maxRetries: 0,
+    });
     const query = await embeddings.embedQuery("where is the invoice?");
     expect(query).toEqual(standInEmbedding("where is the invoice?", 1536));
     const documents = await embeddings.embedDocuments(["first document", "second document"]);

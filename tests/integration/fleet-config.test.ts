@@ -30,11 +30,28 @@ describe("loadSnapshot", () => {
   it("holds live keys, enabled providers with their enabled deployments, and the active policy", async () => {
     const upstream = await createProvider(
       db.prisma,
-      { kind: "openai_compatible", name: "upstream", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-upstream", deployments: [{ modelName: "chat", upstreamModel: "up-chat", weight: 3 }, { modelName: "mini", upstreamModel: "up-mini" }] },
+      {
+        kind: "openai_compatible",
+        name: "upstream",
+        baseUrl: "http://127.0.0.1:9/v1",
+        apiKey: "sk-upstream",
+        deployments: [
+          { modelName: "chat", upstreamModel: "up-chat", weight: 3 },
+          { modelName: "mini", upstreamModel: "up-mini" },
+        ],
+      },
       SECRET,
     );
-    await createProvider(db.prisma, { kind: "simulator", name: "sim", deployments: [{ modelName: "chat", upstreamModel: "sim-chat" }] }, SECRET);
-    const switchedOff = await createProvider(db.prisma, { kind: "simulator", name: "off", deployments: [{ modelName: "off-model", upstreamModel: "x" }] }, SECRET);
+    await createProvider(
+      db.prisma,
+      { kind: "simulator", name: "sim", deployments: [{ modelName: "chat", upstreamModel: "sim-chat" }] },
+      SECRET,
+    );
+    const switchedOff = await createProvider(
+      db.prisma,
+      { kind: "simulator", name: "off", deployments: [{ modelName: "off-model", upstreamModel: "x" }] },
+      SECRET,
+    );
     await db.prisma.provider.update({ where: { id: switchedOff.id }, data: { enabled: false } });
     await db.prisma.deployment.updateMany({ where: { upstreamModel: "up-mini" }, data: { enabled: false } });
     const kept = await createApiKey(db.prisma, { name: "kept", rpmLimit: 60, allowedModels: ["chat"] });
@@ -45,13 +62,30 @@ describe("loadSnapshot", () => {
     const snapshot = await loadSnapshot(db.pool, SECRET, EMPTY_SNAPSHOT);
 
     expect([...snapshot.keysByHash.values()]).toEqual([
-      { id: kept.record.id, name: "kept", rpmLimit: 60, tpmLimit: null, budgetDailyUsd: null, budgetMonthlyUsd: null, allowedModels: new Set(["chat"]), captureBodies: false },
+      {
+        id: kept.record.id,
+        name: "kept",
+        rpmLimit: 60,
+        tpmLimit: null,
+        budgetDailyUsd: null,
+        budgetMonthlyUsd: null,
+        allowedModels: new Set(["chat"]),
+        captureBodies: false,
+      },
     ]);
     expect(snapshot.keysByHash.has(hashApiKey(kept.key))).toBe(true);
     expect([...snapshot.providers.values()].map((p) => p.name).sort()).toEqual(["sim", "upstream"]);
     expect(snapshot.providers.get(upstream.id)?.kind).toBe("openai_compatible");
     expect([...snapshot.models.keys()]).toEqual(["chat"]);
-    expect(snapshot.models.get("chat")!.map((d) => [d.label, d.weight]).sort()).toEqual([["sim/sim-chat", 1], ["upstream/up-chat", 3]]);
+    expect(
+      snapshot.models
+        .get("chat")!
+        .map((d) => [d.label, d.weight])
+        .sort(),
+    ).toEqual([
+      ["sim/sim-chat", 1],
+      ["upstream/up-chat", 3],
+    ]);
     expect(snapshot.activePolicy).toMatchObject({ name: "only", spec: { minReplicas: 2 } });
     expect(snapshot.providerErrors.size).toBe(0);
     expect(snapshot.version).toMatch(/^[1-9]\d*$/);
@@ -67,7 +101,13 @@ describe("loadSnapshot", () => {
 describe("the periodic safety net", () => {
   it("reloads nothing while the version stays, and picks up a change NOTIFY did not deliver", async () => {
     // A listen URL nothing answers on: no notification can arrive, only the periodic check.
-    const fleet = new FleetConfig({ pool: db.pool, listenUrl: "postgresql://postgres@127.0.0.1:1/none", secret: SECRET, refreshMs: 100, logger: pino({ level: "silent" }) });
+    const fleet = new FleetConfig({
+      pool: db.pool,
+      listenUrl: "postgresql://postgres@127.0.0.1:1/none",
+      secret: SECRET,
+      refreshMs: 100,
+      logger: pino({ level: "silent" }),
+    });
     let reloads = 0;
     try {
       await fleet.start();

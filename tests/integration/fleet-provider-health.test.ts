@@ -59,10 +59,18 @@ describe("the heartbeat's deployment report and key usage", () => {
     let report: Record<string, unknown> | undefined;
     await eventually(async () => {
       const row = await fixture.prisma.instance.findUnique({ where: { id: server.instanceId } });
-      report = (row?.vitals as { deployments?: Record<string, Record<string, unknown>> } | undefined)?.deployments?.[deployment.id];
+      report = (row?.vitals as { deployments?: Record<string, Record<string, unknown>> } | undefined)?.deployments?.[
+        deployment.id
+      ];
       return report?.refused_by_circuit === 5;
     }, 10_000);
-    expect(report).toMatchObject({ circuit: "open", attempts: 2, failures: 2, refused_by_circuit: 5, last_failure: { reason: "server_error", status: 500 } });
+    expect(report).toMatchObject({
+      circuit: "open",
+      attempts: 2,
+      failures: 2,
+      refused_by_circuit: 5,
+      last_failure: { reason: "server_error", status: 500 },
+    });
     expect((report!.last_failure as { at: number }).at).toBeGreaterThanOrEqual(before);
 
     await eventually(async () => (await fixture.prisma.apiKeyUsage.findUnique({ where: { keyId } })) !== null, 10_000);

@@ -10,7 +10,7 @@ import { awayFromMinuteEnd } from "../helpers/rate-window";
 import type { ServerProcess } from "../helpers/server-process";
 
 const LIMIT = 60;
-const PER_INSTANCE = LIMIT * 2 / 3; // three instances: 2× the limit in all
+const PER_INSTANCE = (LIMIT * 2) / 3; // three instances: 2× the limit in all
 const RATE_LIMITED = "agenticorp_rate_limited_total";
 
 const fixture = new GatewayFixture();
@@ -36,7 +36,8 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-const refusalsCounted = async (server: ServerProcess) => sample(await (await fetch(`${server.url}/metrics`)).text(), RATE_LIMITED);
+const refusalsCounted = async (server: ServerProcess) =>
+  sample(await (await fetch(`${server.url}/metrics`)).text(), RATE_LIMITED);
 
 it("admits between 90% and 100% of a key's limit across three instances under a 2× burst, and counts every 429", async () => {
   const { key, record } = await fixture.addKey({ rpmLimit: LIMIT });
@@ -83,6 +84,8 @@ it("admits between 90% and 100% of a key's limit across three instances under a 
   expect(countedNow).toBe(refused.length);
 
   // The fleet claimed the whole window from the shared counter, and never more.
-  const { rows } = await fixture.database.pool.query<{ used: number }>("SELECT used FROM rate_limit_windows WHERE key_id = $1", [record.id]);
+  const { rows } = await fixture.database.pool.query<{ used: number }>("SELECT used FROM rate_limit_windows WHERE key_id = $1", [
+    record.id,
+  ]);
   expect(rows).toEqual([{ used: LIMIT }]);
 });

@@ -20,11 +20,18 @@ const model = unique("chat-only"); // the stand-in, which speaks chat completion
 const simulated = unique("sim"); // the built-in simulator
 const slashed = `${unique("org")}/model`; // an id with a slash, as many providers name models
 
-const openai = (prefix = "/v1", apiKey = key) => new OpenAI({ apiKey, baseURL: `${server.url}${prefix}`, maxRetries: 0, timeout: 20_000 });
+const openai = (prefix = "/v1", apiKey = key) =>
+  new OpenAI({ apiKey, baseURL: `${server.url}${prefix}`, maxRetries: 0, timeout: 20_000 });
 const aiSdk = () => createOpenAI({ apiKey: key, baseURL: `${server.url}/v1` });
 const lastUpstreamBody = () => upstream.requests.at(-1)!.body as Record<string, unknown>;
 
-const weatherTool = { type: "function" as const, name: "get_weather", description: "Weather in a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false };
+const weatherTool = {
+  type: "function" as const,
+  name: "get_weather",
+  description: "Weather in a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  strict: false,
+};
 
 beforeAll(async () => {
   upstream = await startOpenAIStandIn({ apiKey: "upstream-key", name: "A" });
@@ -39,7 +46,11 @@ beforeAll(async () => {
       { modelName: slashed, upstreamModel: "gpt-4o" },
     ],
   });
-  await fixture.addProvider({ kind: "simulator", name: unique("simulator"), deployments: [{ modelName: simulated, upstreamModel: "sim" }] });
+  await fixture.addProvider({
+    kind: "simulator",
+    name: unique("simulator"),
+    deployments: [{ modelName: simulated, upstreamModel: "sim" }],
+  });
   key = (await fixture.addKey()).key;
   // Failures injected here are about their answers, not circuits: keep the one deployment's circuit closed.
   server = await fixture.startServer({ env: { CIRCUIT_FAILURE_THRESHOLD: "1000" } });
@@ -54,14 +65,42 @@ beforeEach(() => upstream.reset());
 
 describe("openai SDK: responses", () => {
   it.each(["/v1", "/api/v1"])("creates a text response under %s, translated to chat and back", async (prefix) => {
-    const response = await openai(prefix).responses.create({ model, input: "say hi", instructions: "be brief", max_output_tokens: 50, temperature: 0.3, metadata: { trace: "t1" }, store: true });
-    expect(response).toMatchObject({ object: "response", status: "completed", model, instructions: "be brief", metadata: { trace: "t1" }, incomplete_details: null, error: null });
+    const response = await openai(prefix).responses.create({
+      model,
+      input: "say hi",
+      instructions: "be brief",
+      max_output_tokens: 50,
+      temperature: 0.3,
+      metadata: { trace: "t1" },
+      store: true,
+    });
+    expect(response).toMatchObject({
+      object: "response",
+      status: "completed",
+      model,
+      instructions: "be brief",
+      metadata: { trace: "t1" },
+      incomplete_details: null,
+      error: null,
+    });
     expect(response.id).toMatch(/^resp_/);
     expect(response.output_text).toBe("[A] echo: say hi");
     expect(response.output).toEqual([
-      { type: "message", id: expect.stringMatching(/^msg_/), status: "completed", role: "assistant", content: [{ type: "output_text", text: "[A] echo: say hi", annotations: [], logprobs: [] }] },
+      {
+        type: "message",
+        id: expect.stringMatching(/^msg_/),
+        status: "completed",
+        role: "assistant",
+        content: [{ type: "output_text", text: "[A] echo: say hi", annotations: [], logprobs: [] }],
+      },
     ]);
-    expect(response.usage).toMatchObject({ input_tokens: 4, output_tokens: 4, total_tokens: 8, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } });
+    expect(response.usage).toMatchObject({
+      input_tokens: 4,
+      output_tokens: 4,
+      total_tokens: 8,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: 0 },
+    });
     expect(lastUpstreamBody()).toEqual({
       model: "gpt-4o-mini",
       messages: [
@@ -75,10 +114,22 @@ describe("openai SDK: responses", () => {
 
   it("calls a function tool with tool_choice required, keeping the upstream's call id", async () => {
     upstream.setBehaviour({ toolArguments: '{"city":"Oslo"}' });
-    const response = await openai().responses.create({ model, input: "weather in Oslo?", tools: [weatherTool], tool_choice: "required" });
+    const response = await openai().responses.create({
+      model,
+      input: "weather in Oslo?",
+      tools: [weatherTool],
+      tool_choice: "required",
+    });
     expect(response.status).toBe("completed");
     expect(response.output).toEqual([
-      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: expect.stringMatching(/^call_/), name: "get_weather", arguments: '{"city":"Oslo"}', status: "completed" },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: expect.stringMatching(/^call_/),
+        name: "get_weather",
+        arguments: '{"city":"Oslo"}',
+        status: "completed",
+      },
     ]);
     expect(lastUpstreamBody()).toMatchObject({
       tools: [{ type: "function", function: { name: "get_weather", parameters: weatherTool.parameters, strict: false } }],
@@ -99,15 +150,26 @@ describe("openai SDK: responses", () => {
     });
     expect(response.output_text).toBe("[A] echo: so, umbrella?");
     expect((lastUpstreamBody().messages as unknown[]).slice(1, 3)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+      },
       { role: "tool", tool_call_id: "call_1", content: "rain" },
     ]);
   });
 
   it("translates text.format json_schema and json_object to response_format", async () => {
     const schema = { type: "object", properties: { echo: { type: "string" } }, required: ["echo"], additionalProperties: false };
-    await openai().responses.create({ model, input: "answer in json", text: { format: { type: "json_schema", name: "answer", schema, strict: true } } });
-    expect(lastUpstreamBody().response_format).toEqual({ type: "json_schema", json_schema: { name: "answer", schema, strict: true } });
+    await openai().responses.create({
+      model,
+      input: "answer in json",
+      text: { format: { type: "json_schema", name: "answer", schema, strict: true } },
+    });
+    expect(lastUpstreamBody().response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "answer", schema, strict: true },
+    });
     const json = await openai().responses.create({ model, input: "answer in json", text: { format: { type: "json_object" } } });
     expect(JSON.parse(json.output_text)).toEqual({ name: "A", echo: "answer in json" });
   });
@@ -132,8 +194,18 @@ describe("openai SDK: responses", () => {
     expect(deltas).toBe("[A] echo: one two three four");
     expect(final.output_text).toBe("[A] echo: one two three four");
     expect(final.usage).toMatchObject({ input_tokens: 4, output_tokens: 6, total_tokens: 10 });
-    expect(types.slice(0, 4)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
-    expect(types.slice(-4)).toEqual(["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"]);
+    expect(types.slice(0, 4)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+    ]);
+    expect(types.slice(-4)).toEqual([
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
     expect(types.filter((type) => type === "response.output_text.delta").length).toBe(6);
     expect(sequence).toEqual(sequence.map((_, at) => at));
     expect(lastUpstreamBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
@@ -142,7 +214,13 @@ describe("openai SDK: responses", () => {
   it("streams a function call whose argument deltas join to the arguments (create with stream: true)", async () => {
     const toolArguments = '{"city":"Oslo","unit":"celsius"}';
     upstream.setBehaviour({ toolArguments });
-    const stream = await openai().responses.create({ model, input: "weather?", tools: [weatherTool], tool_choice: { type: "function", name: "get_weather" }, stream: true });
+    const stream = await openai().responses.create({
+      model,
+      input: "weather?",
+      tools: [weatherTool],
+      tool_choice: { type: "function", name: "get_weather" },
+      stream: true,
+    });
     let deltas = "";
     let deltaEvents = 0;
     let done: string | undefined;
@@ -158,7 +236,13 @@ describe("openai SDK: responses", () => {
     expect(deltaEvents).toBeGreaterThan(2);
     expect(deltas).toBe(toolArguments);
     expect(done).toBe(toolArguments);
-    expect(item).toMatchObject({ type: "function_call", name: "get_weather", call_id: expect.stringMatching(/^call_/), arguments: toolArguments, status: "completed" });
+    expect(item).toMatchObject({
+      type: "function_call",
+      name: "get_weather",
+      call_id: expect.stringMatching(/^call_/),
+      arguments: toolArguments,
+      status: "completed",
+    });
   });
 
   it("answers plain text from the built-in simulator, JSON and streamed", async () => {
@@ -176,7 +260,10 @@ describe("openai SDK: responses", () => {
       .responses.create({ model, input: "x", previous_response_id: "resp_123" })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: "previous_response_id", code: "unsupported_parameter" });
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      param: "previous_response_id",
+      code: "unsupported_parameter",
+    });
     const missing = await openai()
       .responses.retrieve("resp_123")
       .catch((error: unknown) => error);
@@ -189,14 +276,30 @@ describe("openai SDK: responses", () => {
 describe("openai SDK: legacy completions", () => {
   it("completes a prompt as text_completion with OpenAI's default of 16 tokens", async () => {
     const completion = await openai().completions.create({ model, prompt: "Once upon a time" });
-    expect(completion).toMatchObject({ object: "text_completion", model, choices: [{ index: 0, text: "[A] echo: Once upon a time", logprobs: null, finish_reason: "stop" }] });
+    expect(completion).toMatchObject({
+      object: "text_completion",
+      model,
+      choices: [{ index: 0, text: "[A] echo: Once upon a time", logprobs: null, finish_reason: "stop" }],
+    });
     expect(completion.id).toMatch(/^cmpl-/);
     expect(completion.usage).toEqual({ prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 });
-    expect(lastUpstreamBody()).toEqual({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 16 });
+    expect(lastUpstreamBody()).toEqual({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Once upon a time" }],
+      max_tokens: 16,
+    });
   });
 
   it("returns n choices with their index, and finish_reason length at max_tokens", async () => {
-    const completion = await openai().completions.create({ model, prompt: ["a b c d e"], n: 2, max_tokens: 3, stop: ["zzz"], seed: 1, user: "u1" });
+    const completion = await openai().completions.create({
+      model,
+      prompt: ["a b c d e"],
+      n: 2,
+      max_tokens: 3,
+      stop: ["zzz"],
+      seed: 1,
+      user: "u1",
+    });
     expect(completion.choices).toEqual([
       { index: 0, text: "[A] echo: a", logprobs: null, finish_reason: "length" },
       { index: 1, text: "[A] echo: a", logprobs: null, finish_reason: "length" },
@@ -205,7 +308,12 @@ describe("openai SDK: legacy completions", () => {
   });
 
   it("answers several prompts as one completion: each prompt's n choices in order, usage summed", async () => {
-    const completion = await openai().completions.create({ model, prompt: ["first prompt", "second one here"], n: 2, temperature: 0.5 });
+    const completion = await openai().completions.create({
+      model,
+      prompt: ["first prompt", "second one here"],
+      n: 2,
+      temperature: 0.5,
+    });
     expect(completion.choices.map((choice) => [choice.index, choice.text])).toEqual([
       [0, "[A] echo: first prompt"],
       [1, "[A] echo: first prompt"],
@@ -214,11 +322,18 @@ describe("openai SDK: legacy completions", () => {
     ]);
     expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 18, total_tokens: 23 });
     // One chat call per prompt, each through the pipeline.
-    expect(upstream.requests.map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]!.content).sort()).toEqual(["first prompt", "second one here"]);
+    expect(
+      upstream.requests.map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]!.content).sort(),
+    ).toEqual(["first prompt", "second one here"]);
   });
 
   it("streams legacy chunks that join to the text, with usage when asked", async () => {
-    const stream = await openai().completions.create({ model, prompt: "one two three", stream: true, stream_options: { include_usage: true } });
+    const stream = await openai().completions.create({
+      model,
+      prompt: "one two three",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let usage;
     let finish;
@@ -280,7 +395,8 @@ describe("ai + @ai-sdk/openai (default provider = Responses API)", () => {
         }),
       },
       // Forced to call the tool first, then free to answer (the stand-in answers in text).
-      prepareStep: ({ stepNumber }) => (stepNumber === 0 ? { toolChoice: { type: "tool", toolName: "get_weather" } } : { toolChoice: "auto" }),
+      prepareStep: ({ stepNumber }) =>
+        stepNumber === 0 ? { toolChoice: { type: "tool", toolName: "get_weather" } } : { toolChoice: "auto" },
       stopWhen: stepCountIs(2),
     });
     expect(seen).toEqual([{ city: "Oslo" }]);
@@ -290,7 +406,17 @@ describe("ai + @ai-sdk/openai (default provider = Responses API)", () => {
     // The second step sent the call and its output, translated to an assistant turn and a tool message.
     const messages = lastUpstreamBody().messages as Array<Record<string, unknown>>;
     expect(messages.slice(-2)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          {
+            id: expect.stringMatching(/^call_/),
+            type: "function",
+            function: { name: "get_weather", arguments: '{"city":"Oslo"}' },
+          },
+        ],
+      },
       { role: "tool", tool_call_id: expect.stringMatching(/^call_/), content: "rain" },
     ]);
   });
@@ -303,7 +429,12 @@ describe("ai + @ai-sdk/openai (default provider = Responses API)", () => {
     const refused = await generateText({ model: aiSdk()(model), messages, maxRetries: 0 }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ statusCode: 400 });
     expect(String((refused as { responseBody?: string }).responseBody)).toMatch(/store = false/);
-    const second = await generateText({ model: aiSdk()(model), messages, maxRetries: 0, providerOptions: { openai: { store: false } } });
+    const second = await generateText({
+      model: aiSdk()(model),
+      messages,
+      maxRetries: 0,
+      providerOptions: { openai: { store: false } },
+    });
     expect(second.text).toBe("[A] echo: second turn");
     expect(lastUpstreamBody().messages).toEqual([
       { role: "user", content: "first turn" },
@@ -314,7 +445,8 @@ describe("ai + @ai-sdk/openai (default provider = Responses API)", () => {
 });
 
 describe("@langchain/openai ChatOpenAI with useResponsesApi", () => {
-  const chat = () => new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, useResponsesApi: true, maxRetries: 0 });
+  const chat = () =>
+    new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, useResponsesApi: true, maxRetries: 0 });
 
   it("invokes and streams", async () => {
     const message = await chat().invoke("hello langchain");
@@ -330,7 +462,8 @@ describe("failures and metrics on the translated APIs", () => {
   it("tells a stream that breaks after the headers as an error event (responses) or error object (completions)", async () => {
     upstream.setBehaviour({ dropStreamAfterChunks: 2 });
     const events: string[] = [];
-    for await (const event of await openai().responses.create({ model, input: "one two three four five", stream: true })) events.push(event.type);
+    for await (const event of await openai().responses.create({ model, input: "one two three four five", stream: true }))
+      events.push(event.type);
     expect(events.slice(0, 2)).toEqual(["response.created", "response.in_progress"]);
     expect(events.at(-1)).toBe("error");
     expect(events).not.toContain("response.completed");
@@ -356,9 +489,21 @@ describe("failures and metrics on the translated APIs", () => {
     upstream.setBehaviour({});
     await openai().completions.create({ model, prompt: "count me" });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="[^"]+",status="200",stream="false"\\} [1-9]`));
-    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="none",status="502",stream="false"\\} 1`));
-    expect(metrics).toMatch(new RegExp(`agenticorp_gateway_requests_total\\{endpoint="completions",model="${model}",provider="[^"]+",status="200",stream="true"\\} [1-9]`));
+    expect(metrics).toMatch(
+      new RegExp(
+        `agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="[^"]+",status="200",stream="false"\\} [1-9]`,
+      ),
+    );
+    expect(metrics).toMatch(
+      new RegExp(
+        `agenticorp_gateway_requests_total\\{endpoint="responses",model="${model}",provider="none",status="502",stream="false"\\} 1`,
+      ),
+    );
+    expect(metrics).toMatch(
+      new RegExp(
+        `agenticorp_gateway_requests_total\\{endpoint="completions",model="${model}",provider="[^"]+",status="200",stream="true"\\} [1-9]`,
+      ),
+    );
   });
 });
 
@@ -371,7 +516,9 @@ describe("GET /v1/models/{id}", () => {
     expect(await raw.json()).toMatchObject({ id: slashed, object: "model" });
 
     const limited = (await fixture.addKey({ allowedModels: [model] })).key;
-    await eventually(async () => (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
+    await eventually(
+      async () => (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200,
+    );
     expect((await openai("/v1", limited).models.retrieve(model)).id).toBe(model);
     const hidden = await fetch(`${server.url}/v1/models/${slashed}`, { headers: { authorization: `Bearer ${limited}` } });
     expect(hidden.status).toBe(404);

@@ -17,7 +17,13 @@ let server: ServerProcess;
 let fleetServer: ServerProcess; // CACHE_SCOPE=fleet
 let keyA: string;
 let keyB: string;
-const names = { simulated: unique("sim-slow"), slow: unique("slow"), good: unique("good"), locked: unique("locked"), picky: unique("picky") };
+const names = {
+  simulated: unique("sim-slow"),
+  slow: unique("slow"),
+  good: unique("good"),
+  locked: unique("locked"),
+  picky: unique("picky"),
+};
 const models = {
   simulated: unique("m-sim"), // the built-in simulator with a steady 1.5 s latency
   slow: unique("m-slow"),
@@ -37,7 +43,11 @@ const post = (target: ServerProcess, body: unknown, options: { key?: string; sig
     signal: options.signal,
   });
 
-const ask = (model: string, content = "hello there", extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: "user", content }], ...extra });
+const ask = (model: string, content = "hello there", extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: "user", content }],
+  ...extra,
+});
 
 const metricsOf = async (target: ServerProcess) => (await fetch(`${target.url}/metrics`)).text();
 
@@ -47,7 +57,8 @@ function sample(page: string, metric: string, labels: Record<string, string>): n
     if (line.startsWith(`${metric} `) && Object.keys(labels).length === 0) return Number(line.slice(metric.length + 1));
     if (!line.startsWith(`${metric}{`)) continue;
     const labelText = line.slice(metric.length + 1, line.lastIndexOf("}"));
-    if (Object.entries(labels).every(([name, value]) => labelText.includes(`${name}="${value}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (Object.entries(labels).every(([name, value]) => labelText.includes(`${name}="${value}"`)))
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return undefined;
 }
@@ -111,7 +122,10 @@ beforeAll(async () => {
   keyB = (await fixture.addKey()).key;
   // A cooldown far longer than any test: a circuit these requests opened stays open throughout.
   const env = { CIRCUIT_FAILURE_THRESHOLD: String(THRESHOLD), CIRCUIT_COOLDOWN_MS: "600000" };
-  [server, fleetServer] = await Promise.all([fixture.startServer({ env }), fixture.startServer({ env: { ...env, CACHE_SCOPE: "fleet" } })]);
+  [server, fleetServer] = await Promise.all([
+    fixture.startServer({ env }),
+    fixture.startServer({ env: { ...env, CACHE_SCOPE: "fleet" } }),
+  ]);
 });
 
 afterAll(async () => {
@@ -125,7 +139,9 @@ describe("a client that hangs up", () => {
     slow.setBehaviour({ headerDelayMs: 1_500 });
     const impatient = 3 * THRESHOLD;
     const hangUps = Array.from({ length: impatient }, () => new AbortController());
-    const responses = hangUps.map((h, i) => post(server, ask(models.slow, `impatient ${i}`), { signal: h.signal }).catch(() => null));
+    const responses = hangUps.map((h, i) =>
+      post(server, ask(models.slow, `impatient ${i}`), { signal: h.signal }).catch(() => null),
+    );
     await eventually(async () => chatCalls(slow).length === impatient);
     for (const h of hangUps) h.abort();
     await Promise.all(responses);
@@ -136,9 +152,15 @@ describe("a client that hangs up", () => {
     const patient = await Promise.all(Array.from({ length: 5 }, (_, i) => post(server, ask(models.slow, `patient ${i}`))));
     expect(patient.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const page = await metricsOf(server);
-    expect(sample(page, "agenticorp_gateway_requests_total", { model: models.slow, status: "499", stream: "false" })).toBe(impatient);
-    expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "client_gone" })).toBe(impatient);
-    expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "timeout_total" })).toBeUndefined();
+    expect(sample(page, "agenticorp_gateway_requests_total", { model: models.slow, status: "499", stream: "false" })).toBe(
+      impatient,
+    );
+    expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "client_gone" })).toBe(
+      impatient,
+    );
+    expect(
+      sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.slow, reason: "timeout_total" }),
+    ).toBeUndefined();
     // Abandoned calls say nothing about the upstream's latency: only the patient ones are timed.
     expect(sample(page, "agenticorp_upstream_duration_seconds_count", { provider: names.slow })).toBe(patient.length);
     expect(sample(page, "agenticorp_circuit_state", { deployment: `${names.slow}/gpt-4o` })).toBeUndefined();
@@ -147,12 +169,25 @@ describe("a client that hangs up", () => {
   it("on the built-in simulator (the issue's curl --max-time case) leaves its circuit closed too", async () => {
     const impatient = 3 * THRESHOLD;
     const hangUps = Array.from({ length: impatient }, () => new AbortController());
-    const responses = hangUps.map((h, i) => post(server, ask(models.simulated, `impatient ${i}`), { signal: h.signal }).catch(() => null));
+    const responses = hangUps.map((h, i) =>
+      post(server, ask(models.simulated, `impatient ${i}`), { signal: h.signal }).catch(() => null),
+    );
     // Hang up once every request is in the gateway, well inside the simulator's wait.
-    await eventually(async () => (sample(await metricsOf(server), "agenticorp_http_requests_in_flight", {}) ?? 0) >= impatient, 5_000, 5);
+    await eventually(
+      async () => (sample(await metricsOf(server), "agenticorp_http_requests_in_flight", {}) ?? 0) >= impatient,
+      5_000,
+      5,
+    );
     for (const h of hangUps) h.abort();
     await Promise.all(responses);
-    await eventually(async () => sample(await metricsOf(server), "agenticorp_gateway_requests_total", { model: models.simulated, status: "499", stream: "false" }) === impatient);
+    await eventually(
+      async () =>
+        sample(await metricsOf(server), "agenticorp_gateway_requests_total", {
+          model: models.simulated,
+          status: "499",
+          stream: "false",
+        }) === impatient,
+    );
     const patient = await Promise.all(Array.from({ length: 5 }, (_, i) => post(server, ask(models.simulated, `patient ${i}`))));
     expect(patient.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(sample(await metricsOf(server), "agenticorp_circuit_state", { deployment: `${names.simulated}/sim` })).toBeUndefined();
@@ -164,20 +199,35 @@ describe("a client that hangs up", () => {
     const impatient = 2 * THRESHOLD;
     for (let i = 0; i < impatient; i++) {
       const hangUp = new AbortController();
-      const response = await post(server, { ...ask(models.slow, `a b c d e f g h i j ${i}`), stream: true }, { signal: hangUp.signal });
+      const response = await post(
+        server,
+        { ...ask(models.slow, `a b c d e f g h i j ${i}`), stream: true },
+        { signal: hangUp.signal },
+      );
       expect(response.status).toBe(200);
       await response.body!.getReader().read();
       hangUp.abort();
     }
-    await eventually(async () => chatCalls(slow).length === impatient && chatCalls(slow).every((r) => r.abandonedAt !== undefined));
+    await eventually(
+      async () => chatCalls(slow).length === impatient && chatCalls(slow).every((r) => r.abandonedAt !== undefined),
+    );
     slow.setBehaviour({});
     const patient = await post(server, { ...ask(models.slow, "one two"), stream: true });
     expect(patient.status).toBe(200);
     expect(await patient.text()).toContain("data: [DONE]");
     // The gateway counts a stream when it ends, a moment after the hang-up reached the upstream.
-    await eventually(async () => sample(await metricsOf(server), "agenticorp_gateway_requests_total", { model: models.slow, status: "499", stream: "true" }) === impatient);
+    await eventually(
+      async () =>
+        sample(await metricsOf(server), "agenticorp_gateway_requests_total", {
+          model: models.slow,
+          status: "499",
+          stream: "true",
+        }) === impatient,
+    );
     const page = await metricsOf(server);
-    expect(sample(page, "agenticorp_gateway_requests_total", { model: models.slow, status: "502", stream: "true" })).toBeUndefined();
+    expect(
+      sample(page, "agenticorp_gateway_requests_total", { model: models.slow, status: "502", stream: "true" }),
+    ).toBeUndefined();
     expect(sample(page, "agenticorp_circuit_state", { deployment: `${names.slow}/gpt-4o` })).toBeUndefined();
   });
 });
@@ -204,8 +254,15 @@ describe("an upstream that refuses the gateway's credentials or model", () => {
     expect(chatCalls(locked)).toHaveLength(THRESHOLD);
     const page = await metricsOf(server);
     expect(sample(page, "agenticorp_circuit_state", { deployment: `${names.locked}/gpt-4o` })).toBe(2);
-    expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.locked, reason: "auth_rejected" })).toBe(THRESHOLD);
-    expect(sample(page, "agenticorp_upstream_last_failure_timestamp_seconds", { deployment: `${names.locked}/gpt-4o`, reason: "auth_rejected" })).toBeGreaterThan(Date.now() / 1000 - 120);
+    expect(sample(page, "agenticorp_upstream_attempt_failures_total", { provider: names.locked, reason: "auth_rejected" })).toBe(
+      THRESHOLD,
+    );
+    expect(
+      sample(page, "agenticorp_upstream_last_failure_timestamp_seconds", {
+        deployment: `${names.locked}/gpt-4o`,
+        reason: "auth_rejected",
+      }),
+    ).toBeGreaterThan(Date.now() / 1000 - 120);
   });
 
   it("answers 502 upstream_auth_failed when no other deployment is left, after one call, without the upstream's words", async () => {

@@ -107,7 +107,11 @@ describe("OpenAI SDK against the gateway", () => {
 
   it("streams Server-Sent Events the SDK reads, with usage, ending in [DONE]", async () => {
     resetUpstreams();
-    const stream = await client(first).chat.completions.create({ ...ask(solo, "one two three four"), stream: true, stream_options: { include_usage: true } });
+    const stream = await client(first).chat.completions.create({
+      ...ask(solo, "one two three four"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let usage;
     let chunks = 0;
@@ -134,10 +138,15 @@ describe("OpenAI SDK against the gateway", () => {
     const all = await client(first).models.list();
     expect(all.data.map((m) => m.id)).toEqual(expect.arrayContaining([pair, solo]));
     const limited = (await fixture.addKey({ allowedModels: [solo] })).key;
-    await eventually(async () => (await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200);
+    await eventually(
+      async () => (await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${limited}` } })).status === 200,
+    );
     const visible = await client(first, limited).models.list();
     expect(visible.data.map((m) => m.id)).toEqual([solo]);
-    await expect(client(first, limited).chat.completions.create(ask(pair))).rejects.toMatchObject({ status: 403, code: "model_not_allowed" });
+    await expect(client(first, limited).chat.completions.create(ask(pair))).rejects.toMatchObject({
+      status: 403,
+      code: "model_not_allowed",
+    });
     expect((await client(first).models.retrieve(solo)).id).toBe(solo);
   });
 });
@@ -243,7 +252,9 @@ describe("response cache", () => {
     const original = await miss.text();
     // The first instance stores the answer in the shared table just after answering, off the
     // request path: wait for the row rather than guess how long a loaded machine takes.
-    await eventually(async () => (await fixture.database.pool.query("SELECT 1 FROM response_cache WHERE body = $1", [original])).rowCount === 1);
+    await eventually(
+      async () => (await fixture.database.pool.query("SELECT 1 FROM response_cache WHERE body = $1", [original])).rowCount === 1,
+    );
     const hit = await post(second, body);
     expect(hit.headers.get("x-agenticorp-cache")).toBe("hit");
     expect(await hit.text()).toBe(original);
@@ -257,11 +268,14 @@ describe("response cache", () => {
 describe("keys and limits", () => {
   it("a revoked key is refused by another instance within about a second", async () => {
     const { key: doomed, record } = await fixture.addKey();
-    const modelsWith = (server: ServerProcess) => fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${doomed}` } });
+    const modelsWith = (server: ServerProcess) =>
+      fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${doomed}` } });
     for (const server of [first, second]) await eventually(async () => (await modelsWith(server)).status === 200);
     await revokeApiKey(fixture.prisma, record.id);
     // Each instance applies the notification on its own schedule; each must within the bound.
-    const tookMs = await Promise.all([first, second].map((server) => eventually(async () => (await modelsWith(server)).status === 401, 3_000, 10)));
+    const tookMs = await Promise.all(
+      [first, second].map((server) => eventually(async () => (await modelsWith(server)).status === 401, 3_000, 10)),
+    );
     for (const ms of tookMs) expect(ms).toBeLessThan(1_500);
     const refused = await modelsWith(first);
     expect(refused.status).toBe(401);

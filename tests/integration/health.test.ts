@@ -23,7 +23,10 @@ afterEach(async () => {
 
 /** A server on this run's database; a short drain deadline so a stray socket cannot stall teardown. */
 async function start(env: Record<string, string> = {}, waitFor: "ready" | "listening" = "ready") {
-  const server = await startServer({ env: { DATABASE_URL: databaseUrl, CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "5000", ...env }, waitFor });
+  const server = await startServer({
+    env: { DATABASE_URL: databaseUrl, CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "5000", ...env },
+    waitFor,
+  });
   servers.push(server);
   return server;
 }
@@ -53,7 +56,12 @@ function get(base: string, pathname: string, agent: http.Agent | false = false):
       response.on("data", (chunk: string) => (text += chunk));
       response.on("end", () => {
         try {
-          resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(text), reusedSocket: request.reusedSocket });
+          resolve({
+            status: response.statusCode!,
+            headers: response.headers,
+            body: JSON.parse(text),
+            reusedSocket: request.reusedSocket,
+          });
         } catch (error) {
           reject(new Error(`GET ${pathname}: not JSON (${response.statusCode}): ${text.slice(0, 300)}`, { cause: error }));
         }
@@ -70,7 +78,10 @@ async function pollUntil(base: string, pathname: string, accept: (reply: Reply) 
   for (;;) {
     const reply = await get(base, pathname);
     if (accept(reply)) return reply;
-    if (Date.now() > deadline) throw new Error(`GET ${pathname} did not change within ${timeoutMs} ms; last: ${reply.status} ${JSON.stringify(reply.body)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `GET ${pathname} did not change within ${timeoutMs} ms; last: ${reply.status} ${JSON.stringify(reply.body)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -148,7 +159,12 @@ describe("health endpoints when the database goes away", () => {
     expect((await get(server.url, "/health/ready")).status).toBe(200);
 
     await proxy.cut();
-    const health = await pollUntil(server.url, "/health", (reply) => (reply.body as { status: string }).status !== "healthy", 5_000);
+    const health = await pollUntil(
+      server.url,
+      "/health",
+      (reply) => (reply.body as { status: string }).status !== "healthy",
+      5_000,
+    );
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: "degraded",
@@ -159,7 +175,12 @@ describe("health endpoints when the database goes away", () => {
     // Serving from memory: a shared dependency's blip must not take the instance out of rotation.
     const ready = await get(server.url, "/health/ready");
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: "ready", reasons: [], migrations: "applied", configuration: { loaded: true, stale: false } });
+    expect(ready.body).toMatchObject({
+      status: "ready",
+      reasons: [],
+      migrations: "applied",
+      configuration: { loaded: true, stale: false },
+    });
     const live = await get(server.url, "/health/live");
     expect(live.status).toBe(200);
     expect(live.body).toEqual({ status: "alive" });
@@ -247,7 +268,12 @@ describe("health endpoints while draining", () => {
       expect(ready.status).toBe(503);
       expect(ready.headers.connection).toBe("close");
       // Draining alone: the configuration is loaded and fresh.
-      expect(ready.body).toMatchObject({ status: "not_ready", draining: true, reasons: ["instance is draining"], configuration: { loaded: true, stale: false } });
+      expect(ready.body).toMatchObject({
+        status: "not_ready",
+        draining: true,
+        reasons: ["instance is draining"],
+        configuration: { loaded: true, stale: false },
+      });
     } finally {
       agent.destroy();
     }

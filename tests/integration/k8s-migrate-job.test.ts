@@ -20,7 +20,12 @@ it("applies the migrations once and is idempotent", async () => {
   const [command, ...args] = job.spec!.template.spec!.containers[0]!.command!;
   expect(command).toBe("node");
   const run = () => {
-    const result = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, NODE_ENV: "production", DATABASE_URL: scratch!.url }, encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, NODE_ENV: "production", DATABASE_URL: scratch!.url },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(result.status, result.stderr).toBe(0);
     return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { msg: string; applied: string[] };
   };

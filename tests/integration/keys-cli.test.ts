@@ -16,7 +16,13 @@ function cli(script: string, args: string[]) {
   return run(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
     cwd: PROJECT_ROOT,
     timeout: 60_000,
-    env: { PATH: process.env.PATH, NODE_ENV: "production", DATABASE_URL: inject("databaseUrl"), SECRET: "keys-cli-test-secret-0123456789abcdef", LOG_LEVEL: "silent" },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      DATABASE_URL: inject("databaseUrl"),
+      SECRET: "keys-cli-test-secret-0123456789abcdef",
+      LOG_LEVEL: "silent",
+    },
   });
 }
 
@@ -53,7 +59,10 @@ describe("keys:create and keys:revoke", { timeout: 120_000 }, () => {
     const key = (await cli("keys-create", ["--name", `twice-${Date.now()}`])).stdout.trim();
     const row = await database.prisma.apiKey.findUniqueOrThrow({ where: { keyHash: hashApiKey(key) } });
     await cli("keys-revoke", ["--id", row.id]);
-    await expect(cli("keys-revoke", ["--id", row.id])).rejects.toMatchObject({ code: 2, stderr: "keys:revoke: This key is already revoked.\n" });
+    await expect(cli("keys-revoke", ["--id", row.id])).rejects.toMatchObject({
+      code: 2,
+      stderr: "keys:revoke: This key is already revoked.\n",
+    });
     expect(await database.prisma.auditEntry.count({ where: { targetId: row.id, action: "key.revoke" } })).toBe(1);
   });
 });

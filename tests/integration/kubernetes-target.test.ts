@@ -33,7 +33,13 @@ const renderedHpa = (policy: keyof typeof PRESETS) => {
   const hpa = renderManifests({ policyName: policy, spec: PRESETS[policy] }).find((m) => m.kind === "HorizontalPodAutoscaler")!;
   return JSON.parse(JSON.stringify(hpa));
 };
-const decision = (current: number, desired: number): Decision => ({ currentReplicas: current, desiredReplicas: desired, metricReplicas: desired, proposals: [], reason: "DesiredWithinRange" });
+const decision = (current: number, desired: number): Decision => ({
+  currentReplicas: current,
+  desiredReplicas: desired,
+  metricReplicas: desired,
+  proposals: [],
+  reason: "DesiredWithinRange",
+});
 const signal = new AbortController().signal;
 const patches = () => standIn!.requests.filter((r) => r.method === "PATCH");
 
@@ -41,7 +47,9 @@ describe("kubernetes target", () => {
   it("reports a missing HPA clearly", async () => {
     standIn = await startKubeApiServerStandIn();
     const target = kubernetesTarget({ kubeConfig: kubeConfigFor(standIn.url), namespace: NS, hpaName: HPA_NAME });
-    await expect(target.observe(signal)).rejects.toThrow(/HPA agenticorp\/agenticorp-hpa: HTTP 404: horizontalpodautoscalers.autoscaling "agenticorp-hpa" not found \(apply deploy\/kubernetes first\)/);
+    await expect(target.observe(signal)).rejects.toThrow(
+      /HPA agenticorp\/agenticorp-hpa: HTTP 404: horizontalpodautoscalers.autoscaling "agenticorp-hpa" not found \(apply deploy\/kubernetes first\)/,
+    );
   });
 
   it("reads the replica count from the HPA's status", async () => {
@@ -59,7 +67,9 @@ describe("kubernetes target", () => {
     const target = kubernetesTarget({ kubeConfig: kubeConfigFor(standIn.url), namespace: NS, hpaName: HPA_NAME });
     await target.observe(signal);
 
-    expect(await target.apply({ policyName: "balanced", spec: PRESETS.balanced, decision: decision(3, 3) }, signal)).toMatchObject({ outcome: "unchanged" });
+    expect(
+      await target.apply({ policyName: "balanced", spec: PRESETS.balanced, decision: decision(3, 3) }, signal),
+    ).toMatchObject({ outcome: "unchanged" });
     expect(patches()).toHaveLength(0);
 
     const result = await target.apply({ policyName: "aggressive", spec: PRESETS.aggressive, decision: decision(3, 3) }, signal);
@@ -72,8 +82,19 @@ describe("kubernetes target", () => {
       maxReplicas: 20,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Percent", value: 100, periodSeconds: 30 }, { type: "Pods", value: 4, periodSeconds: 30 }], tolerance: "0" },
-        scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: "Pods", value: 1, periodSeconds: 120 }], tolerance: "0.4999" },
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          policies: [
+            { type: "Percent", value: 100, periodSeconds: 30 },
+            { type: "Pods", value: 4, periodSeconds: 30 },
+          ],
+          tolerance: "0",
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 600,
+          policies: [{ type: "Pods", value: 1, periodSeconds: 120 }],
+          tolerance: "0.4999",
+        },
       },
     });
     // Unchanged by the patch: what the policy does not own.
@@ -84,7 +105,9 @@ describe("kubernetes target", () => {
     expect(result.detail).toContain(`resourceVersion ${after.metadata.resourceVersion}`);
 
     await target.observe(signal);
-    expect(await target.apply({ policyName: "aggressive", spec: PRESETS.aggressive, decision: decision(3, 3) }, signal)).toMatchObject({ outcome: "unchanged" });
+    expect(
+      await target.apply({ policyName: "aggressive", spec: PRESETS.aggressive, decision: decision(3, 3) }, signal),
+    ).toMatchObject({ outcome: "unchanged" });
     expect(patches()).toHaveLength(1);
   });
 
@@ -134,15 +157,26 @@ describe("kubernetes target", () => {
 describe("the stand-in follows the HPA resource's contract", () => {
   const path = (name: string) => `/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/${name}`;
   const call = async (method: string, name: string, body?: unknown, contentType = "application/json") => {
-    const response = await fetch(`${standIn!.url}${path(name)}`, { method, headers: { "content-type": contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) };
+    const response = await fetch(`${standIn!.url}${path(name)}`, {
+      method,
+      headers: { "content-type": contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
   };
 
   it("answers an unknown name with a 404 Status object", async () => {
     standIn = await startKubeApiServerStandIn();
     const { status, body } = await call("GET", "nope");
     expect(status).toBe(404);
-    expect(body).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, details: { name: "nope", group: "autoscaling", kind: "horizontalpodautoscalers" } });
+    expect(body).toMatchObject({
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      reason: "NotFound",
+      code: 404,
+      details: { name: "nope", group: "autoscaling", kind: "horizontalpodautoscalers" },
+    });
   });
 
   it("bumps resourceVersion on every write and refuses a PUT of a stale one", async () => {
@@ -163,9 +197,17 @@ describe("the stand-in follows the HPA resource's contract", () => {
   it("replaces lists whole on a merge patch, and refuses patch types it does not implement", async () => {
     standIn = await startKubeApiServerStandIn();
     standIn.put(NS, renderedHpa("aggressive"));
-    const patched = await call("PATCH", HPA_NAME, { spec: { behavior: { scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } } } }, "application/merge-patch+json");
+    const patched = await call(
+      "PATCH",
+      HPA_NAME,
+      { spec: { behavior: { scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } } } },
+      "application/merge-patch+json",
+    );
     expect(patched.body.spec.behavior.scaleUp.policies).toEqual([{ type: "Pods", value: 1, periodSeconds: 60 }]);
     expect(patched.body.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
-    expect((await call("PATCH", HPA_NAME, [{ op: "replace", path: "/spec/maxReplicas", value: 4 }], "application/json-patch+json")).status).toBe(415);
+    expect(
+      (await call("PATCH", HPA_NAME, [{ op: "replace", path: "/spec/maxReplicas", value: 4 }], "application/json-patch+json"))
+        .status,
+    ).toBe(415);
   });
 });

@@ -112,10 +112,12 @@ async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: st
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-const newLeader = (electors: Elector[], except: Elector[] = []) => () => {
-  const current = leaders(electors).filter((e) => !except.includes(e));
-  return current.length === 1 ? current[0] : undefined;
-};
+const newLeader =
+  (electors: Elector[], except: Elector[] = []) =>
+  () => {
+    const current = leaders(electors).filter((e) => !except.includes(e));
+    return current.length === 1 ? current[0] : undefined;
+  };
 
 const fresh = () => `test-leader-${randomBytes(6).toString("hex")}`;
 
@@ -128,7 +130,11 @@ describe("startLeaderElection", () => {
     // Over five TTLs, sampled often: always that one and only that one.
     const samples = new Set<string>();
     for (let i = 0; i < 150; i++) {
-      samples.add(leaders(electors).map((e) => e.holder).join(","));
+      samples.add(
+        leaders(electors)
+          .map((e) => e.holder)
+          .join(","),
+      );
       await sleep(20);
     }
     expect([...samples]).toEqual([leader.holder]);
@@ -234,16 +240,21 @@ describe("startLeaderElection", () => {
     const second = await waitFor(newLeader(electors, [first]), TTL_MS, "a successor after stop");
     await sleep(400);
     second.proxy.cut();
-    const third = await waitFor(newLeader(electors, [first, second]), TTL_MS + 2 * CHECK_EVERY_MS + 500, "a successor after the crash");
+    const third = await waitFor(
+      newLeader(electors, [first, second]),
+      TTL_MS + 2 * CHECK_EVERY_MS + 500,
+      "a successor after the crash",
+    );
     await sleep(400);
     await Promise.all(electors.map((e) => e.election.stop()));
 
     expect(runs.filter((r) => !r.leading)).toEqual([]);
     const byStart = [...runs].sort((a, b) => a.start - b.start);
     for (let i = 1; i < byStart.length; i++) {
-      expect(byStart[i]!.start, `run ${i} (${byStart[i]!.holder}) overlaps run ${i - 1} (${byStart[i - 1]!.holder})`).toBeGreaterThanOrEqual(
-        byStart[i - 1]!.end,
-      );
+      expect(
+        byStart[i]!.start,
+        `run ${i} (${byStart[i]!.holder}) overlaps run ${i - 1} (${byStart[i - 1]!.holder})`,
+      ).toBeGreaterThanOrEqual(byStart[i - 1]!.end);
       expect(byStart[i]!.token).toBeGreaterThanOrEqual(byStart[i - 1]!.token);
     }
     // Three terms in order, each with several runs.

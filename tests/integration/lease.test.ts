@@ -65,7 +65,9 @@ function insertUnder(lease: Fence, value: string) {
 }
 
 beforeAll(async () => {
-  await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, lease_name text NOT NULL, token bigint NOT NULL, value text NOT NULL)`);
+  await pool.query(
+    `CREATE TABLE ${table} (id bigserial PRIMARY KEY, lease_name text NOT NULL, token bigint NOT NULL, value text NOT NULL)`,
+  );
 });
 
 afterAll(async () => {
@@ -171,7 +173,10 @@ describe("acquireLease", () => {
     const thief = await pool.connect();
     try {
       await thief.query("BEGIN");
-      await thief.query(`UPDATE leases SET holder = 'c', token = token + 1, expires_at = now() + interval '5 seconds' WHERE name = $1`, [name]);
+      await thief.query(
+        `UPDATE leases SET holder = 'c', token = token + 1, expires_at = now() + interval '5 seconds' WHERE name = $1`,
+        [name],
+      );
       const attempt = acquireLease(pool, name, { holder: "b", ttlMs: 5_000 });
       await sleep(100);
       await thief.query("COMMIT");
@@ -476,10 +481,15 @@ describe("withLease", () => {
     } as unknown as pg.Pool;
     const errors: string[] = [];
     let reason: unknown;
-    const outcome = withLease(failing, name, { holder: "a", ttlMs: 300, onError: (_e, during) => errors.push(during) }, async (_t, signal) => {
-      await untilAborted(signal, 2_000);
-      reason = signal.reason;
-    });
+    const outcome = withLease(
+      failing,
+      name,
+      { holder: "a", ttlMs: 300, onError: (_e, during) => errors.push(during) },
+      async (_t, signal) => {
+        await untilAborted(signal, 2_000);
+        reason = signal.reason;
+      },
+    );
     await expect(outcome).rejects.toBeInstanceOf(LeaseLostError);
     expect((reason as LeaseLostError).reason).toBe("unconfirmed");
     expect(((reason as LeaseLostError).cause as Error).message).toBe("connection refused");

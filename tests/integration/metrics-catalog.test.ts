@@ -15,7 +15,9 @@ let server: ServerProcess;
 let exposition: string;
 
 beforeAll(async () => {
-  server = await startServer({ env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "2000" } });
+  server = await startServer({
+    env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "2000" },
+  });
   // A completion for a model that does not exist: labelled gateway series appear, nothing else changes.
   const response = await fetch(`${server.url}/v1/chat/completions`, {
     method: "POST",
@@ -55,9 +57,16 @@ function exposed(): Map<string, { type: string; labels: Set<string> }> {
   for (const line of exposition.split("\n")) {
     const sample = /^([a-zA-Z_:][\w:]*)\{([^}]*)\}/.exec(line);
     if (!sample) continue;
-    const family = [...families.keys()].find((f) => sample[1] === f || (families.get(f)!.type === "histogram" && /^(_bucket|_sum|_count)$/.test(sample[1]!.slice(f.length)) && sample[1]!.startsWith(f)));
+    const family = [...families.keys()].find(
+      (f) =>
+        sample[1] === f ||
+        (families.get(f)!.type === "histogram" &&
+          /^(_bucket|_sum|_count)$/.test(sample[1]!.slice(f.length)) &&
+          sample[1]!.startsWith(f)),
+    );
     if (!family) continue;
-    for (const [, label] of sample[2]!.matchAll(/([a-zA-Z_]\w*)="/g)) if (label !== "le") families.get(family)!.labels.add(label!);
+    for (const [, label] of sample[2]!.matchAll(/([a-zA-Z_]\w*)="/g))
+      if (label !== "le") families.get(family)!.labels.add(label!);
   }
   return families;
 }

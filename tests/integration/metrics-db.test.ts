@@ -10,7 +10,8 @@ afterAll(async () => {
   await database.close();
 });
 
-const queries = async () => (await dbQueryDuration.get()).values.find((v) => v.metricName === "agenticorp_db_query_duration_seconds_count")!.value;
+const queries = async () =>
+  (await dbQueryDuration.get()).values.find((v) => v.metricName === "agenticorp_db_query_duration_seconds_count")!.value;
 const errors = async () => (await dbQueryErrors.get()).values[0]?.value ?? 0;
 const gauge = async (metric: typeof dbPoolWaiting, labels: Record<string, string> = {}) =>
   (await metric.get()).values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value;
@@ -30,8 +31,12 @@ describe("database pool metrics", () => {
     await database.prisma.$queryRaw`SELECT 2`;
     expect((await queries()) - before).toBeGreaterThanOrEqual(4);
     expect((await errors()) - errorsBefore).toBe(1);
-    const slow = (await dbQueryDuration.get()).values.find((v) => v.metricName === "agenticorp_db_query_duration_seconds_bucket" && v.labels.le === 0.01)!;
-    const all = (await dbQueryDuration.get()).values.find((v) => v.metricName === "agenticorp_db_query_duration_seconds_bucket" && v.labels.le === "+Inf")!;
+    const slow = (await dbQueryDuration.get()).values.find(
+      (v) => v.metricName === "agenticorp_db_query_duration_seconds_bucket" && v.labels.le === 0.01,
+    )!;
+    const all = (await dbQueryDuration.get()).values.find(
+      (v) => v.metricName === "agenticorp_db_query_duration_seconds_bucket" && v.labels.le === "+Inf",
+    )!;
     expect(all.value - slow.value).toBeGreaterThanOrEqual(1); // the 20 ms sleep is above 10 ms
   });
 

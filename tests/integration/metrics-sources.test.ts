@@ -47,7 +47,28 @@ const WORKERS_PER_INSTANCE = 2;
 
 type Kind = "fast" | "slow" | "broken" | "unknown" | "cached";
 // 20 requests: 9 fast, 4 slow, 2 broken, 1 unknown, 4 cacheable.
-const CYCLE: Kind[] = ["fast", "slow", "cached", "fast", "broken", "fast", "cached", "slow", "fast", "unknown", "fast", "slow", "cached", "fast", "broken", "fast", "cached", "slow", "fast", "fast"];
+const CYCLE: Kind[] = [
+  "fast",
+  "slow",
+  "cached",
+  "fast",
+  "broken",
+  "fast",
+  "cached",
+  "slow",
+  "fast",
+  "unknown",
+  "fast",
+  "slow",
+  "cached",
+  "fast",
+  "broken",
+  "fast",
+  "cached",
+  "slow",
+  "fast",
+  "fast",
+];
 
 interface Outcome {
   kind: Kind;
@@ -104,7 +125,12 @@ async function startPrometheus(targets: string[]): Promise<PrometheusProcess> {
   const port = await freePort();
   const child = spawn(
     "prometheus",
-    [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    [
+      `--config.file=${path.join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${path.join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -113,7 +139,11 @@ async function startPrometheus(targets: string[]): Promise<PrometheusProcess> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "ENOENT" ? new Error("prometheus is not installed (Debian package prometheus): run scripts/install-system-deps.sh") : error),
+      reject(
+        error.code === "ENOENT"
+          ? new Error("prometheus is not installed (Debian package prometheus): run scripts/install-system-deps.sh")
+          : error,
+      ),
     ),
   );
   const stop = async () => {
@@ -141,9 +171,14 @@ async function startPrometheus(targets: string[]): Promise<PrometheusProcess> {
   return { url, child, output: () => output, stop };
 }
 
-async function promQuery(url: string, query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+async function promQuery(
+  url: string,
+  query: string,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query })}`);
-  const body = (await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const body = (await response.json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   return body.data.result;
 }
 
@@ -152,7 +187,12 @@ async function promQuery(url: string, query: string): Promise<Array<{ metric: Re
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sleepUntil = (at: number) => sleep(Math.max(0, at - Date.now()));
 
-const MODELS: Record<Exclude<Kind, "cached">, string> = { fast: "obs-fast", slow: "obs-slow", broken: "obs-broken", unknown: "obs-nonexistent" };
+const MODELS: Record<Exclude<Kind, "cached">, string> = {
+  fast: "obs-fast",
+  slow: "obs-slow",
+  broken: "obs-broken",
+  unknown: "obs-nonexistent",
+};
 
 async function send(server: ServerProcess, kind: Kind, prompt: string): Promise<Outcome> {
   const body =
@@ -165,7 +205,12 @@ async function send(server: ServerProcess, kind: Kind, prompt: string): Promise<
     body: JSON.stringify(body),
   });
   await response.arrayBuffer();
-  return { kind, status: response.status, instance: response.headers.get("x-agenticorp-instance") ?? "", cache: response.headers.get("x-agenticorp-cache") };
+  return {
+    kind,
+    status: response.status,
+    instance: response.headers.get("x-agenticorp-instance") ?? "",
+    cache: response.headers.get("x-agenticorp-cache"),
+  };
 }
 
 async function worker(id: number, server: ServerProcess, until: number, record: boolean): Promise<void> {
@@ -207,7 +252,18 @@ beforeAll(async () => {
   const simulator = (name: string, model: string, latencyMs: number, errorRate: number) =>
     createProvider(
       database.prisma,
-      { kind: "simulator", name, settings: { latencyMs: { median: latencyMs, p99: latencyMs }, tokensPerSecond: 0, errorRate, answerWords: 5, timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 10_000 } }, deployments: [{ modelName: model, upstreamModel: model }] },
+      {
+        kind: "simulator",
+        name,
+        settings: {
+          latencyMs: { median: latencyMs, p99: latencyMs },
+          tokensPerSecond: 0,
+          errorRate,
+          answerWords: 5,
+          timeouts: { connectMs: 1_000, firstByteMs: 10_000, totalMs: 10_000 },
+        },
+        deployments: [{ modelName: model, upstreamModel: model }],
+      },
       SECRET,
     );
   await simulator("fast", "obs-fast", 30, 0);
@@ -233,12 +289,14 @@ beforeAll(async () => {
   for (const started = Date.now(); ; await sleep(250)) {
     const up = await promQuery(prometheus.url, 'up{job="agenticorp"} == 1');
     if (up.length === servers.length) break;
-    if (Date.now() - started > 20_000) throw new Error(`Prometheus did not scrape both instances: ${prometheus.output().slice(-2000)}`);
+    if (Date.now() - started > 20_000)
+      throw new Error(`Prometheus did not scrape both instances: ${prometheus.output().slice(-2000)}`);
   }
 
   // Warm-up: every series the window uses exists in Prometheus before it starts (rate() cannot
   // count the increments that create a series), and is not part of the truth.
-  for (const server of servers) for (const kind of ["fast", "slow", "broken", "unknown", "cached", "cached"] as Kind[]) await send(server, kind, "warm up");
+  for (const server of servers)
+    for (const kind of ["fast", "slow", "broken", "unknown", "cached", "cached"] as Kind[]) await send(server, kind, "warm up");
   await sleep(3_000);
 
   const start = Math.ceil((Date.now() + 2_000) / 10_000) * 10_000;
@@ -249,7 +307,13 @@ beforeAll(async () => {
   before = { start: new Date(beforeServersEnd - 60_000), end: new Date(beforeServersEnd), stepSeconds: 10 };
 
   await sleepUntil(start + TRAFFIC_FROM_MS);
-  await Promise.all(servers.flatMap((server, s) => Array.from({ length: WORKERS_PER_INSTANCE }, (_, w) => worker(s * WORKERS_PER_INSTANCE + w, server, start + TRAFFIC_UNTIL_MS, true))));
+  await Promise.all(
+    servers.flatMap((server, s) =>
+      Array.from({ length: WORKERS_PER_INSTANCE }, (_, w) =>
+        worker(s * WORKERS_PER_INSTANCE + w, server, start + TRAFFIC_UNTIL_MS, true),
+      ),
+    ),
+  );
   expect(Date.now()).toBeLessThan(end - 5_000);
   // The last snapshots (every second) and scrapes (every second) of the window are in.
   await sleepUntil(end + 3_000);
@@ -282,7 +346,15 @@ const FUNCTIONS = [
 ] as const;
 const RATIOS = new Set<string>(["latencyPercentiles", "errorRate", "cacheHitRate"]);
 /** Functions with a series per instance, or per endpoint that served requests: none before anything existed. */
-const PER_SERVER = new Set<string>(["requestRateByInstance", "requestRateByEndpoint", "inFlight", "activeConnections", "cpuUtilisation", "memoryBytes", "memoryUtilisation"]);
+const PER_SERVER = new Set<string>([
+  "requestRateByInstance",
+  "requestRateByEndpoint",
+  "inFlight",
+  "activeConnections",
+  "cpuUtilisation",
+  "memoryBytes",
+  "memoryUtilisation",
+]);
 
 describe("both metrics sources over the same traffic", () => {
   it("sent the traffic the window needs", () => {
@@ -331,7 +403,12 @@ describe("both metrics sources over the same traffic", () => {
       postgresSource.requestRate(whole),
       prometheusSource.requestRate(whole),
     ]);
-    figures.requests = { truth: t.total, postgres: integrate(pgWhole[0], 50), prometheus: integrate(promWhole[0], 50), prometheusTenSecondSteps: integrate(promFine[0], 10) };
+    figures.requests = {
+      truth: t.total,
+      postgres: integrate(pgWhole[0], 50),
+      prometheus: integrate(promWhole[0], 50),
+      prometheusTenSecondSteps: integrate(promFine[0], 10),
+    };
     expect(integrate(pgFine[0], 10)).toBeCloseTo(t.total, 6);
     expect(integrate(pgWhole[0], 50)).toBeCloseTo(t.total, 6);
     expect(Math.abs(integrate(promFine[0], 10) - t.total) / t.total).toBeLessThan(0.1);
@@ -342,9 +419,13 @@ describe("both metrics sources over the same traffic", () => {
     const t = truth();
     // Two 30 s steps, the second 20 s long: the traffic (2–36 s) ends inside it.
     const partial = { start: whole.start, end: whole.end, stepSeconds: 30 };
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRate(partial), prometheusSource.requestRate(partial)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.requestRate(partial),
+      prometheusSource.requestRate(partial),
+    ]);
     const times = [whole.start.getTime(), whole.start.getTime() + 30_000];
-    const count = (series: Series | undefined) => (series?.points ?? []).reduce((sum, p, i) => sum + (p.v ?? 0) * (i === 0 ? 30 : 20), 0);
+    const count = (series: Series | undefined) =>
+      (series?.points ?? []).reduce((sum, p, i) => sum + (p.v ?? 0) * (i === 0 ? 30 : 20), 0);
     for (const answer of [fromPostgres, fromPrometheus]) expect(answer[0]!.points.map((p) => p.t)).toEqual(times);
     figures.partialStep = { truth: t.total, postgres: count(fromPostgres[0]), prometheus: count(fromPrometheus[0]) };
     expect(count(fromPostgres[0])).toBeCloseTo(t.total, 6);
@@ -353,7 +434,10 @@ describe("both metrics sources over the same traffic", () => {
 
   it("counts requests by endpoint: all of this traffic to chat completions", async () => {
     const t = truth();
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRateByEndpoint(whole), prometheusSource.requestRateByEndpoint(whole)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.requestRateByEndpoint(whole),
+      prometheusSource.requestRateByEndpoint(whole),
+    ]);
     expect(fromPostgres.map((s) => s.name)).toEqual(["chat"]);
     expect(fromPrometheus.map((s) => s.name)).toEqual(["chat"]);
     expect(integrate(fromPostgres[0], 50)).toBeCloseTo(t.total, 6);
@@ -362,18 +446,36 @@ describe("both metrics sources over the same traffic", () => {
 
   it("counts each instance's requests: PostgreSQL exactly, Prometheus within 10 %", async () => {
     const t = truth();
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.requestRateByInstance(whole), prometheusSource.requestRateByInstance(whole)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.requestRateByInstance(whole),
+      prometheusSource.requestRateByInstance(whole),
+    ]);
     for (const server of servers) {
       const sent = t.byInstance[server.instanceId]!;
-      expect(integrate(fromPostgres.find((s) => s.name === server.instanceId), 50)).toBeCloseTo(sent, 6);
-      expect(Math.abs(integrate(fromPrometheus.find((s) => s.name === server.instanceId), 50) - sent) / sent).toBeLessThan(0.1);
+      expect(
+        integrate(
+          fromPostgres.find((s) => s.name === server.instanceId),
+          50,
+        ),
+      ).toBeCloseTo(sent, 6);
+      expect(
+        Math.abs(
+          integrate(
+            fromPrometheus.find((s) => s.name === server.instanceId),
+            50,
+          ) - sent,
+        ) / sent,
+      ).toBeLessThan(0.1);
     }
   });
 
   it("agrees on the error rates with the shares of 5xx and of 4xx the client saw", async () => {
     const t = truth();
     const expected = t.errors / t.total;
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.errorRate(whole), prometheusSource.errorRate(whole)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.errorRate(whole),
+      prometheusSource.errorRate(whole),
+    ]);
     figures.errorRate = { truth: expected, postgres: only(fromPostgres, "5xx"), prometheus: only(fromPrometheus, "5xx") };
     expect(only(fromPostgres, "5xx")).toBeCloseTo(expected, 9);
     expect(Math.abs(only(fromPrometheus, "5xx")! - expected)).toBeLessThan(0.02);
@@ -384,8 +486,15 @@ describe("both metrics sources over the same traffic", () => {
 
   it("agrees on the cache: hit rate and hits served", async () => {
     const t = truth();
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.cacheHitRate(whole), prometheusSource.cacheHitRate(whole)]);
-    figures.cacheHitRate = { truth: t.hits / t.total, postgres: only(fromPostgres, "hit_rate"), prometheus: only(fromPrometheus, "hit_rate") };
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.cacheHitRate(whole),
+      prometheusSource.cacheHitRate(whole),
+    ]);
+    figures.cacheHitRate = {
+      truth: t.hits / t.total,
+      postgres: only(fromPostgres, "hit_rate"),
+      prometheus: only(fromPrometheus, "hit_rate"),
+    };
     // Served from cache, of all requests; and the narrower share of the cacheable ones.
     expect(only(fromPostgres, "hit_rate")).toBeCloseTo(t.hits / t.total, 9);
     expect(Math.abs(only(fromPrometheus, "hit_rate")! - t.hits / t.total)).toBeLessThan(0.02);
@@ -399,7 +508,13 @@ describe("both metrics sources over the same traffic", () => {
     const t = truth();
     const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.totals(whole), prometheusSource.totals(whole)]);
     figures.totals = { truth: t, postgres: fromPostgres, prometheus: fromPrometheus };
-    expect(fromPostgres).toMatchObject({ requests: t.total, requests5xx: t.errors, requests4xx: t.clientErrors, cacheHits: t.hits, cacheMisses: t.misses });
+    expect(fromPostgres).toMatchObject({
+      requests: t.total,
+      requests5xx: t.errors,
+      requests4xx: t.clientErrors,
+      cacheHits: t.hits,
+      cacheMisses: t.misses,
+    });
     const near = (a: number, b: number) => Math.abs(a - b) / b;
     expect(near(fromPrometheus.requests, t.total)).toBeLessThan(0.1);
     expect(near(fromPrometheus.requests5xx, t.errors)).toBeLessThan(0.1);
@@ -411,7 +526,10 @@ describe("both metrics sources over the same traffic", () => {
 
   it("finds the peak at the finest resolution each source has, and names it", async () => {
     const t = truth();
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.peakRequestRate(whole), prometheusSource.peakRequestRate(whole)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.peakRequestRate(whole),
+      prometheusSource.peakRequestRate(whole),
+    ]);
     figures.peak = { postgres: fromPostgres, prometheus: fromPrometheus };
     const fine10 = await postgresSource.requestRate(fine);
     expect(fromPostgres.resolutionSeconds).toBe(10);
@@ -433,8 +551,14 @@ describe("both metrics sources over the same traffic", () => {
     expect(rows[0]!.observations).toBe(t.successes);
     // 4 of every 17 answers are slow (700 ms): p95 and p99 fall among them, p50 among the fast ones.
     expect(t.slow / t.successes).toBeGreaterThan(0.15);
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.latencyPercentiles(whole), prometheusSource.latencyPercentiles(whole)]);
-    const bucketOf = (seconds: number) => [LATENCY_BOUNDS.filter((b) => b < seconds).at(-1) ?? 0, LATENCY_BOUNDS.find((b) => b >= seconds)!];
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.latencyPercentiles(whole),
+      prometheusSource.latencyPercentiles(whole),
+    ]);
+    const bucketOf = (seconds: number) => [
+      LATENCY_BOUNDS.filter((b) => b < seconds).at(-1) ?? 0,
+      LATENCY_BOUNDS.find((b) => b >= seconds)!,
+    ];
     const [fastLow] = bucketOf(0.03);
     const [slowLow, slowHigh] = bucketOf(0.7);
     for (const answer of [fromPostgres, fromPrometheus]) {
@@ -445,7 +569,9 @@ describe("both metrics sources over the same traffic", () => {
         expect(only(answer, q)).toBeLessThanOrEqual(slowHigh!);
       }
     }
-    figures.latency = Object.fromEntries(["p50", "p95", "p99"].map((q) => [q, { postgres: only(fromPostgres, q), prometheus: only(fromPrometheus, q) }]));
+    figures.latency = Object.fromEntries(
+      ["p50", "p95", "p99"].map((q) => [q, { postgres: only(fromPostgres, q), prometheus: only(fromPrometheus, q) }]),
+    );
     for (const q of ["p50", "p95", "p99"]) {
       const a = only(fromPostgres, q)!;
       const b = only(fromPrometheus, q)!;
@@ -501,7 +627,10 @@ describe("both metrics sources over the same traffic", () => {
   });
 
   it("agrees on database performance", async () => {
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.databasePerformance(whole), prometheusSource.databasePerformance(whole)]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.databasePerformance(whole),
+      prometheusSource.databasePerformance(whole),
+    ]);
     const p95 = [only(fromPostgres, "query_p95_seconds")!, only(fromPrometheus, "query_p95_seconds")!];
     for (const value of p95) expect(value).toBeGreaterThan(0);
     expect(p95[1]! / p95[0]!).toBeGreaterThan(0.5);
@@ -518,7 +647,10 @@ describe("both metrics sources over the same traffic", () => {
   });
 
   it("reports the same instances, healthy and serving, from both", async () => {
-    const [fromPostgres, fromPrometheus] = await Promise.all([postgresSource.instanceHealth(), prometheusSource.instanceHealth()]);
+    const [fromPostgres, fromPrometheus] = await Promise.all([
+      postgresSource.instanceHealth(),
+      prometheusSource.instanceHealth(),
+    ]);
     for (const answer of [fromPostgres, fromPrometheus]) {
       expect(answer.map((i) => i.id).sort()).toEqual(servers.map((s) => s.instanceId).sort());
       for (const instance of answer) {

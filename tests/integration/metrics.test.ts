@@ -8,7 +8,9 @@ import { startServer, type ServerProcess } from "../helpers/server-process";
 
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer({ env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "5000" } });
+  server = await startServer({
+    env: { DATABASE_URL: inject("databaseUrl"), CONSOLE_ENABLED: "false", DRAIN_TIMEOUT_MS: "5000" },
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -65,7 +67,12 @@ describe("GET /metrics", () => {
     const metrics = await get("/metrics");
     expect(metrics.status).toBe(200);
     expect(metrics.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
-    for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
+    for (const name of [
+      "process_cpu_user_seconds_total",
+      "process_resident_memory_bytes",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_heap_size_used_bytes",
+    ]) {
       expect(metrics.text).toMatch(new RegExp(`^# TYPE ${name} `, "m"));
       expect(metrics.text).toMatch(new RegExp(`^${name} \\d`, "m"));
     }
@@ -79,7 +86,9 @@ describe("GET /metrics", () => {
 
     expect(after).toContain(`${LIVE_COUNTER} `);
     expect(sample(after, LIVE_COUNTER) - sample(before, LIVE_COUNTER)).toBe(requests);
-    expect(after).toMatch(/^agenticorp_http_request_duration_seconds_bucket\{le="0\.001",route="\/health\/live",method="GET"\} \d+$/m);
+    expect(after).toMatch(
+      /^agenticorp_http_request_duration_seconds_bucket\{le="0\.001",route="\/health\/live",method="GET"\} \d+$/m,
+    );
     expect(sample(after, LIVE_INF_BUCKET) - sample(before, LIVE_INF_BUCKET)).toBe(requests);
   });
 

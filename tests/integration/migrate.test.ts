@@ -25,7 +25,9 @@ describe("applyMigrations", () => {
       expect(migrations.length).toBeGreaterThan(0);
       // One caller applied them all; the others waited on the lock and found nothing to do.
       expect(results.filter((applied) => applied.length > 0)).toEqual([migrations.map((m) => m.name)]);
-      const { rows } = await pools[0]!.query(`SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY 1 ORDER BY 1`);
+      const { rows } = await pools[0]!.query(
+        `SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY 1 ORDER BY 1`,
+      );
       expect(rows).toEqual(migrations.map((m) => ({ migration_name: m.name, n: 1 })));
       const tables = await pools[0]!.query(`SELECT to_regclass('public.instances') AS t`);
       expect(tables.rows[0].t).toBe("instances");
@@ -51,7 +53,9 @@ describe("applyMigrations", () => {
     const db = await freshDatabase();
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
     try {
-      const broken = [{ name: "0001_broken", sql: "CREATE TABLE half (id int); SELECT no_such_function();", checksum: "x".repeat(64) }];
+      const broken = [
+        { name: "0001_broken", sql: "CREATE TABLE half (id int); SELECT no_such_function();", checksum: "x".repeat(64) },
+      ];
       await expect(applyMigrations(pool, broken)).rejects.toThrow(/0001_broken failed/);
       const { rows } = await pool.query(`SELECT to_regclass('public.half') AS t`);
       expect(rows[0].t).toBeNull();

@@ -42,7 +42,10 @@ const seriesName = (rule: Rule) => /^([a-z_:][a-z0-9_:]*)\{/.exec(rule.seriesQue
 
 /** The adapter's template for one request in namespace `ns` (what it sends to Prometheus). */
 function expand(rule: Rule, ns: string): string {
-  return rule.metricsQuery.replaceAll("<<.Series>>", seriesName(rule)).replaceAll("<<.LabelMatchers>>", `namespace="${ns}"`).replaceAll("<<.GroupBy>>", "namespace");
+  return rule.metricsQuery
+    .replaceAll("<<.Series>>", seriesName(rule))
+    .replaceAll("<<.LabelMatchers>>", `namespace="${ns}"`)
+    .replaceAll("<<.GroupBy>>", "namespace");
 }
 
 function promtool(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
@@ -51,7 +54,9 @@ function promtool(args: string[], cwd: string): Promise<{ code: number | null; o
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-    child.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "ENOENT" ? new Error("promtool is not installed (Debian package prometheus)") : error));
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "ENOENT" ? new Error("promtool is not installed (Debian package prometheus)") : error),
+    );
     child.once("close", (code) => resolve({ code, output }));
   });
 }
@@ -67,7 +72,11 @@ describe("deploy/prometheus-adapter/configmap.yaml", () => {
   it("serves every metric the rendered HPA asks for, Pods metrics as custom rules and External ones as external rules", () => {
     const spec = { ...PRESETS.balanced, requestsPerSecondPerInstance: 10, queueDepthTarget: 500 };
     const hpa = renderManifests({ policyName: "all-metrics", spec }).find((m) => m.kind === "HorizontalPodAutoscaler")!;
-    const metrics = (hpa.spec as { metrics: Array<{ type: string; pods?: { metric: { name: string } }; external?: { metric: { name: string } } }> }).metrics;
+    const metrics = (
+      hpa.spec as {
+        metrics: Array<{ type: string; pods?: { metric: { name: string } }; external?: { metric: { name: string } } }>;
+      }
+    ).metrics;
     const pods = metrics.filter((m) => m.type === "Pods").map((m) => m.pods!.metric.name);
     const external = metrics.filter((m) => m.type === "External").map((m) => m.external!.metric.name);
     expect(pods).toEqual([RPS_METRIC]);
@@ -105,10 +114,22 @@ describe("deploy/prometheus-adapter/configmap.yaml", () => {
         {
           interval: "1m",
           input_series: [
-            { series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-a",scope="fleet"}', values: "20000 18000 15000 12000 stale _" },
-            { series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-b",scope="fleet"}', values: "_ _ _ 12000 9000 0" },
-            { series: 'agenticorp_batch_jobs_queued{namespace="other",pod="pod-x",scope="fleet"}', values: "99999 99999 99999 99999 99999 99999" },
-            { series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-c",scope="stale"}', values: "77777 77777 77777 77777 77777 77777" },
+            {
+              series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-a",scope="fleet"}',
+              values: "20000 18000 15000 12000 stale _",
+            },
+            {
+              series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-b",scope="fleet"}',
+              values: "_ _ _ 12000 9000 0",
+            },
+            {
+              series: 'agenticorp_batch_jobs_queued{namespace="other",pod="pod-x",scope="fleet"}',
+              values: "99999 99999 99999 99999 99999 99999",
+            },
+            {
+              series: 'agenticorp_batch_jobs_queued{namespace="agenticorp",pod="pod-c",scope="stale"}',
+              values: "77777 77777 77777 77777 77777 77777",
+            },
           ],
           promql_expr_test: [
             { expr: query, eval_time: "0m", exp_samples: [{ labels: "{}", value: 20000 }] },

@@ -31,7 +31,11 @@ function promtool(args: string[], cwd = PROMETHEUS_DIR): Promise<{ code: number 
     }, 30_000);
     child.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(error.code === "ENOENT" ? new Error("promtool is not installed (Debian package prometheus): run scripts/install-system-deps.sh") : error);
+      reject(
+        error.code === "ENOENT"
+          ? new Error("promtool is not installed (Debian package prometheus): run scripts/install-system-deps.sh")
+          : error,
+      );
     });
     child.once("close", (code) => {
       clearTimeout(timer);
@@ -57,7 +61,8 @@ function withoutKubernetesDiscovery(text: string): { text: string; blocks: strin
     }
     const keyIndent = match[1]!.length;
     const block: string[] = [];
-    while (i + 1 < lines.length && (lines[i + 1]!.trim() === "" || lines[i + 1]!.search(/\S/) > keyIndent)) block.push(lines[++i]!);
+    while (i + 1 < lines.length && (lines[i + 1]!.trim() === "" || lines[i + 1]!.search(/\S/) > keyIndent))
+      block.push(lines[++i]!);
     blocks.push(block.join("\n"));
     out.push(`${match[1]}static_configs:`, `${" ".repeat(keyIndent)}  - targets: ["127.0.0.1:8080"]`);
   }
@@ -85,7 +90,10 @@ describe("deploy/prometheus", () => {
 
   it("the unit tests catch a wrong threshold", async () => {
     const rules = await readFile(path.join(PROMETHEUS_DIR, "alerts.yml"), "utf8");
-    const broken = rules.replace("rate(process_cpu_seconds_total{job=\"agenticorp\"}[1m]) > 80", "rate(process_cpu_seconds_total{job=\"agenticorp\"}[1m]) > 95");
+    const broken = rules.replace(
+      'rate(process_cpu_seconds_total{job="agenticorp"}[1m]) > 80',
+      'rate(process_cpu_seconds_total{job="agenticorp"}[1m]) > 95',
+    );
     expect(broken).not.toBe(rules);
     await writeFile(path.join(scratch, "alerts.yml"), broken);
     await writeFile(path.join(scratch, "alerts.test.yml"), await readFile(path.join(PROMETHEUS_DIR, "alerts.test.yml")));
@@ -98,8 +106,16 @@ describe("deploy/prometheus", () => {
     const rules = await readFile(path.join(PROMETHEUS_DIR, "alerts.yml"), "utf8");
     await writeFile(path.join(scratch, "alerts.test.yml"), await readFile(path.join(PROMETHEUS_DIR, "alerts.test.yml")));
     for (const [from, to, alert] of [
-      ['dependency="database"} == 0\n        for: 1m', 'dependency="database"} == 0\n        for: 0m', "AgentiCorpDatabaseUnreachable"],
-      ["(0.5 * agenticorp_config_max_staleness_seconds", "(1 * agenticorp_config_max_staleness_seconds", "AgentiCorpConfigurationStale"],
+      [
+        'dependency="database"} == 0\n        for: 1m',
+        'dependency="database"} == 0\n        for: 0m',
+        "AgentiCorpDatabaseUnreachable",
+      ],
+      [
+        "(0.5 * agenticorp_config_max_staleness_seconds",
+        "(1 * agenticorp_config_max_staleness_seconds",
+        "AgentiCorpConfigurationStale",
+      ],
     ]) {
       const broken = rules.replace(from!, to!);
       expect(broken).not.toBe(rules);
@@ -160,7 +176,10 @@ describe("deploy/grafana/agenticorp.json", () => {
     const expressions = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
     expect(expressions.length).toBeGreaterThanOrEqual(dashboard.panels.length);
     // Grafana's variables become what they stand for; JSON strings are valid YAML scalars.
-    const rules = expressions.map((expr, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(expr.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`);
+    const rules = expressions.map(
+      (expr, i) =>
+        `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(expr.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`,
+    );
     await writeFile(path.join(scratch, "dashboard-rules.yml"), `groups:\n  - name: dashboard\n    rules:\n${rules.join("\n")}\n`);
     const result = await promtool(["check", "rules", "dashboard-rules.yml"], scratch);
     expect(result.output).toContain(`SUCCESS: ${expressions.length} rules found`);

@@ -40,15 +40,17 @@ function call(handler: ConsoleRouteHandler, method: string, body?: unknown, para
 const unique = (name: string) => `${name}-${randomBytes(3).toString("hex")}`;
 
 async function rawRow(id: string) {
-  const rows = await database.pool.query<{ settings: unknown; headers_encrypted: string | null; header_names: string[]; api_key_encrypted: string | null }>(
-    "SELECT settings, headers_encrypted, header_names, api_key_encrypted FROM providers WHERE id = $1",
-    [id],
-  );
+  const rows = await database.pool.query<{
+    settings: unknown;
+    headers_encrypted: string | null;
+    header_names: string[];
+    api_key_encrypted: string | null;
+  }>("SELECT settings, headers_encrypted, header_names, api_key_encrypted FROM providers WHERE id = $1", [id]);
   return rows.rows[0]!;
 }
 
 async function providerRow(id: string): Promise<ProviderRow> {
-  return (await database.prisma.provider.findUniqueOrThrow({ where: { id } }));
+  return await database.prisma.provider.findUniqueOrThrow({ where: { id } });
 }
 
 beforeAll(async () => {
@@ -56,7 +58,11 @@ beforeAll(async () => {
   setDatabase(database);
   setConfig(parseConfig({ DATABASE_URL: inject("databaseUrl"), SECRET, NODE_ENV: "test", INSTANCE_ID: "credentials-test" }));
   upstream = await startOpenAIStandIn();
-  const admin = await createUser(database.prisma, { email: `${unique("admin")}@example.test`, role: "admin", password: "admin-password-123" });
+  const admin = await createUser(database.prisma, {
+    email: `${unique("admin")}@example.test`,
+    role: "admin",
+    password: "admin-password-123",
+  });
   cookie = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
 });
 afterAll(async () => {
@@ -88,7 +94,12 @@ describe("custom provider headers", () => {
     expect(raw.header_names).toEqual(["api-key", "x-tenant"]);
 
     // An edit that leaves the headers out keeps them; the list never shows them.
-    const edited = await call(updateProvider, "PATCH", { settings: { timeouts: { ...timeouts, totalMs: 20_000 } } }, { id: provider.id });
+    const edited = await call(
+      updateProvider,
+      "PATCH",
+      { settings: { timeouts: { ...timeouts, totalMs: 20_000 } } },
+      { id: provider.id },
+    );
     expect(edited.status).toBe(200);
     expect((await edited.json()).provider.headerNames).toEqual(["api-key", "x-tenant"]);
     const list = await (await call(listProviders, "GET")).text();
@@ -96,7 +107,10 @@ describe("custom provider headers", () => {
     expect(list).not.toContain(AZURE_KEY);
     expect(list).not.toContain(TENANT_TOKEN);
 
-    const audit = await database.prisma.auditEntry.findMany({ where: { targetId: provider.id }, select: { action: true, before: true, after: true } });
+    const audit = await database.prisma.auditEntry.findMany({
+      where: { targetId: provider.id },
+      select: { action: true, before: true, after: true },
+    });
     expect(audit.map((e) => e.action).sort()).toEqual(["provider.create", "provider.update"]);
     expect(JSON.stringify(audit)).toContain("api-key");
     expect(JSON.stringify(audit)).not.toContain(AZURE_KEY);
@@ -108,12 +122,16 @@ describe("custom provider headers", () => {
     expect(test).toMatchObject({ ok: true, outcome: "ok" });
     const live = createLiveProvider(await providerRow(provider.id), SECRET);
     try {
-      await live.client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() });
+      await live.client.complete({
+        body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] },
+        signal: new Cancellation(),
+      });
     } finally {
       await live.client.close();
     }
     expect(upstream.requests.map((r) => r.path)).toEqual(["/v1/models", "/v1/chat/completions"]);
-    for (const request of upstream.requests) expect(request.headers).toMatchObject({ "api-key": AZURE_KEY, "x-tenant": TENANT_TOKEN });
+    for (const request of upstream.requests)
+      expect(request.headers).toMatchObject({ "api-key": AZURE_KEY, "x-tenant": TENANT_TOKEN });
 
     // `{}` removes them.
     const cleared = await call(updateProvider, "PATCH", { settings: { headers: {}, timeouts } }, { id: provider.id });
@@ -147,12 +165,30 @@ describe("custom provider headers", () => {
   it("recorded in audit entries by earlier versions are hidden by the migration, names kept", async () => {
     const targetId = randomBytes(8).toString("hex");
     const settings = { headers: { "api-key": AZURE_KEY }, timeouts };
-    await database.prisma.auditEntry.create({ data: { actorEmail: "old@example.test", action: "provider.update", targetType: "provider", targetId, before: { settings }, after: { settings, name: "x" } } });
-    const sql = await readFile(path.join(PROJECT_ROOT, "prisma/migrations/20261204000000_secrets_hardening/migration.sql"), "utf8");
-    const scrubs = sql.split(";").map((s) => s.replace(/^\s*--.*$/gm, "").trim()).filter((s) => s.startsWith('UPDATE "audit_log"'));
+    await database.prisma.auditEntry.create({
+      data: {
+        actorEmail: "old@example.test",
+        action: "provider.update",
+        targetType: "provider",
+        targetId,
+        before: { settings },
+        after: { settings, name: "x" },
+      },
+    });
+    const sql = await readFile(
+      path.join(PROJECT_ROOT, "prisma/migrations/20261204000000_secrets_hardening/migration.sql"),
+      "utf8",
+    );
+    const scrubs = sql
+      .split(";")
+      .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+      .filter((s) => s.startsWith('UPDATE "audit_log"'));
     expect(scrubs).toHaveLength(2);
     for (const statement of scrubs) await database.pool.query(statement);
-    const entry = await database.prisma.auditEntry.findFirstOrThrow({ where: { targetId }, select: { before: true, after: true } });
+    const entry = await database.prisma.auditEntry.findFirstOrThrow({
+      where: { targetId },
+      select: { before: true, after: true },
+    });
     expect(JSON.stringify(entry)).not.toContain(AZURE_KEY);
     expect(entry.after).toEqual({ settings: { headers: { "api-key": "(hidden)" }, timeouts }, name: "x" });
   });

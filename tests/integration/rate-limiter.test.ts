@@ -46,7 +46,9 @@ describe("FleetRateLimiter", () => {
     const fleet = Array.from({ length: 40 }, (_, i) => new FleetRateLimiter({ pool: shared[i % 2]!, instanceCount: () => 40 }));
     const keyId = randomUUID();
     const limit = 400;
-    const results = await Promise.all(fleet.flatMap((limiter) => Array.from({ length: 20 }, () => Promise.resolve(limiter.admit(keyId, limit)))));
+    const results = await Promise.all(
+      fleet.flatMap((limiter) => Array.from({ length: 20 }, () => Promise.resolve(limiter.admit(keyId, limit)))),
+    );
     const admitted = results.filter((r) => r.allowed).length;
     expect(admitted).toBeLessThanOrEqual(limit);
     expect(admitted).toBeGreaterThanOrEqual(limit * 0.9);

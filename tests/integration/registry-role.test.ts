@@ -4,7 +4,13 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { countLiveInstances, heartbeat, instanceRole, registerInstance, type InstanceIdentity } from "../../lib/platform/coordination/registry";
+import {
+  countLiveInstances,
+  heartbeat,
+  instanceRole,
+  registerInstance,
+  type InstanceIdentity,
+} from "../../lib/platform/coordination/registry";
 import { acquireLease } from "../../lib/platform/coordination/lease";
 import { readRegisteredInstances } from "../../lib/platform/metrics-history/query/instances";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
@@ -20,7 +26,13 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-const identity = (id: string, role: InstanceIdentity["role"]): InstanceIdentity => ({ id, host: "h", port: 1, version: "v", role });
+const identity = (id: string, role: InstanceIdentity["role"]): InstanceIdentity => ({
+  id,
+  host: "h",
+  port: 1,
+  version: "v",
+  role,
+});
 
 it("derives the role from what the process serves", () => {
   expect(instanceRole({ consoleEnabled: false, dataPlaneEnabled: true })).toBe("data_plane");
@@ -34,14 +46,20 @@ it("counts live data-plane instances only, in the heartbeat's answer and in coun
   await registerInstance(pool, identity("console-only", "console"));
   const { rows } = await pool.query<{ version: string }>("SELECT version::text FROM config_version");
 
-  expect(await heartbeat(pool, identity("gateway", "data_plane"), {}, false)).toEqual({ liveDataPlane: 2, configVersion: rows[0]!.version, leaderHeldForMs: null });
+  expect(await heartbeat(pool, identity("gateway", "data_plane"), {}, false)).toEqual({
+    liveDataPlane: 2,
+    configVersion: rows[0]!.version,
+    leaderHeldForMs: null,
+  });
   expect((await heartbeat(pool, identity("console-only", "console"), {}, false)).liveDataPlane).toBe(2);
   // A draining instance no longer counts itself; the others still count it until its row says draining.
   expect((await heartbeat(pool, identity("mixed", "both"), {}, true)).liveDataPlane).toBe(1);
   expect(await countLiveInstances(pool)).toBe(1);
 
   await pool.query("UPDATE config_version SET version = version + 1");
-  expect((await heartbeat(pool, identity("gateway", "data_plane"), {}, false)).configVersion).toBe(String(BigInt(rows[0]!.version) + 1n));
+  expect((await heartbeat(pool, identity("gateway", "data_plane"), {}, false)).configVersion).toBe(
+    String(BigInt(rows[0]!.version) + 1n),
+  );
 
   // The leader lease's time left, for followers to wait on instead of asking.
   await acquireLease(pool, "leader", { holder: "gateway#1", ttlMs: 10_000 });
@@ -50,5 +68,9 @@ it("counts live data-plane instances only, in the heartbeat's answer and in coun
   expect(leaderHeldForMs).toBeLessThanOrEqual(10_000);
 
   const registered = await readRegisteredInstances(pool);
-  expect(Object.fromEntries(registered.map((i) => [i.id, i.role]))).toEqual({ gateway: "data_plane", mixed: "both", "console-only": "console" });
+  expect(Object.fromEntries(registered.map((i) => [i.id, i.role]))).toEqual({
+    gateway: "data_plane",
+    mixed: "both",
+    "console-only": "console",
+  });
 });

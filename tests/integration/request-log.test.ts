@@ -57,7 +57,12 @@ interface Row {
 }
 
 const rowsOf = async (where: string, params: unknown[] = []) =>
-  (await fixture.database.pool.query<Row>(`SELECT * FROM request_log WHERE instance_id = $1 AND ${where}`, [server.instanceId, ...params])).rows;
+  (
+    await fixture.database.pool.query<Row>(`SELECT * FROM request_log WHERE instance_id = $1 AND ${where}`, [
+      server.instanceId,
+      ...params,
+    ])
+  ).rows;
 
 const entryFor = async (requestId: string): Promise<Row> => {
   let found: Row | undefined;
@@ -65,22 +70,43 @@ const entryFor = async (requestId: string): Promise<Row> => {
   return found!;
 };
 
-const ask = (model: string, content = "hello there", extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: "user", content }], ...extra });
+const ask = (model: string, content = "hello there", extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: "user", content }],
+  ...extra,
+});
 
-async function post(body: unknown, options: { key?: string | null; requestId?: string; contentType?: string; raw?: string } = {}) {
+async function post(
+  body: unknown,
+  options: { key?: string | null; requestId?: string; contentType?: string; raw?: string } = {},
+) {
   const requestId = options.requestId ?? `rl-${randomBytes(6).toString("hex")}`;
-  const headers: Record<string, string> = { "content-type": options.contentType ?? "application/json", "x-request-id": requestId };
+  const headers: Record<string, string> = {
+    "content-type": options.contentType ?? "application/json",
+    "x-request-id": requestId,
+  };
   if (options.key !== null) headers.authorization = `Bearer ${options.key ?? key}`;
-  const response = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers, body: options.raw ?? JSON.stringify(body) });
+  const response = await fetch(`${server.url}/v1/chat/completions`, {
+    method: "POST",
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+  });
   const text = await response.text();
   expect(response.headers.get("x-request-id")).toBe(requestId);
   return { status: response.status, text, requestId };
 }
 
 beforeAll(async () => {
-  [failing, good] = await Promise.all([startOpenAIStandIn({ apiKey: "k-failing", name: "F" }), startOpenAIStandIn({ apiKey: "k-good", name: "G" })]);
+  [failing, good] = await Promise.all([
+    startOpenAIStandIn({ apiKey: "k-failing", name: "F" }),
+    startOpenAIStandIn({ apiKey: "k-good", name: "G" }),
+  ]);
   failing.setBehaviour({ failAll: 503 });
-  await fixture.addProvider({ kind: "simulator", name: unique("sim-fast"), deployments: [{ modelName: models.fast, upstreamModel: "sim-fast" }] });
+  await fixture.addProvider({
+    kind: "simulator",
+    name: unique("sim-fast"),
+    deployments: [{ modelName: models.fast, upstreamModel: "sim-fast" }],
+  });
   await fixture.addProvider({
     kind: "simulator",
     name: unique("sim-slow"),
@@ -144,7 +170,10 @@ describe("the request log", () => {
     expect(broken.status).toBe(502);
     sent.push(broken);
     expect(new Set(sent.map((s) => s.status))).toEqual(new Set([404, 401, 400, 415, 502]));
-    await eventually(async () => (await rowsOf("request_id = ANY($2)", [sent.map((s) => s.requestId)])).length === sent.length, 5_000);
+    await eventually(
+      async () => (await rowsOf("request_id = ANY($2)", [sent.map((s) => s.requestId)])).length === sent.length,
+      5_000,
+    );
     const rows = new Map((await rowsOf("request_id = ANY($2)", [sent.map((s) => s.requestId)])).map((r) => [r.request_id, r]));
     for (const { requestId, status } of sent) {
       const row = rows.get(requestId)!;
@@ -153,9 +182,21 @@ describe("the request log", () => {
       expect(row.error_message, requestId).toBeTruthy();
     }
     const unknownModel = rows.get(sent[0]!.requestId)!;
-    expect(unknownModel).toMatchObject({ model: "no-such-model", key_name: keyName, error_code: "model_not_found", endpoint: "chat", attempts: [] });
+    expect(unknownModel).toMatchObject({
+      model: "no-such-model",
+      key_name: keyName,
+      error_code: "model_not_found",
+      endpoint: "chat",
+      attempts: [],
+    });
     // The key was not recognised: refused before its body was read, so neither key nor model is known.
-    expect(rows.get(sent[1]!.requestId)).toMatchObject({ key_id: null, key_name: null, model: null, status: 401, error_code: "invalid_api_key" });
+    expect(rows.get(sent[1]!.requestId)).toMatchObject({
+      key_id: null,
+      key_name: null,
+      model: null,
+      status: 401,
+      error_code: "invalid_api_key",
+    });
     // A body that failed validation still names the model it asked for.
     expect(rows.get(sent[2]!.requestId)).toMatchObject({ key_name: keyName, model: models.fast, status: 400 });
     // Every attempt on the one failing deployment, each with the upstream's status.
@@ -184,15 +225,21 @@ describe("the request log", () => {
     const count = async () => (await rowsOf("request_id LIKE $2", [`${marker}-%`])).length;
     // Written within about a second of the last request: wait until the count stops moving.
     let last = -1;
-    await eventually(async () => {
-      const now = await count();
-      const settled = now === last;
-      last = now;
-      return settled;
-    }, 10_000, 1_500);
+    await eventually(
+      async () => {
+        const now = await count();
+        const settled = now === last;
+        last = now;
+        return settled;
+      },
+      10_000,
+      1_500,
+    );
     expect(last).toBeGreaterThanOrEqual(total * SAMPLE_RATE * 0.8);
     expect(last).toBeLessThanOrEqual(total * SAMPLE_RATE * 1.2);
-    expect(new Set((await rowsOf("request_id LIKE $2", [`${marker}-%`])).map((r) => r.kept_because))).toEqual(new Set(["sampled"]));
+    expect(new Set((await rowsOf("request_id LIKE $2", [`${marker}-%`])).map((r) => r.kept_because))).toEqual(
+      new Set(["sampled"]),
+    );
   }, 120_000);
 
   it("always keeps a slow request", async () => {
@@ -210,17 +257,34 @@ describe("the request log", () => {
     await saveRequestLogSettings(fixture.prisma, { sampleRate: 1, slowMs: null }, admin, config);
     // Kept once the instance has the new rate: every success from then on.
     let probe = "";
-    await eventually(async () => {
-      probe = (await post(ask(models.fast, "probe"))).requestId;
-      await new Promise((r) => setTimeout(r, 1_200));
-      return (await rowsOf("request_id = $2", [probe])).length === 1;
-    }, 15_000, 100);
+    await eventually(
+      async () => {
+        probe = (await post(ask(models.fast, "probe"))).requestId;
+        await new Promise((r) => setTimeout(r, 1_200));
+        return (await rowsOf("request_id = $2", [probe])).length === 1;
+      },
+      15_000,
+      100,
+    );
 
     const fellBack = await post(ask(models.pair, "count these four words"));
     expect(fellBack.status).toBe(200);
     const row = await entryFor(fellBack.requestId);
-    expect(row).toMatchObject({ status: 200, kept_because: "sampled", key_name: keyName, model: models.pair, cache: "bypass", retries: 1, fallbacks: 1, client_ip: "127.0.0.1", error_message: null });
-    expect(row.attempts.map((a) => [a.outcome, a.status])).toEqual([["server_error", 503], ["ok", null]]);
+    expect(row).toMatchObject({
+      status: 200,
+      kept_because: "sampled",
+      key_name: keyName,
+      model: models.pair,
+      cache: "bypass",
+      retries: 1,
+      fallbacks: 1,
+      client_ip: "127.0.0.1",
+      error_message: null,
+    });
+    expect(row.attempts.map((a) => [a.outcome, a.status])).toEqual([
+      ["server_error", 503],
+      ["ok", null],
+    ]);
     expect(row.attempts[1]!.deployment).toMatch(/\/gpt-4o-mini$/);
     expect(row.prompt_tokens).toBe(4);
     expect(row.completion_tokens).toBeGreaterThan(0);
@@ -255,14 +319,23 @@ describe("the request log", () => {
 
   it("stores bodies only for a key with capture on, cut to REQUEST_LOG_BODY_MAX_BYTES", async () => {
     // Every success kept (as the test before leaves it), so that each request below has its entry.
-    await saveRequestLogSettings(fixture.prisma, { sampleRate: 1, slowMs: null }, admin, parseConfig({ DATABASE_URL: inject("databaseUrl"), SECRET: "s".repeat(32) }));
+    await saveRequestLogSettings(
+      fixture.prisma,
+      { sampleRate: 1, slowMs: null },
+      admin,
+      parseConfig({ DATABASE_URL: inject("databaseUrl"), SECRET: "s".repeat(32) }),
+    );
     await setApiKeyCapture(fixture.prisma, captureKeyId, { captureBodies: true }, admin);
     let probe = "";
-    await eventually(async () => {
-      probe = (await post(ask(models.fast, "capture probe"), { key: captureKey })).requestId;
-      const row = await entryFor(probe).catch(() => undefined);
-      return row?.request_body !== null && row?.request_body !== undefined;
-    }, 25_000, 200);
+    await eventually(
+      async () => {
+        probe = (await post(ask(models.fast, "capture probe"), { key: captureKey })).requestId;
+        const row = await entryFor(probe).catch(() => undefined);
+        return row?.request_body !== null && row?.request_body !== undefined;
+      },
+      25_000,
+      200,
+    );
     const row = await entryFor(probe);
     expect(JSON.parse(row.request_body!)).toEqual(ask(models.fast, "capture probe"));
     expect(row.response_body).toContain("choices");
@@ -286,9 +359,30 @@ describe("the request log", () => {
 
 describe("the request log's writer", () => {
   const row = (i: number): RequestLogRow => ({
-    at: Date.now(), requestId: `writer-${i}`, instanceId: "writer-test", keyId: null, keyName: null, endpoint: "chat", model: "m", stream: false,
-    status: 200, errorCode: null, errorMessage: null, keptBecause: "sampled", durationMs: 1, overheadMs: null, attempts: "[]", retries: 0,
-    fallbacks: 0, cache: null, promptTokens: null, completionTokens: null, costUsd: null, clientIp: null, requestBody: null, responseBody: null,
+    at: Date.now(),
+    requestId: `writer-${i}`,
+    instanceId: "writer-test",
+    keyId: null,
+    keyName: null,
+    endpoint: "chat",
+    model: "m",
+    stream: false,
+    status: 200,
+    errorCode: null,
+    errorMessage: null,
+    keptBecause: "sampled",
+    durationMs: 1,
+    overheadMs: null,
+    attempts: "[]",
+    retries: 0,
+    fallbacks: 0,
+    cache: null,
+    promptTokens: null,
+    completionTokens: null,
+    costUsd: null,
+    clientIp: null,
+    requestBody: null,
+    responseBody: null,
   });
   const dropped = async () => (await requestLogEntries.get()).values.find((v) => v.labels.outcome === "dropped")?.value ?? 0;
 
@@ -297,7 +391,13 @@ describe("the request log's writer", () => {
     const unreachable = new pg.Pool({ connectionString: "postgres://nobody@127.0.0.1:9/none", connectionTimeoutMillis: 500 });
     unreachable.on("error", () => {});
     const errors: Error[] = [];
-    const writer = new RequestLogWriter({ pool: unreachable, bufferMax: 100, batchSize: 40, flushMs: 60_000, onError: (e) => errors.push(e) });
+    const writer = new RequestLogWriter({
+      pool: unreachable,
+      bufferMax: 100,
+      batchSize: 40,
+      flushMs: 60_000,
+      onError: (e) => errors.push(e),
+    });
     const before = await dropped();
     const started = performance.now();
     const accepted = Array.from({ length: 150 }, (_, i) => writer.push(row(i)));
@@ -314,7 +414,9 @@ describe("the request log's writer", () => {
     const real = new RequestLogWriter({ pool: fixture.database.pool, bufferMax: 100, batchSize: 40, flushMs: 60_000 });
     for (let i = 0; i < 100; i++) real.push(row(i));
     await real.stop();
-    const { rows } = await fixture.database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM request_log WHERE instance_id = 'writer-test'");
+    const { rows } = await fixture.database.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM request_log WHERE instance_id = 'writer-test'",
+    );
     expect(rows[0]!.n).toBe(100);
   });
 });

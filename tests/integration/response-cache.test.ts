@@ -30,7 +30,11 @@ function newCache(scope: "key" | "fleet" = "key", options: Partial<ResponseCache
   return cache;
 }
 const sharedRows = async (keys: string[]) =>
-  (await pools[0]!.query<{ key: string; size_bytes: number }>(`SELECT key, size_bytes FROM response_cache WHERE key = ANY($1)`, [keys])).rows;
+  (
+    await pools[0]!.query<{ key: string; size_bytes: number }>(`SELECT key, size_bytes FROM response_cache WHERE key = ANY($1)`, [
+      keys,
+    ])
+  ).rows;
 afterAll(async () => {
   await Promise.all(caches.map((c) => c.close()));
   await Promise.all(pools.map((p) => p.end()));
@@ -139,7 +143,10 @@ describe("what is worth a shared row", () => {
     await cache.getOrProduce(large, "m", waiting(), answer("l".repeat(300)));
     await cache.flush();
     expect((await sharedRows([small, large])).map((r) => r.key)).toEqual([small]);
-    expect(await cache.getOrProduce(large, "m", waiting(), answer("again"))).toEqual({ body: JSON.stringify({ text: "l".repeat(300) }), hit: true });
+    expect(await cache.getOrProduce(large, "m", waiting(), answer("again"))).toEqual({
+      body: JSON.stringify({ text: "l".repeat(300) }),
+      hit: true,
+    });
   });
 
   it("writes an answer on its second sighting on this instance, and a coalesced request is a sighting", async () => {
@@ -150,7 +157,9 @@ describe("what is worth a shared row", () => {
     expect(await sharedRows([once])).toEqual([]);
     expect((await cache.getOrProduce(once, "m", waiting(), answer("unused"))).hit).toBe(true);
     await cache.flush();
-    expect(await sharedRows([once])).toEqual([{ key: once, size_bytes: once.length + 1 + JSON.stringify({ text: "once" }).length }]);
+    expect(await sharedRows([once])).toEqual([
+      { key: once, size_bytes: once.length + 1 + JSON.stringify({ text: "once" }).length },
+    ]);
 
     const together = randomUUID();
     let release!: () => void;
@@ -179,7 +188,9 @@ describe("what is worth a shared row", () => {
           await cache.getOrProduce(key, "m", waiting(), async () => (upstream++, JSON.stringify({ key })));
           await cache.flush(); // each answer lands before the next request: the policy's effect, not timing
         }
-        const rows = (await pools[0]!.query<{ n: number }>(`SELECT count(*)::int AS n FROM response_cache WHERE key LIKE $1`, [`${tag}-%`])).rows[0]!.n;
+        const rows = (
+          await pools[0]!.query<{ n: number }>(`SELECT count(*)::int AS n FROM response_cache WHERE key LIKE $1`, [`${tag}-%`])
+        ).rows[0]!.n;
         await pools[0]!.query(`DELETE FROM response_cache WHERE key LIKE $1`, [`${tag}-%`]);
         return { hitRate: 1 - upstream / keys.length, rows };
       };
@@ -187,7 +198,9 @@ describe("what is worth a shared row", () => {
     };
     const everyAnswer = await run(1);
     const repeated = await run(2);
-    console.info(`shared-cache admission, zipf: first sighting ${JSON.stringify(everyAnswer.zipf)}, second sighting ${JSON.stringify(repeated.zipf)}`);
+    console.info(
+      `shared-cache admission, zipf: first sighting ${JSON.stringify(everyAnswer.zipf)}, second sighting ${JSON.stringify(repeated.zipf)}`,
+    );
     expect(everyAnswer.unique).toEqual({ hitRate: 0, rows: 600 });
     expect(repeated.unique).toEqual({ hitRate: 0, rows: 0 });
     // Writing every answer: one row per upstream call.
@@ -208,7 +221,7 @@ function zipfSequence(n: number, distinct: number, s: number, seed: number): num
   let sum = 0;
   for (const w of weights) cumulative.push((sum += w / total));
   let state = seed >>> 0;
-  const random = () => ((state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
     const r = random();
     let low = 0;

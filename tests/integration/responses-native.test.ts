@@ -27,10 +27,20 @@ const lastRequest = (upstream: OpenAIStandIn) => upstream.requests.at(-1)!;
 /** The stand-in's answer as the client must see it: intact, but for the public model name. */
 const asServed = (request: RecordedRequest, model: string) => ({ ...(request.answer as Record<string, unknown>), model });
 
-const weatherTool = { type: "function" as const, name: "get_weather", description: "Weather in a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false };
+const weatherTool = {
+  type: "function" as const,
+  name: "get_weather",
+  description: "Weather in a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  strict: false,
+};
 
 async function postResponses(body: Record<string, unknown>) {
-  return fetch(`${server.url}/v1/responses`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${server.url}/v1/responses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 /** The `event:` types and parsed `data:` of a raw Responses stream. */
@@ -89,7 +99,15 @@ beforeEach(() => {
 
 describe("openai SDK against a native upstream", () => {
   it("sends the client's own Responses body upstream and returns the upstream's response intact", async () => {
-    const body = { model: nativeOnly, input: "say hi", instructions: "be brief", max_output_tokens: 50, temperature: 0.3, metadata: { trace: "t1" }, store: false };
+    const body = {
+      model: nativeOnly,
+      input: "say hi",
+      instructions: "be brief",
+      max_output_tokens: 50,
+      temperature: 0.3,
+      metadata: { trace: "t1" },
+      store: false,
+    };
     const response = await openai().responses.create(body);
     const upstream = lastRequest(native);
     expect(upstream.path).toBe("/v1/responses");
@@ -104,11 +122,30 @@ describe("openai SDK against a native upstream", () => {
 
   it("passes a function tool and the upstream's function_call through", async () => {
     native.setBehaviour({ toolArguments: '{"city":"Oslo"}' });
-    const response = await openai().responses.create({ model: nativeOnly, input: "weather in Oslo?", tools: [weatherTool], tool_choice: "required" });
+    const response = await openai().responses.create({
+      model: nativeOnly,
+      input: "weather in Oslo?",
+      tools: [weatherTool],
+      tool_choice: "required",
+    });
     const upstream = lastRequest(native);
-    expect(upstream.body).toEqual({ model: "gpt-4o-mini", input: "weather in Oslo?", tools: [weatherTool], tool_choice: "required" });
+    expect(upstream.body).toEqual({
+      model: "gpt-4o-mini",
+      input: "weather in Oslo?",
+      tools: [weatherTool],
+      tool_choice: "required",
+    });
     expect(response.output).toEqual((upstream.answer as { output: unknown }).output);
-    expect(response.output).toEqual([{ type: "function_call", id: expect.stringMatching(/^fc_/), call_id: expect.stringMatching(/^call_/), name: "get_weather", arguments: '{"city":"Oslo"}', status: "completed" }]);
+    expect(response.output).toEqual([
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: expect.stringMatching(/^call_/),
+        name: "get_weather",
+        arguments: '{"city":"Oslo"}',
+        status: "completed",
+      },
+    ]);
   });
 
   it("relays the upstream's event stream: its events in order, the model renamed, no [DONE]", async () => {
@@ -152,7 +189,13 @@ describe("openai SDK against a native upstream", () => {
   it("streams a function call whose argument deltas join to the arguments", async () => {
     const toolArguments = '{"city":"Oslo","unit":"celsius"}';
     native.setBehaviour({ toolArguments });
-    const stream = await openai().responses.create({ model: nativeOnly, input: "weather?", tools: [weatherTool], tool_choice: { type: "function", name: "get_weather" }, stream: true });
+    const stream = await openai().responses.create({
+      model: nativeOnly,
+      input: "weather?",
+      tools: [weatherTool],
+      tool_choice: { type: "function", name: "get_weather" },
+      stream: true,
+    });
     let deltas = "";
     let item: unknown;
     for await (const event of stream) {
@@ -166,9 +209,20 @@ describe("openai SDK against a native upstream", () => {
 
   it("tells a native stream that breaks after the headers as an error event, numbered after the upstream's", async () => {
     native.setBehaviour({ dropStreamAfterChunks: 2 });
-    const events = parseEvents(await (await postResponses({ model: nativeOnly, input: "one two three four five", stream: true })).text());
+    const events = parseEvents(
+      await (await postResponses({ model: nativeOnly, input: "one two three four five", stream: true })).text(),
+    );
     expect(events.slice(0, 2).map(({ event }) => event)).toEqual(["response.created", "response.in_progress"]);
-    expect(events.at(-1)).toEqual({ event: "error", data: { type: "error", sequence_number: events.length - 1, code: "stream_interrupted", message: expect.any(String), param: null } });
+    expect(events.at(-1)).toEqual({
+      event: "error",
+      data: {
+        type: "error",
+        sequence_number: events.length - 1,
+        code: "stream_interrupted",
+        message: expect.any(String),
+        param: null,
+      },
+    });
     expect(events.map(({ event }) => event)).not.toContain("response.completed");
     expect(lastRequest(native).path).toBe("/v1/responses");
   });
@@ -188,7 +242,8 @@ describe("openai SDK against a native upstream", () => {
 
 async function tokenCounts(model: string): Promise<{ prompt: number; completion: number }> {
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  const read = (direction: string) => Number(new RegExp(`agenticorp_tokens_total\\{model="${model}",direction="${direction}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  const read = (direction: string) =>
+    Number(new RegExp(`agenticorp_tokens_total\\{model="${model}",direction="${direction}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
   return { prompt: read("prompt"), completion: read("completion") };
 }
 
@@ -200,7 +255,10 @@ describe("ai + @ai-sdk/openai (default provider = Responses API) against a nativ
     expect(generated.usage).toMatchObject({ inputTokens: 3, outputTokens: 5 });
     const upstream = lastRequest(native);
     expect(upstream.path).toBe("/v1/responses");
-    expect(upstream.body).toMatchObject({ model: "gpt-4o-mini", input: [{ role: "user", content: [{ type: "input_text", text: "hello ai sdk" }] }] });
+    expect(upstream.body).toMatchObject({
+      model: "gpt-4o-mini",
+      input: [{ role: "user", content: [{ type: "input_text", text: "hello ai sdk" }] }],
+    });
     expect(upstream.body).not.toHaveProperty("messages");
 
     const streamed = streamText({ model: aiSdk()(nativeOnly), prompt: "stream this please", maxRetries: 0 });
@@ -228,7 +286,11 @@ describe("failover across forms, decided per deployment", () => {
     const final = await openai().responses.stream({ model: nativeFirst, input: "streamed try" }).finalResponse();
     expect(final.output_text).toBe("[T] echo: streamed try");
     expect(native.requests.length).toBeGreaterThan(0);
-    expect(native.requests.every((request) => request.path === "/v1/responses" && (request.body as { input?: unknown }).input !== undefined)).toBe(true);
+    expect(
+      native.requests.every(
+        (request) => request.path === "/v1/responses" && (request.body as { input?: unknown }).input !== undefined,
+      ),
+    ).toBe(true);
     expect(translating.requests.map((request) => request.path)).toEqual(Array(4).fill("/v1/chat/completions"));
     expect(translating.requests.every((request) => (request.body as { messages?: unknown }).messages !== undefined)).toBe(true);
   });
@@ -257,10 +319,18 @@ describe("the response cache", () => {
     const second = await postResponses({ model: nativeOnly, input: text, temperature: 0 });
     expect(second.headers.get("x-agenticorp-cache")).toBe("hit");
     expect(await second.json()).toEqual(firstBody);
-    expect(firstBody).toMatchObject({ object: "response", model: nativeOnly, output: [{ type: "message", content: [{ text: `[N] echo: ${text}` }] }] });
+    expect(firstBody).toMatchObject({
+      object: "response",
+      model: nativeOnly,
+      output: [{ type: "message", content: [{ text: `[N] echo: ${text}` }] }],
+    });
 
     // The same conversation asked as a chat completion: a chat answer, never the cached response.
-    const chat = await openai().chat.completions.create({ model: nativeOnly, messages: [{ role: "user", content: text }], temperature: 0 });
+    const chat = await openai().chat.completions.create({
+      model: nativeOnly,
+      messages: [{ role: "user", content: text }],
+      temperature: 0,
+    });
     expect(chat.object).toBe("chat.completion");
     expect(chat.choices[0]!.message.content).toBe(`[N] echo: ${text}`);
     expect(native.requests.map((request) => request.path)).toEqual(["/v1/responses", "/v1/chat/completions"]);

@@ -30,7 +30,8 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-const count = async (table: string, where = "true") => (await database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0]!.n;
+const count = async (table: string, where = "true") =>
+  (await database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0]!.n;
 
 /** Waits (bounded) until `check` resolves true. */
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -55,18 +56,38 @@ describe("the leader's retention jobs", () => {
   it("bring every table back within its bound, in batches, and report the tables' sizes", async () => {
     const { pool } = database;
     // Beyond each bound (defaults: audit 365 days, alert history 90 days), and within it.
-    await pool.query(`INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '366 days' - i * interval '1 minute', 'old@x', 'key.create', 'key' FROM generate_series(1, 4500) i`);
-    await pool.query(`INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '364 days', 'kept@x', 'key.create', 'key' FROM generate_series(1, 7)`);
-    await pool.query(`INSERT INTO alert_events (rule_id, subject, state, at) SELECT 'cpu_high', 'fleet', 'firing', now() - interval '91 days' FROM generate_series(1, 300)`);
-    await pool.query(`INSERT INTO alert_events (rule_id, subject, state, at) SELECT 'cpu_high', 'fleet', 'resolved', now() - interval '89 days' FROM generate_series(1, 5)`);
+    await pool.query(
+      `INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '366 days' - i * interval '1 minute', 'old@x', 'key.create', 'key' FROM generate_series(1, 4500) i`,
+    );
+    await pool.query(
+      `INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '364 days', 'kept@x', 'key.create', 'key' FROM generate_series(1, 7)`,
+    );
+    await pool.query(
+      `INSERT INTO alert_events (rule_id, subject, state, at) SELECT 'cpu_high', 'fleet', 'firing', now() - interval '91 days' FROM generate_series(1, 300)`,
+    );
+    await pool.query(
+      `INSERT INTO alert_events (rule_id, subject, state, at) SELECT 'cpu_high', 'fleet', 'resolved', now() - interval '89 days' FROM generate_series(1, 5)`,
+    );
     // Rate-limit windows of minutes long past, and of this minute.
-    await pool.query(`INSERT INTO rate_limit_windows (key_id, window_start, used) SELECT gen_random_uuid(), date_trunc('minute', now()) - (11 + i % 50) * interval '1 minute', 1 FROM generate_series(1, 600) i`);
-    await pool.query(`INSERT INTO rate_limit_windows (key_id, window_start, used) SELECT gen_random_uuid(), date_trunc('minute', now()), 1 FROM generate_series(1, 4)`);
+    await pool.query(
+      `INSERT INTO rate_limit_windows (key_id, window_start, used) SELECT gen_random_uuid(), date_trunc('minute', now()) - (11 + i % 50) * interval '1 minute', 1 FROM generate_series(1, 600) i`,
+    );
+    await pool.query(
+      `INSERT INTO rate_limit_windows (key_id, window_start, used) SELECT gen_random_uuid(), date_trunc('minute', now()), 1 FROM generate_series(1, 4)`,
+    );
     // Sign-in counters whose 15-minute window ended, known-good marks past 30 days, and ones still current.
-    await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'addr:10.0.' || i, 3, now() - interval '16 minutes' FROM generate_series(1, 400) i`);
-    await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.1.' || i, 0, now() - interval '31 days' FROM generate_series(1, 50) i`);
-    await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.2.' || i, 0, now() - interval '29 days' FROM generate_series(1, 6) i`);
-    await pool.query(`INSERT INTO login_throttle (key, attempts, window_start) SELECT 'addr:10.3.' || i, 1, now() FROM generate_series(1, 3) i`);
+    await pool.query(
+      `INSERT INTO login_throttle (key, attempts, window_start) SELECT 'addr:10.0.' || i, 3, now() - interval '16 minutes' FROM generate_series(1, 400) i`,
+    );
+    await pool.query(
+      `INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.1.' || i, 0, now() - interval '31 days' FROM generate_series(1, 50) i`,
+    );
+    await pool.query(
+      `INSERT INTO login_throttle (key, attempts, window_start) SELECT 'good:a@x 10.2.' || i, 0, now() - interval '29 days' FROM generate_series(1, 6) i`,
+    );
+    await pool.query(
+      `INSERT INTO login_throttle (key, attempts, window_start) SELECT 'addr:10.3.' || i, 1, now() FROM generate_series(1, 3) i`,
+    );
     // Scaling decisions past the minute rollups' retention (7 days), and recent ones.
     const decision = (age: string, n: number) =>
       pool.query(`INSERT INTO scaling_decisions (at, leader_token, policy_name, target, current_replicas, desired_replicas, reason, message, metrics, outcome)
@@ -80,13 +101,19 @@ describe("the leader's retention jobs", () => {
     await logged("8 days", 2_300);
     await logged("6 days", 6);
     // The shared cache: 500 rows over a 120-row bound, and 30 expired.
-    await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'k' || i, 'm', 'b', now() + i * interval '1 second', 4 FROM generate_series(1, 620) i`);
-    await pool.query(`INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'x' || i, 'm', 'b', now() - interval '1 second', 4 FROM generate_series(1, 30) i`);
+    await pool.query(
+      `INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'k' || i, 'm', 'b', now() + i * interval '1 second', 4 FROM generate_series(1, 620) i`,
+    );
+    await pool.query(
+      `INSERT INTO response_cache (key, model, body, expires_at, size_bytes) SELECT 'x' || i, 'm', 'b', now() - interval '1 second', 4 FROM generate_series(1, 30) i`,
+    );
 
     const config = parseConfig({ DATABASE_URL: scratch.url, SECRET: "s".repeat(32), CACHE_SHARED_MAX_ROWS: "120" });
     const holder = "retention-test";
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
-    registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, [{ table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED }]);
+    registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, [
+      { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
+    ]);
     registerCacheJobs({ leader: election, holder, database, config, logger: silent });
 
     // The last table of a run, and the cache's own job.
@@ -104,12 +131,27 @@ describe("the leader's retention jobs", () => {
 
     await until(async () => (await tableBytes.get()).values.length >= 9 && (await cacheSharedSize.get()).values.length === 2);
     const bytes = await gaugeValues(tableBytes);
-    for (const table of ["response_cache", "metric_rollups", "alert_events", "audit_log", "login_throttle", "rate_limit_windows", "instances", "scaling_decisions", "request_log"]) {
+    for (const table of [
+      "response_cache",
+      "metric_rollups",
+      "alert_events",
+      "audit_log",
+      "login_throttle",
+      "rate_limit_windows",
+      "instances",
+      "scaling_decisions",
+      "request_log",
+    ]) {
       expect(bytes.get(table), table).toBeGreaterThan(0);
     }
     expect((await gaugeValues(tableRows)).has("audit_log")).toBe(true);
     const cache = await gaugeValues(cacheSharedSize);
-    expect(cache).toEqual(new Map([["rows", 120], ["payload_bytes", 480]]));
+    expect(cache).toEqual(
+      new Map([
+        ["rows", 120],
+        ["payload_bytes", 480],
+      ]),
+    );
 
     // A former leader reports no sizes: they were its leadership's.
     await election.stop();
@@ -120,11 +162,18 @@ describe("the leader's retention jobs", () => {
 
   it("delete finished batches with their jobs, and files, BATCH_RETENTION_DAYS after, sparing what a running batch reads", async () => {
     const { pool } = database;
-    const key = (await pool.query<{ id: string }>(`INSERT INTO api_keys (id, name, key_hash, prefix) VALUES (gen_random_uuid(), 'batch-retention', 'h-batch-retention', 'p') RETURNING id`)).rows[0]!.id;
+    const key = (
+      await pool.query<{ id: string }>(
+        `INSERT INTO api_keys (id, name, key_hash, prefix) VALUES (gen_random_uuid(), 'batch-retention', 'h-batch-retention', 'p') RETURNING id`,
+      )
+    ).rows[0]!.id;
     const file = (id: string, age: string) =>
-      pool.query(`INSERT INTO batch_files (id, key_id, purpose, filename, bytes, created_at) VALUES ($1, $2, 'batch', 'f', 3, now() - $3::interval)`, [id, key, age]).then(() =>
-        pool.query(`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES ($1, 0, 'abc'), ($1, 1, 'def')`, [id]),
-      );
+      pool
+        .query(
+          `INSERT INTO batch_files (id, key_id, purpose, filename, bytes, created_at) VALUES ($1, $2, 'batch', 'f', 3, now() - $3::interval)`,
+          [id, key, age],
+        )
+        .then(() => pool.query(`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES ($1, 0, 'abc'), ($1, 1, 'def')`, [id]));
     const batch = (id: string, status: string, endedAgo: string | null, input: string) =>
       pool
         .query(
@@ -133,7 +182,12 @@ describe("the leader's retention jobs", () => {
                    CASE WHEN $4 = 'completed' THEN now() - $5::interval END, CASE WHEN $4 = 'cancelled' THEN now() - $5::interval END)`,
           [id, key, input, status, endedAgo],
         )
-        .then(() => pool.query(`INSERT INTO batch_jobs (batch_id, line_no, custom_id, body, status) SELECT $1, i, 'c' || i, '{}', 'succeeded' FROM generate_series(1, 30) i`, [id]));
+        .then(() =>
+          pool.query(
+            `INSERT INTO batch_jobs (batch_id, line_no, custom_id, body, status) SELECT $1, i, 'c' || i, '{}', 'succeeded' FROM generate_series(1, 30) i`,
+            [id],
+          ),
+        );
     await file("file-old", "31 days");
     await file("file-old-in-use", "31 days");
     await file("file-recent", "29 days");
@@ -147,11 +201,19 @@ describe("the leader's retention jobs", () => {
     election = startLeaderElection({ pool, holder, ttlMs: 3_000 });
     registerRetentionJobs({ leader: election, holder, database, config, logger: silent }, []);
 
-    await until(async () => (await count("batches", `key_id = '${key}'`)) === 2 && (await count("batch_files", `key_id = '${key}'`)) === 2);
-    expect((await pool.query(`SELECT id FROM batches WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual(["batch_recent", "batch_running"]);
+    await until(
+      async () => (await count("batches", `key_id = '${key}'`)) === 2 && (await count("batch_files", `key_id = '${key}'`)) === 2,
+    );
+    expect((await pool.query(`SELECT id FROM batches WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual([
+      "batch_recent",
+      "batch_running",
+    ]);
     expect(await count("batch_jobs", "batch_id LIKE 'batch_old_%'")).toBe(0);
     expect(await count("batch_jobs", "batch_id IN ('batch_recent', 'batch_running')")).toBe(60);
-    expect((await pool.query(`SELECT id FROM batch_files WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual(["file-old-in-use", "file-recent"]);
+    expect((await pool.query(`SELECT id FROM batch_files WHERE key_id = $1 ORDER BY id`, [key])).rows.map((r) => r.id)).toEqual([
+      "file-old-in-use",
+      "file-recent",
+    ]);
     expect(await count("batch_file_chunks")).toBe(4);
   }, 60_000);
 
@@ -160,7 +222,9 @@ describe("the leader's retention jobs", () => {
     const old = await acquireLease(pool, "leader", { holder: "old", ttlMs: 60_000 });
     await releaseLease(pool, old!);
     const current = await acquireLease(pool, "leader", { holder: "new", ttlMs: 60_000 });
-    await pool.query(`INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '400 days', 'fenced@x', 'key.create', 'key' FROM generate_series(1, 10)`);
+    await pool.query(
+      `INSERT INTO audit_log (at, actor_email, action, target_type) SELECT now() - interval '400 days', 'fenced@x', 'key.create', 'key' FROM generate_series(1, 10)`,
+    );
     const expired = Prisma.sql`actor_email = 'fenced@x'`;
     expect(await deleteInBatches(pool, old!, "audit_log", expired, { batch: 3, maxBatches: 10 })).toBeNull();
     expect(await count("audit_log", "actor_email = 'fenced@x'")).toBe(10);
@@ -173,13 +237,25 @@ describe("the leader's retention jobs", () => {
 describe("the instance registry", () => {
   it("forgets dead instances an hour after their last heartbeat, and only those", async () => {
     const { pool } = database;
-    await pool.query(`INSERT INTO instances (id, host, port, version, status, last_seen_at) SELECT 'gone-' || i, 'h', 1, 'v', 'dead', now() - interval '61 minutes' FROM generate_series(1, 200) i`);
-    await pool.query(`INSERT INTO instances (id, host, port, version, status, last_seen_at) SELECT 'recent-' || i, 'h', 1, 'v', 'dead', now() - interval '59 minutes' FROM generate_series(1, 3) i`);
-    await pool.query(`INSERT INTO instances (id, host, port, version, status, last_seen_at) VALUES ('silent', 'h', 1, 'v', 'healthy', now() - interval '2 hours'), ('alive', 'h', 1, 'v', 'healthy', now())`);
+    await pool.query(
+      `INSERT INTO instances (id, host, port, version, status, last_seen_at) SELECT 'gone-' || i, 'h', 1, 'v', 'dead', now() - interval '61 minutes' FROM generate_series(1, 200) i`,
+    );
+    await pool.query(
+      `INSERT INTO instances (id, host, port, version, status, last_seen_at) SELECT 'recent-' || i, 'h', 1, 'v', 'dead', now() - interval '59 minutes' FROM generate_series(1, 3) i`,
+    );
+    await pool.query(
+      `INSERT INTO instances (id, host, port, version, status, last_seen_at) VALUES ('silent', 'h', 1, 'v', 'healthy', now() - interval '2 hours'), ('alive', 'h', 1, 'v', 'healthy', now())`,
+    );
     const lease = await acquireLease(pool, "leader", { holder: "reaper", ttlMs: 60_000 });
     // The leader's job calls it with INSTANCE_DEAD_AFTER_MS and an hour (lib/platform/process/singletons.ts).
     expect(await reapDeadInstances(pool, lease!, 15_000, 3_600_000)).toEqual(["silent"]);
-    expect((await pool.query<{ id: string }>(`SELECT id FROM instances ORDER BY id`)).rows.map((r) => r.id)).toEqual(["alive", "recent-1", "recent-2", "recent-3", "silent"]);
+    expect((await pool.query<{ id: string }>(`SELECT id FROM instances ORDER BY id`)).rows.map((r) => r.id)).toEqual([
+      "alive",
+      "recent-1",
+      "recent-2",
+      "recent-3",
+      "silent",
+    ]);
     await releaseLease(pool, lease!);
   });
 });

@@ -110,7 +110,8 @@ describe("rollUp and the PostgreSQL source", () => {
 
   beforeAll(async () => {
     for (let k = 1; k <= 18; k++) {
-      for (const [id, bucket] of Object.entries(instances)) await writeSnapshot(pool, id, snapshot(block + k * 10_000, 10 * k, bucket));
+      for (const [id, bucket] of Object.entries(instances))
+        await writeSnapshot(pool, id, snapshot(block + k * 10_000, 10 * k, bucket));
     }
   });
 
@@ -127,7 +128,9 @@ describe("rollUp and the PostgreSQL source", () => {
       expect(minutes.map((r) => r.bucket.getTime())).toEqual([block, block + 60_000, block + 120_000]);
       // Minute m holds the snapshots k = 6m+1 .. 6m+6 (one is the next minute's first: midpoints).
       for (const [m, row] of minutes.entries()) {
-        const ks = tens.filter((t) => t.bucket.getTime() >= row.bucket.getTime() && t.bucket.getTime() < row.bucket.getTime() + 60_000);
+        const ks = tens.filter(
+          (t) => t.bucket.getTime() >= row.bucket.getTime() && t.bucket.getTime() < row.bucket.getTime() + 60_000,
+        );
         expect(Number(row.requests)).toBe(ks.reduce((s, t) => s + Number(t.requests), 0));
         expect(row.latency_buckets.map(Number)[bucket]).toBe(Number(row.requests));
         const byEndpoint = ks.reduce((sums, t) => sums.map((s, e) => s + Number(t.requests_by_endpoint[e])), [0, 0, 0, 0, 0]);
@@ -138,7 +141,7 @@ describe("rollUp and the PostgreSQL source", () => {
         expect(m).toBeLessThan(3);
       }
       expect(blocks).toHaveLength(1);
-      expect(Number(blocks[0]!.requests)).toBe(10 * (18 * 19) / 2);
+      expect(Number(blocks[0]!.requests)).toBe((10 * (18 * 19)) / 2);
       expect(Number(blocks[0]!.rss_bytes_max)).toBe(100e6 + 180);
       expect(blocks[0]!.dirty).toBe(false);
     }
@@ -152,7 +155,20 @@ describe("rollUp and the PostgreSQL source", () => {
     const fromTens = new PostgresMetricsSource({ db: pool, retentionSeconds: { 10: 86_400, 60: 0, 600: 0 } });
     expect(fromRollups.plan(range).parts.map((p) => p.resolution)).toEqual([600]);
     expect(fromTens.plan(range).parts.map((p) => p.resolution)).toEqual([10]);
-    for (const name of ["requestRate", "requestRateByInstance", "latencyPercentiles", "errorRate", "cacheHitRate", "inFlight", "activeConnections", "databasePerformance", "cpuUtilisation", "memoryBytes", "memoryUtilisation", "upstreamAuthRejections"] as const) {
+    for (const name of [
+      "requestRate",
+      "requestRateByInstance",
+      "latencyPercentiles",
+      "errorRate",
+      "cacheHitRate",
+      "inFlight",
+      "activeConnections",
+      "databasePerformance",
+      "cpuUtilisation",
+      "memoryBytes",
+      "memoryUtilisation",
+      "upstreamAuthRejections",
+    ] as const) {
       const [a, b] = await Promise.all([fromRollups[name](range), fromTens[name](range)]);
       expect(a, name).toEqual(b);
     }
@@ -167,7 +183,10 @@ describe("rollUp and the PostgreSQL source", () => {
     counts[3] = total / 2;
     counts[9] = total / 2;
     const percentiles = await fromRollups.latencyPercentiles(range);
-    expect(percentiles.find((s) => s.name === "p95")!.points[0]!.v).toBeCloseTo(histogramQuantile(0.95, LATENCY_BOUNDS, counts)!, 12);
+    expect(percentiles.find((s) => s.name === "p95")!.points[0]!.v).toBeCloseTo(
+      histogramQuantile(0.95, LATENCY_BOUNDS, counts)!,
+      12,
+    );
     expect(percentiles.find((s) => s.name === "p50")!.points[0]!.v).toBeCloseTo(LATENCY_BOUNDS[3]!, 12);
     const [rejected] = await fromRollups.upstreamAuthRejections(range);
     expect(rejected!.points).toEqual([{ t: block, v: 2 * 18 }]); // one per snapshot, 18 per instance
@@ -210,7 +229,8 @@ describe("rollUp and the PostgreSQL source", () => {
     const before = (await rowsOf(10, "i-a")).length;
     expect(before).toBeGreaterThan(0);
     expect(await prune(pool, fence, 10, 86_400)).toBe(0); // all younger than a day
-    const clean = (await pool.query(`SELECT count(*)::int AS n FROM metric_rollups WHERE resolution = 10 AND NOT dirty`)).rows[0].n as number;
+    const clean = (await pool.query(`SELECT count(*)::int AS n FROM metric_rollups WHERE resolution = 10 AND NOT dirty`)).rows[0]
+      .n as number;
     expect(clean).toBeGreaterThan(before);
     expect(await prune(pool, fence, 10, 1)).toBe(clean);
     expect(await rowsOf(10, "i-a")).toHaveLength(0);

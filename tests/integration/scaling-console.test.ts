@@ -7,8 +7,18 @@ import { parseConfig, setConfig } from "../../lib/platform/config";
 import type { ConsoleRouteHandler } from "../../lib/control-plane/console/handler";
 import { createDatabase, setDatabase, type Database } from "../../lib/platform/db/client";
 import { getCapacity, putCapacitySettings, putInstanceSizes, putSchedule } from "../../lib/control-plane/capacity/console";
-import { activateScalingPolicy, getScaling, getScalingSimulation, saveScalingPolicy } from "../../lib/control-plane/scaling/console";
-import { activatePolicyResponse, capacityResponse, scalingResponse, simulationResponse } from "../../lib/control-plane/scaling/contracts";
+import {
+  activateScalingPolicy,
+  getScaling,
+  getScalingSimulation,
+  saveScalingPolicy,
+} from "../../lib/control-plane/scaling/console";
+import {
+  activatePolicyResponse,
+  capacityResponse,
+  scalingResponse,
+  simulationResponse,
+} from "../../lib/control-plane/scaling/contracts";
 import { peakStepFor } from "../../lib/control-plane/capacity/overview";
 import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 import { PRESETS } from "../../lib/control-plane/scaling/policies";
@@ -36,14 +46,37 @@ function call(handler: ConsoleRouteHandler, options: { cookie: string; method?: 
 function rollup(resolution: 60 | 600, bucket: Date, requests: number, cpuPercent: number) {
   return database.prisma.metricRollup.create({
     data: {
-      resolution, instanceId: "capacity-test", bucket, seconds: resolution, samples: resolution / 10,
-      requests2xx: BigInt(requests), requests3xx: 0n, requests4xx: 0n, requests5xx: 0n,
-      latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n), latencySumSeconds: 0,
-      cacheHits: 0n, cacheMisses: 0n, cacheBypass: 0n, cpuSeconds: (cpuPercent / 100) * resolution,
-      rssBytesSum: 0, rssBytesMax: 0n, memoryLimitBytes: 0n, inFlightSum: 0, inFlightMax: 0, connectionsSum: 0, connectionsMax: 0,
-      dbPoolTotalSum: 0, dbPoolInUseSum: 0, dbPoolWaitingSum: 0, dbPoolWaitingMax: 0,
-      dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n), dbQuerySumSeconds: 0, dbQueryErrors: 0n,
-      dirty: false, lastSnapshotAt: bucket,
+      resolution,
+      instanceId: "capacity-test",
+      bucket,
+      seconds: resolution,
+      samples: resolution / 10,
+      requests2xx: BigInt(requests),
+      requests3xx: 0n,
+      requests4xx: 0n,
+      requests5xx: 0n,
+      latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n),
+      latencySumSeconds: 0,
+      cacheHits: 0n,
+      cacheMisses: 0n,
+      cacheBypass: 0n,
+      cpuSeconds: (cpuPercent / 100) * resolution,
+      rssBytesSum: 0,
+      rssBytesMax: 0n,
+      memoryLimitBytes: 0n,
+      inFlightSum: 0,
+      inFlightMax: 0,
+      connectionsSum: 0,
+      connectionsMax: 0,
+      dbPoolTotalSum: 0,
+      dbPoolInUseSum: 0,
+      dbPoolWaitingSum: 0,
+      dbPoolWaitingMax: 0,
+      dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n),
+      dbQuerySumSeconds: 0,
+      dbQueryErrors: 0n,
+      dirty: false,
+      lastSnapshotAt: bucket,
     },
   });
 }
@@ -52,10 +85,22 @@ beforeAll(async () => {
   scratch = await createScratchDatabase(`agenticorp_scaling_console_${randomBytes(4).toString("hex")}`, { migrate: true });
   database = createDatabase({ url: scratch.url, poolMax: 4 });
   setDatabase(database);
-  setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "scaling-console-test", SCALING_CPU_REQUEST_MILLICORES: "500" }));
+  setConfig(
+    parseConfig({
+      DATABASE_URL: scratch.url,
+      SECRET,
+      NODE_ENV: "test",
+      INSTANCE_ID: "scaling-console-test",
+      SCALING_CPU_REQUEST_MILLICORES: "500",
+    }),
+  );
   await seedPolicies(database.prisma);
   const admin = await createUser(database.prisma, { email: "admin@scaling.test", role: "admin", password: "admin-password-123" });
-  const operator = await createUser(database.prisma, { email: "operator@scaling.test", role: "operator", password: "operator-password-123" });
+  const operator = await createUser(database.prisma, {
+    email: "operator@scaling.test",
+    role: "operator",
+    password: "operator-password-123",
+  });
   adminCookie = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
   operatorCookie = await sessionCookie({ id: operator.id, email: operator.email, role: "operator" });
 });
@@ -90,7 +135,11 @@ describe("scaling", () => {
       [at],
     );
     const body = scalingResponse.parse(await (await call(getScaling, { cookie: operatorCookie, query: "?range=15m" })).json());
-    expect(body.latest).toMatchObject({ currentReplicas: 3, desiredReplicas: 5, message: "5 because average CPU 84% is above the 70% target" });
+    expect(body.latest).toMatchObject({
+      currentReplicas: 3,
+      desiredReplicas: 5,
+      message: "5 because average CPU 84% is above the 70% target",
+    });
     const desired = body.history.find((s) => s.name === "desired")!.points.filter((p) => p.v !== null);
     expect(desired).toEqual([{ t: Math.floor(at.getTime() / 10_000) * 10_000, v: 5 }]);
   });
@@ -101,7 +150,9 @@ describe("scaling", () => {
        VALUES (now(), 1, 'balanced', 'none', 1, 3, 3, 'BelowMin', '3 because 1 is below the policy''s minimum of 3', '{}', 0, 'recommended')`,
     );
     for (const range of ["15m", "1h", "6h", "24h", "7d"]) {
-      const body = scalingResponse.parse(await (await call(getScaling, { cookie: operatorCookie, query: `?range=${range}` })).json());
+      const body = scalingResponse.parse(
+        await (await call(getScaling, { cookie: operatorCookie, query: `?range=${range}` })).json(),
+      );
       expect(body.latest?.currentReplicas, range).toBe(1);
       const current = body.history.find((s) => s.name === "current")!.points;
       // The step's largest count: on longer ranges the decision 2 minutes ago may share the last step.
@@ -111,38 +162,76 @@ describe("scaling", () => {
   });
 
   it("switches the policy for an admin, with a reason, and says what changed", async () => {
-    expect((await call(activateScalingPolicy, { cookie: operatorCookie, method: "PUT", body: { name: "aggressive", reason: "x" } })).status).toBe(403);
-    const missingReason = await call(activateScalingPolicy, { cookie: adminCookie, method: "PUT", body: { name: "aggressive", reason: " " } });
+    expect(
+      (await call(activateScalingPolicy, { cookie: operatorCookie, method: "PUT", body: { name: "aggressive", reason: "x" } }))
+        .status,
+    ).toBe(403);
+    const missingReason = await call(activateScalingPolicy, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { name: "aggressive", reason: " " },
+    });
     expect(missingReason.status).toBe(400);
     expect((await missingReason.json()).error).toMatchObject({ param: "reason", message: "reason: say why the policy changes" });
 
-    const response = await call(activateScalingPolicy, { cookie: adminCookie, method: "PUT", body: { name: "aggressive", reason: "launch week" } });
+    const response = await call(activateScalingPolicy, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { name: "aggressive", reason: "launch week" },
+    });
     expect(response.status).toBe(200);
     const body = activatePolicyResponse.parse(await response.json());
     expect(body).toMatchObject({ changed: true, before: "balanced", after: "aggressive" });
     expect(body.differences).toContainEqual({ field: "Instances", before: "3–15", after: "3–20" });
-    const audit = await database.prisma.auditEntry.findFirst({ where: { action: "scaling_policy.activate" }, orderBy: { id: "desc" } });
+    const audit = await database.prisma.auditEntry.findFirst({
+      where: { action: "scaling_policy.activate" },
+      orderBy: { id: "desc" },
+    });
     expect(audit).toMatchObject({ actorEmail: "admin@scaling.test" });
     expect(audit!.after).toMatchObject({ name: "aggressive", reason: "launch week" });
     const after = scalingResponse.parse(await (await call(getScaling, { cookie: operatorCookie })).json());
     expect(after.active?.name).toBe("aggressive");
-    expect(after.changes[0]).toMatchObject({ policyName: "aggressive", from: "balanced", reason: "launch week", actor: "admin@scaling.test" });
+    expect(after.changes[0]).toMatchObject({
+      policyName: "aggressive",
+      from: "balanced",
+      reason: "launch week",
+      actor: "admin@scaling.test",
+    });
     expect(after.hpaManifest).toContain("averageUtilization: 60");
   });
 
   it("answers 404 for an unknown policy", async () => {
-    const response = await call(activateScalingPolicy, { cookie: adminCookie, method: "PUT", body: { name: "nope", reason: "test" } });
+    const response = await call(activateScalingPolicy, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { name: "nope", reason: "test" },
+    });
     expect(response.status).toBe(404);
   });
 
   it("saves a custom policy, and names the field that is wrong", async () => {
-    const bad = await call(saveScalingPolicy, { cookie: adminCookie, method: "POST", body: { name: "nights", spec: { ...PRESETS.balanced, minReplicas: 9, maxReplicas: 2 } } });
+    const bad = await call(saveScalingPolicy, {
+      cookie: adminCookie,
+      method: "POST",
+      body: { name: "nights", spec: { ...PRESETS.balanced, minReplicas: 9, maxReplicas: 2 } },
+    });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatchObject({ param: "spec.maxReplicas", message: "spec.maxReplicas: maxReplicas (2) must be at least minReplicas (9)" });
-    const good = await call(saveScalingPolicy, { cookie: adminCookie, method: "POST", body: { name: "nights", spec: { ...PRESETS.balanced, minReplicas: 1 } } });
+    expect((await bad.json()).error).toMatchObject({
+      param: "spec.maxReplicas",
+      message: "spec.maxReplicas: maxReplicas (2) must be at least minReplicas (9)",
+    });
+    const good = await call(saveScalingPolicy, {
+      cookie: adminCookie,
+      method: "POST",
+      body: { name: "nights", spec: { ...PRESETS.balanced, minReplicas: 1 } },
+    });
     expect(good.status).toBe(201);
     expect((await good.json()).policy).toMatchObject({ name: "nights", preset: false, active: false });
-    const preset = await call(saveScalingPolicy, { cookie: adminCookie, method: "POST", body: { name: "balanced", spec: PRESETS.balanced } });
+    const preset = await call(saveScalingPolicy, {
+      cookie: adminCookie,
+      method: "POST",
+      body: { name: "balanced", spec: PRESETS.balanced },
+    });
     expect(preset.status).toBe(409);
   });
 
@@ -166,18 +255,43 @@ describe("capacity", () => {
       ["medium", 4, 8, 250, 100],
       ["large", 8, 16, 500, 200],
     ]);
-    expect(body.schedule.map((r) => r.notes)).toEqual(["Development", "Small production", "Medium production", "Large production"]);
+    expect(body.schedule.map((r) => r.notes)).toEqual([
+      "Development",
+      "Small production",
+      "Medium production",
+      "Large production",
+    ]);
     expect(body.settings).toMatchObject({ safetyFactor: 1.5, instanceSizeId: "medium" });
     expect(body.recommendation.capacitySource).toBe("nominal");
     expect(body.peak).toBeNull();
   });
 
   it("uses the measured capacity and the edited tables", async () => {
-    expect((await call(putCapacitySettings, { cookie: operatorCookie, method: "PUT", body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays: 7 } })).status).toBe(403);
-    const tooLow = await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 0.5, instanceSizeId: "medium", lookbackDays: 7 } });
+    expect(
+      (
+        await call(putCapacitySettings, {
+          cookie: operatorCookie,
+          method: "PUT",
+          body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays: 7 },
+        })
+      ).status,
+    ).toBe(403);
+    const tooLow = await call(putCapacitySettings, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { safetyFactor: 0.5, instanceSizeId: "medium", lookbackDays: 7 },
+    });
     expect(tooLow.status).toBe(400);
     expect((await tooLow.json()).error.param).toBe("safetyFactor");
-    expect((await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays: 7 } })).status).toBe(200);
+    expect(
+      (
+        await call(putCapacitySettings, {
+          cookie: adminCookie,
+          method: "PUT",
+          body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays: 7 },
+        })
+      ).status,
+    ).toBe(200);
     const sizes = [
       { id: "medium", name: "Medium", cpuCores: 4, memoryGb: 8, requestsPerSecond: 250, monthlyCostUsd: 100 },
       { id: "xl", name: "XL", cpuCores: 16, memoryGb: 32, requestsPerSecond: 1000, monthlyCostUsd: 380 },
@@ -186,7 +300,9 @@ describe("capacity", () => {
     const schedule = [{ users: "all", rpsFrom: 0, rpsTo: null, instancesMin: 2, instancesMax: null, notes: "Everything" }];
     expect((await call(putSchedule, { cookie: adminCookie, method: "PUT", body: { schedule } })).status).toBe(200);
     // A stored benchmark: 125 req/s per medium instance, half the nominal figure.
-    await database.prisma.capacityBenchmark.create({ data: { requestsPerSecond: 125, instanceSizeId: "medium", source: "loadtest" } });
+    await database.prisma.capacityBenchmark.create({
+      data: { requestsPerSecond: 125, instanceSizeId: "medium", source: "loadtest" },
+    });
     const body = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
     expect(body.settings.safetyFactor).toBe(2);
     expect(body.sizes.map((s) => s.id)).toEqual(["medium", "xl"]);
@@ -196,7 +312,9 @@ describe("capacity", () => {
       ["xl", 500],
     ]);
     expect(body.recommendation.schedule?.notes).toBe("Everything");
-    const actions = (await database.prisma.auditEntry.findMany({ where: { action: { startsWith: "capacity." } } })).map((a) => a.action).sort();
+    const actions = (await database.prisma.auditEntry.findMany({ where: { action: { startsWith: "capacity." } } }))
+      .map((a) => a.action)
+      .sort();
     expect(actions).toEqual(["capacity.schedule.update", "capacity.settings.update", "capacity.sizes.update"]);
   });
 
@@ -205,7 +323,11 @@ describe("capacity", () => {
     const tenMinutes = 600_000;
     await rollup(600, new Date(Math.floor((Date.now() - 30 * 86_400_000) / tenMinutes) * tenMinutes), 30_000, 20);
     for (const lookbackDays of [1, 7, 8, 31, 90]) {
-      const saved = await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays } });
+      const saved = await call(putCapacitySettings, {
+        cookie: adminCookie,
+        method: "PUT",
+        body: { safetyFactor: 2, instanceSizeId: "medium", lookbackDays },
+      });
       expect(saved.status, `${lookbackDays} days`).toBe(200);
       const response = await call(getCapacity, { cookie: operatorCookie });
       expect(response.status, `${lookbackDays} days`).toBe(200);
@@ -222,22 +344,45 @@ describe("capacity", () => {
   });
 
   it("warns when the plan needs more instances than the active policy's maximum", async () => {
-    await call(putCapacitySettings, { cookie: adminCookie, method: "PUT", body: { safetyFactor: 10, instanceSizeId: "medium", lookbackDays: 90 } });
+    await call(putCapacitySettings, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { safetyFactor: 10, instanceSizeId: "medium", lookbackDays: 90 },
+    });
     const body = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
     // ceil(25 ÷ 125 × 10) = 2 instances: within any preset's maximum.
     expect(body.recommendation.aboveMaximum).toBeNull();
-    await call(putInstanceSizes, { cookie: adminCookie, method: "PUT", body: { sizes: [{ id: "medium", name: "Medium", cpuCores: 4, memoryGb: 8, requestsPerSecond: 1, monthlyCostUsd: 100 }] } });
-    await database.prisma.capacityBenchmark.create({ data: { requestsPerSecond: 1, instanceSizeId: "medium", source: "loadtest" } });
+    await call(putInstanceSizes, {
+      cookie: adminCookie,
+      method: "PUT",
+      body: { sizes: [{ id: "medium", name: "Medium", cpuCores: 4, memoryGb: 8, requestsPerSecond: 1, monthlyCostUsd: 100 }] },
+    });
+    await database.prisma.capacityBenchmark.create({
+      data: { requestsPerSecond: 1, instanceSizeId: "medium", source: "loadtest" },
+    });
     const over = capacityResponse.parse(await (await call(getCapacity, { cookie: operatorCookie })).json());
     // ceil(25 ÷ 1 × 10) = 250 instances, and the active policy stops at its maximum.
     expect(over.recommendation.current?.instances).toBe(250);
-    expect(over.recommendation.aboveMaximum).toEqual({ policy: over.policy.name, maxReplicas: over.policy.maxReplicas, instances: 250 });
+    expect(over.recommendation.aboveMaximum).toEqual({
+      policy: over.policy.name,
+      maxReplicas: over.policy.maxReplicas,
+      instances: 250,
+    });
     expect(over.recommendation.summary).toContain(`maximum of ${over.policy.maxReplicas} instances`);
   });
 
   it("keeps the settings and tables readable when the measurements cannot be read", async () => {
     // Prometheus configured at a loopback port where nothing listens.
-    setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "scaling-console-test", SCALING_CPU_REQUEST_MILLICORES: "500", PROMETHEUS_URL: "http://127.0.0.1:9" }));
+    setConfig(
+      parseConfig({
+        DATABASE_URL: scratch.url,
+        SECRET,
+        NODE_ENV: "test",
+        INSTANCE_ID: "scaling-console-test",
+        SCALING_CPU_REQUEST_MILLICORES: "500",
+        PROMETHEUS_URL: "http://127.0.0.1:9",
+      }),
+    );
     try {
       const response = await call(getCapacity, { cookie: operatorCookie });
       expect(response.status).toBe(200);
@@ -247,7 +392,15 @@ describe("capacity", () => {
       expect(body.settings.lookbackDays).toBe(90);
       expect(body.sizes.map((s) => s.id)).toEqual(["medium"]);
     } finally {
-      setConfig(parseConfig({ DATABASE_URL: scratch.url, SECRET, NODE_ENV: "test", INSTANCE_ID: "scaling-console-test", SCALING_CPU_REQUEST_MILLICORES: "500" }));
+      setConfig(
+        parseConfig({
+          DATABASE_URL: scratch.url,
+          SECRET,
+          NODE_ENV: "test",
+          INSTANCE_ID: "scaling-console-test",
+          SCALING_CPU_REQUEST_MILLICORES: "500",
+        }),
+      );
     }
   });
 });
@@ -266,9 +419,12 @@ describe("simulator window", () => {
     // The 1-minute rollups are kept 7 days, so a full week is answered in 10-minute steps.
     expect(body.stepSeconds).toBe(600);
     expect(body.recordedMinutes).toBe(30);
-    for (const r of body.results) expect(r.costUsd).toBeCloseTo((r.instanceMinutes / (30 * 24 * 60)) * body.instanceMonthlyCostUsd, 1);
+    for (const r of body.results)
+      expect(r.costUsd).toBeCloseTo((r.instanceMinutes / (30 * 24 * 60)) * body.instanceMonthlyCostUsd, 1);
     for (const r of body.results) expect(r.instanceMinutes).toBeLessThanOrEqual(r.peakReplicas * body.recordedMinutes);
-    const day = simulationResponse.parse(await (await call(getScalingSimulation, { cookie: operatorCookie, query: "?hours=48" })).json());
+    const day = simulationResponse.parse(
+      await (await call(getScalingSimulation, { cookie: operatorCookie, query: "?hours=48" })).json(),
+    );
     expect(day).toMatchObject({ minutes: 48 * 60, stepSeconds: 60, recordedMinutes: 30 });
   });
 });

@@ -40,7 +40,17 @@ beforeAll(async () => {
   db = createDatabase({ url: scratch.url, poolMax: 4 });
   await seedPolicies(db.prisma);
   await savePolicy(db.prisma, { name: "immediate", spec: immediate }, SYSTEM_ACTOR);
-  await savePolicy(db.prisma, { name: "held", spec: { ...immediate, behavior: { ...immediate.behavior, scaleDown: { ...immediate.behavior.scaleDown, stabilizationWindowSeconds: 300 } } } }, SYSTEM_ACTOR);
+  await savePolicy(
+    db.prisma,
+    {
+      name: "held",
+      spec: {
+        ...immediate,
+        behavior: { ...immediate.behavior, scaleDown: { ...immediate.behavior.scaleDown, stabilizationWindowSeconds: 300 } },
+      },
+    },
+    SYSTEM_ACTOR,
+  );
 });
 afterAll(async () => {
   await db?.close();
@@ -55,11 +65,10 @@ beforeEach(async () => {
 async function instances(cpuPercents: number[], prefix = "i", status = "healthy"): Promise<string[]> {
   const ids = cpuPercents.map((_, n) => `${prefix}-${n + 1}`);
   for (const [n, cpu] of cpuPercents.entries()) {
-    await db.pool.query(`INSERT INTO instances (id, host, port, version, status, vitals) VALUES ($1, 'h', 1, 'v', $2::"InstanceStatus", $3::jsonb)`, [
-      ids[n],
-      status,
-      JSON.stringify({ cpu_percent: cpu, rss_bytes: 100_000_000 }),
-    ]);
+    await db.pool.query(
+      `INSERT INTO instances (id, host, port, version, status, vitals) VALUES ($1, 'h', 1, 'v', $2::"InstanceStatus", $3::jsonb)`,
+      [ids[n], status, JSON.stringify({ cpu_percent: cpu, rss_bytes: 100_000_000 })],
+    );
   }
   return ids;
 }
@@ -73,7 +82,16 @@ async function leadership(holder: string): Promise<Fence> {
 
 function decider(target: ScalingTarget, now?: () => number) {
   // A CPU request of half a core: 42% of one core is 84% utilisation, as the HPA would see it.
-  return new ScalingDecider({ prisma: db.prisma, pool: db.pool, target, logger, staleAfterMs: 15_000, cpuRequestMillicores: 500, memoryRequestBytes: 1e9, now });
+  return new ScalingDecider({
+    prisma: db.prisma,
+    pool: db.pool,
+    target,
+    logger,
+    staleAfterMs: 15_000,
+    cpuRequestMillicores: 500,
+    memoryRequestBytes: 1e9,
+    now,
+  });
 }
 
 describe("the decision", () => {
@@ -96,7 +114,9 @@ describe("the decision", () => {
     });
     expect(record!.metrics.instances.map((i) => i.id)).toEqual(["i-1", "i-2", "i-3", "i-4"]);
     const { rows } = await db.pool.query(`SELECT leader_token::text AS token, desired_replicas, message FROM scaling_decisions`);
-    expect(rows).toEqual([{ token: String(fence.token), desired_replicas: 5, message: "5 because average CPU 84% is above the 70% target" }]);
+    expect(rows).toEqual([
+      { token: String(fence.token), desired_replicas: 5, message: "5 because average CPU 84% is above the 70% target" },
+    ]);
   });
 
   it("writes nothing once deposed", async () => {
@@ -148,7 +168,14 @@ describe("the local target, through the cluster runner's control endpoint", () =
       return new Promise<InstanceInfo[]>((resolve) => (finishScale = () => resolve(members)));
     },
   } as unknown as LocalCluster;
-  const member = (id: string, state: InstanceInfo["state"]): InstanceInfo => ({ id, pid: 1, port: 1, url: "http://127.0.0.1:1", state, startedAt: new Date() });
+  const member = (id: string, state: InstanceInfo["state"]): InstanceInfo => ({
+    id,
+    pid: 1,
+    port: 1,
+    url: "http://127.0.0.1:1",
+    state,
+    startedAt: new Date(),
+  });
 
   beforeAll(async () => {
     control = await startControlServer(cluster);
@@ -182,7 +209,9 @@ describe("the local target, through the cluster runner's control endpoint", () =
     // Load gone: scale down to the minimum, and the runner drains the newest.
     await db.pool.query(`UPDATE instances SET vitals = '{"cpu_percent": 1}'::jsonb`);
     members.find((m) => m.id === "local-3")!.state = "ready";
-    await db.pool.query(`INSERT INTO instances (id, host, port, version, status, vitals) VALUES ('local-3', 'h', 1, 'v', 'healthy', '{"cpu_percent": 1}'::jsonb)`);
+    await db.pool.query(
+      `INSERT INTO instances (id, host, port, version, status, vitals) VALUES ('local-3', 'h', 1, 'v', 'healthy', '{"cpu_percent": 1}'::jsonb)`,
+    );
     const third = await mine.run(fence, signal);
     expect(third).toMatchObject({ desiredReplicas: 1, outcome: "applied", scaleChange: -2 });
     expect(scaleCalls).toEqual([3, 1]);
@@ -195,8 +224,16 @@ describe("the local target, through the cluster runner's control endpoint", () =
     members = ids.map((id) => member(id, "ready"));
     refusal = "PgBouncer is not running";
     try {
-      const record = await decider(localTarget(localRunnerClient(control.url), { acceptWaitMs: 2_000 })).run(await leadership("leader-a"), signal);
-      expect(record).toMatchObject({ desiredReplicas: 3, outcome: "failed", scaleChange: 0, detail: "local cluster runner: PgBouncer is not running" });
+      const record = await decider(localTarget(localRunnerClient(control.url), { acceptWaitMs: 2_000 })).run(
+        await leadership("leader-a"),
+        signal,
+      );
+      expect(record).toMatchObject({
+        desiredReplicas: 3,
+        outcome: "failed",
+        scaleChange: 0,
+        detail: "local cluster runner: PgBouncer is not running",
+      });
     } finally {
       refusal = undefined;
     }
@@ -225,7 +262,10 @@ describe("the local target, through the cluster runner's control endpoint", () =
     const began = Date.now();
     const closed = closing.close().then(() => Date.now() - began);
     finishScale!();
-    const closedAfterMs = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve("still open after 3 s"), 3_000))]);
+    const closedAfterMs = await Promise.race([
+      closed,
+      new Promise<string>((resolve) => setTimeout(() => resolve("still open after 3 s"), 3_000)),
+    ]);
     polling = false;
     await Promise.all([poller, busy]);
     expect(closedAfterMs).toBeLessThan(1_000);
@@ -260,9 +300,23 @@ describe("queue depth", () => {
     await instances([5]);
     await queueJobs(6_500);
     const fence = await leadership("leader-q");
-    const scaling = new ScalingDecider({ prisma: db.prisma, pool: db.pool, target: noTarget(), logger, staleAfterMs: 15_000, cpuRequestMillicores: 500, memoryRequestBytes: 1e9, readQueue: () => readQueueStats(db.pool) });
+    const scaling = new ScalingDecider({
+      prisma: db.prisma,
+      pool: db.pool,
+      target: noTarget(),
+      logger,
+      staleAfterMs: 15_000,
+      cpuRequestMillicores: 500,
+      memoryRequestBytes: 1e9,
+      readQueue: () => readQueueStats(db.pool),
+    });
     const record = await scaling.run(fence, signal);
-    expect(record).toMatchObject({ currentReplicas: 1, desiredReplicas: 7, reason: "DesiredWithinRange", message: "7 because queued batch jobs 6,500 (6,500/instance) is above the 1,000/instance target" });
+    expect(record).toMatchObject({
+      currentReplicas: 1,
+      desiredReplicas: 7,
+      reason: "DesiredWithinRange",
+      message: "7 because queued batch jobs 6,500 (6,500/instance) is above the 1,000/instance target",
+    });
     expect(record!.metrics.queue).toMatchObject({ queued: 6_500, running: 0 });
     expect(record!.metrics.proposals.map((p) => [p.metric, p.replicas])).toEqual([
       ["cpu", 1],
@@ -293,7 +347,9 @@ describe("queue depth", () => {
     });
     const record = await scaling.run(fence, signal);
     expect(record).toMatchObject({ currentReplicas: 3, desiredReplicas: 3, reason: "MetricsIncomplete" });
-    expect(record!.message).toBe("3: queued batch jobs has no data, and the HPA never scales down on the other metrics alone (they ask for 1)");
+    expect(record!.message).toBe(
+      "3: queued batch jobs has no data, and the HPA never scales down on the other metrics alone (they ask for 1)",
+    );
     expect(record!.metrics.queue).toBeNull();
   });
 });

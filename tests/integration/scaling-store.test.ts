@@ -10,7 +10,14 @@ import { createDatabase, type Database } from "../../lib/platform/db/client";
 import { FleetConfig } from "../../lib/data-plane/fleet-config/config-sync";
 import { BadRequestError, ConflictError, NotFoundError } from "../../lib/platform/errors";
 import { PRESETS } from "../../lib/control-plane/scaling/policies";
-import { activatePolicy, getActivePolicy, listPolicies, listPolicyChanges, savePolicy, seedPolicies } from "../../lib/control-plane/scaling/store";
+import {
+  activatePolicy,
+  getActivePolicy,
+  listPolicies,
+  listPolicyChanges,
+  savePolicy,
+  seedPolicies,
+} from "../../lib/control-plane/scaling/store";
 import { eventually } from "../helpers/gateway-fixture";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 
@@ -33,7 +40,11 @@ afterAll(async () => {
 
 describe("seeding", () => {
   it("creates the presets once and activates balanced when nothing is active", async () => {
-    expect(await seedPolicies(db.prisma)).toEqual({ created: ["aggressive", "balanced", "conservative"], updated: [], activated: "balanced" });
+    expect(await seedPolicies(db.prisma)).toEqual({
+      created: ["aggressive", "balanced", "conservative"],
+      updated: [],
+      activated: "balanced",
+    });
     expect(await seedPolicies(db.prisma)).toEqual({ created: [], updated: [], activated: null });
     const policies = await listPolicies(db.prisma);
     expect(policies.map((p) => [p.name, p.preset, p.active])).toEqual([
@@ -54,7 +65,11 @@ describe("seeding", () => {
     await db.pool.query(`UPDATE scaling_policies SET spec = jsonb_set(spec, '{maxReplicas}', '99') WHERE name = 'conservative'`);
     expect(await seedPolicies(db.prisma)).toEqual({ created: [], updated: ["conservative"], activated: null });
     const [latest] = await listPolicyChanges(db.prisma, 1);
-    expect(latest).toMatchObject({ policyName: "conservative", actor: "system", reason: "preset definition changed in this version" });
+    expect(latest).toMatchObject({
+      policyName: "conservative",
+      actor: "system",
+      reason: "preset definition changed in this version",
+    });
     expect((latest!.before as any).spec.maxReplicas).toBe(99);
     expect((latest!.after as any).spec.maxReplicas).toBe(10);
   });
@@ -75,8 +90,17 @@ describe("custom policies", () => {
     const before = await db.prisma.scalingPolicy.count();
     const attempt = savePolicy(db.prisma, { name: "broken", spec: { ...custom, minReplicas: 5, maxReplicas: 2 } }, admin);
     await expect(attempt).rejects.toBeInstanceOf(BadRequestError);
-    await expect(attempt).rejects.toMatchObject({ param: "spec.maxReplicas", message: "spec.maxReplicas: maxReplicas (2) must be at least minReplicas (5)" });
-    await expect(savePolicy(db.prisma, { name: "broken", spec: { ...custom, cpu: { scaleUpAtPercent: 50, scaleDownAtPercent: 60 } } }, admin)).rejects.toMatchObject({
+    await expect(attempt).rejects.toMatchObject({
+      param: "spec.maxReplicas",
+      message: "spec.maxReplicas: maxReplicas (2) must be at least minReplicas (5)",
+    });
+    await expect(
+      savePolicy(
+        db.prisma,
+        { name: "broken", spec: { ...custom, cpu: { scaleUpAtPercent: 50, scaleDownAtPercent: 60 } } },
+        admin,
+      ),
+    ).rejects.toMatchObject({
       message: "spec.cpu.scaleDownAtPercent: scaleDownAtPercent (60) must be below scaleUpAtPercent (50)",
     });
     expect(await db.prisma.scalingPolicy.count()).toBe(before);
@@ -118,7 +142,10 @@ describe("activation", () => {
   });
 
   it("lets two admins switching at once both succeed, in turn, each recording the true before", async () => {
-    await Promise.all([activatePolicy(db.prisma, "conservative", admin, "one"), activatePolicy(db.prisma, "night-shift", admin, "two")]);
+    await Promise.all([
+      activatePolicy(db.prisma, "conservative", admin, "one"),
+      activatePolicy(db.prisma, "night-shift", admin, "two"),
+    ]);
     const [last, first] = await listPolicyChanges(db.prisma, 2);
     expect((first!.before as any).name).toBe("aggressive");
     expect((last!.before as any).name).toBe((first!.after as any).name);
@@ -128,7 +155,13 @@ describe("activation", () => {
 
   it("reaches another instance's FleetSnapshot through NOTIFY well within a second", async () => {
     const other = createDatabase({ url: scratch.url, poolMax: 2 });
-    const fleet = new FleetConfig({ pool: other.pool, listenUrl: scratch.url, secret: "x".repeat(32), refreshMs: 3_600_000, logger: pino({ level: "silent" }) });
+    const fleet = new FleetConfig({
+      pool: other.pool,
+      listenUrl: scratch.url,
+      secret: "x".repeat(32),
+      refreshMs: 3_600_000,
+      logger: pino({ level: "silent" }),
+    });
     const listener = new pg.Client({ connectionString: scratch.url });
     try {
       await fleet.start();

@@ -46,7 +46,8 @@ async function fill(prefix: string, count: number, bodyBytes: number, firstExpir
   );
 }
 
-const keys = async () => (await pool.query<{ key: string }>(`SELECT key FROM response_cache ORDER BY key`)).rows.map((r) => r.key);
+const keys = async () =>
+  (await pool.query<{ key: string }>(`SELECT key FROM response_cache ORDER BY key`)).rows.map((r) => r.key);
 
 describe("boundSharedCache", () => {
   it("deletes expired rows and evicts the soonest-expiring beyond the row bound", async () => {
@@ -91,7 +92,11 @@ describe("boundSharedCache", () => {
     await fill("k-", 200, 10, 600);
     expect(await boundSharedCache(pool, old, { maxRows: 10, maxBytes: 1e12 })).toBeNull();
     expect((await measureSharedCache(pool)).rows).toBe(250);
-    expect(await boundSharedCache(pool, current, { maxRows: 10, maxBytes: 1e12 })).toMatchObject({ expired: 50, evicted: 190, rows: 10 });
+    expect(await boundSharedCache(pool, current, { maxRows: 10, maxBytes: 1e12 })).toMatchObject({
+      expired: 50,
+      evicted: 190,
+      rows: 10,
+    });
   });
 
   it("bounds what the gateway's cache writes, sizes measured by the database", async () => {

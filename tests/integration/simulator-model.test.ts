@@ -35,8 +35,18 @@ const weatherParameters = {
   additionalProperties: false,
 };
 const tools: ChatCompletionFunctionTool[] = [
-  { type: "function", function: { name: "lookup_order", description: "Find an order", parameters: { type: "object", properties: { id: { type: "integer", minimum: 1 } }, required: ["id"] } } },
-  { type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: weatherParameters, strict: true } },
+  {
+    type: "function",
+    function: {
+      name: "lookup_order",
+      description: "Find an order",
+      parameters: { type: "object", properties: { id: { type: "integer", minimum: 1 } }, required: ["id"] },
+    },
+  },
+  {
+    type: "function",
+    function: { name: "get_weather", description: "Weather for a city", parameters: weatherParameters, strict: true },
+  },
 ];
 
 beforeAll(async () => {
@@ -144,7 +154,12 @@ describe("the simulator through the gateway, with the openai SDK", () => {
     const tooMany = client().chat.completions.create({ model, messages: [{ role: "user", content: "x" }], n: 9 });
     await expect(tooMany).rejects.toBeInstanceOf(BadRequestError);
     await expect(tooMany).rejects.toMatchObject({ status: 400, param: "n", type: "invalid_request_error" });
-    const unknownTool = client().chat.completions.create({ model, messages: [{ role: "user", content: "x" }], tools, tool_choice: { type: "function", function: { name: "nope" } } });
+    const unknownTool = client().chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "x" }],
+      tools,
+      tool_choice: { type: "function", function: { name: "nope" } },
+    });
     await expect(unknownTool).rejects.toMatchObject({ status: 400, param: "tool_choice" });
   });
 });
@@ -157,17 +172,25 @@ describe("the simulator through the gateway, with agent frameworks", () => {
     estimate_hours: z.number().min(0).max(40).nullable(),
   });
 
-  it.each(["functionCalling", "jsonSchema"] as const)("LangChain's withStructuredOutput (%s) returns an object of the schema", async (method) => {
-    const chat = new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
-    const structured = chat.withStructuredOutput(Ticket, { method });
-    const ticket = await structured.invoke("File a ticket: the login page is slow.");
-    expect(Ticket.parse(ticket)).toEqual(ticket);
-  });
+  it.each(["functionCalling", "jsonSchema"] as const)(
+    "LangChain's withStructuredOutput (%s) returns an object of the schema",
+    async (method) => {
+      const chat = new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
+      const structured = chat.withStructuredOutput(Ticket, { method });
+      const ticket = await structured.invoke("File a ticket: the login page is slow.");
+      expect(Ticket.parse(ticket)).toEqual(ticket);
+    },
+  );
 
   it("the AI SDK's generateObject returns an object of the schema, through chat completions and the Responses API", async () => {
     const provider = createOpenAI({ apiKey: key, baseURL: `${server.url}/v1` });
     for (const languageModel of [provider.chat(model), provider(model)]) {
-      const { object } = await generateObject({ model: languageModel, schema: Ticket, prompt: "File a ticket: the login page is slow.", maxRetries: 0 });
+      const { object } = await generateObject({
+        model: languageModel,
+        schema: Ticket,
+        prompt: "File a ticket: the login page is slow.",
+        maxRetries: 0,
+      });
       expect(Ticket.parse(object)).toEqual(object);
     }
   });
@@ -200,7 +223,10 @@ describe("the simulator through the gateway, with agent frameworks", () => {
 
   it("LangChain's bindTools gets a tool call, and invoke and stream answer text", async () => {
     const chat = new ChatOpenAI({ model, apiKey: key, configuration: { baseURL: `${server.url}/v1` }, maxRetries: 0 });
-    const withTools = chat.bindTools(tools.map((t) => ({ type: "function" as const, function: t.function })), { tool_choice: "required" });
+    const withTools = chat.bindTools(
+      tools.map((t) => ({ type: "function" as const, function: t.function })),
+      { tool_choice: "required" },
+    );
     const message = await withTools.invoke("What will the weather be in Lisbon tomorrow?");
     expect(message.tool_calls?.map((c) => c.name)).toEqual(["get_weather"]);
     expect(ajv.validate(weatherParameters, message.tool_calls![0]!.args)).toBe(true);

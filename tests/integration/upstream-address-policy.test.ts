@@ -84,7 +84,11 @@ beforeAll(async () => {
   setDatabase(database);
   setConfig(parseConfig({ ...baseEnv, DATABASE_URL: inject("databaseUrl") }));
   upstream = await startOpenAIStandIn();
-  const admin = await createUser(database.prisma, { email: `${unique("admin")}@example.test`, role: "admin", password: "admin-password-123" });
+  const admin = await createUser(database.prisma, {
+    email: `${unique("admin")}@example.test`,
+    role: "admin",
+    password: "admin-password-123",
+  });
   cookie = await sessionCookie({ id: admin.id, email: admin.email, role: "admin" });
 });
 afterAll(async () => {
@@ -96,26 +100,57 @@ afterAll(async () => {
 
 describe("classifyAddress", () => {
   it("refuses link-local, metadata and unspecified addresses in every spelling; private and loopback are private", () => {
-    for (const address of ["169.254.169.254", "169.254.0.1", "::ffff:169.254.169.254", "::ffff:a9fe:a9fe", "fe80::1", "fe80::1%eth0", "febf::1", "fd00:ec2::254", "0.0.0.0", "::", "::ffff:0.0.0.0"]) {
+    for (const address of [
+      "169.254.169.254",
+      "169.254.0.1",
+      "::ffff:169.254.169.254",
+      "::ffff:a9fe:a9fe",
+      "fe80::1",
+      "fe80::1%eth0",
+      "febf::1",
+      "fd00:ec2::254",
+      "0.0.0.0",
+      "::",
+      "::ffff:0.0.0.0",
+    ]) {
       expect([address, classifyAddress(address)]).toEqual([address, "forbidden"]);
     }
-    for (const address of ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "fd12::1", "::ffff:127.0.0.1", "100.64.0.1"]) {
+    for (const address of [
+      "127.0.0.1",
+      "::1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "fd12::1",
+      "::ffff:127.0.0.1",
+      "100.64.0.1",
+    ]) {
       expect([address, classifyAddress(address)]).toEqual([address, "private"]);
     }
-    for (const address of ["8.8.8.8", "2606:4700::1111", "172.32.0.1"]) expect([address, classifyAddress(address)]).toEqual([address, "public"]);
+    for (const address of ["8.8.8.8", "2606:4700::1111", "172.32.0.1"])
+      expect([address, classifyAddress(address)]).toEqual([address, "public"]);
   });
 });
 
 describe("at save time", () => {
   it("refuses a provider base URL at a metadata or link-local address with a 400 naming the field", async () => {
-    for (const baseUrl of ["http://169.254.169.254/v1", "http://[fe80::1]:8080/v1", "http://[::ffff:169.254.169.254]/v1", "http://0.0.0.0:8080/v1"]) {
+    for (const baseUrl of [
+      "http://169.254.169.254/v1",
+      "http://[fe80::1]:8080/v1",
+      "http://[::ffff:169.254.169.254]/v1",
+      "http://0.0.0.0:8080/v1",
+    ]) {
       const response = await call(createProvider, "POST", { kind: "openai_compatible", name: unique("bad"), baseUrl });
       expect([baseUrl, response.status]).toEqual([baseUrl, 400]);
       const { error } = await response.json();
       expect(error).toMatchObject({ param: "baseUrl", code: "upstream_address_refused" });
       expect(error.message).toMatch(/^baseUrl: .* link-local or cloud metadata address/);
     }
-    const created = await call(createProvider, "POST", { kind: "openai_compatible", name: unique("good"), baseUrl: upstream.url });
+    const created = await call(createProvider, "POST", {
+      kind: "openai_compatible",
+      name: unique("good"),
+      baseUrl: upstream.url,
+    });
     expect(created.status).toBe(201);
     const { provider } = await created.json();
     const patched = await call(updateProvider, "PATCH", { baseUrl: "http://169.254.169.254/latest" }, { id: provider.id });
@@ -126,7 +161,10 @@ describe("at save time", () => {
   it("refuses a host name that resolves to a metadata address", async () => {
     const dns = standInResolver({ "metadata.internal.test": "169.254.169.254", "models.internal.test": "10.0.0.7" });
     const policy = { denyPrivate: false, resolve: dns.resolve };
-    await expect(assertUpstreamUrlAllowed("http://metadata.internal.test/v1", "baseUrl", policy)).rejects.toMatchObject({ status: 400, param: "baseUrl" });
+    await expect(assertUpstreamUrlAllowed("http://metadata.internal.test/v1", "baseUrl", policy)).rejects.toMatchObject({
+      status: 400,
+      param: "baseUrl",
+    });
     await expect(assertUpstreamUrlAllowed("http://models.internal.test/v1", "baseUrl", policy)).resolves.toBeUndefined();
     expect(dns.asked).toEqual(["metadata.internal.test", "models.internal.test"]);
   });
@@ -140,7 +178,9 @@ describe("at save time", () => {
 
   it("allows loopback and private upstreams by default, and refuses them with UPSTREAM_DENY_PRIVATE", async () => {
     const localhostUrl = upstream.url.replace("127.0.0.1", "localhost");
-    expect((await call(createProvider, "POST", { kind: "openai_compatible", name: unique("local"), baseUrl: localhostUrl })).status).toBe(201);
+    expect(
+      (await call(createProvider, "POST", { kind: "openai_compatible", name: unique("local"), baseUrl: localhostUrl })).status,
+    ).toBe(201);
     setConfig(parseConfig({ ...baseEnv, DATABASE_URL: inject("databaseUrl"), UPSTREAM_DENY_PRIVATE: "true" }));
     try {
       for (const baseUrl of [localhostUrl, upstream.url, "http://10.1.2.3/v1"]) {
@@ -187,8 +227,14 @@ describe("at connect time", () => {
   it("refuses private addresses when the policy denies them, and connects when it does not", async () => {
     const failure = await completionFailure(upstream.url, { denyPrivate: true, resolve: systemResolver });
     expect(failure.message).toBe("upstream address refused by policy");
-    const client = new OpenAICompatibleProvider({ baseUrl: upstream.url, timeouts, addressPolicy: { denyPrivate: false, resolve: systemResolver } });
-    await expect(client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() })).resolves.toBeTruthy();
+    const client = new OpenAICompatibleProvider({
+      baseUrl: upstream.url,
+      timeouts,
+      addressPolicy: { denyPrivate: false, resolve: systemResolver },
+    });
+    await expect(
+      client.complete({ body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, signal: new Cancellation() }),
+    ).resolves.toBeTruthy();
     await client.close();
   });
 });
@@ -210,7 +256,10 @@ describe("alert webhooks", () => {
       res.end();
     });
     const lines: string[] = [];
-    const sender = new WebhookSender(pino({ level: "warn" }, { write: (line: string) => lines.push(line) }), { denyPrivate: false, resolve: systemResolver });
+    const sender = new WebhookSender(pino({ level: "warn" }, { write: (line: string) => lines.push(line) }), {
+      denyPrivate: false,
+      resolve: systemResolver,
+    });
     sender.send(`${redirecting.url}/hook`, notification);
     await sender.idle();
     await sender.close();
@@ -222,7 +271,10 @@ describe("alert webhooks", () => {
   it("are refused at connect time when the address is not allowed", async () => {
     const receiver = await listen((_req, res) => res.end());
     const lines: string[] = [];
-    const sender = new WebhookSender(pino({ level: "warn" }, { write: (line: string) => lines.push(line) }), { denyPrivate: true, resolve: systemResolver });
+    const sender = new WebhookSender(pino({ level: "warn" }, { write: (line: string) => lines.push(line) }), {
+      denyPrivate: true,
+      resolve: systemResolver,
+    });
     sender.send(`${receiver.url}/hook`, notification);
     await sender.idle();
     await sender.close();
@@ -234,7 +286,9 @@ describe("alert webhooks", () => {
 describe("the provider test action", () => {
   async function providerAt(baseUrl: string): Promise<string> {
     // Written directly, as a row saved before the policy existed would be.
-    const row = await database.prisma.provider.create({ data: { name: unique("probe"), kind: "openai_compatible", baseUrl, settings: { timeouts } } });
+    const row = await database.prisma.provider.create({
+      data: { name: unique("probe"), kind: "openai_compatible", baseUrl, settings: { timeouts } },
+    });
     return row.id;
   }
 
@@ -253,9 +307,24 @@ describe("the provider test action", () => {
       status: await (await call(testProvider, "POST", {}, { id: await providerAt(`${failing.url}/v1`) })).json(),
       ok: await (await call(testProvider, "POST", {}, { id: await providerAt(upstream.url) })).json(),
     };
-    expect(results.refused).toMatchObject({ ok: false, outcome: "refused_by_policy", status: null, error: "The base URL's address is refused by the upstream address policy." });
-    expect(results.unreachable).toMatchObject({ ok: false, outcome: "could_not_connect", status: null, error: "Could not connect to the upstream." });
-    expect(results.status).toMatchObject({ ok: false, outcome: "upstream_status", status: 500, error: "The upstream answered HTTP 500." });
+    expect(results.refused).toMatchObject({
+      ok: false,
+      outcome: "refused_by_policy",
+      status: null,
+      error: "The base URL's address is refused by the upstream address policy.",
+    });
+    expect(results.unreachable).toMatchObject({
+      ok: false,
+      outcome: "could_not_connect",
+      status: null,
+      error: "Could not connect to the upstream.",
+    });
+    expect(results.status).toMatchObject({
+      ok: false,
+      outcome: "upstream_status",
+      status: 500,
+      error: "The upstream answered HTTP 500.",
+    });
     expect(results.ok).toMatchObject({ ok: true, outcome: "ok", status: null, error: null });
     const text = JSON.stringify(results);
     for (const raw of ["ECONNREFUSED", "internal detail", "169.254", "127.0.0.1"]) expect(text).not.toContain(raw);

@@ -30,7 +30,9 @@ beforeAll(async () => {
       { modelName: custom, upstreamModel: "gpt-4o" },
     ],
   });
-  await fixture.prisma.modelPrice.create({ data: { model: custom, inputPerMillion: CUSTOM_PRICE.input, outputPerMillion: CUSTOM_PRICE.output } });
+  await fixture.prisma.modelPrice.create({
+    data: { model: custom, inputPerMillion: CUSTOM_PRICE.input, outputPerMillion: CUSTOM_PRICE.output },
+  });
   servers = await Promise.all([0, 1, 2].map(() => fixture.startServer({ env: { USAGE_FLUSH_MS: "200" } })));
 });
 
@@ -55,10 +57,15 @@ const zero = (): Expected => ({ requests: 0, prompt: 0, completion: 0, cost: 0, 
 
 it("counts every request, token and cent of a known mix across three instances, in PostgreSQL and on /metrics", async () => {
   const keys = [await fixture.addKey(), await fixture.addKey()];
-  const prices = { [cheap]: { input: DEFAULT_PRICES["gpt-4o-mini"]!.inputPerMillion, output: DEFAULT_PRICES["gpt-4o-mini"]!.outputPerMillion }, [custom]: CUSTOM_PRICE };
+  const prices = {
+    [cheap]: { input: DEFAULT_PRICES["gpt-4o-mini"]!.inputPerMillion, output: DEFAULT_PRICES["gpt-4o-mini"]!.outputPerMillion },
+    [custom]: CUSTOM_PRICE,
+  };
   for (const server of servers) {
     for (const { key } of keys) {
-      await eventually(async () => (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status === 200);
+      await eventually(
+        async () => (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status === 200,
+      );
     }
   }
   const spentBefore = await spendOnMetrics([cheap, custom]);
@@ -87,8 +94,16 @@ it("counts every request, token and cent of a known mix across three instances, 
         const text = `instance ${s} key ${k} ${model} ${"word ".repeat(3 + s * 2 + k)}`;
         const response = await post(server, key, { model, messages: [{ role: "user", content: text }] });
         expect(response.status).toBe(200);
-        expect((await response.json()).usage).toMatchObject({ prompt_tokens: tokensOf(text).prompt, completion_tokens: tokensOf(text).completion });
-        add(record.id, model, { requests: 1, prompt: tokensOf(text).prompt, completion: tokensOf(text).completion, cost: costOf(model, text) });
+        expect((await response.json()).usage).toMatchObject({
+          prompt_tokens: tokensOf(text).prompt,
+          completion_tokens: tokensOf(text).completion,
+        });
+        add(record.id, model, {
+          requests: 1,
+          prompt: tokensOf(text).prompt,
+          completion: tokensOf(text).completion,
+          cost: costOf(model, text),
+        });
       }
       // A stream whose client did not ask for usage: counted all the same, and no usage is sent to it.
       const streamed = `stream ${s} ${k} ${"token ".repeat(5 + k)}`;
@@ -96,7 +111,12 @@ it("counts every request, token and cent of a known mix across three instances, 
       const events = await stream.text();
       expect(events).toContain("data: [DONE]");
       expect(events).not.toContain('"usage"');
-      add(record.id, custom, { requests: 1, prompt: tokensOf(streamed).prompt, completion: tokensOf(streamed).completion, cost: costOf(custom, streamed) });
+      add(record.id, custom, {
+        requests: 1,
+        prompt: tokensOf(streamed).prompt,
+        completion: tokensOf(streamed).completion,
+        cost: costOf(custom, streamed),
+      });
       // The same cacheable request twice on one instance: one upstream answer, one hit that saved its cost.
       const cached = `cache me ${s} ${k} please`;
       for (const expectedCache of ["miss", "hit"]) {
@@ -104,7 +124,14 @@ it("counts every request, token and cent of a known mix across three instances, 
         expect(response.headers.get("x-agenticorp-cache")).toBe(expectedCache);
         await response.arrayBuffer();
       }
-      add(record.id, cheap, { requests: 2, prompt: tokensOf(cached).prompt, completion: tokensOf(cached).completion, cost: costOf(cheap, cached), hits: 1, saved: costOf(cheap, cached) });
+      add(record.id, cheap, {
+        requests: 2,
+        prompt: tokensOf(cached).prompt,
+        completion: tokensOf(cached).completion,
+        cost: costOf(cheap, cached),
+        hits: 1,
+        saved: costOf(cheap, cached),
+      });
       // A refusal: a request, no tokens.
       expect((await post(server, key, { model: "no-such-model", messages: [{ role: "user", content: "x" }] })).status).toBe(404);
       add(record.id, "unknown", { requests: 1 });
@@ -113,7 +140,16 @@ it("counts every request, token and cent of a known mix across three instances, 
 
   const keyIds = keys.map((k) => k.record.id);
   const read = async () => {
-    const { rows } = await fixture.database.pool.query<{ key_id: string; model: string; requests: string; prompt: string; completion: string; cost: number; hits: string; saved: number }>(
+    const { rows } = await fixture.database.pool.query<{
+      key_id: string;
+      model: string;
+      requests: string;
+      prompt: string;
+      completion: string;
+      cost: number;
+      hits: string;
+      saved: number;
+    }>(
       `SELECT key_id, model, sum(requests) AS requests, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion,
          sum(cost_usd) AS cost, sum(cache_hits) AS hits, sum(saved_usd) AS saved
        FROM usage_buckets WHERE resolution = 60 AND key_id = ANY($1::uuid[]) GROUP BY key_id, model`,
@@ -128,7 +164,13 @@ it("counts every request, token and cent of a known mix across three instances, 
   expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [id, e] of expected) {
     const row = stored.get(id)!;
-    expect({ id, requests: Number(row.requests), prompt: Number(row.prompt), completion: Number(row.completion), hits: Number(row.hits) }).toEqual({
+    expect({
+      id,
+      requests: Number(row.requests),
+      prompt: Number(row.prompt),
+      completion: Number(row.completion),
+      hits: Number(row.hits),
+    }).toEqual({
       id,
       requests: e.requests,
       prompt: e.prompt,
@@ -154,7 +196,9 @@ it("counts every request, token and cent of a known mix across three instances, 
   // Prometheus: the same spend per model, summed over the instances (no key label by default).
   const spentAfter = await spendOnMetrics([cheap, custom]);
   for (const model of [cheap, custom]) {
-    const expectedSpend = [...expected.entries()].filter(([id]) => id.endsWith(` ${model}`)).reduce((sum, [, e]) => sum + e.cost, 0);
+    const expectedSpend = [...expected.entries()]
+      .filter(([id]) => id.endsWith(` ${model}`))
+      .reduce((sum, [, e]) => sum + e.cost, 0);
     expect(Math.abs(spentAfter[model]! - spentBefore[model]! - expectedSpend)).toBeLessThan(1e-9);
   }
   const metricsText = await (await fetch(`${servers[0]!.url}/metrics`)).text();
@@ -163,5 +207,7 @@ it("counts every request, token and cent of a known mix across three instances, 
 
 async function spendOnMetrics(models: string[]): Promise<Record<string, number>> {
   const bodies = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/metrics`)).text()));
-  return Object.fromEntries(models.map((m) => [m, bodies.reduce((sum, body) => sum + sample(body, `agenticorp_spend_usd_total{model="${m}"}`), 0)]));
+  return Object.fromEntries(
+    models.map((m) => [m, bodies.reduce((sum, body) => sum + sample(body, `agenticorp_spend_usd_total{model="${m}"}`), 0)]),
+  );
 }

@@ -19,19 +19,49 @@ function run(forSeconds: number, steps: Array<[number, boolean]>) {
 
 describe("alert state", () => {
   it("goes pending, fires once the breach has held for `for`, and resolves when it ends", () => {
-    const { seen } = run(60, [[0, false], [15, true], [30, true], [60, true], [75, true], [90, true], [105, true], [120, false], [135, false]]);
-    expect(seen).toEqual([[15, "pending"], [75, "firing"], [120, "resolved"]]);
+    const { seen } = run(60, [
+      [0, false],
+      [15, true],
+      [30, true],
+      [60, true],
+      [75, true],
+      [90, true],
+      [105, true],
+      [120, false],
+      [135, false],
+    ]);
+    expect(seen).toEqual([
+      [15, "pending"],
+      [75, "firing"],
+      [120, "resolved"],
+    ]);
   });
 
   it("cancels a pending alert whose breach ends before `for`", () => {
-    const { seen, state } = run(60, [[0, true], [30, true], [45, false]]);
-    expect(seen).toEqual([[0, "pending"], [45, "cancelled"]]);
+    const { seen, state } = run(60, [
+      [0, true],
+      [30, true],
+      [45, false],
+    ]);
+    expect(seen).toEqual([
+      [0, "pending"],
+      [45, "cancelled"],
+    ]);
     expect(state).toEqual(INACTIVE);
   });
 
   it("fires at once with no `for`, and starts over after resolving", () => {
-    const { seen } = run(0, [[0, true], [10, true], [20, false], [30, true]]);
-    expect(seen).toEqual([[0, "firing"], [20, "resolved"], [30, "firing"]]);
+    const { seen } = run(0, [
+      [0, true],
+      [10, true],
+      [20, false],
+      [30, true],
+    ]);
+    expect(seen).toEqual([
+      [0, "firing"],
+      [20, "resolved"],
+      [30, "firing"],
+    ]);
   });
 
   it("compares strictly, and never breaches without a value", () => {
@@ -64,7 +94,17 @@ describe("rule changes and the policy minimum", () => {
     expect(updateAlertRuleInput.parse({ threshold: 70, forSeconds: 120 })).toEqual({ threshold: 70, forSeconds: 120 });
     expect(updateAlertRuleInput.parse({ threshold: null })).toEqual({ threshold: null });
     expect(updateAlertRuleInput.parse({ webhookFormat: "slack" })).toEqual({ webhookFormat: "slack" });
-    for (const bad of [{}, { forSeconds: -1 }, { windowSeconds: 15 }, { windowSeconds: 0 }, { threshold: Number.POSITIVE_INFINITY }, { webhookUrl: "ftp://x" }, { webhookFormat: "xml" }, { severity: "page" }, { unknown: 1 }]) {
+    for (const bad of [
+      {},
+      { forSeconds: -1 },
+      { windowSeconds: 15 },
+      { windowSeconds: 0 },
+      { threshold: Number.POSITIVE_INFINITY },
+      { webhookUrl: "ftp://x" },
+      { webhookFormat: "xml" },
+      { severity: "page" },
+      { unknown: 1 },
+    ]) {
       expect(updateAlertRuleInput.safeParse(bad).success).toBe(false);
     }
   });

@@ -30,7 +30,10 @@ describe("Messages request → chat request", () => {
     const request = messages({
       model: "m",
       max_tokens: 50,
-      system: [{ type: "text", text: "A" }, { type: "text", text: "B" }],
+      system: [
+        { type: "text", text: "A" },
+        { type: "text", text: "B" },
+      ],
       stop_sequences: ["END"],
       temperature: 0.3,
       top_p: 0.9,
@@ -40,7 +43,13 @@ describe("Messages request → chat request", () => {
       tool_choice: { type: "any", disable_parallel_tool_use: true },
       messages: [
         { role: "user", content: "q" },
-        { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "s" }, { type: "tool_use", id: "toolu_1", name: "t", input: { a: 1 } }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "hmm", signature: "s" },
+            { type: "tool_use", id: "toolu_1", name: "t", input: { a: 1 } },
+          ],
+        },
         {
           role: "user",
           content: [
@@ -64,19 +73,40 @@ describe("Messages request → chat request", () => {
       messages: [
         { role: "system", content: "A\n\nB" },
         { role: "user", content: "q" },
-        { role: "assistant", content: null, tool_calls: [{ id: "toolu_1", type: "function", function: { name: "t", arguments: '{"a":1}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "toolu_1", type: "function", function: { name: "t", arguments: '{"a":1}' } }],
+        },
         { role: "tool", tool_call_id: "toolu_1", content: "Error: bad" },
-        { role: "user", content: [{ type: "text", text: "look" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "look" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+          ],
+        },
       ],
     });
   });
 
   it("maps every tool_choice and asks for usage on streams", () => {
-    const base = { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }], tools: [{ name: "t", input_schema: { type: "object" } }] };
+    const base = {
+      model: "m",
+      max_tokens: 5,
+      messages: [{ role: "user", content: "x" }],
+      tools: [{ name: "t", input_schema: { type: "object" } }],
+    };
     expect(messagesToChat(messages({ ...base, tool_choice: { type: "auto" } })).tool_choice).toBe("auto");
     expect(messagesToChat(messages({ ...base, tool_choice: { type: "none" } })).tool_choice).toBe("none");
-    expect(messagesToChat(messages({ ...base, tool_choice: { type: "tool", name: "t" } })).tool_choice).toEqual({ type: "function", function: { name: "t" } });
-    expect(messagesToChat(messages({ ...base, stream: true }))).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(messagesToChat(messages({ ...base, tool_choice: { type: "tool", name: "t" } })).tool_choice).toEqual({
+      type: "function",
+      function: { name: "t" },
+    });
+    expect(messagesToChat(messages({ ...base, stream: true }))).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+    });
   });
 });
 
@@ -85,7 +115,12 @@ describe("chat completion → Message", () => {
     const message = chatToMessage({
       id: "chatcmpl-abc",
       model: "m",
-      choices: [{ message: { content: "hi", tool_calls: [{ id: "call_1", function: { name: "t", arguments: '{"x":2}' } }] }, finish_reason: "tool_calls" }],
+      choices: [
+        {
+          message: { content: "hi", tool_calls: [{ id: "call_1", function: { name: "t", arguments: '{"x":2}' } }] },
+          finish_reason: "tool_calls",
+        },
+      ],
       usage: { prompt_tokens: 7, completion_tokens: 3 },
     });
     expect(message).toEqual({
@@ -93,7 +128,10 @@ describe("chat completion → Message", () => {
       type: "message",
       role: "assistant",
       model: "m",
-      content: [{ type: "text", text: "hi" }, { type: "tool_use", id: "call_1", name: "t", input: { x: 2 } }],
+      content: [
+        { type: "text", text: "hi" },
+        { type: "tool_use", id: "call_1", name: "t", input: { x: 2 } },
+      ],
       stop_reason: "tool_use",
       stop_sequence: null,
       usage: { input_tokens: 7, output_tokens: 3 },
@@ -109,7 +147,11 @@ describe("chat completion → Message", () => {
   });
 
   it("keeps a tool call with malformed arguments, as an empty input", () => {
-    const message = chatToMessage({ choices: [{ message: { tool_calls: [{ id: "c", function: { name: "t", arguments: "{oops" } }] }, finish_reason: "tool_calls" }] });
+    const message = chatToMessage({
+      choices: [
+        { message: { tool_calls: [{ id: "c", function: { name: "t", arguments: "{oops" } }] }, finish_reason: "tool_calls" },
+      ],
+    });
     expect(message.content).toEqual([{ type: "tool_use", id: "c", name: "t", input: {} }]);
   });
 });
@@ -117,12 +159,18 @@ describe("chat completion → Message", () => {
 describe("chat chunks → Messages stream", () => {
   it("opens, fills and closes a block per text run and per tool call; message_delta waits for the usage", () => {
     const encoder = new MessagesStreamEncoder();
-    const chunk = (delta: object, finish: string | null = null) => ({ id: "chatcmpl-1", model: "m", choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: object, finish: string | null = null) => ({
+      id: "chatcmpl-1",
+      model: "m",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
     const sse = [
       encoder.chunk(chunk({ role: "assistant", content: "" })),
       encoder.chunk(chunk({ content: "Hel" })),
       encoder.chunk(chunk({ content: "lo" })),
-      encoder.chunk(chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "t", arguments: "" } }] })),
+      encoder.chunk(
+        chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "t", arguments: "" } }] }),
+      ),
       encoder.chunk(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":' } }] })),
       encoder.chunk(chunk({ tool_calls: [{ index: 0, function: { arguments: "1}" } }] })),
       encoder.chunk(chunk({}, "tool_calls")),
@@ -132,7 +180,19 @@ describe("chat chunks → Messages stream", () => {
     const events = parseEvents(sse);
     expect(events.every(({ event, data }) => event === data.type)).toBe(true);
     expect(events.map(({ data }) => data)).toEqual([
-      { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } },
+      {
+        type: "message_start",
+        message: {
+          id: "msg_1",
+          type: "message",
+          role: "assistant",
+          model: "m",
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      },
       { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
       { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } },
       { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "lo" } },
@@ -141,7 +201,11 @@ describe("chat chunks → Messages stream", () => {
       { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"a":' } },
       { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "1}" } },
       { type: "content_block_stop", index: 1 },
-      { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { input_tokens: 4, output_tokens: 6 } },
+      {
+        type: "message_delta",
+        delta: { stop_reason: "tool_use", stop_sequence: null },
+        usage: { input_tokens: 4, output_tokens: 6 },
+      },
       { type: "message_stop" },
     ]);
   });
@@ -159,7 +223,15 @@ describe("count_tokens estimate", () => {
       model: "m",
       max_tokens: 1,
       system: "abcd",
-      messages: [{ role: "user", content: [{ type: "text", text: "efgh" }, { type: "image", source: { type: "url", url: "https://x/y.png" } }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "efgh" },
+            { type: "image", source: { type: "url", url: "https://x/y.png" } },
+          ],
+        },
+      ],
     });
     // "abcd\nefgh": 9 characters, four a token.
     expect(estimateInputTokens(request)).toBe(3 + IMAGE_TOKENS);
@@ -174,8 +246,18 @@ describe("chat request → Messages request (anthropic provider)", () => {
         messages: [
           { role: "system", content: "S1" },
           { role: "developer", content: [{ type: "text", text: "S2" }] },
-          { role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "data:image/jpeg;base64,QUJD" } }] },
-          { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "t", arguments: '{"q":1}' } }] },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "hi" },
+              { type: "image_url", image_url: { url: "data:image/jpeg;base64,QUJD" } },
+            ],
+          },
+          {
+            role: "assistant",
+            content: "",
+            tool_calls: [{ id: "c1", type: "function", function: { name: "t", arguments: '{"q":1}' } }],
+          },
           { role: "tool", tool_call_id: "c1", content: "R" },
           { role: "user", content: "next" },
         ],
@@ -198,15 +280,29 @@ describe("chat request → Messages request (anthropic provider)", () => {
       tool_choice: { type: "any", disable_parallel_tool_use: true },
       stream: true,
       messages: [
-        { role: "user", content: [{ type: "text", text: "hi" }, { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "QUJD" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "hi" },
+            { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "QUJD" } },
+          ],
+        },
         { role: "assistant", content: [{ type: "tool_use", id: "c1", name: "t", input: { q: 1 } }] },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "c1", content: "R" }, { type: "text", text: "next" }] },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "c1", content: "R" },
+            { type: "text", text: "next" },
+          ],
+        },
       ],
     });
   });
 
   it("sets max_tokens when the chat request has none, and refuses what Messages cannot say as a 400", () => {
-    expect(chatToMessagesRequest(chat({ model: "c", messages: [{ role: "user", content: "x" }] })).max_tokens).toBe(DEFAULT_MAX_TOKENS);
+    expect(chatToMessagesRequest(chat({ model: "c", messages: [{ role: "user", content: "x" }] })).max_tokens).toBe(
+      DEFAULT_MAX_TOKENS,
+    );
     const refusal = (body: unknown) => {
       try {
         chatToMessagesRequest(chat(body));
@@ -219,7 +315,16 @@ describe("chat request → Messages request (anthropic provider)", () => {
       { model: "c", n: 2, messages: [{ role: "user", content: "x" }] },
       { model: "c", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }] },
       { model: "c", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x" } }] }] },
-      { model: "c", messages: [{ role: "assistant", content: null, tool_calls: [{ id: "a", type: "function", function: { name: "t", arguments: "[1]" } }] }] },
+      {
+        model: "c",
+        messages: [
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "a", type: "function", function: { name: "t", arguments: "[1]" } }],
+          },
+        ],
+      },
     ]) {
       const error = refusal(body);
       expect(error).toBeInstanceOf(UpstreamFailure);
@@ -233,7 +338,10 @@ describe("Message → chat (anthropic provider)", () => {
     const completion = messageToChat({
       id: "msg_1",
       model: "claude",
-      content: [{ type: "text", text: "a" }, { type: "tool_use", id: "toolu_1", name: "t", input: { k: "v" } }],
+      content: [
+        { type: "text", text: "a" },
+        { type: "tool_use", id: "toolu_1", name: "t", input: { k: "v" } },
+      ],
       stop_reason: "tool_use",
       stop_sequence: null,
       usage: { input_tokens: 3, cache_read_input_tokens: 10, output_tokens: 2 },
@@ -242,13 +350,27 @@ describe("Message → chat (anthropic provider)", () => {
       id: "msg_1",
       object: "chat.completion",
       model: "claude",
-      choices: [{ index: 0, message: { role: "assistant", content: "a", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "t", arguments: '{"k":"v"}' } }] }, finish_reason: "tool_calls" }],
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: "a",
+            tool_calls: [{ id: "toolu_1", type: "function", function: { name: "t", arguments: '{"k":"v"}' } }],
+          },
+          finish_reason: "tool_calls",
+        },
+      ],
       usage: { prompt_tokens: 13, completion_tokens: 2, total_tokens: 15 },
     });
   });
 
   it("names the stop sequence on the choice (vLLM's stop_reason)", () => {
-    const completion = messageToChat({ content: [{ type: "text", text: "x" }], stop_reason: "stop_sequence", stop_sequence: "END" }) as { choices: Array<Record<string, unknown>> };
+    const completion = messageToChat({
+      content: [{ type: "text", text: "x" }],
+      stop_reason: "stop_sequence",
+      stop_sequence: "END",
+    }) as { choices: Array<Record<string, unknown>> };
     expect(completion.choices[0]).toMatchObject({ finish_reason: "stop", stop_reason: "END" });
   });
 

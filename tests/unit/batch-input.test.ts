@@ -5,16 +5,32 @@ import { batchBudgetId, batchKeyId, batchRequestHeaders } from "../../lib/data-p
 import { MAX_REPORTED_ERRORS, parseInputLines } from "../../lib/data-plane/batch/input-lines";
 import { LoadSignals } from "../../lib/data-plane/batch/load-signals";
 
-const line = (customId: string, extra: object = {}) => JSON.stringify({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { model: "m" }, ...extra });
+const line = (customId: string, extra: object = {}) =>
+  JSON.stringify({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { model: "m" }, ...extra });
 
 describe("parseInputLines", () => {
   it("reads every request with its 1-based line number, skipping blank lines and CRLF endings", () => {
     const parsed = parseInputLines(`${line("a")}\r\n\n${line("b")}\n`, "/v1/chat/completions", 10);
-    expect(parsed).toEqual({ ok: true, lines: [{ lineNo: 1, customId: "a", body: { model: "m" } }, { lineNo: 3, customId: "b", body: { model: "m" } }] });
+    expect(parsed).toEqual({
+      ok: true,
+      lines: [
+        { lineNo: 1, customId: "a", body: { model: "m" } },
+        { lineNo: 3, customId: "b", body: { model: "m" } },
+      ],
+    });
   });
 
   it("refuses the file naming each bad line and why", () => {
-    const text = [line("a"), "[1,2]", "{", line(""), line("a"), line("c", { method: "GET" }), line("d", { url: "/v1/embeddings" }), line("e", { body: [] })].join("\n");
+    const text = [
+      line("a"),
+      "[1,2]",
+      "{",
+      line(""),
+      line("a"),
+      line("c", { method: "GET" }),
+      line("d", { url: "/v1/embeddings" }),
+      line("e", { body: [] }),
+    ].join("\n");
     const parsed = parseInputLines(text, "/v1/chat/completions", 10);
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
@@ -30,9 +46,15 @@ describe("parseInputLines", () => {
   });
 
   it("refuses an empty file and one over the line limit, and reports at most the first errors", () => {
-    expect(parseInputLines("\n\n", "/v1/embeddings", 10)).toEqual({ ok: false, errors: [{ code: "empty_file", line: null, message: "The input file has no requests." }] });
+    expect(parseInputLines("\n\n", "/v1/embeddings", 10)).toEqual({
+      ok: false,
+      errors: [{ code: "empty_file", line: null, message: "The input file has no requests." }],
+    });
     const three = [line("a"), line("b"), line("c")].join("\n");
-    expect(parseInputLines(three, "/v1/chat/completions", 2)).toMatchObject({ ok: false, errors: [{ code: "too_many_requests", line: null }] });
+    expect(parseInputLines(three, "/v1/chat/completions", 2)).toMatchObject({
+      ok: false,
+      errors: [{ code: "too_many_requests", line: null }],
+    });
     const bad = Array.from({ length: MAX_REPORTED_ERRORS + 50 }, () => "nope").join("\n");
     const parsed = parseInputLines(bad, "/v1/chat/completions", 1_000);
     expect(parsed.ok ? 0 : parsed.errors.length).toBe(MAX_REPORTED_ERRORS);

@@ -8,16 +8,23 @@ import { registry } from "../../lib/platform/metrics/registry";
 import { registerQueueSampler } from "../../lib/control-plane/scaling/queue-sampler";
 import type { LeaderJob } from "../../lib/platform/coordination/leader";
 
-const QUEUE_SERIES = ["agenticorp_batch_jobs_queued", "agenticorp_batch_jobs_running", "agenticorp_batch_oldest_queued_age_seconds"];
+const QUEUE_SERIES = [
+  "agenticorp_batch_jobs_queued",
+  "agenticorp_batch_jobs_running",
+  "agenticorp_batch_oldest_queued_age_seconds",
+];
 
 async function samples(name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
-  return (await registry.getSingleMetric(name)!.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
+  return (await registry.getSingleMetric(name)!.get()).values.map((v) => ({
+    labels: v.labels as Record<string, string | number>,
+    value: v.value,
+  }));
 }
 
 afterEach(() => reportFleetQueue(null));
 
 describe("agenticorp_batch_* queue gauges", () => {
-  it("expose the leader's reading as scope=\"fleet\"", async () => {
+  it('expose the leader\'s reading as scope="fleet"', async () => {
     reportFleetQueue({ queued: 20_000, running: 64, oldestQueuedAgeSeconds: 12.5 });
     expect(await samples("agenticorp_batch_jobs_queued")).toEqual([{ labels: { scope: "fleet" }, value: 20_000 }]);
     expect(await samples("agenticorp_batch_jobs_running")).toEqual([{ labels: { scope: "fleet" }, value: 64 }]);

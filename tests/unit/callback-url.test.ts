@@ -68,7 +68,11 @@ describe("safeCallbackPath", () => {
 describe("addressedOrigin", () => {
   it("is the browser's origin, through a proxy's forwarded headers", () => {
     expect(addressedOrigin(new Headers({ host: "127.0.0.1:3000" }))).toBe("http://127.0.0.1:3000");
-    expect(addressedOrigin(new Headers({ host: "10.0.1.11:3000", "x-forwarded-host": "console.example.com", "x-forwarded-proto": "https" }))).toBe("https://console.example.com");
+    expect(
+      addressedOrigin(
+        new Headers({ host: "10.0.1.11:3000", "x-forwarded-host": "console.example.com", "x-forwarded-proto": "https" }),
+      ),
+    ).toBe("https://console.example.com");
   });
 });
 
@@ -76,7 +80,8 @@ describe("next-auth's redirect callback", () => {
   beforeAll(() => {
     setConfig(parseConfig({ SECRET: "test-secret-0123456789abcdef0123456789abcdef", NODE_ENV: "test" }));
   });
-  const redirect = (url: string) => buildAuthOptions({ secure: false, clientAddress: "127.0.0.1" }).callbacks!.redirect!({ url, baseUrl: SITE });
+  const redirect = (url: string) =>
+    buildAuthOptions({ secure: false, clientAddress: "127.0.0.1" }).callbacks!.redirect!({ url, baseUrl: SITE });
 
   it.each(LEAVING)("sends %j to the site's root", async (url) => {
     expect(await redirect(url)).toBe(`${SITE}/`);

@@ -63,7 +63,13 @@ describe("runLoadTest", () => {
     expect(ok).toMatchObject({ ok: 10, errors: 0 });
     expect(ok.timeToFirstByte).not.toBeNull();
     await new Promise((resolve) => server!.close(resolve));
-    const cut = await runLoadTest({ ...base, url: await gateway({ cutStreams: true }), ratePerSecond: 20, seconds: 0.5, stream: true });
+    const cut = await runLoadTest({
+      ...base,
+      url: await gateway({ cutStreams: true }),
+      ratePerSecond: 20,
+      seconds: 0.5,
+      stream: true,
+    });
     expect(cut).toMatchObject({ ok: 0, errors: 10, errorsByKind: { "truncated stream": 10 } });
   });
   it("counts a refused connection as a network error", async () => {

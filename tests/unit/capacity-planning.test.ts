@@ -2,7 +2,16 @@
 // example, capacity measured from load and CPU, the size recommendation, and the presets replayed
 // over a recorded day.
 import { describe, expect, it } from "vitest";
-import { capacityAtTargetCpu, MIN_FIT_SAMPLES, peakOf, recommend, requiredInstances, scheduleFor, type InstanceSizeRow, type ScheduleRow } from "../../lib/control-plane/capacity/planning";
+import {
+  capacityAtTargetCpu,
+  MIN_FIT_SAMPLES,
+  peakOf,
+  recommend,
+  requiredInstances,
+  scheduleFor,
+  type InstanceSizeRow,
+  type ScheduleRow,
+} from "../../lib/control-plane/capacity/planning";
 import { loadFromSeries, simulatePolicies, simulatePolicy, type LoadMinute } from "../../lib/control-plane/capacity/simulator";
 import { peakStepFor } from "../../lib/control-plane/capacity/overview";
 import { MAX_POINTS } from "../../lib/platform/metrics-history/query/grid";
@@ -36,12 +45,22 @@ describe("requiredInstances", () => {
 
 describe("peak and measured capacity", () => {
   it("finds the peak and ignores gaps", () => {
-    expect(peakOf([{ t: 1, v: 3 }, { t: 2, v: null }, { t: 3, v: 9 }, { t: 4, v: 4 }])).toEqual({ requestsPerSecond: 9, at: 3 });
+    expect(
+      peakOf([
+        { t: 1, v: 3 },
+        { t: 2, v: null },
+        { t: 3, v: 9 },
+        { t: 4, v: 4 },
+      ]),
+    ).toEqual({ requestsPerSecond: 9, at: 3 });
     expect(peakOf([{ t: 1, v: null }])).toBeNull();
   });
   it("solves CPU = idle + k × rps for the target CPU", () => {
     // 5% idle, 0.25% per req/s, with noise: 70% is reached at (70 − 5) ÷ 0.25 = 260 req/s.
-    const samples = Array.from({ length: 40 }, (_, i) => ({ rps: 5 + i * 5, cpu: 5 + 0.25 * (5 + i * 5) + (i % 2 ? 0.8 : -0.8) }));
+    const samples = Array.from({ length: 40 }, (_, i) => ({
+      rps: 5 + i * 5,
+      cpu: 5 + 0.25 * (5 + i * 5) + (i % 2 ? 0.8 : -0.8),
+    }));
     const fit = capacityAtTargetCpu(samples, 70)!;
     expect(fit.requestsPerSecond).toBeGreaterThan(255);
     expect(fit.requestsPerSecond).toBeLessThan(265);
@@ -52,13 +71,30 @@ describe("peak and measured capacity", () => {
     const line = (n: number) => Array.from({ length: n }, (_, i) => ({ rps: i + 1, cpu: 2 + i }));
     expect(capacityAtTargetCpu(line(MIN_FIT_SAMPLES - 1), 70)).toBeNull();
     expect(capacityAtTargetCpu(line(MIN_FIT_SAMPLES), 70)).not.toBeNull();
-    expect(capacityAtTargetCpu(Array.from({ length: 20 }, (_, i) => ({ rps: i + 1, cpu: i % 2 ? 3 : 40 })), 70)).toBeNull();
-    expect(capacityAtTargetCpu(Array.from({ length: 20 }, () => ({ rps: 0, cpu: 4 })), 70)).toBeNull();
+    expect(
+      capacityAtTargetCpu(
+        Array.from({ length: 20 }, (_, i) => ({ rps: i + 1, cpu: i % 2 ? 3 : 40 })),
+        70,
+      ),
+    ).toBeNull();
+    expect(
+      capacityAtTargetCpu(
+        Array.from({ length: 20 }, () => ({ rps: 0, cpu: 4 })),
+        70,
+      ),
+    ).toBeNull();
   });
 });
 
 describe("recommend", () => {
-  const base = { safetyFactor: 1.5, sizes: SIZES, currentSizeId: "medium", schedule: SCHEDULE, minimumInstances: 3, measured: null };
+  const base = {
+    safetyFactor: 1.5,
+    sizes: SIZES,
+    currentSizeId: "medium",
+    schedule: SCHEDULE,
+    minimumInstances: 3,
+    measured: null,
+  };
 
   it("prices every size and picks the cheapest, more instances breaking a tie", () => {
     const r = recommend({ ...base, peakRps: 1000 });
@@ -127,11 +163,19 @@ describe("policy simulator", () => {
     const busy = m >= 60 && m < 120;
     return { t: m * 60_000, rps: busy ? 500 : 70, cpuWork: busy ? 700 : 100, instances: 3 };
   });
-  const results = Object.fromEntries(simulatePolicies(PRESET_NAMES.map((name) => ({ name, spec: PRESETS[name] })), day, { instanceMonthlyCostUsd: 100 }).map((r) => [r.policy, r]));
+  const results = Object.fromEntries(
+    simulatePolicies(
+      PRESET_NAMES.map((name) => ({ name, spec: PRESETS[name] })),
+      day,
+      { instanceMonthlyCostUsd: 100 },
+    ).map((r) => [r.policy, r]),
+  );
 
   it("sizes each policy's fleet to its own target under the busy hour", () => {
     // ceil(700 ÷ 60) = 12, ceil(700 ÷ 70) = 10, ceil(700 ÷ 80) = 9.
-    expect([results.aggressive!.peakReplicas, results.balanced!.peakReplicas, results.conservative!.peakReplicas]).toEqual([12, 10, 9]);
+    expect([results.aggressive!.peakReplicas, results.balanced!.peakReplicas, results.conservative!.peakReplicas]).toEqual([
+      12, 10, 9,
+    ]);
   });
   it("trades minutes above the alert level against cost", () => {
     const { aggressive: a, balanced: b, conservative: c } = results;
@@ -157,7 +201,9 @@ describe("policy simulator", () => {
   });
   it("prices only the minutes it replayed, not the whole window", () => {
     // Two hours asked for, 25 minutes recorded (3 instances at 33%).
-    const sparse = day.slice(0, 120).map((m, i) => (i < 25 ? { ...m, rps: 70, cpuWork: 100 } : { ...m, rps: null, cpuWork: null, instances: 0 }));
+    const sparse = day
+      .slice(0, 120)
+      .map((m, i) => (i < 25 ? { ...m, rps: 70, cpuWork: 100 } : { ...m, rps: null, cpuWork: null, instances: 0 }));
     const r = simulatePolicy("balanced", PRESETS.balanced, sparse, { instanceMonthlyCostUsd: 43_200 });
     expect(r.instanceMinutes).toBe(75);
     expect(r.costUsd).toBe(75);
@@ -166,7 +212,12 @@ describe("policy simulator", () => {
   });
   it("counts minutes, not steps, when the load comes in 10-minute steps", () => {
     // Six 10-minute steps, three recorded: the busy one above balanced's 70% target at 3 instances.
-    const steps: LoadMinute[] = [100, 700, 100, null, null, null].map((work, i) => ({ t: i * 600_000, rps: work === null ? null : work, cpuWork: work, instances: work === null ? 0 : 3 }));
+    const steps: LoadMinute[] = [100, 700, 100, null, null, null].map((work, i) => ({
+      t: i * 600_000,
+      rps: work === null ? null : work,
+      cpuWork: work,
+      instances: work === null ? 0 : 3,
+    }));
     const r = simulatePolicy("balanced", PRESETS.balanced, steps, { instanceMonthlyCostUsd: 43_200, loadStepSeconds: 600 });
     expect(r.series).toHaveLength(6);
     expect(r.minutesAboveTarget % 10).toBe(0);
@@ -177,8 +228,24 @@ describe("policy simulator", () => {
   });
   it("builds per-minute load from the metrics source's series", () => {
     const load = loadFromSeries(
-      [{ t: 0, v: 10 }, { t: 60_000, v: null }],
-      [{ points: [{ t: 0, v: 20 }, { t: 60_000, v: null }] }, { points: [{ t: 0, v: 30 }, { t: 60_000, v: null }] }],
+      [
+        { t: 0, v: 10 },
+        { t: 60_000, v: null },
+      ],
+      [
+        {
+          points: [
+            { t: 0, v: 20 },
+            { t: 60_000, v: null },
+          ],
+        },
+        {
+          points: [
+            { t: 0, v: 30 },
+            { t: 60_000, v: null },
+          ],
+        },
+      ],
       2,
     );
     expect(load).toEqual([

@@ -14,7 +14,13 @@ import { PROJECT_ROOT } from "../../lib/platform/version";
 const SECRET = "schema-test-secret-0123456789abcdef";
 const read = (file: string) => readFile(path.join(PROJECT_ROOT, file), "utf8");
 const EXAMPLE = "deploy/agenticorp.example.yaml";
-const EXAMPLE_ENV = { OPENAI_API_KEY: "sk-x", OPENAI_ORGANIZATION: "org-x", AZURE_EAST_API_KEY: "az-x", ANTHROPIC_API_KEY: "ak-x", ONCALL_WEBHOOK_URL: "https://hooks.example.test/x" };
+const EXAMPLE_ENV = {
+  OPENAI_API_KEY: "sk-x",
+  OPENAI_ORGANIZATION: "org-x",
+  AZURE_EAST_API_KEY: "az-x",
+  ANTHROPIC_API_KEY: "ak-x",
+  ONCALL_WEBHOOK_URL: "https://hooks.example.test/x",
+};
 
 function validator(schemaText: string) {
   const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -36,33 +36,51 @@ describe("parseConfig", () => {
     expect(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32) }).CONFIG_SYNC).toBe("listen");
     expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32) }))).toBe(10_000);
     expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32), CONFIG_SYNC: "poll" }))).toBe(1_000);
-    expect(configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32), CONFIG_SYNC: "poll", CONFIG_REFRESH_MS: "2000" }))).toBe(2_000);
-    expect(() => parseConfig({ CONFIG_SYNC: "notify" })).toThrow(/^Invalid configuration: CONFIG_SYNC must be listen or poll \(got "notify"\)$/);
+    expect(
+      configRefreshMs(parseConfig({ DATABASE_URL: url, SECRET: "s".repeat(32), CONFIG_SYNC: "poll", CONFIG_REFRESH_MS: "2000" })),
+    ).toBe(2_000);
+    expect(() => parseConfig({ CONFIG_SYNC: "notify" })).toThrow(
+      /^Invalid configuration: CONFIG_SYNC must be listen or poll \(got "notify"\)$/,
+    );
   });
 
   it("keeps the default staleness limit at three refresh periods when those are long", () => {
     expect(parseConfig({ CONFIG_REFRESH_MS: "600000" }).CONFIG_MAX_STALENESS_MS).toBe(1_800_000);
-    expect(parseConfig({ CONFIG_REFRESH_MS: "600000", CONFIG_MAX_STALENESS_MS: "1200000" }).CONFIG_MAX_STALENESS_MS).toBe(1_200_000);
+    expect(parseConfig({ CONFIG_REFRESH_MS: "600000", CONFIG_MAX_STALENESS_MS: "1200000" }).CONFIG_MAX_STALENESS_MS).toBe(
+      1_200_000,
+    );
   });
 
   it.each([
     [{ PORT: "abc" }, /^Invalid configuration: PORT .*\(got "abc"\)$/],
     [{ PORT: "70000" }, /^Invalid configuration: PORT /],
-    [{ DATABASE_URL: "mysql://u:pw@db/x" }, /^Invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got \(hidden\)\)$/],
+    [
+      { DATABASE_URL: "mysql://u:pw@db/x" },
+      /^Invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got \(hidden\)\)$/,
+    ],
     [{ PROMETHEUS_URL: "localhost:9090" }, /^Invalid configuration: PROMETHEUS_URL /],
     [{ SECRET: "short" }, /^Invalid configuration: SECRET must be at least 32 characters \(got \(hidden\)\)$/],
     [{ INSTANCE_ID: "has spaces" }, /^Invalid configuration: INSTANCE_ID /],
     [{ CONSOLE_ENABLED: "maybe" }, /^Invalid configuration: CONSOLE_ENABLED must be true or false/],
     [{ CACHE_SCOPE: "team" }, /^Invalid configuration: CACHE_SCOPE must be key or fleet \(got "team"\)$/],
     [{ CACHE_SHARED_MAX_BYTES: "-1" }, /^Invalid configuration: CACHE_SHARED_MAX_BYTES must be a whole number from 0 /],
-    [{ CACHE_SHARED_MIN_SIGHTINGS: "0" }, /^Invalid configuration: CACHE_SHARED_MIN_SIGHTINGS must be a whole number from 1 to 100 \(got "0"\)$/],
-    [{ WORKER_CONCURRENCY: "0" }, /^Invalid configuration: WORKER_CONCURRENCY must be a whole number from 1 to 1000 \(got "0"\)$/],
+    [
+      { CACHE_SHARED_MIN_SIGHTINGS: "0" },
+      /^Invalid configuration: CACHE_SHARED_MIN_SIGHTINGS must be a whole number from 1 to 100 \(got "0"\)$/,
+    ],
+    [
+      { WORKER_CONCURRENCY: "0" },
+      /^Invalid configuration: WORKER_CONCURRENCY must be a whole number from 1 to 1000 \(got "0"\)$/,
+    ],
     [{ BATCH_FILE_MAX_BYTES: "1k" }, /^Invalid configuration: BATCH_FILE_MAX_BYTES must be a whole number /],
     [{ AUDIT_RETENTION_DAYS: "a year" }, /^Invalid configuration: AUDIT_RETENTION_DAYS must be a whole number /],
     [{ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app" }, /^Invalid configuration: SECRET is required in production/],
     [{ CONFIG_MAX_STALENESS_MS: "500" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be a whole number from 1000 /],
     // Confirmed once a refresh period: a limit under two of them would flap readiness.
-    [{ CONFIG_REFRESH_MS: "10000", CONFIG_MAX_STALENESS_MS: "15000" }, /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be at least twice the configuration refresh period \(10000 ms\) \(got "15000"\)$/],
+    [
+      { CONFIG_REFRESH_MS: "10000", CONFIG_MAX_STALENESS_MS: "15000" },
+      /^Invalid configuration: CONFIG_MAX_STALENESS_MS must be at least twice the configuration refresh period \(10000 ms\) \(got "15000"\)$/,
+    ],
   ])("rejects %j with one line naming the variable", (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     try {
@@ -75,7 +93,12 @@ describe("parseConfig", () => {
   });
 
   it("accepts an external database with a secret in production", () => {
-    const config = parseConfig({ NODE_ENV: "production", DATABASE_URL: "postgresql://db/app", SECRET: "x".repeat(32), PORT: "8080" });
+    const config = parseConfig({
+      NODE_ENV: "production",
+      DATABASE_URL: "postgresql://db/app",
+      SECRET: "x".repeat(32),
+      PORT: "8080",
+    });
     expect(config.embeddedDatabase).toBe(false);
     expect(config.INSTANCE_ID).toMatch(/:8080$/);
   });

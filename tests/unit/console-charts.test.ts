@@ -25,7 +25,17 @@ describe("toChartData", () => {
   const step = (i: number) => T0 + i * 15_000;
 
   it("makes one row per point time and keeps null points as gaps", () => {
-    const data = toChartData([{ name: "total", points: [{ t: step(0), v: 2 }, { t: step(1), v: null }, { t: step(2), v: 4 }, { t: step(3), v: null }] }]);
+    const data = toChartData([
+      {
+        name: "total",
+        points: [
+          { t: step(0), v: 2 },
+          { t: step(1), v: null },
+          { t: step(2), v: 4 },
+          { t: step(3), v: null },
+        ],
+      },
+    ]);
     expect(data.rows.map((r) => r.t)).toEqual([step(0), step(1), step(2), step(3)]);
     expect(data.rows.map((r) => r.s0)).toEqual([2, null, 4, null]);
     expect(data.keys).toEqual([{ key: "s0", name: "total" }]);
@@ -33,21 +43,48 @@ describe("toChartData", () => {
   });
 
   it("keeps a zero a zero", () => {
-    const data = toChartData([{ name: "total", points: [{ t: step(0), v: 0 }, { t: step(1), v: null }] }]);
+    const data = toChartData([
+      {
+        name: "total",
+        points: [
+          { t: step(0), v: 0 },
+          { t: step(1), v: null },
+        ],
+      },
+    ]);
     expect(data.rows.map((r) => r.s0)).toEqual([0, null]);
     expect(data.hasData).toBe(true);
   });
 
   it("leaves a gap where one series has no point at a time another has", () => {
     const data = toChartData([
-      { name: "a", points: [{ t: step(0), v: 1 }, { t: step(1), v: 2 }] },
+      {
+        name: "a",
+        points: [
+          { t: step(0), v: 1 },
+          { t: step(1), v: 2 },
+        ],
+      },
       { name: "b", points: [{ t: step(1), v: 3 }] },
     ]);
-    expect(data.rows.map((r) => [r.s0, r.s1])).toEqual([[1, null], [2, 3]]);
+    expect(data.rows.map((r) => [r.s0, r.s1])).toEqual([
+      [1, null],
+      [2, 3],
+    ]);
   });
 
   it("reports no data when every point is empty or not finite", () => {
-    expect(toChartData([{ name: "p95", points: [{ t: step(0), v: null }, { t: step(1), v: Number.NaN }] }]).hasData).toBe(false);
+    expect(
+      toChartData([
+        {
+          name: "p95",
+          points: [
+            { t: step(0), v: null },
+            { t: step(1), v: Number.NaN },
+          ],
+        },
+      ]).hasData,
+    ).toBe(false);
     expect(toChartData([]).rows).toEqual([]);
   });
 
@@ -71,14 +108,24 @@ describe("toChartData", () => {
   });
 
   it("sorts rows by time whatever order the points came in", () => {
-    const data = toChartData([{ name: "x", points: [{ t: step(2), v: 3 }, { t: step(0), v: 1 }] }]);
+    const data = toChartData([
+      {
+        name: "x",
+        points: [
+          { t: step(2), v: 3 },
+          { t: step(0), v: 1 },
+        ],
+      },
+    ]);
     expect(data.rows.map((r) => r.t)).toEqual([step(0), step(2)]);
   });
 });
 
 describe("isIsolated", () => {
   it("marks values with no valued neighbour, so a lone sample between gaps is still drawn", () => {
-    const { rows } = toChartData([{ name: "x", points: [0, 1, 2, 3, 4, 5].map((i) => ({ t: T0 + i * 10_000, v: [null, 5, null, 1, 2, null][i]! })) }]);
+    const { rows } = toChartData([
+      { name: "x", points: [0, 1, 2, 3, 4, 5].map((i) => ({ t: T0 + i * 10_000, v: [null, 5, null, 1, 2, null][i]! })) },
+    ]);
     expect(rows.map((_, i) => isIsolated(rows, "s0", i))).toEqual([false, true, false, false, false, false]);
     expect(isIsolated(rows, "s0", 99)).toBe(false);
     const { rows: single } = toChartData([{ name: "x", points: [{ t: T0, v: 0 }] }]);
@@ -88,14 +135,34 @@ describe("isIsolated", () => {
 
 describe("stepOf", () => {
   it("reads the step from the points, or falls back", () => {
-    expect(stepOf({ name: "x", points: [{ t: T0, v: 1 }, { t: T0 + 20_000, v: null }, { t: T0 + 40_000, v: 2 }] }, 10)).toBe(20);
+    expect(
+      stepOf(
+        {
+          name: "x",
+          points: [
+            { t: T0, v: 1 },
+            { t: T0 + 20_000, v: null },
+            { t: T0 + 40_000, v: 2 },
+          ],
+        },
+        10,
+      ),
+    ).toBe(20);
     expect(stepOf({ name: "x", points: [{ t: T0, v: 1 }] }, 10)).toBe(10);
     expect(stepOf(undefined, 60)).toBe(60);
   });
 });
 
 describe("summary figures", () => {
-  const series = { name: "total", points: [{ t: T0, v: 2 }, { t: T0 + 15_000, v: null }, { t: T0 + 30_000, v: 4 }, { t: T0 + 45_000, v: null }] };
+  const series = {
+    name: "total",
+    points: [
+      { t: T0, v: 2 },
+      { t: T0 + 15_000, v: null },
+      { t: T0 + 30_000, v: 4 },
+      { t: T0 + 45_000, v: null },
+    ],
+  };
 
   it("takes the latest value that exists", () => {
     expect(latestValue(series)).toBe(4);
@@ -110,14 +177,36 @@ describe("summary figures", () => {
 
   it("integrates a per-second rate over its own steps", () => {
     expect(totalFromRate(series, 60)).toBe(90);
-    expect(totalFromRate({ name: "x", points: [{ t: 0, v: 2 }, { t: 10_000, v: 4 }] }, 60)).toBe(60);
+    expect(
+      totalFromRate(
+        {
+          name: "x",
+          points: [
+            { t: 0, v: 2 },
+            { t: 10_000, v: 4 },
+          ],
+        },
+        60,
+      ),
+    ).toBe(60);
     expect(totalFromRate({ name: "x", points: [{ t: 1, v: null }] }, 15)).toBeNull();
   });
 
   it("finds series by name and sorts sparkline points by time", () => {
     expect(findSeries([series], "total")).toBe(series);
     expect(findSeries([series], "other")).toBeUndefined();
-    expect(sparklinePoints({ name: "x", points: [{ t: 2, v: 1 }, { t: 1, v: null }] })).toEqual([{ t: 1, v: null }, { t: 2, v: 1 }]);
+    expect(
+      sparklinePoints({
+        name: "x",
+        points: [
+          { t: 2, v: 1 },
+          { t: 1, v: null },
+        ],
+      }),
+    ).toEqual([
+      { t: 1, v: null },
+      { t: 2, v: 1 },
+    ]);
   });
 
   it("formats units and shows a dash for no data", () => {
@@ -209,7 +298,13 @@ describe("summary tiles", () => {
   });
 
   it("shows a dash, not 0 %, for a window without requests", () => {
-    const idle = summaryTiles({ ...summary, range: { ...totals(T0 - 900_000, T0, 0), requests4xx: 0, requests5xx: 0, cacheHits: 0, cacheMisses: 0, cacheBypass: 0 } }, "15m");
+    const idle = summaryTiles(
+      {
+        ...summary,
+        range: { ...totals(T0 - 900_000, T0, 0), requests4xx: 0, requests5xx: 0, cacheHits: 0, cacheMisses: 0, cacheBypass: 0 },
+      },
+      "15m",
+    );
     expect(idle.find((t) => t.testId === "stat-cache")!.value).toBe("—");
     expect(idle.find((t) => t.testId === "stat-errors-5xx")!.value).toBe("—");
     expect(idle.find((t) => t.testId === "stat-requests")!.value).toBe("0");

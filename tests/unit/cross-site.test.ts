@@ -13,7 +13,9 @@ describe("isCrossSiteWrite", () => {
   });
 
   it.each(["GET", "HEAD", "OPTIONS"])("never refuses %s, which changes nothing", (method) => {
-    expect(isCrossSiteWrite(method, headers({ ...HOST, origin: "https://evil.example", "sec-fetch-site": "cross-site" }))).toBe(false);
+    expect(isCrossSiteWrite(method, headers({ ...HOST, origin: "https://evil.example", "sec-fetch-site": "cross-site" }))).toBe(
+      false,
+    );
   });
 
   it.each([
@@ -24,15 +26,23 @@ describe("isCrossSiteWrite", () => {
     ["Same-Origin", false],
   ])("believes the browser's Sec-Fetch-Site %s (cross-site: %s), whatever Origin says", (site, expected) => {
     expect(isCrossSiteWrite("POST", headers({ ...HOST, "sec-fetch-site": site }))).toBe(expected);
-    expect(isCrossSiteWrite("POST", headers({ ...HOST, "sec-fetch-site": site, origin: "https://console.example.com" }))).toBe(expected);
+    expect(isCrossSiteWrite("POST", headers({ ...HOST, "sec-fetch-site": site, origin: "https://console.example.com" }))).toBe(
+      expected,
+    );
   });
 
   it("compares Origin with the host the request was addressed to, either scheme, default ports normalised", () => {
     expect(isCrossSiteWrite("POST", headers({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" }))).toBe(false);
     expect(isCrossSiteWrite("POST", headers({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3001" }))).toBe(true);
-    expect(isCrossSiteWrite("POST", headers({ host: "console.example.com:443", origin: "https://console.example.com" }))).toBe(false);
-    expect(isCrossSiteWrite("POST", headers({ host: "console.example.com", origin: "https://api.console.example.com" }))).toBe(true);
-    expect(isCrossSiteWrite("POST", headers({ host: "console.example.com", origin: "https://console.example.com.evil.example" }))).toBe(true);
+    expect(isCrossSiteWrite("POST", headers({ host: "console.example.com:443", origin: "https://console.example.com" }))).toBe(
+      false,
+    );
+    expect(isCrossSiteWrite("POST", headers({ host: "console.example.com", origin: "https://api.console.example.com" }))).toBe(
+      true,
+    );
+    expect(
+      isCrossSiteWrite("POST", headers({ host: "console.example.com", origin: "https://console.example.com.evil.example" })),
+    ).toBe(true);
   });
 
   it("accepts the browser's host passed on by a proxy as X-Forwarded-Host", () => {

@@ -6,7 +6,19 @@ import { PROJECT_ROOT } from "../../lib/platform/version";
 import { isIgnored, parseDockerignore } from "../helpers/dockerignore";
 
 describe("dockerignore", () => {
-  const patterns = parseDockerignore(["# comment", "", "tests", "*.tsbuildinfo", ".env.*", "docs/**/*.png", "lib/platform/db/generated", "build/", "!build/keep.txt"].join("\n"));
+  const patterns = parseDockerignore(
+    [
+      "# comment",
+      "",
+      "tests",
+      "*.tsbuildinfo",
+      ".env.*",
+      "docs/**/*.png",
+      "lib/platform/db/generated",
+      "build/",
+      "!build/keep.txt",
+    ].join("\n"),
+  );
 
   it("anchors patterns at the context's root and excludes what is below a matched directory", () => {
     expect(isIgnored(patterns, "tests")).toBe(true);
@@ -33,7 +45,23 @@ describe("dockerignore", () => {
 
   it("leaves the project's sources in and its local state out", () => {
     const project = parseDockerignore(readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8"));
-    for (const kept of ["package.json", "server.ts", "lib/platform/config.ts", "prisma/schema.prisma", "scripts/prisma.ts", "app/layout.tsx"]) expect(isIgnored(project, kept), kept).toBe(false);
-    for (const left of ["node_modules/next/package.json", ".next/BUILD_ID", ".data/secret", ".env.production", "lib/platform/db/generated/client.ts", "tests/e2e/x.test.ts"]) expect(isIgnored(project, left), left).toBe(true);
+    for (const kept of [
+      "package.json",
+      "server.ts",
+      "lib/platform/config.ts",
+      "prisma/schema.prisma",
+      "scripts/prisma.ts",
+      "app/layout.tsx",
+    ])
+      expect(isIgnored(project, kept), kept).toBe(false);
+    for (const left of [
+      "node_modules/next/package.json",
+      ".next/BUILD_ID",
+      ".data/secret",
+      ".env.production",
+      "lib/platform/db/generated/client.ts",
+      "tests/e2e/x.test.ts",
+    ])
+      expect(isIgnored(project, left), left).toBe(true);
   });
 });

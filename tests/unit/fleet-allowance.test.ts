@@ -24,7 +24,16 @@ describe("FleetAllowance", () => {
   it("takes one permit per admission and never admits more than the limit across instances", async () => {
     let now = 1_000;
     const shared = counter(60_000, () => now);
-    const instances = [0, 1, 2].map(() => new FleetAllowance({ claim: shared.claim, instanceCount: () => 3, maxBatch: 100, fallbackWindowMs: 60_000, now: () => now }));
+    const instances = [0, 1, 2].map(
+      () =>
+        new FleetAllowance({
+          claim: shared.claim,
+          instanceCount: () => 3,
+          maxBatch: 100,
+          fallbackWindowMs: 60_000,
+          now: () => now,
+        }),
+    );
     let admitted = 0;
     for (let i = 0; i < 300; i++) if ((await instances[i % 3]!.admit("k", 100, 1)).allowed) admitted++;
     expect(admitted).toBeLessThanOrEqual(100);
@@ -37,7 +46,16 @@ describe("FleetAllowance", () => {
   it("overshoots a budget spent after the fact by at most one request per instance, sending one at a time", async () => {
     const now = 5_000;
     const shared = counter(86_400_000, () => now);
-    const instances = [0, 1, 2].map(() => new FleetAllowance({ claim: shared.claim, instanceCount: () => 3, maxBatch: Number.MAX_SAFE_INTEGER, fallbackWindowMs: 60_000, now: () => now }));
+    const instances = [0, 1, 2].map(
+      () =>
+        new FleetAllowance({
+          claim: shared.claim,
+          instanceCount: () => 3,
+          maxBatch: Number.MAX_SAFE_INTEGER,
+          fallbackWindowMs: 60_000,
+          now: () => now,
+        }),
+    );
     const limit = 1_000;
     const cost = 37; // not a divisor of the limit: the last requests straddle it
     let spent = 0;
@@ -55,7 +73,13 @@ describe("FleetAllowance", () => {
 
   it("claims a debt back with the next batch, and refuses once the fleet has nothing left", async () => {
     const shared = counter(60_000, () => 0);
-    const allowance = new FleetAllowance({ claim: shared.claim, instanceCount: () => 1, maxBatch: 10, fallbackWindowMs: 60_000, now: () => 0 });
+    const allowance = new FleetAllowance({
+      claim: shared.claim,
+      instanceCount: () => 1,
+      maxBatch: 10,
+      fallbackWindowMs: 60_000,
+      now: () => 0,
+    });
     expect((await allowance.admit("k", 100)).allowed).toBe(true); // claims 10 (an eighth of 100, at most 10)
     allowance.consume("k", 25); // 15 in debt
     expect((await allowance.admit("k", 100)).allowed).toBe(true);
@@ -70,7 +94,14 @@ describe("FleetAllowance", () => {
       throw new Error("database away");
     };
     const errors: string[] = [];
-    const allowance = new FleetAllowance({ claim: failing, instanceCount: () => 4, maxBatch: 100, fallbackWindowMs: 60_000, onDatabaseError: (e) => errors.push(e.message), now: () => 0 });
+    const allowance = new FleetAllowance({
+      claim: failing,
+      instanceCount: () => 4,
+      maxBatch: 100,
+      fallbackWindowMs: 60_000,
+      onDatabaseError: (e) => errors.push(e.message),
+      now: () => 0,
+    });
     let admitted = 0;
     for (let i = 0; i < 40; i++) if ((await allowance.admit("k", 40, 1)).allowed) admitted++;
     expect(admitted).toBe(10);

@@ -3,13 +3,24 @@
 // "invalid metrics never scale down" rule of computeReplicasForMetrics, and the controller memory
 // a new leader starts from.
 import { describe, expect, it } from "vitest";
-import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/control-plane/scaling/hpa";
+import {
+  HorizontalAutoscaler,
+  replicasForMetric,
+  type HpaBehavior,
+  type MetricSpec,
+  type PodSample,
+} from "../../lib/control-plane/scaling/hpa";
 
 const cpu = (target: number): MetricSpec => ({ name: "cpu", type: "Utilization", target, isCpu: true });
 const perPod = (target: number): MetricSpec => ({ name: "rps", type: "AverageValue", target, isCpu: false });
-const pods = (...values: Array<number | null>): PodSample[] => values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
+const pods = (...values: Array<number | null>): PodSample[] =>
+  values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
 const many = (n: number, value: number | null) => pods(...Array<number | null>(n).fill(value));
-const unlimited = { stabilizationWindowSeconds: 0, selectPolicy: "Max" as const, policies: [{ type: "Percent" as const, value: 1000, periodSeconds: 1 }] };
+const unlimited = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: "Max" as const,
+  policies: [{ type: "Percent" as const, value: 1000, periodSeconds: 1 }],
+};
 
 describe("the current value as the controller holds it", () => {
   it("truncates a utilisation to whole percent before the ratio: 84.9% against 70% is 84%, so 10 pods become 12, not 13", () => {
@@ -54,13 +65,18 @@ describe("per-direction tolerances (behavior.scaleUp.tolerance, behavior.scaleDo
     const hpa = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior });
     expect(hpa.decide(0, 10, [{ spec: cpu(70), samples: many(10, 35) }]).desiredReplicas).toBe(10);
     expect(hpa.decide(1_000, 10, [{ spec: cpu(70), samples: many(10, 74) }]).desiredReplicas).toBe(11);
-    const plain = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: unlimited } });
+    const plain = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 50,
+      behavior: { scaleUp: unlimited, scaleDown: unlimited },
+    });
     expect(plain.decide(0, 10, [{ spec: cpu(70), samples: many(10, 74) }]).desiredReplicas).toBe(10);
   });
 });
 
 describe("metrics without data", () => {
-  const hpa = () => new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: unlimited } });
+  const hpa = () =>
+    new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: unlimited } });
   it("never scales down on the metrics that have data while another has none", () => {
     const decision = hpa().decide(0, 6, [
       { spec: cpu(70), samples: many(6, 10) },
@@ -76,8 +92,15 @@ describe("metrics without data", () => {
     expect(decision.desiredReplicas).toBe(12);
   });
   it("records no recommendation then: a later decision is not held by it", () => {
-    const scaler = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: { ...unlimited, stabilizationWindowSeconds: 300 } } });
-    scaler.decide(0, 6, [{ spec: cpu(70), samples: many(6, 10) }, { spec: perPod(100), samples: many(6, null) }]);
+    const scaler = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 50,
+      behavior: { scaleUp: unlimited, scaleDown: { ...unlimited, stabilizationWindowSeconds: 300 } },
+    });
+    scaler.decide(0, 6, [
+      { spec: cpu(70), samples: many(6, 10) },
+      { spec: perPod(100), samples: many(6, null) },
+    ]);
     expect(scaler.memory().recommendations).toHaveLength(0);
     scaler.decide(1_000, 6, [{ spec: cpu(70), samples: many(6, 10) }]);
     expect(scaler.memory().recommendations).toEqual([{ at: 1_000, value: 1 }]);
@@ -87,18 +110,29 @@ describe("metrics without data", () => {
 describe("controller memory", () => {
   const behavior: HpaBehavior = {
     scaleUp: unlimited,
-    scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+    scaleDown: {
+      stabilizationWindowSeconds: 300,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
+    },
   };
   it("lets a successor keep the scale-down window and the rate limits of its predecessor", () => {
     const first = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior });
     first.decide(0, 10, [{ spec: perPod(100), samples: many(10, 100) }]);
     const successor = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior }, first.memory());
-    expect(successor.decide(60_000, 10, [{ spec: perPod(100), samples: many(10, 50) }])).toMatchObject({ desiredReplicas: 10, reason: "ScaleDownStabilized" });
+    expect(successor.decide(60_000, 10, [{ spec: perPod(100), samples: many(10, 50) }])).toMatchObject({
+      desiredReplicas: 10,
+      reason: "ScaleDownStabilized",
+    });
     const fresh = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior });
     expect(fresh.decide(60_000, 10, [{ spec: perPod(100), samples: many(10, 50) }]).desiredReplicas).toBe(9);
   });
   it("records a change only when told it happened, with recordScale: false", () => {
-    const scaler = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: { ...behavior.scaleDown, stabilizationWindowSeconds: 0 } } });
+    const scaler = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 50,
+      behavior: { scaleUp: unlimited, scaleDown: { ...behavior.scaleDown, stabilizationWindowSeconds: 0 } },
+    });
     const asking = (n: number) => [{ spec: perPod(100), samples: many(n, 50) }];
     expect(scaler.decide(0, 20, asking(20), { recordScale: false }).desiredReplicas).toBe(18);
     // Not applied: the next decision may still remove 10% of 20.

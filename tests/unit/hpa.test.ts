@@ -1,14 +1,25 @@
 // Cases from the Kubernetes documentation of the HorizontalPodAutoscaler ("Algorithm details",
 // "Configurable scaling behavior") and from the controller's documented rules.
 import { describe, expect, it } from "vitest";
-import { HorizontalAutoscaler, replicasForMetric, type HpaBehavior, type MetricSpec, type PodSample } from "../../lib/control-plane/scaling/hpa";
+import {
+  HorizontalAutoscaler,
+  replicasForMetric,
+  type HpaBehavior,
+  type MetricSpec,
+  type PodSample,
+} from "../../lib/control-plane/scaling/hpa";
 
 const cpu = (target: number): MetricSpec => ({ name: "cpu", type: "Utilization", target, isCpu: true });
 const memory = (target: number): MetricSpec => ({ name: "memory", type: "Utilization", target, isCpu: false });
 const perPod = (target: number): MetricSpec => ({ name: "rps", type: "AverageValue", target, isCpu: false });
-const pods = (...values: Array<number | null>): PodSample[] => values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
+const pods = (...values: Array<number | null>): PodSample[] =>
+  values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
 
-const rules = (stabilizationWindowSeconds: number, policies: HpaBehavior["scaleUp"]["policies"], selectPolicy: "Max" | "Min" | "Disabled" = "Max") => ({
+const rules = (
+  stabilizationWindowSeconds: number,
+  policies: HpaBehavior["scaleUp"]["policies"],
+  selectPolicy: "Max" | "Min" | "Disabled" = "Max",
+) => ({
   stabilizationWindowSeconds,
   selectPolicy,
   policies,
@@ -62,7 +73,11 @@ describe("HorizontalAutoscaler (horizontal.go)", () => {
   const second = 1000;
 
   it("takes the largest proposal across metrics", () => {
-    const hpa = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 50, behavior: { scaleUp: unlimited, scaleDown: unlimited } });
+    const hpa = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 50,
+      behavior: { scaleUp: unlimited, scaleDown: unlimited },
+    });
     const decision = hpa.decide(0, 4, [
       { spec: cpu(70), samples: pods(84, 84, 84, 84) },
       { spec: perPod(100), samples: pods(200, 200, 200, 200) },
@@ -72,11 +87,18 @@ describe("HorizontalAutoscaler (horizontal.go)", () => {
   });
 
   it("clamps to min and max replicas before looking at metrics, and does nothing at zero replicas", () => {
-    const hpa = new HorizontalAutoscaler({ minReplicas: 3, maxReplicas: 20, behavior: { scaleUp: unlimited, scaleDown: unlimited } });
+    const hpa = new HorizontalAutoscaler({
+      minReplicas: 3,
+      maxReplicas: 20,
+      behavior: { scaleUp: unlimited, scaleDown: unlimited },
+    });
     expect(hpa.decide(0, 2, []).desiredReplicas).toBe(3);
     expect(hpa.decide(0, 25, []).desiredReplicas).toBe(20);
     expect(hpa.decide(0, 0, []).reason).toBe("ScalingDisabled");
-    expect(hpa.decide(0, 10, [{ spec: cpu(70), samples: pods(...Array(10).fill(700)) }])).toMatchObject({ desiredReplicas: 20, reason: "TooManyReplicas" });
+    expect(hpa.decide(0, 10, [{ spec: cpu(70), samples: pods(...Array(10).fill(700)) }])).toMatchObject({
+      desiredReplicas: 20,
+      reason: "TooManyReplicas",
+    });
   });
 
   it("scales down 80 → 10 with 'Pods 4 per 60 s' and 'Percent 10 per 60 s' (Max): 8 at a time while above 40 pods", () => {
@@ -113,7 +135,11 @@ describe("HorizontalAutoscaler (horizontal.go)", () => {
   });
 
   it("never scales down with selectPolicy Disabled", () => {
-    const hpa = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 100, behavior: { scaleUp: unlimited, scaleDown: rules(0, [{ type: "Percent", value: 100, periodSeconds: 15 }], "Disabled") } });
+    const hpa = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 100,
+      behavior: { scaleUp: unlimited, scaleDown: rules(0, [{ type: "Percent", value: 100, periodSeconds: 15 }], "Disabled") },
+    });
     expect(hpa.decide(0, 10, [{ spec: cpu(70), samples: pods(...Array(10).fill(5)) }])).toMatchObject({ desiredReplicas: 10 });
   });
 
@@ -150,7 +176,11 @@ describe("HorizontalAutoscaler (horizontal.go)", () => {
   });
 
   it("stabilizes scale-up: the lowest recommendation in the scale-up window wins", () => {
-    const hpa = new HorizontalAutoscaler({ minReplicas: 1, maxReplicas: 100, behavior: { scaleUp: rules(60, [{ type: "Percent", value: 1000, periodSeconds: 60 }]), scaleDown: unlimited } });
+    const hpa = new HorizontalAutoscaler({
+      minReplicas: 1,
+      maxReplicas: 100,
+      behavior: { scaleUp: rules(60, [{ type: "Percent", value: 1000, periodSeconds: 60 }]), scaleDown: unlimited },
+    });
     const asking = (n: number, value: number) => [{ spec: perPod(100), samples: pods(...Array(n).fill(value)) }];
     expect(hpa.decide(0, 4, asking(4, 100)).desiredReplicas).toBe(4);
     expect(hpa.decide(30 * second, 4, asking(4, 200))).toMatchObject({ desiredReplicas: 4, reason: "ScaleUpStabilized" });

@@ -15,16 +15,28 @@ const draft07 = addFormats(new Ajv({ strict: false, allErrors: true }));
 const draft2020 = addFormats(new Ajv2020({ strict: false, allErrors: true }));
 
 function validatorFor(schema: Record<string, unknown>) {
-  const ajv = JSON.stringify(schema).includes("prefixItems") || ((schema.$schema as string | undefined) ?? "").includes("2020") ? draft2020 : draft07;
+  const ajv =
+    JSON.stringify(schema).includes("prefixItems") || ((schema.$schema as string | undefined) ?? "").includes("2020")
+      ? draft2020
+      : draft07;
   return ajv.compile(schema);
 }
 
-const treeNode = z.object({ label: z.string(), get children(): z.ZodArray<typeof treeNode> { return z.array(treeNode); } });
+const treeNode = z.object({
+  label: z.string(),
+  get children(): z.ZodArray<typeof treeNode> {
+    return z.array(treeNode);
+  },
+});
 
 const handWritten: Record<string, Record<string, unknown>> = {
   "object with required, optional and no extra properties": {
     type: "object",
-    properties: { city: { type: "string" }, unit: { type: "string", enum: ["celsius", "fahrenheit"] }, days: { type: "integer", minimum: 1, maximum: 7 } },
+    properties: {
+      city: { type: "string" },
+      unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+      days: { type: "integer", minimum: 1, maximum: 7 },
+    },
     required: ["city"],
     additionalProperties: false,
   },
@@ -80,15 +92,30 @@ const handWritten: Record<string, Record<string, unknown>> = {
       fixed: { const: 42 },
       either: { anyOf: [{ type: "integer", minimum: 5 }, { type: "null" }] },
       one: { oneOf: [{ type: "string", enum: ["only"] }, { type: "number" }] },
-      both: { allOf: [{ type: "object", properties: { a: { type: "string" } }, required: ["a"] }, { properties: { b: { type: "integer", minimum: 2 } }, required: ["b"] }] },
+      both: {
+        allOf: [
+          { type: "object", properties: { a: { type: "string" } }, required: ["a"] },
+          { properties: { b: { type: "integer", minimum: 2 } }, required: ["b"] },
+        ],
+      },
     },
     required: ["maybe", "openapi", "fixed", "either", "one", "both"],
   },
   "$ref into definitions (zod-to-json-schema / LangChain style)": {
     $ref: "#/definitions/Plan",
     definitions: {
-      Plan: { type: "object", properties: { steps: { type: "array", items: { $ref: "#/definitions/Step" }, minItems: 1 } }, required: ["steps"], additionalProperties: false },
-      Step: { type: "object", properties: { title: { type: "string" }, minutes: { type: "number", minimum: 0 } }, required: ["title", "minutes"], additionalProperties: false },
+      Plan: {
+        type: "object",
+        properties: { steps: { type: "array", items: { $ref: "#/definitions/Step" }, minItems: 1 } },
+        required: ["steps"],
+        additionalProperties: false,
+      },
+      Step: {
+        type: "object",
+        properties: { title: { type: "string" }, minutes: { type: "number", minimum: 0 } },
+        required: ["title", "minutes"],
+        additionalProperties: false,
+      },
     },
     $schema: "http://json-schema.org/draft-07/schema#",
   },
@@ -100,8 +127,16 @@ const handWritten: Record<string, Record<string, unknown>> = {
     },
     required: ["root", "home"],
     $defs: {
-      node: { type: "object", properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#/$defs/node" } } }, required: ["name", "children"] },
-      address: { type: "object", properties: { street: { type: "string" }, zip: { type: "string", pattern: "^[a-z ]+$" } }, required: ["street"] },
+      node: {
+        type: "object",
+        properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#/$defs/node" } } },
+        required: ["name", "children"],
+      },
+      address: {
+        type: "object",
+        properties: { street: { type: "string" }, zip: { type: "string", pattern: "^[a-z ]+$" } },
+        required: ["street"],
+      },
     },
   },
   "recursion through the root (#) with an optional child": {
@@ -130,7 +165,10 @@ const zodSchemas: Record<string, z.ZodType> = {
     owner: z.string().nullable(),
   }),
   "zod discriminated union, enum, literal, record, tuple": z.object({
-    shape: z.discriminatedUnion("kind", [z.object({ kind: z.literal("circle"), radius: z.number().positive() }), z.object({ kind: z.literal("square"), side: z.number() })]),
+    shape: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("circle"), radius: z.number().positive() }),
+      z.object({ kind: z.literal("square"), side: z.number() }),
+    ]),
     colour: z.enum(["red", "green"]),
     labels: z.record(z.string(), z.number()),
     point: z.tuple([z.number(), z.number()]),
@@ -149,7 +187,10 @@ const strictZodSchemas: Record<string, z.ZodObject> = {
     hours: z.array(z.object({ at: z.iso.datetime(), degrees: z.number() })),
   }),
   "discriminated union": z.object({
-    shape: z.discriminatedUnion("kind", [z.object({ kind: z.literal("circle"), radius: z.number() }), z.object({ kind: z.literal("square"), side: z.number() })]),
+    shape: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("circle"), radius: z.number() }),
+      z.object({ kind: z.literal("square"), side: z.number() }),
+    ]),
   }),
   "recursive tree": z.object({ tree: treeNode }),
 };
@@ -186,11 +227,23 @@ describe("jsonFromSchema", () => {
     const { schema } = fc.letrec<{ schema: Record<string, unknown> }>((tie) => ({
       schema: fc.oneof(
         { depthSize: "small", withCrossShrink: true },
-        fc.record({ type: fc.constant("string"), minLength: fc.nat(12), maxLength: fc.integer({ min: 12, max: 30 }) }, { requiredKeys: ["type"] }),
-        fc.record({ type: fc.constant("string"), format: fc.constantFrom("date", "date-time", "time", "email", "uri", "uuid", "hostname", "ipv4", "ipv6") }),
+        fc.record(
+          { type: fc.constant("string"), minLength: fc.nat(12), maxLength: fc.integer({ min: 12, max: 30 }) },
+          { requiredKeys: ["type"] },
+        ),
+        fc.record({
+          type: fc.constant("string"),
+          format: fc.constantFrom("date", "date-time", "time", "email", "uri", "uuid", "hostname", "ipv4", "ipv6"),
+        }),
         fc.record({ type: fc.constant("string"), enum: fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 4 }) }),
         fc
-          .tuple(fc.constantFrom("integer", "number"), fc.integer({ min: -1_000, max: 1_000 }), fc.nat(500), fc.boolean(), fc.constantFrom(undefined, 1, 3, 0.5))
+          .tuple(
+            fc.constantFrom("integer", "number"),
+            fc.integer({ min: -1_000, max: 1_000 }),
+            fc.nat(500),
+            fc.boolean(),
+            fc.constantFrom(undefined, 1, 3, 0.5),
+          )
           .map(([type, low, span, exclusive, multipleOf]) => ({
             type,
             ...(exclusive ? { exclusiveMinimum: low, exclusiveMaximum: low + span + 2 } : { minimum: low, maximum: low + span }),
@@ -199,17 +252,18 @@ describe("jsonFromSchema", () => {
         fc.constant({ type: "boolean" }),
         fc.constant({ type: "null" }),
         fc.jsonValue({ maxDepth: 2 }).map((value) => ({ const: value })),
-        fc.record({ type: fc.constant("array"), items: tie("schema"), minItems: fc.nat(3), maxItems: fc.integer({ min: 3, max: 5 }) }, { requiredKeys: ["type", "items"] }),
-        fc
-          .dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), tie("schema"), { maxKeys: 4 })
-          .chain((properties) =>
-            fc.record({
-              type: fc.constant("object"),
-              properties: fc.constant(properties),
-              required: fc.subarray(Object.keys(properties)),
-              additionalProperties: fc.constant(false),
-            }),
-          ),
+        fc.record(
+          { type: fc.constant("array"), items: tie("schema"), minItems: fc.nat(3), maxItems: fc.integer({ min: 3, max: 5 }) },
+          { requiredKeys: ["type", "items"] },
+        ),
+        fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), tie("schema"), { maxKeys: 4 }).chain((properties) =>
+          fc.record({
+            type: fc.constant("object"),
+            properties: fc.constant(properties),
+            required: fc.subarray(Object.keys(properties)),
+            additionalProperties: fc.constant(false),
+          }),
+        ),
         fc.array(tie("schema"), { minLength: 1, maxLength: 3 }).map((branches) => ({ anyOf: branches })),
         fc.constantFrom("string", "integer", "object").map((type) => ({ type: [type, "null"] })),
       ),
@@ -217,13 +271,16 @@ describe("jsonFromSchema", () => {
     // $ref resolves against the root, so definitions live there.
     const rooted = fc.oneof(
       schema,
-      fc.tuple(schema, fc.constantFrom("$defs", "definitions")).map(([target, where]) => ({ $ref: `#/${where}/target`, [where]: { target } })),
+      fc
+        .tuple(schema, fc.constantFrom("$defs", "definitions"))
+        .map(([target, where]) => ({ $ref: `#/${where}/target`, [where]: { target } })),
     );
     fc.assert(
       fc.property(rooted, fc.integer({ min: 1, max: 0xffffffff }), (generated, seed) => {
         const value = jsonFromSchema(generated, new Seeded(seed));
         const validate = draft07.compile(generated);
-        if (!validate(value)) throw new Error(`${JSON.stringify(value)} fails ${JSON.stringify(generated)}: ${draft07.errorsText(validate.errors)}`);
+        if (!validate(value))
+          throw new Error(`${JSON.stringify(value)} fails ${JSON.stringify(generated)}: ${draft07.errorsText(validate.errors)}`);
       }),
       { numRuns: 300 },
     );
@@ -231,7 +288,12 @@ describe("jsonFromSchema", () => {
 
   it("reads draft 4's boolean exclusive bounds", () => {
     for (let seed = 1; seed < 50; seed++) {
-      expect(jsonFromSchema({ type: "integer", minimum: 10, exclusiveMinimum: true, maximum: 12, exclusiveMaximum: true }, new Seeded(seed))).toBe(11);
+      expect(
+        jsonFromSchema(
+          { type: "integer", minimum: 10, exclusiveMinimum: true, maximum: 12, exclusiveMaximum: true },
+          new Seeded(seed),
+        ),
+      ).toBe(11);
     }
   });
 
@@ -249,9 +311,17 @@ describe("jsonFromSchema", () => {
   it.each([
     ["a $ref to nothing", { $ref: "#/$defs/missing" }, /points at nothing/],
     ["a remote $ref", { $ref: "https://example.com/schema.json" }, /only local \$ref/],
-    ["a required property that recurses forever", { type: "object", properties: { self: { $ref: "#" } }, required: ["self"] }, /no finite instance/],
+    [
+      "a required property that recurses forever",
+      { type: "object", properties: { self: { $ref: "#" } }, required: ["self"] },
+      /no finite instance/,
+    ],
     ["bounds that cross", { type: "integer", minimum: 5, maximum: 4 }, /no integer/],
-    ["an enum too small for unique items", { type: "array", items: { enum: [1, 2] }, minItems: 3, uniqueItems: true }, /all different/],
+    [
+      "an enum too small for unique items",
+      { type: "array", items: { enum: [1, 2] }, minItems: 3, uniqueItems: true },
+      /all different/,
+    ],
     ["the false schema", false, /admits no value/],
   ])("refuses %s with UnsatisfiableSchemaError", (_, schema, message) => {
     expect(() => jsonFromSchema(schema, new Seeded(1))).toThrow(UnsatisfiableSchemaError);

@@ -45,9 +45,15 @@ describe("Dockerfile", () => {
   });
 
   it("listens where the Deployment expects it", () => {
-    const container = renderManifests({ policyName: "balanced", spec: PRESETS.balanced }).find((m) => m.kind === "Deployment")!.spec!.template.spec!.containers[0]!;
+    const container = renderManifests({ policyName: "balanced", spec: PRESETS.balanced }).find((m) => m.kind === "Deployment")!
+      .spec!.template.spec!.containers[0]!;
     expect(last("EXPOSE")?.args).toBe(String(container.ports![0]!.containerPort));
-    expect(final.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ")).toContain(`PORT=${container.ports![0]!.containerPort}`);
+    expect(
+      final.body
+        .filter((i) => i.op === "ENV")
+        .map((i) => i.args)
+        .join(" "),
+    ).toContain(`PORT=${container.ports![0]!.containerPort}`);
   });
 
   it("copies only what the build context has (Docker fails the build on a missing source)", () => {
@@ -55,15 +61,26 @@ describe("Dockerfile", () => {
     const sources = stages.flatMap((stage) =>
       stage.body
         .filter((i) => i.op === "COPY" && !/--from=/.test(i.args))
-        .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1)),
+        .flatMap((i) =>
+          i.args
+            .split(/\s+/)
+            .filter((w) => !w.startsWith("--"))
+            .slice(0, -1),
+        ),
     );
     expect(sources.length).toBeGreaterThan(0);
-    const missing = sources.filter((source) => source !== "." && (!existsSync(path.join(PROJECT_ROOT, source)) || isIgnored(ignored, path.posix.normalize(source))));
+    const missing = sources.filter(
+      (source) =>
+        source !== "." && (!existsSync(path.join(PROJECT_ROOT, source)) || isIgnored(ignored, path.posix.normalize(source))),
+    );
     expect(missing, "COPY sources absent from the build context").toEqual([]);
   });
 
   it("keeps local state and secrets out of the build context", () => {
-    const ignored = readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
-    for (const entry of ["node_modules", ".next", ".data", ".git", ".env", ".env.*", "tests"]) expect(ignored, entry).toContain(entry);
+    const ignored = readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
+    for (const entry of ["node_modules", ".next", ".data", ".git", ".env", ".env.*", "tests"])
+      expect(ignored, entry).toContain(entry);
   });
 });

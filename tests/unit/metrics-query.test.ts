@@ -18,9 +18,13 @@ describe("planGrid", () => {
       stepSeconds: 10,
       count: 4,
     });
-    expect(planGrid({ start: at("2026-01-01T10:07:23Z"), end: at("2026-01-02T10:07:23Z"), stepSeconds: 600 }).startMs).toBe(at("2026-01-01T10:00:00Z").getTime());
+    expect(planGrid({ start: at("2026-01-01T10:07:23Z"), end: at("2026-01-02T10:07:23Z"), stepSeconds: 600 }).startMs).toBe(
+      at("2026-01-01T10:00:00Z").getTime(),
+    );
     // 50 s tiles neither minutes nor 10 minutes: aligned to 10 s only.
-    expect(planGrid({ start: at("2026-01-01T10:07:23Z"), end: at("2026-01-01T10:08:23Z"), stepSeconds: 50 }).startMs).toBe(at("2026-01-01T10:07:20Z").getTime());
+    expect(planGrid({ start: at("2026-01-01T10:07:23Z"), end: at("2026-01-01T10:08:23Z"), stepSeconds: 50 }).startMs).toBe(
+      at("2026-01-01T10:07:20Z").getTime(),
+    );
   });
 
   it("refuses an empty range, a non-positive step and more points than Prometheus serves", () => {
@@ -62,7 +66,7 @@ describe("histogramQuantile", () => {
     const b = [100, 0, 0, 0];
     const merged = a.map((v, i) => v + b[i]!);
     const p95 = histogramQuantile(0.95, bounds, merged)!;
-    expect(p95).toBeCloseTo(0.5 + 0.5 * (0.95 * 200 - 190) / 10, 12);
+    expect(p95).toBeCloseTo(0.5 + (0.5 * (0.95 * 200 - 190)) / 10, 12);
     const averaged = (histogramQuantile(0.95, bounds, a)! + histogramQuantile(0.95, bounds, b)!) / 2;
     expect(p95).toBeCloseTo(0.5, 12);
     expect(averaged).toBeCloseTo((0.75 + 0.095) / 2, 12);
@@ -71,7 +75,11 @@ describe("histogramQuantile", () => {
 
 describe("choosePlan (PostgreSQL resolutions stitched)", () => {
   const now = at("2026-06-01T12:00:07Z").getTime();
-  const range = (hoursBack: number, stepSeconds: number) => ({ start: new Date(now - hoursBack * 3_600_000), end: new Date(now), stepSeconds });
+  const range = (hoursBack: number, stepSeconds: number) => ({
+    start: new Date(now - hoursBack * 3_600_000),
+    end: new Date(now),
+    stepSeconds,
+  });
   const resolutions = (plan: Plan) => plan.parts.map((p) => p.resolution);
   // Rows are whole 10 s buckets: a range ending inside one reads it to its end.
   const rowsEnd = Math.ceil(now / 10_000) * 10_000;
@@ -88,7 +96,13 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
 
   it("reads 10 s rows for recent time at every range: a coarse row is never read for the last 6 hours", () => {
     const { b10 } = tierBoundaries(RETENTION, now);
-    for (const [hours, step] of [[0.25, 10], [1, 60], [6, 300], [24, 900], [168, 7_200]] as const) {
+    for (const [hours, step] of [
+      [0.25, 10],
+      [1, 60],
+      [6, 300],
+      [24, 900],
+      [168, 7_200],
+    ] as const) {
       const plan = choosePlan(range(hours, step), RETENTION, now);
       const newest = plan.parts.at(-1)!;
       expect(newest).toEqual({ resolution: 10, fromMs: Math.max(plan.grid.startMs, b10), toMs: rowsEnd });
@@ -99,7 +113,12 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
   });
 
   it("tiles the grid's span with its parts, without overlap or hole", () => {
-    for (const [hours, step] of [[6, 300], [24, 900], [168, 7_200], [30 * 24, 3_600]] as const) {
+    for (const [hours, step] of [
+      [6, 300],
+      [24, 900],
+      [168, 7_200],
+      [30 * 24, 3_600],
+    ] as const) {
       const plan = choosePlan(range(hours, step), RETENTION, now);
       expect(plan.parts[0]!.fromMs).toBe(plan.grid.startMs);
       expect(plan.parts.at(-1)!.toMs).toBe(rowsEnd);
@@ -125,7 +144,15 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
   });
 
   it("keeps the partial newest step: the grid reaches the range's end", () => {
-    const plan = choosePlan({ start: new Date(now - 7 * 86_400_000 + 7_000 - 7_000), end: new Date(Math.floor(now / 10_000) * 10_000), stepSeconds: 7_200 }, RETENTION, now);
+    const plan = choosePlan(
+      {
+        start: new Date(now - 7 * 86_400_000 + 7_000 - 7_000),
+        end: new Date(Math.floor(now / 10_000) * 10_000),
+        stepSeconds: 7_200,
+      },
+      RETENTION,
+      now,
+    );
     const gridEnd = plan.grid.startMs + plan.grid.count * plan.grid.stepSeconds * 1000;
     expect(gridEnd).toBeGreaterThanOrEqual(plan.endMs);
     expect(gridEnd - plan.endMs).toBeLessThan(7_200_000);

@@ -12,7 +12,11 @@ let provider: OpenAICompatibleProvider;
 
 beforeAll(async () => {
   standIn = await startOpenAIStandIn({ apiKey: API_KEY });
-  provider = new OpenAICompatibleProvider({ baseUrl: standIn.url, apiKey: API_KEY, timeouts: { connectMs: 1_000, firstByteMs: 300, totalMs: 5_000 } });
+  provider = new OpenAICompatibleProvider({
+    baseUrl: standIn.url,
+    apiKey: API_KEY,
+    timeouts: { connectMs: 1_000, firstByteMs: 300, totalMs: 5_000 },
+  });
 });
 afterAll(async () => {
   await provider.close();
@@ -20,7 +24,8 @@ afterAll(async () => {
 });
 beforeEach(() => standIn.reset());
 
-const embed = (body: Record<string, unknown>, signal = new Cancellation()) => provider.embed({ body: { model: "text-embedding-3-small", ...body }, signal });
+const embed = (body: Record<string, unknown>, signal = new Cancellation()) =>
+  provider.embed({ body: { model: "text-embedding-3-small", ...body }, signal });
 
 describe("OpenAICompatibleProvider.embed", () => {
   it("posts the body to /embeddings with the key and returns the upstream's answer", async () => {
@@ -34,7 +39,9 @@ describe("OpenAICompatibleProvider.embed", () => {
       ],
       usage: { prompt_tokens: 3, total_tokens: 3 },
     });
-    expect(standIn.requests).toMatchObject([{ method: "POST", path: "/v1/embeddings", body: { input: ["a b", "c"], dimensions: 4 } }]);
+    expect(standIn.requests).toMatchObject([
+      { method: "POST", path: "/v1/embeddings", body: { input: ["a b", "c"], dimensions: 4 } },
+    ]);
     expect(standIn.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
 
@@ -50,7 +57,11 @@ describe("OpenAICompatibleProvider.embed", () => {
   });
 
   it("passes the upstream's own 400 on, naming the field", async () => {
-    await expect(embed({ input: "" })).rejects.toMatchObject({ reason: "client_error", status: 400, upstreamError: { param: "input" } });
+    await expect(embed({ input: "" })).rejects.toMatchObject({
+      reason: "client_error",
+      status: 400,
+      upstreamError: { param: "input" },
+    });
   });
 
   it("times out on the first byte like complete()", async () => {

@@ -1,9 +1,22 @@
 // The stand-in is only worth trusting if the official SDK accepts it as OpenAI: every check here
 // goes through the `openai` client unless it needs bytes the SDK hides (raw SSE, invalid JSON).
-import OpenAI, { APIConnectionTimeoutError, APIError, AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "openai";
+import OpenAI, {
+  APIConnectionTimeoutError,
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  NotFoundError,
+  RateLimitError,
+} from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { countTokens, type OpenAIStandIn, RETRY_AFTER_SECONDS, standInEmbedding, startOpenAIStandIn } from "../helpers/openai-stand-in";
+import {
+  countTokens,
+  type OpenAIStandIn,
+  RETRY_AFTER_SECONDS,
+  standInEmbedding,
+  startOpenAIStandIn,
+} from "../helpers/openai-stand-in";
 
 const API_KEY = "sk-upstream-test-key";
 let standIn: OpenAIStandIn;
@@ -43,7 +56,14 @@ describe("non-streaming chat completions", () => {
       created: expect.any(Number),
       model: "gpt-4o-mini",
       system_fingerprint: "fp_standin",
-      choices: [{ index: 0, message: { role: "assistant", content: "[primary] echo: hello there", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "[primary] echo: hello there", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 4, completion_tokens: 4, total_tokens: 8 },
     });
     expect(Math.abs(completion.created - Date.now() / 1000)).toBeLessThan(5);
@@ -63,7 +83,11 @@ describe("non-streaming chat completions", () => {
     expect(recorded).toMatchObject({ method: "POST", path: "/v1/chat/completions", url: "/v1/chat/completions" });
     expect(recorded!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(recorded!.headers["x-extra-header"]).toBe("kept");
-    expect(recorded!.body).toEqual({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], vendor_extension: { nested: [1, 2] } });
+    expect(recorded!.body).toEqual({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "hi" }],
+      vendor_extension: { nested: [1, 2] },
+    });
     expect(JSON.parse(recorded!.rawBody)).toEqual(recorded!.body);
     expect(recorded!.receivedAt).toBeGreaterThanOrEqual(before);
   });
@@ -74,14 +98,25 @@ describe("non-streaming chat completions", () => {
       messages: [
         { role: "user", content: "first" },
         { role: "assistant", content: "ok" },
-        { role: "user", content: [{ type: "text", text: "part one" }, { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } }, { type: "text", text: "part two" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "part one" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } },
+            { type: "text", text: "part two" },
+          ],
+        },
       ],
     });
     expect(completion.choices[0]!.message.content).toBe("[primary] echo: part one part two");
   });
 
   it("returns n identical choices and counts completion tokens over all of them", async () => {
-    const completion = await client().chat.completions.create({ model: "gpt-4o-mini", n: 3, messages: [{ role: "user", content: "a b" }] });
+    const completion = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      n: 3,
+      messages: [{ role: "user", content: "a b" }],
+    });
     expect(completion.choices.map((choice) => choice.index)).toEqual([0, 1, 2]);
     expect(new Set(completion.choices.map((choice) => choice.message.content))).toEqual(new Set(["[primary] echo: a b"]));
     expect(completion.usage).toEqual({ prompt_tokens: 2, completion_tokens: 12, total_tokens: 14 });
@@ -92,8 +127,15 @@ describe("non-streaming chat completions", () => {
     const byMaxTokens = await client().chat.completions.create({ model: "gpt-4o-mini", max_tokens: 3, messages });
     expect(byMaxTokens.choices[0]).toMatchObject({ message: { content: "[primary] echo: one" }, finish_reason: "length" });
     expect(byMaxTokens.usage!.completion_tokens).toBe(3);
-    const byCompletionTokens = await client().chat.completions.create({ model: "gpt-4o-mini", max_completion_tokens: 4, messages });
-    expect(byCompletionTokens.choices[0]).toMatchObject({ message: { content: "[primary] echo: one two" }, finish_reason: "length" });
+    const byCompletionTokens = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      max_completion_tokens: 4,
+      messages,
+    });
+    expect(byCompletionTokens.choices[0]).toMatchObject({
+      message: { content: "[primary] echo: one two" },
+      finish_reason: "length",
+    });
     const roomy = await client().chat.completions.create({ model: "gpt-4o-mini", max_tokens: 100, messages });
     expect(roomy.choices[0]!.finish_reason).toBe("stop");
   });
@@ -114,7 +156,11 @@ describe("non-streaming chat completions", () => {
     });
     expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ name: "primary", echo: "reply in JSON please" });
 
-    const refused = client().chat.completions.create({ model: "gpt-4o-mini", response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] });
+    const refused = client().chat.completions.create({
+      model: "gpt-4o-mini",
+      response_format: { type: "json_object" },
+      messages: [{ role: "user", content: "hi" }],
+    });
     await expect(refused).rejects.toBeInstanceOf(BadRequestError);
     await expect(refused).rejects.toMatchObject({ status: 400, param: "messages" });
   });
@@ -136,7 +182,18 @@ describe("tool calls", () => {
     expect(completion.choices).toEqual([
       {
         index: 0,
-        message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: expect.stringMatching(/^call_[A-Za-z0-9]{24}$/), type: "function", function: { name: "get_time", arguments: "{}" } }] },
+        message: {
+          role: "assistant",
+          content: null,
+          refusal: null,
+          tool_calls: [
+            {
+              id: expect.stringMatching(/^call_[A-Za-z0-9]{24}$/),
+              type: "function",
+              function: { name: "get_time", arguments: "{}" },
+            },
+          ],
+        },
         logprobs: null,
         finish_reason: "tool_calls",
       },
@@ -145,9 +202,21 @@ describe("tool calls", () => {
   });
 
   it("calls the first tool when tool_choice is required, and answers in text when auto", async () => {
-    const required = await client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], tools, tool_choice: "required" });
-    expect(required.choices[0]!.message.tool_calls).toMatchObject([{ type: "function", function: { name: "get_weather", arguments: "{}" } }]);
-    const auto = await client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], tools, tool_choice: "auto" });
+    const required = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+      tools,
+      tool_choice: "required",
+    });
+    expect(required.choices[0]!.message.tool_calls).toMatchObject([
+      { type: "function", function: { name: "get_weather", arguments: "{}" } },
+    ]);
+    const auto = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+      tools,
+      tool_choice: "auto",
+    });
     expect(auto.choices[0]).toMatchObject({ message: { content: "[primary] echo: x" }, finish_reason: "stop" });
   });
 
@@ -160,16 +229,27 @@ describe("tool calls", () => {
     });
     const final = await stream.finalChatCompletion();
     expect(final.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(final.choices[0]!.message.tool_calls).toMatchObject([{ type: "function", function: { name: "get_weather", arguments: "{}" } }]);
+    expect(final.choices[0]!.message.tool_calls).toMatchObject([
+      { type: "function", function: { name: "get_weather", arguments: "{}" } },
+    ]);
   });
 
   it("answers tool calls with toolArguments, streaming them in pieces that join to the same text", async () => {
     const toolArguments = '{"city":"Oslo","unit":"celsius"}';
     standIn.setBehaviour({ toolArguments });
-    const request = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "x" }], tools, tool_choice: "required" as const };
+    const request = {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user" as const, content: "x" }],
+      tools,
+      tool_choice: "required" as const,
+    };
     const completion = await client().chat.completions.create(request);
-    expect(completion.choices[0]!.message.tool_calls).toMatchObject([{ function: { name: "get_weather", arguments: toolArguments } }]);
-    const pieces = (await collect(await client().chat.completions.create({ ...request, stream: true }))).flatMap((chunk) => chunk.choices[0]?.delta.tool_calls?.map((call) => call.function?.arguments ?? "") ?? []);
+    expect(completion.choices[0]!.message.tool_calls).toMatchObject([
+      { function: { name: "get_weather", arguments: toolArguments } },
+    ]);
+    const pieces = (await collect(await client().chat.completions.create({ ...request, stream: true }))).flatMap(
+      (chunk) => chunk.choices[0]?.delta.tool_calls?.map((call) => call.function?.arguments ?? "") ?? [],
+    );
     expect(pieces.filter(Boolean).length).toBeGreaterThan(2);
     expect(pieces.join("")).toBe(toolArguments);
   });
@@ -187,7 +267,11 @@ describe("tool calls", () => {
 
 describe("streaming", () => {
   it("streams a role chunk, one chunk per word, a finish chunk, and ends on [DONE]", async () => {
-    const stream = await client().chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "stream me please" }] });
+    const stream = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "stream me please" }],
+    });
     const chunks = await collect(stream);
 
     expect(chunks.map((chunk) => chunk.choices[0]?.delta)).toEqual([
@@ -233,7 +317,12 @@ describe("streaming", () => {
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
     const events = text.split("\n\n").filter(Boolean);
     expect(events.every((event) => event.startsWith("data: "))).toBe(true);
-    expect(events.slice(0, -1).map((event) => (JSON.parse(event.slice(6)) as ChatCompletionChunk).choices[0]!.delta.content ?? "").join("")).toBe("[primary] echo: hi");
+    expect(
+      events
+        .slice(0, -1)
+        .map((event) => (JSON.parse(event.slice(6)) as ChatCompletionChunk).choices[0]!.delta.content ?? "")
+        .join(""),
+    ).toBe("[primary] echo: hi");
   });
 
   it("joins to the same text as the non-streaming answer, truncation included", async () => {
@@ -245,10 +334,20 @@ describe("streaming", () => {
   });
 
   it("interleaves the chunks of n choices", async () => {
-    const chunks = await collect(await client().chat.completions.create({ model: "gpt-4o-mini", n: 2, stream: true, messages: [{ role: "user", content: "x" }] }));
+    const chunks = await collect(
+      await client().chat.completions.create({
+        model: "gpt-4o-mini",
+        n: 2,
+        stream: true,
+        messages: [{ role: "user", content: "x" }],
+      }),
+    );
     expect(chunks.slice(0, 4).map((chunk) => chunk.choices[0]!.index)).toEqual([0, 1, 0, 1]);
     for (const index of [0, 1]) {
-      const text = chunks.flatMap((chunk) => chunk.choices.filter((choice) => choice.index === index)).map((choice) => choice.delta.content ?? "").join("");
+      const text = chunks
+        .flatMap((chunk) => chunk.choices.filter((choice) => choice.index === index))
+        .map((choice) => choice.delta.content ?? "")
+        .join("");
       expect(text).toBe("[primary] echo: x");
     }
   });
@@ -256,7 +355,9 @@ describe("streaming", () => {
   it("spaces chunks by chunkDelayMs", async () => {
     standIn.setBehaviour({ chunkDelayMs: 40 });
     const started = Date.now();
-    const chunks = await collect(await client().chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "a" }] }));
+    const chunks = await collect(
+      await client().chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "a" }] }),
+    );
     // role, 3 words, finish and [DONE]: five gaps.
     expect(chunks).toHaveLength(5);
     expect(Date.now() - started).toBeGreaterThanOrEqual(5 * 40 - 10);
@@ -264,14 +365,22 @@ describe("streaming", () => {
 
   it("destroys the socket after dropStreamAfterChunks content chunks", async () => {
     standIn.setBehaviour({ dropStreamAfterChunks: 2 });
-    const stream = await client().chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "one two three four" }] });
+    const stream = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "one two three four" }],
+    });
     const received: ChatCompletionChunk[] = [];
     await expect(
       (async () => {
         for await (const chunk of stream) received.push(chunk);
       })(),
     ).rejects.toThrow();
-    expect(received.map((chunk) => chunk.choices[0]!.delta)).toEqual([{ role: "assistant", content: "" }, { content: "[primary] " }, { content: "echo: " }]);
+    expect(received.map((chunk) => chunk.choices[0]!.delta)).toEqual([
+      { role: "assistant", content: "" },
+      { content: "[primary] " },
+      { content: "echo: " },
+    ]);
   });
 });
 
@@ -279,9 +388,20 @@ describe("embeddings", () => {
   const norm = (vector: ArrayLike<number>) => Math.sqrt(Array.from(vector).reduce((sum, x) => sum + x * x, 0));
 
   it("answers OpenAI's shape, the SDK's default base64 decoding to the documented vectors", async () => {
-    const response = await client().embeddings.create({ model: "text-embedding-3-small", input: ["hello world", "hello world", "other"] });
-    expect(response).toMatchObject({ object: "list", model: "text-embedding-3-small", usage: { prompt_tokens: 5, total_tokens: 5 } });
-    expect(response.data.map((item) => [item.object, item.index, item.embedding.length])).toEqual([["embedding", 0, 1536], ["embedding", 1, 1536], ["embedding", 2, 1536]]);
+    const response = await client().embeddings.create({
+      model: "text-embedding-3-small",
+      input: ["hello world", "hello world", "other"],
+    });
+    expect(response).toMatchObject({
+      object: "list",
+      model: "text-embedding-3-small",
+      usage: { prompt_tokens: 5, total_tokens: 5 },
+    });
+    expect(response.data.map((item) => [item.object, item.index, item.embedding.length])).toEqual([
+      ["embedding", 0, 1536],
+      ["embedding", 1, 1536],
+      ["embedding", 2, 1536],
+    ]);
     expect(Array.from(response.data[0]!.embedding)).toEqual(standInEmbedding("hello world", 1536));
     expect(Array.from(response.data[1]!.embedding)).toEqual(Array.from(response.data[0]!.embedding));
     expect(Array.from(response.data[2]!.embedding)).not.toEqual(Array.from(response.data[0]!.embedding));
@@ -290,7 +410,12 @@ describe("embeddings", () => {
   });
 
   it("honours dimensions and float encoding, and embeds token ids", async () => {
-    const floats = await client().embeddings.create({ model: "text-embedding-3-large", input: [[1, 2, 3]], dimensions: 8, encoding_format: "float" });
+    const floats = await client().embeddings.create({
+      model: "text-embedding-3-large",
+      input: [[1, 2, 3]],
+      dimensions: 8,
+      encoding_format: "float",
+    });
     expect(floats.data[0]!.embedding).toEqual(standInEmbedding([1, 2, 3], 8));
     expect(floats.usage.prompt_tokens).toBe(3);
     const large = await client().embeddings.create({ model: "text-embedding-3-large", input: "x", encoding_format: "float" });
@@ -298,16 +423,26 @@ describe("embeddings", () => {
   });
 
   it("refuses unknown models, chat models, empty input and dimensions on ada-002 the way the API does", async () => {
-    await expect(client().embeddings.create({ model: "gpt-4o-mini", input: "x" })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
-    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "" })).rejects.toMatchObject({ status: 400, param: "input" });
-    await expect(client().embeddings.create({ model: "text-embedding-ada-002", input: "x", dimensions: 8 })).rejects.toMatchObject({ status: 400, param: "dimensions" });
+    await expect(client().embeddings.create({ model: "gpt-4o-mini", input: "x" })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "" })).rejects.toMatchObject({
+      status: 400,
+      param: "input",
+    });
+    await expect(
+      client().embeddings.create({ model: "text-embedding-ada-002", input: "x", dimensions: 8 }),
+    ).rejects.toMatchObject({ status: 400, param: "dimensions" });
     const wrongMethod = await fetch(`${standIn.url}/embeddings`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(wrongMethod.status).toBe(405);
   });
 
   it("applies injected failures to embeddings too", async () => {
     standIn.setBehaviour({ failNext: { count: 1, status: 503 } });
-    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "x" })).rejects.toMatchObject({ status: 503 });
+    await expect(client().embeddings.create({ model: "text-embedding-3-small", input: "x" })).rejects.toMatchObject({
+      status: 503,
+    });
   });
 });
 
@@ -331,7 +466,10 @@ describe("models", () => {
 
 describe("errors", () => {
   it("rejects a wrong key with 401 invalid_api_key", async () => {
-    const call = client({ apiKey: "sk-wrong" }).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
+    const call = client({ apiKey: "sk-wrong" }).chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+    });
     await expect(call).rejects.toBeInstanceOf(AuthenticationError);
     await expect(call).rejects.toMatchObject({
       status: 401,
@@ -358,7 +496,12 @@ describe("errors", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
-      error: { message: "Missing required parameter: 'messages'.", type: "invalid_request_error", param: "messages", code: "missing_required_parameter" },
+      error: {
+        message: "Missing required parameter: 'messages'.",
+        type: "invalid_request_error",
+        param: "messages",
+        code: "missing_required_parameter",
+      },
     });
   });
 
@@ -384,16 +527,23 @@ describe("errors", () => {
 
     standIn.reset();
     standIn.setBehaviour({ failNext: { count: 1, status: 429 } });
-    const retried = await client({ maxRetries: 1 }).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
+    const retried = await client({ maxRetries: 1 }).chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(retried.choices[0]!.finish_reason).toBe("stop");
     expect(standIn.requests).toHaveLength(2);
-    expect(standIn.requests[1]!.receivedAt - standIn.requests[0]!.receivedAt).toBeGreaterThanOrEqual(RETRY_AFTER_SECONDS * 1000 - 50);
+    expect(standIn.requests[1]!.receivedAt - standIn.requests[0]!.receivedAt).toBeGreaterThanOrEqual(
+      RETRY_AFTER_SECONDS * 1000 - 50,
+    );
   });
 
   it("fails every request with failAll until it is cleared, GET /models included", async () => {
     standIn.setBehaviour({ failAll: 503 });
     await expect(client().models.list()).rejects.toMatchObject({ status: 503 });
-    await expect(client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ status: 503 });
+    await expect(
+      client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toMatchObject({ status: 503 });
     standIn.setBehaviour({});
     expect((await client().models.list()).data.map((m) => m.id)).toEqual(["gpt-4o-mini", "gpt-4o"]);
   });
@@ -409,7 +559,12 @@ describe("errors", () => {
 
 describe("responses", () => {
   it("answers a Responses request in the API's shape, recording the answer, usage counting instructions and input", async () => {
-    const response = await client().responses.create({ model: "gpt-4o-mini", instructions: "be brief", input: [{ role: "user", content: "hello there" }], metadata: { a: "b" } });
+    const response = await client().responses.create({
+      model: "gpt-4o-mini",
+      instructions: "be brief",
+      input: [{ role: "user", content: "hello there" }],
+      metadata: { a: "b" },
+    });
     expect(response).toMatchObject({
       object: "response",
       status: "completed",
@@ -426,7 +581,11 @@ describe("responses", () => {
   it("cuts at max_output_tokens (at least 16, as the API demands) and calls a named function", async () => {
     const long = Array.from({ length: 30 }, (_, i) => `w${i}`).join(" ");
     const cut = await client().responses.create({ model: "gpt-4o-mini", input: long, max_output_tokens: 16 });
-    expect(cut).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, usage: { output_tokens: 16 } });
+    expect(cut).toMatchObject({
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+      usage: { output_tokens: 16 },
+    });
     const refused = await client()
       .responses.create({ model: "gpt-4o-mini", input: "x", max_output_tokens: 2 })
       .catch((error: unknown) => error);
@@ -434,8 +593,22 @@ describe("responses", () => {
 
     standIn.setBehaviour({ toolArguments: '{"q":1}' });
     const tool = { type: "function" as const, name: "lookup", parameters: { type: "object" }, strict: false };
-    const called = await client().responses.create({ model: "gpt-4o-mini", input: "x", tools: [tool], tool_choice: { type: "function", name: "lookup" } });
-    expect(called.output).toEqual([{ type: "function_call", id: expect.stringMatching(/^fc_/), call_id: expect.stringMatching(/^call_/), name: "lookup", arguments: '{"q":1}', status: "completed" }]);
+    const called = await client().responses.create({
+      model: "gpt-4o-mini",
+      input: "x",
+      tools: [tool],
+      tool_choice: { type: "function", name: "lookup" },
+    });
+    expect(called.output).toEqual([
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: expect.stringMatching(/^call_/),
+        name: "lookup",
+        arguments: '{"q":1}',
+        status: "completed",
+      },
+    ]);
   });
 
   it("streams events the SDK reassembles into the recorded response, without [DONE]", async () => {
@@ -446,7 +619,11 @@ describe("responses", () => {
     expect(final.output_text).toBe("[primary] echo: one two three");
     expect(final.id).toBe((standIn.requests.at(-1)!.answer as { id: string }).id);
     expect(sequence).toEqual(sequence.map((_, at) => at));
-    const raw = await fetch(`${standIn.url}/responses`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", input: "hi", stream: true }) });
+    const raw = await fetch(`${standIn.url}/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", input: "hi", stream: true }),
+    });
     const text = await raw.text();
     expect(text).not.toContain("[DONE]");
     expect(text.trimEnd().split("\n\n").at(-1)).toMatch(/^event: response.completed\ndata: /);
@@ -456,14 +633,21 @@ describe("responses", () => {
 describe("timing", () => {
   it("holds the headers for headerDelayMs, so a shorter client timeout fires", async () => {
     standIn.setBehaviour({ headerDelayMs: 1_000 });
-    const call = client({ timeout: 150 }).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
+    const call = client({ timeout: 150 }).chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+    });
     await expect(call).rejects.toBeInstanceOf(APIConnectionTimeoutError);
   });
 
   it("stalls without answering, records the request, and close() still returns promptly", async () => {
     const stalled = await startOpenAIStandIn();
     stalled.setBehaviour({ stall: true });
-    const call = fetch(`${stalled.url}/chat/completions`, { method: "POST", body: JSON.stringify({ model: "gpt-4o-mini", messages: [] }), signal: AbortSignal.timeout(300) });
+    const call = fetch(`${stalled.url}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [] }),
+      signal: AbortSignal.timeout(300),
+    });
     await expect(call).rejects.toThrow();
     expect(stalled.requests).toHaveLength(1);
 
@@ -493,7 +677,11 @@ describe("defaults", () => {
   });
 
   it("answers unknown routes and wrong methods the way the API does", async () => {
-    const unknown = await fetch(`${standIn.url}/audio/speech`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}` }, body: "{}" });
+    const unknown = await fetch(`${standIn.url}/audio/speech`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}` },
+      body: "{}",
+    });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { message: "Invalid URL (POST /v1/audio/speech)" } });
     const wrongMethod = await fetch(`${standIn.url}/chat/completions`, { headers: { authorization: `Bearer ${API_KEY}` } });

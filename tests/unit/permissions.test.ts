@@ -4,7 +4,14 @@ import { hasScope, isRole, ROLE_SCOPES, ROLES, SCOPES, type Scope } from "../../
 import { requireScope, type ConsoleSession } from "../../lib/control-plane/auth/session";
 import { type AppError } from "../../lib/platform/errors";
 
-const session = (role: "admin" | "operator"): ConsoleSession => ({ userId: "u", email: "e@x.io", name: null, role, scopes: ROLE_SCOPES[role], expiresAt: Date.now() + 1 });
+const session = (role: "admin" | "operator"): ConsoleSession => ({
+  userId: "u",
+  email: "e@x.io",
+  name: null,
+  role,
+  scopes: ROLE_SCOPES[role],
+  expiresAt: Date.now() + 1,
+});
 
 describe("the role → scope table", () => {
   it("gives admins every scope", () => {

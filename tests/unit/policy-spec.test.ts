@@ -15,7 +15,8 @@ import {
   type PolicySpec,
 } from "../../lib/control-plane/scaling/policies";
 
-const pods = (n: number, value: number): PodSample[] => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, ready: true, value }));
+const pods = (n: number, value: number): PodSample[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `p${i}`, ready: true, value }));
 const errorOf = (value: unknown) => {
   const parsed = parsePolicySpec(value);
   return parsed.ok ? null : parsed.error;
@@ -23,13 +24,26 @@ const errorOf = (value: unknown) => {
 
 describe("presets", () => {
   it("are the guide's thresholds and bounds", () => {
-    const summary = Object.fromEntries(PRESET_NAMES.map((n) => [n, [PRESETS[n].cpu.scaleUpAtPercent, PRESETS[n].cpu.scaleDownAtPercent, PRESETS[n].minReplicas, PRESETS[n].maxReplicas]]));
+    const summary = Object.fromEntries(
+      PRESET_NAMES.map((n) => [
+        n,
+        [PRESETS[n].cpu.scaleUpAtPercent, PRESETS[n].cpu.scaleDownAtPercent, PRESETS[n].minReplicas, PRESETS[n].maxReplicas],
+      ]),
+    );
     expect(summary).toEqual({ aggressive: [60, 30, 3, 20], balanced: [70, 30, 3, 15], conservative: [80, 20, 2, 10] });
   });
   it("balanced carries the guide's HPA behaviour", () => {
     expect(PRESETS.balanced.behavior).toEqual({
-      scaleUp: { stabilizationWindowSeconds: 60, selectPolicy: "Max", policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] },
-      scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+      scaleUp: {
+        stabilizationWindowSeconds: 60,
+        selectPolicy: "Max",
+        policies: [{ type: "Percent", value: 50, periodSeconds: 60 }],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: 300,
+        selectPolicy: "Max",
+        policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
+      },
     });
   });
   it("aggressive goes up sooner and faster and down later and slower than balanced; conservative the opposite", () => {
@@ -39,7 +53,9 @@ describe("presets", () => {
       let replicas = from;
       const reached: number[] = [];
       for (let t = 0; t <= minutes * 60; t += 15) {
-        replicas = hpa.decide(t * 1000, replicas, [{ spec: metricSpecs(spec)[0]!, samples: pods(replicas, cpu) }]).desiredReplicas;
+        replicas = hpa.decide(t * 1000, replicas, [
+          { spec: metricSpecs(spec)[0]!, samples: pods(replicas, cpu) },
+        ]).desiredReplicas;
         if (t % 60 === 0) reached.push(replicas);
       }
       return reached;
@@ -75,7 +91,8 @@ describe("one HPA target, two thresholds", () => {
     const [cpu] = metricSpecs(spec);
     const { scaleUpAtPercent: up, scaleDownAtPercent: down } = spec.cpu;
     it(`${name}: holds from ${down + 1}% to ${up}%, scales down at ${down}%, up at ${up + 1}%`, () => {
-      for (let level = down + 1; level <= up; level++) expect(replicasForMetric(10, pods(10, level), cpu!, tolerance).replicas, `${level}%`).toBe(10);
+      for (let level = down + 1; level <= up; level++)
+        expect(replicasForMetric(10, pods(10, level), cpu!, tolerance).replicas, `${level}%`).toBe(10);
       expect(replicasForMetric(10, pods(10, down), cpu!, tolerance).replicas).toBeLessThan(10);
       expect(replicasForMetric(10, pods(10, up + 1), cpu!, tolerance).replicas).toBeGreaterThan(10);
     });
@@ -112,25 +129,43 @@ describe("validation", () => {
   };
 
   it("requires min ≤ max", () => {
-    expect(errorOf(tweak((s) => ((s.minReplicas = 5), (s.maxReplicas = 2))))).toBe("maxReplicas: maxReplicas (2) must be at least minReplicas (5)");
+    expect(errorOf(tweak((s) => ((s.minReplicas = 5), (s.maxReplicas = 2))))).toBe(
+      "maxReplicas: maxReplicas (2) must be at least minReplicas (5)",
+    );
     expect(errorOf(tweak((s) => ((s.minReplicas = 4), (s.maxReplicas = 4))))).toBeNull();
   });
   it("requires the scale-down threshold below the scale-up one", () => {
-    expect(errorOf(tweak((s) => (s.cpu.scaleDownAtPercent = 70)))).toBe("cpu.scaleDownAtPercent: scaleDownAtPercent (70) must be below scaleUpAtPercent (70)");
+    expect(errorOf(tweak((s) => (s.cpu.scaleDownAtPercent = 70)))).toBe(
+      "cpu.scaleDownAtPercent: scaleDownAtPercent (70) must be below scaleUpAtPercent (70)",
+    );
   });
   it("keeps stabilization windows within 0–3600 s and periods within 1–1800 s", () => {
-    expect(errorOf(tweak((s) => (s.behavior.scaleDown.stabilizationWindowSeconds = 3601)))).toBe("behavior.scaleDown.stabilizationWindowSeconds: stabilizationWindowSeconds must be at most 3600");
-    expect(errorOf(tweak((s) => (s.behavior.scaleUp.stabilizationWindowSeconds = -1)))).toBe("behavior.scaleUp.stabilizationWindowSeconds: stabilizationWindowSeconds must be at least 0");
-    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].periodSeconds = 0)))).toBe("behavior.scaleUp.policies.0.periodSeconds: periodSeconds must be at least 1");
-    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].periodSeconds = 1801)))).toBe("behavior.scaleUp.policies.0.periodSeconds: periodSeconds must be at most 1800");
+    expect(errorOf(tweak((s) => (s.behavior.scaleDown.stabilizationWindowSeconds = 3601)))).toBe(
+      "behavior.scaleDown.stabilizationWindowSeconds: stabilizationWindowSeconds must be at most 3600",
+    );
+    expect(errorOf(tweak((s) => (s.behavior.scaleUp.stabilizationWindowSeconds = -1)))).toBe(
+      "behavior.scaleUp.stabilizationWindowSeconds: stabilizationWindowSeconds must be at least 0",
+    );
+    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].periodSeconds = 0)))).toBe(
+      "behavior.scaleUp.policies.0.periodSeconds: periodSeconds must be at least 1",
+    );
+    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].periodSeconds = 1801)))).toBe(
+      "behavior.scaleUp.policies.0.periodSeconds: periodSeconds must be at most 1800",
+    );
   });
   it("requires at least one rate policy per direction", () => {
-    expect(errorOf(tweak((s) => (s.behavior.scaleDown.policies = [])))).toBe("behavior.scaleDown.policies: at least one rate policy is needed");
+    expect(errorOf(tweak((s) => (s.behavior.scaleDown.policies = [])))).toBe(
+      "behavior.scaleDown.policies: at least one rate policy is needed",
+    );
   });
   it("names a wrong type or a fraction", () => {
     expect(errorOf(tweak((s) => (s.minReplicas = 1.5)))).toBe("minReplicas: minReplicas must be a whole number");
-    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].type = "Instances")))).toBe('behavior.scaleUp.policies.0.type: type must be "Pods" or "Percent"');
-    expect(errorOf(tweak((s) => (s.cpu.scaleUpAtPercent = "70")))).toBe("cpu.scaleUpAtPercent: scaleUpAtPercent must be a number");
+    expect(errorOf(tweak((s) => (s.behavior.scaleUp.policies[0].type = "Instances")))).toBe(
+      'behavior.scaleUp.policies.0.type: type must be "Pods" or "Percent"',
+    );
+    expect(errorOf(tweak((s) => (s.cpu.scaleUpAtPercent = "70")))).toBe(
+      "cpu.scaleUpAtPercent: scaleUpAtPercent must be a number",
+    );
   });
   it("defaults selectPolicy to Max, as the HPA does", () => {
     const parsed = parsePolicySpec(tweak((s) => delete s.behavior.scaleUp.selectPolicy));

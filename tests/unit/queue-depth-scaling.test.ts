@@ -8,19 +8,37 @@ import { describe, expect, it } from "vitest";
 import { HorizontalAutoscaler, replicasForMetric, type MetricSpec, type PodSample } from "../../lib/control-plane/scaling/hpa";
 import { explainDecision } from "../../lib/control-plane/scaling/explain";
 import { hpaMetrics, renderManifests } from "../../lib/control-plane/scaling/manifests";
-import { METRIC_NAMES, metricSpecs, parsePolicySpec, policyFields, PRESETS, toHpaSpec, type PolicySpec } from "../../lib/control-plane/scaling/policies";
+import {
+  METRIC_NAMES,
+  metricSpecs,
+  parsePolicySpec,
+  policyFields,
+  PRESETS,
+  toHpaSpec,
+  type PolicySpec,
+} from "../../lib/control-plane/scaling/policies";
 import { samplesFor, type PodView } from "../../lib/control-plane/scaling/samples";
 
 const queue = (target: number): MetricSpec => ({ name: METRIC_NAMES.queue, type: "ExternalAverageValue", target, isCpu: false });
 const cpu = (target: number): MetricSpec => ({ name: METRIC_NAMES.cpu, type: "Utilization", target, isCpu: true });
 const rps = (target: number): MetricSpec => ({ name: METRIC_NAMES.rps, type: "AverageValue", target, isCpu: false });
 const series = (...values: number[]): PodSample[] => values.map((value, i) => ({ name: `series-${i}`, ready: true, value }));
-const pods = (...values: Array<number | null>): PodSample[] => values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
-const fast = { stabilizationWindowSeconds: 0, selectPolicy: "Max" as const, policies: [{ type: "Pods" as const, value: 100, periodSeconds: 1 }] };
+const pods = (...values: Array<number | null>): PodSample[] =>
+  values.map((value, i) => ({ name: `pod-${i}`, ready: true, value }));
+const fast = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: "Max" as const,
+  policies: [{ type: "Pods" as const, value: 100, periodSeconds: 1 }],
+};
 
 describe("an External AverageValue metric (queue depth)", () => {
   it("asks for ceil(queued ÷ target), whatever the current count", () => {
-    expect(replicasForMetric(1, series(20_000), queue(1_000))).toMatchObject({ replicas: 20, ratio: 20, currentAverage: 20_000, total: 20_000 });
+    expect(replicasForMetric(1, series(20_000), queue(1_000))).toMatchObject({
+      replicas: 20,
+      ratio: 20,
+      currentAverage: 20_000,
+      total: 20_000,
+    });
     expect(replicasForMetric(4, series(2_001), queue(1_000))).toMatchObject({ replicas: 3, currentAverage: 500.25 });
     expect(replicasForMetric(8, series(0), queue(1_000))).toMatchObject({ replicas: 0, ratio: 0 });
   });
@@ -72,24 +90,51 @@ describe("queue depth combined with CPU and requests per instance: the largest p
   });
 
   it("caps the queue's count at the policy's maximum", () => {
-    expect(hpa().decide(0, 1, [{ spec: cpu(70), samples: pods(10) }, { spec: queue(100), samples: series(1_000_000) }])).toMatchObject({ desiredReplicas: 20, reason: "TooManyReplicas" });
+    expect(
+      hpa().decide(0, 1, [
+        { spec: cpu(70), samples: pods(10) },
+        { spec: queue(100), samples: series(1_000_000) },
+      ]),
+    ).toMatchObject({ desiredReplicas: 20, reason: "TooManyReplicas" });
   });
 
   it("scales back in when the queue drains, down to what the other metrics ask", () => {
-    expect(hpa().decide(0, 10, [{ spec: cpu(70), samples: pods(...Array(10).fill(35)) }, { spec: queue(1_000), samples: series(0) }])).toMatchObject({ desiredReplicas: 5 });
+    expect(
+      hpa().decide(0, 10, [
+        { spec: cpu(70), samples: pods(...Array(10).fill(35)) },
+        { spec: queue(1_000), samples: series(0) },
+      ]),
+    ).toMatchObject({ desiredReplicas: 5 });
   });
 
   it("never scales down on CPU alone while the queue cannot be read", () => {
-    expect(hpa().decide(0, 10, [{ spec: cpu(70), samples: pods(...Array(10).fill(5)) }, { spec: queue(1_000), samples: [] }])).toMatchObject({ desiredReplicas: 10, reason: "MetricsIncomplete" });
+    expect(
+      hpa().decide(0, 10, [
+        { spec: cpu(70), samples: pods(...Array(10).fill(5)) },
+        { spec: queue(1_000), samples: [] },
+      ]),
+    ).toMatchObject({ desiredReplicas: 10, reason: "MetricsIncomplete" });
   });
 
   it("is held by the scale-up rate policy like any other metric", () => {
     const limited = new HorizontalAutoscaler({
       minReplicas: 1,
       maxReplicas: 20,
-      behavior: { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] }, scaleDown: fast },
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: "Max",
+          policies: [{ type: "Pods", value: 2, periodSeconds: 60 }],
+        },
+        scaleDown: fast,
+      },
     });
-    expect(limited.decide(0, 1, [{ spec: cpu(70), samples: pods(10) }, { spec: queue(1_000), samples: series(20_000) }])).toMatchObject({ desiredReplicas: 3, metricReplicas: 20, reason: "ScaleUpLimit" });
+    expect(
+      limited.decide(0, 1, [
+        { spec: cpu(70), samples: pods(10) },
+        { spec: queue(1_000), samples: series(20_000) },
+      ]),
+    ).toMatchObject({ desiredReplicas: 3, metricReplicas: 20, reason: "ScaleUpLimit" });
   });
 });
 
@@ -97,19 +142,29 @@ describe("the policy's queueDepthTarget", () => {
   const withQueue: PolicySpec = { ...PRESETS.balanced, minReplicas: 1, queueDepthTarget: 1_000 };
 
   it("is optional: null and absent both mean off, and the presets keep the guide's numbers without it", () => {
-    for (const name of ["aggressive", "balanced", "conservative"] as const) expect(PRESETS[name].queueDepthTarget).toBeUndefined();
+    for (const name of ["aggressive", "balanced", "conservative"] as const)
+      expect(PRESETS[name].queueDepthTarget).toBeUndefined();
     expect(metricSpecs({ ...PRESETS.balanced, queueDepthTarget: null }).map((m) => m.name)).toEqual(["cpu"]);
     expect(metricSpecs(withQueue).map((m) => m.name)).toEqual(["cpu", "batch_queue_depth"]);
     expect(parsePolicySpec({ ...PRESETS.balanced, queueDepthTarget: null })).toMatchObject({ ok: true });
   });
 
   it("must be above 0", () => {
-    expect(parsePolicySpec({ ...PRESETS.balanced, queueDepthTarget: 0 })).toEqual({ ok: false, error: "queueDepthTarget: queueDepthTarget must be above 0" });
-    expect(parsePolicySpec({ ...PRESETS.balanced, queueDepthTarget: "many" })).toMatchObject({ ok: false, error: expect.stringMatching(/^queueDepthTarget:/) });
+    expect(parsePolicySpec({ ...PRESETS.balanced, queueDepthTarget: 0 })).toEqual({
+      ok: false,
+      error: "queueDepthTarget: queueDepthTarget must be above 0",
+    });
+    expect(parsePolicySpec({ ...PRESETS.balanced, queueDepthTarget: "many" })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^queueDepthTarget:/),
+    });
   });
 
   it("renders as the HPA's External metric on the adapter's queue series, AverageValue per instance", () => {
-    expect(hpaMetrics(withQueue).at(-1)).toEqual({ type: "External", external: { metric: { name: "agenticorp_batch_jobs_queued" }, target: { type: "AverageValue", averageValue: "1000" } } });
+    expect(hpaMetrics(withQueue).at(-1)).toEqual({
+      type: "External",
+      external: { metric: { name: "agenticorp_batch_jobs_queued" }, target: { type: "AverageValue", averageValue: "1000" } },
+    });
     expect(hpaMetrics(PRESETS.balanced).some((m) => m.type === "External")).toBe(false);
     // Against the autoscaling/v2 schema, in both layouts, with every other target too.
     for (const layout of ["single", "split"] as const) {
@@ -128,13 +183,18 @@ describe("the policy's queueDepthTarget", () => {
   it("reads the leader's fleet-wide count as the metric's one series, or none without data", () => {
     const spec = metricSpecs(withQueue).find((m) => m.name === METRIC_NAMES.queue)!;
     const views: PodView[] = [{ id: "a", ready: true, cpu: 10, memory: null, rps: null }];
-    expect(samplesFor(spec, views, { queueDepth: 42 })).toEqual([{ name: "agenticorp_batch_jobs_queued", ready: true, value: 42 }]);
+    expect(samplesFor(spec, views, { queueDepth: 42 })).toEqual([
+      { name: "agenticorp_batch_jobs_queued", ready: true, value: 42 },
+    ]);
     expect(samplesFor(spec, views, { queueDepth: null })).toEqual([]);
   });
 
   it("is explained with the queue's size, per instance, against the target", () => {
     const hpa = new HorizontalAutoscaler(toHpaSpec(withQueue));
-    const metrics = metricSpecs(withQueue).map((m) => ({ spec: m, samples: m.name === METRIC_NAMES.queue ? series(20_000) : pods(12) }));
+    const metrics = metricSpecs(withQueue).map((m) => ({
+      spec: m,
+      samples: m.name === METRIC_NAMES.queue ? series(20_000) : pods(12),
+    }));
     const decision = hpa.decide(0, 1, metrics);
     // Balanced: +50% per minute from 1 → 2; the queue asks for 20.
     expect(decision).toMatchObject({ desiredReplicas: 2, metricReplicas: 20 });

@@ -29,7 +29,9 @@ describe("readiness", () => {
   it("is not ready past the limit, saying how old and why", () => {
     const answer = readiness(started(), configuration(LIMIT_MS + 1_500, "connect ECONNREFUSED 10.0.0.5:5432"), LIMIT_MS);
     expect(answer.ready).toBe(false);
-    expect(answer.reasons).toEqual(["configuration is stale: last confirmed current 302 s ago, limit 300 s; last attempt: connect ECONNREFUSED 10.0.0.5:5432"]);
+    expect(answer.reasons).toEqual([
+      "configuration is stale: last confirmed current 302 s ago, limit 300 s; last attempt: connect ECONNREFUSED 10.0.0.5:5432",
+    ]);
     expect(answer.configuration).toMatchObject({ stale: true, age_ms: LIMIT_MS + 1_500, max_staleness_ms: LIMIT_MS });
   });
 
@@ -46,7 +48,11 @@ describe("readiness", () => {
   });
 
   it("never shows credentials from a driver's error", () => {
-    const answer = readiness(started(), configuration(LIMIT_MS * 2, "getaddrinfo ENOTFOUND for postgresql://app:s3cret@db.internal/app\nstack"), LIMIT_MS);
+    const answer = readiness(
+      started(),
+      configuration(LIMIT_MS * 2, "getaddrinfo ENOTFOUND for postgresql://app:s3cret@db.internal/app\nstack"),
+      LIMIT_MS,
+    );
     expect(JSON.stringify(answer)).not.toContain("s3cret");
     expect(answer.configuration.last_error).toBe("getaddrinfo ENOTFOUND for postgresql://***@db.internal/app");
   });

@@ -9,7 +9,8 @@ describe("keepDecision", () => {
   const never = () => 0.999_999;
   const always = () => 0;
   it("keeps every error whatever the rate, and every slow request", () => {
-    for (const status of [400, 401, 404, 415, 429, 499, 500, 502, 504]) expect(keepDecision(status, 1, { sampleRate: 0, slowMs: 1_000 }, never)).toBe("error");
+    for (const status of [400, 401, 404, 415, 429, 499, 500, 502, 504])
+      expect(keepDecision(status, 1, { sampleRate: 0, slowMs: 1_000 }, never)).toBe("error");
     expect(keepDecision(200, 1_000, { sampleRate: 0, slowMs: 1_000 }, never)).toBe("slow");
     expect(keepDecision(200, 999, { sampleRate: 0, slowMs: 1_000 }, always)).toBeNull();
   });
@@ -37,14 +38,22 @@ describe("RequestRecord", () => {
     record.attempt("a/x", "a", 5, new UpstreamFailure("server_error", "boom", 503));
     record.attempt("a/x", "a", 5, new UpstreamFailure("timeout_total", "slow"));
     record.attempt("b/y", "b", 5);
-    expect(record.attempts.map((a) => [a.outcome, a.status])).toEqual([["server_error", 503], ["timeout_total", null], ["ok", null]]);
+    expect(record.attempts.map((a) => [a.outcome, a.status])).toEqual([
+      ["server_error", 503],
+      ["timeout_total", null],
+      ["ok", null],
+    ]);
     expect([record.retries, record.fallbacks]).toEqual([2, 1]);
   });
   it("marks a stream that failed after its first event, or that its client left", () => {
     const failed = new RequestRecord("chat");
     failed.attempt("a/x", "a", 5);
     failed.streamEnded({ ok: false, failure: new UpstreamFailure("protocol", "cut off") });
-    expect([failed.statusOverride, failed.attempts[0]!.outcome, failed.errorCode]).toEqual([502, "protocol", "stream_interrupted"]);
+    expect([failed.statusOverride, failed.attempts[0]!.outcome, failed.errorCode]).toEqual([
+      502,
+      "protocol",
+      "stream_interrupted",
+    ]);
     const left = new RequestRecord("chat");
     left.streamEnded(undefined);
     expect(left.statusOverride).toBe(499);

@@ -14,7 +14,8 @@ function recorder() {
   return { seen, observer };
 }
 
-const event = (type: string, sequence: number, fields: Record<string, unknown> = {}) => JSON.stringify({ type, sequence_number: sequence, ...fields });
+const event = (type: string, sequence: number, fields: Record<string, unknown> = {}) =>
+  JSON.stringify({ type, sequence_number: sequence, ...fields });
 
 describe("the Responses endpoint's native form", () => {
   it("is offered only by OpenAI-compatible providers marked native, and carries the client's own body", async () => {
@@ -27,7 +28,10 @@ describe("the Responses endpoint's native form", () => {
       expect(native!.callsOf(unmarked)).toBeUndefined();
       expect(native!.body).toEqual(body);
       expect(upstream).toHaveProperty("messages");
-      expect(native!.usageOf({ usage: { input_tokens: 3, output_tokens: 5, total_tokens: 8 } })).toEqual({ prompt_tokens: 3, completion_tokens: 5 });
+      expect(native!.usageOf({ usage: { input_tokens: 3, output_tokens: 5, total_tokens: 8 } })).toEqual({
+        prompt_tokens: 3,
+        completion_tokens: 5,
+      });
     } finally {
       await Promise.all([marked.close(), unmarked.close()]);
     }
@@ -37,14 +41,22 @@ describe("the Responses endpoint's native form", () => {
     const { presentation } = responsesEndpoint.parse({ model: "m", input: "hi" });
     const upstreamResponse = { id: "resp_upstream", object: "response", model: "m", output: [], status: "completed" };
     expect(JSON.parse(presentation.json(JSON.stringify({ form: "native", answer: upstreamResponse })))).toEqual(upstreamResponse);
-    const translated = JSON.parse(presentation.json(JSON.stringify({ form: "translated", answer: { created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] } })));
+    const translated = JSON.parse(
+      presentation.json(
+        JSON.stringify({
+          form: "translated",
+          answer: { created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] },
+        }),
+      ),
+    );
     expect(translated).toMatchObject({ object: "response", output_text: "yo" });
     expect(translated.id).not.toBe("resp_upstream");
   });
 });
 
 describe("the native stream relay", () => {
-  const relayOf = (observer: StreamObserver) => responsesEndpoint.parse({ model: "public", input: "hi", stream: true }).native!.relay("public", observer);
+  const relayOf = (observer: StreamObserver) =>
+    responsesEndpoint.parse({ model: "public", input: "hi", stream: true }).native!.relay("public", observer);
 
   it("relays each event with its event line, renames the model, reports the first token and the usage, ends at response.completed", () => {
     const { seen, observer } = recorder();
@@ -52,12 +64,20 @@ describe("the native stream relay", () => {
     expect(relay.next(event("response.created", 0, { response: { id: "resp_1", model: "gpt-4o-mini", output: [] } }))).toBe(
       `event: response.created\ndata: ${event("response.created", 0, { response: { id: "resp_1", model: "public", output: [] } })}\n\n`,
     );
-    const delta = event("response.output_text.delta", 1, { item_id: "msg_1", output_index: 0, content_index: 0, delta: "hi", logprobs: [] });
+    const delta = event("response.output_text.delta", 1, {
+      item_id: "msg_1",
+      output_index: 0,
+      content_index: 0,
+      delta: "hi",
+      logprobs: [],
+    });
     expect(relay.next(delta)).toBe(`event: response.output_text.delta\ndata: ${delta}\n\n`);
     relay.next(event("response.output_text.delta", 2, { delta: " there" }));
     expect(seen.firstTokens).toBe(1);
     expect(relay.ending).toBeUndefined();
-    relay.next(event("response.completed", 3, { response: { model: "gpt-4o-mini", usage: { input_tokens: 2, output_tokens: 3 } } }));
+    relay.next(
+      event("response.completed", 3, { response: { model: "gpt-4o-mini", usage: { input_tokens: 2, output_tokens: 3 } } }),
+    );
     expect(relay.ending).toEqual({ ok: true });
     expect(seen.usage).toEqual([{ prompt_tokens: 2, completion_tokens: 3 }]);
   });
@@ -68,19 +88,28 @@ describe("the native stream relay", () => {
     expect(incomplete.ending).toEqual({ ok: true });
 
     const failed = relayOf(recorder().observer);
-    expect(failed.next(event("response.failed", 0, { response: { model: "x", error: { code: "server_error", message: "boom" } } }))).toContain('"model":"public"');
+    expect(
+      failed.next(event("response.failed", 0, { response: { model: "x", error: { code: "server_error", message: "boom" } } })),
+    ).toContain('"model":"public"');
     expect(failed.ending).toMatchObject({ ok: false, failure: { reason: "server_error" } });
 
     const errored = relayOf(recorder().observer);
-    expect(errored.next(event("error", 4, { code: "server_error", message: "overloaded", param: null }))).toMatch(/^event: error\n/);
-    expect(errored.ending).toMatchObject({ ok: false, failure: { reason: "server_error", message: "upstream stream error: overloaded" } });
+    expect(errored.next(event("error", 4, { code: "server_error", message: "overloaded", param: null }))).toMatch(
+      /^event: error\n/,
+    );
+    expect(errored.ending).toMatchObject({
+      ok: false,
+      failure: { reason: "server_error", message: "upstream stream error: overloaded" },
+    });
   });
 
   it("numbers its own error event after the upstream's last one", () => {
     const relay = relayOf(recorder().observer);
     relay.next(event("response.created", 0, { response: {} }));
     relay.next(event("response.in_progress", 1, { response: {} }));
-    expect(relay.error("cut")).toBe(`event: error\ndata: {"type":"error","sequence_number":2,"code":"stream_interrupted","message":"cut","param":null}\n\n`);
+    expect(relay.error("cut")).toBe(
+      `event: error\ndata: {"type":"error","sequence_number":2,"code":"stream_interrupted","message":"cut","param":null}\n\n`,
+    );
   });
 
   it("refuses events that are not JSON or whose type could forge an event line", () => {

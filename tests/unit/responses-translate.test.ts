@@ -15,7 +15,6 @@ import { completionToResponse } from "../../lib/data-plane/gateway/responses/tra
 const parse = (body: Record<string, unknown>) => parseRequestBody(responsesRequest, { model: "m", ...body });
 const translate = (body: Record<string, unknown>) => toChatRequest(parse(body));
 
-
 describe("Responses request → chat request", () => {
   it("turns a string input into one user message and instructions into the system message", () => {
     expect(translate({ input: "hello", instructions: "be brief" }).messages).toEqual([
@@ -28,8 +27,21 @@ describe("Responses request → chat request", () => {
     const chat = translate({
       input: [
         { role: "developer", content: "rules" },
-        { type: "message", role: "user", content: [{ type: "input_text", text: "weather?" }, { type: "input_image", image_url: "data:image/png;base64,AA", detail: "low" }] },
-        { type: "message", role: "assistant", id: "msg_1", status: "completed", content: [{ type: "output_text", text: "Checking.", annotations: [] }] },
+        {
+          type: "message",
+          role: "user",
+          content: [
+            { type: "input_text", text: "weather?" },
+            { type: "input_image", image_url: "data:image/png;base64,AA", detail: "low" },
+          ],
+        },
+        {
+          type: "message",
+          role: "assistant",
+          id: "msg_1",
+          status: "completed",
+          content: [{ type: "output_text", text: "Checking.", annotations: [] }],
+        },
         { type: "function_call", id: "fc_1", call_id: "call_a", name: "weather", arguments: '{"city":"Oslo"}' },
         { type: "function_call", call_id: "call_b", name: "weather", arguments: '{"city":"Rome"}' },
         { type: "function_call_output", call_id: "call_a", output: "rain" },
@@ -39,7 +51,13 @@ describe("Responses request → chat request", () => {
     });
     expect(chat.messages).toEqual([
       { role: "developer", content: "rules" },
-      { role: "user", content: [{ type: "text", text: "weather?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AA", detail: "low" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "weather?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,AA", detail: "low" } },
+        ],
+      },
       {
         role: "assistant",
         content: "Checking.",
@@ -50,14 +68,20 @@ describe("Responses request → chat request", () => {
       },
       { role: "tool", tool_call_id: "call_a", content: "rain" },
       { role: "tool", tool_call_id: "call_b", content: "sun" },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_c", type: "function", function: { name: "time", arguments: "{}" } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_c", type: "function", function: { name: "time", arguments: "{}" } }],
+      },
     ]);
   });
 
   it("translates tools, tool_choice, text.format and the sampling settings; drops what chat does not know", () => {
     const chat = translate({
       input: "x",
-      tools: [{ type: "function", name: "lookup", description: "finds", parameters: { type: "object", properties: {} }, strict: true }],
+      tools: [
+        { type: "function", name: "lookup", description: "finds", parameters: { type: "object", properties: {} }, strict: true },
+      ],
       tool_choice: { type: "function", name: "lookup" },
       text: { format: { type: "json_schema", name: "answer", schema: { type: "object" }, strict: true } },
       max_output_tokens: 50,
@@ -73,7 +97,12 @@ describe("Responses request → chat request", () => {
     expect(chat).toEqual({
       model: "m",
       messages: [{ role: "user", content: "x" }],
-      tools: [{ type: "function", function: { name: "lookup", description: "finds", parameters: { type: "object", properties: {} }, strict: true } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "lookup", description: "finds", parameters: { type: "object", properties: {} }, strict: true },
+        },
+      ],
       tool_choice: { type: "function", function: { name: "lookup" } },
       response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" }, strict: true } },
       max_completion_tokens: 50,
@@ -82,9 +111,13 @@ describe("Responses request → chat request", () => {
       parallel_tool_calls: false,
       user: "u1",
     });
-    expect(translate({ input: "json please", text: { format: { type: "json_object" } } }).response_format).toEqual({ type: "json_object" });
+    expect(translate({ input: "json please", text: { format: { type: "json_object" } } }).response_format).toEqual({
+      type: "json_object",
+    });
     expect(translate({ input: "x", text: { format: { type: "text" } } }).response_format).toBeUndefined();
-    expect(translate({ input: "x", tool_choice: "required", tools: [{ type: "function", name: "f" }] }).tool_choice).toBe("required");
+    expect(translate({ input: "x", tool_choice: "required", tools: [{ type: "function", name: "f" }] }).tool_choice).toBe(
+      "required",
+    );
   });
 
   it("asks for usage on streams, since response.completed carries it", () => {
@@ -93,18 +126,28 @@ describe("Responses request → chat request", () => {
   });
 
   it("refuses what needs stored state, naming the parameter", () => {
-    const refused = (body: Record<string, unknown>, error: Record<string, unknown>) => expect(() => translate(body)).toThrow(expect.objectContaining({ status: 400, ...error }));
+    const refused = (body: Record<string, unknown>, error: Record<string, unknown>) =>
+      expect(() => translate(body)).toThrow(expect.objectContaining({ status: 400, ...error }));
     refused({ input: "x", previous_response_id: "resp_1" }, { param: "previous_response_id", code: "unsupported_parameter" });
     refused({ input: "x", conversation: "conv_1" }, { param: "conversation", code: "unsupported_parameter" });
     refused({ input: "x", background: true }, { param: "background" });
-    refused({ input: [{ type: "item_reference", id: "msg_1" }] }, { param: "input[0].type", message: expect.stringMatching(/does not store responses/) });
+    refused(
+      { input: [{ type: "item_reference", id: "msg_1" }] },
+      { param: "input[0].type", message: expect.stringMatching(/does not store responses/) },
+    );
     refused({ input: "x", tools: [{ type: "web_search" }] }, { param: "tools[0].type" });
     refused({ input: [{ role: "user", content: [{ type: "input_audio" }] }] }, { param: "input[0].content[0].type" });
-    refused({ input: [{ type: "function_call", name: "f", arguments: "{}" }] }, { param: "input[0].call_id", code: "missing_required_parameter" });
+    refused(
+      { input: [{ type: "function_call", name: "f", arguments: "{}" }] },
+      { param: "input[0].call_id", code: "missing_required_parameter" },
+    );
   });
 });
 
-const context = () => ({ id: "resp_test", request: parse({ input: "x", instructions: "be brief", metadata: { a: "b" }, max_output_tokens: 5 }) });
+const context = () => ({
+  id: "resp_test",
+  request: parse({ input: "x", instructions: "be brief", metadata: { a: "b" }, max_output_tokens: 5 }),
+});
 
 describe("chat completion → response object", () => {
   it("builds a completed response with a message item, output_text and usage details", () => {
@@ -126,22 +169,59 @@ describe("chat completion → response object", () => {
       incomplete_details: null,
       error: null,
       output_text: "hello there",
-      usage: { input_tokens: 3, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 },
+      usage: {
+        input_tokens: 3,
+        input_tokens_details: { cached_tokens: 1 },
+        output_tokens: 2,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 5,
+      },
     });
     expect(response.output).toEqual([
-      { type: "message", id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), status: "completed", role: "assistant", content: [{ type: "output_text", text: "hello there", annotations: [], logprobs: [] }] },
+      {
+        type: "message",
+        id: expect.stringMatching(/^msg_[0-9a-f]{48}$/),
+        status: "completed",
+        role: "assistant",
+        content: [{ type: "output_text", text: "hello there", annotations: [], logprobs: [] }],
+      },
     ]);
   });
 
   it("turns tool calls into function_call items keeping their call ids", () => {
     const response = completionToResponse(context(), {
-      choices: [{ message: { content: null, tool_calls: [{ id: "call_1", function: { name: "f", arguments: '{"a":1}' } }, { id: "call_2", function: { name: "g", arguments: "{}" } }] }, finish_reason: "tool_calls" }],
+      choices: [
+        {
+          message: {
+            content: null,
+            tool_calls: [
+              { id: "call_1", function: { name: "f", arguments: '{"a":1}' } },
+              { id: "call_2", function: { name: "g", arguments: "{}" } },
+            ],
+          },
+          finish_reason: "tool_calls",
+        },
+      ],
     });
     expect(response.status).toBe("completed");
     expect(response.output_text).toBe("");
     expect(response.output).toEqual([
-      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_1", name: "f", arguments: '{"a":1}', status: "completed" },
-      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_2", name: "g", arguments: "{}", status: "completed" },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: "call_1",
+        name: "f",
+        arguments: '{"a":1}',
+        status: "completed",
+      },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: "call_2",
+        name: "g",
+        arguments: "{}",
+        status: "completed",
+      },
     ]);
   });
 
@@ -153,9 +233,23 @@ describe("chat completion → response object", () => {
 });
 
 // The chunks a chat upstream streams for the given deltas: role first, finish, then usage.
-function chatChunks(deltas: Array<Record<string, unknown>>, finish: string, usage = { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 }): ChatCompletionChunk[] {
-  const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null): ChatCompletionChunk => ({ created: 1_700_000_001, model: "m", choices: [{ index: 0, delta, finish_reason } as never], usage: null });
-  return [chunk({ role: "assistant", content: "" }), ...deltas.map((delta) => chunk(delta)), chunk({}, finish), { created: 1_700_000_001, model: "m", choices: [], usage }];
+function chatChunks(
+  deltas: Array<Record<string, unknown>>,
+  finish: string,
+  usage = { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 },
+): ChatCompletionChunk[] {
+  const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null): ChatCompletionChunk => ({
+    created: 1_700_000_001,
+    model: "m",
+    choices: [{ index: 0, delta, finish_reason } as never],
+    usage: null,
+  });
+  return [
+    chunk({ role: "assistant", content: "" }),
+    ...deltas.map((delta) => chunk(delta)),
+    chunk({}, finish),
+    { created: 1_700_000_001, model: "m", choices: [], usage },
+  ];
 }
 
 function encode(chunks: ChatCompletionChunk[]): Array<{ event: string; data: ResponseStreamEvent }> {
@@ -166,7 +260,10 @@ function encode(chunks: ChatCompletionChunk[]): Array<{ event: string; data: Res
     .filter(Boolean)
     .map((frame) => {
       const [eventLine, dataLine] = frame.split("\n");
-      return { event: eventLine!.replace(/^event: /, ""), data: JSON.parse(dataLine!.replace(/^data: /, "")) as ResponseStreamEvent };
+      return {
+        event: eventLine!.replace(/^event: /, ""),
+        data: JSON.parse(dataLine!.replace(/^data: /, "")) as ResponseStreamEvent,
+      };
     });
 }
 
@@ -196,7 +293,12 @@ describe("chat chunks → Responses event stream", () => {
     const done = events.find((e) => e.data.type === "response.output_text.done")!.data;
     expect(done).toMatchObject({ text: "hello", output_index: 0, content_index: 0 });
     const completed = events.at(-1)!.data as Extract<ResponseStreamEvent, { type: "response.completed" }>;
-    expect(completed.response).toMatchObject({ id: "resp_test", status: "completed", created_at: 1_700_000_001, usage: { input_tokens: 4, output_tokens: 3, total_tokens: 7 } });
+    expect(completed.response).toMatchObject({
+      id: "resp_test",
+      status: "completed",
+      created_at: 1_700_000_001,
+      usage: { input_tokens: 4, output_tokens: 3, total_tokens: 7 },
+    });
     const folded = fold(events);
     expect(folded.output_text).toBe("hello");
     expect(folded.status).toBe("completed");
@@ -236,8 +338,22 @@ describe("chat chunks → Responses event stream", () => {
     const folded = fold(events);
     expect(folded.output).toEqual([
       expect.objectContaining({ type: "message", status: "completed" }),
-      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_1", name: "weather", arguments: '{"city":"Oslo"}', status: "completed" },
-      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_2", name: "time", arguments: "{}", status: "completed" },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: "call_1",
+        name: "weather",
+        arguments: '{"city":"Oslo"}',
+        status: "completed",
+      },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^fc_/),
+        call_id: "call_2",
+        name: "time",
+        arguments: "{}",
+        status: "completed",
+      },
     ]);
     expect(folded.output_text).toBe("Let me check.");
   });
@@ -253,7 +369,9 @@ describe("chat chunks → Responses event stream", () => {
       "response.content_part.done",
       "response.output_item.done",
     ]);
-    expect(fold(events).output).toEqual([expect.objectContaining({ type: "message", content: [{ type: "refusal", refusal: "I can't help with that." }] })]);
+    expect(fold(events).output).toEqual([
+      expect.objectContaining({ type: "message", content: [{ type: "refusal", refusal: "I can't help with that." }] }),
+    ]);
   });
 
   it("ends a stream cut by the token limit with response.incomplete (max_output_tokens)", () => {
@@ -266,7 +384,9 @@ describe("chat chunks → Responses event stream", () => {
   it("tells a failure after the headers as an error event", () => {
     const encoder = new ResponsesStreamEncoder(context());
     encoder.chunk(chatChunks([], "stop")[0]!);
-    expect(encoder.error("upstream went away")).toMatch(/^event: error\ndata: \{"type":"error","sequence_number":2,"code":"stream_interrupted","message":"upstream went away","param":null\}\n\n$/);
+    expect(encoder.error("upstream went away")).toMatch(
+      /^event: error\ndata: \{"type":"error","sequence_number":2,"code":"stream_interrupted","message":"upstream went away","param":null\}\n\n$/,
+    );
   });
 });
 
@@ -276,7 +396,9 @@ describe("the responses endpoint", () => {
     const second = responsesEndpoint.parse({ model: "m", input: "hi" });
     // The cache keeps a Responses request's answer with the form it came in (lib/data-plane/gateway/presentation.ts CachedAnswer).
     const translated = (answer: Record<string, unknown>) => JSON.stringify({ form: "translated", answer });
-    const body = JSON.parse(first.presentation.json(translated({ created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] })));
+    const body = JSON.parse(
+      first.presentation.json(translated({ created: 1, choices: [{ message: { content: "yo" }, finish_reason: "stop" }] })),
+    );
     expect(body).toMatchObject({ id: expect.stringMatching(/^resp_[0-9a-f]{48}$/), object: "response", output_text: "yo" });
     const other = JSON.parse(second.presentation.json(translated({ created: 1, choices: [] })));
     expect(other.id).not.toBe(body.id);

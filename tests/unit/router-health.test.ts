@@ -19,7 +19,16 @@ const failing = (reason: ConstructorParameters<typeof UpstreamFailure>[0], statu
 
 function clocked(options: Partial<Router["options"]> = {}) {
   const clock = { now: 0, wall: Date.parse("2026-12-04T09:00:00.000Z") };
-  const router = new Router({ maxAttempts: 1, failureThreshold: 2, cooldownMs: 1_000, backoffBaseMs: 0, backoffMaxMs: 0, now: () => clock.now, wallClock: () => clock.wall, ...options });
+  const router = new Router({
+    maxAttempts: 1,
+    failureThreshold: 2,
+    cooldownMs: 1_000,
+    backoffBaseMs: 0,
+    backoffMaxMs: 0,
+    now: () => clock.now,
+    wallClock: () => clock.wall,
+    ...options,
+  });
   return { router, clock };
 }
 
@@ -42,7 +51,9 @@ describe("reportDeployments", () => {
       last_failure: { reason: "rate_limited", status: 429, at: Date.parse("2026-12-04T09:00:01.000Z") },
     });
     expect(JSON.stringify(reportDeployments(router))).not.toContain("private");
-    expect(deploymentReportsSchema.parse(JSON.parse(JSON.stringify(reportDeployments(router))))).toEqual(reportDeployments(router));
+    expect(deploymentReportsSchema.parse(JSON.parse(JSON.stringify(reportDeployments(router))))).toEqual(
+      reportDeployments(router),
+    );
   });
 
   it("counts each request an open circuit keeps away once, however many attempts it makes, and the taken half-open trial too", async () => {
@@ -77,6 +88,10 @@ describe("reportDeployments", () => {
     await router.run([a], async () => "first byte");
     router.streamEnded(a, new UpstreamFailure("server_error", "mid-stream", null));
     router.streamEnded(a);
-    expect(reportDeployments(router).a).toMatchObject({ attempts: 1, failures: 1, last_failure: { reason: "server_error", status: null } });
+    expect(reportDeployments(router).a).toMatchObject({
+      attempts: 1,
+      failures: 1,
+      last_failure: { reason: "server_error", status: null },
+    });
   });
 });

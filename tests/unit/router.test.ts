@@ -14,7 +14,13 @@ function clockedRouter(options: ConstructorParameters<typeof Router>[0] = {}, ch
   const clock = { now: 0 };
   let seed = 1;
   const router = new Router(
-    { backoffBaseMs: 0, backoffMaxMs: 0, now: () => clock.now, random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647), ...options },
+    {
+      backoffBaseMs: 0,
+      backoffMaxMs: 0,
+      now: () => clock.now,
+      random: () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+      ...options,
+    },
     { onCircuitChange: (d, state) => changes.push([d.id, state]) },
   );
   return { router, clock };
@@ -55,7 +61,9 @@ describe("Router", () => {
     const { router } = clockedRouter({ failureThreshold: 1 });
     const a = deployment("a");
     let calls = 0;
-    await expect(router.run([a, deployment("b")], async () => (calls++, fail("client_error", 400)))).rejects.toMatchObject({ reason: "client_error" });
+    await expect(router.run([a, deployment("b")], async () => (calls++, fail("client_error", 400)))).rejects.toMatchObject({
+      reason: "client_error",
+    });
     expect(calls).toBe(1);
     expect(router.healthOf("a").state).toBe("closed");
   });
@@ -63,7 +71,9 @@ describe("Router", () => {
   it("stops after maxAttempts and throws the last failure", async () => {
     const { router } = clockedRouter({ maxAttempts: 3 });
     let calls = 0;
-    await expect(router.run([deployment("a")], async () => (calls++, fail("server_error", 503)))).rejects.toMatchObject({ reason: "server_error" });
+    await expect(router.run([deployment("a")], async () => (calls++, fail("server_error", 503)))).rejects.toMatchObject({
+      reason: "server_error",
+    });
     expect(calls).toBe(3);
   });
 
@@ -138,14 +148,23 @@ describe("Router", () => {
   });
 
   describe("whose fault a failure is", () => {
-    const untouched = { inFlight: 0, latencyEwmaMs: null, consecutiveFailures: 0, state: "closed", openedAt: 0, trialInFlight: false };
+    const untouched = {
+      inFlight: 0,
+      latencyEwmaMs: null,
+      consecutiveFailures: 0,
+      state: "closed",
+      openedAt: 0,
+      trialInFlight: false,
+    };
 
     it("leaves a deployment's health, latency and circuit alone when the client hangs up, and tries nothing more", async () => {
       const { router } = clockedRouter({ failureThreshold: 1 });
       const a = deployment("a");
       let calls = 0;
       for (let i = 0; i < 10; i++) {
-        await expect(router.run([a, deployment("b")], async () => (calls++, Promise.reject(clientGone())))).rejects.toMatchObject({ reason: "client_gone" });
+        await expect(router.run([a, deployment("b")], async () => (calls++, Promise.reject(clientGone())))).rejects.toMatchObject(
+          { reason: "client_gone" },
+        );
       }
       expect(calls).toBe(10);
       expect({ ...router.healthOf("a") }).toEqual(untouched);
@@ -160,7 +179,12 @@ describe("Router", () => {
       await router.run([a], async () => fail("server_error", 500)).catch(() => {});
       clock.now = 150;
       await expect(router.run([a], async () => Promise.reject(clientGone()))).rejects.toMatchObject({ reason: "client_gone" });
-      expect(router.healthOf("a")).toMatchObject({ state: "half_open", trialInFlight: false, inFlight: 0, consecutiveFailures: 1 });
+      expect(router.healthOf("a")).toMatchObject({
+        state: "half_open",
+        trialInFlight: false,
+        inFlight: 0,
+        consecutiveFailures: 1,
+      });
       expect((await router.run([a], async () => "trial")).result).toBe("trial");
       expect(changes).toEqual([
         ["a", "open"],
@@ -169,33 +193,38 @@ describe("Router", () => {
       ]);
     });
 
-    it.each([401, 403, 404])("fails over on an upstream %i (our credentials or model), never retries the same deployment, and opens its circuit", async (status) => {
-      const reason = reasonForStatus(status);
-      expect(reason).toBe(status === 404 ? "model_not_found" : "auth_rejected");
-      const { router } = clockedRouter({ failureThreshold: 2, maxAttempts: 3 });
-      const bad = deployment("bad", 1_000);
-      const good = deployment("good", 1);
-      const calls: string[] = [];
-      const call = async (d: DeploymentEntry) => {
-        calls.push(d.id);
-        return d.id === "bad" ? fail(reason, status) : d.id;
-      };
-      // Alone, the bad deployment is tried once: the same answer would come again.
-      await expect(router.run([bad], call)).rejects.toMatchObject({ reason, status });
-      expect(calls).toEqual(["bad"]);
-      // Beside a good one, the request is served by the good one.
-      calls.length = 0;
-      while (!calls.includes("bad")) expect((await router.run([bad, good], call)).result).toBe("good");
-      expect(calls.filter((id) => id === "bad")).toHaveLength(1);
-      expect(router.healthOf("bad").state).toBe("open");
-      expect(router.healthOf("good").state).toBe("closed");
-    });
+    it.each([401, 403, 404])(
+      "fails over on an upstream %i (our credentials or model), never retries the same deployment, and opens its circuit",
+      async (status) => {
+        const reason = reasonForStatus(status);
+        expect(reason).toBe(status === 404 ? "model_not_found" : "auth_rejected");
+        const { router } = clockedRouter({ failureThreshold: 2, maxAttempts: 3 });
+        const bad = deployment("bad", 1_000);
+        const good = deployment("good", 1);
+        const calls: string[] = [];
+        const call = async (d: DeploymentEntry) => {
+          calls.push(d.id);
+          return d.id === "bad" ? fail(reason, status) : d.id;
+        };
+        // Alone, the bad deployment is tried once: the same answer would come again.
+        await expect(router.run([bad], call)).rejects.toMatchObject({ reason, status });
+        expect(calls).toEqual(["bad"]);
+        // Beside a good one, the request is served by the good one.
+        calls.length = 0;
+        while (!calls.includes("bad")) expect((await router.run([bad, good], call)).result).toBe("good");
+        expect(calls.filter((id) => id === "bad")).toHaveLength(1);
+        expect(router.healthOf("bad").state).toBe("open");
+        expect(router.healthOf("good").state).toBe("closed");
+      },
+    );
 
     it.each([400, 413, 422])("passes an upstream %i on once without blaming the deployment", async (status) => {
       const { router } = clockedRouter({ failureThreshold: 1 });
       let calls = 0;
       for (let i = 0; i < 3; i++) {
-        await expect(router.run([deployment("a"), deployment("b")], async () => (calls++, fail(reasonForStatus(status), status)))).rejects.toMatchObject({ reason: "client_error", status });
+        await expect(
+          router.run([deployment("a"), deployment("b")], async () => (calls++, fail(reasonForStatus(status), status))),
+        ).rejects.toMatchObject({ reason: "client_error", status });
       }
       expect(calls).toBe(3);
       expect(router.healthOf("a")).toMatchObject({ state: "closed", consecutiveFailures: 0, inFlight: 0 });

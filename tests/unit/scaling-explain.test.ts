@@ -11,22 +11,41 @@ const unlimitedBalanced: PolicySpec = {
   ...PRESETS.balanced,
   minReplicas: 1,
   behavior: {
-    scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Percent", value: 1000, periodSeconds: 1 }] },
-    scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 1 }] },
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 1000, periodSeconds: 1 }],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 100, periodSeconds: 1 }],
+    },
   },
 };
-const decide = (spec: PolicySpec, current: number, samples: PodSample[], at = 0, hpa = new HorizontalAutoscaler(toHpaSpec(spec))) =>
-  hpa.decide(at, current, [{ spec: metricSpecs(spec)[0]!, samples }]);
+const decide = (
+  spec: PolicySpec,
+  current: number,
+  samples: PodSample[],
+  at = 0,
+  hpa = new HorizontalAutoscaler(toHpaSpec(spec)),
+) => hpa.decide(at, current, [{ spec: metricSpecs(spec)[0]!, samples }]);
 
 describe("explainDecision", () => {
   it("says why it scales up", () => {
-    expect(explainDecision(decide(unlimitedBalanced, 4, pods(84, 84, 84, 84)), unlimitedBalanced)).toBe("5 because average CPU 84% is above the 70% target");
+    expect(explainDecision(decide(unlimitedBalanced, 4, pods(84, 84, 84, 84)), unlimitedBalanced)).toBe(
+      "5 because average CPU 84% is above the 70% target",
+    );
   });
   it("says why it scales down", () => {
-    expect(explainDecision(decide(unlimitedBalanced, 4, pods(20, 20, 20, 20)), unlimitedBalanced)).toBe("2 because average CPU 20% is at or below the 30% scale-down threshold");
+    expect(explainDecision(decide(unlimitedBalanced, 4, pods(20, 20, 20, 20)), unlimitedBalanced)).toBe(
+      "2 because average CPU 20% is at or below the 30% scale-down threshold",
+    );
   });
   it("says why it holds", () => {
-    expect(explainDecision(decide(unlimitedBalanced, 4, pods(50, 50, 50, 50)), unlimitedBalanced)).toBe("4 because average CPU 50% is between the 30% scale-down and 70% scale-up thresholds");
+    expect(explainDecision(decide(unlimitedBalanced, 4, pods(50, 50, 50, 50)), unlimitedBalanced)).toBe(
+      "4 because average CPU 50% is between the 30% scale-down and 70% scale-up thresholds",
+    );
   });
   it("names the rate limit, the stabilization window and the bounds when they decide", () => {
     const hpa = new HorizontalAutoscaler(toHpaSpec(PRESETS.balanced));
@@ -40,10 +59,14 @@ describe("explainDecision", () => {
     expect(explainDecision(decide(unlimitedBalanced, 10, pods(...Array(10).fill(200))), unlimitedBalanced)).toBe(
       "15 because average CPU 200% is above the 70% target (it asks for 29, above the policy's maximum of 15)",
     );
-    expect(explainDecision(decide(PRESETS.balanced, 1, pods(10)), PRESETS.balanced)).toBe("3 because 1 is below the policy's minimum of 3");
+    expect(explainDecision(decide(PRESETS.balanced, 1, pods(10)), PRESETS.balanced)).toBe(
+      "3 because 1 is below the policy's minimum of 3",
+    );
   });
   it("says when there is nothing to go on", () => {
-    expect(explainDecision(decide(PRESETS.balanced, 3, pods(null, null, null)), PRESETS.balanced)).toBe("3: no instance reported CPU yet, so nothing changes");
+    expect(explainDecision(decide(PRESETS.balanced, 3, pods(null, null, null)), PRESETS.balanced)).toBe(
+      "3: no instance reported CPU yet, so nothing changes",
+    );
   });
 });
 
@@ -53,8 +76,16 @@ describe("explainDecision over the decision space", () => {
     selectPolicy: fc.constantFrom("Max" as const, "Min" as const, "Disabled" as const),
     policies: fc.array(
       fc.oneof(
-        fc.record({ type: fc.constant("Pods" as const), value: fc.integer({ min: 1, max: 10 }), periodSeconds: fc.integer({ min: 15, max: 120 }) }),
-        fc.record({ type: fc.constant("Percent" as const), value: fc.integer({ min: 1, max: 300 }), periodSeconds: fc.integer({ min: 15, max: 120 }) }),
+        fc.record({
+          type: fc.constant("Pods" as const),
+          value: fc.integer({ min: 1, max: 10 }),
+          periodSeconds: fc.integer({ min: 15, max: 120 }),
+        }),
+        fc.record({
+          type: fc.constant("Percent" as const),
+          value: fc.integer({ min: 1, max: 300 }),
+          periodSeconds: fc.integer({ min: 15, max: 120 }),
+        }),
       ),
       { minLength: 1, maxLength: 2 },
     ),
@@ -83,8 +114,19 @@ describe("explainDecision over the decision space", () => {
       return parsed.spec;
     });
   /** A pod's sample: ready or starting, a value near the interesting levels, or none. */
-  const pod = fc.record({ ready: fc.boolean(), value: fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 300, noNaN: true })), { nil: null, freq: 5 }) });
-  const step = fc.record({ afterSeconds: fc.integer({ min: 0, max: 200 }), current: fc.integer({ min: 0, max: 25 }), pods: fc.array(pod, { maxLength: 25 }), scale: fc.double({ min: 0.01, max: 3, noNaN: true }) });
+  const pod = fc.record({
+    ready: fc.boolean(),
+    value: fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 300, noNaN: true })), {
+      nil: null,
+      freq: 5,
+    }),
+  });
+  const step = fc.record({
+    afterSeconds: fc.integer({ min: 0, max: 200 }),
+    current: fc.integer({ min: 0, max: 25 }),
+    pods: fc.array(pod, { maxLength: 25 }),
+    scale: fc.double({ min: 0.01, max: 3, noNaN: true }),
+  });
 
   const NUMBER = String.raw`(-?\d+(?:\.\d+)?)`;
   const UNIT = String.raw`(?:%|/s)`;
@@ -106,7 +148,15 @@ describe("explainDecision over the decision space", () => {
           const decision = hpa.decide(
             now,
             s.current,
-            metrics.map((m) => ({ spec: m, samples: pods.map((p, i) => ({ name: `p${i}`, ready: p.ready, value: p.value === null ? null : m.type === "AverageValue" ? (p.value * m.target * s.scale) / 100 : p.value * s.scale })) })),
+            metrics.map((m) => ({
+              spec: m,
+              samples: pods.map((p, i) => ({
+                name: `p${i}`,
+                ready: p.ready,
+                value:
+                  p.value === null ? null : m.type === "AverageValue" ? (p.value * m.target * s.scale) / 100 : p.value * s.scale,
+              })),
+            })),
           );
           reasons.add(decision.reason);
           const text = explainDecision(decision, spec);
@@ -136,7 +186,18 @@ describe("explainDecision over the decision space", () => {
             if (says !== direction) expect(text, text).toContain("but the HPA's count for it is");
           }
           // A sentence about the metrics has a claim whenever some metric had data.
-          if (["WithinTolerance", "DesiredWithinRange", "ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas", "ScaleUpStabilized", "ScaleDownStabilized"].includes(decision.reason)) {
+          if (
+            [
+              "WithinTolerance",
+              "DesiredWithinRange",
+              "ScaleUpLimit",
+              "ScaleDownLimit",
+              "TooManyReplicas",
+              "TooFewReplicas",
+              "ScaleUpStabilized",
+              "ScaleDownStabilized",
+            ].includes(decision.reason)
+          ) {
             expect(claims.length, text).toBe(1);
           }
         }
@@ -144,7 +205,20 @@ describe("explainDecision over the decision space", () => {
       { numRuns: 3_000, seed: 20261204 },
     );
     // The generator reaches every branch the metrics can lead to.
-    for (const reason of ["WithinTolerance", "DesiredWithinRange", "ScaleUpStabilized", "ScaleDownStabilized", "ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas", "NoMetrics", "BelowMin", "AboveMax", "ScalingDisabled"]) {
+    for (const reason of [
+      "WithinTolerance",
+      "DesiredWithinRange",
+      "ScaleUpStabilized",
+      "ScaleDownStabilized",
+      "ScaleUpLimit",
+      "ScaleDownLimit",
+      "TooManyReplicas",
+      "TooFewReplicas",
+      "NoMetrics",
+      "BelowMin",
+      "AboveMax",
+      "ScalingDisabled",
+    ]) {
       expect(reasons, reason).toContain(reason);
     }
   });
@@ -152,19 +226,33 @@ describe("explainDecision over the decision space", () => {
   it("explains the case that contradicted itself: 4% CPU under a 5%/20% policy on one instance", () => {
     const spec: PolicySpec = { ...unlimitedBalanced, cpu: { scaleUpAtPercent: 20, scaleDownAtPercent: 5 } };
     const text = explainDecision(decide(spec, 1, pods(4)), spec);
-    expect(text).toBe("1 because average CPU 4% is at or below the 5% scale-down threshold, but the HPA's count for it is 1 (it rounds up, and counts instances without metrics as busy)");
+    expect(text).toBe(
+      "1 because average CPU 4% is at or below the 5% scale-down threshold, but the HPA's count for it is 1 (it rounds up, and counts instances without metrics as busy)",
+    );
   });
 });
 
 describe("podViews", () => {
   const options = { staleAfterMs: 15_000, cpuRequestMillicores: 500, memoryRequestBytes: 1_000_000_000 };
-  const row = (id: string, status: RegistryInstance["status"], ageMs: number, cpu: number, rss = 500_000_000): RegistryInstance => ({ id, status, ageMs, vitals: { cpu_percent: cpu, rss_bytes: rss } });
+  const row = (
+    id: string,
+    status: RegistryInstance["status"],
+    ageMs: number,
+    cpu: number,
+    rss = 500_000_000,
+  ): RegistryInstance => ({ id, status, ageMs, vitals: { cpu_percent: cpu, rss_bytes: rss } });
 
   it("takes CPU as a share of the request, memory as a share of the memory request", () => {
-    expect(podViews([row("a", "healthy", 1_000, 42)], null, options)).toEqual([{ id: "a", ready: true, cpu: 84, memory: 50, rps: null }]);
+    expect(podViews([row("a", "healthy", 1_000, 42)], null, options)).toEqual([
+      { id: "a", ready: true, cpu: 84, memory: 50, rps: null },
+    ]);
   });
   it("without a target's list: healthy instances count, draining ones are left out, stale vitals are missing", () => {
-    const views = podViews([row("a", "healthy", 1_000, 10), row("b", "draining", 1_000, 90), row("c", "healthy", 60_000, 90)], null, options);
+    const views = podViews(
+      [row("a", "healthy", 1_000, 10), row("b", "draining", 1_000, 90), row("c", "healthy", 60_000, 90)],
+      null,
+      options,
+    );
     expect(views.map((v) => [v.id, v.ready, v.cpu])).toEqual([
       ["a", true, 20],
       ["c", true, null],

@@ -18,7 +18,10 @@ const call = (content: string, extra: Record<string, unknown> = {}, signal = new
   signal,
 });
 
-type Completion = { choices: Array<{ index: number; message: { content: string }; finish_reason: string }>; usage: Record<string, number> };
+type Completion = {
+  choices: Array<{ index: number; message: { content: string }; finish_reason: string }>;
+  usage: Record<string, number>;
+};
 
 describe("SimulatorProvider", () => {
   it("answers the same prompt with the same text and different prompts with different text", async () => {
@@ -34,7 +37,9 @@ describe("SimulatorProvider", () => {
   });
 
   it("stops at max_tokens with finish_reason length, answers n choices, and adds up usage", async () => {
-    const answer = (await simulator({ answerWords: 30 }).complete(call("hello", { max_tokens: 5, n: 3 }))) as unknown as Completion;
+    const answer = (await simulator({ answerWords: 30 }).complete(
+      call("hello", { max_tokens: 5, n: 3 }),
+    )) as unknown as Completion;
     expect(answer.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     for (const choice of answer.choices) {
       expect(choice.message.content.split(" ")).toHaveLength(5);
@@ -48,10 +53,13 @@ describe("SimulatorProvider", () => {
     const provider = simulator({ answerWords: 10, tokensPerSecond: 100 });
     const started = performance.now();
     const events: string[] = [];
-    for await (const data of await provider.stream(call("stream it", { stream_options: { include_usage: true } }))) events.push(data);
+    for await (const data of await provider.stream(call("stream it", { stream_options: { include_usage: true } })))
+      events.push(data);
     const elapsed = performance.now() - started;
     expect(events.at(-1)).toBe("[DONE]");
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } });
+    const chunks = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string } }>; usage?: { completion_tokens: number } });
     const text = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
     const whole = (await provider.complete(call("stream it"))) as unknown as Completion;
     expect(text).toBe(whole.choices[0]!.message.content);
@@ -61,7 +69,14 @@ describe("SimulatorProvider", () => {
 
   it("fails the configured share of calls with a retryable server error", async () => {
     const provider = simulator({ errorRate: 0.3 });
-    const outcomes = await Promise.all(Array.from({ length: 2_000 }, () => provider.complete(call("x")).then(() => null, (e: unknown) => e)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 2_000 }, () =>
+        provider.complete(call("x")).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     const failures = outcomes.filter((o) => o !== null);
     expect(failures.length).toBeGreaterThan(2_000 * 0.25);
     expect(failures.length).toBeLessThan(2_000 * 0.35);
@@ -109,11 +124,18 @@ const validates = (schema: Record<string, unknown>, value: unknown) => {
 };
 
 const chat = async (body: Record<string, unknown>, settings: Partial<SimulatorSettings> = {}) =>
-  (await simulator(settings).complete({ body: { model: "sim", ...body }, signal: new Cancellation() })) as unknown as ChatCompletion;
+  (await simulator(settings).complete({
+    body: { model: "sim", ...body },
+    signal: new Cancellation(),
+  })) as unknown as ChatCompletion;
 
 async function streamed(body: Record<string, unknown>, settings: Partial<SimulatorSettings> = {}) {
   const events: string[] = [];
-  for await (const data of await simulator(settings).stream({ body: { model: "sim", stream: true, ...body }, signal: new Cancellation() })) events.push(data);
+  for await (const data of await simulator(settings).stream({
+    body: { model: "sim", stream: true, ...body },
+    signal: new Cancellation(),
+  }))
+    events.push(data);
   expect(events.at(-1)).toBe("[DONE]");
   return events.slice(0, -1).map((event) => JSON.parse(event) as ChatCompletionChunk);
 }
@@ -130,20 +152,40 @@ const weatherParameters = {
   required: ["city", "unit"],
   additionalProperties: false,
 };
-const weatherTool = { type: "function", function: { name: "get_weather", description: "Current weather for a city", parameters: weatherParameters } };
+const weatherTool = {
+  type: "function",
+  function: { name: "get_weather", description: "Current weather for a city", parameters: weatherParameters },
+};
 const timeParameters = z.toJSONSchema(z.object({ zone: z.string(), at: z.iso.datetime().nullable() })) as Record<string, unknown>;
 const timeTool = { type: "function", function: { name: "current_time", parameters: timeParameters } };
 // LangChain (zod-to-json-schema) style: the whole schema behind a $ref into definitions.
 const planParameters = {
   $ref: "#/definitions/Plan",
   definitions: {
-    Plan: { type: "object", properties: { steps: { type: "array", items: { $ref: "#/definitions/Step" }, minItems: 1 } }, required: ["steps"], additionalProperties: false },
-    Step: { type: "object", properties: { title: { type: "string" }, minutes: { anyOf: [{ type: "number", minimum: 0 }, { type: "null" }] } }, required: ["title", "minutes"], additionalProperties: false },
+    Plan: {
+      type: "object",
+      properties: { steps: { type: "array", items: { $ref: "#/definitions/Step" }, minItems: 1 } },
+      required: ["steps"],
+      additionalProperties: false,
+    },
+    Step: {
+      type: "object",
+      properties: { title: { type: "string" }, minutes: { anyOf: [{ type: "number", minimum: 0 }, { type: "null" }] } },
+      required: ["title", "minutes"],
+      additionalProperties: false,
+    },
   },
   $schema: "http://json-schema.org/draft-07/schema#",
 };
-const planTool = { type: "function", function: { name: "extract_plan", description: "Extract the plan", parameters: planParameters } };
-const parametersOf: Record<string, Record<string, unknown>> = { get_weather: weatherParameters, current_time: timeParameters, extract_plan: planParameters };
+const planTool = {
+  type: "function",
+  function: { name: "extract_plan", description: "Extract the plan", parameters: planParameters },
+};
+const parametersOf: Record<string, Record<string, unknown>> = {
+  get_weather: weatherParameters,
+  current_time: timeParameters,
+  extract_plan: planParameters,
+};
 
 function expectToolCall(completion: ChatCompletion, names: string[]) {
   const [choice] = completion.choices;
@@ -161,20 +203,32 @@ function expectToolCall(completion: ChatCompletion, names: string[]) {
 
 describe("SimulatorProvider tools", () => {
   it("tool_choice required calls the tool the user asks for, with arguments valid against its schema", async () => {
-    expectToolCall(await chat({ messages: user("What's the weather in Paris?"), tools: [timeTool, weatherTool], tool_choice: "required" }), ["get_weather"]);
+    expectToolCall(
+      await chat({ messages: user("What's the weather in Paris?"), tools: [timeTool, weatherTool], tool_choice: "required" }),
+      ["get_weather"],
+    );
   });
 
   it("tool_choice required calls the first tool when none is asked for", async () => {
-    expectToolCall(await chat({ messages: user("hello"), tools: [timeTool, weatherTool], tool_choice: "required" }), ["current_time"]);
+    expectToolCall(await chat({ messages: user("hello"), tools: [timeTool, weatherTool], tool_choice: "required" }), [
+      "current_time",
+    ]);
   });
 
   it("a named tool_choice calls exactly that tool, through $ref and definitions", async () => {
-    const completion = await chat({ messages: user("What's the weather?"), tools: [weatherTool, planTool], tool_choice: { type: "function", function: { name: "extract_plan" } } });
+    const completion = await chat({
+      messages: user("What's the weather?"),
+      tools: [weatherTool, planTool],
+      tool_choice: { type: "function", function: { name: "extract_plan" } },
+    });
     expectToolCall(completion, ["extract_plan"]);
   });
 
   it("auto calls a tool the last user message asks for, and answers text otherwise", async () => {
-    expectToolCall(await chat({ messages: user("Is the WEATHER nice in Oslo?"), tools: [weatherTool, timeTool], tool_choice: "auto" }), ["get_weather"]);
+    expectToolCall(
+      await chat({ messages: user("Is the WEATHER nice in Oslo?"), tools: [weatherTool, timeTool], tool_choice: "auto" }),
+      ["get_weather"],
+    );
     expectToolCall(await chat({ messages: user("please use current_time"), tools: [weatherTool, timeTool] }), ["current_time"]);
     const plain = await chat({ messages: user("tell me a story"), tools: [weatherTool, timeTool], tool_choice: "auto" });
     expect(plain.choices[0]).toMatchObject({ finish_reason: "stop", message: { role: "assistant", refusal: null } });
@@ -185,7 +239,11 @@ describe("SimulatorProvider tools", () => {
   it("auto answers in text with the tool's result once it was called, so an agent loop ends", async () => {
     const first = await chat({ messages: user("weather in Paris?"), tools: [weatherTool] });
     const [call] = expectToolCall(first, ["get_weather"]);
-    const messages = [...user("weather in Paris?"), first.choices[0]!.message, { role: "tool", tool_call_id: call!.id, content: '{"degrees":21}' }];
+    const messages = [
+      ...user("weather in Paris?"),
+      first.choices[0]!.message,
+      { role: "tool", tool_call_id: call!.id, content: '{"degrees":21}' },
+    ];
     const second = await chat({ messages, tools: [weatherTool], tool_choice: "auto" });
     expect(second.choices[0]!.finish_reason).toBe("stop");
     expect(second.choices[0]!.message.content).toBe('get_weather returned: {"degrees":21}');
@@ -198,10 +256,21 @@ describe("SimulatorProvider tools", () => {
   });
 
   it("calls every asked-for tool in parallel unless parallel_tool_calls is false", async () => {
-    const both = await chat({ messages: user("the weather, and the time there"), tools: [weatherTool, timeTool], tool_choice: "required" });
+    const both = await chat({
+      messages: user("the weather, and the time there"),
+      tools: [weatherTool, timeTool],
+      tool_choice: "required",
+    });
     const calls = expectToolCall(both, ["get_weather", "current_time"]);
     expect(new Set(calls.map((c) => c.id)).size).toBe(2);
-    expectToolCall(await chat({ messages: user("the weather, and the time there"), tools: [weatherTool, timeTool], parallel_tool_calls: false }), ["get_weather"]);
+    expectToolCall(
+      await chat({
+        messages: user("the weather, and the time there"),
+        tools: [weatherTool, timeTool],
+        parallel_tool_calls: false,
+      }),
+      ["get_weather"],
+    );
   });
 
   it("answers the same request with the same tool call", async () => {
@@ -222,7 +291,10 @@ describe("SimulatorProvider response formats", () => {
     ["zod's $defs with recursion", treeSchema, true],
   ])("json_schema answers JSON valid against %s", async (_, schema, strict) => {
     for (const prompt of ["one", "two", "three", "four"]) {
-      const completion = await chat({ messages: user(prompt), response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict } } });
+      const completion = await chat({
+        messages: user(prompt),
+        response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict } },
+      });
       expect(completion.choices[0]!.finish_reason).toBe("stop");
       expect(validates(schema, JSON.parse(completion.choices[0]!.message.content!))).toBe(true);
     }
@@ -252,7 +324,9 @@ describe("SimulatorProvider n, stop, max_tokens and usage", () => {
     const expected = full.slice(0, Math.min(full.indexOf(early), full.indexOf(late)));
     const cut = await chat({ messages: user("stop here"), stop: [late, early, "never-there"] }, { answerWords: 40 });
     expect(cut.choices[0]).toMatchObject({ finish_reason: "stop", message: { content: expected } });
-    expect((await chat({ messages: user("stop here"), stop: early }, { answerWords: 40 })).choices[0]!.message.content).toBe(expected);
+    expect((await chat({ messages: user("stop here"), stop: early }, { answerWords: 40 })).choices[0]!.message.content).toBe(
+      expected,
+    );
     expect(cut.usage!.completion_tokens).toBeLessThan(40);
   });
 
@@ -265,7 +339,8 @@ describe("SimulatorProvider n, stop, max_tokens and usage", () => {
     expect(whole.startsWith(cut.choices[0]!.message.content!)).toBe(true);
     expect(cut.usage!.completion_tokens).toBe(3);
 
-    const argumentsOf = (completion: ChatCompletion) => (completion.choices[0]!.message.tool_calls![0] as { function: { arguments: string } }).function.arguments;
+    const argumentsOf = (completion: ChatCompletion) =>
+      (completion.choices[0]!.message.tool_calls![0] as { function: { arguments: string } }).function.arguments;
     const uncut = await chat({ messages: user("weather"), tools: [weatherTool], tool_choice: "required" });
     const tool = await chat({ messages: user("weather"), tools: [weatherTool], tool_choice: "required", max_tokens: 2 });
     expect(tool.choices[0]!.finish_reason).toBe("length");
@@ -285,25 +360,63 @@ describe("SimulatorProvider n, stop, max_tokens and usage", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ messages: user("x"), n: 9 }, "n"],
       [{ messages: user("x"), tool_choice: "required" }, "tool_choice"],
-      [{ messages: user("x"), tools: [weatherTool], tool_choice: { type: "function", function: { name: "nope" } } }, "tool_choice"],
-      [{ messages: user("x"), tools: [{ type: "function", function: { name: "bad", parameters: { $ref: "#/$defs/gone" } } }], tool_choice: "required" }, "tools[0].function.parameters"],
-      [{ messages: user("x"), response_format: { type: "json_schema", json_schema: { name: "r", schema: { type: "integer", minimum: 3, maximum: 2 } } } }, "response_format.json_schema.schema"],
+      [
+        { messages: user("x"), tools: [weatherTool], tool_choice: { type: "function", function: { name: "nope" } } },
+        "tool_choice",
+      ],
+      [
+        {
+          messages: user("x"),
+          tools: [{ type: "function", function: { name: "bad", parameters: { $ref: "#/$defs/gone" } } }],
+          tool_choice: "required",
+        },
+        "tools[0].function.parameters",
+      ],
+      [
+        {
+          messages: user("x"),
+          response_format: {
+            type: "json_schema",
+            json_schema: { name: "r", schema: { type: "integer", minimum: 3, maximum: 2 } },
+          },
+        },
+        "response_format.json_schema.schema",
+      ],
       [{ messages: [] }, "messages"],
     ];
     for (const [body, param] of cases) {
-      const failure = await chat(body).then(() => null, (error: unknown) => error);
+      const failure = await chat(body).then(
+        () => null,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(UpstreamFailure);
-      expect(failure).toMatchObject({ reason: "client_error", status: 400, retryable: false, upstreamError: { type: "invalid_request_error", param } });
+      expect(failure).toMatchObject({
+        reason: "client_error",
+        status: 400,
+        retryable: false,
+        upstreamError: { type: "invalid_request_error", param },
+      });
     }
   });
 });
 
 describe("SimulatorProvider streaming", () => {
   it("streams a tool call as OpenAI does: id, type and name with empty arguments first, then fragments", async () => {
-    const body = { messages: user("weather in Rome"), tools: [weatherTool, timeTool], tool_choice: "required", stream_options: { include_usage: true } };
+    const body = {
+      messages: user("weather in Rome"),
+      tools: [weatherTool, timeTool],
+      tool_choice: "required",
+      stream_options: { include_usage: true },
+    };
     const chunks = await streamed(body);
     const deltas = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta));
-    expect(deltas[0]).toEqual({ role: "assistant", content: null, tool_calls: [{ index: 0, id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather", arguments: "" } }] });
+    expect(deltas[0]).toEqual({
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { index: 0, id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather", arguments: "" } },
+      ],
+    });
     const fragments = deltas.slice(1).flatMap((delta) => delta.tool_calls ?? []);
     expect(fragments.length).toBeGreaterThan(3);
     for (const fragment of fragments) expect(fragment).toEqual({ index: 0, function: { arguments: expect.any(String) } });
@@ -319,7 +432,11 @@ describe("SimulatorProvider streaming", () => {
   });
 
   it("streams parallel calls, each with its own index, id and name", async () => {
-    const chunks = await streamed({ messages: user("the weather and the time"), tools: [weatherTool, timeTool], tool_choice: "auto" });
+    const chunks = await streamed({
+      messages: user("the weather and the time"),
+      tools: [weatherTool, timeTool],
+      tool_choice: "auto",
+    });
     const calls = new Map<number, { name?: string; id?: string; args: string }>();
     for (const chunk of chunks) {
       for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
@@ -347,7 +464,10 @@ describe("SimulatorProvider streaming", () => {
   });
 
   it("streams JSON for a json_schema response format", async () => {
-    const chunks = await streamed({ messages: user("json please"), response_format: { type: "json_schema", json_schema: { name: "p", schema: planParameters } } });
+    const chunks = await streamed({
+      messages: user("json please"),
+      response_format: { type: "json_schema", json_schema: { name: "p", schema: planParameters } },
+    });
     const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("");
     expect(validates(planParameters, JSON.parse(text))).toBe(true);
   });
@@ -355,15 +475,25 @@ describe("SimulatorProvider streaming", () => {
 
 describe("SimulatorProvider embeddings", () => {
   const embed = async (body: Record<string, unknown>, settings: Partial<SimulatorSettings> = {}) =>
-    (await simulator(settings).embed({ body: { model: "sim-embed", ...body }, signal: new Cancellation() })) as unknown as CreateEmbeddingResponse;
+    (await simulator(settings).embed({
+      body: { model: "sim-embed", ...body },
+      signal: new Cancellation(),
+    })) as unknown as CreateEmbeddingResponse;
   const norm = (v: number[]) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
   const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
 
   it("answers OpenAI's shape with unit vectors of 1536 dimensions by default, or as many as asked", async () => {
     const response = await embed({ input: ["the quick brown fox", "a lazy dog"] });
-    expect(response).toMatchObject({ object: "list", model: "sim-embed", usage: { prompt_tokens: expect.any(Number), total_tokens: expect.any(Number) } });
+    expect(response).toMatchObject({
+      object: "list",
+      model: "sim-embed",
+      usage: { prompt_tokens: expect.any(Number), total_tokens: expect.any(Number) },
+    });
     expect(response.usage.total_tokens).toBe(response.usage.prompt_tokens);
-    expect(response.data.map((d) => [d.object, d.index, d.embedding.length])).toEqual([["embedding", 0, 1536], ["embedding", 1, 1536]]);
+    expect(response.data.map((d) => [d.object, d.index, d.embedding.length])).toEqual([
+      ["embedding", 0, 1536],
+      ["embedding", 1, 1536],
+    ]);
     for (const { embedding } of response.data) expect(norm(embedding)).toBeCloseTo(1, 5);
     for (const dimensions of [1, 2, 64, 3072]) {
       const [item] = (await embed({ input: "sized", dimensions })).data;
@@ -373,7 +503,12 @@ describe("SimulatorProvider embeddings", () => {
   });
 
   it("gives equal inputs equal vectors and similar inputs closer ones", async () => {
-    const texts = ["the cat sat on the mat", "the cat sat on the mat", "the cats sat on a mat", "quarterly revenue grew in europe"];
+    const texts = [
+      "the cat sat on the mat",
+      "the cat sat on the mat",
+      "the cats sat on a mat",
+      "quarterly revenue grew in europe",
+    ];
     const [a, same, similar, other] = (await embed({ input: texts })).data.map((d) => d.embedding);
     expect(same).toEqual(a);
     expect(cosine(a!, similar!)).toBeGreaterThan(0.5);
@@ -384,7 +519,8 @@ describe("SimulatorProvider embeddings", () => {
 
   it("encodes base64 as the little-endian float32 values of the float answer", async () => {
     const floats = (await embed({ input: "decode me", dimensions: 16 })).data[0]!.embedding;
-    const encoded = (await embed({ input: "decode me", dimensions: 16, encoding_format: "base64" })).data[0]!.embedding as unknown as string;
+    const encoded = (await embed({ input: "decode me", dimensions: 16, encoding_format: "base64" })).data[0]!
+      .embedding as unknown as string;
     const bytes = Buffer.from(encoded, "base64");
     expect(bytes).toHaveLength(64);
     expect(Array.from({ length: 16 }, (_, i) => bytes.readFloatLE(i * 4))).toEqual(floats);
@@ -416,14 +552,24 @@ describe("SimulatorProvider latency and errors apply to every kind of call", () 
   it("injects errors into tool calls, streams and embeddings", async () => {
     const provider = simulator({ errorRate: 1 });
     const signal = new Cancellation();
-    await expect(provider.complete({ body: { model: "m", messages: user("weather"), tools: [weatherTool], tool_choice: "required" }, signal })).rejects.toMatchObject({ reason: "server_error" });
-    await expect(provider.stream({ body: { model: "m", messages: user("x"), stream: true }, signal })).rejects.toMatchObject({ reason: "server_error" });
+    await expect(
+      provider.complete({
+        body: { model: "m", messages: user("weather"), tools: [weatherTool], tool_choice: "required" },
+        signal,
+      }),
+    ).rejects.toMatchObject({ reason: "server_error" });
+    await expect(provider.stream({ body: { model: "m", messages: user("x"), stream: true }, signal })).rejects.toMatchObject({
+      reason: "server_error",
+    });
     await expect(provider.embed({ body: { model: "m", input: "x" }, signal })).rejects.toMatchObject({ reason: "server_error" });
   });
 
   it("waits its latency before embeddings too", async () => {
     const started = performance.now();
-    await simulator({ latencyMs: { median: 60, p99: 60 } }).embed({ body: { model: "m", input: "x" }, signal: new Cancellation() });
+    await simulator({ latencyMs: { median: 60, p99: 60 } }).embed({
+      body: { model: "m", input: "x" },
+      signal: new Cancellation(),
+    });
     expect(performance.now() - started).toBeGreaterThanOrEqual(55);
   });
 });

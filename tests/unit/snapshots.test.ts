@@ -8,7 +8,13 @@ import { cacheRequests, gatewayDuration, gatewayRequests } from "../../lib/platf
 import { registry } from "../../lib/platform/metrics/registry";
 import { snapshotsDropped } from "../../lib/platform/metrics/snapshots";
 import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
-import { diffReadings, mergedHistogram, readRegistry, snapshotBucket, type Snapshot } from "../../lib/platform/metrics-history/snapshot";
+import {
+  diffReadings,
+  mergedHistogram,
+  readRegistry,
+  snapshotBucket,
+  type Snapshot,
+} from "../../lib/platform/metrics-history/snapshot";
 import { SnapshotWriter } from "../../lib/platform/metrics-history/writer";
 import "../../lib/platform/metrics/http";
 import "../../lib/platform/metrics/process";
@@ -81,7 +87,16 @@ describe("snapshotBucket", () => {
 describe("SnapshotWriter", () => {
   function writer(write: (s: Snapshot) => Promise<unknown>, bufferMax: number, ready = () => true) {
     let clock = 100_000;
-    const w = new SnapshotWriter({ registry, write, intervalMs: 1_000, bufferMax, ready, logger: quiet, now: () => (clock += 1_000), startedAt: 100_000 });
+    const w = new SnapshotWriter({
+      registry,
+      write,
+      intervalMs: 1_000,
+      bufferMax,
+      ready,
+      logger: quiet,
+      now: () => (clock += 1_000),
+      startedAt: 100_000,
+    });
     return w;
   }
   const counted = (s: Snapshot) => s.requests.reduce((a, b) => a + b, 0);
@@ -113,7 +128,11 @@ describe("SnapshotWriter", () => {
   it("queues while the tables do not exist yet", async () => {
     const written: Snapshot[] = [];
     let ready = false;
-    const w = writer(async (s) => void written.push(s), 10, () => ready);
+    const w = writer(
+      async (s) => void written.push(s),
+      10,
+      () => ready,
+    );
     await w.capture();
     await w.flush();
     expect(written).toHaveLength(0);

@@ -3,7 +3,12 @@ import { readSseData } from "../../lib/data-plane/providers/sse";
 
 async function collect(chunks: string[]) {
   const out: string[] = [];
-  for await (const data of readSseData((async function* () { yield* chunks.map((c) => Buffer.from(c)); })())) out.push(data);
+  for await (const data of readSseData(
+    (async function* () {
+      yield* chunks.map((c) => Buffer.from(c));
+    })(),
+  ))
+    out.push(data);
   return out;
 }
 
@@ -16,13 +21,23 @@ describe("readSseData", () => {
   });
 
   it("accepts CRLF line ends, data without a space, multi-line data and a last event without a blank line", async () => {
-    expect(await collect(["data:x\r\n\r\ndata: one\ndata: two\n\n", "event: ping\ndata: last"])).toEqual(["x", "one\ntwo", "last"]);
+    expect(await collect(["data:x\r\n\r\ndata: one\ndata: two\n\n", "event: ping\ndata: last"])).toEqual([
+      "x",
+      "one\ntwo",
+      "last",
+    ]);
   });
 
   it("keeps multi-byte characters split between chunks intact", async () => {
     const bytes = Buffer.from('data: {"t":"héllo ✓"}\n\n');
     const out: string[] = [];
-    for await (const d of readSseData((async function* () { yield bytes.subarray(0, 14); yield bytes.subarray(14); })())) out.push(d);
+    for await (const d of readSseData(
+      (async function* () {
+        yield bytes.subarray(0, 14);
+        yield bytes.subarray(14);
+      })(),
+    ))
+      out.push(d);
     expect(out).toEqual(['{"t":"héllo ✓"}']);
   });
 });

@@ -26,37 +26,68 @@ afterAll(async () => {
 
 describe("an OpenAI-compatible upstream's answers", () => {
   it("a 401 for our key is auth_rejected, retried elsewhere only, and keeps the upstream's words (which may quote the key) out", async () => {
-    const failure = (await provider("revoked-key").complete(call()).catch((e) => e)) as UpstreamFailure;
-    expect(failure).toMatchObject({ reason: "auth_rejected", status: 401, retryable: true, sameDeploymentMayRecover: false, blamesDeployment: true });
+    const failure = (await provider("revoked-key")
+      .complete(call())
+      .catch((e) => e)) as UpstreamFailure;
+    expect(failure).toMatchObject({
+      reason: "auth_rejected",
+      status: 401,
+      retryable: true,
+      sameDeploymentMayRecover: false,
+      blamesDeployment: true,
+    });
     expect(failure.message).toBe("upstream answered 401");
     expect(failure.upstreamError).toBeUndefined();
   });
 
   it("a 404 for the model is model_not_found; a 403 is auth_rejected", async () => {
-    expect(await provider("right-key").complete(call("retired-model")).catch((e) => e)).toMatchObject({ reason: "model_not_found", status: 404, sameDeploymentMayRecover: false });
+    expect(
+      await provider("right-key")
+        .complete(call("retired-model"))
+        .catch((e) => e),
+    ).toMatchObject({ reason: "model_not_found", status: 404, sameDeploymentMayRecover: false });
     upstream.setBehaviour({ failNext: { count: 1, status: 403 } });
-    expect(await provider("right-key").complete(call()).catch((e) => e)).toMatchObject({ reason: "auth_rejected", status: 403 });
+    expect(
+      await provider("right-key")
+        .complete(call())
+        .catch((e) => e),
+    ).toMatchObject({ reason: "auth_rejected", status: 403 });
   });
 
-  it.each([400, 413, 422])("a %i is the request's own fault: client_error with the upstream's error passed on, not retried, not blamed", async (status) => {
-    upstream.setBehaviour({ failNext: { count: 1, status } });
-    const failure = (await provider("right-key").complete(call()).catch((e) => e)) as UpstreamFailure;
-    expect(failure).toMatchObject({ reason: "client_error", status, retryable: false, blamesDeployment: false });
-    expect(failure.upstreamError?.type).toBe("invalid_request_error");
-  });
+  it.each([400, 413, 422])(
+    "a %i is the request's own fault: client_error with the upstream's error passed on, not retried, not blamed",
+    async (status) => {
+      upstream.setBehaviour({ failNext: { count: 1, status } });
+      const failure = (await provider("right-key")
+        .complete(call())
+        .catch((e) => e)) as UpstreamFailure;
+      expect(failure).toMatchObject({ reason: "client_error", status, retryable: false, blamesDeployment: false });
+      expect(failure.upstreamError?.type).toBe("invalid_request_error");
+    },
+  );
 
   it("the console's probe classifies statuses the same way", async () => {
-    expect(await provider("revoked-key").probe(AbortSignal.timeout(5_000)).catch((e) => e)).toMatchObject({ reason: "auth_rejected", status: 401 });
+    expect(
+      await provider("revoked-key")
+        .probe(AbortSignal.timeout(5_000))
+        .catch((e) => e),
+    ).toMatchObject({ reason: "auth_rejected", status: 401 });
   });
 
   it("a probe abandoned on purpose is cancelled, one that ran out of time is a timeout", async () => {
     upstream.setBehaviour({ headerDelayMs: 2_000 });
     try {
       const stopped = new AbortController();
-      const probing = provider("right-key").probe(stopped.signal).catch((e) => e);
+      const probing = provider("right-key")
+        .probe(stopped.signal)
+        .catch((e) => e);
       setTimeout(() => stopped.abort(), 20);
       expect(await probing).toMatchObject({ reason: "cancelled", blamesDeployment: false });
-      expect(await provider("right-key").probe(AbortSignal.timeout(50)).catch((e) => e)).toMatchObject({ reason: "timeout_total", blamesDeployment: true });
+      expect(
+        await provider("right-key")
+          .probe(AbortSignal.timeout(50))
+          .catch((e) => e),
+      ).toMatchObject({ reason: "timeout_total", blamesDeployment: true });
     } finally {
       upstream.setBehaviour({});
     }

@@ -23,7 +23,9 @@ describe("usageChartData", () => {
       { key: "s1", name: "Saved" },
     ]);
     expect(data.hasData).toBe(true);
-    expect(usageChartData([{ t: 0, costUsd: null, tokens: null, savedUsd: null }], [{ field: "tokens", name: "Tokens" }]).hasData).toBe(false);
+    expect(
+      usageChartData([{ t: 0, costUsd: null, tokens: null, savedUsd: null }], [{ field: "tokens", name: "Tokens" }]).hasData,
+    ).toBe(false);
   });
 });
 

@@ -7,7 +7,10 @@ describe("costOf", () => {
   it("charges input, cached input and output at their rates per million tokens", () => {
     const price = { inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25 };
     // 1,000 prompt tokens of which 400 cached, 500 completion tokens.
-    expect(costOf(price, { promptTokens: 1_000, cachedTokens: 400, completionTokens: 500 })).toBeCloseTo((600 * 2.5 + 400 * 1.25 + 500 * 10) / 1e6, 12);
+    expect(costOf(price, { promptTokens: 1_000, cachedTokens: 400, completionTokens: 500 })).toBeCloseTo(
+      (600 * 2.5 + 400 * 1.25 + 500 * 10) / 1e6,
+      12,
+    );
   });
 
   it("charges cached tokens as input when the model has no cached rate, and never more cached than prompt tokens", () => {
@@ -43,7 +46,11 @@ describe("PriceTable", () => {
   });
 
   it("prices the simulator, so load tests show spend", () => {
-    expect(new PriceTable(DEFAULT_PRICES).lookup("sim-fast")).toEqual({ inputPerMillion: 1, outputPerMillion: 2, cachedInputPerMillion: 0.5 });
+    expect(new PriceTable(DEFAULT_PRICES).lookup("sim-fast")).toEqual({
+      inputPerMillion: 1,
+      outputPerMillion: 2,
+      cachedInputPerMillion: 0.5,
+    });
   });
 });
 
@@ -56,8 +63,12 @@ describe("parsePriceFile", () => {
   });
 
   it("names the file and the entry that is wrong", () => {
-    expect(() => parsePriceFile("gpt-4o:\n  inputPerMillion: -1\n  outputPerMillion: 8\n", "prices.yaml")).toThrow(PriceFileError);
-    expect(() => parsePriceFile("gpt-4o:\n  inputPerMillion: -1\n  outputPerMillion: 8\n", "prices.yaml")).toThrow(/prices\.yaml: gpt-4o\.inputPerMillion/);
+    expect(() => parsePriceFile("gpt-4o:\n  inputPerMillion: -1\n  outputPerMillion: 8\n", "prices.yaml")).toThrow(
+      PriceFileError,
+    );
+    expect(() => parsePriceFile("gpt-4o:\n  inputPerMillion: -1\n  outputPerMillion: 8\n", "prices.yaml")).toThrow(
+      /prices\.yaml: gpt-4o\.inputPerMillion/,
+    );
     expect(() => parsePriceFile("[1, 2", "bad.yaml")).toThrow(/Invalid prices file bad\.yaml/);
   });
 });

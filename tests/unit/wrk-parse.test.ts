@@ -96,7 +96,12 @@ describe("summarize", () => {
   });
 
   it("averages throughput and takes the median of each percentile", () => {
-    expect(summarize([run(100, 1, 10), run(200, 3, 50), run(300, 2, 20)])).toEqual({ runs: 3, requestsPerSecond: 200, p50Ms: 2, p99Ms: 20 });
+    expect(summarize([run(100, 1, 10), run(200, 3, 50), run(300, 2, 20)])).toEqual({
+      runs: 3,
+      requestsPerSecond: 200,
+      p50Ms: 2,
+      p99Ms: 20,
+    });
     expect(summarize([run(100, 1, 10), run(300, 3, 30)])).toEqual({ runs: 2, requestsPerSecond: 200, p50Ms: 2, p99Ms: 20 });
   });
 

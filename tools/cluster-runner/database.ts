@@ -18,7 +18,8 @@ export async function ensureDatabase(url: string): Promise<"existed" | "created"
     await probe.end().catch(() => {});
   }
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (!/^[A-Za-z0-9_]{1,63}$/.test(name)) throw new Error(`will not create a database named ${JSON.stringify(name)}: letters, digits and _ only`);
+  if (!/^[A-Za-z0-9_]{1,63}$/.test(name))
+    throw new Error(`will not create a database named ${JSON.stringify(name)}: letters, digits and _ only`);
   const maintenance = new URL(url);
   maintenance.pathname = "/postgres";
   const admin = new pg.Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5_000 });

@@ -53,7 +53,9 @@ export interface ClusterOptions {
   /** Serve the control endpoint that the scaling `local` target drives (default true). */
   control?: boolean;
   /** nginx tuning; defaults suit a laptop. */
-  balancer?: Partial<Pick<NginxSettings, "maxFails" | "failTimeoutS" | "upstreamKeepaliveTimeoutS" | "clientKeepaliveTimeoutS" | "workerProcesses">>;
+  balancer?: Partial<
+    Pick<NginxSettings, "maxFails" | "failTimeoutS" | "upstreamKeepaliveTimeoutS" | "clientKeepaliveTimeoutS" | "workerProcesses">
+  >;
   binaries?: { nginx?: string; pgbouncer?: string; prometheus?: string };
   /** Every JSON log line of every instance. */
   onLog?: (instance: InstanceInfo, line: LogLine) => void;
@@ -202,7 +204,8 @@ export class LocalCluster {
           workerProcesses: balancer.workerProcesses ?? 1,
           maxFails: balancer.maxFails ?? 1,
           failTimeoutS: balancer.failTimeoutS ?? 2,
-          upstreamKeepaliveTimeoutS: balancer.upstreamKeepaliveTimeoutS ?? Math.max(1, Math.min(10, Math.floor(this.drainTimeoutMs / 3000))),
+          upstreamKeepaliveTimeoutS:
+            balancer.upstreamKeepaliveTimeoutS ?? Math.max(1, Math.min(10, Math.floor(this.drainTimeoutMs / 3000))),
           drainTimeoutMs: this.drainTimeoutMs,
           clientKeepaliveTimeoutS: balancer.clientKeepaliveTimeoutS ?? 0,
           clientMaxBodySize: "2m",
@@ -225,7 +228,12 @@ export class LocalCluster {
 
   /** Every process this runner started and that still runs: name and PID. */
   processes(): Array<{ name: string; pid: number }> {
-    const owned = [this.nginx?.process, this.pgbouncer?.process, this.prometheus?.process, ...[...this.members.values()].map((i) => i.process)];
+    const owned = [
+      this.nginx?.process,
+      this.pgbouncer?.process,
+      this.prometheus?.process,
+      ...[...this.members.values()].map((i) => i.process),
+    ];
     return owned.filter((p) => p !== undefined && !p.exitStatus()).map((p) => ({ name: p!.name, pid: p!.pid }));
   }
 
@@ -264,7 +272,8 @@ export class LocalCluster {
 
   /** Adds or removes instances until `replicas` serve. */
   scaleTo(replicas: number, options: RemoveOptions = {}): Promise<InstanceInfo[]> {
-    if (!Number.isInteger(replicas) || replicas < 0) return Promise.reject(new RangeError(`replicas must be a whole number ≥ 0 (got ${replicas})`));
+    if (!Number.isInteger(replicas) || replicas < 0)
+      return Promise.reject(new RangeError(`replicas must be a whole number ≥ 0 (got ${replicas})`));
     return this.serialized(async () => {
       const serving = this.serving();
       if (replicas > serving.length) {
@@ -291,7 +300,8 @@ export class LocalCluster {
       await this.nginx?.stop();
       await this.pgbouncer?.stop();
       await this.prometheus?.stop();
-      if (this.ownRunDir && !this.options.keepRunDir && this.runDirectory) await rm(this.runDirectory, { recursive: true, force: true });
+      if (this.ownRunDir && !this.options.keepRunDir && this.runDirectory)
+        await rm(this.runDirectory, { recursive: true, force: true });
       this.event("stopped");
     })();
     return this.stopping;
@@ -340,7 +350,7 @@ export class LocalCluster {
         await instance.kill();
         this.members.delete(instance.id);
       }
-      throw (failed).reason;
+      throw failed.reason;
     }
     return spawned;
   }
@@ -364,7 +374,9 @@ export class LocalCluster {
 
   private exitedOnItsOwn(instance: ClusterInstance, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.expectedExits.has(instance.id) || this.stopping) return;
-    this.event(`instance ${instance.id} (pid ${instance.pid}) exited on its own (${signal ?? `code ${code}`}); taking it out of the balancer`);
+    this.event(
+      `instance ${instance.id} (pid ${instance.pid}) exited on its own (${signal ?? `code ${code}`}); taking it out of the balancer`,
+    );
     void this.serialized(async () => {
       this.members.delete(instance.id);
       await this.applyUpstreams();

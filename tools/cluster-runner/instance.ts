@@ -65,7 +65,15 @@ export class ClusterInstance {
 
   info(): InstanceInfo {
     const exit = this.process.exitStatus();
-    return { id: this.id, pid: this.pid, port: this.port, url: this.url, state: this.state, startedAt: this.startedAt, ...(exit ? { exit } : {}) };
+    return {
+      id: this.id,
+      pid: this.pid,
+      port: this.port,
+      url: this.url,
+      state: this.state,
+      startedAt: this.startedAt,
+      ...(exit ? { exit } : {}),
+    };
   }
 
   static spawn(spec: InstanceSpec): ClusterInstance {
@@ -119,7 +127,10 @@ export class ClusterInstance {
           return finish(() => reject(new Error(`instance ${this.id} exited before ${what}:\n${this.process.tail()}`)));
         }
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`instance ${this.id}: no ${what} within ${timeoutMs} ms:\n${this.process.tail()}`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`instance ${this.id}: no ${what} within ${timeoutMs} ms:\n${this.process.tail()}`))),
+        timeoutMs,
+      );
       const finish = (settle: () => void) => {
         clearTimeout(timer);
         this.waiters.delete(check);

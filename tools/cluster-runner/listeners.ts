@@ -21,7 +21,8 @@ export async function waitUntilNotListening(pids: readonly number[], port: numbe
     const stillHolding = await Promise.all(listening.map((pid) => holdsAnySocket(pid, inodes)));
     listening = listening.filter((_, i) => stillHolding[i]);
     if (listening.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`processes ${listening.join(", ")} still accept on port ${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`processes ${listening.join(", ")} still accept on port ${port} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

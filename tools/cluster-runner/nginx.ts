@@ -42,14 +42,22 @@ export interface NginxSettings {
 }
 
 /** Fills the template; throws on a placeholder left unfilled or a keep-alive that outlives the drain. */
-export function renderNginxConfig(template: string, settings: NginxSettings, upstreams: readonly Upstream[], generation: number): string {
+export function renderNginxConfig(
+  template: string,
+  settings: NginxSettings,
+  upstreams: readonly Upstream[],
+  generation: number,
+): string {
   if (settings.upstreamKeepaliveTimeoutS * 1000 >= settings.drainTimeoutMs) {
     throw new RangeError(
       `nginx upstream keepalive_timeout (${settings.upstreamKeepaliveTimeoutS} s) must be shorter than the instances' drain deadline (${settings.drainTimeoutMs} ms)`,
     );
   }
   const servers = upstreams.length
-    ? upstreams.map((u) => `        server 127.0.0.1:${u.port} max_fails=${settings.maxFails} fail_timeout=${settings.failTimeoutS}s;  # ${u.id}`)
+    ? upstreams.map(
+        (u) =>
+          `        server 127.0.0.1:${u.port} max_fails=${settings.maxFails} fail_timeout=${settings.failTimeoutS}s;  # ${u.id}`,
+      )
     : // nginx needs at least one server; with none, answer 502 at once rather than refuse to load.
       ["        server 127.0.0.1:9 down;  # no instance"];
   const values: Record<string, string> = {
@@ -94,7 +102,12 @@ function commonArgs(settings: NginxSettings): string[] {
   return ["-p", `${settings.prefix}/`, "-c", configFile(settings), "-e", path.join(settings.prefix, "logs", "error.log")];
 }
 
-async function writeConfig(settings: NginxSettings, template: string, upstreams: readonly Upstream[], generation: number): Promise<void> {
+async function writeConfig(
+  settings: NginxSettings,
+  template: string,
+  upstreams: readonly Upstream[],
+  generation: number,
+): Promise<void> {
   const text = renderNginxConfig(template, settings, upstreams, generation);
   const temporary = `${configFile(settings)}.next`;
   await writeFile(temporary, text);
@@ -106,7 +119,9 @@ async function testConfig(settings: NginxSettings): Promise<void> {
   try {
     await run(settings.binary, ["-t", "-q", ...commonArgs(settings)]);
   } catch (error) {
-    throw new Error(`nginx -t rejected ${configFile(settings)}: ${(error as { stderr?: string }).stderr ?? (error as Error).message}`);
+    throw new Error(
+      `nginx -t rejected ${configFile(settings)}: ${(error as { stderr?: string }).stderr ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -139,7 +154,9 @@ export class Nginx {
     });
     const nginx = new Nginx(settings, template, child, 1);
     try {
-      await waitForPort(settings.port, 10_000, () => (child.exitStatus() ? `nginx exited at start:\n${child.tail()}` : undefined));
+      await waitForPort(settings.port, 10_000, () =>
+        child.exitStatus() ? `nginx exited at start:\n${child.tail()}` : undefined,
+      );
       await nginx.waitForGeneration(10_000);
     } catch (error) {
       await child.stop("SIGTERM", 2_000);

@@ -115,7 +115,9 @@ export class PgBouncer {
       logFile: path.join(settings.dir, "pgbouncer.log"),
     });
     try {
-      await waitForPort(settings.port, 10_000, () => (child.exitStatus() ? `pgbouncer exited at start:\n${child.tail()}` : undefined));
+      await waitForPort(settings.port, 10_000, () =>
+        child.exitStatus() ? `pgbouncer exited at start:\n${child.tail()}` : undefined,
+      );
     } catch (error) {
       await child.stop("SIGTERM", 2_000);
       throw error;
@@ -133,7 +135,12 @@ export class PgBouncer {
 
   /** Runs `SHOW <what>` on PgBouncer's admin console. */
   async show(what: "POOLS" | "CLIENTS" | "SERVERS" | "CONFIG" | "STATS" | "DATABASES"): Promise<Array<Record<string, unknown>>> {
-    const client = new pg.Client({ host: "127.0.0.1", port: this.settings.port, user: this.settings.server.user, database: "pgbouncer" });
+    const client = new pg.Client({
+      host: "127.0.0.1",
+      port: this.settings.port,
+      user: this.settings.server.user,
+      database: "pgbouncer",
+    });
     await client.connect();
     try {
       // Without parameters node-postgres uses the simple query protocol, the only one the admin

@@ -75,7 +75,9 @@ export class Prometheus {
       logFile: path.join(settings.dir, "prometheus.log"),
     });
     try {
-      await waitForPort(settings.port, 20_000, () => (child.exitStatus() ? `prometheus exited at start:\n${child.tail()}` : undefined));
+      await waitForPort(settings.port, 20_000, () =>
+        child.exitStatus() ? `prometheus exited at start:\n${child.tail()}` : undefined,
+      );
     } catch (error) {
       await child.stop("SIGTERM", 2_000);
       throw error;

@@ -19,7 +19,11 @@ export function queueDepthPolicy(jobsPerInstance: number, maxReplicas: number): 
     queueDepthTarget: jobsPerInstance,
     behavior: {
       scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 2, periodSeconds: 10 }] },
-      scaleDown: { stabilizationWindowSeconds: 30, selectPolicy: "Max", policies: [{ type: "Pods", value: 1, periodSeconds: 10 }] },
+      scaleDown: {
+        stabilizationWindowSeconds: 30,
+        selectPolicy: "Max",
+        policies: [{ type: "Pods", value: 1, periodSeconds: 10 }],
+      },
     },
   };
 }

@@ -49,10 +49,17 @@ export class ConsoleApiError extends Error {
 }
 
 /** Calls a console endpoint and checks the answer against its schema; every console hook uses it. */
-export async function request<S extends z.ZodType>(url: string, schema: S, init?: { method: string; body?: unknown }): Promise<z.output<S>> {
+export async function request<S extends z.ZodType>(
+  url: string,
+  schema: S,
+  init?: { method: string; body?: unknown },
+): Promise<z.output<S>> {
   const response = await fetch(url, {
     method: init?.method ?? "GET",
-    headers: init?.body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+    headers:
+      init?.body === undefined
+        ? { accept: "application/json" }
+        : { accept: "application/json", "content-type": "application/json" },
     body: init?.body === undefined ? undefined : JSON.stringify(init.body),
     credentials: "same-origin",
     cache: "no-store",
@@ -65,7 +72,11 @@ export async function request<S extends z.ZodType>(url: string, schema: S, init?
       // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the ended session's cache
       window.location.assign(`/login?callbackUrl=${encodeURIComponent(window.location.pathname)}`);
     }
-    throw new ConsoleApiError(response.status, parsed.success ? parsed.data.error.message : `Request failed (${response.status}).`, parsed.success ? parsed.data.error.param : null);
+    throw new ConsoleApiError(
+      response.status,
+      parsed.success ? parsed.data.error.message : `Request failed (${response.status}).`,
+      parsed.success ? parsed.data.error.param : null,
+    );
   }
   const parsed = schema.safeParse(payload);
   if (!parsed.success) throw new ConsoleApiError(response.status, "The server answered in an unexpected shape.");
@@ -95,13 +106,21 @@ export function useOverview(range: RangeKey, initial?: { data: OverviewResponse;
 }
 
 export function useInstances() {
-  return useQuery({ queryKey: ["console", "instances"], queryFn: () => request("/api/console/instances", instancesResponse), refetchInterval: LIVE_MS });
+  return useQuery({
+    queryKey: ["console", "instances"],
+    queryFn: () => request("/api/console/instances", instancesResponse),
+    refetchInterval: LIVE_MS,
+  });
 }
 
 // ---- alerts ------------------------------------------------------------------------------------
 
 export function useAlertRules() {
-  return useQuery({ queryKey: ["console", "alerts", "rules"], queryFn: () => request("/api/console/alerts/rules", alertRulesResponse), refetchInterval: LIVE_MS });
+  return useQuery({
+    queryKey: ["console", "alerts", "rules"],
+    queryFn: () => request("/api/console/alerts/rules", alertRulesResponse),
+    refetchInterval: LIVE_MS,
+  });
 }
 
 export function useAlertHistory(limit: number) {
@@ -121,7 +140,8 @@ export function useUpdateAlertRule() {
   });
 }
 
-const alertRulePath = (id: string, action: "acknowledge" | "silence") => `/api/console/alerts/rules/${encodeURIComponent(id)}/${action}`;
+const alertRulePath = (id: string, action: "acknowledge" | "silence") =>
+  `/api/console/alerts/rules/${encodeURIComponent(id)}/${action}`;
 
 export function useAcknowledgeAlert() {
   const client = useQueryClient();
@@ -144,7 +164,11 @@ export function useSilenceAlert() {
 // ---- API keys ----------------------------------------------------------------------------------
 
 export function useApiKeys() {
-  return useQuery({ queryKey: ["console", "keys"], queryFn: () => request("/api/console/keys", apiKeysResponse), refetchInterval: LIVE_MS });
+  return useQuery({
+    queryKey: ["console", "keys"],
+    queryFn: () => request("/api/console/keys", apiKeysResponse),
+    refetchInterval: LIVE_MS,
+  });
 }
 
 export function useCreateApiKey() {
@@ -170,13 +194,18 @@ export function useProviders() {
 }
 
 export function useProviderHealth() {
-  return useQuery({ queryKey: ["console", "providers", "health"], queryFn: () => request("/api/console/providers/health", providerHealthResponse), refetchInterval: LIVE_MS });
+  return useQuery({
+    queryKey: ["console", "providers", "health"],
+    queryFn: () => request("/api/console/providers/health", providerHealthResponse),
+    refetchInterval: LIVE_MS,
+  });
 }
 
 export function useCreateProvider() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: CreateProviderInput) => request("/api/console/providers", providerResponse, { method: "POST", body: input }),
+    mutationFn: (input: CreateProviderInput) =>
+      request("/api/console/providers", providerResponse, { method: "POST", body: input }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "providers"] }),
   });
 }
@@ -184,7 +213,8 @@ export function useCreateProvider() {
 export function useUpdateProvider() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, change }: { id: string; change: UpdateProviderInput }) => request(`/api/console/providers/${id}`, providerResponse, { method: "PATCH", body: change }),
+    mutationFn: ({ id, change }: { id: string; change: UpdateProviderInput }) =>
+      request(`/api/console/providers/${id}`, providerResponse, { method: "PATCH", body: change }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "providers"] }),
   });
 }
@@ -198,7 +228,9 @@ export function useDeleteProvider() {
 }
 
 export function useTestProvider() {
-  return useMutation({ mutationFn: (id: string) => request(`/api/console/providers/${id}/test`, providerTestResponse, { method: "POST", body: {} }) });
+  return useMutation({
+    mutationFn: (id: string) => request(`/api/console/providers/${id}/test`, providerTestResponse, { method: "POST", body: {} }),
+  });
 }
 
 // ---- users -------------------------------------------------------------------------------------
@@ -218,24 +250,43 @@ export function useCreateUser() {
 export function useUpdateUser() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, change }: { id: string; change: UpdateUserInput }) => request(`/api/console/users/${id}`, userResponse, { method: "PATCH", body: change }),
+    mutationFn: ({ id, change }: { id: string; change: UpdateUserInput }) =>
+      request(`/api/console/users/${id}`, userResponse, { method: "PATCH", body: change }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "users"] }),
   });
 }
 
 /** The new password is in the mutation's data only: never cached in a query. */
 export function useResetPassword() {
-  return useMutation({ mutationFn: (id: string) => request(`/api/console/users/${id}/password`, resetPasswordResponse, { method: "POST", body: {} }) });
+  return useMutation({
+    mutationFn: (id: string) => request(`/api/console/users/${id}/password`, resetPasswordResponse, { method: "POST", body: {} }),
+  });
 }
 
 // ---- audit -------------------------------------------------------------------------------------
 
 export function useAuditLog(filter: AuditFilter) {
   return useQuery({
-    queryKey: ["console", "audit", filter.action ?? "", filter.actor ?? "", filter.targetType ?? "", filter.targetId ?? "", filter.before ?? "", filter.limit ?? 50],
+    queryKey: [
+      "console",
+      "audit",
+      filter.action ?? "",
+      filter.actor ?? "",
+      filter.targetType ?? "",
+      filter.targetId ?? "",
+      filter.before ?? "",
+      filter.limit ?? 50,
+    ],
     queryFn: () =>
       request(
-        withQuery("/api/console/audit", { action: filter.action, actor: filter.actor, targetType: filter.targetType, targetId: filter.targetId, before: filter.before, limit: filter.limit }),
+        withQuery("/api/console/audit", {
+          action: filter.action,
+          actor: filter.actor,
+          targetType: filter.targetType,
+          targetId: filter.targetId,
+          before: filter.before,
+          limit: filter.limit,
+        }),
         auditResponse,
       ),
     placeholderData: keepPreviousData,

@@ -21,7 +21,15 @@ const withQuery = (path: string, params: Record<string, string | number | undefi
 };
 
 export function useRequestLog(filter: RequestLogFilter) {
-  const params = { keyId: filter.keyId, model: filter.model, status: filter.status, from: filter.from, to: filter.to, before: filter.before, limit: filter.limit };
+  const params = {
+    keyId: filter.keyId,
+    model: filter.model,
+    status: filter.status,
+    from: filter.from,
+    to: filter.to,
+    before: filter.before,
+    limit: filter.limit,
+  };
   return useQuery({
     queryKey: ["console", "requests", "list", params],
     queryFn: () => request(withQuery("/api/console/requests", params), requestLogListResponse),
@@ -41,13 +49,17 @@ export function useRequestById(requestId: string) {
 }
 
 export function useRequestLogSettings() {
-  return useQuery({ queryKey: ["console", "requests", "settings"], queryFn: () => request("/api/console/requests/settings", requestLogSettingsResponse) });
+  return useQuery({
+    queryKey: ["console", "requests", "settings"],
+    queryFn: () => request("/api/console/requests/settings", requestLogSettingsResponse),
+  });
 }
 
 export function useSaveRequestLogSettings() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: UpdateRequestLogSettingsInput) => request("/api/console/requests/settings", requestLogSettingsResponse, { method: "PUT", body: input }),
+    mutationFn: (input: UpdateRequestLogSettingsInput) =>
+      request("/api/console/requests/settings", requestLogSettingsResponse, { method: "PUT", body: input }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "requests", "settings"] }),
   });
 }
@@ -56,7 +68,10 @@ export function useSetKeyCapture() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ id, captureBodies }: { id: string; captureBodies: boolean }) =>
-      request(`/api/console/keys/${encodeURIComponent(id)}/capture`, revokeKeyResponse, { method: "PUT", body: { captureBodies } }),
+      request(`/api/console/keys/${encodeURIComponent(id)}/capture`, revokeKeyResponse, {
+        method: "PUT",
+        body: { captureBodies },
+      }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "keys"] }),
   });
 }

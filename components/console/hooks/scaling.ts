@@ -7,7 +7,14 @@ import type { RangeKey } from "../../../lib/control-plane/console/contracts";
 import { request } from "./console";
 import type { CapacitySettingsInput, InstanceSizesInput, ScheduleInput } from "../../../lib/control-plane/capacity/store";
 import type { SavePolicyInput } from "../../../lib/control-plane/scaling/policies";
-import { activatePolicyResponse, capacityResponse, savePolicyResponse, scalingResponse, simulationResponse, type ActivatePolicyInput } from "../../../lib/control-plane/scaling/contracts";
+import {
+  activatePolicyResponse,
+  capacityResponse,
+  savePolicyResponse,
+  scalingResponse,
+  simulationResponse,
+  type ActivatePolicyInput,
+} from "../../../lib/control-plane/scaling/contracts";
 import { decisionPredatesSwitch } from "../../../lib/control-plane/scaling/views";
 
 const LIVE_MS = 10_000;
@@ -26,7 +33,8 @@ export function useScaling(range: RangeKey) {
 export function useActivatePolicy() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: ActivatePolicyInput) => request("/api/console/scaling/active", activatePolicyResponse, { method: "PUT", body: input }),
+    mutationFn: (input: ActivatePolicyInput) =>
+      request("/api/console/scaling/active", activatePolicyResponse, { method: "PUT", body: input }),
     // Returned, so the mutation settles only once the page shows the new policy.
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "scaling"] }),
   });
@@ -35,7 +43,8 @@ export function useActivatePolicy() {
 export function useSavePolicy() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: SavePolicyInput) => request("/api/console/scaling/policies", savePolicyResponse, { method: "POST", body: input }),
+    mutationFn: (input: SavePolicyInput) =>
+      request("/api/console/scaling/policies", savePolicyResponse, { method: "POST", body: input }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["console", "scaling"] }),
   });
 }
@@ -49,11 +58,18 @@ export function useDeletePolicy() {
 }
 
 export function useSimulation(hours: number) {
-  return useQuery({ queryKey: ["console", "scaling", "simulation", hours], queryFn: () => request(`/api/console/scaling/simulation?hours=${hours}`, simulationResponse) });
+  return useQuery({
+    queryKey: ["console", "scaling", "simulation", hours],
+    queryFn: () => request(`/api/console/scaling/simulation?hours=${hours}`, simulationResponse),
+  });
 }
 
 export function useCapacity() {
-  return useQuery({ queryKey: ["console", "capacity"], queryFn: () => request("/api/console/capacity", capacityResponse), refetchInterval: 60_000 });
+  return useQuery({
+    queryKey: ["console", "capacity"],
+    queryFn: () => request("/api/console/capacity", capacityResponse),
+    refetchInterval: 60_000,
+  });
 }
 
 function useCapacityMutation<T>(path: string) {

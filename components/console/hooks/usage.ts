@@ -3,7 +3,13 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
 import { apiKeySchema } from "../../../lib/control-plane/console/contracts";
-import { pricesResponse, usageResponse, type SetBudgetInput, type SetPriceInput, type UsageRange } from "../../../lib/control-plane/usage/contracts";
+import {
+  pricesResponse,
+  usageResponse,
+  type SetBudgetInput,
+  type SetPriceInput,
+  type UsageRange,
+} from "../../../lib/control-plane/usage/contracts";
 import { request } from "./console";
 
 const LIVE_MS = 30_000;
@@ -37,12 +43,15 @@ export function useSetPrice() {
 export function useDeletePrice() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (model: string) => request(`/api/console/prices/${encodeURIComponent(model)}`, pricesResponse, { method: "DELETE" }),
+    mutationFn: (model: string) =>
+      request(`/api/console/prices/${encodeURIComponent(model)}`, pricesResponse, { method: "DELETE" }),
     onSuccess: (data) => client.setQueryData(["console", "prices"], data),
   });
 }
 
-const budgetResponse = z.object({ record: apiKeySchema.pick({ id: true, name: true, tpmLimit: true, budgetDailyUsd: true, budgetMonthlyUsd: true }) });
+const budgetResponse = z.object({
+  record: apiKeySchema.pick({ id: true, name: true, tpmLimit: true, budgetDailyUsd: true, budgetMonthlyUsd: true }),
+});
 
 export function useSetBudget() {
   const client = useQueryClient();

@@ -38,10 +38,19 @@ export async function acknowledgeAlert(prisma: PrismaClient, id: string, by: str
 }
 
 /** Silences the rule from now for the chosen duration (replacing any silence it had). */
-export async function silenceAlert(prisma: PrismaClient, id: string, input: SilenceAlertInput, by: string, context: RuleContext): Promise<AlertAction> {
+export async function silenceAlert(
+  prisma: PrismaClient,
+  id: string,
+  input: SilenceAlertInput,
+  by: string,
+  context: RuleContext,
+): Promise<AlertAction> {
   const { durationSeconds } = silenceAlertInput.parse(input);
   const before = await getAlertRule(prisma, id, context);
-  await prisma.alertRule.update({ where: { id }, data: { silencedUntil: new Date(Date.now() + durationSeconds * 1000), silencedBy: by } });
+  await prisma.alertRule.update({
+    where: { id },
+    data: { silencedUntil: new Date(Date.now() + durationSeconds * 1000), silencedBy: by },
+  });
   return { before, after: await getAlertRule(prisma, id, context) };
 }
 

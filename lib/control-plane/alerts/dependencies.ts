@@ -47,8 +47,22 @@ const SEVERITY = "critical";
 /** The two rules; "database unreachable" waits a minute, as a brief blip is harmless. */
 function dependencyRules(maxStalenessMs: number): DependencyRule[] {
   return [
-    { id: "database-unreachable", name: "Database unreachable", metric: "database_up", comparison: "below", threshold: 1, forSeconds: 60 },
-    { id: "configuration-stale", name: "Configuration stale", metric: "config_age_seconds", comparison: "above", threshold: maxStalenessMs / 2 / 1000, forSeconds: 0 },
+    {
+      id: "database-unreachable",
+      name: "Database unreachable",
+      metric: "database_up",
+      comparison: "below",
+      threshold: 1,
+      forSeconds: 60,
+    },
+    {
+      id: "configuration-stale",
+      name: "Configuration stale",
+      metric: "config_age_seconds",
+      comparison: "above",
+      threshold: maxStalenessMs / 2 / 1000,
+      forSeconds: 0,
+    },
   ];
 }
 
@@ -74,7 +88,12 @@ export class DependencyAlerts {
     const transitions: DependencyTransition[] = [];
     for (const rule of this.rules) {
       const value = values[rule.id];
-      const { state, transition } = nextState(this.states.get(rule.id) ?? INACTIVE, breaches(value, rule.comparison, rule.threshold), nowMs, rule.forSeconds);
+      const { state, transition } = nextState(
+        this.states.get(rule.id) ?? INACTIVE,
+        breaches(value, rule.comparison, rule.threshold),
+        nowMs,
+        rule.forSeconds,
+      );
       this.states.set(rule.id, state);
       if (!transition) continue;
       transitions.push({ rule: rule.id, state: transition, value });
@@ -86,19 +105,36 @@ export class DependencyAlerts {
   /** Evaluates every `intervalMs` until the returned function is called. */
   start(intervalMs: number): () => void {
     const timer = setInterval(() => {
-      this.evaluate().catch((error: Error) => this.options.logger.warn({ err: error.message }, "dependency alerts not evaluated"));
+      this.evaluate().catch((error: Error) =>
+        this.options.logger.warn({ err: error.message }, "dependency alerts not evaluated"),
+      );
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
   }
 
-  private announce(rule: DependencyRule, state: AlertTransitionName, value: number | null, nowMs: number, databaseError: string | undefined): void {
+  private announce(
+    rule: DependencyRule,
+    state: AlertTransitionName,
+    value: number | null,
+    nowMs: number,
+    databaseError: string | undefined,
+  ): void {
     const { logger, webhookUrl, webhooks, instanceId } = this.options;
-    if (state === "firing") logger.error({ rule: rule.id, subject: instanceId, value, database_error: databaseError }, `alert firing: ${rule.name}`);
+    if (state === "firing")
+      logger.error({ rule: rule.id, subject: instanceId, value, database_error: databaseError }, `alert firing: ${rule.name}`);
     if (state === "resolved") logger.warn({ rule: rule.id, subject: instanceId, value }, `alert resolved: ${rule.name}`);
     if (!webhookUrl) return;
     const notification: AlertNotification = {
-      rule: { id: rule.id, name: rule.name, severity: SEVERITY, metric: rule.metric, comparison: rule.comparison, threshold: rule.threshold, forSeconds: rule.forSeconds },
+      rule: {
+        id: rule.id,
+        name: rule.name,
+        severity: SEVERITY,
+        metric: rule.metric,
+        comparison: rule.comparison,
+        threshold: rule.threshold,
+        forSeconds: rule.forSeconds,
+      },
       subject: instanceId,
       state,
       value,

@@ -1,7 +1,15 @@
 // An alert's title and description, derived from the terms in force — metric, comparison,
 // threshold, duration, window — so that an alert edited to 70% for 120 s says "CPU above 70% for
 // 2 minutes" everywhere it appears (console, overview, webhooks), never the seeded text.
-const ALERT_METRICS = ["cpu_percent", "memory_percent", "error_rate_percent", "latency_p95_seconds", "instance_count", "upstream_auth_rejected", "key_budget_used_percent"] as const;
+const ALERT_METRICS = [
+  "cpu_percent",
+  "memory_percent",
+  "error_rate_percent",
+  "latency_p95_seconds",
+  "instance_count",
+  "upstream_auth_rejected",
+  "key_budget_used_percent",
+] as const;
 export type AlertMetricName = (typeof ALERT_METRICS)[number];
 
 export interface AlertTerms {
@@ -26,9 +34,24 @@ interface MetricWords {
 
 const WORDS: Record<AlertMetricName, MetricWords> = {
   cpu_percent: { label: "CPU", unit: "%", measured: "An instance's CPU use (% of one core)", over: "averaged over" },
-  memory_percent: { label: "Memory", unit: "% of the limit", measured: "An instance's resident memory (% of its memory limit)", over: "averaged over" },
-  error_rate_percent: { label: "Error rate", unit: "%", measured: "The share of completion requests answered with a 5xx, fleet-wide", over: "over" },
-  latency_p95_seconds: { label: "p95 latency", unit: " s", measured: "The fleet's 95th percentile completion latency (merged histograms)", over: "over" },
+  memory_percent: {
+    label: "Memory",
+    unit: "% of the limit",
+    measured: "An instance's resident memory (% of its memory limit)",
+    over: "averaged over",
+  },
+  error_rate_percent: {
+    label: "Error rate",
+    unit: "%",
+    measured: "The share of completion requests answered with a 5xx, fleet-wide",
+    over: "over",
+  },
+  latency_p95_seconds: {
+    label: "p95 latency",
+    unit: " s",
+    measured: "The fleet's 95th percentile completion latency (merged histograms)",
+    over: "over",
+  },
   instance_count: { label: "Healthy instances", unit: "", measured: "The number of healthy instances in the registry", over: "" },
   upstream_auth_rejected: {
     label: "Provider credentials rejected",
@@ -65,9 +88,13 @@ export function alertTitle(terms: AlertTerms): string {
   const lasting = terms.forSeconds > 0 ? ` for ${formatDuration(terms.forSeconds)}` : "";
   if (terms.metric === "upstream_auth_rejected") {
     // "above 0", the seeded rule, is simply "any".
-    return terms.comparison === "above" && terms.threshold === 0 ? words.label : `${words.label} ${terms.comparison} ${number(terms.threshold)} times${lasting}`;
+    return terms.comparison === "above" && terms.threshold === 0
+      ? words.label
+      : `${words.label} ${terms.comparison} ${number(terms.threshold)} times${lasting}`;
   }
-  const threshold = terms.thresholdFromPolicy ? `the policy minimum (${number(terms.threshold)})` : `${number(terms.threshold)}${words.unit}`;
+  const threshold = terms.thresholdFromPolicy
+    ? `the policy minimum (${number(terms.threshold)})`
+    : `${number(terms.threshold)}${words.unit}`;
   return `${words.label} ${terms.comparison} ${threshold}${lasting}`;
 }
 

@@ -86,7 +86,9 @@ async function observe(
     case "latency_p95_seconds":
       return new Map([[FLEET, lastValue((await source.latencyPercentiles(range)).find((s) => s.name === "p95"))]]);
     case "instance_count":
-      return new Map([[FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy" && i.role !== "console").length]]);
+      return new Map([
+        [FLEET, (await source.instanceHealth()).filter((i) => i.status === "healthy" && i.role !== "console").length],
+      ]);
     case "upstream_auth_rejected":
       return new Map([[FLEET, lastValue((await source.upstreamAuthRejections(range))[0])]]);
     case "key_budget_used_percent":
@@ -143,21 +145,33 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
     try {
       observed.set(rule.id, await observe(rule.metric, rule.windowSeconds, source, now(), pool, options.timeZone ?? "UTC"));
     } catch (error) {
-      logger.warn({ rule: rule.id, source: source.kind, err: (error as Error).message }, "alert rule not evaluated: metrics query failed");
+      logger.warn(
+        { rule: rule.id, source: source.kind, err: (error as Error).message },
+        "alert rule not evaluated: metrics query failed",
+      );
     }
   }
 
   const transitions = await inFencedTransaction(options.pool, fence, async (client) => {
     const [clock] = await rows<{ now: Date }>(client, Prisma.sql`SELECT clock_timestamp() AS now`);
     const dbNow = clock!.now;
-    const stored = await rows<{ rule_id: string; subject: string; status: AlertStatusName; active_since: Date | null; fired_at: Date | null }>(
-      client,
-      Prisma.sql`SELECT rule_id, subject, status::text AS status, active_since, fired_at FROM alert_states FOR UPDATE`,
-    );
+    const stored = await rows<{
+      rule_id: string;
+      subject: string;
+      status: AlertStatusName;
+      active_since: Date | null;
+      fired_at: Date | null;
+    }>(client, Prisma.sql`SELECT rule_id, subject, status::text AS status, active_since, fired_at FROM alert_states FOR UPDATE`);
     const current = new Map<string, StoredState>(
       stored.map((s) => [
         `${s.rule_id}\u0000${s.subject}`,
-        { ruleId: s.rule_id, subject: s.subject, status: s.status, activeSince: s.active_since?.getTime() ?? null, firedAt: s.fired_at?.getTime() ?? null },
+        {
+          ruleId: s.rule_id,
+          subject: s.subject,
+          status: s.status,
+          activeSince: s.active_since?.getTime() ?? null,
+          firedAt: s.fired_at?.getTime() ?? null,
+        },
       ]),
     );
     const nowMs = dbNow.getTime();
@@ -168,12 +182,24 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
       const values = rule.enabled ? observed.get(rule.id) : new Map<string, number | null>();
       if (!values) continue; // query failed: leave this rule's states as they are
       const threshold = rule.threshold ?? policyMinimum;
-      const subjects = new Set([...values.keys(), ...[...current.values()].filter((s) => s.ruleId === rule.id).map((s) => s.subject)]);
+      const subjects = new Set([
+        ...values.keys(),
+        ...[...current.values()].filter((s) => s.ruleId === rule.id).map((s) => s.subject),
+      ]);
       for (const subject of subjects) {
         const before = current.get(`${rule.id}\u0000${subject}`) ?? { ...INACTIVE, ruleId: rule.id, subject };
         const value = values.get(subject) ?? null;
         const { state, transition } = nextState(before, breaches(value, rule.comparison, threshold), nowMs, rule.forSeconds);
-        if (transition) changes.push({ ruleId: rule.id, subject, state: transition, value, threshold, title: alertTitle(termsOf(rule, policyMinimum)), at: dbNow });
+        if (transition)
+          changes.push({
+            ruleId: rule.id,
+            subject,
+            state: transition,
+            value,
+            threshold,
+            title: alertTitle(termsOf(rule, policyMinimum)),
+            at: dbNow,
+          });
         if (state.status === "inactive" && !values.has(subject)) removals.push({ ruleId: rule.id, subject });
         else upserts.push({ ...state, ruleId: rule.id, subject, value });
       }
@@ -187,13 +213,25 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
   for (const t of transitions) {
     const rule = rules.find((r) => r.id === t.ruleId)!;
     const url = rule.webhookUrl ?? options.defaultWebhookUrl;
-    if (t.state === "firing" || t.state === "resolved") logger.warn({ rule: t.ruleId, subject: t.subject, state: t.state, value: t.value, silenced: rule.silenced }, `alert ${t.state}`);
+    if (t.state === "firing" || t.state === "resolved")
+      logger.warn(
+        { rule: t.ruleId, subject: t.subject, state: t.state, value: t.value, silenced: rule.silenced },
+        `alert ${t.state}`,
+      );
     if (!url || rule.silenced) continue;
     const { severity } = severityInForce(rule.metric, rule.severity, options.scalingTarget ?? "none");
     options.webhooks.send(
       url,
       {
-        rule: { id: rule.id, name: t.title, severity, metric: rule.metric, comparison: rule.comparison, threshold: t.threshold, forSeconds: rule.forSeconds },
+        rule: {
+          id: rule.id,
+          name: t.title,
+          severity,
+          metric: rule.metric,
+          comparison: rule.comparison,
+          threshold: t.threshold,
+          forSeconds: rule.forSeconds,
+        },
         subject: t.subject,
         state: t.state,
         value: t.value,
@@ -208,7 +246,12 @@ export async function evaluateAlerts(options: AlertEngineOptions, fence: Fence):
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-async function writeStates(client: pg.PoolClient, upserts: Array<StoredState & { value: number | null }>, removals: Array<{ ruleId: string; subject: string }>, at: Date) {
+async function writeStates(
+  client: pg.PoolClient,
+  upserts: Array<StoredState & { value: number | null }>,
+  removals: Array<{ ruleId: string; subject: string }>,
+  at: Date,
+) {
   if (upserts.length > 0) {
     await rows(
       client,

@@ -23,8 +23,10 @@ export async function keyBudgetUse(pool: pg.Pool, timeZone: string): Promise<Map
   const use = new Map<string, number | null>();
   for (const key of burn) {
     const shares: number[] = [];
-    if (key.budgetDailyUsd) shares.push(Math.max(key.spentTodayUsd, claimedBy.get(`${key.keyId} budget_day`) ?? 0) / key.budgetDailyUsd);
-    if (key.budgetMonthlyUsd) shares.push(Math.max(key.spentThisMonthUsd, claimedBy.get(`${key.keyId} budget_month`) ?? 0) / key.budgetMonthlyUsd);
+    if (key.budgetDailyUsd)
+      shares.push(Math.max(key.spentTodayUsd, claimedBy.get(`${key.keyId} budget_day`) ?? 0) / key.budgetDailyUsd);
+    if (key.budgetMonthlyUsd)
+      shares.push(Math.max(key.spentThisMonthUsd, claimedBy.get(`${key.keyId} budget_month`) ?? 0) / key.budgetMonthlyUsd);
     if (shares.length > 0) use.set(`key:${key.name}`, 100 * Math.max(...shares));
   }
   return use;

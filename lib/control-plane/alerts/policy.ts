@@ -21,7 +21,14 @@ export type ScalingTargetKind = "none" | "local" | "kubernetes";
  * scaling target can add instances (kubernetes, local): with SCALING_TARGET=none nothing here
  * acts on it, and a healthy single-instance install must not open on a critical alert.
  */
-export function severityInForce(metric: string, severity: string, target: ScalingTargetKind): { severity: string; reason: string | null } {
+export function severityInForce(
+  metric: string,
+  severity: string,
+  target: ScalingTargetKind,
+): { severity: string; reason: string | null } {
   if (metric !== "instance_count" || target !== "none" || severity !== "critical") return { severity, reason: null };
-  return { severity: "warning", reason: "Critical only when the scaling target can add instances (SCALING_TARGET kubernetes or local); it is none here." };
+  return {
+    severity: "warning",
+    reason: "Critical only when the scaling target can add instances (SCALING_TARGET kubernetes or local); it is none here.",
+  };
 }

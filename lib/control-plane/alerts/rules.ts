@@ -17,7 +17,12 @@ export type AlertStatusName = "inactive" | "pending" | "firing";
 export type AlertTransitionName = "pending" | "firing" | "resolved" | "cancelled";
 
 /** Metrics in percent: a threshold must lie in (0, 100]. */
-export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set(["cpu_percent", "memory_percent", "error_rate_percent", "key_budget_used_percent"]);
+export const PERCENT_METRICS: ReadonlySet<AlertMetricName> = new Set([
+  "cpu_percent",
+  "memory_percent",
+  "error_rate_percent",
+  "key_budget_used_percent",
+]);
 
 /** `threshold` is the one in force: for instance_count without one of its own, the active policy's minimum. */
 export interface AlertRule extends AlertTerms {
@@ -82,13 +87,19 @@ export const alertRuleTerms = z
     windowSeconds: z.number().int().min(10).max(86_400).multipleOf(10, "must be a multiple of 10 seconds").optional(),
     enabled: z.boolean().optional(),
     severity: z.enum(SEVERITIES).optional(),
-    webhookUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2_048).nullable().optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+      .max(2_048)
+      .nullable()
+      .optional(),
     webhookFormat: z.enum(WEBHOOK_FORMATS).nullable().optional(),
   })
   .strict();
 
 /** A change to one rule; at least one field. */
-export const updateAlertRuleInput = alertRuleTerms.refine((change) => Object.values(change).some((v) => v !== undefined), { message: "nothing to change" });
+export const updateAlertRuleInput = alertRuleTerms.refine((change) => Object.values(change).some((v) => v !== undefined), {
+  message: "nothing to change",
+});
 export type UpdateAlertRuleInput = z.input<typeof updateAlertRuleInput>;
 
 export const alertHistoryQuery = z.object({
@@ -109,11 +120,24 @@ async function activePolicyMinimum(prisma: Db): Promise<number> {
 type RuleRow = Awaited<ReturnType<typeof loadRules>>[number];
 
 function loadRules(prisma: Db, id?: string) {
-  return prisma.alertRule.findMany({ where: id ? { id } : {}, orderBy: { id: "asc" }, include: { states: { where: { status: { not: "inactive" } } } } });
+  return prisma.alertRule.findMany({
+    where: id ? { id } : {},
+    orderBy: { id: "asc" },
+    include: { states: { where: { status: { not: "inactive" } } } },
+  });
 }
 
 /** The rule's terms in force, from which its title and description are written. */
-export function termsOf(row: { metric: AlertMetricName; comparison: "above" | "below"; threshold: number | null; forSeconds: number; windowSeconds: number }, policyMinimum: number) {
+export function termsOf(
+  row: {
+    metric: AlertMetricName;
+    comparison: "above" | "below";
+    threshold: number | null;
+    forSeconds: number;
+    windowSeconds: number;
+  },
+  policyMinimum: number,
+) {
   return { ...row, threshold: row.threshold ?? policyMinimum, thresholdFromPolicy: row.threshold === null };
 }
 
@@ -123,7 +147,14 @@ function toRule(row: RuleRow, policyMinimum: number, context: RuleContext): Aler
   const terms = termsOf(row, policyMinimum);
   const { severity, reason } = severityInForce(row.metric, row.severity, context.scalingTarget);
   const active = row.states
-    .map((s) => ({ subject: s.subject, status: s.status, since: s.activeSince, value: s.value, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy }))
+    .map((s) => ({
+      subject: s.subject,
+      status: s.status,
+      since: s.activeSince,
+      value: s.value,
+      acknowledgedAt: s.acknowledgedAt,
+      acknowledgedBy: s.acknowledgedBy,
+    }))
     .sort((a, b) => STATUS_ORDER[b.status] - STATUS_ORDER[a.status] || a.subject.localeCompare(b.subject));
   const worst = active[0];
   return {
@@ -152,7 +183,10 @@ function toRule(row: RuleRow, policyMinimum: number, context: RuleContext): Aler
 }
 
 /** Every rule with its threshold in force and its current state. */
-export async function listAlertRules(prisma: PrismaClient, context: RuleContext = { scalingTarget: "none" }): Promise<AlertRule[]> {
+export async function listAlertRules(
+  prisma: PrismaClient,
+  context: RuleContext = { scalingTarget: "none" },
+): Promise<AlertRule[]> {
   const [rows, minimum] = await Promise.all([loadRules(prisma), activePolicyMinimum(prisma)]);
   return rows.map((row) => toRule(row, minimum, context));
 }
@@ -180,12 +214,25 @@ export async function updateAlertRule(
   if (!existing) throw new NotFoundError(`No alert rule ${id}.`, { code: "alert_rule_not_found" });
   if (existing.managedBy && existing.managedBy !== writer) throw managedByFile("Alert rule", id);
   if (change.threshold === null && existing.metric !== "instance_count") {
-    throw new BadRequestError("Only the instance-count rule can follow the scaling policy: give a threshold.", { param: "threshold", code: "invalid_field" });
+    throw new BadRequestError("Only the instance-count rule can follow the scaling policy: give a threshold.", {
+      param: "threshold",
+      code: "invalid_field",
+    });
   }
-  if (typeof change.threshold === "number" && PERCENT_METRICS.has(existing.metric) && !(change.threshold > 0 && change.threshold <= 100)) {
-    throw new BadRequestError(`${existing.metric} is a percentage: the threshold must be above 0 and at most 100.`, { param: "threshold", code: "invalid_field" });
+  if (
+    typeof change.threshold === "number" &&
+    PERCENT_METRICS.has(existing.metric) &&
+    !(change.threshold > 0 && change.threshold <= 100)
+  ) {
+    throw new BadRequestError(`${existing.metric} is a percentage: the threshold must be above 0 and at most 100.`, {
+      param: "threshold",
+      code: "invalid_field",
+    });
   }
-  await prisma.alertRule.update({ where: { id }, data: { ...change, updatedBy, ...(writer === null ? {} : { managedBy: writer }) } });
+  await prisma.alertRule.update({
+    where: { id },
+    data: { ...change, updatedBy, ...(writer === null ? {} : { managedBy: writer }) },
+  });
   const [after] = await loadRules(prisma, id);
   return { before: toRule(existing, minimum, context), after: toRule(after!, minimum, context) };
 }

@@ -12,7 +12,12 @@ export interface SubjectState {
 
 export const INACTIVE: SubjectState = { status: "inactive", activeSince: null, firedAt: null };
 
-export function nextState(current: SubjectState, breached: boolean, nowMs: number, forSeconds: number): { state: SubjectState; transition: AlertTransitionName | null } {
+export function nextState(
+  current: SubjectState,
+  breached: boolean,
+  nowMs: number,
+  forSeconds: number,
+): { state: SubjectState; transition: AlertTransitionName | null } {
   if (!breached) {
     if (current.status === "firing") return { state: INACTIVE, transition: "resolved" };
     if (current.status === "pending") return { state: INACTIVE, transition: "cancelled" };
@@ -20,7 +25,8 @@ export function nextState(current: SubjectState, breached: boolean, nowMs: numbe
   }
   const since = current.activeSince ?? nowMs;
   if (current.status === "firing") return { state: current, transition: null };
-  if (nowMs - since >= forSeconds * 1000) return { state: { status: "firing", activeSince: since, firedAt: nowMs }, transition: "firing" };
+  if (nowMs - since >= forSeconds * 1000)
+    return { state: { status: "firing", activeSince: since, firedAt: nowMs }, transition: "firing" };
   if (current.status === "pending") return { state: current, transition: null };
   return { state: { status: "pending", activeSince: since, firedAt: null }, transition: "pending" };
 }

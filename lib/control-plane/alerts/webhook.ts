@@ -10,7 +10,15 @@ import { guardedConnector } from "../../platform/net/guarded-connector";
 import type { WebhookFormat } from "./webhook-format";
 
 export interface AlertNotification {
-  rule: { id: string; name: string; severity: string; metric: string; comparison: string; threshold: number | null; forSeconds: number };
+  rule: {
+    id: string;
+    name: string;
+    severity: string;
+    metric: string;
+    comparison: string;
+    threshold: number | null;
+    forSeconds: number;
+  };
   subject: string;
   state: string;
   value: number | null;
@@ -48,7 +56,10 @@ export class WebhookSender {
 
   send(url: string, notification: AlertNotification, format: WebhookFormat = "json"): void {
     if (this.queued >= MAX_QUEUED) {
-      this.logger.warn({ rule: notification.rule.id, state: notification.state }, "alert webhook queue full; notification dropped");
+      this.logger.warn(
+        { rule: notification.rule.id, state: notification.state },
+        "alert webhook queue full; notification dropped",
+      );
       return;
     }
     this.queued++;
@@ -63,7 +74,10 @@ export class WebhookSender {
         });
         await response.body.dump().catch(() => {});
         if (response.statusCode >= 300 && response.statusCode < 400) {
-          this.logger.warn({ rule: notification.rule.id, status: response.statusCode }, "alert webhook answered with a redirect, which is not followed");
+          this.logger.warn(
+            { rule: notification.rule.id, status: response.statusCode },
+            "alert webhook answered with a redirect, which is not followed",
+          );
         } else if (response.statusCode >= 400) {
           this.logger.warn({ rule: notification.rule.id, status: response.statusCode }, "alert webhook refused the notification");
         }

@@ -27,7 +27,10 @@ export function throttleAddress(ip: string): string {
   if (mapped) return mapped[1]!;
   if (!isIPv6(ip)) return ip;
   const groups = expandIPv6(ip.split("%")[0]!);
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
 }
 
 export function clientAddressFromHeaders(headers: Headers): string {

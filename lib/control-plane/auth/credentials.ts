@@ -9,7 +9,13 @@ import type { PrismaClient } from "../../platform/db/generated/client";
 import { findUserForLogin, normaliseEmail } from "../users/users";
 import type { Role } from "./permissions";
 import { HashGate, HashGateFull } from "./hash-gate";
-import { type LoginAllowance, type LoginAttempt, type LoginLimit, recordLoginSuccess, reserveLoginAttempt } from "./login-throttle";
+import {
+  type LoginAllowance,
+  type LoginAttempt,
+  type LoginLimit,
+  recordLoginSuccess,
+  reserveLoginAttempt,
+} from "./login-throttle";
 import { verifyDecoy, verifyPassword } from "./passwords";
 
 export class LoginRefused extends Error {
@@ -37,14 +43,19 @@ export interface AuthenticatedUser {
 const holder = globalThis as typeof globalThis & { __agenticorpLoginHashGate?: HashGate };
 
 function loginHashGate(): HashGate {
-  return (holder.__agenticorpLoginHashGate ??= new HashGate({ concurrency: getConfig().LOGIN_HASH_CONCURRENCY, maxQueued: getConfig().LOGIN_HASH_QUEUE }));
+  return (holder.__agenticorpLoginHashGate ??= new HashGate({
+    concurrency: getConfig().LOGIN_HASH_CONCURRENCY,
+    maxQueued: getConfig().LOGIN_HASH_QUEUE,
+  }));
 }
 
 function refusal(allowance: LoginAllowance): LoginRefused {
   const minutes = Math.ceil(allowance.retryAfterSeconds / 60);
   const again = `try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
   const reason = REFUSALS[allowance.limitedBy!];
-  return new LoginRefused(allowance.limitedBy === "email" ? `${reason} ${again}` : `${reason}. ${again[0]!.toUpperCase()}${again.slice(1)}`);
+  return new LoginRefused(
+    allowance.limitedBy === "email" ? `${reason} ${again}` : `${reason}. ${again[0]!.toUpperCase()}${again.slice(1)}`,
+  );
 }
 
 export interface AuthenticateOptions {
@@ -54,11 +65,18 @@ export interface AuthenticateOptions {
   gate?: HashGate;
 }
 
-export async function authenticateCredentials(prisma: PrismaClient, rawEmail: string, password: string, options: AuthenticateOptions): Promise<AuthenticatedUser> {
+export async function authenticateCredentials(
+  prisma: PrismaClient,
+  rawEmail: string,
+  password: string,
+  options: AuthenticateOptions,
+): Promise<AuthenticatedUser> {
   const email = normaliseEmail(rawEmail);
   if (!email || !password || email.length > 254 || password.length > 256) throw new LoginRefused(WRONG_CREDENTIALS);
   try {
-    return await (options.gate ?? loginHashGate()).run(() => checkCredentials(prisma, { email, address: options.address }, password));
+    return await (options.gate ?? loginHashGate()).run(() =>
+      checkCredentials(prisma, { email, address: options.address }, password),
+    );
   } catch (error) {
     if (error instanceof HashGateFull) throw new LoginRefused(SIGN_IN_BUSY);
     throw error;

@@ -92,13 +92,20 @@ export async function reserveLoginAttempt(prisma: PrismaClient, attempt: LoginAt
   const k = keys(attempt);
   const address = await count(prisma, k.address, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, k.good);
   if (address.first) await pruneLoginThrottle(prisma);
-  const refused = (by: LoginLimit, c: Count): LoginAllowance => ({ allowed: false, limitedBy: by, retryAfterSeconds: c.retryAfterSeconds, countedForEmail: false });
+  const refused = (by: LoginLimit, c: Count): LoginAllowance => ({
+    allowed: false,
+    limitedBy: by,
+    retryAfterSeconds: c.retryAfterSeconds,
+    countedForEmail: false,
+  });
   if (!address.allowed) return refused("address", address);
   const pair = await count(prisma, k.pair, LOGIN_MAX_ATTEMPTS);
   if (!pair.allowed) return refused("email_from_address", pair);
   if (address.known) return { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: false };
   const email = await count(prisma, k.email, LOGIN_MAX_ATTEMPTS_PER_EMAIL);
-  return email.allowed ? { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: true } : { ...refused("email", email), countedForEmail: true };
+  return email.allowed
+    ? { allowed: true, limitedBy: null, retryAfterSeconds: 0, countedForEmail: true }
+    : { ...refused("email", email), countedForEmail: true };
 }
 
 /** After a successful sign-in: only failures stay counted, and the address becomes known-good for the account. */

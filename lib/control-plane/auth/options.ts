@@ -25,11 +25,15 @@ export function buildAuthOptions({ secure, clientAddress }: { secure: boolean; c
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         async authorize(credentials) {
           try {
-            return await authenticateCredentials(getDatabase().prisma, credentials?.email ?? "", credentials?.password ?? "", { address: clientAddress });
+            return await authenticateCredentials(getDatabase().prisma, credentials?.email ?? "", credentials?.password ?? "", {
+              address: clientAddress,
+            });
           } catch (error) {
             // next-auth shows a thrown error's message on the sign-in page: only ours are meant for people.
             if (error instanceof LoginRefused) throw error;
-            console.error(JSON.stringify({ level: 50, time: Date.now(), msg: "sign-in check failed", err: (error as Error).message }));
+            console.error(
+              JSON.stringify({ level: 50, time: Date.now(), msg: "sign-in check failed", err: (error as Error).message }),
+            );
             throw new Error(SIGN_IN_UNAVAILABLE);
           }
         },

@@ -18,7 +18,14 @@ function isHttps(request: NextRequest): boolean {
 // GET|POST /api/auth/* — next-auth (csrf, providers, credentials callback, session, signout).
 // Its own CSRF token guards sign-in and sign-out; refusing other sites' POSTs as the console
 // routes do costs nothing and does not depend on it.
-export async function authRouteHandler(request: NextRequest, context: { params: Promise<{ nextauth: string[] }> }): Promise<Response> {
+export async function authRouteHandler(
+  request: NextRequest,
+  context: { params: Promise<{ nextauth: string[] }> },
+): Promise<Response> {
   if (isCrossSiteWrite(request.method, request.headers)) return toConsoleResponse(crossSiteRefusal());
-  return (NextAuth as (...args: unknown[]) => Promise<Response>)(request, context, buildAuthOptions({ secure: isHttps(request), clientAddress: clientAddressFromHeaders(request.headers) }));
+  return (NextAuth as (...args: unknown[]) => Promise<Response>)(
+    request,
+    context,
+    buildAuthOptions({ secure: isHttps(request), clientAddress: clientAddressFromHeaders(request.headers) }),
+  );
 }

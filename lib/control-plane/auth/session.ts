@@ -95,6 +95,8 @@ export function readSessionFromRequest(request: Request): Promise<ConsoleSession
 export function requireScope(session: ConsoleSession | null, scope: Scope): asserts session is ConsoleSession {
   if (!session) throw new UnauthorizedError("Sign in to use the console.", { code: "unauthenticated" });
   if (!hasScope(session.role, scope)) {
-    throw new ForbiddenError(`The ${session.role} role cannot do this (it needs the "${scope}" permission).`, { code: "missing_scope" });
+    throw new ForbiddenError(`The ${session.role} role cannot do this (it needs the "${scope}" permission).`, {
+      code: "missing_scope",
+    });
   }
 }

@@ -53,10 +53,19 @@ export function percentiles(values: number[]): Percentiles | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { p50: rank(0.5), p90: rank(0.9), p95: rank(0.95), p99: rank(0.99), max: sorted.at(-1)!, mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+  return {
+    p50: rank(0.5),
+    p90: rank(0.9),
+    p95: rank(0.95),
+    p99: rank(0.99),
+    max: sorted.at(-1)!,
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
 }
 
-export function checkOptions(o: Pick<LoadTestOptions, "url" | "ratePerSecond" | "seconds" | "maxInFlight" | "key">): string | null {
+export function checkOptions(
+  o: Pick<LoadTestOptions, "url" | "ratePerSecond" | "seconds" | "maxInFlight" | "key">,
+): string | null {
   let url: URL;
   try {
     url = new URL(o.url);
@@ -65,9 +74,12 @@ export function checkOptions(o: Pick<LoadTestOptions, "url" | "ratePerSecond" | 
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return "--url must be http:// or https://";
   if (!o.key) return "--key (or AGENTICORP_KEY) is required";
-  if (!(o.ratePerSecond > 0 && o.ratePerSecond <= LOADTEST_LIMITS.ratePerSecond)) return `--rps must be above 0 and at most ${LOADTEST_LIMITS.ratePerSecond}`;
-  if (!(o.seconds > 0 && o.seconds <= LOADTEST_LIMITS.seconds)) return `--seconds must be above 0 and at most ${LOADTEST_LIMITS.seconds}`;
-  if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight > 0 && o.maxInFlight <= LOADTEST_LIMITS.maxInFlight)) return `--max-in-flight must be 1 to ${LOADTEST_LIMITS.maxInFlight}`;
+  if (!(o.ratePerSecond > 0 && o.ratePerSecond <= LOADTEST_LIMITS.ratePerSecond))
+    return `--rps must be above 0 and at most ${LOADTEST_LIMITS.ratePerSecond}`;
+  if (!(o.seconds > 0 && o.seconds <= LOADTEST_LIMITS.seconds))
+    return `--seconds must be above 0 and at most ${LOADTEST_LIMITS.seconds}`;
+  if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight > 0 && o.maxInFlight <= LOADTEST_LIMITS.maxInFlight))
+    return `--max-in-flight must be 1 to ${LOADTEST_LIMITS.maxInFlight}`;
   return null;
 }
 
@@ -94,7 +106,12 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
   };
   const body = (n: number) =>
-    JSON.stringify({ model: options.model, stream: options.stream, temperature: 0.7, messages: [{ role: "user", content: `load test request ${n}: summarise horizontal scaling in one sentence` }] });
+    JSON.stringify({
+      model: options.model,
+      stream: options.stream,
+      temperature: 0.7,
+      messages: [{ role: "user", content: `load test request ${n}: summarise horizontal scaling in one sentence` }],
+    });
 
   const one = async (n: number) => {
     const started = performance.now();
@@ -177,7 +194,9 @@ export function formatReport(r: LoadTestReport): string {
     `  throughput ${r.throughputPerSecond} req/s`,
   ];
   const table = (name: string, p: Percentiles | null) =>
-    p ? `  ${name}: p50 ${ms(p.p50)}  p90 ${ms(p.p90)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}  max ${ms(p.max)}  mean ${ms(p.mean)}` : `  ${name}: no successful request`;
+    p
+      ? `  ${name}: p50 ${ms(p.p50)}  p90 ${ms(p.p90)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}  max ${ms(p.max)}  mean ${ms(p.mean)}`
+      : `  ${name}: no successful request`;
   lines.push(table("latency", r.latency));
   if (r.stream) lines.push(table("first byte", r.timeToFirstByte));
   for (const [kind, count] of Object.entries(r.errorsByKind).sort((a, b) => b[1] - a[1])) lines.push(`  error ${kind}: ${count}`);

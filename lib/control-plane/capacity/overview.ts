@@ -7,7 +7,17 @@ import { MAX_POINTS } from "../../platform/metrics-history/query/grid";
 import { DEFAULT_MIN_REPLICAS } from "../alerts/policy";
 import { getActivePolicy, listPolicies } from "../scaling/store";
 import { PRESETS, DEFAULT_POLICY } from "../scaling/policies";
-import { capacityAtTargetCpu, peakOf, recommend, type InstanceSizeRow, type LoadSample, type ObservedCapacity, type Peak, type Recommendation, type ScheduleRow } from "./planning";
+import {
+  capacityAtTargetCpu,
+  peakOf,
+  recommend,
+  type InstanceSizeRow,
+  type LoadSample,
+  type ObservedCapacity,
+  type Peak,
+  type Recommendation,
+  type ScheduleRow,
+} from "./planning";
 import { loadFromSeries, simulatePolicies, type SimulationResult } from "./simulator";
 import { getCapacitySettings, latestBenchmark, listInstanceSizes, listSchedule, type CapacitySettings } from "./store";
 
@@ -51,8 +61,18 @@ export interface CapacityOverview {
   recommendation: Recommendation;
 }
 
-export async function capacityOverview({ prisma, source, cpuScale, now = Date.now() }: CapacityContext): Promise<CapacityOverview> {
-  const [settings, sizes, schedule, active] = await Promise.all([getCapacitySettings(prisma), listInstanceSizes(prisma), listSchedule(prisma), getActivePolicy(prisma)]);
+export async function capacityOverview({
+  prisma,
+  source,
+  cpuScale,
+  now = Date.now(),
+}: CapacityContext): Promise<CapacityOverview> {
+  const [settings, sizes, schedule, active] = await Promise.all([
+    getCapacitySettings(prisma),
+    listInstanceSizes(prisma),
+    listSchedule(prisma),
+    getActivePolicy(prisma),
+  ]);
   const spec = active?.spec ?? PRESETS[DEFAULT_POLICY];
   const policy = {
     name: active?.name ?? DEFAULT_POLICY,
@@ -63,19 +83,30 @@ export async function capacityOverview({ prisma, source, cpuScale, now = Date.no
 
   const peakStepSeconds = peakStepFor(settings.lookbackDays * 86_400);
   const lookback = { start: new Date(now - settings.lookbackDays * DAY_MS), end: new Date(now), stepSeconds: peakStepSeconds };
-  const fit = { start: new Date(now - Math.min(FIT_WINDOW_MS, settings.lookbackDays * DAY_MS)), end: new Date(now), stepSeconds: 60 };
+  const fit = {
+    start: new Date(now - Math.min(FIT_WINDOW_MS, settings.lookbackDays * DAY_MS)),
+    end: new Date(now),
+    stepSeconds: 60,
+  };
   const [measurements, benchmark] = await Promise.all([
     Promise.all([source.requestRate(lookback), source.requestRateByInstance(fit), source.cpuUtilisation(fit)]).then(
       (series) => ({ series, error: null }),
       // The metrics being unreadable must not take the tables and the settings form down with them.
-      (error: unknown) => ({ series: [[], [], []] as Series[][], error: `The measurements could not be read: ${(error as Error).message}` }),
+      (error: unknown) => ({
+        series: [[], [], []] as Series[][],
+        error: `The measurements could not be read: ${(error as Error).message}`,
+      }),
     ),
     latestBenchmark(prisma, settings.instanceSizeId),
   ]);
   const [total, rpsByInstance, cpuByInstance] = measurements.series as [Series[], Series[], Series[]];
   const peak = peakOf(total[0]?.points ?? []);
   const observed = capacityAtTargetCpu(pairLoad(rpsByInstance, cpuByInstance, cpuScale), policy.targetCpuPercent);
-  const measured = observed ? { requestsPerSecond: observed.requestsPerSecond, source: "observed" as const } : benchmark ? { requestsPerSecond: benchmark.requestsPerSecond, source: "benchmark" as const } : null;
+  const measured = observed
+    ? { requestsPerSecond: observed.requestsPerSecond, source: "observed" as const }
+    : benchmark
+      ? { requestsPerSecond: benchmark.requestsPerSecond, source: "benchmark" as const }
+      : null;
   const recommendation = recommend({
     peakRps: peak?.requestsPerSecond ?? 0,
     safetyFactor: settings.safetyFactor,
@@ -86,11 +117,27 @@ export async function capacityOverview({ prisma, source, cpuScale, now = Date.no
     minimumInstances: policy.minReplicas,
     maximumInstances: { policy: policy.name, replicas: policy.maxReplicas },
   });
-  return { generatedAt: now, settings, policy, peak, peakStepSeconds, metricsError: measurements.error, observed, benchmark, sizes, schedule, recommendation };
+  return {
+    generatedAt: now,
+    settings,
+    policy,
+    peak,
+    peakStepSeconds,
+    metricsError: measurements.error,
+    observed,
+    benchmark,
+    sizes,
+    schedule,
+    recommendation,
+  };
 }
 
 /** One sample per instance and minute that has both its request rate and its CPU. */
-function pairLoad(rps: Array<{ name: string; points: Array<{ v: number | null }> }>, cpu: Array<{ name: string; points: Array<{ v: number | null }> }>, cpuScale: number): LoadSample[] {
+function pairLoad(
+  rps: Array<{ name: string; points: Array<{ v: number | null }> }>,
+  cpu: Array<{ name: string; points: Array<{ v: number | null }> }>,
+  cpuScale: number,
+): LoadSample[] {
   const cpuByName = new Map(cpu.map((s) => [s.name, s.points]));
   const samples: LoadSample[] = [];
   for (const series of rps) {
@@ -118,10 +165,19 @@ export interface SimulationReport {
 }
 
 /** Replays the last `hours` of recorded load through every valid policy (presets first). */
-export async function simulateRecordedLoad({ prisma, source, cpuScale, now = Date.now() }: CapacityContext, hours: number): Promise<SimulationReport> {
+export async function simulateRecordedLoad(
+  { prisma, source, cpuScale, now = Date.now() }: CapacityContext,
+  hours: number,
+): Promise<SimulationReport> {
   const end = Math.floor(now / 60_000) * 60_000;
   const range = { start: new Date(end - hours * 3_600_000), end: new Date(end), stepSeconds: 60 };
-  const [rate, cpu, policies, settings, sizes] = await Promise.all([source.requestRate(range), source.cpuUtilisation(range), listPolicies(prisma), getCapacitySettings(prisma), listInstanceSizes(prisma)]);
+  const [rate, cpu, policies, settings, sizes] = await Promise.all([
+    source.requestRate(range),
+    source.cpuUtilisation(range),
+    listPolicies(prisma),
+    getCapacitySettings(prisma),
+    listInstanceSizes(prisma),
+  ]);
   const points = rate[0]?.points ?? [];
   const load = loadFromSeries(points, cpu, cpuScale);
   // The source answers on a coarser grid where the finer rollups were already pruned.

@@ -38,7 +38,8 @@ export interface Peak {
 /** The highest value of a series, ignoring gaps. */
 export function peakOf(points: Array<{ t: number; v: number | null }>): Peak | null {
   let peak: Peak | null = null;
-  for (const p of points) if (p.v !== null && (peak === null || p.v > peak.requestsPerSecond)) peak = { requestsPerSecond: p.v, at: p.t };
+  for (const p of points)
+    if (p.v !== null && (peak === null || p.v > peak.requestsPerSecond)) peak = { requestsPerSecond: p.v, at: p.t };
   return peak;
 }
 
@@ -140,7 +141,8 @@ export interface RecommendInput {
  */
 export function recommend(input: RecommendInput): Recommendation {
   const current = input.sizes.find((s) => s.id === input.currentSizeId) ?? null;
-  const calibration = input.measured && current && current.requestsPerSecond > 0 ? input.measured.requestsPerSecond / current.requestsPerSecond : 1;
+  const calibration =
+    input.measured && current && current.requestsPerSecond > 0 ? input.measured.requestsPerSecond / current.requestsPerSecond : 1;
   const options = input.sizes
     .filter((size) => size.requestsPerSecond > 0)
     .map((size) => {
@@ -150,8 +152,12 @@ export function recommend(input: RecommendInput): Recommendation {
     });
   // A plan the active policy can carry out comes first (one above its maximum would run short);
   // then the cheapest; a tie goes to more, smaller instances: finer steps, less lost with one.
-  const aboveMax = (o: SizeOption) => Number(input.maximumInstances !== undefined && o.instances > input.maximumInstances.replicas);
-  const best = [...options].sort((a, b) => aboveMax(a) - aboveMax(b) || a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances)[0] ?? null;
+  const aboveMax = (o: SizeOption) =>
+    Number(input.maximumInstances !== undefined && o.instances > input.maximumInstances.replicas);
+  const best =
+    [...options].sort(
+      (a, b) => aboveMax(a) - aboveMax(b) || a.monthlyCostUsd - b.monthlyCostUsd || b.instances - a.instances,
+    )[0] ?? null;
   const currentOption = options.find((o) => o.size.id === current?.id) ?? null;
   const schedule = scheduleFor(input.peakRps, input.schedule);
   const source: CapacitySource = input.measured && current ? input.measured.source : "nominal";
@@ -162,10 +168,16 @@ export function recommend(input: RecommendInput): Recommendation {
       `At a peak of ${rps(input.peakRps)} req/s, ${currentOption.size.name.toLowerCase()} instances (${rps(currentOption.requestsPerSecond)} req/s each, ${source}) need ceil(${rps(input.peakRps)} ÷ ${rps(currentOption.requestsPerSecond)} × ${input.safetyFactor}) = ${requiredInstances(input.peakRps, currentOption.requestsPerSecond, input.safetyFactor)}${currentOption.instances > requiredInstances(input.peakRps, currentOption.requestsPerSecond, input.safetyFactor) ? `, raised to the policy minimum of ${input.minimumInstances}` : ""}: $${Math.round(currentOption.monthlyCostUsd)}/month.`,
     );
   }
-  if (best) parts.push(`Cheapest: ${best.instances} × ${best.size.name.toLowerCase()} (${best.size.cpuCores} CPU, ${best.size.memoryGb} GB) at $${Math.round(best.monthlyCostUsd)}/month.`);
+  if (best)
+    parts.push(
+      `Cheapest: ${best.instances} × ${best.size.name.toLowerCase()} (${best.size.cpuCores} CPU, ${best.size.memoryGb} GB) at $${Math.round(best.monthlyCostUsd)}/month.`,
+    );
   const planned = currentOption ?? best;
   const max = input.maximumInstances;
-  const aboveMaximum = planned && max && planned.instances > max.replicas ? { policy: max.policy, maxReplicas: max.replicas, instances: planned.instances } : null;
+  const aboveMaximum =
+    planned && max && planned.instances > max.replicas
+      ? { policy: max.policy, maxReplicas: max.replicas, instances: planned.instances }
+      : null;
   if (aboveMaximum) {
     parts.push(
       `That is more than the ${aboveMaximum.policy} policy's maximum of ${aboveMaximum.maxReplicas} instances: at this peak the autoscaler stops at ${aboveMaximum.maxReplicas}, so raise the maximum or use larger instances.`,
@@ -173,7 +185,19 @@ export function recommend(input: RecommendInput): Recommendation {
   }
   if (schedule) {
     const count = `${schedule.instancesMin}${schedule.instancesMax === null ? "+" : schedule.instancesMax === schedule.instancesMin ? "" : `–${schedule.instancesMax}`}`;
-    parts.push(`The guide's schedule puts ${rps(input.peakRps)} req/s in "${schedule.notes}" (${count} instance${count === "1" ? "" : "s"}).`);
+    parts.push(
+      `The guide's schedule puts ${rps(input.peakRps)} req/s in "${schedule.notes}" (${count} instance${count === "1" ? "" : "s"}).`,
+    );
   }
-  return { peakRps: input.peakRps, safetyFactor: input.safetyFactor, current: currentOption, capacitySource: source, options, best, schedule, aboveMaximum, summary: parts.join(" ") };
+  return {
+    peakRps: input.peakRps,
+    safetyFactor: input.safetyFactor,
+    current: currentOption,
+    capacitySource: source,
+    options,
+    best,
+    schedule,
+    aboveMaximum,
+    summary: parts.join(" "),
+  };
 }

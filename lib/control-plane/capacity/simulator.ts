@@ -93,13 +93,17 @@ export function simulatePolicy(name: string, spec: PolicySpec, load: LoadMinute[
         cpuSum += cpu;
         cpuCount++;
       }
-      const samples = (value: number | null): PodSample[] => pods.map((readyAt, i) => (readyAt <= now ? { name: `p${i}`, ready: true, value } : { name: `p${i}`, ready: false, value: null }));
+      const samples = (value: number | null): PodSample[] =>
+        pods.map((readyAt, i) =>
+          readyAt <= now ? { name: `p${i}`, ready: true, value } : { name: `p${i}`, ready: false, value: null },
+        );
       const decision = hpa.decide(
         now,
         pods.length,
         metrics.map((m) => ({ spec: m, samples: samples(m.name === METRIC_NAMES.cpu ? cpu : rps) })),
       );
-      if (decision.desiredReplicas > pods.length) pods = [...pods, ...Array.from({ length: decision.desiredReplicas - pods.length }, () => now + startup * 1000)];
+      if (decision.desiredReplicas > pods.length)
+        pods = [...pods, ...Array.from({ length: decision.desiredReplicas - pods.length }, () => now + startup * 1000)];
       // Scale-in removes the newest first (not-ready ones before serving ones).
       else if (decision.desiredReplicas < pods.length) pods = [...pods].sort((a, b) => a - b).slice(0, decision.desiredReplicas);
     }
@@ -127,7 +131,11 @@ export function simulatePolicy(name: string, spec: PolicySpec, load: LoadMinute[
 }
 
 /** Every policy over the same load, side by side. */
-export function simulatePolicies(policies: Array<{ name: string; spec: PolicySpec }>, load: LoadMinute[], options: SimulationOptions): SimulationResult[] {
+export function simulatePolicies(
+  policies: Array<{ name: string; spec: PolicySpec }>,
+  load: LoadMinute[],
+  options: SimulationOptions,
+): SimulationResult[] {
   return policies.map((p) => simulatePolicy(p.name, p.spec, load, options));
 }
 

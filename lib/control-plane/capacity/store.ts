@@ -15,7 +15,10 @@ export type CapacitySettingsInput = z.infer<typeof capacitySettingsInput>;
 export const instanceSizesInput = z
   .array(
     z.object({
-      id: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be lowercase letters, digits or dashes" }),
+      id: z
+        .string()
+        .trim()
+        .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be lowercase letters, digits or dashes" }),
       name: z.string().trim().min(1).max(100),
       cpuCores: z.number().positive().max(1_024),
       memoryGb: z.number().positive().max(65_536),
@@ -41,7 +44,10 @@ export const scheduleInput = z
         notes: z.string().trim().max(200).default(""),
       })
       .refine((r) => r.rpsTo === null || r.rpsTo > r.rpsFrom, { message: "rpsTo must be above rpsFrom", path: ["rpsTo"] })
-      .refine((r) => r.instancesMax === null || r.instancesMax >= r.instancesMin, { message: "instancesMax must be at least instancesMin", path: ["instancesMax"] }),
+      .refine((r) => r.instancesMax === null || r.instancesMax >= r.instancesMin, {
+        message: "instancesMax must be at least instancesMin",
+        path: ["instancesMax"],
+      }),
   )
   .max(50);
 export type ScheduleInput = z.input<typeof scheduleInput>;
@@ -53,10 +59,20 @@ export interface CapacitySettings extends CapacitySettingsInput {
 
 export async function getCapacitySettings(prisma: PrismaClient): Promise<CapacitySettings> {
   const row = await prisma.capacitySettings.upsert({ where: { id: 1 }, create: { id: 1 }, update: {} });
-  return { safetyFactor: row.safetyFactor, instanceSizeId: row.instanceSizeId, lookbackDays: row.lookbackDays, updatedAt: row.updatedAt, updatedBy: row.updatedBy };
+  return {
+    safetyFactor: row.safetyFactor,
+    instanceSizeId: row.instanceSizeId,
+    lookbackDays: row.lookbackDays,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+  };
 }
 
-export async function updateCapacitySettings(prisma: PrismaClient, input: CapacitySettingsInput, actor: Actor): Promise<CapacitySettings> {
+export async function updateCapacitySettings(
+  prisma: PrismaClient,
+  input: CapacitySettingsInput,
+  actor: Actor,
+): Promise<CapacitySettings> {
   const data = capacitySettingsInput.parse(input);
   return prisma.$transaction(async (tx) => {
     const before = await tx.capacitySettings.upsert({ where: { id: 1 }, create: { id: 1 }, update: {} });
@@ -78,7 +94,11 @@ export async function listInstanceSizes(prisma: PrismaClient): Promise<InstanceS
 }
 
 /** Replaces the whole table (the console edits it as one). */
-export async function replaceInstanceSizes(prisma: PrismaClient, input: InstanceSizesInput, actor: Actor): Promise<InstanceSizeRow[]> {
+export async function replaceInstanceSizes(
+  prisma: PrismaClient,
+  input: InstanceSizesInput,
+  actor: Actor,
+): Promise<InstanceSizeRow[]> {
   const sizes = instanceSizesInput.parse(input);
   await prisma.$transaction(async (tx) => {
     const before = await tx.instanceSize.findMany({ orderBy: { sortOrder: "asc" } });
@@ -100,7 +120,12 @@ export async function replaceSchedule(prisma: PrismaClient, input: ScheduleInput
     const before = await tx.scalingScheduleEntry.findMany({ orderBy: { rpsFrom: "asc" } });
     await tx.scalingScheduleEntry.deleteMany({});
     await tx.scalingScheduleEntry.createMany({ data: rows });
-    await recordAudit(tx, actor, { action: "capacity.schedule.update", targetType: "scaling_schedule", before: before.map(({ id: _id, ...r }) => r), after: rows });
+    await recordAudit(tx, actor, {
+      action: "capacity.schedule.update",
+      targetType: "scaling_schedule",
+      before: before.map(({ id: _id, ...r }) => r),
+      after: rows,
+    });
   });
   return listSchedule(prisma);
 }

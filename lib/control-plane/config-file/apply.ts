@@ -48,7 +48,12 @@ export async function applyConfig(prisma: PrismaClient, loaded: LoadedConfig, op
         await tx.configFileState.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });
       }
       if (changes.length > 0) {
-        await recordAudit(tx, options.actor, { action: "config.apply", targetType: "config_file", targetId: loaded.hash.slice(0, 16), after: { source: loaded.source, changes } });
+        await recordAudit(tx, options.actor, {
+          action: "config.apply",
+          targetType: "config_file",
+          targetId: loaded.hash.slice(0, 16),
+          after: { source: loaded.source, changes },
+        });
       }
       return { changes, applied: changes.length > 0, hash: loaded.hash };
     },
@@ -61,7 +66,15 @@ export async function appliedHash(prisma: PrismaClient): Promise<string | null> 
   return (await prisma.configFileState.findUnique({ where: { id: 1 }, select: { hash: true } }))?.hash ?? null;
 }
 
-const SIGNS: Record<ConfigChange["op"], string> = { create: "+", adopt: "~", update: "~", replace: "±", delete: "-", release: "~", activate: "*" };
+const SIGNS: Record<ConfigChange["op"], string> = {
+  create: "+",
+  adopt: "~",
+  update: "~",
+  replace: "±",
+  delete: "-",
+  release: "~",
+  activate: "*",
+};
 const WORDS: Record<ConfigChange["op"], string> = {
   create: "create",
   adopt: "take over (was made by hand)",
@@ -76,7 +89,12 @@ const WORDS: Record<ConfigChange["op"], string> = {
 export function formatChanges(changes: ConfigChange[]): string {
   if (changes.length === 0) return "No changes: the database already matches the file.\n";
   return changes
-    .map((change) => [`${SIGNS[change.op]} ${change.kind} ${change.name}: ${WORDS[change.op]}`, ...change.fields.map((f) => `    ${f.field}: ${f.before} → ${f.after}`)].join("\n"))
+    .map((change) =>
+      [
+        `${SIGNS[change.op]} ${change.kind} ${change.name}: ${WORDS[change.op]}`,
+        ...change.fields.map((f) => `    ${f.field}: ${f.before} → ${f.after}`),
+      ].join("\n"),
+    )
     .join("\n")
     .concat("\n");
 }

@@ -25,7 +25,10 @@ export interface ExportedConfig {
 
 export async function exportConfig(prisma: PrismaClient): Promise<ExportedConfig> {
   const [providers, policies, rules] = await Promise.all([
-    prisma.provider.findMany({ orderBy: { name: "asc" }, include: { deployments: { orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }] } } }),
+    prisma.provider.findMany({
+      orderBy: { name: "asc" },
+      include: { deployments: { orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }] } },
+    }),
     prisma.scalingPolicy.findMany({ orderBy: { name: "asc" } }),
     prisma.alertRule.findMany({ orderBy: { id: "asc" } }),
   ]);
@@ -37,11 +40,18 @@ export async function exportConfig(prisma: PrismaClient): Promise<ExportedConfig
   const config: ConfigFileInput = {
     version: CONFIG_FILE_VERSION,
     providers: providers.map((p) => {
-      const deployments = p.deployments.map((d) => ({ modelName: d.modelName, upstreamModel: d.upstreamModel, weight: d.weight, ...(d.enabled ? {} : { enabled: false }) }));
+      const deployments = p.deployments.map((d) => ({
+        modelName: d.modelName,
+        upstreamModel: d.upstreamModel,
+        weight: d.weight,
+        ...(d.enabled ? {} : { enabled: false }),
+      }));
       const common = { name: p.name, ...(p.enabled ? {} : { enabled: false }) };
       const settings = publicSettings(p.settings) as Record<string, never>;
       if (p.kind === "simulator") return { kind: p.kind, ...common, settings, deployments };
-      const headers = Object.fromEntries(headerNamesOf(p).map((h) => [h, reference(envName(p.name, h), `the ${h} header of provider ${p.name}`)]));
+      const headers = Object.fromEntries(
+        headerNamesOf(p).map((h) => [h, reference(envName(p.name, h), `the ${h} header of provider ${p.name}`)]),
+      );
       return {
         kind: p.kind,
         ...common,
@@ -76,7 +86,10 @@ export function exportedYaml({ config, variables }: ExportedConfig, schemaPath =
     `# yaml-language-server: $schema=${schemaPath}`,
     "# AgentiCorp configuration, exported. Apply: npm run config:apply -- --file FILE [--dry-run]",
     ...(variables.length
-      ? ["# Credentials are not exported; set these variables where the file is applied:", ...variables.map((v) => `#   ${v.name}: ${v.holds}`)]
+      ? [
+          "# Credentials are not exported; set these variables where the file is applied:",
+          ...variables.map((v) => `#   ${v.name}: ${v.holds}`),
+        ]
       : []),
   ];
   return `${header.join("\n")}\n${YAML.stringify(config, { lineWidth: 0 })}`;

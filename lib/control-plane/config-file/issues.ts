@@ -20,7 +20,10 @@ export class ConfigFileError extends Error {
 
 /** `["providers", 1, "apiKey"]` → `providers[1].apiKey`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((text, part) => (typeof part === "number" ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), "");
+  return path.reduce<string>(
+    (text, part) => (typeof part === "number" ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    "",
+  );
 }
 
 export function issuesFromZod(error: z.ZodError): ConfigIssue[] {

@@ -10,7 +10,13 @@ import { ConfigFileError, formatPath, issuesFromZod, type ConfigIssue } from "./
 import { configFileSchema, type ConfigFile, type EnvReference } from "./schema";
 
 /** The file with every `{ env: NAME }` replaced by the variable's value. */
-export type Resolved<T> = T extends EnvReference ? string : T extends Array<infer U> ? Array<Resolved<U>> : T extends object ? { [K in keyof T]: Resolved<T[K]> } : T;
+export type Resolved<T> = T extends EnvReference
+  ? string
+  : T extends Array<infer U>
+    ? Array<Resolved<U>>
+    : T extends object
+      ? { [K in keyof T]: Resolved<T[K]> }
+      : T;
 export type ResolvedConfig = Resolved<ConfigFile>;
 
 /** Where `{ env: NAME }` references are looked up: the applying process's environment. */
@@ -27,23 +33,38 @@ export interface LoadedConfig {
 }
 
 function isEnvReference(value: unknown): value is EnvReference {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { env?: unknown }).env === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    typeof (value as { env?: unknown }).env === "string"
+  );
 }
 
 function resolveReferences(value: unknown, env: Environment, path: PropertyKey[], issues: ConfigIssue[]): unknown {
   if (isEnvReference(value)) {
     const found = env[value.env];
-    if (found === undefined || found === "") issues.push({ path: formatPath([...path, "env"]), message: `environment variable ${value.env} is not set` });
+    if (found === undefined || found === "")
+      issues.push({ path: formatPath([...path, "env"]), message: `environment variable ${value.env} is not set` });
     return found ?? "";
   }
   if (Array.isArray(value)) return value.map((item, i) => resolveReferences(item, env, [...path, i], issues));
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveReferences(item, env, [...path, key], issues)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, resolveReferences(item, env, [...path, key], issues)]),
+    );
   }
   return value;
 }
 
-function duplicates<T>(items: T[], key: (item: T) => string, path: (index: number) => string, what: string, issues: ConfigIssue[]): void {
+function duplicates<T>(
+  items: T[],
+  key: (item: T) => string,
+  path: (index: number) => string,
+  what: string,
+  issues: ConfigIssue[],
+): void {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
     const k = key(item);
@@ -54,15 +75,43 @@ function duplicates<T>(items: T[], key: (item: T) => string, path: (index: numbe
 }
 
 function crossChecks(config: ConfigFile, issues: ConfigIssue[]): void {
-  duplicates(config.providers, (p) => p.name, (i) => `providers[${i}].name`, "this provider name", issues);
-  config.providers.forEach((provider, p) =>
-    duplicates(provider.deployments, (d) => `${d.modelName}\u0000${d.upstreamModel}`, (i) => `providers[${p}].deployments[${i}]`, "the same modelName and upstreamModel", issues),
+  duplicates(
+    config.providers,
+    (p) => p.name,
+    (i) => `providers[${i}].name`,
+    "this provider name",
+    issues,
   );
-  duplicates(config.scaling.policies, (p) => p.name, (i) => `scaling.policies[${i}].name`, "this policy name", issues);
+  config.providers.forEach((provider, p) =>
+    duplicates(
+      provider.deployments,
+      (d) => `${d.modelName}\u0000${d.upstreamModel}`,
+      (i) => `providers[${p}].deployments[${i}]`,
+      "the same modelName and upstreamModel",
+      issues,
+    ),
+  );
+  duplicates(
+    config.scaling.policies,
+    (p) => p.name,
+    (i) => `scaling.policies[${i}].name`,
+    "this policy name",
+    issues,
+  );
   config.scaling.policies.forEach((policy, i) => {
-    if (isPresetName(policy.name)) issues.push({ path: `scaling.policies[${i}].name`, message: `"${policy.name}" is a preset and cannot be redefined; use another name` });
+    if (isPresetName(policy.name))
+      issues.push({
+        path: `scaling.policies[${i}].name`,
+        message: `"${policy.name}" is a preset and cannot be redefined; use another name`,
+      });
   });
-  duplicates(config.alertRules, (r) => r.id, (i) => `alertRules[${i}].id`, "this rule id", issues);
+  duplicates(
+    config.alertRules,
+    (r) => r.id,
+    (i) => `alertRules[${i}].id`,
+    "this rule id",
+    issues,
+  );
 }
 
 /** Validates a file's text; throws ConfigFileError listing every issue. */
@@ -80,7 +129,9 @@ export function parseConfigText(text: string, env: Environment, secret: string, 
   crossChecks(parsed.data, issues);
   const config = resolveReferences(parsed.data, env, [], issues) as ResolvedConfig;
   if (issues.length > 0) throw new ConfigFileError(issues, source);
-  const hash = createHmac("sha256", secret).update(stringify(config) ?? "").digest("hex");
+  const hash = createHmac("sha256", secret)
+    .update(stringify(config) ?? "")
+    .digest("hex");
   return { config, hash, source };
 }
 
@@ -89,7 +140,10 @@ export async function loadConfigFile(file: string, env: Environment, secret: str
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new ConfigFileError([{ path: "", message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }], file);
+    throw new ConfigFileError(
+      [{ path: "", message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }],
+      file,
+    );
   }
   return parseConfigText(text, env, secret, file);
 }

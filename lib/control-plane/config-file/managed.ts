@@ -7,5 +7,7 @@ import { ConflictError } from "../../platform/errors";
 export const MANAGED_BY_FILE = "file";
 
 export function managedByFile(what: string, name: string): ConflictError {
-  return new ConflictError(`${what} "${name}" is managed by the configuration file: change it there and apply the file.`, { code: "managed_by_file" });
+  return new ConflictError(`${what} "${name}" is managed by the configuration file: change it there and apply the file.`, {
+    code: "managed_by_file",
+  });
 }

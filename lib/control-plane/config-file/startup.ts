@@ -36,20 +36,29 @@ export async function applyConfigFileAtStart(options: StartupApplyOptions): Prom
   let waiting = false;
   while (!options.signal?.aborted) {
     if ((await appliedHash(database.prisma)) === loaded.hash) {
-      logger.info({ file: loaded.source, hash: loaded.hash.slice(0, 16) }, waiting ? "configuration file applied by another instance" : "configuration file already in force");
+      logger.info(
+        { file: loaded.source, hash: loaded.hash.slice(0, 16) },
+        waiting ? "configuration file applied by another instance" : "configuration file already in force",
+      );
       return "in_force";
     }
     const result = await withLease(database.pool, CONFIG_FILE_LEASE, { holder: options.holder, ttlMs: LEASE_TTL_MS }, () =>
       applyConfig(database.prisma, loaded, { actor, secret: options.secret }),
     );
     if (result) {
-      logger.info({ file: loaded.source, hash: loaded.hash.slice(0, 16), changes: result.changes.length }, "configuration file applied");
+      logger.info(
+        { file: loaded.source, hash: loaded.hash.slice(0, 16), changes: result.changes.length },
+        "configuration file applied",
+      );
       return "applied";
     }
     if (!waiting) logger.info({ file: loaded.source }, "another instance is applying the configuration file; waiting");
     waiting = true;
     if (Date.now() >= deadline) {
-      logger.error({ file: loaded.source, waited_ms: options.waitMs }, "the configuration file was not applied in time; serving the database's configuration");
+      logger.error(
+        { file: loaded.source, waited_ms: options.waitMs },
+        "the configuration file was not applied in time; serving the database's configuration",
+      );
       return "timed_out";
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

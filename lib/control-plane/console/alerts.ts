@@ -5,7 +5,16 @@ import { z } from "zod";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { recordAudit } from "../audit/audit";
 import { acknowledgeAlert, silenceAlert, silenceAlertInput, unsilenceAlert, type AlertAction } from "../alerts/actions";
-import { alertHistoryQuery, listAlertHistory, listAlertRules, listFiringAlerts, updateAlertRule, updateAlertRuleInput, type AlertRule, type RuleContext } from "../alerts/rules";
+import {
+  alertHistoryQuery,
+  listAlertHistory,
+  listAlertRules,
+  listFiringAlerts,
+  updateAlertRule,
+  updateAlertRuleInput,
+  type AlertRule,
+  type RuleContext,
+} from "../alerts/rules";
 import { getConfig } from "../../platform/config";
 import type { PrismaClient } from "../../platform/db/generated/client";
 import type { ConsoleSession } from "../auth/session";
@@ -38,39 +47,83 @@ export async function firingAlerts(prisma: PrismaClient): Promise<{ firing: Firi
 }
 
 // GET /api/console/alerts/rules — every rule with its threshold in force and current state.
-export const listAlertRulesHandler = consoleHandler({ scope: "alerts.read" }, async ({ prisma }) => ({ rules: (await listAlertRules(prisma, ruleContext())).map(toRuleDto) }));
+export const listAlertRulesHandler = consoleHandler({ scope: "alerts.read" }, async ({ prisma }) => ({
+  rules: (await listAlertRules(prisma, ruleContext())).map(toRuleDto),
+}));
 
 // PATCH /api/console/alerts/rules/:id — threshold, duration, window, severity, switch or webhook.
-export const updateAlertRuleHandler = consoleHandler({ scope: "alerts.write", params: alertRuleParams, body: updateAlertRuleInput }, async ({ prisma, params, body, session }) => {
-  if (body.webhookUrl) await assertUpstreamUrlAllowed(body.webhookUrl, "webhookUrl");
-  const { before, after } = await updateAlertRule(prisma, params.id, body, session.email, ruleContext());
-  // The alerting module writes the rule in its own statement; the entry follows at once.
-  await recordAudit(prisma, actorOf(session), { action: "alert_rule.update", targetType: "alert_rule", targetId: params.id, before: toRuleDto(before), after: toRuleDto(after) });
-  return { rule: toRuleDto(after) };
-});
+export const updateAlertRuleHandler = consoleHandler(
+  { scope: "alerts.write", params: alertRuleParams, body: updateAlertRuleInput },
+  async ({ prisma, params, body, session }) => {
+    if (body.webhookUrl) await assertUpstreamUrlAllowed(body.webhookUrl, "webhookUrl");
+    const { before, after } = await updateAlertRule(prisma, params.id, body, session.email, ruleContext());
+    // The alerting module writes the rule in its own statement; the entry follows at once.
+    await recordAudit(prisma, actorOf(session), {
+      action: "alert_rule.update",
+      targetType: "alert_rule",
+      targetId: params.id,
+      before: toRuleDto(before),
+      after: toRuleDto(after),
+    });
+    return { rule: toRuleDto(after) };
+  },
+);
 
-async function audited(prisma: PrismaClient, session: ConsoleSession, action: "alert.acknowledge" | "alert.silence" | "alert.unsilence", id: string, { before, after }: AlertAction) {
-  await recordAudit(prisma, actorOf(session), { action, targetType: "alert_rule", targetId: id, before: toRuleDto(before), after: toRuleDto(after) });
+async function audited(
+  prisma: PrismaClient,
+  session: ConsoleSession,
+  action: "alert.acknowledge" | "alert.silence" | "alert.unsilence",
+  id: string,
+  { before, after }: AlertAction,
+) {
+  await recordAudit(prisma, actorOf(session), {
+    action,
+    targetType: "alert_rule",
+    targetId: id,
+    before: toRuleDto(before),
+    after: toRuleDto(after),
+  });
   return { rule: toRuleDto(after) };
 }
 
 // POST /api/console/alerts/rules/:id/acknowledge — someone is on it (until the alert ends).
-export const acknowledgeAlertHandler = consoleHandler({ scope: "alerts.acknowledge", params: alertRuleParams }, async ({ prisma, params, session }) =>
-  audited(prisma, session, "alert.acknowledge", params.id, await acknowledgeAlert(prisma, params.id, session.email, ruleContext())),
+export const acknowledgeAlertHandler = consoleHandler(
+  { scope: "alerts.acknowledge", params: alertRuleParams },
+  async ({ prisma, params, session }) =>
+    audited(
+      prisma,
+      session,
+      "alert.acknowledge",
+      params.id,
+      await acknowledgeAlert(prisma, params.id, session.email, ruleContext()),
+    ),
 );
 
 // PUT /api/console/alerts/rules/:id/silence — no notifications for the chosen duration.
-export const silenceAlertHandler = consoleHandler({ scope: "alerts.acknowledge", params: alertRuleParams, body: silenceAlertInput }, async ({ prisma, params, body, session }) =>
-  audited(prisma, session, "alert.silence", params.id, await silenceAlert(prisma, params.id, body, session.email, ruleContext())),
+export const silenceAlertHandler = consoleHandler(
+  { scope: "alerts.acknowledge", params: alertRuleParams, body: silenceAlertInput },
+  async ({ prisma, params, body, session }) =>
+    audited(
+      prisma,
+      session,
+      "alert.silence",
+      params.id,
+      await silenceAlert(prisma, params.id, body, session.email, ruleContext()),
+    ),
 );
 
 // DELETE /api/console/alerts/rules/:id/silence — notifications again from now.
-export const unsilenceAlertHandler = consoleHandler({ scope: "alerts.acknowledge", params: alertRuleParams }, async ({ prisma, params, session }) =>
-  audited(prisma, session, "alert.unsilence", params.id, await unsilenceAlert(prisma, params.id, ruleContext())),
+export const unsilenceAlertHandler = consoleHandler(
+  { scope: "alerts.acknowledge", params: alertRuleParams },
+  async ({ prisma, params, session }) =>
+    audited(prisma, session, "alert.unsilence", params.id, await unsilenceAlert(prisma, params.id, ruleContext())),
 );
 
 // GET /api/console/alerts/history?limit=&ruleId=&before= — state changes, newest first.
-export const listAlertHistoryHandler = consoleHandler({ scope: "alerts.read", query: alertHistoryUrlQuery }, async ({ prisma, query }) => {
-  const events = await listAlertHistory(prisma, query);
-  return { events: events.map((e): AlertEventDto => ({ ...e, at: e.at.toISOString() })) };
-});
+export const listAlertHistoryHandler = consoleHandler(
+  { scope: "alerts.read", query: alertHistoryUrlQuery },
+  async ({ prisma, query }) => {
+    const events = await listAlertHistory(prisma, query);
+    return { events: events.map((e): AlertEventDto => ({ ...e, at: e.at.toISOString() })) };
+  },
+);

@@ -5,4 +5,6 @@ import { auditQuery } from "./contracts";
 import { consoleHandler } from "./handler";
 
 // GET /api/console/audit?action=&actor=&targetType=&targetId=&before=&limit=
-export const listAuditEntries = consoleHandler({ scope: "audit.read", query: auditQuery }, ({ prisma, query }) => listAudit(prisma, query));
+export const listAuditEntries = consoleHandler({ scope: "audit.read", query: auditQuery }, ({ prisma, query }) =>
+  listAudit(prisma, query),
+);

@@ -43,7 +43,13 @@ const batchDtoSchema = z.object({
 });
 export type BatchDto = z.infer<typeof batchDtoSchema>;
 
-const keyQueueSchema = z.object({ keyId: z.string(), keyName: z.string(), queued: z.number(), running: z.number(), batches: z.number() });
+const keyQueueSchema = z.object({
+  keyId: z.string(),
+  keyName: z.string(),
+  queued: z.number(),
+  running: z.number(),
+  batches: z.number(),
+});
 export type KeyQueueDto = z.infer<typeof keyQueueSchema>;
 
 export const batchesResponse = z.object({

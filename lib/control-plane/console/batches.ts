@@ -44,21 +44,31 @@ async function readQueueByKey(db: Queryable, limit = 20): Promise<KeyQueueDto[]>
     GROUP BY b.key_id, k.name
     ORDER BY count(*) DESC, k.name
     LIMIT ${limit}`;
-  const { rows } = await db.query<{ key_id: string; key_name: string; queued: number; running: number; batches: number }>(statement.text, statement.values as unknown[]);
+  const { rows } = await db.query<{ key_id: string; key_name: string; queued: number; running: number; batches: number }>(
+    statement.text,
+    statement.values as unknown[],
+  );
   return rows.map((r) => ({ keyId: r.key_id, keyName: r.key_name, queued: r.queued, running: r.running, batches: r.batches }));
 }
 
 // GET /api/console/batches?keyId=&limit=&after= — the queue, its owners, and a page of batches.
-export const getBatches = consoleHandler({ scope: "batches.read", query: batchesQuery }, async ({ query }): Promise<BatchesResponse> => {
-  const { pool } = getDatabase();
-  const [queue, byKey, batches] = await Promise.all([
-    readQueueStats(pool).catch((error: unknown) => reason("the batch queue", error)),
-    readQueueByKey(pool)
-      .then((keys) => ({ keys }))
-      .catch((error: unknown) => reason("the queue by key", error)),
-    listBatches(pool, { keyId: query.keyId, limit: query.limit, after: query.after })
-      .then((page) => ({ data: page.data.map(toBatchDto), hasMore: page.hasMore, nextAfter: page.hasMore ? (page.data.at(-1)?.batch.id ?? null) : null }))
-      .catch((error: unknown) => reason("the batches", error)),
-  ]);
-  return { queue, byKey, batches };
-});
+export const getBatches = consoleHandler(
+  { scope: "batches.read", query: batchesQuery },
+  async ({ query }): Promise<BatchesResponse> => {
+    const { pool } = getDatabase();
+    const [queue, byKey, batches] = await Promise.all([
+      readQueueStats(pool).catch((error: unknown) => reason("the batch queue", error)),
+      readQueueByKey(pool)
+        .then((keys) => ({ keys }))
+        .catch((error: unknown) => reason("the queue by key", error)),
+      listBatches(pool, { keyId: query.keyId, limit: query.limit, after: query.after })
+        .then((page) => ({
+          data: page.data.map(toBatchDto),
+          hasMore: page.hasMore,
+          nextAfter: page.hasMore ? (page.data.at(-1)?.batch.id ?? null) : null,
+        }))
+        .catch((error: unknown) => reason("the batches", error)),
+    ]);
+    return { queue, byKey, batches };
+  },
+);

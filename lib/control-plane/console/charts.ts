@@ -98,7 +98,9 @@ export function findSeries(series: readonly SeriesDto[], name: string): SeriesDt
 
 /** Points of one series as a sparkline (value or null per point, in time order). */
 export function sparklinePoints(series: SeriesDto | undefined): Array<{ t: number; v: number | null }> {
-  return [...(series?.points ?? [])].sort((a, b) => a.t - b.t).map((p) => ({ t: p.t, v: p.v !== null && Number.isFinite(p.v) ? p.v : null }));
+  return [...(series?.points ?? [])]
+    .sort((a, b) => a.t - b.t)
+    .map((p) => ({ t: p.t, v: p.v !== null && Number.isFinite(p.v) ? p.v : null }));
 }
 
 // ---- formatting --------------------------------------------------------------------------------

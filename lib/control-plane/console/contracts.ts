@@ -21,7 +21,11 @@ export const RANGES = ["15m", "1h", "6h", "24h", "7d"] as const;
 export type RangeKey = (typeof RANGES)[number];
 
 const pointSchema = z.object({ t: z.number(), v: z.number().nullable() });
-export const seriesSchema = z.object({ name: z.string(), labels: z.record(z.string(), z.string()).optional(), points: z.array(pointSchema) });
+export const seriesSchema = z.object({
+  name: z.string(),
+  labels: z.record(z.string(), z.string()).optional(),
+  points: z.array(pointSchema),
+});
 export type SeriesDto = z.infer<typeof seriesSchema>;
 
 /** A panel's data, or why it has none: one failing query does not blank the whole page. */
@@ -228,7 +232,9 @@ const providerSchema = z.object({
   headerNames: z.array(z.string()),
   /** "file": applied from the configuration file and read-only here (the write routes answer 409). */
   managedBy: z.string().nullable(),
-  deployments: z.array(z.object({ id: z.string(), modelName: z.string(), upstreamModel: z.string(), weight: z.number(), enabled: z.boolean() })),
+  deployments: z.array(
+    z.object({ id: z.string(), modelName: z.string(), upstreamModel: z.string(), weight: z.number(), enabled: z.boolean() }),
+  ),
 });
 export type ProviderDto = z.infer<typeof providerSchema>;
 export const providersResponse = z.object({ providers: z.array(providerSchema) });
@@ -237,7 +243,14 @@ export const providerResponse = z.object({ provider: providerSchema });
 export const deleteProviderResponse = z.object({ deleted: z.string() });
 
 /** What a connection test may report: a fixed set, so the test cannot be used to scan ports or read error text. */
-const providerTestOutcomes = ["ok", "refused_by_policy", "could_not_connect", "timed_out", "upstream_status", "unusable_settings"] as const;
+const providerTestOutcomes = [
+  "ok",
+  "refused_by_policy",
+  "could_not_connect",
+  "timed_out",
+  "upstream_status",
+  "unusable_settings",
+] as const;
 export const providerTestResponse = z.object({
   ok: z.boolean(),
   outcome: z.enum(providerTestOutcomes),
@@ -304,11 +317,34 @@ export type UpdateUserInput = z.infer<typeof updateUserInput>;
 
 // ---- audit --------------------------------------------------------------------------------
 export const auditQuery = z.object({
-  action: z.string().trim().max(100).optional().transform((v) => v || undefined),
-  actor: z.string().trim().max(254).optional().transform((v) => v || undefined),
-  targetType: z.string().trim().max(100).optional().transform((v) => v || undefined),
-  targetId: z.string().trim().max(200).optional().transform((v) => v || undefined),
-  before: z.string().regex(/^\d{1,19}$/, "must be an entry id").optional(),
+  action: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || undefined),
+  actor: z
+    .string()
+    .trim()
+    .max(254)
+    .optional()
+    .transform((v) => v || undefined),
+  targetType: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || undefined),
+  targetId: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .transform((v) => v || undefined),
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, "must be an entry id")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type AuditQuery = z.infer<typeof auditQuery>;

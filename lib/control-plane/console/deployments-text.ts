@@ -16,7 +16,8 @@ export function parseDeployments(text: string): { deployments: DeploymentLine[];
     const line = lines[i]!.trim();
     if (line === "" || line.startsWith("#")) continue;
     const match = LINE.exec(line);
-    if (!match) return { deployments, error: `line ${i + 1}: expected "model = upstream-model" or "model = upstream-model * weight"` };
+    if (!match)
+      return { deployments, error: `line ${i + 1}: expected "model = upstream-model" or "model = upstream-model * weight"` };
     deployments.push({ modelName: match[1]!, upstreamModel: match[2]!, weight: match[3] === undefined ? 1 : Number(match[3]) });
   }
   return { deployments, error: null };

@@ -27,11 +27,26 @@ export function toConsoleResponse(error: unknown): Response {
     appError = new AppError(409, "invalid_request_error", "Something with that name already exists.", { code: "conflict" });
   }
   if (appError) {
-    if (appError.status >= 500) console.error(JSON.stringify({ level: 40, time: Date.now(), msg: "console request failed", err: appError.message }));
-    return json(appError.status, { error: { message: appError.message, code: appError.code, param: appError.param } }, appError.headers);
+    if (appError.status >= 500)
+      console.error(JSON.stringify({ level: 40, time: Date.now(), msg: "console request failed", err: appError.message }));
+    return json(
+      appError.status,
+      { error: { message: appError.message, code: appError.code, param: appError.param } },
+      appError.headers,
+    );
   }
-  console.error(JSON.stringify({ level: 50, time: Date.now(), msg: "console handler error", err: (error as Error)?.message, stack: (error as Error)?.stack }));
-  return json(500, { error: { message: "The console had an error while handling this request.", code: "internal_error", param: null } });
+  console.error(
+    JSON.stringify({
+      level: 50,
+      time: Date.now(),
+      msg: "console handler error",
+      err: (error as Error)?.message,
+      stack: (error as Error)?.stack,
+    }),
+  );
+  return json(500, {
+    error: { message: "The console had an error while handling this request.", code: "internal_error", param: null },
+  });
 }
 
 export async function readJsonBody(request: Request): Promise<unknown> {

@@ -33,7 +33,11 @@ export interface HandlerInput<Q, B, P> {
 }
 
 /** Options for one console endpoint. */
-export interface HandlerOptions<QS extends z.ZodType | undefined, BS extends z.ZodType | undefined, PS extends z.ZodType | undefined> {
+export interface HandlerOptions<
+  QS extends z.ZodType | undefined,
+  BS extends z.ZodType | undefined,
+  PS extends z.ZodType | undefined,
+> {
   /** The permission the caller's role must have. */
   scope: Scope;
   /** Validates the URL's query string (as an object of strings). */
@@ -51,7 +55,11 @@ export const actorOf = (session: ConsoleSession): Actor => ({ id: session.userId
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS extends z.ZodType | undefined = undefined, PS extends z.ZodType | undefined = undefined>(
+export function consoleHandler<
+  QS extends z.ZodType | undefined = undefined,
+  BS extends z.ZodType | undefined = undefined,
+  PS extends z.ZodType | undefined = undefined,
+>(
   options: HandlerOptions<QS, BS, PS>,
   work: (input: HandlerInput<Out<QS>, Out<BS>, Out<PS>>) => Promise<unknown>,
 ): ConsoleRouteHandler {
@@ -60,10 +68,16 @@ export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS 
       refuseCrossSiteWrite(request);
       const session = await readSessionFromRequest(request);
       requireScope(session, options.scope);
-      const query = options.query ? parse(options.query, Object.fromEntries(new URL(request.url).searchParams), "query") : undefined;
+      const query = options.query
+        ? parse(options.query, Object.fromEntries(new URL(request.url).searchParams), "query")
+        : undefined;
       const params = options.params ? parse(options.params, await context.params, "params") : undefined;
       const body = options.body ? parse(options.body, await readJsonBody(request), "body") : undefined;
-      const result = await work({ session, query, body, params, prisma: getDatabase().prisma, request } as HandlerInput<Out<QS>, Out<BS>, Out<PS>>);
+      const result = await work({ session, query, body, params, prisma: getDatabase().prisma, request } as HandlerInput<
+        Out<QS>,
+        Out<BS>,
+        Out<PS>
+      >);
       // A download (the usage CSV) is its own response; everything else is JSON.
       if (result instanceof Response) return result;
       return Response.json(result, { status: options.status ?? 200, headers: { "cache-control": "no-store" } });
@@ -71,7 +85,10 @@ export function consoleHandler<QS extends z.ZodType | undefined = undefined, BS 
       return toConsoleResponse(error);
     }
   };
-  return Object.assign(handler, { scope: options.scope, inputs: { query: options.query, body: options.body, params: options.params } });
+  return Object.assign(handler, {
+    scope: options.scope,
+    inputs: { query: options.query, body: options.body, params: options.params },
+  });
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: "body" | "query" | "params"): z.output<S> {

@@ -3,7 +3,15 @@
 // nowhere else), revoke. Every change is audited in its transaction.
 import "server-only";
 import type { PrismaClient } from "../../platform/db/generated/client";
-import { apiKeyColumns, createApiKey, createApiKeyInput, keyCaptureInput, revokeApiKey, setApiKeyCapture, type ApiKeyRecord } from "../keys/api-keys";
+import {
+  apiKeyColumns,
+  createApiKey,
+  createApiKeyInput,
+  keyCaptureInput,
+  revokeApiKey,
+  setApiKeyCapture,
+  type ApiKeyRecord,
+} from "../keys/api-keys";
 import type { ApiKeyDto } from "./contracts";
 import { idParams } from "./contracts";
 import { actorOf, consoleHandler } from "./handler";
@@ -49,16 +57,30 @@ export const listKeys = consoleHandler({ scope: "keys.read" }, async ({ prisma }
   const lastUsedByKey = new Map(lastUsed.map((row) => [row.keyId, row.lastUsedAt]));
   return {
     keys: keys.map((k) =>
-      toDto(k, { usedThisMinute: k.rpmLimit === null ? null : (used.get(k.id) ?? 0), lastUsedAt: lastUsedByKey.get(k.id) ?? null, servedModels: served }),
+      toDto(k, {
+        usedThisMinute: k.rpmLimit === null ? null : (used.get(k.id) ?? 0),
+        lastUsedAt: lastUsedByKey.get(k.id) ?? null,
+        servedModels: served,
+      }),
     ),
   };
 });
 
 // POST /api/console/keys — creates a key; the response carries its value, shown once, and flags allowed models no deployment serves.
-export const createKey = consoleHandler({ scope: "keys.write", body: createApiKeyInput, status: 201 }, async ({ prisma, body, session }) => {
-  const { key, record } = await createApiKey(prisma, body, actorOf(session));
-  return { key, record: toDto(record, { usedThisMinute: record.rpmLimit === null ? null : 0, lastUsedAt: null, servedModels: await servedModels(prisma) }) };
-});
+export const createKey = consoleHandler(
+  { scope: "keys.write", body: createApiKeyInput, status: 201 },
+  async ({ prisma, body, session }) => {
+    const { key, record } = await createApiKey(prisma, body, actorOf(session));
+    return {
+      key,
+      record: toDto(record, {
+        usedThisMinute: record.rpmLimit === null ? null : 0,
+        lastUsedAt: null,
+        servedModels: await servedModels(prisma),
+      }),
+    };
+  },
+);
 
 // POST /api/console/keys/:id/revoke — every instance stops accepting the key within about a second.
 export const revokeKey = consoleHandler({ scope: "keys.write", params: idParams }, async ({ prisma, params, session }) => {
@@ -68,8 +90,11 @@ export const revokeKey = consoleHandler({ scope: "keys.write", params: idParams 
 });
 
 // PUT /api/console/keys/:id/capture — the request log stores (or stops storing) this key's bodies; admins only read them.
-export const setKeyCapture = consoleHandler({ scope: "keys.write", params: idParams, body: keyCaptureInput }, async ({ prisma, params, body, session }) => {
-  const record = await setApiKeyCapture(prisma, params.id, body, actorOf(session));
-  const [used, served] = await Promise.all([lastUsedAt(prisma, record.id), servedModels(prisma)]);
-  return { record: toDto(record, { usedThisMinute: null, lastUsedAt: used, servedModels: served }) };
-});
+export const setKeyCapture = consoleHandler(
+  { scope: "keys.write", params: idParams, body: keyCaptureInput },
+  async ({ prisma, params, body, session }) => {
+    const record = await setApiKeyCapture(prisma, params.id, body, actorOf(session));
+    const [used, served] = await Promise.all([lastUsedAt(prisma, record.id), servedModels(prisma)]);
+    return { record: toDto(record, { usedThisMinute: null, lastUsedAt: used, servedModels: served }) };
+  },
+);

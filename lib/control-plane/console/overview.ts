@@ -14,11 +14,19 @@ import { spendAndTokenRates } from "../usage/queries";
 import { RECENT_LATENCY_SECONDS, RECENT_RATE_SECONDS, recentWindow, timeWindowFor } from "./ranges";
 
 function toSeriesDto(series: Series): SeriesDto {
-  return { name: series.name, ...(series.labels ? { labels: series.labels } : {}), points: series.points.map((p) => ({ t: p.t, v: p.v })) };
+  return {
+    name: series.name,
+    ...(series.labels ? { labels: series.labels } : {}),
+    points: series.points.map((p) => ({ t: p.t, v: p.v })),
+  };
 }
 
 function toInstanceDto(instance: InstanceHealth): InstanceHealthDto {
-  return { ...instance, startedAt: new Date(instance.startedAt).toISOString(), lastSeenAt: new Date(instance.lastSeenAt).toISOString() };
+  return {
+    ...instance,
+    startedAt: new Date(instance.startedAt).toISOString(),
+    lastSeenAt: new Date(instance.lastSeenAt).toISOString(),
+  };
 }
 
 function reason(error: unknown): string {
@@ -66,8 +74,20 @@ async function instancesPanel(source: MetricsSource) {
 export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promise<OverviewResponse> {
   const source = await consoleMetricsSource();
   const window = timeWindowFor(range, Date.now());
-  const [totals, requestRate, requestRateByEndpoint, requestRateByInstance, latency, errorRate, cache, database, usage, instances, alerts, batchQueue] =
-    await Promise.all([
+  const [
+    totals,
+    requestRate,
+    requestRateByEndpoint,
+    requestRateByInstance,
+    latency,
+    errorRate,
+    cache,
+    database,
+    usage,
+    instances,
+    alerts,
+    batchQueue,
+  ] = await Promise.all([
     summary(source, window),
     panel(source.requestRate(window)),
     panel(source.requestRateByEndpoint(window)),
@@ -103,7 +123,9 @@ export async function loadOverview(prisma: PrismaClient, range: RangeKey): Promi
 }
 
 // GET /api/console/overview?range=15m|1h|6h|24h|7d — every overview panel for the range.
-export const getOverview = consoleHandler({ scope: "metrics.read", query: overviewQuery }, ({ query, prisma }) => loadOverview(prisma, query.range));
+export const getOverview = consoleHandler({ scope: "metrics.read", query: overviewQuery }, ({ query, prisma }) =>
+  loadOverview(prisma, query.range),
+);
 
 // GET /api/console/instances — the registry's view of every instance, with 15-minute sparklines.
 export const getInstances = consoleHandler({ scope: "fleet.read" }, async () => {

@@ -33,7 +33,10 @@ export const requestLogQuery = z.object({
     .transform((value) => (value === "" ? undefined : value))
     .pipe(z.uuid(message("must be an API key's id")).optional()),
   model: optionalText(200),
-  status: optionalText(5).refine((value) => value === undefined || STATUS_FILTER.test(value), message("must be error, a class such as 5xx, or a status code")),
+  status: optionalText(5).refine(
+    (value) => value === undefined || STATUS_FILTER.test(value),
+    message("must be error, a class such as 5xx, or a status code"),
+  ),
   from: optionalTime,
   to: optionalTime,
   /** The entry id to continue below (keyset pagination, newest first). */
@@ -47,7 +50,9 @@ export type RequestLogQuery = z.infer<typeof requestLogQuery>;
 /** What the console's filters send (the query's fields, as strings, and a page size). */
 export type RequestLogFilter = { [K in Exclude<keyof RequestLogQuery, "limit">]?: string } & { limit?: number };
 
-export const requestIdParams = z.object({ requestId: z.string().regex(REQUEST_ID, message("must be a request id (letters, digits and . _ : -, at most 128)")) });
+export const requestIdParams = z.object({
+  requestId: z.string().regex(REQUEST_ID, message("must be a request id (letters, digits and . _ : -, at most 128)")),
+});
 
 const attemptSchema = z.object({
   deployment: z.string(),
@@ -102,9 +107,18 @@ export type RequestLogDetailResponse = z.infer<typeof requestLogDetailResponse>;
 
 export const updateRequestLogSettingsInput = z.object({
   /** Share of successful, fast requests kept (0–1); null: the environment's REQUEST_LOG_SAMPLE_RATE. */
-  sampleRate: z.number(message("sampleRate must be a number from 0 to 1 or null")).min(0, message("sampleRate must be from 0 to 1")).max(1, message("sampleRate must be from 0 to 1")).nullable(),
+  sampleRate: z
+    .number(message("sampleRate must be a number from 0 to 1 or null"))
+    .min(0, message("sampleRate must be from 0 to 1"))
+    .max(1, message("sampleRate must be from 0 to 1"))
+    .nullable(),
   /** Requests at least this long are always kept; null: the environment's REQUEST_LOG_SLOW_MS. */
-  slowMs: z.number(message("slowMs must be a whole number of milliseconds or null")).int(message("slowMs must be a whole number")).min(1).max(3_600_000).nullable(),
+  slowMs: z
+    .number(message("slowMs must be a whole number of milliseconds or null"))
+    .int(message("slowMs must be a whole number"))
+    .min(1)
+    .max(3_600_000)
+    .nullable(),
 });
 export type UpdateRequestLogSettingsInput = z.infer<typeof updateRequestLogSettingsInput>;
 

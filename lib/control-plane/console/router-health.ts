@@ -78,13 +78,25 @@ function mergeDeploymentHealth(deployments: DeploymentRow[], instances: Instance
 }
 
 /** Every deployment with the live fleet's merged health, and which instances reported. */
-export async function readFleetDeploymentHealth(prisma: PrismaClient): Promise<{ instances: string[]; deployments: DeploymentHealthDto[] }> {
+export async function readFleetDeploymentHealth(
+  prisma: PrismaClient,
+): Promise<{ instances: string[]; deployments: DeploymentHealthDto[] }> {
   const [deployments, instances] = await Promise.all([
     prisma.deployment.findMany({
-      select: { id: true, modelName: true, upstreamModel: true, enabled: true, provider: { select: { id: true, name: true, enabled: true } } },
+      select: {
+        id: true,
+        modelName: true,
+        upstreamModel: true,
+        enabled: true,
+        provider: { select: { id: true, name: true, enabled: true } },
+      },
       orderBy: [{ modelName: "asc" }, { upstreamModel: "asc" }],
     }),
-    prisma.instance.findMany({ where: { status: { in: ["healthy", "draining"] } }, select: { id: true, vitals: true }, orderBy: { id: "asc" } }),
+    prisma.instance.findMany({
+      where: { status: { in: ["healthy", "draining"] } },
+      select: { id: true, vitals: true },
+      orderBy: { id: "asc" },
+    }),
   ]);
   return { instances: instances.map((i) => i.id), deployments: mergeDeploymentHealth(deployments, instances) };
 }

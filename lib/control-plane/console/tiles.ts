@@ -24,12 +24,36 @@ export function summaryTiles(summary: OverviewSummary, range: RangeKey): Tile[] 
   const latencySeconds = (recentLatency.end - recentLatency.start) / 1_000 || RECENT_LATENCY_SECONDS;
   return [
     { testId: "stat-requests", label: `Requests (${over})`, value: formatCount(totals.requests) },
-    { testId: "stat-rps", label: `Requests/s (last ${formatSpan(rateSeconds)})`, value: formatRate(recentRate.requests / rateSeconds) },
-    { testId: "stat-peak", label: `Peak ${formatSpan(peak.resolutionSeconds)} rate (${over})`, value: formatRate(peak.perSecond) },
-    { testId: "stat-p95", label: `Latency p95 (last ${formatSpan(latencySeconds)})`, value: formatSeconds(recentLatency.latencyP95Seconds) },
-    { testId: "stat-errors-5xx", label: `5xx error rate (${over})`, value: formatPercent(share(totals.requests5xx, totals.requests), 2) },
-    { testId: "stat-errors-4xx", label: `4xx error rate (${over})`, value: formatPercent(share(totals.requests4xx, totals.requests), 2) },
-    { testId: "stat-cache", label: `Served from cache (${over})`, value: formatPercent(share(totals.cacheHits, totals.requests)) },
+    {
+      testId: "stat-rps",
+      label: `Requests/s (last ${formatSpan(rateSeconds)})`,
+      value: formatRate(recentRate.requests / rateSeconds),
+    },
+    {
+      testId: "stat-peak",
+      label: `Peak ${formatSpan(peak.resolutionSeconds)} rate (${over})`,
+      value: formatRate(peak.perSecond),
+    },
+    {
+      testId: "stat-p95",
+      label: `Latency p95 (last ${formatSpan(latencySeconds)})`,
+      value: formatSeconds(recentLatency.latencyP95Seconds),
+    },
+    {
+      testId: "stat-errors-5xx",
+      label: `5xx error rate (${over})`,
+      value: formatPercent(share(totals.requests5xx, totals.requests), 2),
+    },
+    {
+      testId: "stat-errors-4xx",
+      label: `4xx error rate (${over})`,
+      value: formatPercent(share(totals.requests4xx, totals.requests), 2),
+    },
+    {
+      testId: "stat-cache",
+      label: `Served from cache (${over})`,
+      value: formatPercent(share(totals.cacheHits, totals.requests)),
+    },
     {
       testId: "stat-cache-cacheable",
       label: `Cache hit rate, cacheable requests only (${over})`,

@@ -27,7 +27,19 @@ export const getUsage = consoleHandler({ scope: "usage.read", query: usageQuery 
     usageBy(db, window, "provider"),
     budgetBurnDown(db, timeZone),
   ]);
-  return { range: query.range, start: window.start.getTime(), end: window.end.getTime(), stepSeconds: window.stepSeconds, timeZone, totals, series, byKey, byModel, byProvider, budgets };
+  return {
+    range: query.range,
+    start: window.start.getTime(),
+    end: window.end.getTime(),
+    stepSeconds: window.stepSeconds,
+    timeZone,
+    totals,
+    series,
+    byKey,
+    byModel,
+    byProvider,
+    budgets,
+  };
 });
 
 // GET /api/console/usage/export?range= — the range's rows as CSV (per minute, or per 10 min beyond a day).
@@ -44,16 +56,21 @@ export const exportUsage = consoleHandler({ scope: "usage.read", query: usageQue
 });
 
 // PUT /api/console/keys/:id/budget — a key's daily and monthly budgets and token limit (null: none).
-export const setKeyBudget = consoleHandler({ scope: "budgets.write", params: idParams, body: setBudgetInput }, async ({ prisma, params, body, session }) => {
-  const record = await prisma.$transaction(async (tx) => {
-    const before = await tx.apiKey.findUnique({ where: { id: params.id }, select: apiKeyColumns });
-    if (!before || before.revokedAt) throw new NotFoundError("No active API key with this id.");
-    const after = await tx.apiKey.update({ where: { id: params.id }, data: body, select: apiKeyColumns });
-    await recordAudit(tx, actorOf(session), { action: "key.budget", targetType: "api_key", targetId: after.id, before, after });
-    return after;
-  });
-  return { record: { ...record, createdAt: record.createdAt.toISOString(), revokedAt: record.revokedAt?.toISOString() ?? null } };
-});
+export const setKeyBudget = consoleHandler(
+  { scope: "budgets.write", params: idParams, body: setBudgetInput },
+  async ({ prisma, params, body, session }) => {
+    const record = await prisma.$transaction(async (tx) => {
+      const before = await tx.apiKey.findUnique({ where: { id: params.id }, select: apiKeyColumns });
+      if (!before || before.revokedAt) throw new NotFoundError("No active API key with this id.");
+      const after = await tx.apiKey.update({ where: { id: params.id }, data: body, select: apiKeyColumns });
+      await recordAudit(tx, actorOf(session), { action: "key.budget", targetType: "api_key", targetId: after.id, before, after });
+      return after;
+    });
+    return {
+      record: { ...record, createdAt: record.createdAt.toISOString(), revokedAt: record.revokedAt?.toISOString() ?? null },
+    };
+  },
+);
 
 /** Every price in force and where it comes from: the console's rows over the file over the defaults. */
 async function pricesInForce(): Promise<PriceEntry[]> {
@@ -64,7 +81,14 @@ async function pricesInForce(): Promise<PriceEntry[]> {
   };
   layer("default", DEFAULT_PRICES);
   layer("file", readPriceFile(getConfig().PRICES_FILE));
-  for (const row of rows) merged.set(row.model, { model: row.model, source: "console", inputPerMillion: row.inputPerMillion, outputPerMillion: row.outputPerMillion, cachedInputPerMillion: row.cachedInputPerMillion });
+  for (const row of rows)
+    merged.set(row.model, {
+      model: row.model,
+      source: "console",
+      inputPerMillion: row.inputPerMillion,
+      outputPerMillion: row.outputPerMillion,
+      cachedInputPerMillion: row.cachedInputPerMillion,
+    });
   return [...merged.values()].sort((a, b) => a.model.localeCompare(b.model));
 }
 
@@ -72,14 +96,27 @@ async function pricesInForce(): Promise<PriceEntry[]> {
 export const listPrices = consoleHandler({ scope: "usage.read" }, async () => ({ prices: await pricesInForce() }));
 
 // PUT /api/console/prices/:id (a model name) — sets a model's price (a public model name, or an upstream model and its dated variants).
-export const setPrice = consoleHandler({ scope: "prices.write", params: priceParams, body: setPriceInput }, async ({ prisma, params, body, session }) => {
-  await prisma.$transaction(async (tx) => {
-    const before = await tx.modelPrice.findUnique({ where: { model: params.id } });
-    const after = await tx.modelPrice.upsert({ where: { model: params.id }, create: { model: params.id, ...body }, update: body });
-    await recordAudit(tx, actorOf(session), { action: "price.set", targetType: "model_price", targetId: params.id, before, after });
-  });
-  return { prices: await pricesInForce() };
-});
+export const setPrice = consoleHandler(
+  { scope: "prices.write", params: priceParams, body: setPriceInput },
+  async ({ prisma, params, body, session }) => {
+    await prisma.$transaction(async (tx) => {
+      const before = await tx.modelPrice.findUnique({ where: { model: params.id } });
+      const after = await tx.modelPrice.upsert({
+        where: { model: params.id },
+        create: { model: params.id, ...body },
+        update: body,
+      });
+      await recordAudit(tx, actorOf(session), {
+        action: "price.set",
+        targetType: "model_price",
+        targetId: params.id,
+        before,
+        after,
+      });
+    });
+    return { prices: await pricesInForce() };
+  },
+);
 
 // DELETE /api/console/prices/:id (a model name) — removes the console's price: the file's or the default applies again.
 export const deletePrice = consoleHandler({ scope: "prices.write", params: priceParams }, async ({ prisma, params, session }) => {

@@ -35,12 +35,25 @@ export const apiKeyColumns = {
 export type ApiKeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof apiKeyColumns }>;
 
 /** Creates a key; the value is returned once and stored nowhere. `actor`: who the audit log names (programmatic callers: system). */
-export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInput, actor: Actor = SYSTEM_ACTOR): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  prisma: PrismaClient,
+  input: CreateApiKeyInput,
+  actor: Actor = SYSTEM_ACTOR,
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const { name, rpmLimit, tpmLimit, budgetDailyUsd, budgetMonthlyUsd, allowedModels } = createApiKeyInput.parse(input);
   const key = generateApiKey();
   const record = await prisma.$transaction(async (tx) => {
     const created = await tx.apiKey.create({
-      data: { name, rpmLimit, tpmLimit, budgetDailyUsd, budgetMonthlyUsd, allowedModels, keyHash: hashApiKey(key), prefix: shownKeyPrefix(key) },
+      data: {
+        name,
+        rpmLimit,
+        tpmLimit,
+        budgetDailyUsd,
+        budgetMonthlyUsd,
+        allowedModels,
+        keyHash: hashApiKey(key),
+        prefix: shownKeyPrefix(key),
+      },
       select: apiKeyColumns,
     });
     await recordAudit(tx, actor, { action: "key.create", targetType: "api_key", targetId: created.id, after: created });
@@ -65,7 +78,12 @@ export const keyCaptureInput = z.object({ captureBodies: z.boolean({ message: "c
 export type KeyCaptureInput = z.infer<typeof keyCaptureInput>;
 
 /** Turns the request log's body capture on or off for a key; every instance follows within about a second. */
-export async function setApiKeyCapture(prisma: PrismaClient, id: string, input: KeyCaptureInput, actor: Actor = SYSTEM_ACTOR): Promise<ApiKeyRecord> {
+export async function setApiKeyCapture(
+  prisma: PrismaClient,
+  id: string,
+  input: KeyCaptureInput,
+  actor: Actor = SYSTEM_ACTOR,
+): Promise<ApiKeyRecord> {
   const { captureBodies } = keyCaptureInput.parse(input);
   return prisma.$transaction(async (tx) => {
     const before = await tx.apiKey.findUnique({ where: { id }, select: apiKeyColumns });

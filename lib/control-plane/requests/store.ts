@@ -19,9 +19,29 @@ type Row = Omit<RequestLogEntry, "requestBody" | "responseBody"> & { captured: b
 
 /** Everything but the bodies, and whether there are any: lists never carry prompts. */
 const LISTED = {
-  id: true, at: true, requestId: true, instanceId: true, keyId: true, keyName: true, endpoint: true, model: true, stream: true, status: true,
-  errorCode: true, errorMessage: true, keptBecause: true, durationMs: true, overheadMs: true, attempts: true, retries: true, fallbacks: true,
-  cache: true, promptTokens: true, completionTokens: true, costUsd: true, clientIp: true,
+  id: true,
+  at: true,
+  requestId: true,
+  instanceId: true,
+  keyId: true,
+  keyName: true,
+  endpoint: true,
+  model: true,
+  stream: true,
+  status: true,
+  errorCode: true,
+  errorMessage: true,
+  keptBecause: true,
+  durationMs: true,
+  overheadMs: true,
+  attempts: true,
+  retries: true,
+  fallbacks: true,
+  cache: true,
+  promptTokens: true,
+  completionTokens: true,
+  costUsd: true,
+  clientIp: true,
 } as const satisfies Prisma.RequestLogEntrySelect;
 
 function toDto(row: Row): RequestLogEntryDto {
@@ -49,7 +69,9 @@ export async function listRequestLog(prisma: PrismaClient, query: RequestLogQuer
     ...(query.keyId ? { keyId: query.keyId } : {}),
     ...(query.model ? { model: query.model } : {}),
     ...(query.status ? { status: statusWhere(query.status) } : {}),
-    ...(query.from || query.to ? { at: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) } } : {}),
+    ...(query.from || query.to
+      ? { at: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) } }
+      : {}),
     ...(query.before ? { id: { lt: BigInt(query.before) } } : {}),
   };
   const rows = await prisma.requestLogEntry.findMany({ where, select: LISTED, orderBy: { id: "desc" }, take: query.limit + 1 });
@@ -67,20 +89,38 @@ export async function listRequestLog(prisma: PrismaClient, query: RequestLogQuer
 }
 
 /** Every entry logged under `requestId`, newest first; `withBodies` false leaves the bodies out. */
-export async function requestLogByRequestId(prisma: PrismaClient, requestId: string, withBodies: boolean): Promise<RequestLogDetailResponse> {
-  const rows = await prisma.requestLogEntry.findMany({ where: { requestId }, select: { ...LISTED, requestBody: true, responseBody: true }, orderBy: { id: "desc" }, take: 100 });
+export async function requestLogByRequestId(
+  prisma: PrismaClient,
+  requestId: string,
+  withBodies: boolean,
+): Promise<RequestLogDetailResponse> {
+  const rows = await prisma.requestLogEntry.findMany({
+    where: { requestId },
+    select: { ...LISTED, requestBody: true, responseBody: true },
+    orderBy: { id: "desc" },
+    take: 100,
+  });
   return {
     requestId,
     entries: rows.map(({ requestBody, responseBody, ...row }) => {
       const captured = requestBody !== null || responseBody !== null;
-      return { ...toDto({ ...row, captured }), bodies: withBodies && captured ? { request: requestBody, response: responseBody } : null };
+      return {
+        ...toDto({ ...row, captured }),
+        bodies: withBodies && captured ? { request: requestBody, response: responseBody } : null,
+      };
     }),
   };
 }
 
-type SettingsConfig = Pick<Config, "REQUEST_LOG" | "REQUEST_LOG_SAMPLE_RATE" | "REQUEST_LOG_SLOW_MS" | "REQUEST_LOG_RETENTION_DAYS" | "REQUEST_LOG_BODY_MAX_BYTES">;
+type SettingsConfig = Pick<
+  Config,
+  "REQUEST_LOG" | "REQUEST_LOG_SAMPLE_RATE" | "REQUEST_LOG_SLOW_MS" | "REQUEST_LOG_RETENTION_DAYS" | "REQUEST_LOG_BODY_MAX_BYTES"
+>;
 
-export async function readRequestLogSettings(prisma: PrismaClient | Prisma.TransactionClient, config: SettingsConfig): Promise<RequestLogSettingsDto> {
+export async function readRequestLogSettings(
+  prisma: PrismaClient | Prisma.TransactionClient,
+  config: SettingsConfig,
+): Promise<RequestLogSettingsDto> {
   const row = await prisma.requestLogSettings.findUnique({ where: { id: 1 } });
   const defaults = { sampleRate: config.REQUEST_LOG_SAMPLE_RATE, slowMs: config.REQUEST_LOG_SLOW_MS };
   const set = { sampleRate: row?.sampleRate ?? null, slowMs: row?.slowMs ?? null };
@@ -98,12 +138,23 @@ export async function readRequestLogSettings(prisma: PrismaClient | Prisma.Trans
 }
 
 /** Saves the admins' sampling (null: back to the environment's default); every instance follows within about a second. */
-export async function saveRequestLogSettings(prisma: PrismaClient, input: UpdateRequestLogSettingsInput, actor: Actor, config: SettingsConfig): Promise<RequestLogSettingsDto> {
+export async function saveRequestLogSettings(
+  prisma: PrismaClient,
+  input: UpdateRequestLogSettingsInput,
+  actor: Actor,
+  config: SettingsConfig,
+): Promise<RequestLogSettingsDto> {
   return prisma.$transaction(async (tx) => {
     const before = await tx.requestLogSettings.findUnique({ where: { id: 1 }, select: { sampleRate: true, slowMs: true } });
     const data = { sampleRate: input.sampleRate, slowMs: input.slowMs, updatedBy: actor.email };
     await tx.requestLogSettings.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });
-    await recordAudit(tx, actor, { action: "request_log.settings.update", targetType: "request_log_settings", targetId: "1", before, after: { sampleRate: input.sampleRate, slowMs: input.slowMs } });
+    await recordAudit(tx, actor, {
+      action: "request_log.settings.update",
+      targetType: "request_log_settings",
+      targetId: "1",
+      before,
+      after: { sampleRate: input.sampleRate, slowMs: input.slowMs },
+    });
     return readRequestLogSettings(tx, config);
   });
 }

@@ -120,21 +120,57 @@ export type SimulationResponse = z.infer<typeof simulationResponse>;
 
 // ---- capacity -----------------------------------------------------------------------------------
 
-const sizeSchema = z.object({ id: z.string(), name: z.string(), cpuCores: z.number(), memoryGb: z.number(), requestsPerSecond: z.number(), monthlyCostUsd: z.number() });
-const scheduleRowSchema = z.object({ users: z.string(), rpsFrom: z.number(), rpsTo: z.number().nullable(), instancesMin: z.number(), instancesMax: z.number().nullable(), notes: z.string() });
-const optionSchema = z.object({ size: sizeSchema, requestsPerSecond: z.number(), instances: z.number(), monthlyCostUsd: z.number() });
+const sizeSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  cpuCores: z.number(),
+  memoryGb: z.number(),
+  requestsPerSecond: z.number(),
+  monthlyCostUsd: z.number(),
+});
+const scheduleRowSchema = z.object({
+  users: z.string(),
+  rpsFrom: z.number(),
+  rpsTo: z.number().nullable(),
+  instancesMin: z.number(),
+  instancesMax: z.number().nullable(),
+  notes: z.string(),
+});
+const optionSchema = z.object({
+  size: sizeSchema,
+  requestsPerSecond: z.number(),
+  instances: z.number(),
+  monthlyCostUsd: z.number(),
+});
 
 export const capacityResponse = z.object({
   generatedAt: z.number(),
-  settings: z.object({ safetyFactor: z.number(), instanceSizeId: z.string().nullable(), lookbackDays: z.number(), updatedAt: isoDate, updatedBy: z.string().nullable() }),
+  settings: z.object({
+    safetyFactor: z.number(),
+    instanceSizeId: z.string().nullable(),
+    lookbackDays: z.number(),
+    updatedAt: isoDate,
+    updatedBy: z.string().nullable(),
+  }),
   policy: z.object({ name: z.string(), targetCpuPercent: z.number(), minReplicas: z.number(), maxReplicas: z.number() }),
   peak: z.object({ requestsPerSecond: z.number(), at: z.number() }).nullable(),
   /** The peak is the busiest step's average at this resolution (coarser for long look-backs). */
   peakStepSeconds: z.number(),
   /** Why the measurements could not be read; the rest of the page still can be. */
   metricsError: z.string().nullable(),
-  observed: z.object({ requestsPerSecond: z.number(), idleCpu: z.number(), cpuPerRps: z.number(), samples: z.number(), r2: z.number() }).nullable(),
-  benchmark: z.object({ id: z.string(), at: isoDate, requestsPerSecond: z.number(), source: z.string(), notes: z.string(), instanceSizeId: z.string().nullable() }).nullable(),
+  observed: z
+    .object({ requestsPerSecond: z.number(), idleCpu: z.number(), cpuPerRps: z.number(), samples: z.number(), r2: z.number() })
+    .nullable(),
+  benchmark: z
+    .object({
+      id: z.string(),
+      at: isoDate,
+      requestsPerSecond: z.number(),
+      source: z.string(),
+      notes: z.string(),
+      instanceSizeId: z.string().nullable(),
+    })
+    .nullable(),
   sizes: z.array(sizeSchema),
   schedule: z.array(scheduleRowSchema),
   recommendation: z.object({

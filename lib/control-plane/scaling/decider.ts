@@ -80,7 +80,11 @@ export class ScalingDecider {
     const { prisma, target, logger } = this.options;
     const policy = await getActivePolicy(prisma);
     if (!policy?.spec) {
-      this.warnOnce(policy ? `scaling policy ${policy.name} is not valid (${policy.error}): no decision` : "no active scaling policy yet: no decision");
+      this.warnOnce(
+        policy
+          ? `scaling policy ${policy.name} is not valid (${policy.error}): no decision`
+          : "no active scaling policy yet: no decision",
+      );
       return null;
     }
     const spec = policy.spec;
@@ -118,7 +122,10 @@ export class ScalingDecider {
     }
     this.lastObservedReplicas = current;
 
-    const metrics = metricSpecs(spec).map((m) => ({ spec: m, samples: samplesFor(m, pods, { queueDepth: queue?.queued ?? null }) }));
+    const metrics = metricSpecs(spec).map((m) => ({
+      spec: m,
+      samples: samplesFor(m, pods, { queueDepth: queue?.queued ?? null }),
+    }));
     const decision = this.hpa.decide(now, current, metrics, { recordScale: false });
     const message = explainDecision(decision, spec);
     let applied: ApplyResult;
@@ -128,12 +135,32 @@ export class ScalingDecider {
       applied = { outcome: "failed", scaleChange: 0, detail: (error as Error).message };
     }
     if (applied.scaleChange !== 0) this.hpa.recordScale(now, current, current + applied.scaleChange);
-    if (applied.outcome === "failed") logger.warn({ target: target.kind, detail: applied.detail }, "scaling decision not applied");
+    if (applied.outcome === "failed")
+      logger.warn({ target: target.kind, detail: applied.detail }, "scaling decision not applied");
     else this.warned = "";
 
-    const record = await this.write(fence, now, policy.name, decision, pods, queue, applied, applied.scaleChange || observedChange, message);
+    const record = await this.write(
+      fence,
+      now,
+      policy.name,
+      decision,
+      pods,
+      queue,
+      applied,
+      applied.scaleChange || observedChange,
+      message,
+    );
     if (record && applied.outcome === "applied") {
-      logger.info({ current: decision.currentReplicas, desired: decision.desiredReplicas, reason: decision.reason, policy: policy.name, detail: applied.detail }, message);
+      logger.info(
+        {
+          current: decision.currentReplicas,
+          desired: decision.desiredReplicas,
+          reason: decision.reason,
+          policy: policy.name,
+          detail: applied.detail,
+        },
+        message,
+      );
     }
     return record;
   }
@@ -145,7 +172,12 @@ export class ScalingDecider {
   }
 
   private async readRegistry(): Promise<RegistryInstance[]> {
-    const { rows } = await this.options.pool.query<{ id: string; status: RegistryInstance["status"]; age_ms: number; vitals: RegistryInstance["vitals"] }>(
+    const { rows } = await this.options.pool.query<{
+      id: string;
+      status: RegistryInstance["status"];
+      age_ms: number;
+      vitals: RegistryInstance["vitals"];
+    }>(
       `SELECT id, status::text AS status, (extract(epoch FROM now() - last_seen_at) * 1000)::float8 AS age_ms, vitals
        FROM instances WHERE status <> 'dead' AND role IN ('data_plane', 'both') ORDER BY started_at, id`,
     );
@@ -180,7 +212,9 @@ export class ScalingDecider {
       orderBy: { id: "asc" },
     });
     return {
-      recommendations: rows.filter((r) => r.recommendation !== null).map((r) => ({ at: r.at.getTime(), value: r.recommendation! })),
+      recommendations: rows
+        .filter((r) => r.recommendation !== null)
+        .map((r) => ({ at: r.at.getTime(), value: r.recommendation! })),
       scaleUpEvents: rows.filter((r) => r.scaleChange > 0).map((r) => ({ at: r.at.getTime(), value: r.scaleChange })),
       scaleDownEvents: rows.filter((r) => r.scaleChange < 0).map((r) => ({ at: r.at.getTime(), value: -r.scaleChange })),
     };
@@ -198,7 +232,13 @@ export class ScalingDecider {
     message: string,
   ): Promise<DecisionRecord | null> {
     const metrics: DecisionMetrics = {
-      proposals: decision.proposals.map((p) => ({ metric: p.metric, average: p.currentAverage, target: p.target, ratio: p.ratio === null ? null : Math.round(p.ratio * 10_000) / 10_000, replicas: p.replicas })),
+      proposals: decision.proposals.map((p) => ({
+        metric: p.metric,
+        average: p.currentAverage,
+        target: p.target,
+        ratio: p.ratio === null ? null : Math.round(p.ratio * 10_000) / 10_000,
+        replicas: p.replicas,
+      })),
       instances: pods,
       metricReplicas: decision.metricReplicas,
       ...(queue !== undefined ? { queue } : {}),

@@ -62,7 +62,11 @@ function printed(metric: string, { relation, average, down, up }: Placement): { 
   };
   const standard = metric === METRIC_NAMES.rps ? 2 : 0;
   const decimals = [standard, 1, 2, 3, 4, 5, 6].filter((d) => d >= standard).find(holds) ?? 6;
-  return { average: unitValue(metric, average, decimals), down: unitValue(metric, down, decimals), up: unitValue(metric, up, decimals) };
+  return {
+    average: unitValue(metric, average, decimals),
+    down: unitValue(metric, down, decimals),
+    up: unitValue(metric, up, decimals),
+  };
 }
 
 /** "average CPU 84% is above the 70% target" — always true of the numbers it prints. */
@@ -93,19 +97,32 @@ function because(decision: Decision, spec: PolicySpec): string {
     .filter((p) => p.ratio !== null && p.replicas === asked)
     .map((p) => ({ p, at: place(p, spec) }))
     .filter((c): c is { p: MetricProposal; at: Placement } => c.at !== null)
-    .sort((a, b) => Number(DIRECTION[b.at.relation] === direction) - Number(DIRECTION[a.at.relation] === direction) || Number(b.p.metric === METRIC_NAMES.cpu) - Number(a.p.metric === METRIC_NAMES.cpu) || b.p.ratio! - a.p.ratio!);
+    .sort(
+      (a, b) =>
+        Number(DIRECTION[b.at.relation] === direction) - Number(DIRECTION[a.at.relation] === direction) ||
+        Number(b.p.metric === METRIC_NAMES.cpu) - Number(a.p.metric === METRIC_NAMES.cpu) ||
+        b.p.ratio! - a.p.ratio!,
+    );
   const chosen = candidates[0];
   if (!chosen) return driver ? describeAverage(driver) : "the metrics";
   const text = claim(chosen.p, chosen.at);
   if (DIRECTION[chosen.at.relation] === direction) return text;
   const counting =
-    chosen.at.relation === "below" ? "it rounds up, and counts instances without metrics as busy" : chosen.at.relation === "above" ? "it counts starting instances as idle" : "it counts instances without metrics as busy or idle";
+    chosen.at.relation === "below"
+      ? "it rounds up, and counts instances without metrics as busy"
+      : chosen.at.relation === "above"
+        ? "it counts starting instances as idle"
+        : "it counts instances without metrics as busy or idle";
   return `${text}, but the HPA's count for it is ${asked} (${counting})`;
 }
 
 function rate(rules: PolicySpec["behavior"]["scaleUp"]): string {
   if (rules.selectPolicy === "Disabled") return "nothing: the policy turns this direction off";
-  return rules.policies.map((p) => (p.type === "Pods" ? `${p.value} instance${p.value === 1 ? "" : "s"}` : `${p.value}%`) + ` per ${p.periodSeconds} s`).join(rules.selectPolicy === "Min" ? " and " : " or ");
+  return rules.policies
+    .map(
+      (p) => (p.type === "Pods" ? `${p.value} instance${p.value === 1 ? "" : "s"}` : `${p.value}%`) + ` per ${p.periodSeconds} s`,
+    )
+    .join(rules.selectPolicy === "Min" ? " and " : " or ");
 }
 
 export function explainDecision(decision: Decision, spec: PolicySpec): string {

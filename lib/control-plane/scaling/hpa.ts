@@ -107,10 +107,16 @@ export interface MetricProposal {
  * ratio = usage ÷ (target × current replicas); outside the tolerance the count is ceil(usage ÷ target).
  * Which pods are ready plays no part. The average it reports is usage per current replica.
  */
-function replicasForExternalMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+function replicasForExternalMetric(
+  currentReplicas: number,
+  samples: PodSample[],
+  spec: MetricSpec,
+  tolerance: number | Tolerances = DEFAULT_TOLERANCE,
+): MetricProposal {
   const t = tolerancesOf(tolerance);
   const values = samples.filter((s) => s.value !== null).map((s) => Math.round(s.value! * 1000));
-  if (values.length === 0 || currentReplicas === 0) return { metric: spec.name, replicas: currentReplicas, currentAverage: null, target: spec.target, ratio: null };
+  if (values.length === 0 || currentReplicas === 0)
+    return { metric: spec.name, replicas: currentReplicas, currentAverage: null, target: spec.target, ratio: null };
   const usageMilli = values.reduce((sum, v) => sum + v, 0);
   const targetMilli = Math.round(spec.target * 1000);
   const ratio = usageMilli / (targetMilli * currentReplicas);
@@ -120,7 +126,12 @@ function replicasForExternalMetric(currentReplicas: number, samples: PodSample[]
 }
 
 /** replica_calculator.go: the proposal for one metric. */
-export function replicasForMetric(currentReplicas: number, samples: PodSample[], spec: MetricSpec, tolerance: number | Tolerances = DEFAULT_TOLERANCE): MetricProposal {
+export function replicasForMetric(
+  currentReplicas: number,
+  samples: PodSample[],
+  spec: MetricSpec,
+  tolerance: number | Tolerances = DEFAULT_TOLERANCE,
+): MetricProposal {
   if (spec.type === "ExternalAverageValue") return replicasForExternalMetric(currentReplicas, samples, spec, tolerance);
   const t = tolerancesOf(tolerance);
   // groupPods: a pod not ready and without metrics is pending (unready for every metric); one
@@ -131,13 +142,22 @@ export function replicasForMetric(currentReplicas: number, samples: PodSample[],
   const proposal = (replicas: number, ratio: number | null): MetricProposal => ({
     metric: spec.name,
     replicas,
-    currentAverage: counted.length ? controllerAverage(counted.map((s) => s.value!), spec.type) : null,
+    currentAverage: counted.length
+      ? controllerAverage(
+          counted.map((s) => s.value!),
+          spec.type,
+        )
+      : null,
     target: spec.target,
     ratio,
   });
   if (counted.length === 0) return proposal(currentReplicas, null);
 
-  const usageRatio = controllerAverage(counted.map((s) => s.value!), spec.type) / spec.target;
+  const usageRatio =
+    controllerAverage(
+      counted.map((s) => s.value!),
+      spec.type,
+    ) / spec.target;
   const scaleUpWithUnready = unready.length > 0 && usageRatio > 1;
   if (!scaleUpWithUnready && missing.length === 0) {
     if (isWithin(usageRatio, t)) return proposal(currentReplicas, usageRatio);
@@ -158,7 +178,8 @@ export function replicasForMetric(currentReplicas: number, samples: PodSample[],
     return proposal(currentReplicas, newRatio);
   }
   const replicas = Math.ceil(newRatio * values.length);
-  if ((newRatio < 1 && replicas > currentReplicas) || (newRatio > 1 && replicas < currentReplicas)) return proposal(currentReplicas, newRatio);
+  if ((newRatio < 1 && replicas > currentReplicas) || (newRatio > 1 && replicas < currentReplicas))
+    return proposal(currentReplicas, newRatio);
   return proposal(replicas, newRatio);
 }
 
@@ -241,22 +262,38 @@ export class HorizontalAutoscaler {
 
   /** A copy of what the controller remembers (for a successor to start from). */
   memory(): AutoscalerMemory {
-    return { recommendations: [...this.recommendations], scaleUpEvents: [...this.scaleUpEvents], scaleDownEvents: [...this.scaleDownEvents] };
+    return {
+      recommendations: [...this.recommendations],
+      scaleUpEvents: [...this.scaleUpEvents],
+      scaleDownEvents: [...this.scaleDownEvents],
+    };
   }
 
-  decide(now: number, currentReplicas: number, metrics: Array<{ spec: MetricSpec; samples: PodSample[] }>, options: DecideOptions = {}): Decision {
+  decide(
+    now: number,
+    currentReplicas: number,
+    metrics: Array<{ spec: MetricSpec; samples: PodSample[] }>,
+    options: DecideOptions = {},
+  ): Decision {
     const { minReplicas, maxReplicas, behavior } = this.spec;
     const global = this.spec.tolerance ?? DEFAULT_TOLERANCE;
-    const tolerance: Tolerances = { scaleDown: behavior.scaleDown.tolerance ?? global, scaleUp: behavior.scaleUp.tolerance ?? global };
+    const tolerance: Tolerances = {
+      scaleDown: behavior.scaleDown.tolerance ?? global,
+      scaleUp: behavior.scaleUp.tolerance ?? global,
+    };
     const record = options.recordScale ?? true;
     const base = { currentReplicas, proposals: [] as MetricProposal[] };
-    if (currentReplicas === 0 && minReplicas !== 0) return { ...base, desiredReplicas: 0, metricReplicas: 0, reason: "ScalingDisabled" };
-    if (currentReplicas > maxReplicas) return this.settle(now, { ...base, desiredReplicas: maxReplicas, metricReplicas: maxReplicas, reason: "AboveMax" }, record);
-    if (currentReplicas < minReplicas) return this.settle(now, { ...base, desiredReplicas: minReplicas, metricReplicas: minReplicas, reason: "BelowMin" }, record);
+    if (currentReplicas === 0 && minReplicas !== 0)
+      return { ...base, desiredReplicas: 0, metricReplicas: 0, reason: "ScalingDisabled" };
+    if (currentReplicas > maxReplicas)
+      return this.settle(now, { ...base, desiredReplicas: maxReplicas, metricReplicas: maxReplicas, reason: "AboveMax" }, record);
+    if (currentReplicas < minReplicas)
+      return this.settle(now, { ...base, desiredReplicas: minReplicas, metricReplicas: minReplicas, reason: "BelowMin" }, record);
 
     const proposals = metrics.map((m) => replicasForMetric(currentReplicas, m.samples, m.spec, tolerance));
     const usable = proposals.filter((p) => p.ratio !== null);
-    if (usable.length === 0) return { ...base, proposals, desiredReplicas: currentReplicas, metricReplicas: currentReplicas, reason: "NoMetrics" };
+    if (usable.length === 0)
+      return { ...base, proposals, desiredReplicas: currentReplicas, metricReplicas: currentReplicas, reason: "NoMetrics" };
     const driver = usable.reduce((best, p) => (p.replicas > best.replicas ? p : best));
     const metricReplicas = driver.replicas;
     // A metric without data might be the one that is busy: never scale down on the others alone.
@@ -267,7 +304,13 @@ export class HorizontalAutoscaler {
     const stabilized = this.stabilize(now, currentReplicas, metricReplicas, behavior);
     let desired = stabilized;
     let reason: DecisionReason =
-      stabilized !== metricReplicas ? (metricReplicas > currentReplicas ? "ScaleUpStabilized" : "ScaleDownStabilized") : usable.every((p) => p.replicas === currentReplicas) ? "WithinTolerance" : "DesiredWithinRange";
+      stabilized !== metricReplicas
+        ? metricReplicas > currentReplicas
+          ? "ScaleUpStabilized"
+          : "ScaleDownStabilized"
+        : usable.every((p) => p.replicas === currentReplicas)
+          ? "WithinTolerance"
+          : "DesiredWithinRange";
 
     if (stabilized > currentReplicas) {
       const limit = Math.max(currentReplicas, this.scaleUpLimit(now, currentReplicas, behavior.scaleUp));
@@ -323,7 +366,10 @@ export class HorizontalAutoscaler {
   private scaleUpLimit(now: number, current: number, rules: HpaScalingRules): number {
     if (rules.selectPolicy === "Disabled") return current;
     const proposals = rules.policies.map((policy) => {
-      const start = current - this.changeWithin(this.scaleUpEvents, now, policy.periodSeconds) + this.changeWithin(this.scaleDownEvents, now, policy.periodSeconds);
+      const start =
+        current -
+        this.changeWithin(this.scaleUpEvents, now, policy.periodSeconds) +
+        this.changeWithin(this.scaleDownEvents, now, policy.periodSeconds);
       return policy.type === "Pods" ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
     });
     return rules.selectPolicy === "Min" ? Math.min(...proposals) : Math.max(...proposals);
@@ -332,7 +378,10 @@ export class HorizontalAutoscaler {
   private scaleDownLimit(now: number, current: number, rules: HpaScalingRules): number {
     if (rules.selectPolicy === "Disabled") return current;
     const proposals = rules.policies.map((policy) => {
-      const start = current - this.changeWithin(this.scaleUpEvents, now, policy.periodSeconds) + this.changeWithin(this.scaleDownEvents, now, policy.periodSeconds);
+      const start =
+        current -
+        this.changeWithin(this.scaleUpEvents, now, policy.periodSeconds) +
+        this.changeWithin(this.scaleDownEvents, now, policy.periodSeconds);
       return policy.type === "Pods" ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
     });
     // For scaling down, the smallest change is the largest replica count.
@@ -341,7 +390,11 @@ export class HorizontalAutoscaler {
 
   private forgetOld(now: number): void {
     const { scaleUp, scaleDown } = this.spec.behavior;
-    const longest = Math.max(scaleUp.stabilizationWindowSeconds, scaleDown.stabilizationWindowSeconds, ...[...scaleUp.policies, ...scaleDown.policies].map((p) => p.periodSeconds));
+    const longest = Math.max(
+      scaleUp.stabilizationWindowSeconds,
+      scaleDown.stabilizationWindowSeconds,
+      ...[...scaleUp.policies, ...scaleDown.policies].map((p) => p.periodSeconds),
+    );
     const cutoff = now - longest * 1000 - 1;
     this.recommendations = this.recommendations.filter((r) => r.at > cutoff);
     this.scaleUpEvents = this.scaleUpEvents.filter((e) => e.at > cutoff);

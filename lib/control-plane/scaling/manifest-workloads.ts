@@ -27,9 +27,15 @@ export interface ResolvedOptions {
 }
 
 /** The guide's per-instance resources: what the data plane's CPU utilisation is measured against. */
-export const DATA_PLANE_RESOURCES = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } } as const satisfies IResourceRequirements;
+export const DATA_PLANE_RESOURCES = {
+  requests: { cpu: "500m", memory: "1Gi" },
+  limits: { cpu: "2000m", memory: "2Gi" },
+} as const satisfies IResourceRequirements;
 /** The console serves a few operators: Next.js idles near 200 MB and peaks near 400 MB. */
-export const CONSOLE_RESOURCES = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1000m", memory: "1Gi" } } as const satisfies IResourceRequirements;
+export const CONSOLE_RESOURCES = {
+  requests: { cpu: "250m", memory: "512Mi" },
+  limits: { cpu: "1000m", memory: "1Gi" },
+} as const satisfies IResourceRequirements;
 
 /** After SIGTERM an instance drains for up to DRAIN_TIMEOUT_MS, then deregisters and closes its pool. */
 const SHUTDOWN_MARGIN_SECONDS = 10;
@@ -48,7 +54,9 @@ export function roleName(role: InstanceRole): string {
 
 /** The labels that pick a role's pods (the single layout keeps its original selector). */
 export function roleSelector(role: InstanceRole): Record<string, string> {
-  return role === "all" ? { "app.kubernetes.io/name": APP } : { "app.kubernetes.io/name": APP, "app.kubernetes.io/component": role };
+  return role === "all"
+    ? { "app.kubernetes.io/name": APP }
+    : { "app.kubernetes.io/name": APP, "app.kubernetes.io/component": role };
 }
 
 export function roleLabels(role: InstanceRole): Record<string, string> {
@@ -67,21 +75,34 @@ export function secretEnv(name: string, secretName: string, key: string, optiona
 function scalingRequestEnv(role: InstanceRole): IEnvVar[] {
   if (role === "console") {
     return [
-      { name: "SCALING_CPU_REQUEST_MILLICORES", value: String(Math.round(parseQuantity(DATA_PLANE_RESOURCES.requests.cpu) * 1000)) },
+      {
+        name: "SCALING_CPU_REQUEST_MILLICORES",
+        value: String(Math.round(parseQuantity(DATA_PLANE_RESOURCES.requests.cpu) * 1000)),
+      },
       { name: "SCALING_MEMORY_REQUEST_BYTES", value: String(parseQuantity(DATA_PLANE_RESOURCES.requests.memory)) },
     ];
   }
   // CPU and memory utilisation are usage ÷ request, as the HPA computes them.
   return [
-    { name: "SCALING_CPU_REQUEST_MILLICORES", valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.cpu", divisor: "1m" } } },
-    { name: "SCALING_MEMORY_REQUEST_BYTES", valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.memory", divisor: "1" } } },
+    {
+      name: "SCALING_CPU_REQUEST_MILLICORES",
+      valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.cpu", divisor: "1m" } },
+    },
+    {
+      name: "SCALING_MEMORY_REQUEST_BYTES",
+      valueFrom: { resourceFieldRef: { containerName: APP, resource: "requests.memory", divisor: "1" } },
+    },
   ];
 }
 
 function roleEnv(role: InstanceRole, o: ResolvedOptions): IEnvVar[] {
   if (role === "data-plane") return [{ name: "CONSOLE_ENABLED", value: "false" }];
   // Behind the Ingress every sign-in arrives from its controller: believe the address it adds.
-  if (role === "console") return [{ name: "CONSOLE_ENABLED", value: "true" }, { name: "TRUSTED_PROXIES", value: o.trustedProxies }];
+  if (role === "console")
+    return [
+      { name: "CONSOLE_ENABLED", value: "true" },
+      { name: "TRUSTED_PROXIES", value: o.trustedProxies },
+    ];
   return [];
 }
 
@@ -107,12 +128,25 @@ function instanceContainer(role: InstanceRole, o: ResolvedOptions): IContainer {
       ...scalingRequestEnv(role),
     ],
     resources: structuredClone(role === "console" ? CONSOLE_RESOURCES : DATA_PLANE_RESOURCES),
-    livenessProbe: { httpGet: { path: "/health/live", port: "http" }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    livenessProbe: {
+      httpGet: { path: "/health/live", port: "http" },
+      initialDelaySeconds: 30,
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
     // Readiness fails only when the pod cannot serve (starting, configuration stale), not
     // when the database blips. Three misses (15 s) so that slow answers under load, which
     // hit every pod at once, cannot pull the whole fleet; terminating pods leave the
     // endpoints at once whatever this says.
-    readinessProbe: { httpGet: { path: "/health/ready", port: "http" }, initialDelaySeconds: 10, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 },
+    readinessProbe: {
+      httpGet: { path: "/health/ready", port: "http" },
+      initialDelaySeconds: 10,
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+      successThreshold: 1,
+    },
     // Endpoints and balancers drop the pod while it still serves; SIGTERM comes after.
     lifecycle: { preStop: { sleep: { seconds: o.preStopSeconds } } },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
@@ -139,7 +173,14 @@ export function instanceDeployment(role: InstanceRole, o: ResolvedOptions, annot
           serviceAccountName: APP,
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(o),
           securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: selector },
+            },
+          ],
           containers: [instanceContainer(role, o)],
         },
       },

@@ -23,7 +23,18 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import { stringify } from "yaml";
 import { hpaBehavior, queueDepthTarget, type PolicySpec } from "./policies";
 import { formatFraction, formatQuantity } from "./quantity";
-import { APP, baseLabels, HPA_NAME, instanceDeployment, roleLabels, roleName, roleSelector, secretEnv, type InstanceRole, type ResolvedOptions } from "./manifest-workloads";
+import {
+  APP,
+  baseLabels,
+  HPA_NAME,
+  instanceDeployment,
+  roleLabels,
+  roleName,
+  roleSelector,
+  secretEnv,
+  type InstanceRole,
+  type ResolvedOptions,
+} from "./manifest-workloads";
 
 export { APP, HPA_NAME, terminationGracePeriodSeconds } from "./manifest-workloads";
 /** The custom (Pods) metric prometheus-adapter serves (deploy/prometheus-adapter/configmap.yaml). */
@@ -87,15 +98,32 @@ const DATA_PLANE_PATHS: ReadonlyArray<{ path: string; pathType: "Prefix" | "Exac
 
 export function hpaMetrics(spec: PolicySpec): IMetricSpec[] {
   const metrics: IMetricSpec[] = [
-    { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: spec.cpu.scaleUpAtPercent } } },
+    {
+      type: "Resource",
+      resource: { name: "cpu", target: { type: "Utilization", averageUtilization: spec.cpu.scaleUpAtPercent } },
+    },
   ];
-  if (spec.memory) metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: spec.memory.targetPercent } } });
+  if (spec.memory)
+    metrics.push({
+      type: "Resource",
+      resource: { name: "memory", target: { type: "Utilization", averageUtilization: spec.memory.targetPercent } },
+    });
   if (spec.requestsPerSecondPerInstance !== undefined) {
-    metrics.push({ type: "Pods", pods: { metric: { name: RPS_METRIC }, target: { type: "AverageValue", averageValue: formatQuantity(spec.requestsPerSecondPerInstance) } } });
+    metrics.push({
+      type: "Pods",
+      pods: {
+        metric: { name: RPS_METRIC },
+        target: { type: "AverageValue", averageValue: formatQuantity(spec.requestsPerSecondPerInstance) },
+      },
+    });
   }
   const queue = queueDepthTarget(spec);
   // AverageValue on an External metric: the HPA sizes the fleet to ceil(queued ÷ target).
-  if (queue !== null) metrics.push({ type: "External", external: { metric: { name: QUEUE_METRIC }, target: { type: "AverageValue", averageValue: formatQuantity(queue) } } });
+  if (queue !== null)
+    metrics.push({
+      type: "External",
+      external: { metric: { name: QUEUE_METRIC }, target: { type: "AverageValue", averageValue: formatQuantity(queue) } },
+    });
   return metrics;
 }
 
@@ -177,7 +205,14 @@ function clusterAccess(o: Resolved): [INamespace, IServiceAccount, IRole, IRoleB
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: meta(o, `${APP}-autoscaler`),
-      rules: [{ apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], resourceNames: [HPA_NAME], verbs: ["get", "patch", "update"] }],
+      rules: [
+        {
+          apiGroups: ["autoscaling"],
+          resources: ["horizontalpodautoscalers"],
+          resourceNames: [HPA_NAME],
+          verbs: ["get", "patch", "update"],
+        },
+      ],
     },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -226,7 +261,11 @@ function instanceService(role: InstanceRole, o: Resolved): IService {
     apiVersion: "v1",
     kind: "Service",
     metadata: meta(o, roleName(role), roleLabels(role)),
-    spec: { type: "ClusterIP", selector: roleSelector(role), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+    spec: {
+      type: "ClusterIP",
+      selector: roleSelector(role),
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+    },
   };
 }
 
@@ -249,7 +288,12 @@ function ingress(o: Resolved): IIngress {
   };
 }
 
-function autoscaler(spec: PolicySpec, deploymentName: string, o: Resolved, annotations: Record<string, string>): IHorizontalPodAutoscaler {
+function autoscaler(
+  spec: PolicySpec,
+  deploymentName: string,
+  o: Resolved,
+  annotations: Record<string, string>,
+): IHorizontalPodAutoscaler {
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
@@ -303,7 +347,14 @@ export function manifestFileName(manifest: Manifest): string {
 /** Multi-document YAML for `kubectl apply -f -`. */
 export function toYaml(manifests: Manifest[], header?: string): string {
   const body = manifests.map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()).join("\n---\n");
-  return `${header ? header.split("\n").map((line) => `# ${line}`.trimEnd()).join("\n") + "\n" : ""}${body}\n`;
+  return `${
+    header
+      ? header
+          .split("\n")
+          .map((line) => `# ${line}`.trimEnd())
+          .join("\n") + "\n"
+      : ""
+  }${body}\n`;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

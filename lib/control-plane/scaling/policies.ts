@@ -40,7 +40,10 @@ const scalingRatePolicySchema = z.object({
 const scalingRulesSchema = z.object({
   stabilizationWindowSeconds: int(0, 3_600, "stabilizationWindowSeconds"),
   selectPolicy: z.enum(["Max", "Min", "Disabled"], { message: 'selectPolicy must be "Max", "Min" or "Disabled"' }).default("Max"),
-  policies: z.array(scalingRatePolicySchema).min(1, { message: "at least one rate policy is needed" }).max(10, { message: "at most 10 rate policies" }),
+  policies: z
+    .array(scalingRatePolicySchema)
+    .min(1, { message: "at least one rate policy is needed" })
+    .max(10, { message: "at most 10 rate policies" }),
 });
 
 export const policySpecSchema = z
@@ -56,7 +59,11 @@ export const policySpecSchema = z
     /** Percent of each instance's memory request, as a second HPA target. */
     memory: z.object({ targetPercent: int(1, 1_000, "targetPercent") }).optional(),
     /** Completion requests per second per instance, as a third (Pods) target. */
-    requestsPerSecondPerInstance: z.number().positive({ message: "requestsPerSecondPerInstance must be above 0" }).max(1_000_000).optional(),
+    requestsPerSecondPerInstance: z
+      .number()
+      .positive({ message: "requestsPerSecondPerInstance must be above 0" })
+      .max(1_000_000)
+      .optional(),
     /**
      * Queued batch jobs per instance, as an External (fleet-wide) AverageValue target: the fleet is
      * sized to ceil(queued ÷ target). Null or absent: batch queue depth does not scale the fleet.
@@ -66,7 +73,11 @@ export const policySpecSchema = z
   })
   .superRefine((spec, ctx) => {
     if (spec.minReplicas > spec.maxReplicas) {
-      ctx.addIssue({ code: "custom", path: ["maxReplicas"], message: `maxReplicas (${spec.maxReplicas}) must be at least minReplicas (${spec.minReplicas})` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxReplicas"],
+        message: `maxReplicas (${spec.maxReplicas}) must be at least minReplicas (${spec.minReplicas})`,
+      });
     }
     if (spec.cpu.scaleDownAtPercent >= spec.cpu.scaleUpAtPercent) {
       ctx.addIssue({
@@ -84,7 +95,9 @@ export type PolicySpecInput = z.input<typeof policySpecSchema>;
 export const policyNameSchema = z
   .string()
   .trim()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit" });
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    message: "must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit",
+  });
 
 /** A custom policy as an admin saves it. */
 export const savePolicyInput = z.object({ name: policyNameSchema, spec: policySpecSchema });
@@ -103,7 +116,8 @@ const rules = (stabilizationWindowSeconds: number, policies: HpaScalingRules["po
  */
 export const PRESETS: Record<PresetName, PolicySpec> = {
   aggressive: {
-    description: "Fast but expensive: scales up at 60% CPU with no delay, doubling (or +4 instances) per 30 s; scales down at 30% after 10 minutes, one instance per 2 minutes.",
+    description:
+      "Fast but expensive: scales up at 60% CPU with no delay, doubling (or +4 instances) per 30 s; scales down at 30% after 10 minutes, one instance per 2 minutes.",
     minReplicas: 3,
     maxReplicas: 20,
     cpu: { scaleUpAtPercent: 60, scaleDownAtPercent: 30 },
@@ -116,7 +130,8 @@ export const PRESETS: Record<PresetName, PolicySpec> = {
     },
   },
   balanced: {
-    description: "Recommended: scales up at 70% CPU after 60 s, +50% per minute; scales down at 30% after 5 minutes, 10% per minute (the guide's HPA).",
+    description:
+      "Recommended: scales up at 70% CPU after 60 s, +50% per minute; scales down at 30% after 5 minutes, 10% per minute (the guide's HPA).",
     minReplicas: 3,
     maxReplicas: 15,
     cpu: { scaleUpAtPercent: 70, scaleDownAtPercent: 30 },
@@ -126,7 +141,8 @@ export const PRESETS: Record<PresetName, PolicySpec> = {
     },
   },
   conservative: {
-    description: "Slow but cheap: scales up at 80% CPU after 2 minutes, +25% per minute; scales down at 20% after 2 minutes, 20% per minute.",
+    description:
+      "Slow but cheap: scales up at 80% CPU after 2 minutes, +25% per minute; scales down at 20% after 2 minutes, 20% per minute.",
     minReplicas: 2,
     maxReplicas: 10,
     cpu: { scaleUpAtPercent: 80, scaleDownAtPercent: 20 },
@@ -181,7 +197,8 @@ export function queueDepthTarget(spec: Pick<PolicySpec, "queueDepthTarget">): nu
 /** The HPA's metrics for this policy, in the units the decider samples them in. */
 export function metricSpecs(spec: PolicySpec): MetricSpec[] {
   const metrics: MetricSpec[] = [{ name: METRIC_NAMES.cpu, type: "Utilization", target: spec.cpu.scaleUpAtPercent, isCpu: true }];
-  if (spec.memory) metrics.push({ name: METRIC_NAMES.memory, type: "Utilization", target: spec.memory.targetPercent, isCpu: false });
+  if (spec.memory)
+    metrics.push({ name: METRIC_NAMES.memory, type: "Utilization", target: spec.memory.targetPercent, isCpu: false });
   if (spec.requestsPerSecondPerInstance !== undefined) {
     metrics.push({ name: METRIC_NAMES.rps, type: "AverageValue", target: spec.requestsPerSecondPerInstance, isCpu: false });
   }
@@ -197,7 +214,11 @@ export interface PolicyDifference {
 }
 
 function rulesText(r: PolicySpec["behavior"]["scaleUp"]): string {
-  const policies = r.policies.map((p) => (p.type === "Pods" ? `${p.value} instance${p.value === 1 ? "" : "s"}` : `${p.value}%`) + ` per ${p.periodSeconds} s`).join(r.selectPolicy === "Min" ? " or (the smaller) " : " or ");
+  const policies = r.policies
+    .map(
+      (p) => (p.type === "Pods" ? `${p.value} instance${p.value === 1 ? "" : "s"}` : `${p.value}%`) + ` per ${p.periodSeconds} s`,
+    )
+    .join(r.selectPolicy === "Min" ? " or (the smaller) " : " or ");
   return r.selectPolicy === "Disabled" ? "disabled" : `window ${r.stabilizationWindowSeconds} s, ${policies}`;
 }
 
@@ -208,7 +229,10 @@ export function policyFields(spec: PolicySpec): Array<[string, string]> {
     ["Scale up at", `${spec.cpu.scaleUpAtPercent}% CPU`],
     ["Scale down at", `${spec.cpu.scaleDownAtPercent}% CPU`],
     ["Memory target", spec.memory ? `${spec.memory.targetPercent}%` : "none"],
-    ["Requests per instance", spec.requestsPerSecondPerInstance !== undefined ? `${spec.requestsPerSecondPerInstance}/s` : "none"],
+    [
+      "Requests per instance",
+      spec.requestsPerSecondPerInstance !== undefined ? `${spec.requestsPerSecondPerInstance}/s` : "none",
+    ],
     ["Queued batch jobs per instance", queueDepthTarget(spec) !== null ? String(queueDepthTarget(spec)) : "none"],
     ["Scale-up behaviour", rulesText(spec.behavior.scaleUp)],
     ["Scale-down behaviour", rulesText(spec.behavior.scaleDown)],

@@ -16,7 +16,12 @@ export interface QueueSamplerOptions {
   intervalMs?: number;
 }
 
-export function registerQueueSampler({ leader, logger, readQueue, intervalMs = QUEUE_SAMPLE_INTERVAL_MS }: QueueSamplerOptions): void {
+export function registerQueueSampler({
+  leader,
+  logger,
+  readQueue,
+  intervalMs = QUEUE_SAMPLE_INTERVAL_MS,
+}: QueueSamplerOptions): void {
   let failing = false;
   let term: AbortSignal | undefined;
   leader.runJob("batch-queue-sample", intervalMs, async (_token, signal) => {
@@ -32,7 +37,11 @@ export function registerQueueSampler({ leader, logger, readQueue, intervalMs = Q
       if (failing) logger.info("batch queue readable again");
       failing = false;
     } catch (error) {
-      if (!failing && !signal.aborted) logger.warn({ err: (error as Error).message }, "could not read the batch queue; its gauges go quiet until it can be read");
+      if (!failing && !signal.aborted)
+        logger.warn(
+          { err: (error as Error).message },
+          "could not read the batch queue; its gauges go quiet until it can be read",
+        );
       failing = true;
     }
   });

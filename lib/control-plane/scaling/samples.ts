@@ -39,7 +39,9 @@ const round = (value: number | null) => (value === null ? null : Math.round(valu
 export function podViews(registry: RegistryInstance[], members: TargetMember[] | null, options: SampleOptions): PodView[] {
   const byId = new Map(registry.map((r) => [r.id, r]));
   const pods: Array<{ id: string; ready: boolean; row: RegistryInstance | undefined }> = members
-    ? members.filter((m) => m.state !== "draining").map((m) => ({ id: m.id, row: byId.get(m.id), ready: m.state === "ready" && byId.get(m.id)?.status === "healthy" }))
+    ? members
+        .filter((m) => m.state !== "draining")
+        .map((m) => ({ id: m.id, row: byId.get(m.id), ready: m.state === "ready" && byId.get(m.id)?.status === "healthy" }))
     : registry.filter((r) => r.status === "healthy").map((r) => ({ id: r.id, row: r, ready: true }));
   return pods.map(({ id, ready, row }) => {
     const fresh = row !== undefined && row.status !== "dead" && row.ageMs <= options.staleAfterMs;
@@ -65,7 +67,9 @@ export interface FleetValues {
  * it reads (one here: the leader's fleet-wide count).
  */
 export function samplesFor(metric: MetricSpec, pods: PodView[], fleet: FleetValues = { queueDepth: null }): PodSample[] {
-  if (metric.name === METRIC_NAMES.queue) return fleet.queueDepth === null ? [] : [{ name: "agenticorp_batch_jobs_queued", ready: true, value: fleet.queueDepth }];
-  const pick = (p: PodView) => (metric.name === METRIC_NAMES.cpu ? p.cpu : metric.name === METRIC_NAMES.memory ? p.memory : p.rps);
+  if (metric.name === METRIC_NAMES.queue)
+    return fleet.queueDepth === null ? [] : [{ name: "agenticorp_batch_jobs_queued", ready: true, value: fleet.queueDepth }];
+  const pick = (p: PodView) =>
+    metric.name === METRIC_NAMES.cpu ? p.cpu : metric.name === METRIC_NAMES.memory ? p.memory : p.rps;
   return pods.map((p) => ({ name: p.id, ready: p.ready, value: pick(p) }));
 }

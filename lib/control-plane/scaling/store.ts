@@ -7,7 +7,16 @@ import { recordAudit, type Actor } from "../audit/audit";
 import type { Prisma, PrismaClient } from "../../platform/db/generated/client";
 import { BadRequestError, ConflictError, NotFoundError } from "../../platform/errors";
 import { managedByFile } from "../config-file/managed";
-import { DEFAULT_POLICY, isPresetName, parsePolicySpec, PRESETS, PRESET_NAMES, savePolicyInput, type PolicySpec, type SavePolicyInput } from "./policies";
+import {
+  DEFAULT_POLICY,
+  isPresetName,
+  parsePolicySpec,
+  PRESETS,
+  PRESET_NAMES,
+  savePolicyInput,
+  type PolicySpec,
+  type SavePolicyInput,
+} from "./policies";
 
 type Tx = Prisma.TransactionClient;
 
@@ -40,18 +49,28 @@ export async function seedPolicies(prisma: PrismaClient): Promise<SeedResult> {
   return prisma.$transaction(async (tx) => {
     await lockPolicies(tx);
     const result: SeedResult = { created: [], updated: [], activated: null };
-    const existing = new Map((await tx.scalingPolicy.findMany({ where: { name: { in: [...PRESET_NAMES] } } })).map((p) => [p.name, p]));
+    const existing = new Map(
+      (await tx.scalingPolicy.findMany({ where: { name: { in: [...PRESET_NAMES] } } })).map((p) => [p.name, p]),
+    );
     for (const name of PRESET_NAMES) {
       const spec = PRESETS[name];
       const row = existing.get(name);
       if (!row) {
         const created = await tx.scalingPolicy.create({ data: { name, preset: true, spec: json(spec) } });
-        await tx.scalingPolicyChange.create({ data: { policyId: created.id, actor: SYSTEM_ACTOR.email, reason: "preset created", after: json({ name, spec }) } });
+        await tx.scalingPolicyChange.create({
+          data: { policyId: created.id, actor: SYSTEM_ACTOR.email, reason: "preset created", after: json({ name, spec }) },
+        });
         result.created.push(name);
       } else if (!same(row.spec, spec) || !row.preset) {
         await tx.scalingPolicy.update({ where: { id: row.id }, data: { preset: true, spec: json(spec) } });
         await tx.scalingPolicyChange.create({
-          data: { policyId: row.id, actor: SYSTEM_ACTOR.email, reason: "preset definition changed in this version", before: json({ name, spec: row.spec }), after: json({ name, spec }) },
+          data: {
+            policyId: row.id,
+            actor: SYSTEM_ACTOR.email,
+            reason: "preset definition changed in this version",
+            before: json({ name, spec: row.spec }),
+            after: json({ name, spec }),
+          },
         });
         result.updated.push(name);
       }
@@ -59,7 +78,12 @@ export async function seedPolicies(prisma: PrismaClient): Promise<SeedResult> {
     if ((await tx.scalingPolicy.count({ where: { active: true } })) === 0) {
       const fallback = await tx.scalingPolicy.update({ where: { name: DEFAULT_POLICY }, data: { active: true } });
       await tx.scalingPolicyChange.create({
-        data: { policyId: fallback.id, actor: SYSTEM_ACTOR.email, reason: "no policy was active: the default", after: json({ name: fallback.name, spec: fallback.spec }) },
+        data: {
+          policyId: fallback.id,
+          actor: SYSTEM_ACTOR.email,
+          reason: "no policy was active: the default",
+          after: json({ name: fallback.name, spec: fallback.spec }),
+        },
       });
       result.activated = fallback.name;
     }
@@ -80,7 +104,15 @@ export interface StoredPolicy {
   managedBy: string | null;
 }
 
-type PolicyRow = { id: string; name: string; preset: boolean; active: boolean; spec: unknown; updatedAt: Date; managedBy: string | null };
+type PolicyRow = {
+  id: string;
+  name: string;
+  preset: boolean;
+  active: boolean;
+  spec: unknown;
+  updatedAt: Date;
+  managedBy: string | null;
+};
 
 function toStored(row: PolicyRow): StoredPolicy {
   const parsed = parsePolicySpec(row.spec);
@@ -121,9 +153,15 @@ export async function savePolicy(prisma: PrismaClient, input: SavePolicyInput, a
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join(".");
-    throw new BadRequestError(field ? `${field}: ${issue.message}` : issue.message, { param: field || null, code: "invalid_field" });
+    throw new BadRequestError(field ? `${field}: ${issue.message}` : issue.message, {
+      param: field || null,
+      code: "invalid_field",
+    });
   }
-  if (isPresetName(parsed.data.name)) throw new ConflictError(`"${parsed.data.name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
+  if (isPresetName(parsed.data.name))
+    throw new ConflictError(`"${parsed.data.name}" is a preset and cannot be changed; save the policy under another name.`, {
+      param: "name",
+    });
   return prisma.$transaction((tx) => savePolicyIn(tx, parsed.data, actor));
 }
 
@@ -131,16 +169,30 @@ export async function savePolicy(prisma: PrismaClient, input: SavePolicyInput, a
  * savePolicy inside the caller's transaction, with validated input. `writer` is who manages what
  * it writes: null for a person (a policy a configuration file manages is refused), "file" for the file.
  */
-export async function savePolicyIn(tx: Tx, { name, spec }: { name: string; spec: PolicySpec }, actor: Actor, writer: string | null = null): Promise<StoredPolicy> {
+export async function savePolicyIn(
+  tx: Tx,
+  { name, spec }: { name: string; spec: PolicySpec },
+  actor: Actor,
+  writer: string | null = null,
+): Promise<StoredPolicy> {
   await lockPolicies(tx);
   const before = await tx.scalingPolicy.findUnique({ where: { name } });
-  if (before?.preset) throw new ConflictError(`"${name}" is a preset and cannot be changed; save the policy under another name.`, { param: "name" });
+  if (before?.preset)
+    throw new ConflictError(`"${name}" is a preset and cannot be changed; save the policy under another name.`, {
+      param: "name",
+    });
   if (before?.managedBy && before.managedBy !== writer) throw managedByFile("Scaling policy", name);
   const row = before
     ? await tx.scalingPolicy.update({ where: { id: before.id }, data: { spec: json(spec), managedBy: writer } })
     : await tx.scalingPolicy.create({ data: { name, preset: false, spec: json(spec), managedBy: writer } });
   await tx.scalingPolicyChange.create({
-    data: { policyId: row.id, actor: actor.email, reason: before ? "saved" : "created", before: before ? json({ name, spec: before.spec }) : undefined, after: json({ name, spec }) },
+    data: {
+      policyId: row.id,
+      actor: actor.email,
+      reason: before ? "saved" : "created",
+      before: before ? json({ name, spec: before.spec }) : undefined,
+      after: json({ name, spec }),
+    },
   });
   await recordAudit(tx, actor, {
     action: "scaling_policy.save",
@@ -159,20 +211,38 @@ export interface ActivationResult {
 }
 
 /** Makes `name` the active policy, in one transaction with its history row and audit entry. */
-export async function activatePolicy(prisma: PrismaClient, name: string, actor: Actor, reason: string | null): Promise<ActivationResult> {
+export async function activatePolicy(
+  prisma: PrismaClient,
+  name: string,
+  actor: Actor,
+  reason: string | null,
+): Promise<ActivationResult> {
   return prisma.$transaction((tx) => activatePolicyIn(tx, name, actor, reason));
 }
 
 /** activatePolicy inside the caller's transaction; `writer` as in savePolicyIn (only the file switches a policy the file chose). */
-export async function activatePolicyIn(tx: Tx, name: string, actor: Actor, reason: string | null, writer: string | null = null): Promise<ActivationResult> {
+export async function activatePolicyIn(
+  tx: Tx,
+  name: string,
+  actor: Actor,
+  reason: string | null,
+  writer: string | null = null,
+): Promise<ActivationResult> {
   await lockPolicies(tx);
   if (writer === null && (await activePolicyFromFile(tx))) {
-    throw new ConflictError("The active policy is chosen by the configuration file (scaling.active): change it there and apply the file.", { code: "managed_by_file" });
+    throw new ConflictError(
+      "The active policy is chosen by the configuration file (scaling.active): change it there and apply the file.",
+      { code: "managed_by_file" },
+    );
   }
   const target = await tx.scalingPolicy.findUnique({ where: { name } });
   if (!target) throw new NotFoundError(`No scaling policy named "${name}".`, { param: "name" });
   const parsed = parsePolicySpec(target.spec);
-  if (!parsed.ok) throw new BadRequestError(`Policy "${name}" is not valid and cannot be activated (${parsed.error}).`, { param: "name", code: "invalid_policy" });
+  if (!parsed.ok)
+    throw new BadRequestError(`Policy "${name}" is not valid and cannot be activated (${parsed.error}).`, {
+      param: "name",
+      code: "invalid_policy",
+    });
   const current = await tx.scalingPolicy.findFirst({ where: { active: true } });
   if (current?.id === target.id) return { changed: false, before: toStored(current), after: toStored(current) };
   // Off first: the partial unique index allows one active row at any moment of the statement order.
@@ -180,7 +250,9 @@ export async function activatePolicyIn(tx: Tx, name: string, actor: Actor, reaso
   const activated = await tx.scalingPolicy.update({ where: { id: target.id }, data: { active: true } });
   const before = current ? { name: current.name, spec: current.spec } : null;
   const after = { name: activated.name, spec: activated.spec };
-  await tx.scalingPolicyChange.create({ data: { policyId: activated.id, actor: actor.email, reason, before: before ? json(before) : undefined, after: json(after) } });
+  await tx.scalingPolicyChange.create({
+    data: { policyId: activated.id, actor: actor.email, reason, before: before ? json(before) : undefined, after: json(after) },
+  });
   await recordAudit(tx, actor, {
     action: "scaling_policy.activate",
     targetType: "scaling_policy",
@@ -203,8 +275,20 @@ export interface PolicyChange {
 
 /** The policy history, newest first. */
 export async function listPolicyChanges(prisma: PrismaClient, limit = 50): Promise<PolicyChange[]> {
-  const rows = await prisma.scalingPolicyChange.findMany({ orderBy: { id: "desc" }, take: limit, include: { policy: { select: { name: true } } } });
-  return rows.map((r) => ({ id: r.id.toString(), at: r.at, policyName: r.policy.name, actor: r.actor, reason: r.reason, before: r.before, after: r.after }));
+  const rows = await prisma.scalingPolicyChange.findMany({
+    orderBy: { id: "desc" },
+    take: limit,
+    include: { policy: { select: { name: true } } },
+  });
+  return rows.map((r) => ({
+    id: r.id.toString(),
+    at: r.at,
+    policyName: r.policy.name,
+    actor: r.actor,
+    reason: r.reason,
+    before: r.before,
+    after: r.after,
+  }));
 }
 
 /**
@@ -222,8 +306,16 @@ export async function deletePolicyIn(tx: Tx, id: string, actor: Actor, writer: s
   if (!row) throw new NotFoundError("No scaling policy with this id.");
   if (row.preset) throw new ConflictError(`"${row.name}" is a preset and cannot be deleted.`, { code: "policy_is_preset" });
   if (row.managedBy && row.managedBy !== writer) throw managedByFile("Scaling policy", row.name);
-  if (row.active) throw new ConflictError(`"${row.name}" is the active policy: activate another one first, then delete it.`, { code: "policy_in_use" });
+  if (row.active)
+    throw new ConflictError(`"${row.name}" is the active policy: activate another one first, then delete it.`, {
+      code: "policy_in_use",
+    });
   await tx.scalingPolicy.delete({ where: { id: row.id } });
-  await recordAudit(tx, actor, { action: "scaling_policy.delete", targetType: "scaling_policy", targetId: row.id, before: { name: row.name, spec: row.spec, active: false, managedBy: row.managedBy } });
+  await recordAudit(tx, actor, {
+    action: "scaling_policy.delete",
+    targetType: "scaling_policy",
+    targetId: row.id,
+    before: { name: row.name, spec: row.spec, active: false, managedBy: row.managedBy },
+  });
   return toStored(row);
 }

@@ -4,7 +4,10 @@ import type { ScalingResponse, SimulationResponse } from "./contracts";
 
 /** One series per policy: its simulated replica count, step by step; a gap where no load was recorded (nothing was replayed there). */
 export function simulationSeries(report: Pick<SimulationResponse, "results">): SeriesDto[] {
-  return report.results.map((r) => ({ name: r.policy, points: r.series.map((s) => ({ t: s.t, v: s.cpu === null ? null : s.replicas })) }));
+  return report.results.map((r) => ({
+    name: r.policy,
+    points: r.series.map((s) => ({ t: s.t, v: s.cpu === null ? null : s.replicas })),
+  }));
 }
 
 /** The simulated fleet's average CPU, one series per policy (gaps where the load has none). */

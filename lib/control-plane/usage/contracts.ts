@@ -19,7 +19,12 @@ const usageTotalsSchema = z.object({
 export type UsageTotals = z.infer<typeof usageTotalsSchema>;
 
 /** One step of the range: null where no instance recorded anything (a gap, not a zero). */
-const usagePointSchema = z.object({ t: z.number(), costUsd: z.number().nullable(), tokens: z.number().nullable(), savedUsd: z.number().nullable() });
+const usagePointSchema = z.object({
+  t: z.number(),
+  costUsd: z.number().nullable(),
+  tokens: z.number().nullable(),
+  savedUsd: z.number().nullable(),
+});
 export type UsagePoint = z.infer<typeof usagePointSchema>;
 
 const usageGroupSchema = usageTotalsSchema.extend({ name: z.string(), id: z.string() });

@@ -26,7 +26,8 @@ export function usageWindowFor(range: UsageRange, nowMs: number): UsageWindow {
   return { start: new Date(lastStepEnd - seconds * 1_000), end: new Date(nowMs), stepSeconds, resolution };
 }
 
-const inWindow = (w: UsageWindow) => Prisma.sql`resolution = ${w.resolution}::int AND bucket >= ${w.start}::timestamptz AND bucket < ${w.end}::timestamptz`;
+const inWindow = (w: UsageWindow) =>
+  Prisma.sql`resolution = ${w.resolution}::int AND bucket >= ${w.start}::timestamptz AND bucket < ${w.end}::timestamptz`;
 
 const SUMS = Prisma.sql`coalesce(sum(requests), 0)::float8 AS requests, coalesce(sum(prompt_tokens), 0)::float8 AS "promptTokens",
   coalesce(sum(completion_tokens), 0)::float8 AS "completionTokens", coalesce(sum(cost_usd), 0)::float8 AS "costUsd",

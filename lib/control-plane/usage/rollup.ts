@@ -30,7 +30,12 @@ export function rollUpUsage(pool: pg.Pool, fence: Fence, batch = BATCH): Promise
     );
     if (claimed.length === 0) return 0;
     const targets = new Map<string, { id: string; key: string; bucket: Date }>();
-    for (const c of claimed) targets.set(`${c.instance_id}\u0000${c.key_id}\u0000${c.target.getTime()}`, { id: c.instance_id, key: c.key_id, bucket: c.target });
+    for (const c of claimed)
+      targets.set(`${c.instance_id}\u0000${c.key_id}\u0000${c.target.getTime()}`, {
+        id: c.instance_id,
+        key: c.key_id,
+        bucket: c.target,
+      });
     const list = [...targets.values()];
     await run(
       client,

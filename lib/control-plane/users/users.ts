@@ -58,7 +58,11 @@ export function findUserForLogin(db: Db, email: string) {
  */
 export async function resetPassword(db: Db, id: string): Promise<string> {
   const password = generatePassword();
-  await db.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), passwordChangedAt: new Date() }, omit: withoutHash });
+  await db.user.update({
+    where: { id },
+    data: { passwordHash: await hashPassword(password), passwordChangedAt: new Date() },
+    omit: withoutHash,
+  });
   return password;
 }
 
@@ -82,7 +86,13 @@ export async function createFirstAdminIfNone(prisma: PrismaClient): Promise<{ em
     if ((await tx.user.count()) > 0) return null;
     await tx.user.create({ data: { email: FIRST_ADMIN_EMAIL, role: "admin", passwordHash }, omit: withoutHash });
     await tx.auditEntry.create({
-      data: { actorEmail: "system", action: "user.create", targetType: "user", targetId: FIRST_ADMIN_EMAIL, after: { email: FIRST_ADMIN_EMAIL, role: "admin", reason: "first start" } },
+      data: {
+        actorEmail: "system",
+        action: "user.create",
+        targetType: "user",
+        targetId: FIRST_ADMIN_EMAIL,
+        after: { email: FIRST_ADMIN_EMAIL, role: "admin", reason: "first start" },
+      },
     });
     return { email: FIRST_ADMIN_EMAIL, password };
   });

@@ -51,9 +51,13 @@ export async function createBatch(db: Queryable, batch: NewBatch): Promise<Batch
     db,
     Prisma.sql`SELECT purpose FROM batch_files WHERE id = ${batch.inputFileId} AND key_id = ${batch.keyId}::uuid`,
   );
-  if (!file) throw new NotFoundError(`No such File object: ${batch.inputFileId}`, { param: "input_file_id", code: "file_not_found" });
+  if (!file)
+    throw new NotFoundError(`No such File object: ${batch.inputFileId}`, { param: "input_file_id", code: "file_not_found" });
   if (file.purpose !== "batch") {
-    throw new ConflictError(`File ${batch.inputFileId} was not uploaded for purpose "batch".`, { param: "input_file_id", code: "invalid_file_purpose" });
+    throw new ConflictError(`File ${batch.inputFileId} was not uploaded for purpose "batch".`, {
+      param: "input_file_id",
+      code: "invalid_file_purpose",
+    });
   }
   const id = newBatchId();
   await run(
@@ -83,9 +87,15 @@ export async function validateBatch(pool: pg.Pool, id: string, maxLines: number)
     const content = await readFileContent(client, batch.key_id, batch.input_file_id);
     const parsed = content
       ? parseInputLines(content.toString("utf8"), batch.endpoint, maxLines)
-      : ({ ok: false, errors: [{ code: "file_not_found", line: null, message: `The input file ${batch.input_file_id} was deleted.` }] } as const);
+      : ({
+          ok: false,
+          errors: [{ code: "file_not_found", line: null, message: `The input file ${batch.input_file_id} was deleted.` }],
+        } as const);
     if (!parsed.ok) {
-      await run(client, Prisma.sql`UPDATE batches SET status = 'failed', failed_at = now(), errors = ${JSON.stringify(parsed.errors)}::jsonb WHERE id = ${id}`);
+      await run(
+        client,
+        Prisma.sql`UPDATE batches SET status = 'failed', failed_at = now(), errors = ${JSON.stringify(parsed.errors)}::jsonb WHERE id = ${id}`,
+      );
       return true;
     }
     for (let at = 0; at < parsed.lines.length; at += JOB_INSERT_GROUP) {
@@ -97,7 +107,10 @@ export async function validateBatch(pool: pg.Pool, id: string, maxLines: number)
             ${group.map((l) => JSON.stringify(l.body))}::jsonb[]) AS l(line_no, custom_id, body)`,
       );
     }
-    await run(client, Prisma.sql`UPDATE batches SET status = 'in_progress', in_progress_at = now(), total_count = ${parsed.lines.length} WHERE id = ${id}`);
+    await run(
+      client,
+      Prisma.sql`UPDATE batches SET status = 'in_progress', in_progress_at = now(), total_count = ${parsed.lines.length} WHERE id = ${id}`,
+    );
     // Delivered at commit: every instance's idle worker claims at once (its poll is the safety net).
     await run(client, Prisma.sql`SELECT pg_notify(${BATCH_QUEUE_CHANNEL}, ${id})`);
     return true;
@@ -109,7 +122,10 @@ export async function validateBatch(pool: pg.Pool, id: string, maxLines: number)
  * and the jobs already running finish first (the batch stays cancelling until they have).
  */
 export async function cancelBatch(db: Queryable, keyId: string, id: string): Promise<BatchObject> {
-  const [row] = await rows<{ status: BatchStatus }>(db, Prisma.sql`SELECT status::text AS status FROM batches WHERE id = ${id} AND key_id = ${keyId}::uuid`);
+  const [row] = await rows<{ status: BatchStatus }>(
+    db,
+    Prisma.sql`SELECT status::text AS status FROM batches WHERE id = ${id} AND key_id = ${keyId}::uuid`,
+  );
   if (!row) throw new NotFoundError(`No such Batch object: ${id}`, { param: "batch_id", code: "batch_not_found" });
   if (row.status === "validating" || row.status === "in_progress") {
     // One statement: the batch flips to cancelling and its queued jobs to cancelled together.
@@ -154,7 +170,12 @@ const STOP_ERRORS = {
 
 function outputLine(job: JobOutcomeRow): BatchOutputLine {
   const error = job.status === "cancelled" || job.status === "expired" ? STOP_ERRORS[job.status] : job.error;
-  return { id: `batch_req_${job.id.padStart(12, "0")}`, custom_id: job.custom_id, response: job.result ?? null, error: error ?? null };
+  return {
+    id: `batch_req_${job.id.padStart(12, "0")}`,
+    custom_id: job.custom_id,
+    response: job.result ?? null,
+    error: error ?? null,
+  };
 }
 
 interface Usage {
@@ -208,12 +229,22 @@ export async function finalizeBatch(pool: pg.Pool, id: string): Promise<BatchSta
     // Page by line number, writing as it goes: memory holds one page, not the whole output.
     const files = { output: undefined as FileWriter | undefined, errors: undefined as FileWriter | undefined };
     const writerFor = async (kind: "output" | "errors") =>
-      (files[kind] ??= await FileWriter.open(client, { keyId: batch.key_id, purpose: "batch_output", filename: `${id}_${kind === "output" ? "output" : "error"}.jsonl` }));
-    const usage: BatchUsage = { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
+      (files[kind] ??= await FileWriter.open(client, {
+        keyId: batch.key_id,
+        purpose: "batch_output",
+        filename: `${id}_${kind === "output" ? "output" : "error"}.jsonl`,
+      }));
+    const usage: BatchUsage = {
+      input_tokens: 0,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 0,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 0,
+    };
     let answered = 0;
     let failed = 0;
     let expired = false;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await rows<JobOutcomeRow & { line_no: number }>(
         client,
         Prisma.sql`SELECT id::text, line_no, custom_id, status::text AS status, result, error FROM batch_jobs

@@ -20,7 +20,14 @@ export interface BatchWorkerContext {
   logger: Logger;
 }
 
-export function createBatchWorker({ config, database, gateway, app, liveInFlight, logger }: BatchWorkerContext): BatchWorker | undefined {
+export function createBatchWorker({
+  config,
+  database,
+  gateway,
+  app,
+  liveInFlight,
+  logger,
+}: BatchWorkerContext): BatchWorker | undefined {
   if (!config.WORKER_ENABLED) return undefined;
   const worker = new BatchWorker({
     pool: database.pool,

@@ -66,7 +66,10 @@ export class FileWriter {
 
   static async open(client: Queryable, file: Omit<NewFile, "content">): Promise<FileWriter> {
     const id = newFileId();
-    await run(client, Prisma.sql`INSERT INTO batch_files (id, key_id, purpose, filename, bytes) VALUES (${id}, ${file.keyId}::uuid, ${file.purpose}, ${file.filename}, 0)`);
+    await run(
+      client,
+      Prisma.sql`INSERT INTO batch_files (id, key_id, purpose, filename, bytes) VALUES (${id}, ${file.keyId}::uuid, ${file.purpose}, ${file.filename}, 0)`,
+    );
     return new FileWriter(client, id);
   }
 
@@ -97,11 +100,14 @@ export class FileWriter {
   }
 
   private async writeChunk(data: Buffer): Promise<void> {
-    await run(this.client, Prisma.sql`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES (${this.id}, ${this.seq++}, ${data})`);
+    await run(
+      this.client,
+      Prisma.sql`INSERT INTO batch_file_chunks (file_id, seq, data) VALUES (${this.id}, ${this.seq++}, ${data})`,
+    );
   }
 }
 
-/** Stores a file in its own transaction. *//** Stores a file in its own transaction. */
+/** Stores a file in its own transaction. */ /** Stores a file in its own transaction. */
 export async function saveFile(pool: pg.Pool, file: NewFile): Promise<FileObject> {
   return withClient(pool, async (client) => {
     await client.query("BEGIN");
@@ -127,14 +133,20 @@ export async function findFile(db: Queryable, keyId: string, id: string): Promis
 /** A file's content, or null when the key has no such file. */
 export async function readFileContent(db: Queryable, keyId: string, id: string): Promise<Buffer | null> {
   if (!(await findFile(db, keyId, id))) return null;
-  const chunks = await rows<{ data: Buffer }>(db, Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} ORDER BY seq`);
+  const chunks = await rows<{ data: Buffer }>(
+    db,
+    Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} ORDER BY seq`,
+  );
   return Buffer.concat(chunks.map((chunk) => chunk.data));
 }
 
 /** A file's chunks in order, read one at a time (a large file is never whole in memory). */
 export async function* fileChunks(db: Queryable, id: string): AsyncGenerator<Buffer> {
   for (let seq = 0; ; seq++) {
-    const [chunk] = await rows<{ data: Buffer }>(db, Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} AND seq = ${seq}`);
+    const [chunk] = await rows<{ data: Buffer }>(
+      db,
+      Prisma.sql`SELECT data FROM batch_file_chunks WHERE file_id = ${id} AND seq = ${seq}`,
+    );
     if (!chunk) return;
     yield chunk.data;
   }
@@ -153,12 +165,19 @@ export interface FileListOptions {
 }
 
 /** A key's files in creation order (newest first unless `order` is asc), after the file `after`. */
-export async function listFiles(db: Queryable, keyId: string, { limit, after, order, purpose }: FileListOptions): Promise<{ data: FileObject[]; hasMore: boolean }> {
+export async function listFiles(
+  db: Queryable,
+  keyId: string,
+  { limit, after, order, purpose }: FileListOptions,
+): Promise<{ data: FileObject[]; hasMore: boolean }> {
   const conditions = [Prisma.sql`f.key_id = ${keyId}::uuid`];
   if (purpose !== undefined) conditions.push(Prisma.sql`f.purpose = ${purpose}`);
   const comparison = Prisma.raw(order === "asc" ? ">" : "<");
   const direction = Prisma.raw(order === "asc" ? "ASC" : "DESC");
-  if (after !== undefined) conditions.push(Prisma.sql`(f.created_at, f.id) ${comparison} (SELECT a.created_at, a.id FROM batch_files a WHERE a.id = ${after})`);
+  if (after !== undefined)
+    conditions.push(
+      Prisma.sql`(f.created_at, f.id) ${comparison} (SELECT a.created_at, a.id FROM batch_files a WHERE a.id = ${after})`,
+    );
   const found = await rows<FileRow>(
     db,
     Prisma.sql`SELECT f.id, f.key_id::text, f.purpose, f.filename, f.bytes, f.created_at, f.expires_at FROM batch_files f

@@ -13,9 +13,17 @@ const notFound = (id: string) => new NotFoundError(`No such File object: ${id}`,
 /** Multipart failures as the API's own errors (the plugin's would be a 500 or a bare 406). */
 function multipartError(error: unknown, maxBytes: number): unknown {
   const code = (error as { code?: string }).code;
-  if (code === "FST_REQ_FILE_TOO_LARGE") return new PayloadTooLargeError(`The file is larger than the limit of ${maxBytes} bytes.`, { param: "file", code: "file_too_large" });
-  if (code === "FST_INVALID_MULTIPART_CONTENT_TYPE") return new BadRequestError("Upload the file as multipart/form-data with fields 'file' and 'purpose'.", { code: "invalid_content_type" });
-  if (code === "FST_FILES_LIMIT" || code === "FST_PARTS_LIMIT" || code === "FST_FIELDS_LIMIT") return new BadRequestError("Send one file and the 'purpose' field only.");
+  if (code === "FST_REQ_FILE_TOO_LARGE")
+    return new PayloadTooLargeError(`The file is larger than the limit of ${maxBytes} bytes.`, {
+      param: "file",
+      code: "file_too_large",
+    });
+  if (code === "FST_INVALID_MULTIPART_CONTENT_TYPE")
+    return new BadRequestError("Upload the file as multipart/form-data with fields 'file' and 'purpose'.", {
+      code: "invalid_content_type",
+    });
+  if (code === "FST_FILES_LIMIT" || code === "FST_PARTS_LIMIT" || code === "FST_FIELDS_LIMIT")
+    return new BadRequestError("Send one file and the 'purpose' field only.");
   if (error instanceof AppError) return error;
   return new BadRequestError("The multipart body could not be read.", { code: "invalid_multipart" });
 }
@@ -31,7 +39,8 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Up
   try {
     for await (const part of request.parts()) {
       if (part.type === "file") {
-        if (part.fieldname !== "file" || upload.content) throw new BadRequestError("Send exactly one file, in the field 'file'.", { param: "file" });
+        if (part.fieldname !== "file" || upload.content)
+          throw new BadRequestError("Send exactly one file, in the field 'file'.", { param: "file" });
         upload.filename = part.filename || "upload.jsonl";
         upload.content = await part.toBuffer();
       } else if (part.fieldname === "purpose") {
@@ -50,11 +59,23 @@ export function uploadFileHandler(service: BatchService) {
     const { maxFileBytes } = service.limits;
     const upload = await readUpload(request, maxFileBytes);
     if (upload.purpose !== "batch") {
-      throw new BadRequestError(`'purpose' must be "batch" (got ${JSON.stringify(upload.purpose ?? null)}).`, { param: "purpose", code: "invalid_purpose" });
+      throw new BadRequestError(`'purpose' must be "batch" (got ${JSON.stringify(upload.purpose ?? null)}).`, {
+        param: "purpose",
+        code: "invalid_purpose",
+      });
     }
-    if (!upload.content) throw new BadRequestError("Missing the file: send it in the multipart field 'file'.", { param: "file", code: "missing_file" });
+    if (!upload.content)
+      throw new BadRequestError("Missing the file: send it in the multipart field 'file'.", {
+        param: "file",
+        code: "missing_file",
+      });
     if (upload.content.length === 0) throw new BadRequestError("The file is empty.", { param: "file", code: "empty_file" });
-    const file = await saveFile(service.pool, { keyId: request.apiKey!.id, purpose: "batch", filename: upload.filename!, content: upload.content });
+    const file = await saveFile(service.pool, {
+      keyId: request.apiKey!.id,
+      purpose: "batch",
+      filename: upload.filename!,
+      content: upload.content,
+    });
     return reply.send(file);
   };
 }
@@ -105,6 +126,12 @@ export function listFilesHandler(service: BatchService) {
   return async (request: FastifyRequest) => {
     const query = parseQuery(listQuery, request.query);
     const page = await listFiles(service.pool, request.apiKey!.id, query);
-    return { object: "list", data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore };
+    return {
+      object: "list",
+      data: page.data,
+      first_id: page.data[0]?.id ?? null,
+      last_id: page.data.at(-1)?.id ?? null,
+      has_more: page.hasMore,
+    };
   };
 }

@@ -20,7 +20,11 @@ export async function readQueueStats(db: Queryable): Promise<QueueStats> {
       (SELECT count(*)::int FROM batch_jobs WHERE status = 'running') AS running,
       (SELECT EXTRACT(EPOCH FROM now() - created_at)::float8 FROM batch_jobs WHERE status = 'queued' ORDER BY id LIMIT 1) AS oldest`,
   );
-  return { queued: row!.queued, running: row!.running, oldestQueuedAgeSeconds: row!.oldest === null ? null : Math.max(0, row!.oldest) };
+  return {
+    queued: row!.queued,
+    running: row!.running,
+    oldestQueuedAgeSeconds: row!.oldest === null ? null : Math.max(0, row!.oldest),
+  };
 }
 
 export interface ListBatchesOptions {

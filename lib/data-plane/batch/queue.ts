@@ -22,7 +22,16 @@ export interface ClaimedJob {
 
 /** Claims up to `limit` jobs for `owner`, leased for `leaseMs`. One statement (one short transaction). */
 export async function claimJobs(db: Queryable, owner: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
-  const found = await rows<{ id: string; batch_id: string; custom_id: string; body: Record<string, unknown>; attempts: number; key_id: string; endpoint: string; stop: ClaimedJob["stop"] }>(
+  const found = await rows<{
+    id: string;
+    batch_id: string;
+    custom_id: string;
+    body: Record<string, unknown>;
+    attempts: number;
+    key_id: string;
+    endpoint: string;
+    stop: ClaimedJob["stop"];
+  }>(
     db,
     Prisma.sql`WITH stale AS (
         SELECT id FROM batch_jobs WHERE status = 'running' AND lease_expires_at < now()
@@ -40,11 +49,25 @@ export async function claimJobs(db: Queryable, owner: string, limit: number, lea
       RETURNING j.id::text, j.batch_id, j.custom_id, j.body, j.attempts, b.key_id::text, b.endpoint,
         CASE WHEN b.status = 'cancelling' THEN 'cancelled' WHEN b.expires_at < now() THEN 'expired' END AS stop`,
   );
-  return found.map((r) => ({ id: r.id, batchId: r.batch_id, customId: r.custom_id, body: r.body, attempt: r.attempts, keyId: r.key_id, endpoint: r.endpoint, stop: r.stop }));
+  return found.map((r) => ({
+    id: r.id,
+    batchId: r.batch_id,
+    customId: r.custom_id,
+    body: r.body,
+    attempt: r.attempts,
+    keyId: r.key_id,
+    endpoint: r.endpoint,
+    stop: r.stop,
+  }));
 }
 
 /** Extends the leases of jobs this holder still runs; returns the ids it still holds (the others were taken over). */
-export async function renewLeases(db: Queryable, owner: string, jobs: { id: string; attempt: number }[], leaseMs: number): Promise<Set<string>> {
+export async function renewLeases(
+  db: Queryable,
+  owner: string,
+  jobs: { id: string; attempt: number }[],
+  leaseMs: number,
+): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
   const found = await rows<{ id: string }>(
     db,
@@ -72,7 +95,8 @@ export interface FinishedJob {
  */
 export async function finishJobs(db: Queryable, owner: string, finished: FinishedJob[]): Promise<FinishedJob[]> {
   if (finished.length === 0) return [];
-  const response = (f: FinishedJob) => ("response" in f.outcome && f.outcome.response ? JSON.stringify(f.outcome.response) : null);
+  const response = (f: FinishedJob) =>
+    "response" in f.outcome && f.outcome.response ? JSON.stringify(f.outcome.response) : null;
   const error = (f: FinishedJob) => ("error" in f.outcome && f.outcome.error ? JSON.stringify(f.outcome.error) : null);
   const written = await rows<{ id: string }>(
     db,
@@ -92,7 +116,12 @@ export async function finishJobs(db: Queryable, owner: string, finished: Finishe
  * Unless `countAttempt`, the claim is not counted against the job's attempts; the owner check keeps the
  * token safe (only this holder's own current claim is undone, and it writes nothing for it afterwards).
  */
-export async function releaseJobs(db: Queryable, owner: string, jobs: Pick<ClaimedJob, "id" | "attempt">[], countAttempt = false): Promise<number> {
+export async function releaseJobs(
+  db: Queryable,
+  owner: string,
+  jobs: Pick<ClaimedJob, "id" | "attempt">[],
+  countAttempt = false,
+): Promise<number> {
   if (jobs.length === 0) return 0;
   const attempts = countAttempt ? Prisma.sql`j.attempts` : Prisma.sql`GREATEST(j.attempts - 1, 0)`;
   return run(

@@ -35,7 +35,9 @@ export class BatchService {
     setImmediate(() => {
       validateBatch(this.pool, batchId, this.limits.maxLines)
         .then(() => this.worker?.wake())
-        .catch((error: Error) => this.logger.warn({ err: error.message, batch_id: batchId }, "validating a batch failed; the leader's sweep will retry"));
+        .catch((error: Error) =>
+          this.logger.warn({ err: error.message, batch_id: batchId }, "validating a batch failed; the leader's sweep will retry"),
+        );
     });
   }
 }

@@ -1,7 +1,16 @@
 // The Batch API's objects exactly as OpenAI's SDK types them (node_modules/openai/resources/batches.d.ts,
 // files.d.ts), so the official client reads ours unchanged.
 
-export const BATCH_STATUSES = ["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] as const;
+export const BATCH_STATUSES = [
+  "validating",
+  "failed",
+  "in_progress",
+  "finalizing",
+  "completed",
+  "expired",
+  "cancelling",
+  "cancelled",
+] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 /** The endpoints a batch line may call (a subset of OpenAI's: the ones this gateway serves). */

@@ -190,19 +190,28 @@ export class BatchWorker {
   private async outcomeOf(job: ClaimedJob): Promise<FinishedJob["outcome"] | "release" | "retry"> {
     if (job.stop) return { status: job.stop };
     if (job.attempt > this.options.maxAttempts) {
-      return { status: "failed", response: null, error: { code: "too_many_attempts", message: `The request was claimed ${job.attempt - 1} times without an answer.` } };
+      return {
+        status: "failed",
+        response: null,
+        error: { code: "too_many_attempts", message: `The request was claimed ${job.attempt - 1} times without an answer.` },
+      };
     }
     let execution;
     try {
       execution = await this.options.execute(job);
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message, batch_id: job.batchId }, "running a batch job failed");
-      return job.attempt < this.options.maxAttempts ? "retry" : { status: "failed", response: null, error: { code: "internal_error", message: "The request could not be run." } };
+      return job.attempt < this.options.maxAttempts
+        ? "retry"
+        : { status: "failed", response: null, error: { code: "internal_error", message: "The request could not be run." } };
     }
     const response = { status_code: execution.statusCode, request_id: execution.requestId, body: execution.body };
     if (execution.statusCode === 429) {
       // The key's batch budget, or every upstream, is exhausted for now: wait, and try the job again later.
-      this.pauseUntil = Math.max(this.pauseUntil, this.now() + Math.min((execution.retryAfterSeconds ?? 1) * 1_000, MAX_RATE_PAUSE_MS));
+      this.pauseUntil = Math.max(
+        this.pauseUntil,
+        this.now() + Math.min((execution.retryAfterSeconds ?? 1) * 1_000, MAX_RATE_PAUSE_MS),
+      );
       return "release";
     }
     if (execution.statusCode >= 500 && job.attempt < this.options.maxAttempts) return "retry";
@@ -244,7 +253,10 @@ export class BatchWorker {
       const batches = [...new Set(written.map((f) => f.job.batchId))];
       for (const batchId of await drainedBatches(this.options.pool, batches).catch(() => [])) {
         finalizeBatch(this.options.pool, batchId).catch((error: Error) =>
-          this.options.logger.warn({ err: error.message, batch_id: batchId }, "finalizing a batch failed; the leader's sweep will retry"),
+          this.options.logger.warn(
+            { err: error.message, batch_id: batchId },
+            "finalizing a batch failed; the leader's sweep will retry",
+          ),
         );
       }
     });
@@ -257,7 +269,9 @@ export class BatchWorker {
     if (jobs.length === 0) return;
     try {
       const kept = await renewLeases(this.options.pool, this.options.owner, jobs, this.options.leaseMs);
-      for (const job of jobs) if (!kept.has(job.id) && this.held.get(job.id)?.done === false) this.options.logger.warn({ batch_id: job.batchId }, "a batch job's lease was lost");
+      for (const job of jobs)
+        if (!kept.has(job.id) && this.held.get(job.id)?.done === false)
+          this.options.logger.warn({ batch_id: job.batchId }, "a batch job's lease was lost");
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message }, "renewing batch job leases failed");
     }

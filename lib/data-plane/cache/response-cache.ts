@@ -117,7 +117,12 @@ export class ResponseCache {
    * with the same key, storing what it returns. `produce` is given everyone waiting for it: gone
    * only when each caller's `waiter` has gone, which is when it should give up.
    */
-  async getOrProduce(key: string, model: string, waiter: Waiter, produce: (waiters: Waiter) => Promise<string>): Promise<{ body: string; hit: boolean }> {
+  async getOrProduce(
+    key: string,
+    model: string,
+    waiter: Waiter,
+    produce: (waiters: Waiter) => Promise<string>,
+  ): Promise<{ body: string; hit: boolean }> {
     const cached = this.local?.get(key);
     if (cached !== undefined) {
       if (!cached.settled) this.sighted(key, cached, 1);
@@ -129,7 +134,12 @@ export class ResponseCache {
     if (leader) {
       const waiters = new WaiterGroup(waiter);
       const entry: InFlight = {
-        answer: this.lookupOrProduce(key, model, () => produce(waiters), () => entry.sightings).finally(() => {
+        answer: this.lookupOrProduce(
+          key,
+          model,
+          () => produce(waiters),
+          () => entry.sightings,
+        ).finally(() => {
           if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
         }),
         waiters,

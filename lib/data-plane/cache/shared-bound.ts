@@ -34,7 +34,10 @@ export interface SharedCacheBoundResult extends SharedCacheSize {
 }
 
 export async function measureSharedCache(db: pg.Pool | pg.PoolClient): Promise<SharedCacheSize> {
-  const [size] = await rows<{ rows: string; bytes: string }>(db, Prisma.sql`SELECT count(*) AS rows, coalesce(sum(size_bytes), 0) AS bytes FROM response_cache`);
+  const [size] = await rows<{ rows: string; bytes: string }>(
+    db,
+    Prisma.sql`SELECT count(*) AS rows, coalesce(sum(size_bytes), 0) AS bytes FROM response_cache`,
+  );
   return { rows: Number(size!.rows), bytes: Number(size!.bytes) };
 }
 
@@ -43,10 +46,18 @@ export async function measureSharedCache(db: pg.Pool | pg.PoolClient): Promise<S
  * table is within both bounds (or the batches run out: the next run goes on). Resolves to what it
  * did and the size it left, or null when the fence refused (no longer the leader).
  */
-export async function boundSharedCache(pool: pg.Pool, fence: Fence, bound: SharedCacheBound): Promise<SharedCacheBoundResult | null> {
+export async function boundSharedCache(
+  pool: pg.Pool,
+  fence: Fence,
+  bound: SharedCacheBound,
+): Promise<SharedCacheBoundResult | null> {
   const batch = bound.batch ?? 2_000;
   const maxBatches = bound.maxBatches ?? 50;
-  const expired = await deleteInBatches(pool, fence, "response_cache", Prisma.sql`expires_at <= now()`, { batch, maxBatches, signal: bound.signal });
+  const expired = await deleteInBatches(pool, fence, "response_cache", Prisma.sql`expires_at <= now()`, {
+    batch,
+    maxBatches,
+    signal: bound.signal,
+  });
   if (expired === null) return null;
   let size = await measureSharedCache(pool);
   let evicted = 0;

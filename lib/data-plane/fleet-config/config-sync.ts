@@ -96,7 +96,8 @@ export class FleetConfig {
           // Current as of the read's start: a change committed during it comes by NOTIFY or the next check.
           this.confirm(startedAt);
           this.lastError = undefined;
-          for (const [name, error] of next.providerErrors) this.options.logger.error({ provider: name, err: error }, "provider not loaded");
+          for (const [name, error] of next.providerErrors)
+            this.options.logger.error({ provider: name, err: error }, "provider not loaded");
         } catch (error) {
           this.lastError = (error as Error).message;
           this.options.logger.warn({ err: this.lastError, reason }, "configuration reload failed; keeping the last one");

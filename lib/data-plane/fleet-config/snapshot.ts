@@ -124,7 +124,8 @@ export async function loadSnapshot(
   previous: FleetSnapshot,
   filePrices: Readonly<Record<string, ModelPrice>> = {},
 ): Promise<FleetSnapshot> {
-  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, priceResult, requestLogResult] = (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
+  const [, versionResult, keyResult, providerResult, deploymentResult, policyResult, priceResult, requestLogResult] =
+    (await pool.query(SNAPSHOT_SQL)) as unknown as pg.QueryResult[];
   const keys = keyResult!.rows as KeyRow[];
   const providerRows = providerResult!.rows as ProviderRow[];
   const deployments = deploymentResult!.rows as DeploymentRow[];

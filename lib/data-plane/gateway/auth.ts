@@ -26,9 +26,13 @@ export function authenticate(headers: IncomingHttpHeaders, snapshot: FleetSnapsh
   const { authorization } = headers;
   const apiKeyHeader = headers["x-api-key"];
   if (!authorization && !apiKeyHeader) {
-    throw new UnauthorizedError("You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", { code: "missing_api_key" });
+    throw new UnauthorizedError(
+      "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+      { code: "missing_api_key" },
+    );
   }
-  const token = typeof apiKeyHeader === "string" && apiKeyHeader ? apiKeyHeader.trim() : authorization && BEARER.exec(authorization)?.[1];
+  const token =
+    typeof apiKeyHeader === "string" && apiKeyHeader ? apiKeyHeader.trim() : authorization && BEARER.exec(authorization)?.[1];
   const entry = token ? snapshot.keysByHash.get(hashApiKey(token)) : undefined;
   if (!entry) throw new UnauthorizedError("Incorrect API key provided, or the key was revoked.");
   return entry;

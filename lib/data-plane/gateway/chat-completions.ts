@@ -74,7 +74,15 @@ class Timing {
 }
 
 /** A request that no upstream answered (refused here, or every attempt failed). */
-function countUnanswered(deps: GatewayDeps, key: ApiKeyEntry, endpoint: EndpointName, model: string, error: unknown, stream: string, accounted = false): void {
+function countUnanswered(
+  deps: GatewayDeps,
+  key: ApiKeyEntry,
+  endpoint: EndpointName,
+  model: string,
+  error: unknown,
+  stream: string,
+  accounted = false,
+): void {
   const status = (error as { status?: number }).status ?? 500;
   gatewayRequests.inc({ endpoint, model, provider: "none", status: String(status), stream });
   // An answer this request was already charged for (its client left after it came) is one request, not two.
@@ -120,7 +128,10 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
     const deployments = deps.fleet.current.models.get(model);
     try {
       if (!deployments) {
-        throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+        throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, {
+          param: "model",
+          code: "model_not_found",
+        });
       }
       if (key.allowedModels.size > 0 && !key.allowedModels.has(model)) {
         throw new ForbiddenError(`This API key may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
@@ -130,7 +141,10 @@ export function completionHandler(deps: GatewayDeps, endpoint: Endpoint) {
         const admission = await deps.limiter.admit(request.batchRequest ? batchBudgetId(key.id) : key.id, key.rpmLimit);
         if (!admission.allowed) {
           rateLimited.inc();
-          throw new RateLimitError(`Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`, admission.retryAfterSeconds);
+          throw new RateLimitError(
+            `Rate limit reached for this API key: ${key.rpmLimit} requests per minute.`,
+            admission.retryAfterSeconds,
+          );
         }
       }
       // Budgets and the token limit: checked here, consumed when the request ends (deps.usage).
@@ -184,7 +198,10 @@ async function completeUpstream(
       const client = deployment.provider.client;
       // Decided per deployment: a failover may cross from one form to the other.
       const nativeCalls = native?.callsOf(client);
-      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const attempt = upstream.attempt(
+        { ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel },
+        deployment.provider.timeouts.totalMs,
+      );
       const started = performance.now();
       let failed = false;
       let failure: unknown;
@@ -259,10 +276,24 @@ async function jsonCompletion(
     payload = cached.body;
     cacheResult = cached.hit ? "hit" : "miss";
   } else {
-    ({ payload, provider: answeredBy } = await completeUpstream(deps, answerTo, endpoint, asked, deployments, timing, new UpstreamRequest(client)));
+    ({ payload, provider: answeredBy } = await completeUpstream(
+      deps,
+      answerTo,
+      endpoint,
+      asked,
+      deployments,
+      timing,
+      new UpstreamRequest(client),
+    ));
   }
   if (cacheResult === "hit" && deps.usage.accounting) {
-    deps.usage.cacheHit(key, model, endpoint.name, deps.fleet.current.modelPrices.get(model) ?? null, usageOfPayload(payload, native));
+    deps.usage.cacheHit(
+      key,
+      model,
+      endpoint.name,
+      deps.fleet.current.modelPrices.get(model) ?? null,
+      usageOfPayload(payload, native),
+    );
     answerTo.accounted = true;
   }
   // The answer came for others sharing it, after this client left.
@@ -277,7 +308,13 @@ async function jsonCompletion(
     if (record.captureBodies) record.responseBody = sent;
   }
   gatewayOverhead.observe(overheadMs / 1000);
-  gatewayRequests.inc({ endpoint: endpoint.name, model, provider: cacheResult === "hit" ? "cache" : answeredBy, status: "200", stream: "false" });
+  gatewayRequests.inc({
+    endpoint: endpoint.name,
+    model,
+    provider: cacheResult === "hit" ? "cache" : answeredBy,
+    status: "200",
+    stream: "false",
+  });
   gatewayDuration.observe({ endpoint: endpoint.name, model, stream: "false" }, reply.elapsedTime / 1000);
   return reply
     .header("content-type", "application/json; charset=utf-8")
@@ -312,7 +349,10 @@ async function streamCompletion(
     async (deployment): Promise<OpenStream> => {
       const client = deployment.provider.client;
       const nativeCalls = native?.callsOf(client);
-      const attempt = upstream.attempt({ ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel }, deployment.provider.timeouts.totalMs);
+      const attempt = upstream.attempt(
+        { ...(nativeCalls ? native!.body : body), model: deployment.upstreamModel },
+        deployment.provider.timeouts.totalMs,
+      );
       const attemptStarted = performance.now();
       let failed = false;
       let failure: unknown;

@@ -4,7 +4,13 @@ import { ResponseCache } from "../cache/response-cache";
 import { configRefreshMs, type Config } from "../../platform/config";
 import type { Database } from "../../platform/db/client";
 import { FleetConfig } from "../fleet-config/config-sync";
-import { circuitState, upstreamAttemptFailures, upstreamFallbacks, upstreamLastFailure, upstreamRetries } from "../../platform/metrics/gateway";
+import {
+  circuitState,
+  upstreamAttemptFailures,
+  upstreamFallbacks,
+  upstreamLastFailure,
+  upstreamRetries,
+} from "../../platform/metrics/gateway";
 import { KeyUsageRecorder } from "../keys/usage";
 import { LoadSignals } from "../batch/load-signals";
 import { BATCH_QUEUE_CHANNEL, BatchService } from "../batch/service";
@@ -26,7 +32,11 @@ export interface Gateway extends GatewayDeps {
 }
 
 export function createGateway(config: Config, database: Database, logger: Logger, liveInstances: () => number): Gateway {
-  const batch = new BatchService(database.pool, { maxFileBytes: config.BATCH_FILE_MAX_BYTES, maxLines: config.BATCH_MAX_LINES }, logger);
+  const batch = new BatchService(
+    database.pool,
+    { maxFileBytes: config.BATCH_FILE_MAX_BYTES, maxLines: config.BATCH_MAX_LINES },
+    logger,
+  );
   const fleet = new FleetConfig({
     pool: database.pool,
     listenUrl: config.DATABASE_DIRECT_URL ?? database.url,
@@ -39,14 +49,19 @@ export function createGateway(config: Config, database: Database, logger: Logger
   });
   const load = new LoadSignals();
   const router = new Router(
-    { maxAttempts: config.ROUTER_MAX_ATTEMPTS, failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
+    {
+      maxAttempts: config.ROUTER_MAX_ATTEMPTS,
+      failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD,
+      cooldownMs: config.CIRCUIT_COOLDOWN_MS,
+    },
     {
       onRetry: (deployment, failure) => upstreamRetries.inc({ provider: deployment.provider.name, reason: failure.reason }),
       onFallback: (from) => upstreamFallbacks.inc({ model: from.modelName }),
       onAttemptFailed: (deployment, failure) => {
         if (failure.reason === "rate_limited") load.recordUpstream429();
         upstreamAttemptFailures.inc({ provider: deployment.provider.name, reason: failure.reason });
-        if (failure.blamesDeployment) upstreamLastFailure.set({ deployment: deployment.label, reason: failure.reason }, Date.now() / 1000);
+        if (failure.blamesDeployment)
+          upstreamLastFailure.set({ deployment: deployment.label, reason: failure.reason }, Date.now() / 1000);
       },
       onCircuitChange: (deployment, state) => {
         circuitState.set({ deployment: deployment.label }, CIRCUIT_VALUE[state]);
@@ -97,7 +112,10 @@ export function createGateway(config: Config, database: Database, logger: Logger
         onError: (error) => {
           if (Date.now() - lastLogWarning < 10_000) return;
           lastLogWarning = Date.now();
-          logger.warn({ err: error.message }, "writing the request log failed; entries are kept for the next try while the buffer has room");
+          logger.warn(
+            { err: error.message },
+            "writing the request log failed; entries are kept for the next try while the buffer has room",
+          );
         },
       })
     : null;
@@ -129,7 +147,9 @@ export function createGateway(config: Config, database: Database, logger: Logger
     quotas,
     async stop() {
       clearInterval(pruneTimer);
-      await requestLogWriter?.stop().catch((error: Error) => logger.warn({ err: error.message }, "writing the last request log entries failed"));
+      await requestLogWriter
+        ?.stop()
+        .catch((error: Error) => logger.warn({ err: error.message }, "writing the last request log entries failed"));
       await cache.close();
       await fleet.stop();
     },

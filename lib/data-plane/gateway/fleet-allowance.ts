@@ -154,7 +154,8 @@ export class FleetAllowance {
       this.options.onDatabaseError?.(error as Error);
       // Local fallback: this instance's equal share of the window, then closed until the guessed window ends.
       window.held += Math.max(1, Math.floor(window.limit / Math.max(1, this.options.instanceCount())));
-      if (window.endMs <= this.now() + this.clockOffsetMs) window.endMs = this.now() + this.clockOffsetMs + this.options.fallbackWindowMs;
+      if (window.endMs <= this.now() + this.clockOffsetMs)
+        window.endMs = this.now() + this.clockOffsetMs + this.options.fallbackWindowMs;
       window.exhausted = true;
     }
   }

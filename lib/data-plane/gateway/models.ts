@@ -25,7 +25,10 @@ export function getModelHandler(deps: GatewayDeps) {
     const snapshot = deps.fleet.current;
     const id = request.params["*"];
     if (!visibleModels(snapshot, request.apiKey!).includes(id)) {
-      throw new NotFoundError(`The model '${id}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+      throw new NotFoundError(`The model '${id}' does not exist or you do not have access to it.`, {
+        param: "model",
+        code: "model_not_found",
+      });
     }
     return modelObject(id, snapshot);
   };

@@ -29,10 +29,22 @@ RETURNING used, last_grant, extract(epoch FROM window_start) * 1000 AS window_st
 /** Claims in rate_limit_windows' current minute. */
 function rateLimitClaim(pool: pg.Pool) {
   return async (keyId: string, want: number, limit: number): Promise<Claim | null> => {
-    const { rows } = await pool.query<{ used: number; last_grant: number; window_start_ms: string; window_end_ms: string; now_ms: string }>(CLAIM_SQL, [keyId, want, limit]);
+    const { rows } = await pool.query<{
+      used: number;
+      last_grant: number;
+      window_start_ms: string;
+      window_end_ms: string;
+      now_ms: string;
+    }>(CLAIM_SQL, [keyId, want, limit]);
     const row = rows[0];
     if (!row) return null;
-    return { granted: row.last_grant, used: row.used, windowStartMs: Number(row.window_start_ms), windowEndMs: Number(row.window_end_ms), nowMs: Number(row.now_ms) };
+    return {
+      granted: row.last_grant,
+      used: row.used,
+      windowStartMs: Number(row.window_start_ms),
+      windowEndMs: Number(row.window_end_ms),
+      nowMs: Number(row.now_ms),
+    };
   };
 }
 

@@ -92,7 +92,10 @@ export class Router {
   private readonly counters = new Map<string, DeploymentCounters>();
   readonly options: RouterOptions;
 
-  constructor(options: Partial<RouterOptions> = {}, private readonly events: RouterEvents = {}) {
+  constructor(
+    options: Partial<RouterOptions> = {},
+    private readonly events: RouterEvents = {},
+  ) {
     this.options = { ...DEFAULT_ROUTER_OPTIONS, ...options };
   }
 
@@ -186,7 +189,8 @@ export class Router {
       const health = this.health.get(deployment.id);
       if (!health || health.state === "closed") continue;
       const coolingDown = health.state === "open" && this.options.now() - health.openedAt < this.options.cooldownMs;
-      if (coolingDown || (health.state === "half_open" && health.trialInFlight)) this.countersOf(deployment.id).refusedByCircuit++;
+      if (coolingDown || (health.state === "half_open" && health.trialInFlight))
+        this.countersOf(deployment.id).refusedByCircuit++;
     }
   }
 
@@ -197,8 +201,13 @@ export class Router {
   }
 
   /** Weighted random choice among callable deployments, favouring idle and fast ones. */
-  pick(deployments: readonly DeploymentEntry[], tried?: ReadonlySet<string>, excluded?: ReadonlySet<string>): DeploymentEntry | undefined {
-    if (deployments.length === 1) return !excluded?.has(deployments[0]!.id) && this.callable(deployments[0]!) ? deployments[0] : undefined;
+  pick(
+    deployments: readonly DeploymentEntry[],
+    tried?: ReadonlySet<string>,
+    excluded?: ReadonlySet<string>,
+  ): DeploymentEntry | undefined {
+    if (deployments.length === 1)
+      return !excluded?.has(deployments[0]!.id) && this.callable(deployments[0]!) ? deployments[0] : undefined;
     const callable = deployments.filter((d) => !excluded?.has(d.id) && this.callable(d));
     if (callable.length === 0) return undefined;
     const fresh = tried ? callable.filter((d) => !tried.has(d.id)) : callable;
@@ -241,7 +250,8 @@ export class Router {
     const counters = this.countersOf(deployment.id);
     counters.answered++;
     counters.answeredMs += elapsedMs;
-    health.latencyEwmaMs = health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
+    health.latencyEwmaMs =
+      health.latencyEwmaMs === null ? elapsedMs : health.latencyEwmaMs + LATENCY_SMOOTHING * (elapsedMs - health.latencyEwmaMs);
     health.consecutiveFailures = 0;
     if (health.state !== "closed") this.setState(deployment, health, "closed");
   }

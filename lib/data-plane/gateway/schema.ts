@@ -44,12 +44,18 @@ export const chatCompletionRequest = z.looseObject({
   max_tokens: z.number().int().min(1).nullable().optional(),
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
   n: z.number().int().min(1).max(128).nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
   seed: z.number().int().nullable().optional(),
   user: z.string().max(256).optional(),
   tools: z.array(tool).max(128).optional(),
   tool_choice: z
-    .union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.literal("function"), function: z.object({ name: z.string() }) })])
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.looseObject({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    ])
     .optional(),
   response_format: z
     .union([
@@ -65,7 +71,10 @@ export const chatCompletionRequest = z.looseObject({
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 
 function paramPath(path: PropertyKey[]): string {
-  return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), "");
+  return path.reduce<string>(
+    (out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)),
+    "",
+  );
 }
 
 /** Validates a parsed JSON body; a violation becomes a 400 naming the field. */
@@ -105,7 +114,8 @@ function closestIssue(issue: z.core.$ZodIssue, at: PropertyKey[] = []): z.core.$
 
 function valueAt(body: unknown, path: PropertyKey[]): unknown {
   let value: unknown = body;
-  for (const part of path) value = value === null || typeof value !== "object" ? undefined : (value as Record<PropertyKey, unknown>)[part];
+  for (const part of path)
+    value = value === null || typeof value !== "object" ? undefined : (value as Record<PropertyKey, unknown>)[part];
   return value;
 }
 

@@ -70,7 +70,10 @@ export class UpstreamAttempt extends Cancellation implements UpstreamCall {
     this.request.listen();
     // Whole milliseconds, so that attempts share Node's timer list for this duration.
     const remainingMs = Math.max(1, Math.ceil(this.totalMs - (performance.now() - this.startedAt)));
-    this.timer = setTimeout(() => this.cancel(new UpstreamFailure("timeout_total", `no complete answer within ${this.totalMs} ms`)), remainingMs);
+    this.timer = setTimeout(
+      () => this.cancel(new UpstreamFailure("timeout_total", `no complete answer within ${this.totalMs} ms`)),
+      remainingMs,
+    );
   }
 
   /** Ended because nobody waited any more: its duration says nothing about the upstream. */

@@ -5,9 +5,17 @@ import type { Prisma, PrismaClient } from "../../platform/db/generated/client";
 import { encryptSecret } from "../../platform/crypto/secret-box";
 import { assertUpstreamUrlAllowed } from "../../platform/net/upstream-url";
 import { headerNamesOf, publicSettings, sealHeaders } from "./credentials";
-import { anthropicSettingsSchema, openAICompatibleSettingsSchema, simulatorProviderSettingsSchema, type HttpProviderSettings } from "./settings";
+import {
+  anthropicSettingsSchema,
+  openAICompatibleSettingsSchema,
+  simulatorProviderSettingsSchema,
+  type HttpProviderSettings,
+} from "./settings";
 
-const name = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "1-63 letters, digits, . _ -");
+const name = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "1-63 letters, digits, . _ -");
 
 export const deploymentInput = z.object({
   modelName: z.string().trim().min(1).max(200),
@@ -23,7 +31,11 @@ const httpProviderFields = {
 };
 
 export const createProviderInput = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("openai_compatible"), ...httpProviderFields, settings: openAICompatibleSettingsSchema.prefault({}) }),
+  z.object({
+    kind: z.literal("openai_compatible"),
+    ...httpProviderFields,
+    settings: openAICompatibleSettingsSchema.prefault({}),
+  }),
   // Anthropic's Messages API; baseUrl without /v1 (https://api.anthropic.com), as its SDKs take it.
   z.object({ kind: z.literal("anthropic"), ...httpProviderFields, settings: anthropicSettingsSchema.prefault({}) }),
   z.object({
@@ -71,7 +83,12 @@ export type DeploymentWrite = z.output<typeof deploymentInput> & { enabled?: boo
  * Creates a provider from already validated input (the console validates with the same schema).
  * `managedBy` marks it and its deployments as a configuration file's (null: made by hand).
  */
-export async function insertProvider(db: Db, parsed: z.output<typeof createProviderInput>, secret: string, managedBy: string | null = null) {
+export async function insertProvider(
+  db: Db,
+  parsed: z.output<typeof createProviderInput>,
+  secret: string,
+  managedBy: string | null = null,
+) {
   const remote = parsed.kind === "simulator" ? undefined : sealSettings(parsed.settings, secret);
   const deployments: DeploymentWrite[] = parsed.deployments;
   const row = await db.provider.create({
@@ -104,7 +121,12 @@ export interface ProviderWrite {
 }
 
 /** Writes a change to one provider (credentials sealed on the way in) and returns its public row. */
-export async function writeProviderChange(db: Db, current: { id: string; kind: "openai_compatible" | "anthropic" | "simulator" }, change: ProviderWrite, secret: string) {
+export async function writeProviderChange(
+  db: Db,
+  current: { id: string; kind: "openai_compatible" | "anthropic" | "simulator" },
+  change: ProviderWrite,
+  secret: string,
+) {
   let settings: object | undefined;
   let headers: ReturnType<typeof sealSettings>["headers"];
   if (change.settings !== undefined) {
@@ -114,7 +136,9 @@ export async function writeProviderChange(db: Db, current: { id: string; kind: "
   if (change.deployments !== undefined) {
     const managedBy = change.managedBy;
     await db.deployment.deleteMany({ where: { providerId: current.id } });
-    await db.deployment.createMany({ data: change.deployments.map((d) => ({ ...d, providerId: current.id, ...(managedBy === undefined ? {} : { managedBy }) })) });
+    await db.deployment.createMany({
+      data: change.deployments.map((d) => ({ ...d, providerId: current.id, ...(managedBy === undefined ? {} : { managedBy }) })),
+    });
   }
   return db.provider.update({
     where: { id: current.id },
@@ -124,7 +148,8 @@ export async function writeProviderChange(db: Db, current: { id: string; kind: "
       enabled: change.enabled,
       settings,
       ...headers,
-      apiKeyEncrypted: change.apiKey === undefined ? undefined : change.apiKey === null ? null : encryptSecret(change.apiKey, secret),
+      apiKeyEncrypted:
+        change.apiKey === undefined ? undefined : change.apiKey === null ? null : encryptSecret(change.apiKey, secret),
       managedBy: change.managedBy,
     },
     select: providerPublicSelect,

@@ -61,7 +61,10 @@ export async function sealLegacyProviderHeaders(prisma: PrismaClient, secret: st
         if (error instanceof DecryptionError) return;
         throw error;
       }
-      await tx.provider.update({ where: { id }, data: { ...sealHeaders(headers, secret), settings: publicSettings(row.settings) as Prisma.InputJsonValue } });
+      await tx.provider.update({
+        where: { id },
+        data: { ...sealHeaders(headers, secret), settings: publicSettings(row.settings) as Prisma.InputJsonValue },
+      });
       sealedRows++;
     });
   }

@@ -9,10 +9,18 @@ export async function seedSimulatorIfEmpty(prisma: PrismaClient): Promise<boolea
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
     if ((await tx.provider.count()) > 0) return false;
     const fast = await tx.provider.create({
-      data: { name: "simulator-fast", kind: "simulator", settings: { latencyMs: { median: 0, p99: 0 }, tokensPerSecond: 0, errorRate: 0 } },
+      data: {
+        name: "simulator-fast",
+        kind: "simulator",
+        settings: { latencyMs: { median: 0, p99: 0 }, tokensPerSecond: 0, errorRate: 0 },
+      },
     });
     const realistic = await tx.provider.create({
-      data: { name: "simulator-realistic", kind: "simulator", settings: { latencyMs: { median: 250, p99: 1200 }, tokensPerSecond: 60, errorRate: 0.005 } },
+      data: {
+        name: "simulator-realistic",
+        kind: "simulator",
+        settings: { latencyMs: { median: 250, p99: 1200 }, tokensPerSecond: 60, errorRate: 0.005 },
+      },
     });
     await tx.deployment.createMany({
       data: [

@@ -6,13 +6,15 @@ import { timeoutsSchema } from "./types";
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "header names are letters, digits and -");
 
-
 const httpSettingsFields = {
   /**
    * Sent with every upstream request. Write-only credentials (lib/data-plane/providers/credentials.ts): stored
    * sealed, never shown. On an edit, leaving them out keeps the stored ones; `{}` removes them.
    */
-  headers: z.record(headerName, z.string().max(4_096)).refine((h) => Object.keys(h).length <= 50, "at most 50 headers").optional(),
+  headers: z
+    .record(headerName, z.string().max(4_096))
+    .refine((h) => Object.keys(h).length <= 50, "at most 50 headers")
+    .optional(),
   timeouts: timeoutsSchema,
 };
 
@@ -35,7 +37,11 @@ export const simulatorProviderSettingsSchema = simulatorSettingsSchema.extend({ 
 
 /** The settings schema of a provider kind. */
 export function settingsSchemaFor(kind: "openai_compatible" | "anthropic" | "simulator") {
-  return kind === "simulator" ? simulatorProviderSettingsSchema : kind === "anthropic" ? anthropicSettingsSchema : openAICompatibleSettingsSchema;
+  return kind === "simulator"
+    ? simulatorProviderSettingsSchema
+    : kind === "anthropic"
+      ? anthropicSettingsSchema
+      : openAICompatibleSettingsSchema;
 }
 
 export type OpenAICompatibleSettings = z.infer<typeof openAICompatibleSettingsSchema>;

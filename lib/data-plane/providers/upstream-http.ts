@@ -72,17 +72,29 @@ export async function postJson(agent: Agent, post: JsonPost): Promise<Dispatcher
 function failureForStatus(status: number, upstreamError?: UpstreamErrorBody["error"]): UpstreamFailure {
   const reason = reasonForStatus(status);
   // A refusal of our credentials may quote part of the key: its text goes nowhere.
-  if (reason === "auth_rejected" || reason === "model_not_found") return new UpstreamFailure(reason, `upstream answered ${status}`, status);
+  if (reason === "auth_rejected" || reason === "model_not_found")
+    return new UpstreamFailure(reason, `upstream answered ${status}`, status);
   const message = `upstream answered ${status}${upstreamError?.message ? `: ${upstreamError.message}` : ""}`;
   return new UpstreamFailure(reason, message, status, reason === "client_error" ? upstreamError : undefined);
 }
 
 /** A cheap GET that must answer 2xx: the console's "test connection". */
-export async function probeGet(agent: Agent, origin: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
+export async function probeGet(
+  agent: Agent,
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<void> {
   try {
     const response = await agent.request({ origin, path, method: "GET", headers, signal });
     await response.body.dump();
-    if (response.statusCode >= 400) throw new UpstreamFailure(reasonForStatus(response.statusCode), `GET ${path} answered ${response.statusCode}`, response.statusCode);
+    if (response.statusCode >= 400)
+      throw new UpstreamFailure(
+        reasonForStatus(response.statusCode),
+        `GET ${path} answered ${response.statusCode}`,
+        response.statusCode,
+      );
   } catch (error) {
     throw toUpstreamFailure(error, signal);
   }
@@ -101,7 +113,11 @@ export async function eventStreamBody(response: Dispatcher.ResponseData): Promis
   const contentType = String(response.headers["content-type"] ?? "");
   if (!contentType.includes("text/event-stream")) {
     await response.body.dump().catch(() => {});
-    throw new UpstreamFailure("protocol", `upstream answered a stream request with ${contentType || "no content type"}`, response.statusCode);
+    throw new UpstreamFailure(
+      "protocol",
+      `upstream answered a stream request with ${contentType || "no content type"}`,
+      response.statusCode,
+    );
   }
   return response.body;
 }
@@ -113,13 +129,18 @@ export function toUpstreamFailure(error: unknown, signal: AbortSignal | CancelSi
     const reason: unknown = signal.reason;
     if (reason instanceof UpstreamFailure) return reason;
     // An AbortSignal.timeout() (the console's probe) ends with a TimeoutError; anything else was a choice.
-    if ((reason as Error | undefined)?.name === "TimeoutError") return new UpstreamFailure("timeout_total", "upstream call timed out");
+    if ((reason as Error | undefined)?.name === "TimeoutError")
+      return new UpstreamFailure("timeout_total", "upstream call timed out");
     return new UpstreamFailure("cancelled", "upstream call was aborted");
   }
-  if (error instanceof undiciErrors.ConnectTimeoutError) return new UpstreamFailure("timeout_connect", "upstream connect timed out");
-  if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");
-  if (error instanceof undiciErrors.BodyTimeoutError) return new UpstreamFailure("timeout_first_byte", "upstream stopped sending");
+  if (error instanceof undiciErrors.ConnectTimeoutError)
+    return new UpstreamFailure("timeout_connect", "upstream connect timed out");
+  if (error instanceof undiciErrors.HeadersTimeoutError)
+    return new UpstreamFailure("timeout_first_byte", "upstream sent no response in time");
+  if (error instanceof undiciErrors.BodyTimeoutError)
+    return new UpstreamFailure("timeout_first_byte", "upstream stopped sending");
   const code = (error as NodeJS.ErrnoException).code ?? "";
-  if (code === ADDRESS_REFUSED_CODE) return Object.assign(new UpstreamFailure("connect", "upstream address refused by policy"), { cause: error });
+  if (code === ADDRESS_REFUSED_CODE)
+    return Object.assign(new UpstreamFailure("connect", "upstream address refused by policy"), { cause: error });
   return new UpstreamFailure("connect", `upstream connection failed${code ? ` (${code})` : ""}`);
 }

@@ -53,7 +53,13 @@ export function registerRequestLogHooks(app: FastifyInstance, log: RequestLog): 
     if (record) {
       // A response the client did not wait for is its 499, whatever status had been set.
       const status = reply.raw.writableFinished ? reply.statusCode : 499;
-      log.requestFinished(record, { requestId: request.id, status, durationMs: reply.elapsedTime, clientIp: () => request.ip, requestBody: request.body });
+      log.requestFinished(record, {
+        requestId: request.id,
+        status,
+        durationMs: reply.elapsedTime,
+        clientIp: () => request.ip,
+        requestBody: request.body,
+      });
     }
     done();
   });

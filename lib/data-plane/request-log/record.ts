@@ -53,7 +53,13 @@ export class RequestRecord {
       return;
     }
     const known = failure as Partial<UpstreamFailure>;
-    this.attempts.push({ deployment, provider, outcome: typeof known.reason === "string" ? known.reason : "internal_error", status: typeof known.status === "number" ? known.status : null, latencyMs });
+    this.attempts.push({
+      deployment,
+      provider,
+      outcome: typeof known.reason === "string" ? known.reason : "internal_error",
+      status: typeof known.status === "number" ? known.status : null,
+      latencyMs,
+    });
   }
 
   /** The answer's token counts (a stream reports its totals once). */

@@ -39,7 +39,12 @@ export interface RequestLogOptions {
 export type KeptBecause = RequestLogRow["keptBecause"];
 
 /** Why a request is kept, or null when it is sampled out. */
-export function keepDecision(status: number, durationMs: number, settings: SamplingSettings, random: () => number): KeptBecause | null {
+export function keepDecision(
+  status: number,
+  durationMs: number,
+  settings: SamplingSettings,
+  random: () => number,
+): KeptBecause | null {
   if (status >= 400) return "error";
   if (durationMs >= settings.slowMs) return "slow";
   return settings.sampleRate > 0 && random() < settings.sampleRate ? "sampled" : null;
@@ -49,7 +54,10 @@ export function keepDecision(status: number, durationMs: number, settings: Sampl
 export function truncateBody(text: string, maxBytes: number): string {
   // A UTF-8 character is at most 4 bytes: shorter text cannot be over the limit.
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
-  const cut = Buffer.from(text).subarray(0, maxBytes).toString("utf8").replace(/\uFFFD$/, "");
+  const cut = Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
   return `${cut}…[truncated at ${maxBytes} bytes]`;
 }
 
@@ -80,7 +88,14 @@ export class RequestLog {
     const max = this.options.bodyMaxBytes;
     const tokens = record.promptTokens !== null || record.completionTokens !== null;
     // Unknown (null) rather than 0 when the answering deployment has no price or no tokens were reported.
-    const costUsd = tokens && record.price ? costOf(record.price, { promptTokens: record.promptTokens ?? 0, completionTokens: record.completionTokens ?? 0, cachedTokens: record.cachedTokens }) : null;
+    const costUsd =
+      tokens && record.price
+        ? costOf(record.price, {
+            promptTokens: record.promptTokens ?? 0,
+            completionTokens: record.completionTokens ?? 0,
+            cachedTokens: record.cachedTokens,
+          })
+        : null;
     this.options.writer.push({
       at: record.startedAt,
       requestId: finish.requestId,
@@ -104,7 +119,10 @@ export class RequestLog {
       completionTokens: record.completionTokens,
       costUsd,
       clientIp: finish.clientIp(),
-      requestBody: capture && finish.requestBody !== undefined && finish.requestBody !== null ? truncateBody(JSON.stringify(finish.requestBody), max) : null,
+      requestBody:
+        capture && finish.requestBody !== undefined && finish.requestBody !== null
+          ? truncateBody(JSON.stringify(finish.requestBody), max)
+          : null,
       responseBody: capture && record.responseBody !== null ? truncateBody(record.responseBody, max) : null,
     });
     return kept;

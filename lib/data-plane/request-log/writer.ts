@@ -48,9 +48,30 @@ const INSERT = `
       duration_ms, overhead_ms, attempts, retries, fallbacks, cache, prompt_tokens, completion_tokens, cost_usd, client_ip, request_body, response_body)`;
 
 const COLUMNS: Array<keyof RequestLogRow> = [
-  "at", "requestId", "instanceId", "keyId", "keyName", "endpoint", "model", "stream", "status", "errorCode", "errorMessage", "keptBecause",
-  "durationMs", "overheadMs", "attempts", "retries", "fallbacks", "cache", "promptTokens", "completionTokens", "costUsd", "clientIp",
-  "requestBody", "responseBody",
+  "at",
+  "requestId",
+  "instanceId",
+  "keyId",
+  "keyName",
+  "endpoint",
+  "model",
+  "stream",
+  "status",
+  "errorCode",
+  "errorMessage",
+  "keptBecause",
+  "durationMs",
+  "overheadMs",
+  "attempts",
+  "retries",
+  "fallbacks",
+  "cache",
+  "promptTokens",
+  "completionTokens",
+  "costUsd",
+  "clientIp",
+  "requestBody",
+  "responseBody",
 ];
 
 export interface RequestLogWriterOptions {
@@ -101,7 +122,10 @@ export class RequestLogWriter {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchSize);
       try {
-        await this.options.pool.query(INSERT, COLUMNS.map((column) => batch.map((row) => row[column])));
+        await this.options.pool.query(
+          INSERT,
+          COLUMNS.map((column) => batch.map((row) => row[column])),
+        );
         requestLogEntries.inc({ outcome: "written" }, batch.length);
       } catch (error) {
         const room = Math.max(0, this.options.bufferMax - this.buffer.length);

@@ -75,7 +75,10 @@ export class UsageFlusher {
       } catch (error) {
         if (this.now() - this.lastFailureLog >= FAILURE_LOG_EVERY_MS) {
           this.lastFailureLog = this.now();
-          this.options.logger.warn({ err: (error as Error).message, queued: this.queue.length }, "usage not written; kept to retry");
+          this.options.logger.warn(
+            { err: (error as Error).message, queued: this.queue.length },
+            "usage not written; kept to retry",
+          );
         }
         throw error;
       }

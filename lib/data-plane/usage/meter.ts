@@ -40,7 +40,14 @@ export class UsageMeter {
   }
 
   /** An upstream answered (JSON, or a stream that ended): its tokens are spent. Returns the cost in USD. */
-  answered(key: ApiKeyEntry, model: string, deployment: DeploymentEntry, endpoint: string, status: number, usage: TokenUsage | undefined): number {
+  answered(
+    key: ApiKeyEntry,
+    model: string,
+    deployment: DeploymentEntry,
+    endpoint: string,
+    status: number,
+    usage: TokenUsage | undefined,
+  ): number {
     const counted = usageTokens(usage);
     if (counted) {
       if (counted.promptTokens) tokens.inc({ model, direction: "prompt" }, counted.promptTokens);
@@ -63,7 +70,16 @@ export class UsageMeter {
   cacheHit(key: ApiKeyEntry, model: string, endpoint: string, price: ModelPrice | null, usage: TokenUsage | undefined): void {
     if (!this.options.accounting) return;
     const savedUsd = costOf(price, usageTokens(usage) ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
-    this.accumulator.record({ keyId: key.id, model, deployment: "cache", endpoint, status: 200, costUsd: 0, cacheHit: true, savedUsd });
+    this.accumulator.record({
+      keyId: key.id,
+      model,
+      deployment: "cache",
+      endpoint,
+      status: 200,
+      costUsd: 0,
+      cacheHit: true,
+      savedUsd,
+    });
     if (savedUsd > 0) cacheSaved.inc({ model }, savedUsd);
   }
 

@@ -30,7 +30,9 @@ export function readPriceFile(path: string | undefined): Record<string, ModelPri
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new PriceFileError(`Cannot read the prices file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PriceFileError(
+      `Cannot read the prices file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   return parsePriceFile(text, path);
 }

@@ -62,7 +62,12 @@ export function costOf(price: ModelPrice | null, usage: UsageTokens): number {
   if (!price) return 0;
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);
   const cachedRate = price.cachedInputPerMillion ?? price.inputPerMillion;
-  return ((usage.promptTokens - cached) * price.inputPerMillion + cached * cachedRate + usage.completionTokens * price.outputPerMillion) / 1_000_000;
+  return (
+    ((usage.promptTokens - cached) * price.inputPerMillion +
+      cached * cachedRate +
+      usage.completionTokens * price.outputPerMillion) /
+    1_000_000
+  );
 }
 
 /** The prices in force: console rows over the file over the defaults. */

@@ -31,17 +31,21 @@ export interface QuotaWindowSpec {
 
 export function quotaClaim(pool: pg.Pool, spec: QuotaWindowSpec): ClaimFn {
   return async (keyId: string, want: number, limit: number): Promise<Claim | null> => {
-    const { rows } = await pool.query<{ used: number; last_grant: number; window_start_ms: string; window_end_ms: string; now_ms: string }>(CLAIM_SQL, [
-      keyId,
-      spec.kind,
-      spec.unit,
-      spec.timeZone,
-      spec.fixedMs ?? 0,
-      Math.ceil(want),
-      Math.floor(limit),
-    ]);
+    const { rows } = await pool.query<{
+      used: number;
+      last_grant: number;
+      window_start_ms: string;
+      window_end_ms: string;
+      now_ms: string;
+    }>(CLAIM_SQL, [keyId, spec.kind, spec.unit, spec.timeZone, spec.fixedMs ?? 0, Math.ceil(want), Math.floor(limit)]);
     const row = rows[0];
     if (!row) return null;
-    return { granted: row.last_grant, used: row.used, windowStartMs: Number(row.window_start_ms), windowEndMs: Number(row.window_end_ms), nowMs: Number(row.now_ms) };
+    return {
+      granted: row.last_grant,
+      used: row.used,
+      windowStartMs: Number(row.window_start_ms),
+      windowEndMs: Number(row.window_end_ms),
+      nowMs: Number(row.now_ms),
+    };
   };
 }

@@ -19,7 +19,8 @@ export interface KeyQuotasOptions {
   onDatabaseError?: (error: Error) => void;
 }
 
-export const hasQuotas = (key: ApiKeyEntry) => key.tpmLimit !== null || key.budgetDailyUsd !== null || key.budgetMonthlyUsd !== null;
+export const hasQuotas = (key: ApiKeyEntry) =>
+  key.tpmLimit !== null || key.budgetDailyUsd !== null || key.budgetMonthlyUsd !== null;
 
 const usd = (micro: number) => `$${(micro / MICRO).toFixed(2)}`;
 
@@ -30,11 +31,21 @@ export class KeyQuotas {
 
   constructor(options: KeyQuotasOptions) {
     const allowance = (spec: QuotaWindowSpec, maxBatch: number, fallbackWindowMs: number) =>
-      new FleetAllowance({ claim: quotaClaim(options.pool, spec), instanceCount: options.instanceCount, maxBatch, fallbackWindowMs, onDatabaseError: options.onDatabaseError });
+      new FleetAllowance({
+        claim: quotaClaim(options.pool, spec),
+        instanceCount: options.instanceCount,
+        maxBatch,
+        fallbackWindowMs,
+        onDatabaseError: options.onDatabaseError,
+      });
     const { timeZone, testDayMs } = options;
     this.tpm = allowance({ kind: "tpm", unit: "minute", timeZone }, Number.MAX_SAFE_INTEGER, 60_000);
     this.day = allowance({ kind: "budget_day", unit: "day", timeZone, fixedMs: testDayMs }, Number.MAX_SAFE_INTEGER, 60_000);
-    this.month = allowance({ kind: "budget_month", unit: "month", timeZone, fixedMs: testDayMs && testDayMs * 30 }, Number.MAX_SAFE_INTEGER, 60_000);
+    this.month = allowance(
+      { kind: "budget_month", unit: "month", timeZone, fixedMs: testDayMs && testDayMs * 30 },
+      Number.MAX_SAFE_INTEGER,
+      60_000,
+    );
   }
 
   /** Returns (synchronously, in the common case) when every quota of the key has room; throws the 429 naming one that has none. */
@@ -42,15 +53,31 @@ export class KeyQuotas {
     const checks: Array<[Admission | Promise<Admission>, (refused: Admission) => Error]> = [];
     if (key.budgetDailyUsd !== null) {
       const limit = Math.round(key.budgetDailyUsd * MICRO);
-      checks.push([this.day.admit(key.id, limit), () => new InsufficientQuotaError(`This API key's daily budget of ${usd(limit)} is used up; it resets at the start of the next day.`)]);
+      checks.push([
+        this.day.admit(key.id, limit),
+        () =>
+          new InsufficientQuotaError(
+            `This API key's daily budget of ${usd(limit)} is used up; it resets at the start of the next day.`,
+          ),
+      ]);
     }
     if (key.budgetMonthlyUsd !== null) {
       const limit = Math.round(key.budgetMonthlyUsd * MICRO);
-      checks.push([this.month.admit(key.id, limit), () => new InsufficientQuotaError(`This API key's monthly budget of ${usd(limit)} is used up; it resets at the start of the next month.`)]);
+      checks.push([
+        this.month.admit(key.id, limit),
+        () =>
+          new InsufficientQuotaError(
+            `This API key's monthly budget of ${usd(limit)} is used up; it resets at the start of the next month.`,
+          ),
+      ]);
     }
     if (key.tpmLimit !== null) {
       const limit = key.tpmLimit;
-      checks.push([this.tpm.admit(key.id, limit), (refused) => new RateLimitError(`Rate limit reached for this API key: ${limit} tokens per minute.`, refused.retryAfterSeconds)]);
+      checks.push([
+        this.tpm.admit(key.id, limit),
+        (refused) =>
+          new RateLimitError(`Rate limit reached for this API key: ${limit} tokens per minute.`, refused.retryAfterSeconds),
+      ]);
     }
     const judge = (admissions: Admission[]) =>
       admissions.forEach((admission, i) => {

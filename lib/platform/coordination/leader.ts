@@ -4,14 +4,7 @@
 // and its signal, which aborts the moment leadership ends.
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
-import {
-  LeaseLostError,
-  releaseLease,
-  renewLease,
-  tryAcquireLease,
-  type Lease,
-  type LeaseLostReason,
-} from "./lease";
+import { LeaseLostError, releaseLease, renewLease, tryAcquireLease, type Lease, type LeaseLostReason } from "./lease";
 
 export type DeposedReason = LeaseLostReason | "stopped";
 
@@ -125,7 +118,9 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     if (!current) return ending;
     term = null;
     clearTimeout(current.deadline);
-    current.controller.abort(reason === "stopped" ? new Error(`Leadership of ${name} stopped`) : new LeaseLostError(name, reason));
+    current.controller.abort(
+      reason === "stopped" ? new Error(`Leadership of ${name} stopped`) : new LeaseLostError(name, reason),
+    );
     try {
       onDeposed?.(reason);
     } catch (error) {
@@ -166,7 +161,8 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       // A follower wakes just after the leader's lease would lapse: a crashed leader is replaced
       // about as soon as the database lets anyone replace it, and a live one costs a follower one
       // statement per lease period rather than three.
-      else if (heldForMs !== null) return Math.min(2 * checkEveryMs, Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
+      else if (heldForMs !== null)
+        return Math.min(2 * checkEveryMs, Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
     } catch (error) {
       report(error, "acquire");
     }

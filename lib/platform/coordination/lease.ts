@@ -145,7 +145,11 @@ export interface AcquireAttempt {
 export async function tryAcquireLease(pool: pg.Pool, name: string, options: LeaseOptions): Promise<AcquireAttempt> {
   checkOptions(options);
   const sentAt = performance.now();
-  const { rows } = await pool.query<{ token: string | null; expires_in_ms: number | null }>(TRY_ACQUIRE_SQL, [name, options.holder, options.ttlMs]);
+  const { rows } = await pool.query<{ token: string | null; expires_in_ms: number | null }>(TRY_ACQUIRE_SQL, [
+    name,
+    options.holder,
+    options.ttlMs,
+  ]);
   const row = rows[0];
   if (row?.token != null) return { lease: held(name, options.holder, row.token, options.ttlMs, sentAt), heldForMs: null };
   return { lease: null, heldForMs: row?.expires_in_ms ?? null };
@@ -247,7 +251,11 @@ export interface SqlStatement {
  * `work` in one transaction that holds the proof that `fence` is the current lease until it
  * commits. Resolves to null, having written nothing, when it is not.
  */
-export async function inFencedTransaction<T>(pool: pg.Pool, fence: Fence, work: (client: pg.PoolClient) => Promise<T>): Promise<T | null> {
+export async function inFencedTransaction<T>(
+  pool: pg.Pool,
+  fence: Fence,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T | null> {
   return withClient(pool, async (client) => {
     await client.query("BEGIN");
     try {
@@ -269,7 +277,9 @@ export function runFenced<R extends pg.QueryResultRow = pg.QueryResultRow>(
   fence: Fence,
   statement: SqlStatement,
 ): Promise<pg.QueryResult<R> | null> {
-  return inFencedTransaction(pool, fence, (client) => client.query<R>(statement.text, statement.values ? [...statement.values] : undefined));
+  return inFencedTransaction(pool, fence, (client) =>
+    client.query<R>(statement.text, statement.values ? [...statement.values] : undefined),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,13 @@ export type InstanceRole = "data_plane" | "console" | "both";
 /** Roles that serve the data plane: the instances that capacity, scaling and rate-limit shares count. */
 const DATA_PLANE_ROLES: readonly InstanceRole[] = ["data_plane", "both"];
 
-export function instanceRole({ consoleEnabled, dataPlaneEnabled }: { consoleEnabled: boolean; dataPlaneEnabled: boolean }): InstanceRole {
+export function instanceRole({
+  consoleEnabled,
+  dataPlaneEnabled,
+}: {
+  consoleEnabled: boolean;
+  dataPlaneEnabled: boolean;
+}): InstanceRole {
   if (consoleEnabled && dataPlaneEnabled) return "both";
   return consoleEnabled ? "console" : "data_plane";
 }
@@ -54,7 +60,13 @@ export interface HeartbeatAnswer {
  * "Fleet size"). The count reads the table as it was before this write, so this instance's own
  * row is counted from its arguments instead.
  */
-export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vitals: object, draining: boolean, liveWithinSeconds = 15): Promise<HeartbeatAnswer> {
+export async function heartbeat(
+  pool: Queryable,
+  identity: InstanceIdentity,
+  vitals: object,
+  draining: boolean,
+  liveWithinSeconds = 15,
+): Promise<HeartbeatAnswer> {
   const { rows } = await pool.query<{ others: number; config_version: string; leader_held_for_ms: number | null }>(
     `WITH beat AS (
        INSERT INTO instances (id, host, port, version, role, status, started_at, last_seen_at, vitals)
@@ -68,11 +80,24 @@ export async function heartbeat(pool: Queryable, identity: InstanceIdentity, vit
                  AND last_seen_at > now() - make_interval(secs => $8)) AS others,
             (SELECT version::text FROM config_version WHERE id = 1) AS config_version,
             (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = 'leader') AS leader_held_for_ms`,
-    [identity.id, identity.host, identity.port, identity.version, identity.role, draining ? "draining" : "healthy", JSON.stringify(vitals), liveWithinSeconds],
+    [
+      identity.id,
+      identity.host,
+      identity.port,
+      identity.version,
+      identity.role,
+      draining ? "draining" : "healthy",
+      JSON.stringify(vitals),
+      liveWithinSeconds,
+    ],
   );
   const row = rows[0]!;
   const selfCounts = !draining && DATA_PLANE_ROLES.includes(identity.role);
-  return { liveDataPlane: row.others + (selfCounts ? 1 : 0), configVersion: row.config_version, leaderHeldForMs: row.leader_held_for_ms };
+  return {
+    liveDataPlane: row.others + (selfCounts ? 1 : 0),
+    configVersion: row.config_version,
+    leaderHeldForMs: row.leader_held_for_ms,
+  };
 }
 
 export async function markDraining(pool: Queryable, id: string): Promise<void> {
@@ -98,7 +123,12 @@ export async function countLiveInstances(pool: Queryable, withinSeconds = 15): P
  * after `forgetAfterMs`. Fenced by the leadership token: a deposed leader's late write is refused.
  * Database time is the only clock. Returns the ids newly marked dead.
  */
-export async function reapDeadInstances(pool: pg.Pool, fence: Fence, deadAfterMs: number, forgetAfterMs: number): Promise<string[]> {
+export async function reapDeadInstances(
+  pool: pg.Pool,
+  fence: Fence,
+  deadAfterMs: number,
+  forgetAfterMs: number,
+): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
     `WITH reaped AS (
        UPDATE instances SET status = 'dead'

@@ -59,7 +59,10 @@ function elapsed(started: number): number {
 // Driver errors can quote a connection string; keep only the first line, with credentials cut.
 export function safeErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
-  return message.split("\n")[0]!.replace(/\/\/[^@\s]*@/g, "//***@").slice(0, 200);
+  return message
+    .split("\n")[0]!
+    .replace(/\/\/[^@\s]*@/g, "//***@")
+    .slice(0, 200);
 }
 
 /**

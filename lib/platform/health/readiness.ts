@@ -56,7 +56,9 @@ export function readiness(state: InstanceState, configuration: ConfigurationFres
   if (!view.loaded) reasons.push("configuration not loaded yet");
   if (view.stale) {
     const cause = view.last_error ? `; last attempt: ${view.last_error}` : "";
-    reasons.push(`configuration is stale: last confirmed current ${Math.round(view.age_ms! / 1000)} s ago, limit ${maxStalenessMs / 1000} s${cause}`);
+    reasons.push(
+      `configuration is stale: last confirmed current ${Math.round(view.age_ms! / 1000)} s ago, limit ${maxStalenessMs / 1000} s${cause}`,
+    );
   }
   return { ready: reasons.length === 0, reasons, configuration: view };
 }

@@ -23,7 +23,10 @@ async function runChecks(checks: HealthOptions["checks"]): Promise<Record<string
   return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
 }
 
-export async function healthRoutes(app: FastifyInstance, { state, instanceId, version, checks, configuration, maxStalenessMs }: HealthOptions) {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { state, instanceId, version, checks, configuration, maxStalenessMs }: HealthOptions,
+) {
   app.get("/health/live", async () => ({ status: "alive" }));
 
   // No query: answered from memory, so any number of balancers may probe it.
@@ -45,7 +48,8 @@ export async function healthRoutes(app: FastifyInstance, { state, instanceId, ve
     // configuration is stale, or it is draining (the data plane keeps serving from memory while
     // the database is away).
     const anyDown = Object.values(dependencies).some((d) => d.status !== "up");
-    const status = !state.migrationsApplied || !view.loaded ? "unhealthy" : anyDown || view.stale || state.draining ? "degraded" : "healthy";
+    const status =
+      !state.migrationsApplied || !view.loaded ? "unhealthy" : anyDown || view.stale || state.draining ? "degraded" : "healthy";
     return reply.code(status === "unhealthy" ? 503 : 200).send({
       status,
       instance_id: instanceId,

@@ -36,7 +36,13 @@ function requestId(request: IncomingMessage): string {
   return typeof given === "string" && VALID_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export function buildApp({ state, instanceId, logger, bodyLimitBytes = 1_048_576, trustProxy = false }: AppOptions): FastifyInstance {
+export function buildApp({
+  state,
+  instanceId,
+  logger,
+  bodyLimitBytes = 1_048_576,
+  trustProxy = false,
+}: AppOptions): FastifyInstance {
   const app = Fastify({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets Fastify's logger type parameter
     loggerInstance: logger as FastifyBaseLogger,

@@ -40,7 +40,9 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
-const INTERNAL_ERROR = new AppError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
+const INTERNAL_ERROR = new AppError(500, "server_error", "The server had an error while processing your request.", {
+  code: "internal_error",
+});
 
 function errorBody(request: FastifyRequest, error: AppError): object {
   const { errorBody: routeErrorBody } = request.routeOptions.config;

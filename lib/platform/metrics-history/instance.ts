@@ -32,7 +32,14 @@ export interface Observability {
   stop(): Promise<void>;
 }
 
-export function startObservability({ config, database, logger, ready, openConnections, policyMinReplicas }: ObservabilityOptions): Observability {
+export function startObservability({
+  config,
+  database,
+  logger,
+  ready,
+  openConnections,
+  policyMinReplicas,
+}: ObservabilityOptions): Observability {
   reportInstanceIdentity(config.INSTANCE_ID, VERSION);
   reportOpenConnectionsFrom(openConnections);
   reportPolicyMinReplicasFrom(policyMinReplicas);

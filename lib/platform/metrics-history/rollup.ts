@@ -45,7 +45,8 @@ export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: numb
     );
     if (claimed.length > 0) {
       const targets = new Map<string, { id: string; bucket: Date }>();
-      for (const c of claimed) targets.set(`${c.instance_id}\u0000${c.target.getTime()}`, { id: c.instance_id, bucket: c.target });
+      for (const c of claimed)
+        targets.set(`${c.instance_id}\u0000${c.target.getTime()}`, { id: c.instance_id, bucket: c.target });
       const ids = [...targets.values()].map((t) => t.id);
       const buckets = [...targets.values()].map((t) => t.bucket.toISOString());
       await run(client, recompute(from, to, ids, buckets));
@@ -101,7 +102,13 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
  * Deletes up to `batch` rows of `resolution` older than `retentionSeconds` (by the database's
  * clock); rows not yet rolled up are kept. Resolves to the number deleted, or null when fenced out.
  */
-export function prune(pool: pg.Pool, fence: Fence, resolution: number, retentionSeconds: number, batch = 10_000): Promise<number | null> {
+export function prune(
+  pool: pg.Pool,
+  fence: Fence,
+  resolution: number,
+  retentionSeconds: number,
+  batch = 10_000,
+): Promise<number | null> {
   return deleteBatch(pool, fence, "metric_rollups", pastRetention(resolution, retentionSeconds), batch);
 }
 

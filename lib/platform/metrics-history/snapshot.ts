@@ -69,7 +69,9 @@ async function values(registry: client.Registry, name: string): Promise<Values> 
 const sum = (list: Values) => list.reduce((total, v) => total + v.value, 0);
 
 async function gauge(registry: client.Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const matching = (await values(registry, name)).filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
+  const matching = (await values(registry, name)).filter((v) =>
+    Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
+  );
   return sum(matching);
 }
 
@@ -78,7 +80,11 @@ async function gauge(registry: client.Registry, name: string, labels: Record<str
  * Throws when the registry's buckets are not `bounds`: stored rows of different layouts must never
  * be added together.
  */
-export async function mergedHistogram(registry: client.Registry, name: string, bounds: readonly number[]): Promise<{ buckets: number[]; sum: number }> {
+export async function mergedHistogram(
+  registry: client.Registry,
+  name: string,
+  bounds: readonly number[],
+): Promise<{ buckets: number[]; sum: number }> {
   const all = await values(registry, name);
   const cumulative = new Array<number>(bounds.length + 1).fill(0);
   const seen = new Set<string>();
@@ -149,7 +155,11 @@ export function diffReadings(before: Reading, now: Reading, periodStart: number)
     requestsByEndpoint: now.requestsByEndpoint.map((v, i) => delta(v, before.requestsByEndpoint[i] ?? 0)),
     latency: now.latency.map((v, i) => delta(v, before.latency[i] ?? 0)),
     latencySum: delta(now.latencySum, before.latencySum),
-    cache: { hit: delta(now.cache.hit, before.cache.hit), miss: delta(now.cache.miss, before.cache.miss), bypass: delta(now.cache.bypass, before.cache.bypass) },
+    cache: {
+      hit: delta(now.cache.hit, before.cache.hit),
+      miss: delta(now.cache.miss, before.cache.miss),
+      bypass: delta(now.cache.bypass, before.cache.bypass),
+    },
     cpuSeconds: delta(now.cpuSeconds, before.cpuSeconds),
     dbQuery: now.dbQuery.map((v, i) => delta(v, before.dbQuery[i] ?? 0)),
     dbQuerySum: delta(now.dbQuerySum, before.dbQuerySum),

@@ -8,7 +8,10 @@ import { withClient } from "../db/with-client";
 
 export { inFencedTransaction, withClient, type Queryable };
 
-export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(db: Queryable, statement: Prisma.Sql): Promise<pg.QueryResult<R>> {
+export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: Queryable,
+  statement: Prisma.Sql,
+): Promise<pg.QueryResult<R>> {
   return db.query<R>(statement.text, statement.values);
 }
 

@@ -116,7 +116,10 @@ export class SnapshotWriter {
         this.failingSince ??= this.now();
         if (this.now() - this.lastFailureLog >= FAILURE_LOG_EVERY_MS) {
           this.lastFailureLog = this.now();
-          this.options.logger.warn({ err: (error as Error).message, buffered: this.queue.length, dropped: this.dropped }, "metrics snapshot not written; kept to retry");
+          this.options.logger.warn(
+            { err: (error as Error).message, buffered: this.queue.length, dropped: this.dropped },
+            "metrics snapshot not written; kept to retry",
+          );
         }
         break;
       }
@@ -125,7 +128,10 @@ export class SnapshotWriter {
     }
     snapshotsBuffered.set(this.queue.length);
     if (this.failingSince !== undefined && this.queue.length === 0) {
-      this.options.logger.info({ written, outage_ms: this.now() - this.failingSince, dropped: this.dropped }, "metrics snapshots written again");
+      this.options.logger.info(
+        { written, outage_ms: this.now() - this.failingSince, dropped: this.dropped },
+        "metrics snapshots written again",
+      );
       this.failingSince = undefined;
       this.lastFailureLog = 0;
       this.dropped = 0;

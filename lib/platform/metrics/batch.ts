@@ -34,7 +34,12 @@ export const batchJobsReleased = metric(
 
 export const batchWorkerActive = metric(
   "agenticorp_batch_worker_active",
-  () => new client.Gauge({ name: "agenticorp_batch_worker_active", help: "Batch jobs this instance is running now.", registers: [registry] }),
+  () =>
+    new client.Gauge({
+      name: "agenticorp_batch_worker_active",
+      help: "Batch jobs this instance is running now.",
+      registers: [registry],
+    }),
 );
 
 export const batchWorkerLimit = metric(
@@ -77,8 +82,16 @@ function fleetGauge(name: string, help: string, pick: (r: FleetQueueReading) => 
   );
 }
 
-fleetGauge("agenticorp_batch_jobs_queued", 'Batch jobs waiting to be claimed, fleet-wide; exposed by the leader only (scope="fleet").', (r) => r.queued);
-fleetGauge("agenticorp_batch_jobs_running", 'Batch jobs claimed under a lease, fleet-wide; exposed by the leader only (scope="fleet").', (r) => r.running);
+fleetGauge(
+  "agenticorp_batch_jobs_queued",
+  'Batch jobs waiting to be claimed, fleet-wide; exposed by the leader only (scope="fleet").',
+  (r) => r.queued,
+);
+fleetGauge(
+  "agenticorp_batch_jobs_running",
+  'Batch jobs claimed under a lease, fleet-wide; exposed by the leader only (scope="fleet").',
+  (r) => r.running,
+);
 fleetGauge(
   "agenticorp_batch_oldest_queued_age_seconds",
   'Age of the oldest batch job waiting to be claimed, fleet-wide; exposed by the leader only (scope="fleet"), and only while a job waits.',

@@ -46,7 +46,11 @@ export const upstreamTimeToFirstToken = histogram(
   ["provider"] as const,
   LATENCY_BUCKETS,
 );
-export const tokens = counter("agenticorp_tokens_total", "Tokens by public model and direction (prompt or completion), as reported by the upstream.", ["model", "direction"] as const);
+export const tokens = counter(
+  "agenticorp_tokens_total",
+  "Tokens by public model and direction (prompt or completion), as reported by the upstream.",
+  ["model", "direction"] as const,
+);
 export const cacheRequests = counter(
   "agenticorp_cache_requests_total",
   "Response cache outcomes for completion requests: hit, miss (cacheable, answered upstream) or bypass (not cacheable).",
@@ -58,14 +62,26 @@ export const cacheSharedWrites = counter(
   "Answers offered to the shared cache table, by outcome: written (rows this instance wrote), failed (in a batch the database refused), dropped (write queue full), too_large (over CACHE_SHARED_MAX_ENTRY_BYTES, kept local), unrepeated (seen fewer than CACHE_SHARED_MIN_SIGHTINGS times so far, kept local).",
   ["outcome"] as const,
 );
-export const upstreamRetries = counter("agenticorp_upstream_retries_total", "Upstream attempts retried after a retryable failure, by provider and reason.", ["provider", "reason"] as const);
-export const upstreamFallbacks = counter("agenticorp_upstream_fallbacks_total", "Retries that moved to a different deployment, by public model.", ["model"] as const);
+export const upstreamRetries = counter(
+  "agenticorp_upstream_retries_total",
+  "Upstream attempts retried after a retryable failure, by provider and reason.",
+  ["provider", "reason"] as const,
+);
+export const upstreamFallbacks = counter(
+  "agenticorp_upstream_fallbacks_total",
+  "Retries that moved to a different deployment, by public model.",
+  ["model"] as const,
+);
 export const circuitState = gauge(
   "agenticorp_circuit_state",
   "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
   ["deployment"] as const,
 );
-export const rateLimited = counter("agenticorp_rate_limited_total", "Requests refused with 429 by a per-key limit (requests or tokens per minute).", [] as const);
+export const rateLimited = counter(
+  "agenticorp_rate_limited_total",
+  "Requests refused with 429 by a per-key limit (requests or tokens per minute).",
+  [] as const,
+);
 export const streamsActive = gauge("agenticorp_streams_active", "Streaming responses being sent now.", [] as const);
 export const upstreamAttemptFailures = counter(
   "agenticorp_upstream_attempt_failures_total",
@@ -88,7 +104,9 @@ export const cacheSaved = counter(
   ["model"] as const,
 );
 /** Only with METRICS_KEY_LABEL=true: one series per key. */
-export const keySpend = counter("agenticorp_key_spend_usd_total", "Spend in USD by API key id (METRICS_KEY_LABEL=true only).", ["key"] as const);
+export const keySpend = counter("agenticorp_key_spend_usd_total", "Spend in USD by API key id (METRICS_KEY_LABEL=true only).", [
+  "key",
+] as const);
 export const keyTokens = counter(
   "agenticorp_key_tokens_total",
   "Tokens by API key id and direction (prompt or completion) (METRICS_KEY_LABEL=true only).",

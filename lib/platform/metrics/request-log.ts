@@ -18,5 +18,10 @@ export const requestLogEntries = metric(
 
 export const requestLogBuffered = metric(
   "agenticorp_request_log_buffered",
-  () => new client.Gauge({ name: "agenticorp_request_log_buffered", help: "Request log entries waiting to be written.", registers: [registry] }),
+  () =>
+    new client.Gauge({
+      name: "agenticorp_request_log_buffered",
+      help: "Request log entries waiting to be written.",
+      registers: [registry],
+    }),
 );

@@ -63,7 +63,11 @@ export class AddressRefused extends Error {
     readonly host: string,
     readonly addressClass: Exclude<AddressClass, "public">,
   ) {
-    super(addressClass === "forbidden" ? `${host} is a link-local or cloud metadata address, which upstreams may not use` : `${host} is a loopback or private address, which UPSTREAM_DENY_PRIVATE refuses`);
+    super(
+      addressClass === "forbidden"
+        ? `${host} is a link-local or cloud metadata address, which upstreams may not use`
+        : `${host} is a loopback or private address, which UPSTREAM_DENY_PRIVATE refuses`,
+    );
   }
 }
 
@@ -77,7 +81,8 @@ export function upstreamAddressPolicy(): AddressPolicy {
 /** Throws AddressRefused when the policy refuses this address; `host` names it in the message. */
 export function assertAddressAllowed(policy: AddressPolicy, address: string, host = address): void {
   const addressClass = classifyAddress(address);
-  if (addressClass === "forbidden" || (addressClass === "private" && policy.denyPrivate)) throw new AddressRefused(host, addressClass);
+  if (addressClass === "forbidden" || (addressClass === "private" && policy.denyPrivate))
+    throw new AddressRefused(host, addressClass);
 }
 
 /** A URL's host without IPv6 brackets. */

@@ -13,7 +13,12 @@ function guardedLookup(policy: AddressPolicy): LookupFunction {
     resolveAllowed(policy, hostname).then(
       (all) => {
         const wanted = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
-        if (wanted.length === 0) return callback(Object.assign(new Error(`${hostname} has no address of the requested family`), { code: "ENOTFOUND" }), "", 0);
+        if (wanted.length === 0)
+          return callback(
+            Object.assign(new Error(`${hostname} has no address of the requested family`), { code: "ENOTFOUND" }),
+            "",
+            0,
+          );
         if (options.all) return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, wanted);
         callback(null, wanted[0]!.address, wanted[0]!.family);
       },

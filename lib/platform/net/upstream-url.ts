@@ -6,14 +6,19 @@ import { type AddressPolicy, AddressRefused, resolveAllowed, upstreamAddressPoli
 
 const RESOLVE_TIMEOUT_MS = 3_000;
 
-export async function assertUpstreamUrlAllowed(url: string, param: string, policy: AddressPolicy = upstreamAddressPolicy()): Promise<void> {
+export async function assertUpstreamUrlAllowed(
+  url: string,
+  param: string,
+  policy: AddressPolicy = upstreamAddressPolicy(),
+): Promise<void> {
   const host = urlHost(new URL(url));
   let timer: NodeJS.Timeout | undefined;
   const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, RESOLVE_TIMEOUT_MS)));
   try {
     await Promise.race([resolveAllowed(policy, host), giveUp]);
   } catch (error) {
-    if (error instanceof AddressRefused) throw new BadRequestError(`${param}: ${error.message}.`, { param, code: "upstream_address_refused" });
+    if (error instanceof AddressRefused)
+      throw new BadRequestError(`${param}: ${error.message}.`, { param, code: "upstream_address_refused" });
     // Not resolvable now (NXDOMAIN, no network): accepted, and refused at connect time if need be.
   } finally {
     clearTimeout(timer);

@@ -22,7 +22,14 @@ import { DependencyAlerts } from "../../control-plane/alerts/dependencies";
 import { WebhookSender } from "../../control-plane/alerts/webhook";
 import { readVitals, resetEventLoopWindow } from "../metrics/vitals";
 import { startObservability } from "../metrics-history/instance";
-import { deregisterInstance, heartbeat, instanceRole, markDraining, registerInstance, type InstanceIdentity } from "../coordination/registry";
+import {
+  deregisterInstance,
+  heartbeat,
+  instanceRole,
+  markDraining,
+  registerInstance,
+  type InstanceIdentity,
+} from "../coordination/registry";
 import { startLeaderElection, type LeaderElection } from "../coordination/leader";
 import { registerSingletonJobs } from "./singletons";
 import { createGateway } from "../../data-plane/gateway/create";
@@ -63,7 +70,9 @@ const BEST_EFFORT_MS = 2_000;
 const USAGE_FLUSH_BUFFER_MAX = 360;
 
 async function bestEffort(logger: Logger, what: string, work: Promise<unknown>): Promise<void> {
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${BEST_EFFORT_MS} ms`)), BEST_EFFORT_MS).unref());
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`timed out after ${BEST_EFFORT_MS} ms`)), BEST_EFFORT_MS).unref(),
+  );
   await Promise.race([work, timeout]).catch((error: Error) => logger.warn({ err: error.message }, `${what} failed`));
 }
 
@@ -78,12 +87,21 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
  * Applies migrations (retrying while the database is unreachable), seeds the simulator on a
  * fresh install, loads the fleet configuration and registers the instance.
  */
-async function prepareDatabase(database: Database, state: InstanceState, config: Config, identity: InstanceIdentity, logger: Logger, stopped: AbortSignal, onMigrated: () => Promise<void>) {
+async function prepareDatabase(
+  database: Database,
+  state: InstanceState,
+  config: Config,
+  identity: InstanceIdentity,
+  logger: Logger,
+  stopped: AbortSignal,
+  onMigrated: () => Promise<void>,
+) {
   for (let attempt = 1, delay = 500; !stopped.aborted; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       const applied = await applyMigrations(database.pool);
       if (config.SEED_SIMULATOR ?? config.embeddedDatabase) {
-        if (await seedSimulatorIfEmpty(database.prisma)) logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
+        if (await seedSimulatorIfEmpty(database.prisma))
+          logger.info("no provider configured: seeded the built-in simulator (models sim-fast, sim-realistic)");
       }
       const sealed = await sealLegacyProviderHeaders(database.prisma, config.SECRET!);
       if (sealed > 0) logger.info({ providers: sealed }, "encrypted provider headers stored in plaintext by an older version");
@@ -122,7 +140,13 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
 
   const state = new InstanceState();
   reportInFlightFrom(() => state.inFlight);
-  const app = buildApp({ state, instanceId: config.INSTANCE_ID, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES, trustProxy: config.TRUSTED_PROXIES });
+  const app = buildApp({
+    state,
+    instanceId: config.INSTANCE_ID,
+    logger,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUSTED_PROXIES,
+  });
   let liveInstances = 1;
   const gateway = createGateway(config, database, logger, () => liveInstances);
   const connections = trackConnections(app.server);
@@ -147,7 +171,10 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       return spec == null ? DEFAULT_MIN_REPLICAS : policyMinReplicas(spec);
     },
   });
-  const observedDatabase = new ObservedDatabaseHealth(databaseCheck(() => database.pool), 2 * config.HEARTBEAT_MS);
+  const observedDatabase = new ObservedDatabaseHealth(
+    databaseCheck(() => database.pool),
+    2 * config.HEARTBEAT_MS,
+  );
   const checks = {
     database: observedDatabase.probe,
     ...(config.PROMETHEUS_URL ? { prometheus: prometheusCheck(config.PROMETHEUS_URL) } : {}),
@@ -164,7 +191,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
     webhooks: new WebhookSender(logger),
     logger,
   }).start(config.ALERT_EVALUATION_MS);
-  reportConfigAgeFrom(() => gateway.fleet.ageMs(), () => Date.now() - state.startedAt, config.CONFIG_MAX_STALENESS_MS);
+  reportConfigAgeFrom(
+    () => gateway.fleet.ageMs(),
+    () => Date.now() - state.startedAt,
+    config.CONFIG_MAX_STALENESS_MS,
+  );
   await app.register(healthRoutes, {
     state,
     instanceId: config.INSTANCE_ID,
@@ -178,7 +209,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const batchWorker = createBatchWorker({ config, database, gateway, app, liveInFlight: () => state.inFlight, logger });
   if (config.CONSOLE_ENABLED) {
     const clientAddress = { header: CLIENT_ADDRESS_HEADER, value: throttleAddress };
-    await app.register(nextHandoff, { handle: await createNextHandler(config), dev: config.NODE_ENV === "development", clientAddress });
+    await app.register(nextHandoff, {
+      handle: await createNextHandler(config),
+      dev: config.NODE_ENV === "development",
+      clientAddress,
+    });
   }
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -198,22 +233,24 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   // Unique per process, so a restarted instance with the same id never mistakes an old lease for its own.
   const holder = `${config.INSTANCE_ID}#${randomUUID().slice(0, 8)}`;
   let leader: LeaderElection | undefined;
-  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(() => {
-    if (stopping.signal.aborted) return;
-    leader = startLeaderElection({
-      pool: database.pool,
-      holder,
-      ttlMs: config.LEADER_TTL_MS,
-      onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
-      onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
-      onError: (error, during) => {
-        const { message, cause } = error as Error & { cause?: Error };
-        logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
-      },
-    });
-    registerSingletonJobs({ leader, holder, database, config, logger });
-    batchWorker?.start();
-  });
+  const migrated = prepareDatabase(database, state, config, identity, logger, stopping.signal, () => gateway.fleet.start()).then(
+    () => {
+      if (stopping.signal.aborted) return;
+      leader = startLeaderElection({
+        pool: database.pool,
+        holder,
+        ttlMs: config.LEADER_TTL_MS,
+        onElected: (token) => logger.info({ token: String(token) }, "elected leader"),
+        onDeposed: (why) => logger.warn({ reason: why }, "no longer leader"),
+        onError: (error, during) => {
+          const { message, cause } = error as Error & { cause?: Error };
+          logger.warn({ err: message, cause: cause?.message, during }, "leader election problem");
+        },
+      });
+      registerSingletonJobs({ leader, holder, database, config, logger });
+      batchWorker?.start();
+    },
+  );
   const sampleIntervalVitals = intervalVitalsSampler(app.server, database.pool);
   // One statement per period (registry.ts): the beat, the live data-plane count that sizes rate-limit
   // claims, the configuration version that spares the configuration its own periodic check, and the
@@ -221,7 +258,12 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const beat = () => {
     const sentAt = performance.now();
     const askedAt = Date.now();
-    const vitals = { ...readVitals(), ...sampleIntervalVitals(), in_flight: state.inFlight, deployments: reportDeployments(gateway.router) };
+    const vitals = {
+      ...readVitals(),
+      ...sampleIntervalVitals(),
+      in_flight: state.inFlight,
+      deployments: reportDeployments(gateway.router),
+    };
     return heartbeat(database.pool, identity, vitals, state.draining).then(
       (answer) => {
         observedDatabase.succeeded(performance.now() - sentAt);
@@ -239,7 +281,9 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
   const heartbeatTimer = setInterval(() => {
     if (!state.migrationsApplied) return;
     void beat();
-    gateway.keyUsage.flush(database.pool).catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
+    gateway.keyUsage
+      .flush(database.pool)
+      .catch((error: Error) => logger.warn({ err: error.message }, "writing keys' last-used times failed"));
     resetEventLoopWindow();
   }, config.HEARTBEAT_MS);
   heartbeatTimer.unref();
@@ -259,7 +303,9 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       logger.info({ reason, in_flight: state.inFlight, deadline_ms: config.DRAIN_TIMEOUT_MS }, "draining");
       if (state.migrationsApplied) await bestEffort(logger, "marking draining", markDraining(database.pool, config.INSTANCE_ID));
       // Batch work stops claiming at once; the jobs in hand finish (or go back to the queue) within the drain deadline.
-      const workerStopped = batchWorker?.stop(config.DRAIN_TIMEOUT_MS).catch((error: Error) => logger.warn({ err: error.message }, "stopping the batch worker failed"));
+      const workerStopped = batchWorker
+        ?.stop(config.DRAIN_TIMEOUT_MS)
+        .catch((error: Error) => logger.warn({ err: error.message }, "stopping the batch worker failed"));
       const drained = await drainConnections(state, connections, config.DRAIN_TIMEOUT_MS, forced.signal);
       logger.info(drained, "drained");
       await workerStopped;
@@ -267,9 +313,11 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       stopDependencyAlerts();
       await migrated;
       await leader?.stop();
-      if (state.migrationsApplied) await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
+      if (state.migrationsApplied)
+        await bestEffort(logger, "deregistering", deregisterInstance(database.pool, config.INSTANCE_ID));
       await app.close();
-      if (state.migrationsApplied) await bestEffort(logger, "writing keys' last-used times", gateway.keyUsage.flush(database.pool));
+      if (state.migrationsApplied)
+        await bestEffort(logger, "writing keys' last-used times", gateway.keyUsage.flush(database.pool));
       await bestEffort(logger, "writing the last usage", usageFlusher.stop());
       await bestEffort(logger, "writing the last metrics snapshot", observability.stop());
       await gateway.stop();

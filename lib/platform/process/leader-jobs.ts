@@ -22,7 +22,8 @@ export function loggedLeaderJobs(leader: LeaderElection, logger: Logger, what: s
       try {
         await fn(token, signal);
       } catch (error) {
-        if (!signal.aborted) logger.warn({ job: name, err: (error as Error).message }, `${what} job failed; retrying at its next run`);
+        if (!signal.aborted)
+          logger.warn({ job: name, err: (error as Error).message }, `${what} job failed; retrying at its next run`);
       }
     });
 }

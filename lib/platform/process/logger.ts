@@ -15,24 +15,27 @@ function isoTime(): string {
 }
 
 export function createLogger(level: string, instanceId: string): Logger {
-  return pino({
-    level,
-    base: { instance_id: instanceId, pid: process.pid },
-    timestamp: isoTime,
-    redact: {
-      paths: [
-        "req.headers.authorization",
-        "headers.authorization",
-        "*.apiKey",
-        "*.api_key",
-        "*.password",
-        "*.secret",
-        "*.SECRET",
-        "*.DATABASE_URL",
-      ],
-      censor: "[redacted]",
+  return pino(
+    {
+      level,
+      base: { instance_id: instanceId, pid: process.pid },
+      timestamp: isoTime,
+      redact: {
+        paths: [
+          "req.headers.authorization",
+          "headers.authorization",
+          "*.apiKey",
+          "*.api_key",
+          "*.password",
+          "*.secret",
+          "*.SECRET",
+          "*.DATABASE_URL",
+        ],
+        censor: "[redacted]",
+      },
     },
-  }, batchedStdout());
+    batchedStdout(),
+  );
 }
 
 /**

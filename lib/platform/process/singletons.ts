@@ -32,10 +32,13 @@ export function registerSingletonJobs({ leader, holder, database, config, logger
   // Validating or finalizing batches whose instance died, and batches past their completion window.
   loggedLeaderJobs(leader, logger, "batch")("batch-sweep", BATCH_SWEEP_EVERY_MS, async (_token, signal) => {
     const swept = await sweepBatches(database.pool, config.BATCH_MAX_LINES, signal);
-    if (swept.expired + swept.validated + swept.finalized > 0) logger.info(swept, "batch sweep: took up batches nobody was working on");
+    if (swept.expired + swept.validated + swept.finalized > 0)
+      logger.info(swept, "batch sweep: took up batches nobody was working on");
   });
 
-  registerRetentionJobs({ leader, holder, database, config, logger }, [{ table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED }]);
+  registerRetentionJobs({ leader, holder, database, config, logger }, [
+    { table: "login_throttle", expired: LOGIN_THROTTLE_EXPIRED },
+  ]);
   registerCacheJobs({ leader, holder, database, config, logger });
   registerObservabilityJobs({ leader, holder, database, config, logger });
   registerAlertJobs({ leader, holder, database, config, logger });

@@ -38,10 +38,20 @@ export interface BatchedDeleteOptions {
 }
 
 /** One batch: up to `batch` rows of `table` matching `where`. Resolves to the number deleted, or null when fenced out. */
-export function deleteBatch(pool: pg.Pool, fence: Fence, table: GrowingTable, where: Prisma.Sql, batch: number, order: Prisma.Sql = Prisma.empty): Promise<number | null> {
+export function deleteBatch(
+  pool: pg.Pool,
+  fence: Fence,
+  table: GrowingTable,
+  where: Prisma.Sql,
+  batch: number,
+  order: Prisma.Sql = Prisma.empty,
+): Promise<number | null> {
   const name = Prisma.raw(`"${table}"`);
   return inFencedTransaction(pool, fence, async (client) => {
-    const result = await run(client, Prisma.sql`DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} WHERE ${where} ${order} LIMIT ${batch}::int))`);
+    const result = await run(
+      client,
+      Prisma.sql`DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} WHERE ${where} ${order} LIMIT ${batch}::int))`,
+    );
     return result.rowCount ?? 0;
   });
 }
@@ -50,7 +60,13 @@ export function deleteBatch(pool: pg.Pool, fence: Fence, table: GrowingTable, wh
  * Deletes the rows of `table` matching `where`, a batch at a time, until none is left, the
  * batches run out or the signal aborts. Resolves to the number deleted, or null when fenced out.
  */
-export async function deleteInBatches(pool: pg.Pool, fence: Fence, table: GrowingTable, where: Prisma.Sql, options: BatchedDeleteOptions): Promise<number | null> {
+export async function deleteInBatches(
+  pool: pg.Pool,
+  fence: Fence,
+  table: GrowingTable,
+  where: Prisma.Sql,
+  options: BatchedDeleteOptions,
+): Promise<number | null> {
   let deleted = 0;
   for (let round = 0; round < options.maxBatches && !options.signal?.aborted; round++) {
     const count = await deleteBatch(pool, fence, table, where, options.batch, options.order);

@@ -14,7 +14,10 @@ const BATCH = 2_000;
 const MAX_BATCHES_PER_RUN = 50;
 
 /** `featureRules`: the rules of tables owned by features above the platform (the login throttle's). */
-export function registerRetentionJobs({ leader, holder, database, config, logger }: SingletonContext, featureRules: RetentionRule[]): void {
+export function registerRetentionJobs(
+  { leader, holder, database, config, logger }: SingletonContext,
+  featureRules: RetentionRule[],
+): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
   const { pool } = database;
   const job = loggedLeaderJobs(leader, logger, "retention");
@@ -27,7 +30,11 @@ export function registerRetentionJobs({ leader, holder, database, config, logger
   job("retention-prune", RETENTION_EVERY_MS, async (token, signal) => {
     const deleted: Record<string, number> = {};
     for (const rule of rules) {
-      const count = await deleteInBatches(pool, fence(token), rule.table, rule.expired, { batch: rule.batch ?? BATCH, maxBatches: MAX_BATCHES_PER_RUN, signal });
+      const count = await deleteInBatches(pool, fence(token), rule.table, rule.expired, {
+        batch: rule.batch ?? BATCH,
+        maxBatches: MAX_BATCHES_PER_RUN,
+        signal,
+      });
       if (count === null) return; // no longer the leader
       if (count > 0) deleted[rule.table] = count;
     }

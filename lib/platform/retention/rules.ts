@@ -21,7 +21,8 @@ const RATE_LIMIT_WINDOWS_KEPT_MINUTES = 10;
 /** Quota windows last a minute, a day or a month: a month window is current for up to 31 days. */
 const QUOTA_WINDOWS_KEPT_DAYS = 62;
 
-const olderThanDays = (column: string, days: number) => Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
+const olderThanDays = (column: string, days: number) =>
+  Prisma.sql`${Prisma.raw(column)} < now() - ${days}::int * interval '1 day'`;
 
 /** A batch is over: its jobs will not change any more. */
 const BATCH_ENDED = Prisma.sql`status IN ('completed', 'failed', 'expired', 'cancelled')`;
@@ -41,7 +42,10 @@ export function retentionRules(
   return [
     { table: "audit_log", expired: olderThanDays("at", config.AUDIT_RETENTION_DAYS) },
     { table: "alert_events", expired: olderThanDays("at", config.ALERT_HISTORY_RETENTION_DAYS) },
-    { table: "rate_limit_windows", expired: Prisma.sql`window_start < now() - ${RATE_LIMIT_WINDOWS_KEPT_MINUTES}::int * interval '1 minute'` },
+    {
+      table: "rate_limit_windows",
+      expired: Prisma.sql`window_start < now() - ${RATE_LIMIT_WINDOWS_KEPT_MINUTES}::int * interval '1 minute'`,
+    },
     // Kept as long as the minute rollups they are explained by; the autoscaler remembers an hour.
     { table: "scaling_decisions", expired: olderThanDays("at", config.METRICS_RETENTION_1M_DAYS) },
     // A finished batch goes with its jobs (cascade: up to BATCH_MAX_LINES rows each, so a few batches per transaction).

@@ -18,7 +18,8 @@ export async function readTableSizes(db: Queryable): Promise<TableSize[]> {
   );
   const sizes: TableSize[] = [];
   for (const { table, estimate, bytes } of found) {
-    const counted = estimate < 0 ? await rows<{ n: string }>(db, Prisma.sql`SELECT count(*) AS n FROM ${Prisma.raw(`"${table}"`)}`) : undefined;
+    const counted =
+      estimate < 0 ? await rows<{ n: string }>(db, Prisma.sql`SELECT count(*) AS n FROM ${Prisma.raw(`"${table}"`)}`) : undefined;
     sizes.push({ table, rows: counted ? Number(counted[0]!.n) : Math.round(estimate), bytes: Number(bytes) });
   }
   return sizes;

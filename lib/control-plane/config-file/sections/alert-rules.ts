@@ -28,8 +28,13 @@ export const alertRulesSection: ConfigSection = {
         context.issue(`${path}.id`, `no alert rule "${desired.id}"; the rules are: ${rows.map((r) => r.id).join(", ")}`);
         continue;
       }
-      if (desired.threshold === null && row.metric !== "instance_count") context.issue(`${path}.threshold`, "only the instance_count rule can follow the scaling policy (null): give a threshold");
-      if (typeof desired.threshold === "number" && PERCENT_METRICS.has(row.metric) && !(desired.threshold > 0 && desired.threshold <= 100)) {
+      if (desired.threshold === null && row.metric !== "instance_count")
+        context.issue(`${path}.threshold`, "only the instance_count rule can follow the scaling policy (null): give a threshold");
+      if (
+        typeof desired.threshold === "number" &&
+        PERCENT_METRICS.has(row.metric) &&
+        !(desired.threshold > 0 && desired.threshold <= 100)
+      ) {
         context.issue(`${path}.threshold`, `${row.metric} is a percentage: the threshold must be above 0 and at most 100`);
       }
       if (desired.webhookUrl) {
@@ -46,17 +51,39 @@ export const alertRulesSection: ConfigSection = {
         const wanted = desired[term];
         if (wanted === undefined || wanted === row[term]) continue;
         change[term] = wanted;
-        fields.push(term === "webhookUrl" ? { field: term, before: row.webhookUrl ? "(set)" : "—", after: wanted ? "(set)" : "—" } : { field: term, before: shown(row[term]), after: shown(wanted) });
+        fields.push(
+          term === "webhookUrl"
+            ? { field: term, before: row.webhookUrl ? "(set)" : "—", after: wanted ? "(set)" : "—" }
+            : { field: term, before: shown(row[term]), after: shown(wanted) },
+        );
       }
       if (fields.length === 0 && row.managedBy === MANAGED_BY_FILE) continue;
       changes.push({ op: row.managedBy === MANAGED_BY_FILE ? "update" : "adopt", kind: "alert rule", name: row.id, fields });
       writes.push(async (t, apply) => {
         if (fields.length > 0) {
-          const { before, after } = await updateAlertRule(t, row.id, change as UpdateAlertRuleInput, apply.actor.email, undefined, MANAGED_BY_FILE);
-          await recordAudit(t, apply.actor, { action: "alert_rule.update", targetType: "alert_rule", targetId: row.id, before: forAudit(before), after: forAudit(after) });
+          const { before, after } = await updateAlertRule(
+            t,
+            row.id,
+            change as UpdateAlertRuleInput,
+            apply.actor.email,
+            undefined,
+            MANAGED_BY_FILE,
+          );
+          await recordAudit(t, apply.actor, {
+            action: "alert_rule.update",
+            targetType: "alert_rule",
+            targetId: row.id,
+            before: forAudit(before),
+            after: forAudit(after),
+          });
         } else {
           await t.alertRule.update({ where: { id: row.id }, data: { managedBy: MANAGED_BY_FILE } });
-          await recordAudit(t, apply.actor, { action: "alert_rule.adopt", targetType: "alert_rule", targetId: row.id, after: { managedBy: MANAGED_BY_FILE } });
+          await recordAudit(t, apply.actor, {
+            action: "alert_rule.adopt",
+            targetType: "alert_rule",
+            targetId: row.id,
+            after: { managedBy: MANAGED_BY_FILE },
+          });
         }
       });
     }
@@ -67,7 +94,12 @@ export const alertRulesSection: ConfigSection = {
       changes.push({ op: "release", kind: "alert rule", name: row.id, fields: [] });
       writes.push(async (t, apply) => {
         await t.alertRule.update({ where: { id: row.id }, data: { managedBy: null } });
-        await recordAudit(t, apply.actor, { action: "alert_rule.release", targetType: "alert_rule", targetId: row.id, before: { managedBy: row.managedBy } });
+        await recordAudit(t, apply.actor, {
+          action: "alert_rule.release",
+          targetType: "alert_rule",
+          targetId: row.id,
+          before: { managedBy: row.managedBy },
+        });
       });
     }
     return {

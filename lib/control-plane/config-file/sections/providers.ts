@@ -8,16 +8,35 @@ import { recordAudit } from "../../audit/audit";
 import { DecryptionError, decryptSecret } from "../../../platform/crypto/secret-box";
 import { AppError } from "../../../platform/errors";
 import { assertUpstreamUrlAllowed } from "../../../platform/net/upstream-url";
-import { createProviderInput, insertProvider, providerPublicSelect, toPublicProvider, writeProviderChange, type ProviderWrite } from "../../../data-plane/providers/admin";
+import {
+  createProviderInput,
+  insertProvider,
+  providerPublicSelect,
+  toPublicProvider,
+  writeProviderChange,
+  type ProviderWrite,
+} from "../../../data-plane/providers/admin";
 import { openHeaders, publicSettings } from "../../../data-plane/providers/credentials";
 import { formatPath } from "../issues";
 import type { ResolvedConfig } from "../load";
 import { MANAGED_BY_FILE } from "../managed";
-import { shown, type ApplyContext, type ConfigChange, type ConfigSection, type FieldChange, type PlanContext, type Tx } from "./types";
+import {
+  shown,
+  type ApplyContext,
+  type ConfigChange,
+  type ConfigSection,
+  type FieldChange,
+  type PlanContext,
+  type Tx,
+} from "./types";
 
 type DesiredProvider = ResolvedConfig["providers"][number];
 
-const currentSelect = { ...providerPublicSelect, headersEncrypted: true, deployments: { select: { ...providerPublicSelect.deployments.select, managedBy: true } } } as const;
+const currentSelect = {
+  ...providerPublicSelect,
+  headersEncrypted: true,
+  deployments: { select: { ...providerPublicSelect.deployments.select, managedBy: true } },
+} as const;
 type CurrentRow = Awaited<ReturnType<typeof readProviders>>[number];
 
 function readProviders(tx: Tx) {
@@ -31,7 +50,8 @@ function audited({ headersEncrypted: _sealed, ...row }: CurrentRow) {
 
 const deploymentLine = (d: { modelName: string; upstreamModel: string; weight: number; enabled: boolean }) =>
   `${d.modelName}=${d.upstreamModel}×${d.weight}${d.enabled ? "" : " (off)"}`;
-const deploymentsText = (list: Array<Parameters<typeof deploymentLine>[0]>) => list.map(deploymentLine).sort().join(", ") || "none";
+const deploymentsText = (list: Array<Parameters<typeof deploymentLine>[0]>) =>
+  list.map(deploymentLine).sort().join(", ") || "none";
 
 function tryOpen<T>(open: () => T): T | typeof UNREADABLE {
   try {
@@ -44,7 +64,12 @@ function tryOpen<T>(open: () => T): T | typeof UNREADABLE {
 const UNREADABLE = Symbol("sealed under another SECRET");
 
 /** The write that makes `row` match `desired`, and what it changes in words; null when they match. */
-function compare(row: CurrentRow, desired: DesiredProvider, validated: { settings: object }, secret: string): { write: ProviderWrite; fields: FieldChange[] } | null {
+function compare(
+  row: CurrentRow,
+  desired: DesiredProvider,
+  validated: { settings: object },
+  secret: string,
+): { write: ProviderWrite; fields: FieldChange[] } | null {
   const fields: FieldChange[] = [];
   const write: ProviderWrite = { managedBy: MANAGED_BY_FILE };
   if (row.enabled !== desired.enabled) {
@@ -61,13 +86,21 @@ function compare(row: CurrentRow, desired: DesiredProvider, validated: { setting
     const storedKey = row.apiKeyEncrypted === null ? null : tryOpen(() => decryptSecret(row.apiKeyEncrypted!, secret));
     const wantedKey = desired.apiKey ?? null;
     if (storedKey !== wantedKey) {
-      fields.push({ field: "apiKey", before: row.apiKeyEncrypted ? "(set)" : "—", after: wantedKey === null ? "(removed)" : row.apiKeyEncrypted ? "(changed)" : "(set)" });
+      fields.push({
+        field: "apiKey",
+        before: row.apiKeyEncrypted ? "(set)" : "—",
+        after: wantedKey === null ? "(removed)" : row.apiKeyEncrypted ? "(changed)" : "(set)",
+      });
       write.apiKey = wantedKey;
     }
     const storedHeaders = tryOpen(() => openHeaders(row, secret));
     if (storedHeaders === UNREADABLE || stringify(storedHeaders) !== stringify(desired.headers)) {
       const names = (h: object) => Object.keys(h).sort().join(", ") || "none";
-      fields.push({ field: "headers", before: row.headerNames.length ? `${row.headerNames.join(", ")} (values hidden)` : "none", after: `${names(desired.headers)} (values hidden)` });
+      fields.push({
+        field: "headers",
+        before: row.headerNames.length ? `${row.headerNames.join(", ")} (values hidden)` : "none",
+        after: `${names(desired.headers)} (values hidden)`,
+      });
       headersChanged = true;
     }
   }
@@ -81,8 +114,10 @@ function compare(row: CurrentRow, desired: DesiredProvider, validated: { setting
   const storedDeployments = deploymentsText(row.deployments);
   const wantedDeployments = deploymentsText(desired.deployments);
   const deploymentsAdopted = row.deployments.some((d) => d.managedBy !== MANAGED_BY_FILE);
-  if (storedDeployments !== wantedDeployments) fields.push({ field: "deployments", before: storedDeployments, after: wantedDeployments });
-  if (storedDeployments !== wantedDeployments || deploymentsAdopted || row.managedBy !== MANAGED_BY_FILE) write.deployments = desired.deployments;
+  if (storedDeployments !== wantedDeployments)
+    fields.push({ field: "deployments", before: storedDeployments, after: wantedDeployments });
+  if (storedDeployments !== wantedDeployments || deploymentsAdopted || row.managedBy !== MANAGED_BY_FILE)
+    write.deployments = desired.deployments;
   if (fields.length === 0 && row.managedBy === MANAGED_BY_FILE && !deploymentsAdopted) return null;
   return { write, fields };
 }
@@ -92,7 +127,14 @@ function validate(desired: DesiredProvider, path: string, context: PlanContext) 
   const input =
     desired.kind === "simulator"
       ? { kind: desired.kind, name: desired.name, settings: desired.settings, deployments: desired.deployments }
-      : { kind: desired.kind, name: desired.name, baseUrl: desired.baseUrl, apiKey: desired.apiKey, settings: { ...desired.settings, headers: desired.headers }, deployments: desired.deployments };
+      : {
+          kind: desired.kind,
+          name: desired.name,
+          baseUrl: desired.baseUrl,
+          apiKey: desired.apiKey,
+          settings: { ...desired.settings, headers: desired.headers },
+          deployments: desired.deployments,
+        };
   const parsed = createProviderInput.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) context.issue(formatPath([path, ...issue.path]), issue.message);
@@ -126,25 +168,56 @@ export const providersSection: ConfigSection = {
       const row = byName.get(desired.name);
       const create = async (t: Tx, apply: ApplyContext) => {
         const { row: created } = await insertProvider(t, valid, apply.secret, MANAGED_BY_FILE);
-        await recordAudit(t, apply.actor, { action: "provider.create", targetType: "provider", targetId: created.id, after: toPublicProvider(created) });
+        await recordAudit(t, apply.actor, {
+          action: "provider.create",
+          targetType: "provider",
+          targetId: created.id,
+          after: toPublicProvider(created),
+        });
       };
       if (!row) {
-        changes.push({ op: "create", kind: "provider", name: desired.name, fields: [{ field: "deployments", before: "none", after: deploymentsText(desired.deployments) }] });
+        changes.push({
+          op: "create",
+          kind: "provider",
+          name: desired.name,
+          fields: [{ field: "deployments", before: "none", after: deploymentsText(desired.deployments) }],
+        });
         writes.push(create);
       } else if (row.kind !== desired.kind) {
-        changes.push({ op: "replace", kind: "provider", name: desired.name, fields: [{ field: "kind", before: row.kind, after: desired.kind }] });
+        changes.push({
+          op: "replace",
+          kind: "provider",
+          name: desired.name,
+          fields: [{ field: "kind", before: row.kind, after: desired.kind }],
+        });
         writes.push(async (t, apply) => {
           await t.provider.delete({ where: { id: row.id } });
-          await recordAudit(t, apply.actor, { action: "provider.delete", targetType: "provider", targetId: row.id, before: audited(row) });
+          await recordAudit(t, apply.actor, {
+            action: "provider.delete",
+            targetType: "provider",
+            targetId: row.id,
+            before: audited(row),
+          });
           await create(t, apply);
         });
       } else {
         const difference = compare(row, desired, valid, context.secret);
         if (!difference) continue;
-        changes.push({ op: row.managedBy === MANAGED_BY_FILE ? "update" : "adopt", kind: "provider", name: desired.name, fields: difference.fields });
+        changes.push({
+          op: row.managedBy === MANAGED_BY_FILE ? "update" : "adopt",
+          kind: "provider",
+          name: desired.name,
+          fields: difference.fields,
+        });
         writes.push(async (t, apply) => {
           const updated = await writeProviderChange(t, row, difference.write, apply.secret);
-          await recordAudit(t, apply.actor, { action: "provider.update", targetType: "provider", targetId: row.id, before: audited(row), after: toPublicProvider(updated) });
+          await recordAudit(t, apply.actor, {
+            action: "provider.update",
+            targetType: "provider",
+            targetId: row.id,
+            before: audited(row),
+            after: toPublicProvider(updated),
+          });
         });
       }
     }
@@ -155,7 +228,12 @@ export const providersSection: ConfigSection = {
       changes.push({ op: "delete", kind: "provider", name: row.name, fields: [] });
       writes.push(async (t, apply) => {
         await t.provider.delete({ where: { id: row.id } });
-        await recordAudit(t, apply.actor, { action: "provider.delete", targetType: "provider", targetId: row.id, before: audited(row) });
+        await recordAudit(t, apply.actor, {
+          action: "provider.delete",
+          targetType: "provider",
+          targetId: row.id,
+          before: audited(row),
+        });
       });
     }
     return {

@@ -22,7 +22,14 @@ export const scalingSection: ConfigSection = {
       const same = row !== undefined && stringify(row.spec) === stringify(policy.spec);
       if (row && same && row.managedBy === MANAGED_BY_FILE) continue;
       const op = !row ? "create" : row.managedBy === MANAGED_BY_FILE ? "update" : "adopt";
-      changes.push({ op, kind: "scaling policy", name: policy.name, fields: same ? [] : [{ field: "spec", before: row ? stringify(row.spec) ?? "—" : "—", after: stringify(policy.spec) ?? "" }] });
+      changes.push({
+        op,
+        kind: "scaling policy",
+        name: policy.name,
+        fields: same
+          ? []
+          : [{ field: "spec", before: row ? (stringify(row.spec) ?? "—") : "—", after: stringify(policy.spec) ?? "" }],
+      });
       saves.push((t, apply) => savePolicyIn(t, policy, apply.actor, MANAGED_BY_FILE).then(() => {}));
     }
 
@@ -34,9 +41,17 @@ export const scalingSection: ConfigSection = {
       const exists = byName.has(wanted) || listed.has(wanted);
       const leaving = byName.get(wanted)?.managedBy === MANAGED_BY_FILE && !listed.has(wanted);
       if (!exists || leaving) {
-        context.issue("scaling.active", `no policy named "${wanted}": name a preset (aggressive, balanced, conservative), a policy under scaling.policies, or one saved in the console`);
+        context.issue(
+          "scaling.active",
+          `no policy named "${wanted}": name a preset (aggressive, balanced, conservative), a policy under scaling.policies, or one saved in the console`,
+        );
       } else if (current?.name !== wanted) {
-        changes.push({ op: "activate", kind: "scaling policy", name: wanted, fields: [{ field: "active", before: current?.name ?? "—", after: wanted }] });
+        changes.push({
+          op: "activate",
+          kind: "scaling policy",
+          name: wanted,
+          fields: [{ field: "active", before: current?.name ?? "—", after: wanted }],
+        });
         activate = (t, apply) => activatePolicyIn(t, wanted, apply.actor, "configuration file", MANAGED_BY_FILE).then(() => {});
         activeAfter = wanted;
       }
@@ -45,7 +60,10 @@ export const scalingSection: ConfigSection = {
     for (const row of rows) {
       if (row.managedBy !== MANAGED_BY_FILE || listed.has(row.name)) continue;
       if (row.name === activeAfter) {
-        context.issue("scaling.policies", `policy "${row.name}" is the active policy: set scaling.active to another one to remove it`);
+        context.issue(
+          "scaling.policies",
+          `policy "${row.name}" is the active policy: set scaling.active to another one to remove it`,
+        );
         continue;
       }
       changes.push({ op: "delete", kind: "scaling policy", name: row.name, fields: [] });

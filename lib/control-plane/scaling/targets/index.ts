@@ -17,7 +17,8 @@ export async function createTarget(config: TargetConfig, logger: Logger): Promis
         return noTarget();
       case "local":
         return localTarget(localRunnerClient(config.LOCAL_CLUSTER_URL!), {
-          onLateFailure: (error, replicas) => logger.warn({ err: error.message, replicas }, "the local cluster runner could not scale"),
+          onLateFailure: (error, replicas) =>
+            logger.warn({ err: error.message, replicas }, "the local cluster runner could not scale"),
         });
       case "kubernetes": {
         // Loaded only here: the Kubernetes client is megabytes of code every other instance would carry.

@@ -57,7 +57,10 @@ export function comparableHpaSpec(spec: HpaSpecView | undefined, { ignoreToleran
     m.pods
       ? { ...m, pods: { ...m.pods, target: { ...m.pods.target, averageValue: quantity(m.pods.target.averageValue) } } }
       : m.external
-        ? { ...m, external: { ...m.external, target: { ...m.external.target, averageValue: quantity(m.external.target.averageValue) } } }
+        ? {
+            ...m,
+            external: { ...m.external, target: { ...m.external.target, averageValue: quantity(m.external.target.averageValue) } },
+          }
         : m,
   );
   return stringify({
@@ -100,7 +103,9 @@ export function kubernetesTarget(options: KubernetesTargetOptions): ScalingTarge
       live = await api.readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace });
     } catch (error) {
       live = undefined;
-      throw new Error(`${where}: ${describeError(error)}${error instanceof k8s.ApiException && error.code === 404 ? " (apply deploy/kubernetes first)" : ""}`);
+      throw new Error(
+        `${where}: ${describeError(error)}${error instanceof k8s.ApiException && error.code === 404 ? " (apply deploy/kubernetes first)" : ""}`,
+      );
     }
     return live;
   };
@@ -120,12 +125,24 @@ export function kubernetesTarget(options: KubernetesTargetOptions): ScalingTarge
     async apply({ spec, policyName }: ApplyInput): Promise<ApplyResult> {
       const wanted = hpaSpecFor(spec, live?.spec?.scaleTargetRef?.name);
       const hpa = live ?? (await read());
-      if (comparableHpaSpec(hpa.spec, { ignoreTolerance: toleranceDropped }) === comparableHpaSpec(wanted, { ignoreTolerance: toleranceDropped })) {
-        return { outcome: "unchanged", scaleChange: 0, detail: toleranceDropped ? `${where} follows ${policyName}; ${TOLERANCE_DROPPED}` : undefined };
+      if (
+        comparableHpaSpec(hpa.spec, { ignoreTolerance: toleranceDropped }) ===
+        comparableHpaSpec(wanted, { ignoreTolerance: toleranceDropped })
+      ) {
+        return {
+          outcome: "unchanged",
+          scaleChange: 0,
+          detail: toleranceDropped ? `${where} follows ${policyName}; ${TOLERANCE_DROPPED}` : undefined,
+        };
       }
       const patch = {
         metadata: { annotations: { "agenticorp.dev/scaling-policy": policyName } },
-        spec: { minReplicas: wanted.minReplicas, maxReplicas: wanted.maxReplicas, metrics: wanted.metrics, behavior: wanted.behavior },
+        spec: {
+          minReplicas: wanted.minReplicas,
+          maxReplicas: wanted.maxReplicas,
+          metrics: wanted.metrics,
+          behavior: wanted.behavior,
+        },
       };
       try {
         live = await api.patchNamespacedHorizontalPodAutoscaler(
@@ -136,7 +153,8 @@ export function kubernetesTarget(options: KubernetesTargetOptions): ScalingTarge
         live = undefined;
         return { outcome: "failed", scaleChange: 0, detail: `patching ${where}: ${describeError(error)}` };
       }
-      toleranceDropped = live.spec?.behavior?.scaleDown?.tolerance === undefined || live.spec?.behavior?.scaleUp?.tolerance === undefined;
+      toleranceDropped =
+        live.spec?.behavior?.scaleDown?.tolerance === undefined || live.spec?.behavior?.scaleUp?.tolerance === undefined;
       const version = live.metadata?.resourceVersion;
       return {
         outcome: "applied",

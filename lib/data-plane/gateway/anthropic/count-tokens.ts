@@ -39,7 +39,8 @@ export function estimateInputTokens(request: CountTokensRequest): number {
       else texts.push(blockText(block));
     }
   }
-  for (const tool of request.tools ?? []) texts.push(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema)}`);
+  for (const tool of request.tools ?? [])
+    texts.push(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema)}`);
   return estimateTokens(texts.join("\n")) + images * IMAGE_TOKENS;
 }
 
@@ -48,11 +49,17 @@ export function countTokensHandler(deps: GatewayDeps) {
     const body = parseRequestBody(countTokensRequest, request.body);
     // The same answers as a completion would give about the model, so a count never says yes where a call says no.
     if (!deps.fleet.current.models.has(body.model)) {
-      throw new NotFoundError(`The model '${body.model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+      throw new NotFoundError(`The model '${body.model}' does not exist or you do not have access to it.`, {
+        param: "model",
+        code: "model_not_found",
+      });
     }
     const key = request.apiKey!;
     if (key.allowedModels.size > 0 && !key.allowedModels.has(body.model)) {
-      throw new ForbiddenError(`This API key may not use the model '${body.model}'.`, { param: "model", code: "model_not_allowed" });
+      throw new ForbiddenError(`This API key may not use the model '${body.model}'.`, {
+        param: "model",
+        code: "model_not_allowed",
+      });
     }
     return reply.send({ input_tokens: estimateInputTokens(body) });
   };

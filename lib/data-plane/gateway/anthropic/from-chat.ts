@@ -2,8 +2,7 @@
 export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
 
 export type ResponseBlock =
-  | { type: "text"; text: string }
-  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+  { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
 
 export interface AnthropicMessage {
   id: string;
@@ -44,7 +43,9 @@ export interface Stop {
 export function stopOf(finishReason: string | null | undefined, stoppedBy: unknown): Stop {
   switch (finishReason) {
     case "stop":
-      return typeof stoppedBy === "string" ? { stop_reason: "stop_sequence", stop_sequence: stoppedBy } : { stop_reason: "end_turn", stop_sequence: null };
+      return typeof stoppedBy === "string"
+        ? { stop_reason: "stop_sequence", stop_sequence: stoppedBy }
+        : { stop_reason: "end_turn", stop_sequence: null };
     case "length":
       return { stop_reason: "max_tokens", stop_sequence: null };
     case "tool_calls":
@@ -81,7 +82,12 @@ export function chatToMessage(completion: ChatCompletion): AnthropicMessage {
   const text = choice?.message?.content;
   if (text) content.push({ type: "text", text });
   for (const call of choice?.message?.tool_calls ?? []) {
-    content.push({ type: "tool_use", id: call.id ?? "", name: call.function?.name ?? "", input: toolInput(call.function?.arguments) });
+    content.push({
+      type: "tool_use",
+      id: call.id ?? "",
+      name: call.function?.name ?? "",
+      input: toolInput(call.function?.arguments),
+    });
   }
   return {
     id: messageId(completion.id),

@@ -4,14 +4,19 @@
 // (cache_control, citations, thinking, service_tier…) are accepted and not passed on.
 import { z } from "zod";
 
-const unsupportedType = (what: string) => (issue: { code: string }) => (issue.code === "invalid_union" ? `unsupported ${what}` : undefined);
+const unsupportedType = (what: string) => (issue: { code: string }) =>
+  issue.code === "invalid_union" ? `unsupported ${what}` : undefined;
 
 const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
 
 const imageSource = z.discriminatedUnion(
   "type",
   [
-    z.looseObject({ type: z.literal("base64"), media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]), data: z.string().min(1) }),
+    z.looseObject({
+      type: z.literal("base64"),
+      media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]),
+      data: z.string().min(1),
+    }),
     z.looseObject({ type: z.literal("url"), url: z.url({ protocol: /^https?$/ }) }),
   ],
   { error: unsupportedType("image source type (base64 and url are supported)") },
@@ -29,7 +34,16 @@ const toolUseBlock = z.looseObject({
 const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock], { error: unsupportedType("tool_result content block type (text is supported)") }))]).optional(),
+  content: z
+    .union([
+      z.string(),
+      z.array(
+        z.discriminatedUnion("type", [textBlock], {
+          error: unsupportedType("tool_result content block type (text is supported)"),
+        }),
+      ),
+    ])
+    .optional(),
   is_error: z.boolean().optional(),
 });
 

@@ -43,16 +43,27 @@ export class MessagesStreamEncoder implements StreamEncoder {
     const { delta } = choice;
     if (delta?.content) {
       if (this.block?.kind !== "text") out += this.open({ kind: "text" }, { type: "text", text: "" });
-      out += sseEvent("content_block_delta", { type: "content_block_delta", index: this.blockIndex, delta: { type: "text_delta", text: delta.content } });
+      out += sseEvent("content_block_delta", {
+        type: "content_block_delta",
+        index: this.blockIndex,
+        delta: { type: "text_delta", text: delta.content },
+      });
     }
     for (const call of delta?.tool_calls ?? []) {
       const callIndex = call.index ?? 0;
       if (this.block?.kind !== "tool" || this.block.callIndex !== callIndex || call.id) {
-        out += this.open({ kind: "tool", callIndex }, { type: "tool_use", id: call.id ?? "", name: call.function?.name ?? "", input: {} });
+        out += this.open(
+          { kind: "tool", callIndex },
+          { type: "tool_use", id: call.id ?? "", name: call.function?.name ?? "", input: {} },
+        );
       }
       const partial = call.function?.arguments;
       if (partial) {
-        out += sseEvent("content_block_delta", { type: "content_block_delta", index: this.blockIndex, delta: { type: "input_json_delta", partial_json: partial } });
+        out += sseEvent("content_block_delta", {
+          type: "content_block_delta",
+          index: this.blockIndex,
+          delta: { type: "input_json_delta", partial_json: partial },
+        });
       }
     }
     if (choice.finish_reason) this.stop = stopOf(choice.finish_reason, choice.stop_reason);
@@ -93,7 +104,9 @@ export class MessagesStreamEncoder implements StreamEncoder {
     const out = this.close();
     this.block = block;
     this.blockIndex += 1;
-    return out + sseEvent("content_block_start", { type: "content_block_start", index: this.blockIndex, content_block: contentBlock });
+    return (
+      out + sseEvent("content_block_start", { type: "content_block_start", index: this.blockIndex, content_block: contentBlock })
+    );
   }
 
   private close(): string {

@@ -41,27 +41,38 @@ function systemMessages(system: MessagesRequest["system"]): ChatMessage[] {
 
 function toChatMessages(message: MessageParam): ChatMessage[] {
   if (message.role === "system") return [{ role: "system", content: systemText(message.content) }];
-  const blocks: ContentBlock[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
+  const blocks: ContentBlock[] =
+    typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
   return message.role === "assistant" ? [assistantMessage(blocks)] : userMessages(blocks);
 }
 
 function assistantMessage(blocks: ContentBlock[]): ChatMessage {
   const text = blocks.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
   const toolCalls = blocks.flatMap((block) =>
-    block.type === "tool_use" ? [{ id: block.id, type: "function" as const, function: { name: block.name, arguments: JSON.stringify(block.input) } }] : [],
+    block.type === "tool_use"
+      ? [{ id: block.id, type: "function" as const, function: { name: block.name, arguments: JSON.stringify(block.input) } }]
+      : [],
   );
-  return { role: "assistant", content: text || (toolCalls.length ? null : ""), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+  return {
+    role: "assistant",
+    content: text || (toolCalls.length ? null : ""),
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+  };
 }
 
 function userMessages(blocks: ContentBlock[]): ChatMessage[] {
   const toolMessages: ChatMessage[] = [];
   const parts: ChatPart[] = [];
   for (const block of blocks) {
-    if (block.type === "tool_result") toolMessages.push({ role: "tool", tool_call_id: block.tool_use_id, content: toolResultText(block) });
+    if (block.type === "tool_result")
+      toolMessages.push({ role: "tool", tool_call_id: block.tool_use_id, content: toolResultText(block) });
     else if (block.type === "text") parts.push({ type: "text", text: block.text });
     else if (block.type === "image") {
       const { source } = block;
-      parts.push({ type: "image_url", image_url: { url: source.type === "base64" ? `data:${source.media_type};base64,${source.data}` : source.url } });
+      parts.push({
+        type: "image_url",
+        image_url: { url: source.type === "base64" ? `data:${source.media_type};base64,${source.data}` : source.url },
+      });
     }
   }
   if (parts.length === 0) return toolMessages;
@@ -78,12 +89,19 @@ function toolResultText(block: Extract<ContentBlock, { type: "tool_result" }>): 
 function toChatTool(tool: Tool): ChatTool {
   return {
     type: "function",
-    function: { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters: tool.input_schema },
+    function: {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      parameters: tool.input_schema,
+    },
   };
 }
 
 function toChatToolChoice(choice: ToolChoice): Pick<ChatCompletionRequest, "tool_choice"> & { parallel_tool_calls?: false } {
-  const serial = "disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use === true ? { parallel_tool_calls: false as const } : {};
+  const serial =
+    "disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use === true
+      ? { parallel_tool_calls: false as const }
+      : {};
   switch (choice.type) {
     case "auto":
       return { tool_choice: "auto", ...serial };

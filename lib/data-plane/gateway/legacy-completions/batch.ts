@@ -38,7 +38,9 @@ export function mergeLegacyCompletions(answers: LegacyCompletion[], choicesPerPr
         { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
       )
     : undefined;
-  const choices = answers.flatMap((answer, prompt) => answer.choices.map((choice) => ({ ...choice, index: prompt * choicesPerPrompt + choice.index })));
+  const choices = answers.flatMap((answer, prompt) =>
+    answer.choices.map((choice) => ({ ...choice, index: prompt * choicesPerPrompt + choice.index })),
+  );
   return { ...first!, choices, ...(usage ? { usage } : {}) };
 }
 
@@ -52,10 +54,16 @@ export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHa
 
     const parsed = parseLegacyCompletionRequest(request.body);
     if (parsed.prompt.length > MAX_PROMPTS_PER_REQUEST) {
-      throw new BadRequestError(`At most ${MAX_PROMPTS_PER_REQUEST} prompts per request.`, { param: "prompt", code: "array_above_max_length" });
+      throw new BadRequestError(`At most ${MAX_PROMPTS_PER_REQUEST} prompts per request.`, {
+        param: "prompt",
+        code: "array_above_max_length",
+      });
     }
     if (parsed.stream) {
-      throw new BadRequestError("Streaming several prompts in one request is not supported: stream one prompt per request.", { param: "stream", code: "unsupported_value" });
+      throw new BadRequestError("Streaming several prompts in one request is not supported: stream one prompt per request.", {
+        param: "stream",
+        code: "unsupported_value",
+      });
     }
     const answers = await Promise.all(
       parsed.prompt.map((text) =>
@@ -63,7 +71,11 @@ export function legacyCompletionsHandler(onePrompt: RouteHandlerMethod): RouteHa
           method: "POST",
           url: request.url,
           // The request's id too: the request log files each prompt's entry under the id the client got.
-          headers: { ...pick(request.headers, FORWARDED_HEADERS), "content-type": "application/json", "x-request-id": request.id },
+          headers: {
+            ...pick(request.headers, FORWARDED_HEADERS),
+            "content-type": "application/json",
+            "x-request-id": request.id,
+          },
           payload: { ...(request.body as object), prompt: text },
         }),
       ),

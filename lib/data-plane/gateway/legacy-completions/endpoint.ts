@@ -16,7 +16,8 @@ function refuseUnsupported(request: LegacyCompletionRequest): void {
   const refuse = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_value" });
   if (request.echo === true) throw refuse("echo", "echo is not supported by this gateway.");
   if (request.suffix) throw refuse("suffix", "suffix (insertion) is not supported by this gateway.");
-  if (request.best_of != null && request.best_of > 1) throw refuse("best_of", "best_of above 1 is not supported by this gateway.");
+  if (request.best_of != null && request.best_of > 1)
+    throw refuse("best_of", "best_of above 1 is not supported by this gateway.");
   if (request.logprobs != null) throw refuse("logprobs", "logprobs are not supported on legacy completions by this gateway.");
 }
 
@@ -29,7 +30,8 @@ export function parseLegacyCompletionRequest(body: unknown): LegacyCompletionReq
 
 /** The chat-completion request that answers a one-prompt legacy request (batches: ./batch.ts). */
 export function legacyToChatRequest(request: LegacyCompletionRequest): ChatCompletionRequest {
-  if (request.prompt.length !== 1) throw new BadRequestError("Expected exactly one prompt.", { param: "prompt", code: "invalid_value" });
+  if (request.prompt.length !== 1)
+    throw new BadRequestError("Expected exactly one prompt.", { param: "prompt", code: "invalid_value" });
   return withoutNulls({
     model: request.model,
     messages: [{ role: "user" as const, content: request.prompt[0]! }],
@@ -53,7 +55,12 @@ function legacyUsage(usage: ChatAnswer["usage"]) {
   if (!usage) return undefined;
   const prompt = usage.prompt_tokens ?? 0;
   const completion = usage.completion_tokens ?? 0;
-  return withoutNulls({ ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage.total_tokens ?? prompt + completion });
+  return withoutNulls({
+    ...usage,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: usage.total_tokens ?? prompt + completion,
+  });
 }
 
 const legacyId = (chatId: string | undefined) => (chatId ?? "").replace(/^chatcmpl-/, "cmpl-");
@@ -76,7 +83,10 @@ export function chatToLegacyCompletion(completion: ChatAnswer) {
     created: completion.created,
     model: completion.model,
     system_fingerprint: completion.system_fingerprint,
-    choices: (completion.choices ?? []).map((choice) => ({ ...legacyChoice(choice, choice.message?.content ?? ""), finish_reason: (choice.finish_reason ?? "stop") as LegacyFinishReason })),
+    choices: (completion.choices ?? []).map((choice) => ({
+      ...legacyChoice(choice, choice.message?.content ?? ""),
+      finish_reason: (choice.finish_reason ?? "stop") as LegacyFinishReason,
+    })),
     usage: legacyUsage(completion.usage),
   });
 }

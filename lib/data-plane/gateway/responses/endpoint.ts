@@ -36,8 +36,11 @@ export const responsesEndpoint: Endpoint = {
 };
 
 export async function getResponseHandler(request: FastifyRequest<{ Params: { id: string } }>): Promise<never> {
-  throw new NotFoundError(`No response found with id '${request.params.id}': this gateway does not store responses (store is ignored).`, {
-    param: "response_id",
-    code: "response_not_found",
-  });
+  throw new NotFoundError(
+    `No response found with id '${request.params.id}': this gateway does not store responses (store is ignored).`,
+    {
+      param: "response_id",
+      code: "response_not_found",
+    },
+  );
 }

@@ -46,7 +46,8 @@ class ResponsesPassThroughRelay implements StreamRelay {
       throw new UpstreamFailure("protocol", "upstream sent a stream event that is not JSON");
     }
     const type = event.type;
-    if (typeof type !== "string" || !EVENT_TYPE.test(type)) throw new UpstreamFailure("protocol", "upstream sent a stream event without a valid type");
+    if (typeof type !== "string" || !EVENT_TYPE.test(type))
+      throw new UpstreamFailure("protocol", "upstream sent a stream event without a valid type");
     if (typeof event.sequence_number === "number") this.nextSequence = event.sequence_number + 1;
     if (!this.sawFirstToken && TOKEN_DELTAS.has(type)) {
       this.sawFirstToken = true;
@@ -63,10 +64,22 @@ class ResponsesPassThroughRelay implements StreamRelay {
       if (usage) this.observer.usage(usage);
       this.ending =
         type === "response.failed"
-          ? { ok: false, failure: new UpstreamFailure("server_error", `upstream response failed${typeof response?.error?.code === "string" ? ` (${response.error.code})` : ""}`) }
+          ? {
+              ok: false,
+              failure: new UpstreamFailure(
+                "server_error",
+                `upstream response failed${typeof response?.error?.code === "string" ? ` (${response.error.code})` : ""}`,
+              ),
+            }
           : COMPLETE;
     } else if (type === "error") {
-      this.ending = { ok: false, failure: new UpstreamFailure("server_error", `upstream stream error${typeof event.message === "string" ? `: ${event.message}` : ""}`) };
+      this.ending = {
+        ok: false,
+        failure: new UpstreamFailure(
+          "server_error",
+          `upstream stream error${typeof event.message === "string" ? `: ${event.message}` : ""}`,
+        ),
+      };
     }
     return `event: ${type}\ndata: ${out}\n\n`;
   }

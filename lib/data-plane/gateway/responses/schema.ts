@@ -3,7 +3,8 @@
 // are accepted; only what has a chat equivalent reaches the upstream.
 import { z } from "zod";
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 // A string is shorthand for one text part; turning it into a part here keeps unions (whose errors
 // cannot name the offending field) out of the schema.
@@ -27,7 +28,12 @@ const contentPart = z.discriminatedUnion(
       filename: z.string().nullish(),
     }),
   ],
-  { error: (issue) => (issue.code === "invalid_union" ? "content part type must be input_text, input_image, input_file, output_text or refusal" : undefined) },
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? "content part type must be input_text, input_image, input_file, output_text or refusal"
+        : undefined,
+  },
 );
 const content = z.preprocess(asTextParts, z.array(contentPart));
 
@@ -68,7 +74,10 @@ const functionTool = z.looseObject({
   strict: z.boolean().nullish(),
 });
 
-const namedFunction = z.looseObject({ type: z.literal("function", { error: "only function tools can be chosen" }), name: z.string().min(1) });
+const namedFunction = z.looseObject({
+  type: z.literal("function", { error: "only function tools can be chosen" }),
+  name: z.string().min(1),
+});
 
 const textFormat = z.discriminatedUnion(
   "type",

@@ -28,7 +28,8 @@ function responsesEvent(type: string, sequence: number, fields: Record<string, u
 }
 
 /** The `error` event that tells a failure once headers are out. */
-export const streamErrorEvent = (sequence: number, message: string) => responsesEvent("error", sequence, { code: "stream_interrupted", message, param: null });
+export const streamErrorEvent = (sequence: number, message: string) =>
+  responsesEvent("error", sequence, { code: "stream_interrupted", message, param: null });
 
 interface OpenMessage {
   outputIndex: number;
@@ -93,7 +94,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (this.started) return "";
     this.started = true;
     if (typeof chunk.created === "number") this.state.createdAt = chunk.created;
-    return this.event("response.created", { response: this.response() }) + this.event("response.in_progress", { response: this.response() });
+    return (
+      this.event("response.created", { response: this.response() }) +
+      this.event("response.in_progress", { response: this.response() })
+    );
   }
 
   private text(kind: PartKind, delta: string): string {
@@ -137,7 +141,14 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const piece = call.function?.arguments;
     if (!piece) return out;
     open.item.arguments += piece;
-    return out + this.event("response.function_call_arguments.delta", { item_id: open.item.id, output_index: open.outputIndex, delta: piece });
+    return (
+      out +
+      this.event("response.function_call_arguments.delta", {
+        item_id: open.item.id,
+        output_index: open.outputIndex,
+        delta: piece,
+      })
+    );
   }
 
   private partAddress(message: OpenMessage) {
@@ -168,8 +179,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private closeCall({ outputIndex, item }: OpenCall): string {
     item.status = "completed";
     return (
-      this.event("response.function_call_arguments.done", { item_id: item.id, output_index: outputIndex, name: item.name, arguments: item.arguments }) +
-      this.event("response.output_item.done", { output_index: outputIndex, item })
+      this.event("response.function_call_arguments.done", {
+        item_id: item.id,
+        output_index: outputIndex,
+        name: item.name,
+        arguments: item.arguments,
+      }) + this.event("response.output_item.done", { output_index: outputIndex, item })
     );
   }
 }

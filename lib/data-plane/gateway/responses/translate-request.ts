@@ -13,13 +13,20 @@ type ChatPart = { type: string; [field: string]: unknown };
 function refuseStatefulFeatures(request: ResponsesRequest): void {
   const unsupported = (param: string, message: string) => new BadRequestError(message, { param, code: "unsupported_parameter" });
   if (request.previous_response_id != null) {
-    throw unsupported("previous_response_id", "previous_response_id is not supported: this gateway does not store responses. Send the whole conversation in 'input'.");
+    throw unsupported(
+      "previous_response_id",
+      "previous_response_id is not supported: this gateway does not store responses. Send the whole conversation in 'input'.",
+    );
   }
   if (request.conversation != null) {
-    throw unsupported("conversation", "conversation is not supported: this gateway does not store conversations. Send the whole conversation in 'input'.");
+    throw unsupported(
+      "conversation",
+      "conversation is not supported: this gateway does not store conversations. Send the whole conversation in 'input'.",
+    );
   }
   if (request.prompt != null) throw unsupported("prompt", "Stored prompt templates are not supported by this gateway.");
-  if (request.background === true) throw unsupported("background", "Background responses are not supported: this gateway does not store responses.");
+  if (request.background === true)
+    throw unsupported("background", "Background responses are not supported: this gateway does not store responses.");
 }
 
 function chatPart(part: ContentPart): ChatPart {
@@ -51,7 +58,11 @@ function chatMessages(instructions: string | null | undefined, items: InputItem[
         messages.push({ role: item.role, content: chatContent(item.content) });
         break;
       case "function_call": {
-        const toolCall = { id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } };
+        const toolCall = {
+          id: item.call_id,
+          type: "function" as const,
+          function: { name: item.name, arguments: item.arguments },
+        };
         // Parallel calls (and any text said before them) are one assistant turn in chat.
         const last = messages.at(-1);
         if (last?.role === "assistant") {
@@ -76,7 +87,12 @@ function responseFormat(request: ResponsesRequest): ChatCompletionRequest["respo
   if (format.type === "json_object") return { type: "json_object" };
   return {
     type: "json_schema",
-    json_schema: withoutNulls({ name: format.name, schema: format.schema, description: format.description, strict: format.strict }),
+    json_schema: withoutNulls({
+      name: format.name,
+      schema: format.schema,
+      description: format.description,
+      strict: format.strict,
+    }),
   };
 }
 

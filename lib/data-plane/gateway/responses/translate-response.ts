@@ -120,7 +120,11 @@ export function responseObject({ id, request }: ResponseContext, state: Response
 
 /** The text of every output_text part, joined: the SDKs' `output_text`. */
 function outputTextOf(output: OutputItem[]): string {
-  return output.flatMap((item) => (item.type === "message" ? item.content.flatMap((part) => (part.type === "output_text" ? [part.text] : [])) : [])).join("");
+  return output
+    .flatMap((item) =>
+      item.type === "message" ? item.content.flatMap((part) => (part.type === "output_text" ? [part.text] : [])) : [],
+    )
+    .join("");
 }
 
 /** A non-streaming chat completion as a complete `response` object. */
@@ -133,7 +137,8 @@ export function completionToResponse(context: ResponseContext, completion: ChatA
   const parts: MessageItem["content"] = [];
   if (message?.content) parts.push(outputText(message.content));
   if (message?.refusal) parts.push({ type: "refusal", refusal: message.refusal });
-  if (parts.length > 0) output.push({ type: "message", id: newItemId("msg"), status: itemStatus, role: "assistant", content: parts });
+  if (parts.length > 0)
+    output.push({ type: "message", id: newItemId("msg"), status: itemStatus, role: "assistant", content: parts });
   for (const call of message?.tool_calls ?? []) {
     output.push({
       type: "function_call",

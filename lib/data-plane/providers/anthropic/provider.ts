@@ -50,7 +50,12 @@ export class AnthropicProvider implements ProviderClient {
   /** The Messages API has no embeddings: the client asked a model that cannot answer this. */
   async embed(): Promise<Record<string, unknown>> {
     const message = "This model is served by an Anthropic provider, which has no embeddings API.";
-    throw new UpstreamFailure("client_error", message, 400, { message, type: "invalid_request_error", param: "model", code: "unsupported_model" });
+    throw new UpstreamFailure("client_error", message, 400, {
+      message,
+      type: "invalid_request_error",
+      param: "model",
+      code: "unsupported_model",
+    });
   }
 
   async complete(call: UpstreamCall): Promise<Record<string, unknown>> {

@@ -63,7 +63,15 @@ export function messageToChat(message: UpstreamMessage): Record<string, unknown>
   const blocks = message.content ?? [];
   const text = blocks.flatMap((block) => (block.type === "text" ? [block.text ?? ""] : [])).join("");
   const toolCalls = blocks.flatMap((block) =>
-    block.type === "tool_use" ? [{ id: block.id ?? "", type: "function", function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) } }] : [],
+    block.type === "tool_use"
+      ? [
+          {
+            id: block.id ?? "",
+            type: "function",
+            function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) },
+          },
+        ]
+      : [],
   );
   return {
     id: message.id ?? "",
@@ -73,7 +81,12 @@ export function messageToChat(message: UpstreamMessage): Record<string, unknown>
     choices: [
       {
         index: 0,
-        message: { role: "assistant", content: text || (toolCalls.length ? null : ""), refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+        message: {
+          role: "assistant",
+          content: text || (toolCalls.length ? null : ""),
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
         logprobs: null,
         finish_reason: finishReason(message.stop_reason),
         ...(message.stop_sequence ? { stop_reason: message.stop_sequence } : {}),
@@ -120,7 +133,13 @@ export class ChatChunksFromMessages {
         if (block?.type !== "tool_use") return [];
         const callIndex = this.toolCallAt.size;
         this.toolCallAt.set(event.index ?? 0, callIndex);
-        return [this.chunk({ tool_calls: [{ index: callIndex, id: block.id ?? "", type: "function", function: { name: block.name ?? "", arguments: "" } }] })];
+        return [
+          this.chunk({
+            tool_calls: [
+              { index: callIndex, id: block.id ?? "", type: "function", function: { name: block.name ?? "", arguments: "" } },
+            ],
+          }),
+        ];
       }
       case "content_block_delta": {
         const delta = event.delta;
@@ -136,14 +155,29 @@ export class ChatChunksFromMessages {
         if (event.usage?.output_tokens != null) this.outputTokens = event.usage.output_tokens;
         if (event.usage?.input_tokens != null) this.inputTokens = promptTokens(event.usage);
         const stopSequence = event.delta?.stop_sequence;
-        return [this.chunk({}, finishReason(event.delta?.stop_reason) ?? "stop", stopSequence ? { stop_reason: stopSequence } : {})];
+        return [
+          this.chunk({}, finishReason(event.delta?.stop_reason) ?? "stop", stopSequence ? { stop_reason: stopSequence } : {}),
+        ];
       }
       case "message_stop":
         return this.includeUsage
-          ? [JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: chatUsage(this.inputTokens, this.outputTokens) }), "[DONE]"]
+          ? [
+              JSON.stringify({
+                id: this.id,
+                object: "chat.completion.chunk",
+                created: this.created,
+                model: this.model,
+                choices: [],
+                usage: chatUsage(this.inputTokens, this.outputTokens),
+              }),
+              "[DONE]",
+            ]
           : ["[DONE]"];
       case "error":
-        throw new UpstreamFailure("server_error", `upstream stream failed: ${event.error?.type ?? "error"}${event.error?.message ? `: ${event.error.message}` : ""}`);
+        throw new UpstreamFailure(
+          "server_error",
+          `upstream stream failed: ${event.error?.type ?? "error"}${event.error?.message ? `: ${event.error.message}` : ""}`,
+        );
       default:
         // ping, content_block_stop, thinking and citation deltas: nothing a chat client is told.
         return [];

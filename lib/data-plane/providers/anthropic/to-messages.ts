@@ -26,7 +26,10 @@ export interface MessagesRequestBody {
   temperature?: number;
   top_p?: number;
   tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
-  tool_choice?: { type: "auto" | "any" | "none" } | { type: "tool"; name: string } | { type: "auto" | "any" | "tool"; name?: string; disable_parallel_tool_use: true };
+  tool_choice?:
+    | { type: "auto" | "any" | "none" }
+    | { type: "tool"; name: string }
+    | { type: "auto" | "any" | "tool"; name?: string; disable_parallel_tool_use: true };
   metadata?: { user_id: string };
   stream?: boolean;
 }
@@ -54,7 +57,11 @@ export function chatToMessagesRequest(chat: ChatCompletionRequest): MessagesRequ
     if (previous?.role === turn.role) previous.content.push(...turn.content);
     else messages.push(turn);
   }
-  const body: MessagesRequestBody = { model: chat.model, max_tokens: chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_MAX_TOKENS, messages };
+  const body: MessagesRequestBody = {
+    model: chat.model,
+    max_tokens: chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_MAX_TOKENS,
+    messages,
+  };
   if (system.length) body.system = system.join("\n\n");
   const stop = typeof chat.stop === "string" ? [chat.stop] : chat.stop;
   if (stop?.length) body.stop_sequences = stop;
@@ -79,11 +86,17 @@ function toolChoice(chat: ChatCompletionRequest): MessagesRequestBody["tool_choi
   const serial = (chat as { parallel_tool_calls?: unknown }).parallel_tool_calls === false;
   const choice = chat.tool_choice;
   const base =
-    choice === undefined ? (serial && chat.tools?.length ? { type: "auto" as const } : undefined)
-    : choice === "none" ? { type: "none" as const }
-    : choice === "auto" ? { type: "auto" as const }
-    : choice === "required" ? { type: "any" as const }
-    : { type: "tool" as const, name: choice.function.name };
+    choice === undefined
+      ? serial && chat.tools?.length
+        ? { type: "auto" as const }
+        : undefined
+      : choice === "none"
+        ? { type: "none" as const }
+        : choice === "auto"
+          ? { type: "auto" as const }
+          : choice === "required"
+            ? { type: "any" as const }
+            : { type: "tool" as const, name: choice.function.name };
   if (!base) return undefined;
   return serial && base.type !== "none" ? { ...base, disable_parallel_tool_use: true } : base;
 }
@@ -93,14 +106,25 @@ function toTurn(message: ChatMessage, at: number): MessagesRequestBody["messages
     case "user":
       return { role: "user", content: userBlocks(message.content, `messages[${at}].content`) };
     case "assistant": {
-      const content: RequestBlock[] = message.content == null ? [] : [{ type: "text", text: textOf(message.content, `messages[${at}].content`) }];
+      const content: RequestBlock[] =
+        message.content == null ? [] : [{ type: "text", text: textOf(message.content, `messages[${at}].content`) }];
       for (const call of message.tool_calls ?? []) {
-        content.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseArguments(call.function.arguments, `messages[${at}].tool_calls`) });
+        content.push({
+          type: "tool_use",
+          id: call.id,
+          name: call.function.name,
+          input: parseArguments(call.function.arguments, `messages[${at}].tool_calls`),
+        });
       }
       return { role: "assistant", content: content.filter((block) => block.type !== "text" || block.text !== "") };
     }
     case "tool":
-      return { role: "user", content: [{ type: "tool_result", tool_use_id: message.tool_call_id, content: textOf(message.content, `messages[${at}].content`) }] };
+      return {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: message.tool_call_id, content: textOf(message.content, `messages[${at}].content`) },
+        ],
+      };
     default:
       throw unsupported(`messages of role '${message.role}'`, `messages[${at}].role`);
   }

@@ -44,7 +44,9 @@ const VOCABULARY = (
 ).split(" ");
 
 const GENERIC_NAME_WORDS = new Set(
-  "get set list fetch find search create update delete remove make run call query lookup look retrieve read write send add check compute calculate tool function the for and with info data".split(" "),
+  "get set list fetch find search create update delete remove make run call query lookup look retrieve read write send add check compute calculate tool function the for and with info data".split(
+    " ",
+  ),
 );
 
 const ID_CHARACTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"];
@@ -69,7 +71,8 @@ export function planChat(request: SimulatedChatRequest, answerWords: number): Ch
   }
   let completionTokens = 0;
   for (const choice of choices) {
-    completionTokens += choice.kind === "text" ? choice.pieces.length : choice.calls.reduce((sum, call) => sum + call.pieces.length, 0);
+    completionTokens +=
+      choice.kind === "text" ? choice.pieces.length : choice.calls.reduce((sum, call) => sum + call.pieces.length, 0);
   }
   return { choices, promptTokens: promptTokens(prompt, request), completionTokens };
 }
@@ -89,7 +92,8 @@ function contentText(content: unknown): string {
 function promptTokens(prompt: string, request: SimulatedChatRequest): number {
   let tokens = estimateTokens(prompt);
   if (request.tools?.length) tokens += estimateTokens(JSON.stringify(request.tools));
-  if (request.response_format?.type === "json_schema") tokens += estimateTokens(JSON.stringify(request.response_format.json_schema));
+  if (request.response_format?.type === "json_schema")
+    tokens += estimateTokens(JSON.stringify(request.response_format.json_schema));
   return tokens;
 }
 
@@ -126,7 +130,12 @@ function nameWords(name: string): string[] {
     .filter(Boolean);
 }
 
-function toolCallChoice(called: SimulatedTool[], tools: SimulatedTool[], random: Seeded, limit: number | undefined): PlannedChoice {
+function toolCallChoice(
+  called: SimulatedTool[],
+  tools: SimulatedTool[],
+  random: Seeded,
+  limit: number | undefined,
+): PlannedChoice {
   let budget = limit ?? Infinity;
   const calls: PlannedToolCall[] = [];
   for (const tool of called) {
@@ -134,7 +143,11 @@ function toolCallChoice(called: SimulatedTool[], tools: SimulatedTool[], random:
     const pieces = tokenize(JSON.stringify(argumentsFor(tool, tools.indexOf(tool), random)));
     const kept = pieces.length > budget ? pieces.slice(0, budget) : pieces;
     budget -= pieces.length;
-    calls.push({ id: `call_${Array.from({ length: 24 }, () => random.pick(ID_CHARACTERS)).join("")}`, name: tool.function.name, pieces: kept });
+    calls.push({
+      id: `call_${Array.from({ length: 24 }, () => random.pick(ID_CHARACTERS)).join("")}`,
+      name: tool.function.name,
+      pieces: kept,
+    });
   }
   return { kind: "tool_calls", calls, finishReason: budget < 0 || calls.length < called.length ? "length" : "tool_calls" };
 }
@@ -142,12 +155,21 @@ function toolCallChoice(called: SimulatedTool[], tools: SimulatedTool[], random:
 function argumentsFor(tool: SimulatedTool, index: number, random: Seeded): unknown {
   const parameters = tool.function.parameters;
   // Function arguments are always an object; a missing or empty schema means "no arguments".
-  const schema = parameters == null || Object.keys(parameters).length === 0 ? { type: "object" } : parameters.type === undefined ? { type: "object", ...parameters } : parameters;
+  const schema =
+    parameters == null || Object.keys(parameters).length === 0
+      ? { type: "object" }
+      : parameters.type === undefined
+        ? { type: "object", ...parameters }
+        : parameters;
   try {
     return jsonFromSchema(schema, random);
   } catch (error) {
     if (error instanceof UnsatisfiableSchemaError) {
-      throw invalidRequest(`tools[${index}].function.parameters`, `Invalid schema for function '${tool.function.name}': ${error.message}.`, "invalid_function_parameters");
+      throw invalidRequest(
+        `tools[${index}].function.parameters`,
+        `Invalid schema for function '${tool.function.name}': ${error.message}.`,
+        "invalid_function_parameters",
+      );
     }
     throw error;
   }
@@ -161,7 +183,11 @@ function answerPieces(request: SimulatedChatRequest, random: Seeded, answerWords
       return tokenize(JSON.stringify(jsonFromSchema(format.json_schema.schema, random)));
     } catch (error) {
       if (error instanceof UnsatisfiableSchemaError) {
-        throw invalidRequest("response_format.json_schema.schema", `Invalid schema for response_format '${format.json_schema.name}': ${error.message}.`, "invalid_json_schema");
+        throw invalidRequest(
+          "response_format.json_schema.schema",
+          `Invalid schema for response_format '${format.json_schema.name}': ${error.message}.`,
+          "invalid_json_schema",
+        );
       }
       throw error;
     }

@@ -17,12 +17,17 @@ const MAX_EMBEDDING_INPUTS = 2048;
 const tokens = z.array(z.number().int().min(0)).min(1);
 const simulatedEmbeddingRequest = z.looseObject({
   model: z.string(),
-  input: z.union([
-    z.string().min(1),
-    z.array(z.string().min(1)).min(1).max(MAX_EMBEDDING_INPUTS),
-    tokens,
-    z.array(tokens).min(1).max(MAX_EMBEDDING_INPUTS),
-  ], { error: `must be a non-empty string, an array of up to ${MAX_EMBEDDING_INPUTS} non-empty strings, an array of token ids, or an array of such arrays` }),
+  input: z.union(
+    [
+      z.string().min(1),
+      z.array(z.string().min(1)).min(1).max(MAX_EMBEDDING_INPUTS),
+      tokens,
+      z.array(tokens).min(1).max(MAX_EMBEDDING_INPUTS),
+    ],
+    {
+      error: `must be a non-empty string, an array of up to ${MAX_EMBEDDING_INPUTS} non-empty strings, an array of token ids, or an array of such arrays`,
+    },
+  ),
   dimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).nullish(),
   encoding_format: z.enum(["float", "base64"]).nullish(),
 });
@@ -46,9 +51,9 @@ export function simulatedEmbeddings(body: Record<string, unknown>): Record<strin
 
 function inputsOf(input: z.infer<typeof simulatedEmbeddingRequest>["input"]): EmbeddingInput[] {
   if (typeof input === "string") return [{ text: input }];
-  if (input.every((item) => typeof item === "string")) return (input).map((text) => ({ text }));
+  if (input.every((item) => typeof item === "string")) return input.map((text) => ({ text }));
   if (input.every((item) => typeof item === "number")) return [{ tokens: input }];
-  return (input).map((ids) => ({ tokens: ids }));
+  return input.map((ids) => ({ tokens: ids }));
 }
 
 /** A unit vector of `dimensions` float32 coordinates. */
@@ -58,7 +63,13 @@ function embed(input: EmbeddingInput, dimensions: number): Float32Array {
     const hash = fnv1a(feature);
     sums[hash % dimensions]! += hash & 0x80000000 ? -weight : weight;
   };
-  const words = "text" in input ? input.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean) : input.tokens.map(String);
+  const words =
+    "text" in input
+      ? input.text
+          .toLowerCase()
+          .split(/[^\p{L}\p{N}]+/u)
+          .filter(Boolean)
+      : input.tokens.map(String);
   for (const word of words) {
     add(`w:${word}`, 1);
     const padded = ` ${word} `;

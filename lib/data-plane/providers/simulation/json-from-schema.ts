@@ -58,7 +58,11 @@ class Generation {
       if (schema.enum.length === 0) throw new UnsatisfiableSchemaError("empty enum", at);
       return this.random.pick(schema.enum);
     }
-    const branches: unknown[] | null = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null;
+    const branches: unknown[] | null = Array.isArray(schema.anyOf)
+      ? schema.anyOf
+      : Array.isArray(schema.oneOf)
+        ? schema.oneOf
+        : null;
     if (branches) {
       if (branches.length === 0) throw new UnsatisfiableSchemaError("anyOf/oneOf without branches", at);
       const { anyOf: _anyOf, oneOf: _oneOf, ...rest } = schema;
@@ -87,12 +91,14 @@ class Generation {
   private flatten(schema: Schema, at: string, depth: number): Schema {
     let current = schema;
     for (let hops = 0; typeof current.$ref === "string" || Array.isArray(current.allOf); hops++) {
-      if (depth + hops > MAX_DEPTH) throw new UnsatisfiableSchemaError("the schema has no finite instance (it recurses without end)", at);
+      if (depth + hops > MAX_DEPTH)
+        throw new UnsatisfiableSchemaError("the schema has no finite instance (it recurses without end)", at);
       if (typeof current.$ref === "string") {
         const { $ref, ...siblings } = current;
         const target = this.resolve($ref, at);
         if (target === false) throw new UnsatisfiableSchemaError("the schema `false` admits no value", at);
-        if (target !== true && !isSchema(target)) throw new UnsatisfiableSchemaError(`$ref ${JSON.stringify($ref)} points at something that is not a schema`, at);
+        if (target !== true && !isSchema(target))
+          throw new UnsatisfiableSchemaError(`$ref ${JSON.stringify($ref)} points at something that is not a schema`, at);
         const resolved = target === true ? {} : target;
         current = hasConstraints(siblings) ? { allOf: [resolved, siblings] } : resolved;
         continue;
@@ -109,7 +115,8 @@ class Generation {
   }
 
   private resolve(ref: string, at: string): unknown {
-    if (!ref.startsWith("#")) throw new UnsatisfiableSchemaError(`only local $ref ("#…") is supported, not ${JSON.stringify(ref)}`, at);
+    if (!ref.startsWith("#"))
+      throw new UnsatisfiableSchemaError(`only local $ref ("#…") is supported, not ${JSON.stringify(ref)}`, at);
     let target: unknown = this.root;
     const pointer = ref.slice(1);
     if (pointer === "") return target;
@@ -135,7 +142,8 @@ class Generation {
     if ("properties" in schema || "required" in schema || "additionalProperties" in schema) return "object";
     if ("items" in schema || "prefixItems" in schema || "minItems" in schema) return "array";
     if ("minLength" in schema || "maxLength" in schema || "format" in schema || "pattern" in schema) return "string";
-    if ("minimum" in schema || "maximum" in schema || "exclusiveMinimum" in schema || "exclusiveMaximum" in schema) return "number";
+    if ("minimum" in schema || "maximum" in schema || "exclusiveMinimum" in schema || "exclusiveMaximum" in schema)
+      return "number";
     return "string";
   }
 
@@ -161,7 +169,7 @@ class Generation {
       }
       throw new UnsatisfiableSchemaError(`no ${integer ? "integer" : "multiple of " + multiple} lies within the bounds`, at);
     }
-    const candidate = low + (this.random.below(Math.max(1, Math.floor((high - low) * 4))) / 4);
+    const candidate = low + this.random.below(Math.max(1, Math.floor((high - low) * 4))) / 4;
     if (fits(candidate)) return candidate;
     const middle = (low + high) / 2;
     if (fits(middle)) return middle;
@@ -225,7 +233,10 @@ class Generation {
     const maxItems = typeof schema.maxItems === "number" ? schema.maxItems : Infinity;
     if (minItems > maxItems) throw new UnsatisfiableSchemaError("minItems is above maxItems", at);
     const open = tuple.length === 0 ? !minimal : false;
-    const wanted = Math.min(maxItems, Math.max(minItems, open ? 1 + this.random.below(2) : Math.min(tuple.length, minimal ? minItems : tuple.length)));
+    const wanted = Math.min(
+      maxItems,
+      Math.max(minItems, open ? 1 + this.random.below(2) : Math.min(tuple.length, minimal ? minItems : tuple.length)),
+    );
     const out: unknown[] = [];
     const seen = new Set<string>();
     // uniqueItems may need a few draws more than items; bounded, so an enum too small fails rather than spins.
@@ -244,13 +255,19 @@ class Generation {
       }
       out.push(item);
     }
-    if (out.length < minItems) throw new UnsatisfiableSchemaError(`cannot make ${minItems} items${schema.uniqueItems === true ? " that are all different" : ""}`, at);
+    if (out.length < minItems)
+      throw new UnsatisfiableSchemaError(
+        `cannot make ${minItems} items${schema.uniqueItems === true ? " that are all different" : ""}`,
+        at,
+      );
     return out;
   }
 
   private object(schema: Schema, at: string, depth: number): Record<string, unknown> {
     const properties = isSchema(schema.properties) ? schema.properties : {};
-    const required = Array.isArray(schema.required) ? schema.required.filter((key): key is string => typeof key === "string") : [];
+    const required = Array.isArray(schema.required)
+      ? schema.required.filter((key): key is string => typeof key === "string")
+      : [];
     const additional = schema.additionalProperties;
     const maxProperties = typeof schema.maxProperties === "number" ? schema.maxProperties : Infinity;
     if (required.length > maxProperties) throw new UnsatisfiableSchemaError("more required properties than maxProperties", at);
@@ -259,12 +276,17 @@ class Generation {
     const out: Record<string, unknown> = {};
     for (const key of keys) {
       const property = key in properties ? properties[key] : additional === false ? undefined : additional;
-      if (property === undefined && additional === false) throw new UnsatisfiableSchemaError(`required property ${JSON.stringify(key)} is not allowed by additionalProperties: false`, at);
+      if (property === undefined && additional === false)
+        throw new UnsatisfiableSchemaError(
+          `required property ${JSON.stringify(key)} is not allowed by additionalProperties: false`,
+          at,
+        );
       out[key] = this.value(property, `${at}/${escapePointer(key)}`, depth + 1);
     }
     const minProperties = typeof schema.minProperties === "number" ? schema.minProperties : 0;
     for (let extra = 1; Object.keys(out).length < minProperties; extra++) {
-      if (additional === false) throw new UnsatisfiableSchemaError("minProperties needs more properties than the schema allows", at);
+      if (additional === false)
+        throw new UnsatisfiableSchemaError("minProperties needs more properties than the schema allows", at);
       out[`extra_${extra}`] = this.value(additional, `${at}/extra_${extra}`, depth + 1);
     }
     return out;
@@ -280,7 +302,20 @@ function isSchema(value: unknown): value is Schema {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-const ANNOTATIONS = new Set(["description", "title", "default", "examples", "$comment", "$schema", "$id", "$defs", "definitions", "deprecated", "readOnly", "writeOnly"]);
+const ANNOTATIONS = new Set([
+  "description",
+  "title",
+  "default",
+  "examples",
+  "$comment",
+  "$schema",
+  "$id",
+  "$defs",
+  "definitions",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+]);
 
 function hasConstraints(schema: Schema): boolean {
   return Object.keys(schema).some((key) => !ANNOTATIONS.has(key));
@@ -307,7 +342,8 @@ function merge(into: Schema, next: Schema): Schema {
       out[key] = value;
     } else if (key === "properties" && isSchema(current) && isSchema(value)) {
       const properties: Schema = { ...current };
-      for (const [name, property] of Object.entries(value)) properties[name] = name in properties ? { allOf: [properties[name], property] } : property;
+      for (const [name, property] of Object.entries(value))
+        properties[name] = name in properties ? { allOf: [properties[name], property] } : property;
       out.properties = properties;
     } else if (key === "required" && Array.isArray(current) && Array.isArray(value)) {
       out.required = [...new Set<unknown>([...(current as unknown[]), ...(value as unknown[])])];
@@ -315,7 +351,15 @@ function merge(into: Schema, next: Schema): Schema {
       const a: unknown[] = Array.isArray(current) ? current : [current];
       const b: unknown[] = Array.isArray(value) ? value : [value];
       // integer satisfies number: the narrower type wins.
-      const both = a.flatMap((t) => (b.includes(t) ? [t] : t === "number" && b.includes("integer") ? ["integer"] : t === "integer" && b.includes("number") ? ["integer"] : []));
+      const both = a.flatMap((t) =>
+        b.includes(t)
+          ? [t]
+          : t === "number" && b.includes("integer")
+            ? ["integer"]
+            : t === "integer" && b.includes("number")
+              ? ["integer"]
+              : [],
+      );
       out.type = both.length === 1 ? both[0] : both;
     } else if (key === "enum" && Array.isArray(current) && Array.isArray(value)) {
       const allowed = new Set(value.map((v) => JSON.stringify(v)));

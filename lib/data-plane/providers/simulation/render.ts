@@ -13,7 +13,11 @@ export interface Envelope {
 }
 
 export function usageOf(plan: ChatPlan): CompletionUsage {
-  return { prompt_tokens: plan.promptTokens, completion_tokens: plan.completionTokens, total_tokens: plan.promptTokens + plan.completionTokens };
+  return {
+    prompt_tokens: plan.promptTokens,
+    completion_tokens: plan.completionTokens,
+    total_tokens: plan.promptTokens + plan.completionTokens,
+  };
 }
 
 export function completionOf(plan: ChatPlan, envelope: Envelope): ChatCompletion {
@@ -23,7 +27,12 @@ export function completionOf(plan: ChatPlan, envelope: Envelope): ChatCompletion
     created: envelope.created,
     model: envelope.model,
     system_fingerprint: SIMULATOR_FINGERPRINT,
-    choices: plan.choices.map((choice, index) => ({ index, message: messageOf(choice), logprobs: null, finish_reason: choice.finishReason })),
+    choices: plan.choices.map((choice, index) => ({
+      index,
+      message: messageOf(choice),
+      logprobs: null,
+      finish_reason: choice.finishReason,
+    })),
     usage: usageOf(plan),
   };
 }
@@ -34,7 +43,11 @@ function messageOf(choice: PlannedChoice): ChatCompletion.Choice["message"] {
     role: "assistant",
     content: null,
     refusal: null,
-    tool_calls: choice.calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.pieces.join("") } })),
+    tool_calls: choice.calls.map((call) => ({
+      id: call.id,
+      type: "function",
+      function: { name: call.name, arguments: call.pieces.join("") },
+    })),
   };
 }
 
@@ -44,7 +57,11 @@ type Delta = ChatCompletionChunk.Choice.Delta;
 export function openingDelta(choice: PlannedChoice): Delta {
   if (choice.kind === "text") return { role: "assistant", content: "" };
   const first = choice.calls[0]!;
-  return { role: "assistant", content: null, tool_calls: [{ index: 0, id: first.id, type: "function", function: { name: first.name, arguments: "" } }] };
+  return {
+    role: "assistant",
+    content: null,
+    tool_calls: [{ index: 0, id: first.id, type: "function", function: { name: first.name, arguments: "" } }],
+  };
 }
 
 /** The deltas after the opening one, one token each: content pieces, or argument fragments (and each further call's opening). */
@@ -52,7 +69,8 @@ export function tokenDeltas(choice: PlannedChoice): Delta[] {
   if (choice.kind === "text") return choice.pieces.map((content) => ({ content }));
   const deltas: Delta[] = [];
   choice.calls.forEach((call, index) => {
-    if (index > 0) deltas.push({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] });
+    if (index > 0)
+      deltas.push({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] });
     for (const fragment of call.pieces) deltas.push({ tool_calls: [{ index, function: { arguments: fragment } }] });
   });
   return deltas;

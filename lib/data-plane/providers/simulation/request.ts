@@ -27,7 +27,11 @@ const responseFormat = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("json_object") }),
   z.looseObject({
     type: z.literal("json_schema"),
-    json_schema: z.looseObject({ name: z.string(), schema: z.record(z.string(), z.unknown()).nullish(), strict: z.boolean().nullish() }),
+    json_schema: z.looseObject({
+      name: z.string(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
+      strict: z.boolean().nullish(),
+    }),
   }),
 ]);
 
@@ -40,7 +44,10 @@ const simulatedChatRequest = z.looseObject({
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   tools: z.array(functionTool).nullish(),
   tool_choice: z
-    .union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) })])
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) }),
+    ])
     .nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormat.nullish(),
@@ -52,13 +59,21 @@ export type SimulatedMessage = z.infer<typeof message>;
 
 /** A 400 in OpenAI's error shape, as the upstream's own answer. */
 export function invalidRequest(param: string | null, message: string, code = "invalid_value"): UpstreamFailure {
-  return new UpstreamFailure("client_error", `upstream answered 400: ${message}`, 400, { message, type: "invalid_request_error", param, code });
+  return new UpstreamFailure("client_error", `upstream answered 400: ${message}`, 400, {
+    message,
+    type: "invalid_request_error",
+    param,
+    code,
+  });
 }
 
 /** The 400 for the first problem zod found, naming the field as OpenAI does (`tools[0].function.name`). */
 export function invalidField(issues: readonly z.core.$ZodIssue[]): UpstreamFailure {
   const issue = issues[0];
-  const param = (issue?.path ?? []).reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+  const param = (issue?.path ?? []).reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
   return invalidRequest(param || null, `Invalid value for '${param || "body"}': ${issue?.message ?? "invalid request"}.`);
 }
 
@@ -70,10 +85,16 @@ export function parseSimulatedChatRequest(body: Record<string, unknown>): Simula
   const choice = request.tool_choice;
   const tools = request.tools ?? [];
   if (choice != null && choice !== "none" && tools.length === 0) {
-    throw invalidRequest("tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.");
+    throw invalidRequest(
+      "tool_choice",
+      "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+    );
   }
   if (typeof choice === "object" && choice !== null && !tools.some((tool) => tool.function.name === choice.function.name)) {
-    throw invalidRequest("tool_choice", `Invalid value for 'tool_choice': function '${choice.function.name}' is not one of the 'tools'.`);
+    throw invalidRequest(
+      "tool_choice",
+      `Invalid value for 'tool_choice': function '${choice.function.name}' is not one of the 'tools'.`,
+    );
   }
   return request;
 }

@@ -23,7 +23,8 @@ export function alignmentOf(stepSeconds: number): number {
 export function planGrid(range: TimeRange): Grid {
   const start = range.start.getTime();
   const end = range.end.getTime();
-  if (!(Number.isFinite(start) && Number.isFinite(end) && end > start)) throw new RangeError("A time range must end after it starts");
+  if (!(Number.isFinite(start) && Number.isFinite(end) && end > start))
+    throw new RangeError("A time range must end after it starts");
   if (!(range.stepSeconds > 0)) throw new RangeError("A time range needs a positive step");
   const stepSeconds = Math.max(BASE_STEP_SECONDS, Math.ceil(range.stepSeconds / BASE_STEP_SECONDS) * BASE_STEP_SECONDS);
   return gridFrom(start, end, stepSeconds, alignmentOf(stepSeconds));

@@ -4,7 +4,8 @@
 
 /** `counts` are per-bucket (not cumulative): one per bound, then the +Inf overflow. */
 export function histogramQuantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
-  if (counts.length !== bounds.length + 1) throw new RangeError(`expected ${bounds.length + 1} bucket counts, got ${counts.length}`);
+  if (counts.length !== bounds.length + 1)
+    throw new RangeError(`expected ${bounds.length + 1} bucket counts, got ${counts.length}`);
   const total = counts.reduce((sum, c) => sum + c, 0);
   if (!(total > 0) || !(q >= 0 && q <= 1)) return null;
   const rank = q * total;

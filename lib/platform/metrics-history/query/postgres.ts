@@ -104,7 +104,10 @@ const MAX_SHARED = 64;
 
 /** Element-wise sum of an array column (histogram buckets, per-endpoint counts) over the group, as float8[]. */
 function sumArray(column: keyof typeof ARRAY_COLUMNS): Prisma.Sql {
-  const elements = Array.from({ length: ARRAY_COLUMNS[column] }, (_, k) => Prisma.sql`coalesce(sum((${Prisma.raw(column)}[${k + 1}::int])::float8), 0)`);
+  const elements = Array.from(
+    { length: ARRAY_COLUMNS[column] },
+    (_, k) => Prisma.sql`coalesce(sum((${Prisma.raw(column)}[${k + 1}::int])::float8), 0)`,
+  );
   return Prisma.sql`ARRAY[${Prisma.join(elements)}]`;
 }
 
@@ -122,7 +125,10 @@ const indexOf = (grid: Grid, start: Date) => Math.round((start.getTime() - grid.
 function stitched(parts: readonly TierPart[]): Prisma.Sql {
   if (parts.length === 0) return Prisma.sql`false`;
   return Prisma.join(
-    parts.map((p) => Prisma.sql`(resolution = ${p.resolution}::int AND bucket >= ${iso(p.fromMs)}::timestamptz AND bucket < ${iso(p.toMs)}::timestamptz)`),
+    parts.map(
+      (p) =>
+        Prisma.sql`(resolution = ${p.resolution}::int AND bucket >= ${iso(p.fromMs)}::timestamptz AND bucket < ${iso(p.toMs)}::timestamptz)`,
+    ),
     " OR ",
   );
 }
@@ -196,7 +202,13 @@ export class PostgresMetricsSource implements MetricsSource {
 
   async latencyPercentiles(range: TimeRange): Promise<Series[]> {
     const { plan, steps } = await this.fleet(range);
-    return ([["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const).map(([name, q]) => ({
+    return (
+      [
+        ["p50", 0.5],
+        ["p95", 0.95],
+        ["p99", 0.99],
+      ] as const
+    ).map(([name, q]) => ({
       name,
       points: points(plan.grid, (i) => {
         const buckets = steps.get(i)?.latency;
@@ -222,7 +234,10 @@ export class PostgresMetricsSource implements MetricsSource {
     const { plan, steps } = await this.fleet(range);
     return [
       { name: "hit_rate", points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, steps.get(i)?.requests)) },
-      { name: "cacheable_hit_rate", points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, (steps.get(i)?.hits ?? 0) + (steps.get(i)?.misses ?? 0))) },
+      {
+        name: "cacheable_hit_rate",
+        points: points(plan.grid, (i) => ratio(steps.get(i)?.hits, (steps.get(i)?.hits ?? 0) + (steps.get(i)?.misses ?? 0))),
+      },
       { name: "served_per_second", points: points(plan.grid, (i) => divide(steps.get(i)?.hits, stepSecondsIn(plan, i))) },
     ];
   }
@@ -261,7 +276,10 @@ export class PostgresMetricsSource implements MetricsSource {
       const p = pools.get(r.i) ?? { in_use: 0, waiting: 0, total: 0 };
       pools.set(r.i, { in_use: p.in_use + r.pool_in_use, waiting: p.waiting + r.pool_waiting, total: p.total + r.pool_total });
     }
-    const series = (name: string, value: (i: number) => number | null | undefined) => ({ name, points: points(plan.grid, value) });
+    const series = (name: string, value: (i: number) => number | null | undefined) => ({
+      name,
+      points: points(plan.grid, value),
+    });
     return [
       series("query_p95_seconds", (i) => {
         const buckets = steps.get(i)?.db_query;
@@ -275,7 +293,15 @@ export class PostgresMetricsSource implements MetricsSource {
 
   async totals(range: Span): Promise<Totals> {
     const parts = tierParts(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
-    const [found] = await rows<{ requests: number | null; client_errors: number | null; errors: number | null; hits: number | null; misses: number | null; bypass: number | null; latency: number[] }>(
+    const [found] = await rows<{
+      requests: number | null;
+      client_errors: number | null;
+      errors: number | null;
+      hits: number | null;
+      misses: number | null;
+      bypass: number | null;
+      latency: number[];
+    }>(
       this.options.db,
       Prisma.sql`
         SELECT ${REQUESTS} AS requests, ${sum("requests_4xx")} AS client_errors, ${sum("requests_5xx")} AS errors,
@@ -305,13 +331,21 @@ export class PostgresMetricsSource implements MetricsSource {
         GROUP BY resolution, bucket ORDER BY 3 DESC, 1, 2 LIMIT 1`,
     );
     const finest = parts.at(-1)?.resolution ?? 10;
-    return top ? { perSecond: top.per_second, resolutionSeconds: top.resolution, at: top.bucket.getTime() } : { perSecond: null, resolutionSeconds: finest, at: null };
+    return top
+      ? { perSecond: top.per_second, resolutionSeconds: top.resolution, at: top.bucket.getTime() }
+      : { perSecond: null, resolutionSeconds: finest, at: null };
   }
 
   async instanceHealth(): Promise<InstanceHealth[]> {
     const registered = await readRegisteredInstances(this.options.db);
     // The last minute of 10 s rows: rates over the seconds they cover, gauges from the newest row.
-    const latest = await rows<{ instance_id: string; rps: number | null; cpu: number | null; rss: number | null; in_flight: number | null }>(
+    const latest = await rows<{
+      instance_id: string;
+      rps: number | null;
+      cpu: number | null;
+      rss: number | null;
+      in_flight: number | null;
+    }>(
       this.options.db,
       Prisma.sql`
         SELECT instance_id,

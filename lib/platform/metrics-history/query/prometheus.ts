@@ -49,9 +49,11 @@ interface ApiResponse<T> {
 const perInstance = (expression: string) =>
   `sum by (instance_id) ((${expression}) * on (instance, job) group_left (instance_id) agenticorp_instance_info)`;
 /** Instances with no such series yet report 0 rather than vanish (PostgreSQL rows exist for them). */
-const orZeroPerInstance = (expression: string) => `(${perInstance(expression)}) or sum by (instance_id) (agenticorp_instance_info * 0)`;
+const orZeroPerInstance = (expression: string) =>
+  `(${perInstance(expression)}) or sum by (instance_id) (agenticorp_instance_info * 0)`;
 
-const quantile = (q: number, histogram: string, window: string) => `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
+const quantile = (q: number, histogram: string, window: string) =>
+  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
 
 /** The PromQL of each query function, given its rate window. */
 const promql = {
@@ -62,7 +64,8 @@ const promql = {
   errorRate: (w: string, statusClass: "4" | "5" = "5") =>
     `(sum(rate(agenticorp_gateway_requests_total{status=~"${statusClass}.."}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
   // No series before the first failure of any kind: a gap, which never breaches an "above" rule.
-  upstreamAuthRejections: (w: string) => `sum(increase(agenticorp_upstream_attempt_failures_total{reason="auth_rejected"}[${w}]))`,
+  upstreamAuthRejections: (w: string) =>
+    `sum(increase(agenticorp_upstream_attempt_failures_total{reason="auth_rejected"}[${w}]))`,
   cacheHitRate: (w: string) =>
     `(sum(rate(agenticorp_cache_requests_total{result="hit"}[${w}])) or vector(0)) / sum(rate(agenticorp_gateway_requests_total[${w}]))`,
   cacheableHitRate: (w: string) =>
@@ -115,7 +118,10 @@ export class PrometheusMetricsSource implements MetricsSource {
     return GATEWAY_ENDPOINTS.map((endpoint) => ({
       name: endpoint,
       labels: { endpoint },
-      points: toPoints(grid, results.find((r) => r.metric.endpoint === endpoint)),
+      points: toPoints(
+        grid,
+        results.find((r) => r.metric.endpoint === endpoint),
+      ),
     })).filter(servedRequests);
   }
 
@@ -124,7 +130,11 @@ export class PrometheusMetricsSource implements MetricsSource {
   }
 
   async latencyPercentiles(range: TimeRange): Promise<Series[]> {
-    return this.fleet(range, { p50: (w) => promql.latency(0.5, w), p95: (w) => promql.latency(0.95, w), p99: (w) => promql.latency(0.99, w) });
+    return this.fleet(range, {
+      p50: (w) => promql.latency(0.5, w),
+      p95: (w) => promql.latency(0.95, w),
+      p99: (w) => promql.latency(0.99, w),
+    });
   }
 
   async errorRate(range: TimeRange): Promise<Series[]> {
@@ -136,7 +146,11 @@ export class PrometheusMetricsSource implements MetricsSource {
   }
 
   async cacheHitRate(range: TimeRange): Promise<Series[]> {
-    return this.fleet(range, { hit_rate: promql.cacheHitRate, cacheable_hit_rate: promql.cacheableHitRate, served_per_second: promql.cacheServed });
+    return this.fleet(range, {
+      hit_rate: promql.cacheHitRate,
+      cacheable_hit_rate: promql.cacheableHitRate,
+      served_per_second: promql.cacheServed,
+    });
   }
 
   async totals(range: Span): Promise<Totals> {
@@ -252,7 +266,9 @@ export class PrometheusMetricsSource implements MetricsSource {
     const whole = partial ? grid.count - 1 : grid.count;
     const [results, newest] = await Promise.all([
       whole > 0 ? this.rangeQuery(query(this.window(step)), grid, whole) : Promise.resolve([]),
-      partial ? this.instant(query(this.window(Math.max(BASE_STEP_SECONDS, Math.round(endS - lastS)))), endS) : Promise.resolve([]),
+      partial
+        ? this.instant(query(this.window(Math.max(BASE_STEP_SECONDS, Math.round(endS - lastS)))), endS)
+        : Promise.resolve([]),
     ]);
     for (const sample of newest) {
       const key = labelKey(sample.metric);
@@ -315,11 +331,16 @@ function toPoints(grid: Grid, result: MatrixResult | undefined) {
   return points(grid, (i) => byIndex.get(i));
 }
 
-const labelKey = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+const labelKey = (labels: Record<string, string>) =>
+  JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 
 /** Cumulative `le` buckets (Prometheus' shape) as per-bucket counts in LATENCY_BOUNDS order, +Inf last. */
 function perBucket(results: VectorResult[]): number[] {
-  const cumulative = new Map(results.map((r) => [r.metric.le === "+Inf" ? Infinity : Number(r.metric.le), toNumber(r.value[1]) ?? 0]));
+  const cumulative = new Map(
+    results.map((r) => [r.metric.le === "+Inf" ? Infinity : Number(r.metric.le), toNumber(r.value[1]) ?? 0]),
+  );
   const bounds = [...LATENCY_BOUNDS, Infinity];
-  return bounds.map((bound, i) => Math.max(0, (cumulative.get(bound) ?? 0) - (i === 0 ? 0 : (cumulative.get(bounds[i - 1]!) ?? 0))));
+  return bounds.map((bound, i) =>
+    Math.max(0, (cumulative.get(bound) ?? 0) - (i === 0 ? 0 : (cumulative.get(bounds[i - 1]!) ?? 0))),
+  );
 }
