@@ -2,7 +2,7 @@
 // the leader's rollup job over the same table: shared by `npm run bench:query` (10 instances) and
 // `npm run bench:fleet` (40). Seeds 10 s, 1 min and 10 min rows for the whole period with the real
 // writer's row shape (more 10 s rows than their 6 h retention keeps, so the table is at its largest).
-import pg from "pg";
+import type pg from "pg";
 import { retentionSeconds } from "../../lib/platform/metrics-history/query";
 import { PostgresMetricsSource, type Plan } from "../../lib/platform/metrics-history/query/postgres";
 import type { TimeRange } from "../../lib/platform/metrics-history/query/types";

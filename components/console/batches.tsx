@@ -26,8 +26,8 @@ function QueuePanel({ data, loading, error }: { data: BatchesResponse | undefine
         />
       </div>
       <p className="muted small">
-        One job is one line of a batch's input file. With a queue-depth target in the scaling policy, the fleet grows to queued ÷
-        target instances.
+        One job is one line of a batch&apos;s input file. With a queue-depth target in the scaling policy, the fleet grows to
+        queued ÷ target instances.
       </p>
     </Panel>
   );

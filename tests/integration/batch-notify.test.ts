@@ -2,7 +2,7 @@
 // has polled an empty queue long enough that its next poll is 20+ s away (BATCH_POLL_MAX_MS 60 s, polls
 // doubling from 50 ms), and the batch must still be answered within seconds.
 import OpenAI, { toFile } from "openai";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, it } from "vitest";
 import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
 import { chatLines, toJsonl } from "../helpers/batch-files";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";

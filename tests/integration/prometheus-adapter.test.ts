@@ -52,8 +52,8 @@ function promtool(args: string[], cwd: string): Promise<{ code: number | null; o
   return new Promise((resolve, reject) => {
     const child = spawn("promtool", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "ENOENT" ? new Error("promtool is not installed (Debian package prometheus)") : error),
     );

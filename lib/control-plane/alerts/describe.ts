@@ -1,16 +1,14 @@
 // An alert's title and description, derived from the terms in force — metric, comparison,
 // threshold, duration, window — so that an alert edited to 70% for 120 s says "CPU above 70% for
 // 2 minutes" everywhere it appears (console, overview, webhooks), never the seeded text.
-const ALERT_METRICS = [
-  "cpu_percent",
-  "memory_percent",
-  "error_rate_percent",
-  "latency_p95_seconds",
-  "instance_count",
-  "upstream_auth_rejected",
-  "key_budget_used_percent",
-] as const;
-export type AlertMetricName = (typeof ALERT_METRICS)[number];
+export type AlertMetricName =
+  | "cpu_percent"
+  | "memory_percent"
+  | "error_rate_percent"
+  | "latency_p95_seconds"
+  | "instance_count"
+  | "upstream_auth_rejected"
+  | "key_budget_used_percent";
 
 export interface AlertTerms {
   metric: AlertMetricName;

@@ -1,6 +1,6 @@
 // A configuration file that cannot be applied: every problem found, each with its place in the
 // file (`providers[1].apiKey.env`), so one run shows everything to fix. Nothing is applied.
-import { z } from "zod";
+import { type z } from "zod";
 
 export interface ConfigIssue {
   /** Where in the file: `providers[1].deployments[0].weight`; empty for the file as a whole. */

@@ -116,5 +116,5 @@ export type ConfigFileInput = z.input<typeof configFileSchema>;
 
 /** The JSON Schema editors validate the file with (what the file may say, so: the input side). */
 export function configFileJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" });
 }

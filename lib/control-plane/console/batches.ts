@@ -46,7 +46,7 @@ async function readQueueByKey(db: Queryable, limit = 20): Promise<KeyQueueDto[]>
     LIMIT ${limit}`;
   const { rows } = await db.query<{ key_id: string; key_name: string; queued: number; running: number; batches: number }>(
     statement.text,
-    statement.values as unknown[],
+    statement.values,
   );
   return rows.map((r) => ({ keyId: r.key_id, keyName: r.key_name, queued: r.queued, running: r.running, batches: r.batches }));
 }

@@ -32,9 +32,6 @@ export interface BatchRow {
   live_failed: number | null;
 }
 
-/** Statuses whose request counts are still moving (counted from the jobs, not the row). */
-const LIVE_STATUSES: BatchStatus[] = ["in_progress", "finalizing", "cancelling"];
-
 /**
  * The columns of `batches b` plus live counts; join it with `BATCH_LIVE_COUNTS_JOIN`. The lateral count
  * runs only for batches still in progress (its filter on b.status is a one-time check per row).

@@ -5,5 +5,3 @@ const token = () => randomBytes(12).toString("hex");
 
 export const newFileId = () => `file-${token()}`;
 export const newBatchId = () => `batch_${token()}`;
-/** The id of one output line (OpenAI's batch_req_…). */
-const newBatchRequestId = () => `batch_req_${token()}`;

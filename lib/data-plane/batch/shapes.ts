@@ -62,8 +62,7 @@ export interface BatchObject {
   metadata: Record<string, string> | null;
 }
 
-const FILE_PURPOSES = ["batch", "batch_output"] as const;
-export type FilePurpose = (typeof FILE_PURPOSES)[number];
+export type FilePurpose = "batch" | "batch_output";
 
 export interface FileObject {
   id: string;

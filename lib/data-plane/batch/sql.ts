@@ -7,9 +7,9 @@ import type { Queryable } from "../../platform/db/client";
 export { Prisma, type Queryable };
 
 export async function rows<R extends pg.QueryResultRow>(db: Queryable, statement: Prisma.Sql): Promise<R[]> {
-  return (await db.query<R>(statement.text, statement.values as unknown[])).rows;
+  return (await db.query<R>(statement.text, statement.values)).rows;
 }
 
 export async function run(db: Queryable, statement: Prisma.Sql): Promise<number> {
-  return (await db.query(statement.text, statement.values as unknown[])).rowCount ?? 0;
+  return (await db.query(statement.text, statement.values)).rowCount ?? 0;
 }

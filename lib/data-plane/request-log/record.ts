@@ -47,7 +47,7 @@ export class RequestRecord {
 
   constructor(readonly endpoint: string) {}
 
-  attempt(deployment: string, provider: string, latencyMs: number, failure?: UpstreamFailure | unknown): void {
+  attempt(deployment: string, provider: string, latencyMs: number, failure?: unknown): void {
     if (failure === undefined) {
       this.attempts.push({ deployment, provider, outcome: "ok", status: null, latencyMs });
       return;

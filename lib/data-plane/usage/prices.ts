@@ -77,7 +77,10 @@ export class PriceTable {
   constructor(...layers: ReadonlyArray<Readonly<Record<string, ModelPrice>> | ReadonlyMap<string, ModelPrice>>) {
     const merged = new Map<string, ModelPrice>();
     for (const layer of layers) {
-      const entries = layer instanceof Map ? [...layer.entries()] : Object.entries(layer);
+      const entries: Array<[string, ModelPrice]> =
+        layer instanceof Map
+          ? [...(layer as ReadonlyMap<string, ModelPrice>).entries()]
+          : Object.entries(layer as Readonly<Record<string, ModelPrice>>);
       for (const [model, p] of entries) merged.set(model, p);
     }
     this.prices = merged;

@@ -84,7 +84,8 @@ export class KeyQuotas {
         if (!admission.allowed) throw checks[i]![1](admission);
       });
     const admissions = checks.map(([admission]) => admission);
-    if (admissions.some((admission) => admission instanceof Promise)) return Promise.all(admissions).then(judge);
+    if (admissions.some((admission) => admission instanceof Promise))
+      return Promise.all(admissions.map((admission) => Promise.resolve(admission))).then(judge);
     judge(admissions as Admission[]);
   }
 

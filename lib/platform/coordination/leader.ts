@@ -96,7 +96,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
 
   function armDeadline(current: Term) {
     clearTimeout(current.deadline);
-    current.deadline = setTimeout(() => depose("unconfirmed"), current.lease.validUntil - performance.now());
+    current.deadline = setTimeout(() => void depose("unconfirmed"), current.lease.validUntil - performance.now());
   }
 
   function elect(lease: Lease) {

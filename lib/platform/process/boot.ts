@@ -80,7 +80,7 @@ async function createNextHandler(config: Config): Promise<NextRequestHandler> {
   const { default: next } = await import("next");
   const nextApp = next({ dev: config.NODE_ENV === "development", dir: PROJECT_ROOT, hostname: config.HOST, port: config.PORT });
   await nextApp.prepare();
-  return nextApp.getRequestHandler() as NextRequestHandler;
+  return nextApp.getRequestHandler();
 }
 
 /**

@@ -2,7 +2,7 @@
 // the terms of rules it names by id — the fields it gives, the others stay — and marks them as
 // its own. A rule it managed and no longer names keeps its terms and is the console's again.
 import { recordAudit } from "../../audit/audit";
-import { PERCENT_METRICS, updateAlertRule, type AlertRule, type UpdateAlertRuleInput } from "../../alerts/rules";
+import { PERCENT_METRICS, updateAlertRule, type AlertRule } from "../../alerts/rules";
 import { AppError } from "../../../platform/errors";
 import { assertUpstreamUrlAllowed } from "../../../platform/net/upstream-url";
 import { MANAGED_BY_FILE } from "../managed";
@@ -61,14 +61,7 @@ export const alertRulesSection: ConfigSection = {
       changes.push({ op: row.managedBy === MANAGED_BY_FILE ? "update" : "adopt", kind: "alert rule", name: row.id, fields });
       writes.push(async (t, apply) => {
         if (fields.length > 0) {
-          const { before, after } = await updateAlertRule(
-            t,
-            row.id,
-            change as UpdateAlertRuleInput,
-            apply.actor.email,
-            undefined,
-            MANAGED_BY_FILE,
-          );
+          const { before, after } = await updateAlertRule(t, row.id, change, apply.actor.email, undefined, MANAGED_BY_FILE);
           await recordAudit(t, apply.actor, {
             action: "alert_rule.update",
             targetType: "alert_rule",

@@ -47,9 +47,6 @@ export interface ConfigSection {
 
 export type { ConfigIssue };
 
-/** A plan that changes nothing. */
-const NOTHING: SectionPlan = { changes: [], apply: async () => {} };
-
 /** Shows a value in a diff line. */
 export function shown(value: unknown): string {
   if (value === null || value === undefined) return "—";
