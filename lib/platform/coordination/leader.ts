@@ -63,155 +63,238 @@ interface Term {
 const FOLLOWER_MIN_WAIT_MS = 10;
 
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElection {
-  const { pool, holder, ttlMs, name = "leader", onElected, onDeposed, onError } = options;
-  const checkEveryMs = options.checkEveryMs ?? ttlMs / 3;
-  if (!(checkEveryMs > 0 && checkEveryMs < ttlMs / 2)) {
+  const checkEveryMs = options.checkEveryMs ?? options.ttlMs / 3;
+  if (!(checkEveryMs > 0 && checkEveryMs < options.ttlMs / 2)) {
     throw new RangeError(`checkEveryMs must be positive and under half the TTL (got ${checkEveryMs})`);
   }
-  const jobs = new Map<string, { intervalMs: number; fn: LeaderJob }>();
-  let term: Term | null = null;
+  const campaign = new Campaign(options, checkEveryMs);
+  campaign.start();
+  // A plain object, as callers have always had: its methods work detached from it.
+  return {
+    isLeader: () => campaign.isLeader(),
+    token: () => campaign.token(),
+    observeLease: (heldForMs) => campaign.observeLease(heldForMs),
+    runJob: (jobName, intervalMs, fn) => campaign.runJob(jobName, intervalMs, fn),
+    stop: () => campaign.stop(),
+  };
+}
+
+type Report = (error: unknown, during: Parameters<NonNullable<LeaderElectionOptions["onError"]>>[1]) => void;
+
+/**
+ * One instance's part in the election: campaigning for the lease while it follows, renewing it and
+ * running the jobs while it leads. One tick at a time does either (`tick`), each scheduling the next.
+ */
+class Campaign implements LeaderElection {
+  private readonly pool: pg.Pool;
+  private readonly holder: string;
+  private readonly ttlMs: number;
+  private readonly name: string;
+  private readonly onElected: LeaderElectionOptions["onElected"];
+  private readonly onDeposed: LeaderElectionOptions["onDeposed"];
+  private readonly onError: LeaderElectionOptions["onError"];
+  private readonly checkEveryMs: number;
+  private readonly jobs = new Map<string, { intervalMs: number; fn: LeaderJob }>();
+  private term: Term | null = null;
   // The previous term's jobs winding down, and its release; awaited before campaigning again.
-  let ending: Promise<void> = Promise.resolve();
-  let stopped = false;
-  let tickTimer: NodeJS.Timeout | undefined;
-  let ticking: Promise<void> = Promise.resolve();
+  private ending: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private inTick = false;
 
-  const report = (error: unknown, during: Parameters<NonNullable<typeof onError>>[1]) => onError?.(error, during);
+  constructor(options: LeaderElectionOptions, checkEveryMs: number) {
+    this.pool = options.pool;
+    this.holder = options.holder;
+    this.ttlMs = options.ttlMs;
+    this.name = options.name ?? "leader";
+    this.onElected = options.onElected;
+    this.onDeposed = options.onDeposed;
+    this.onError = options.onError;
+    this.checkEveryMs = checkEveryMs;
+  }
 
-  function startJob(current: Term, jobName: string, intervalMs: number, fn: LeaderJob) {
-    const { signal } = current.controller;
-    const loop = async () => {
-      // Bounded by the term: every wait ends when the signal aborts.
-      while (!signal.aborted) {
-        try {
-          await fn(current.lease.token, signal);
-        } catch (error) {
-          if (!signal.aborted) report(new Error(`Leader job ${jobName} failed`, { cause: error }), "job");
-        }
-        await abortableSleep(intervalMs, signal);
+  /** The first tick, at once. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  isLeader(): boolean {
+    return this.term !== null;
+  }
+
+  token(): bigint | null {
+    return this.term?.lease.token ?? null;
+  }
+
+  observeLease(heldForMs: number | null): void {
+    if (this.stopped || this.term || this.inTick) return;
+    clearTimeout(this.tickTimer);
+    this.schedule(heldForMs === null ? 0 : untilLapsed(heldForMs));
+  }
+
+  runJob(jobName: string, intervalMs: number, fn: LeaderJob): void {
+    if (this.jobs.has(jobName)) throw new Error(`Leader job ${jobName} is already registered`);
+    if (!(intervalMs > 0)) throw new RangeError(`Leader job ${jobName} needs a positive interval`);
+    this.jobs.set(jobName, { intervalMs, fn });
+    if (this.term) this.startJob(this.term, jobName, intervalMs, fn);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      clearTimeout(this.tickTimer);
+      await this.tickSettledOrTtl();
+      await this.depose("stopped");
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * Waits for the tick under way, but no longer than the TTL: a tick stuck on an unreachable
+   * database must not hold shutdown past it; if it later acquires, it sees `stopped` and releases.
+   */
+  private async tickSettledOrTtl(): Promise<void> {
+    const settled = new AbortController();
+    await Promise.race([this.ticking.finally(() => settled.abort()), abortableSleep(this.ttlMs, settled.signal)]);
+  }
+
+  private readonly report: Report = (error, during) => this.onError?.(error, during);
+
+  /** The next tick in `delay`; each tick schedules the one after it until stop(). */
+  private schedule(delay: number): void {
+    this.tickTimer = setTimeout(() => this.runTick(), delay);
+  }
+
+  private runTick(): void {
+    let next = this.checkEveryMs;
+    this.inTick = true;
+    this.ticking = this.tick()
+      .then((delay) => void (next = delay))
+      .finally(() => {
+        this.inTick = false;
+        if (!this.stopped) this.schedule(next);
+      });
+  }
+
+  /** The leader renews, a follower campaigns, once the previous term has ended. Returns the delay until the next tick. */
+  private async tick(): Promise<number> {
+    await this.ending;
+    if (this.stopped) return this.checkEveryMs;
+    const current = this.term;
+    if (!current) return this.campaign();
+    await this.renew(current);
+    return this.checkEveryMs;
+  }
+
+  /** The leader renews its lease; losing it, or failing to renew before it expires (the deadline), deposes it. */
+  private async renew(current: Term): Promise<void> {
+    try {
+      const renewed = await renewLease(this.pool, current.lease);
+      if (this.term !== current) return; // deposed by the deadline meanwhile
+      if (!renewed) void this.depose("lost");
+      else {
+        current.lease = renewed;
+        this.armDeadline(current);
       }
-    };
-    current.jobs.push(loop());
-  }
-
-  function armDeadline(current: Term) {
-    clearTimeout(current.deadline);
-    current.deadline = setTimeout(() => void depose("unconfirmed"), current.lease.validUntil - performance.now());
-  }
-
-  function elect(lease: Lease) {
-    const current: Term = { lease, controller: new AbortController(), jobs: [] };
-    // Every job waits on this signal between runs: a dozen jobs are expected, not a leak.
-    setMaxListeners(100, current.controller.signal);
-    term = current;
-    armDeadline(current);
-    try {
-      onElected?.(lease.token, current.controller.signal);
     } catch (error) {
-      report(error, "callback");
+      this.report(error, "renew"); // retried next tick; the deadline deposes if none succeeds in time
     }
-    for (const [jobName, job] of jobs) startJob(current, jobName, job.intervalMs, job.fn);
   }
 
-  function depose(reason: DeposedReason): Promise<void> {
-    const current = term;
-    if (!current) return ending;
-    term = null;
-    clearTimeout(current.deadline);
-    current.controller.abort(
-      reason === "stopped" ? new Error(`Leadership of ${name} stopped`) : new LeaseLostError(name, reason),
-    );
+  /** A follower tries to take the lease. Returns the delay until the next tick. */
+  private async campaign(): Promise<number> {
     try {
-      onDeposed?.(reason);
-    } catch (error) {
-      report(error, "callback");
-    }
-    // Release only after the jobs have returned, so that no successor runs them alongside ours.
-    // After "lost" the lease is not ours to release.
-    ending = Promise.allSettled(current.jobs).then(async () => {
-      if (reason === "lost") return;
-      await releaseLease(pool, current.lease).catch((error) => report(error, "release"));
-    });
-    return ending;
-  }
-
-  /** Returns the delay until the next tick. */
-  async function tick(): Promise<number> {
-    await ending;
-    if (stopped) return checkEveryMs;
-    const current = term;
-    if (current) {
-      try {
-        const renewed = await renewLease(pool, current.lease);
-        if (term !== current) return checkEveryMs; // deposed by the deadline meanwhile
-        if (!renewed) void depose("lost");
-        else {
-          current.lease = renewed;
-          armDeadline(current);
-        }
-      } catch (error) {
-        report(error, "renew"); // retried next tick; the deadline deposes if none succeeds in time
-      }
-      return checkEveryMs;
-    }
-    try {
-      const { lease, heldForMs } = await tryAcquireLease(pool, name, { holder, ttlMs });
-      if (lease && stopped) await releaseLease(pool, lease);
-      else if (lease) elect(lease);
+      const { lease, heldForMs } = await tryAcquireLease(this.pool, this.name, { holder: this.holder, ttlMs: this.ttlMs });
+      if (lease && this.stopped) await releaseLease(this.pool, lease);
+      else if (lease) this.elect(lease);
       // A follower wakes just after the leader's lease would lapse: a crashed leader is replaced
       // about as soon as the database lets anyone replace it, and a live one costs a follower one
       // statement per lease period rather than three.
-      else if (heldForMs !== null)
-        return Math.min(2 * checkEveryMs, Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
+      else if (heldForMs !== null) return Math.min(2 * this.checkEveryMs, untilLapsed(heldForMs));
     } catch (error) {
-      report(error, "acquire");
+      this.report(error, "acquire");
     }
-    return checkEveryMs;
+    return this.checkEveryMs;
   }
 
-  let inTick = false;
-  function schedule(delay: number) {
-    tickTimer = setTimeout(() => {
-      let next = checkEveryMs;
-      inTick = true;
-      ticking = tick()
-        .then((delay) => void (next = delay))
-        .finally(() => {
-          inTick = false;
-          if (!stopped) schedule(next);
-        });
-    }, delay);
+  private elect(lease: Lease): void {
+    const current: Term = { lease, controller: new AbortController(), jobs: [] };
+    // Every job waits on this signal between runs: a dozen jobs are expected, not a leak.
+    setMaxListeners(100, current.controller.signal);
+    this.term = current;
+    this.armDeadline(current);
+    try {
+      this.onElected?.(lease.token, current.controller.signal);
+    } catch (error) {
+      this.report(error, "callback");
+    }
+    for (const [jobName, job] of this.jobs) this.startJob(current, jobName, job.intervalMs, job.fn);
   }
-  schedule(0);
 
-  let stopping: Promise<void> | undefined;
-  return {
-    isLeader: () => term !== null,
-    token: () => term?.lease.token ?? null,
-    observeLease(heldForMs) {
-      if (stopped || term || inTick) return;
-      clearTimeout(tickTimer);
-      schedule(heldForMs === null ? 0 : Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS));
-    },
-    runJob(jobName, intervalMs, fn) {
-      if (jobs.has(jobName)) throw new Error(`Leader job ${jobName} is already registered`);
-      if (!(intervalMs > 0)) throw new RangeError(`Leader job ${jobName} needs a positive interval`);
-      jobs.set(jobName, { intervalMs, fn });
-      if (term) startJob(term, jobName, intervalMs, fn);
-    },
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(tickTimer);
-        // A tick stuck on an unreachable database must not hold shutdown past the TTL; if it later
-        // acquires, it sees `stopped` and releases.
-        const settled = new AbortController();
-        await Promise.race([ticking.finally(() => settled.abort()), abortableSleep(ttlMs, settled.signal)]);
-        await depose("stopped");
-      })();
-      return stopping;
-    },
-  };
+  /** Leadership ends by itself when the lease would have expired unless a renewal confirms it first. */
+  private armDeadline(current: Term): void {
+    clearTimeout(current.deadline);
+    current.deadline = setTimeout(() => void this.depose("unconfirmed"), current.lease.validUntil - performance.now());
+  }
+
+  private startJob(current: Term, jobName: string, intervalMs: number, fn: LeaderJob): void {
+    current.jobs.push(runJobWhileLeading(current, jobName, intervalMs, fn, this.report));
+  }
+
+  private depose(reason: DeposedReason): Promise<void> {
+    const current = this.term;
+    if (!current) return this.ending;
+    this.term = null;
+    clearTimeout(current.deadline);
+    current.controller.abort(
+      reason === "stopped" ? new Error(`Leadership of ${this.name} stopped`) : new LeaseLostError(this.name, reason),
+    );
+    try {
+      this.onDeposed?.(reason);
+    } catch (error) {
+      this.report(error, "callback");
+    }
+    this.ending = this.endTerm(current, reason);
+    return this.ending;
+  }
+
+  /**
+   * Releases the lease only after the term's jobs have returned, so that no successor runs them
+   * alongside ours. After "lost" the lease is not ours to release.
+   */
+  private endTerm(current: Term, reason: DeposedReason): Promise<void> {
+    return Promise.allSettled(current.jobs).then(async () => {
+      if (reason === "lost") return;
+      await releaseLease(this.pool, current.lease).catch((error) => this.report(error, "release"));
+    });
+  }
+}
+
+/** A follower's wait until just after a lease held for `heldForMs` more would lapse. */
+function untilLapsed(heldForMs: number): number {
+  return Math.max(FOLLOWER_MIN_WAIT_MS, heldForMs + FOLLOWER_MIN_WAIT_MS);
+}
+
+/** Runs `fn` at once and then `intervalMs` after each run ends, until the term's signal aborts. */
+async function runJobWhileLeading(
+  current: Term,
+  jobName: string,
+  intervalMs: number,
+  fn: LeaderJob,
+  report: Report,
+): Promise<void> {
+  const { signal } = current.controller;
+  // Bounded by the term: every wait ends when the signal aborts.
+  while (!signal.aborted) {
+    try {
+      await fn(current.lease.token, signal);
+    } catch (error) {
+      if (!signal.aborted) report(new Error(`Leader job ${jobName} failed`, { cause: error }), "job");
+    }
+    await abortableSleep(intervalMs, signal);
+  }
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts; leaves no timer behind. */
