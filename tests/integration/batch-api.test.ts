@@ -241,12 +241,14 @@ describe("batches", () => {
       status_code: 400,
       body: { error: { type: "invalid_request_error" } },
     });
-    // Each line's access line says it was a batch line, under its batch request id; live lines say nothing.
-    const access = server.logs.filter((l) => l.msg === "request completed" && l.route === "/v1/chat/completions");
-    expect(access.filter((l) => l.batch === true && String(l.request_id).startsWith("batch_req_")).length).toBeGreaterThanOrEqual(
-      42,
-    );
-    expect(access.every((l) => l.batch === true || l.batch === undefined)).toBe(true);
+    // Each line's access line says it was a batch line, under its batch request id; live lines say nothing. An access
+    // line is written once its response has ended and arrives through the child's stdout, so the last few may land
+    // after the batch reads completed: wait for them (bounded), then check them all.
+    const access = () => server.logs.filter((l) => l.msg === "request completed" && l.route === "/v1/chat/completions");
+    const batchLines = () => access().filter((l) => l.batch === true && String(l.request_id).startsWith("batch_req_"));
+    await eventually(async () => batchLines().length >= 42).catch(() => undefined);
+    expect(batchLines().length).toBeGreaterThanOrEqual(42);
+    expect(access().every((l) => l.batch === true || l.batch === undefined)).toBe(true);
     const outputFile = await client().files.retrieve(done.output_file_id!);
     expect(outputFile).toMatchObject({ purpose: "batch_output", status: "processed" });
   });
