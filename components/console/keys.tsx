@@ -232,7 +232,9 @@ export function KeysView() {
                 </td>
                 <td>{canWrite && !k.revokedAt ? <CaptureToggle apiKey={k} /> : k.captureBodies ? "yes" : "no"}</td>
                 <td>{new Date(k.createdAt).toLocaleString()}</td>
-                <td className={k.revokedAt ? "status-dead" : "status-healthy"}>{k.revokedAt ? "revoked" : "active"}</td>
+                <td data-testid="key-status" className={k.revokedAt ? "status-dead" : "status-healthy"}>
+                  {k.revokedAt ? "revoked" : "active"}
+                </td>
                 {canWrite ? (
                   <td>
                     <RevokeButton apiKey={k} />

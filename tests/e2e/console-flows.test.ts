@@ -223,7 +223,7 @@ describe("an admin", () => {
       await row.getByRole("button", { name: `Revoke ${name}` }).click();
       await row.getByRole("button", { name: `Confirm revoking ${name}` }).click();
       await until("the row showing the key revoked", 10_000, async () =>
-        (await row.locator("td").nth(7).textContent()) === "revoked" ? true : undefined,
+        (await row.getByTestId("key-status").textContent()) === "revoked" ? true : undefined,
       );
       await until("the gateway refusing the revoked key", 10_000, async () => ((await models()) === 401 ? true : undefined));
       expect(await models()).toBe(401);
