@@ -5,6 +5,7 @@ import { AUDIT_ACTIONS, type AuditEntryDto } from "@/lib/control-plane/console/c
 import { useAuditLog } from "@/components/console/hooks/console";
 import { Panel } from "./panel";
 import { DataTable } from "./data-table";
+import { Pager } from "./pager";
 
 function Json({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
@@ -82,24 +83,7 @@ export function AuditView() {
                 <EntryRow key={entry.id} entry={entry} />
               ))}
             </DataTable>
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                disabled={pages.length === 0}
-                onClick={() => setPages(pages.slice(0, -1))}
-              >
-                Newer
-              </button>
-              <button
-                type="button"
-                className="button secondary"
-                disabled={!log.data?.nextBefore}
-                onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}
-              >
-                Older
-              </button>
-            </div>
+            <Pager pages={pages} setPages={setPages} next={log.data?.nextBefore} />
           </>
         ) : null}
       </Panel>

@@ -8,6 +8,7 @@ import { useBatches } from "@/components/console/hooks/batches";
 import { useApiKeys } from "@/components/console/hooks/console";
 import { DataTable } from "./data-table";
 import { Panel, Stat } from "./panel";
+import { Pager } from "./pager";
 
 const count = (n: number) => n.toLocaleString("en-US");
 const errorOf = (part: { error: string } | object | undefined) => (part && "error" in part ? part.error : null);
@@ -156,24 +157,7 @@ export function BatchesView() {
                 <BatchRow key={batch.id} batch={batch} />
               ))}
             </DataTable>
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                disabled={pages.length === 0}
-                onClick={() => setPages(pages.slice(0, -1))}
-              >
-                Newer
-              </button>
-              <button
-                type="button"
-                className="button secondary"
-                disabled={!page.nextAfter}
-                onClick={() => page.nextAfter && setPages([...pages, page.nextAfter])}
-              >
-                Older
-              </button>
-            </div>
+            <Pager pages={pages} setPages={setPages} next={page.nextAfter} />
           </>
         ) : null}
       </Panel>

@@ -22,6 +22,7 @@ import { Panel } from "./panel";
 import { DataTable } from "./data-table";
 import { Can, useCan } from "./session-context";
 import { FormError } from "./form-error";
+import { Pager } from "./pager";
 
 const STATUS_CHOICES: Array<[string, string]> = [
   ["", "Any status"],
@@ -257,24 +258,7 @@ export function RequestsView() {
                 <EntryRow key={entry.id} entry={entry} />
               ))}
             </DataTable>
-            <div className="pager">
-              <button
-                type="button"
-                className="button secondary"
-                disabled={pages.length === 0}
-                onClick={() => setPages(pages.slice(0, -1))}
-              >
-                Newer
-              </button>
-              <button
-                type="button"
-                className="button secondary"
-                disabled={!log.data?.nextBefore}
-                onClick={() => log.data?.nextBefore && setPages([...pages, log.data.nextBefore])}
-              >
-                Older
-              </button>
-            </div>
+            <Pager pages={pages} setPages={setPages} next={log.data?.nextBefore} />
           </>
         ) : null}
       </Panel>
