@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { SERVER_ONLY_OUTSIDE_NEXT } from "./scripts/lib/server-only";
+import { SERVER_ONLY_OUTSIDE_NEXT } from "./scripts/lib/server-only.ts";
 
 // Unit and integration tests. Integration tests use a real PostgreSQL: a database created for
 // this run (tests/setup/database.ts) on DATABASE_URL's server, else 127.0.0.1:5432.

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { SERVER_ONLY_OUTSIDE_NEXT } from "./scripts/lib/server-only";
+import { SERVER_ONLY_OUTSIDE_NEXT } from "./scripts/lib/server-only.ts";
 
 // End-to-end tests: real server processes (and nginx, Prometheus, Chromium where they are the
 // subject), one file at a time so they do not compete for the two cores.

@@ -7,21 +7,17 @@ import { retentionSeconds } from "../../lib/platform/metrics-history/query";
 import { PostgresMetricsSource, type Plan } from "../../lib/platform/metrics-history/query/postgres";
 import type { TimeRange } from "../../lib/platform/metrics-history/query/types";
 import { parseConfig } from "../../lib/platform/config";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, FLEET_ROW_ID, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 import { acquireLease } from "../../lib/platform/coordination/lease";
 import { rollUp, ROLLUP_STEPS } from "../../lib/platform/metrics-history/rollup";
+import { RANGE_SPECS } from "../../lib/control-plane/console/ranges";
 
 export const TARGET_P95_MS = 150;
 const WARMUP_RUNS = 5;
 const RUNS = 50;
 
-// The console's overview ranges (lib/control-plane/console/ranges.ts) that 24 h of data can fill.
-const RANGES: Array<{ name: string; seconds: number; stepSeconds: number }> = [
-  { name: "15m", seconds: 15 * 60, stepSeconds: 10 },
-  { name: "1h", seconds: 3_600, stepSeconds: 60 },
-  { name: "6h", seconds: 6 * 3_600, stepSeconds: 300 },
-  { name: "24h", seconds: 24 * 3_600, stepSeconds: 900 },
-];
+// The console's overview ranges that 24 h of data can fill.
+const RANGES = (["15m", "1h", "6h", "24h"] as const).map((name) => ({ name, ...RANGE_SPECS[name] }));
 const OVERVIEW = [
   "requestRate",
   "requestRateByEndpoint",
@@ -57,6 +53,27 @@ export async function seedRollups(pool: pg.Pool, now: number, instances: number,
                           to_timestamp($4::float8 / 1000), r.res * interval '1 second') AS b`,
     [LATENCY_BOUNDS.length + 1, DB_BOUNDS.length + 1, instances, now, hours],
   );
+  // The fleet's rows, as the leader's rollups keep them: every instance's row of a bucket added up.
+  const arraySum = (column: string, length: number) =>
+    `ARRAY[${Array.from({ length }, (_, k) => `coalesce(sum(${column}[${k + 1}]), 0)`).join(", ")}]::bigint[]`;
+  await pool.query(
+    `INSERT INTO metric_rollups (
+       resolution, instance_id, bucket, seconds, samples, requests_2xx, requests_3xx, requests_4xx, requests_5xx, requests_by_endpoint,
+       latency_buckets, latency_sum_seconds, cache_hits, cache_misses, cache_bypass, cpu_seconds,
+       rss_bytes_sum, rss_bytes_max, memory_limit_bytes, in_flight_sum, in_flight_max, connections_sum, connections_max,
+       db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
+       db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)
+     SELECT resolution, $1, bucket, sum(seconds), sum(samples), sum(requests_2xx), sum(requests_3xx), sum(requests_4xx), sum(requests_5xx),
+       ${arraySum("requests_by_endpoint", ENDPOINT_LAYOUT.length)}, ${arraySum("latency_buckets", LATENCY_BOUNDS.length + 1)},
+       sum(latency_sum_seconds), sum(cache_hits), sum(cache_misses), sum(cache_bypass), sum(cpu_seconds),
+       sum(rss_bytes_sum), max(rss_bytes_max), max(memory_limit_bytes), sum(in_flight_sum), max(in_flight_max), sum(connections_sum), max(connections_max),
+       sum(db_pool_total_sum), sum(db_pool_in_use_sum), sum(db_pool_waiting_sum), max(db_pool_waiting_max),
+       ${arraySum("db_query_buckets", DB_BOUNDS.length + 1)}, sum(db_query_sum_seconds), sum(db_query_errors), false, max(last_snapshot_at)
+     FROM metric_rollups GROUP BY resolution, bucket`,
+    [FLEET_ROW_ID],
+  );
+  // Steady state: the newest 10 s bucket of every instance, and the minute it feeds, are not rolled up yet.
+  await markNewestDirty(pool);
   await pool.query(
     `INSERT INTO instances (id, host, port, version, status, started_at, last_seen_at)
      SELECT 'bench-' || i, 'bench-host-' || i, 3000, 'bench', 'healthy', now() - interval '1 day', now() FROM generate_series(1, $1::int) AS i`,
@@ -64,6 +81,17 @@ export async function seedRollups(pool: pg.Pool, now: number, instances: number,
   );
   await pool.query("ANALYZE metric_rollups");
   return rowCount ?? 0;
+}
+
+/** The newest 10 s bucket of every instance and the minute rows it feeds, as the instances leave them between two rollups. */
+async function markNewestDirty(pool: pg.Pool): Promise<void> {
+  await pool.query(
+    `UPDATE metric_rollups SET dirty = true
+     WHERE instance_id <> $1
+       AND ((resolution = 10 AND bucket = (SELECT max(bucket) FROM metric_rollups WHERE resolution = 10))
+         OR (resolution = 60 AND bucket = (SELECT max(bucket) FROM metric_rollups WHERE resolution = 60)))`,
+    [FLEET_ROW_ID],
+  );
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -118,7 +146,7 @@ export async function timeOverview(pool: pg.Pool, now: number, runs?: TimingRuns
   const results: QueryTiming[] = [];
   for (const range of RANGES) {
     const w = window(range.seconds, range.stepSeconds, now);
-    const plan = source.plan(w);
+    const plan = await source.plan(w);
     for (const query of OVERVIEW) {
       const figures = await time(() => source[query](w), runs);
       results.push({ range: range.name, query, resolution: tiers(plan), points: plan.grid.count, ...figures });
@@ -165,11 +193,7 @@ export async function timeRollupJob(pool: pg.Pool, runs = 20): Promise<{ p50: nu
   let rowsPerRun = 0;
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
-    await pool.query(
-      `UPDATE metric_rollups SET dirty = true
-       WHERE (resolution = 10 AND bucket = (SELECT max(bucket) FROM metric_rollups WHERE resolution = 10))
-          OR (resolution = 60 AND bucket = (SELECT max(bucket) FROM metric_rollups WHERE resolution = 60))`,
-    );
+    await markNewestDirty(pool);
     const started = performance.now();
     rowsPerRun = 0;
     for (const [from, to] of ROLLUP_STEPS) {

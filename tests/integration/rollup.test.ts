@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireLease, releaseLease, type Fence } from "../../lib/platform/coordination/lease";
 import { histogramQuantile } from "../../lib/platform/metrics-history/query/histogram";
 import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { DB_BOUNDS, FLEET_ROW_ID, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { readCompleteness } from "../../lib/platform/metrics-history/query/completeness";
 import { prune, rollUp } from "../../lib/platform/metrics-history/rollup";
 import type { Snapshot } from "../../lib/platform/metrics-history/snapshot";
 import { writeSnapshot } from "../../lib/platform/metrics-history/store";
@@ -153,8 +154,8 @@ describe("rollUp and the PostgreSQL source", () => {
     const fromRollups = new PostgresMetricsSource({ db: pool, retentionSeconds: { 10: 0, 60: 0, 600: 86_400 * 90 } });
     // Rollups out of reach: the same range must come from the 10 s rows.
     const fromTens = new PostgresMetricsSource({ db: pool, retentionSeconds: { 10: 86_400, 60: 0, 600: 0 } });
-    expect(fromRollups.plan(range).parts.map((p) => p.resolution)).toEqual([600]);
-    expect(fromTens.plan(range).parts.map((p) => p.resolution)).toEqual([10]);
+    expect((await fromRollups.plan(range)).parts.map((p) => p.resolution)).toEqual([600]);
+    expect((await fromTens.plan(range)).parts.map((p) => p.resolution)).toEqual([10]);
     for (const name of [
       "requestRate",
       "requestRateByInstance",
@@ -207,6 +208,41 @@ describe("rollUp and the PostgreSQL source", () => {
     expect(await rollUp(pool, fence, 60, 600)).toBe(1);
     expect(Number((await rowsOf(60, "i-late"))[0]!.requests)).toBe(1_014);
     expect(Number((await rowsOf(600, "i-late"))[0]!.requests)).toBe(1_014);
+  });
+
+  it("keeps the fleet's own rows, every instance's added up at each resolution, and knows how far they are exact", async () => {
+    const fence = await lead("leader-1");
+    for (const resolution of [10, 60, 600]) {
+      const { rows: sums } = await pool.query<{ bucket: Date; requests: string; latency: string[] }>(
+        `SELECT bucket, sum(requests_2xx + requests_3xx + requests_4xx + requests_5xx)::text AS requests,
+                ARRAY(SELECT sum(l)::text FROM metric_rollups m, unnest(m.latency_buckets) WITH ORDINALITY AS u(l, k)
+                      WHERE m.resolution = r.resolution AND m.bucket = r.bucket AND m.instance_id <> '*' GROUP BY k ORDER BY k) AS latency
+         FROM metric_rollups r WHERE resolution = $1 AND instance_id <> '*' GROUP BY resolution, bucket ORDER BY bucket`,
+        [resolution],
+      );
+      const fleet = await rowsOf(resolution, FLEET_ROW_ID);
+      expect(sums.length).toBeGreaterThan(0);
+      expect(fleet.map((r) => [r.bucket.getTime(), r.requests, r.latency_buckets])).toEqual(
+        sums.map((r) => [r.bucket.getTime(), r.requests, r.latency]),
+      );
+      expect(fleet.every((r) => !r.dirty)).toBe(true);
+    }
+    // Everything rolled up: every row is exact. A new snapshot's bucket is not, nor are the rows above it.
+    expect(await readCompleteness(pool)).toEqual({ 10: Infinity, 60: Infinity, 600: Infinity });
+    await writeSnapshot(pool, "i-new", snapshot(block + 40_000, 5, 3));
+    const [newest] = await rowsOf(10, "i-new");
+    expect(await readCompleteness(pool)).toEqual({
+      10: newest!.bucket.getTime(),
+      60: newest!.bucket.getTime(),
+      600: newest!.bucket.getTime(),
+    });
+    expect(await rollUp(pool, fence, 10, 60)).toBe(1);
+    expect(await readCompleteness(pool)).toEqual({ 10: Infinity, 60: Infinity, 600: block });
+    expect(await rollUp(pool, fence, 60, 600)).toBe(1);
+    expect(await readCompleteness(pool)).toEqual({ 10: Infinity, 60: Infinity, 600: Infinity });
+    expect(Number((await rowsOf(600, FLEET_ROW_ID))[0]!.requests)).toBe(
+      Number((await rowsOf(600, "i-a"))[0]!.requests) * 2 + 1_014 + 5,
+    );
   });
 
   it("refuses a deposed leader's rollup and prune, leaving the work for the new one", async () => {

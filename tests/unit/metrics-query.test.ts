@@ -112,6 +112,37 @@ describe("choosePlan (PostgreSQL resolutions stitched)", () => {
     expect(resolutions(choosePlan(range(168, 7_200), RETENTION, now))).toEqual([600, 60, 10]);
   });
 
+  it("reads the coarsest rows that fit the step where they are complete, finer rows only after that", () => {
+    // Between two rollups: the newest 10 s buckets and the minute they feed are not rolled up yet.
+    const oldestDirtyTen = Math.floor((now - 15_000) / 10_000) * 10_000;
+    const complete = { 10: oldestDirtyTen, 60: oldestDirtyTen, 600: Math.floor(oldestDirtyTen / 60_000) * 60_000 };
+    const parts = (hours: number, step: number) =>
+      choosePlan(range(hours, step), RETENTION, now, complete).parts.map((p) => [p.resolution, p.toMs]);
+    const tenMinutes = Math.floor(complete[600] / 600_000) * 600_000;
+    const minute = Math.floor(complete[60] / 60_000) * 60_000;
+    expect(parts(24, 1_200)).toEqual([
+      [600, tenMinutes],
+      [60, minute],
+      [10, rowsEnd],
+    ]);
+    expect(parts(6, 300)).toEqual([
+      [60, minute],
+      [10, rowsEnd],
+    ]);
+    // 15 min steps do not tile 10 min rows: 1 min rows. 10 s steps: 10 s rows, however complete the rest is.
+    expect(parts(24, 900)).toEqual([
+      [60, minute],
+      [10, rowsEnd],
+    ]);
+    expect(parts(0.25, 10)).toEqual([[10, rowsEnd]]);
+    // Nothing dirty: the coarse rows reach the last boundary before the range's end (12:00:07; a minute and ten at 12:00).
+    const all = { 10: Infinity, 60: Infinity, 600: Infinity };
+    expect(choosePlan(range(24, 1_200), RETENTION, now, all).parts.map((p) => [p.resolution, p.toMs])).toEqual([
+      [600, at("2026-06-01T12:00:00Z").getTime()],
+      [10, rowsEnd],
+    ]);
+  });
+
   it("tiles the grid's span with its parts, without overlap or hole", () => {
     for (const [hours, step] of [
       [6, 300],

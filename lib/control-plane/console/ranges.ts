@@ -3,13 +3,15 @@ import type { RangeKey } from "./contracts";
 
 /**
  * Duration and step per range: 60–100 points each, steps a multiple of the metrics' 10 s
- * buckets (the sources answer on such a grid; see lib/platform/metrics-history/query/grid.ts).
+ * buckets (the sources answer on such a grid; see lib/platform/metrics-history/query/grid.ts),
+ * and from 6 hours on a multiple of a rollup resolution (1 min, 10 min), so that the PostgreSQL
+ * source reads one rolled-up row per instance and step instead of tens of 10 s rows.
  */
 export const RANGE_SPECS: Record<RangeKey, { label: string; seconds: number; stepSeconds: number }> = {
   "15m": { label: "15 minutes", seconds: 15 * 60, stepSeconds: 10 },
   "1h": { label: "1 hour", seconds: 3_600, stepSeconds: 60 },
   "6h": { label: "6 hours", seconds: 6 * 3_600, stepSeconds: 300 },
-  "24h": { label: "24 hours", seconds: 24 * 3_600, stepSeconds: 900 },
+  "24h": { label: "24 hours", seconds: 24 * 3_600, stepSeconds: 1_200 },
   "7d": { label: "7 days", seconds: 7 * 86_400, stepSeconds: 7_200 },
 };
 

@@ -13,3 +13,6 @@ export const LATENCY_BOUNDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1,
 
 /** agenticorp_db_query_duration_seconds (lib/platform/metrics/db.ts). */
 export const DB_BOUNDS: readonly number[] = DB_QUERY_BOUNDS;
+
+/** The instance id of the fleet's own rows (every instance's added up, kept by the leader's rollups); INSTANCE_ID cannot be "*". */
+export const FLEET_ROW_ID = "*";

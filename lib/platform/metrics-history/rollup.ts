@@ -10,10 +10,16 @@
 // the commit and sets the flag again, so its addition is rolled up next time; a row added to a
 // bucket after the recompute read it stays dirty for the same reason. Late snapshots (retried
 // after an outage) are therefore rolled up too.
+//
+// The fleet has rows of its own (instance id FLEET_ROW_ID): in the same transaction, every claimed
+// 10 s bucket's fleet row is recomputed from all instances' rows of that bucket, and every target
+// bucket's fleet row from the fleet's rows below it. Fleet-wide charts, totals and peaks then read
+// one row per bucket instead of one per instance. The same argument holds for them: a fleet row is
+// exact once no instance row it sums is dirty (lib/platform/metrics-history/query/completeness.ts).
 import type pg from "pg";
 import type { Fence } from "../coordination/lease";
 import { deleteBatch } from "../retention/batched-delete";
-import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "./layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, FLEET_ROW_ID, LATENCY_BOUNDS } from "./layout";
 import { inFencedTransaction, Prisma, rows, run } from "./sql";
 import { ROLLUP_COLUMNS } from "./store";
 
@@ -22,6 +28,7 @@ export const ROLLUP_STEPS = [
   [60, 600],
 ] as const;
 const TOP_RESOLUTION = 600;
+const FINEST_RESOLUTION = 10;
 
 const sumArray = (column: string, length: number) =>
   Prisma.sql`ARRAY[${Prisma.join(Array.from({ length }, (_, k) => Prisma.sql`coalesce(sum(r.${Prisma.raw(column)}[${k + 1}::int]), 0)`))}]::bigint[]`;
@@ -32,7 +39,7 @@ const sumArray = (column: string, length: number) =>
  */
 export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: number, batch = 5_000): Promise<number | null> {
   return inFencedTransaction(pool, fence, async (client) => {
-    const claimed = await rows<{ instance_id: string; target: Date }>(
+    const claimed = await rows<{ instance_id: string; bucket: Date; target: Date }>(
       client,
       Prisma.sql`
         UPDATE metric_rollups SET dirty = false
@@ -41,12 +48,17 @@ export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: numb
           WHERE resolution = ${from}::int AND dirty
           ORDER BY bucket LIMIT ${batch}::int
           FOR UPDATE SKIP LOCKED)
-        RETURNING instance_id, date_bin(${to}::int * interval '1 second', bucket, timestamptz 'epoch') AS target`,
+        RETURNING instance_id, bucket, date_bin(${to}::int * interval '1 second', bucket, timestamptz 'epoch') AS target`,
     );
     if (claimed.length > 0) {
+      if (from === FINEST_RESOLUTION) {
+        const buckets = new Set(claimed.map((c) => c.bucket.toISOString()));
+        await run(client, recomputeFleet(from, [...buckets]));
+      }
       const targets = new Map<string, { id: string; bucket: Date }>();
-      for (const c of claimed)
-        targets.set(`${c.instance_id}\u0000${c.target.getTime()}`, { id: c.instance_id, bucket: c.target });
+      for (const c of claimed) {
+        for (const id of [c.instance_id, FLEET_ROW_ID]) targets.set(`${id}\u0000${c.target.getTime()}`, { id, bucket: c.target });
+      }
       const ids = [...targets.values()].map((t) => t.id);
       const buckets = [...targets.values()].map((t) => t.bucket.toISOString());
       await run(client, recompute(from, to, ids, buckets));
@@ -55,18 +67,9 @@ export async function rollUp(pool: pg.Pool, fence: Fence, from: number, to: numb
   });
 }
 
-// One lateral aggregate per target row, so that each reads its few source rows through the primary
-// key. As a plain join grouped by target, the planner's default estimate for the bucket range made
-// a seq scan over every source row look cheaper once a batch had a few tens of targets — which it
-// has at every run in a fleet of tens of instances: 0.5 s of the leader's every 10 s at 40
-// instances (see docs/performance.md, "Fleet"). HAVING drops targets without source rows.
-function recompute(from: number, to: number, ids: string[], buckets: string[]): Prisma.Sql {
-  return Prisma.sql`
-    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
-    SELECT ${to}::int, t.instance_id, t.bucket, a.*
-    FROM unnest(${ids}::text[], ${buckets}::timestamptz[]) AS t(instance_id, bucket)
-    CROSS JOIN LATERAL (
-    SELECT sum(r.seconds), sum(r.samples),
+/** The aggregate of source rows `r` as the rest of a metric_rollups row: sums, merged histograms, maxima. */
+const sums = (dirty: Prisma.Sql) => Prisma.sql`
+    sum(r.seconds), sum(r.samples),
       sum(r.requests_2xx), sum(r.requests_3xx), sum(r.requests_4xx), sum(r.requests_5xx),
       ${sumArray("requests_by_endpoint", ENDPOINT_LAYOUT.length)},
       ${sumArray("latency_buckets", LATENCY_BOUNDS.length + 1)}, sum(r.latency_sum_seconds),
@@ -76,11 +79,11 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
       sum(r.db_pool_total_sum), sum(r.db_pool_in_use_sum), sum(r.db_pool_waiting_sum), max(r.db_pool_waiting_max),
       ${sumArray("db_query_buckets", DB_BOUNDS.length + 1)}, sum(r.db_query_sum_seconds), sum(r.db_query_errors),
       sum(r.upstream_auth_rejected),
-      ${to !== TOP_RESOLUTION}::boolean, max(r.last_snapshot_at)
-    FROM metric_rollups r
-    WHERE r.resolution = ${from}::int AND r.instance_id = t.instance_id
-      AND r.bucket >= t.bucket AND r.bucket < t.bucket + ${to}::int * interval '1 second'
-    HAVING count(*) > 0) AS a
+      ${dirty}, max(r.last_snapshot_at)
+`;
+
+/** A recomputed row replaces what was there. */
+const REPLACE_ON_CONFLICT = Prisma.sql`
     ON CONFLICT (resolution, instance_id, bucket) DO UPDATE SET
       seconds = EXCLUDED.seconds, samples = EXCLUDED.samples,
       requests_2xx = EXCLUDED.requests_2xx, requests_3xx = EXCLUDED.requests_3xx,
@@ -96,6 +99,42 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
       db_pool_waiting_sum = EXCLUDED.db_pool_waiting_sum, db_pool_waiting_max = EXCLUDED.db_pool_waiting_max,
       db_query_buckets = EXCLUDED.db_query_buckets, db_query_sum_seconds = EXCLUDED.db_query_sum_seconds,
       db_query_errors = EXCLUDED.db_query_errors, upstream_auth_rejected = EXCLUDED.upstream_auth_rejected, dirty = EXCLUDED.dirty, last_snapshot_at = EXCLUDED.last_snapshot_at`;
+
+/**
+ * The fleet's own row of each 10 s bucket, recomputed from every instance's row of it. The fleet's
+ * rows are always written clean: the same transaction rolls each into its target, and whatever
+ * changes a fleet row also dirties an instance's row of the same target, whose claim recomputes it.
+ */
+function recomputeFleet(resolution: number, buckets: string[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
+    SELECT ${resolution}::int, ${FLEET_ROW_ID}, t.bucket, a.*
+    FROM unnest(${buckets}::timestamptz[]) AS t(bucket)
+    CROSS JOIN LATERAL (
+    SELECT ${sums(Prisma.sql`false`)}
+    FROM metric_rollups r
+    WHERE r.resolution = ${resolution}::int AND r.bucket = t.bucket AND r.instance_id <> ${FLEET_ROW_ID}
+    HAVING count(*) > 0) AS a
+    ${REPLACE_ON_CONFLICT}`;
+}
+
+// One lateral aggregate per target row, so that each reads its few source rows through the primary
+// key. As a plain join grouped by target, the planner's default estimate for the bucket range made
+// a seq scan over every source row look cheaper once a batch had a few tens of targets — which it
+// has at every run in a fleet of tens of instances: 0.5 s of the leader's every 10 s at 40
+// instances (see docs/performance.md, "Fleet"). HAVING drops targets without source rows.
+function recompute(from: number, to: number, ids: string[], buckets: string[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
+    SELECT ${to}::int, t.instance_id, t.bucket, a.*
+    FROM unnest(${ids}::text[], ${buckets}::timestamptz[]) AS t(instance_id, bucket)
+    CROSS JOIN LATERAL (
+    SELECT ${sums(Prisma.sql`${to !== TOP_RESOLUTION}::boolean AND t.instance_id <> ${FLEET_ROW_ID}`)}
+    FROM metric_rollups r
+    WHERE r.resolution = ${from}::int AND r.instance_id = t.instance_id
+      AND r.bucket >= t.bucket AND r.bucket < t.bucket + ${to}::int * interval '1 second'
+    HAVING count(*) > 0) AS a
+    ${REPLACE_ON_CONFLICT}`;
 }
 
 /**

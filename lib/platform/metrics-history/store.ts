@@ -16,7 +16,6 @@ const addArrays = (column: string) =>
     `(SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i) FROM unnest(metric_rollups.${column}, EXCLUDED.${column}) WITH ORDINALITY AS u(a, b, i))`,
   );
 
-/** Resolves to true when the row changed, false when this snapshot had already been written. */
 /** metric_rollups' columns, in the order both the snapshot writer and the rollups insert them. */
 export const ROLLUP_COLUMNS = Prisma.raw(`(
       resolution, instance_id, bucket, seconds, samples,
@@ -27,6 +26,7 @@ export const ROLLUP_COLUMNS = Prisma.raw(`(
       db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
       db_query_buckets, db_query_sum_seconds, db_query_errors, upstream_auth_rejected, dirty, last_snapshot_at)`);
 
+/** Resolves to true when the row changed, false when this snapshot had already been written. */
 export async function writeSnapshot(db: Queryable, instanceId: string, snapshot: Snapshot): Promise<boolean> {
   const s = snapshot;
   const seconds = Math.max(0, (s.at - s.periodStart) / 1000);

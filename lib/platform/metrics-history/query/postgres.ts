@@ -1,9 +1,12 @@
 // MetricsSource over the instances' rollups in PostgreSQL (metric_rollups). Each answer stitches
-// the resolutions: 10 s rows for the recent part (as far back as they are kept), 1 min rows
-// before that, 10 min rows before those — the finest kept for each part of the range, with
-// boundaries aligned to the coarser tier so that no bucket is counted twice or missed, and never
-// a coarse row for recent time (it may not be rolled up yet). Rows are grouped into the grid's
-// steps. Rates are counts ÷ the seconds of the step inside the range (the newest step is
+// the resolutions, with boundaries aligned to the coarser tier so that no bucket is counted twice
+// or missed: the coarsest rows that fit the grid's step wherever they are complete (every finer
+// row below them rolled up: see completeness.ts), finer rows for the newest minutes and wherever
+// coarse rows do not fit the step, and only the rows kept (1 min rows before the 10 s rows'
+// retention, 10 min rows before the 1 min rows'). A complete coarse row holds exactly the sums of
+// the finer rows it replaces, so every plan of the same time gives the same answer; it just reads
+// fewer rows. Fleet-wide answers read the fleet's own rows (one per bucket, kept by the leader)
+// where complete and the instances' rows after that. Rows are grouped into the grid's steps. Rates are counts ÷ the seconds of the step inside the range (the newest step is
 // partial); gauges are averages over the snapshots taken in the step; percentiles come from
 // histogram buckets added up across instances and rows, then interpolated like Prometheus'
 // histogram_quantile. A step with no row at all is a gap (null), never a zero.
@@ -11,7 +14,8 @@
 // Every function is answered from one of two aggregates of the plan's rows — per step for the
 // fleet, per step and instance — and calls for the same plan within `shareForMs` share one query:
 // the console's overview asks for its panels at once, and they read the same rows.
-import { DB_BOUNDS, ENDPOINT_LAYOUT, LATENCY_BOUNDS } from "../layout";
+import { DB_BOUNDS, ENDPOINT_LAYOUT, FLEET_ROW_ID, LATENCY_BOUNDS } from "../layout";
+import { NOTHING_COMPLETE, readCompleteness, type Completeness } from "./completeness";
 import { Prisma, rows, type Queryable } from "../sql";
 import { alignmentOf, gridFrom, planGrid, points, pointTime, type Grid } from "./grid";
 import { histogramQuantile } from "./histogram";
@@ -19,6 +23,7 @@ import { readRegisteredInstances, withVitals, type InstanceVitals } from "./inst
 import type { InstanceHealth, MetricsSource, Peak, Series, Span, TimeRange, Totals } from "./types";
 
 export type Resolution = 10 | 60 | 600;
+const RESOLUTIONS: readonly Resolution[] = [600, 60, 10];
 
 export interface PostgresSourceOptions {
   db: Queryable;
@@ -42,6 +47,8 @@ export interface Plan {
   endMs: number;
   /** Oldest first; together they tile [grid start, endMs) without overlap. */
   parts: TierPart[];
+  /** Where the rows, and the fleet's rows, stop being complete. */
+  complete: Completeness;
 }
 
 /**
@@ -63,31 +70,62 @@ export function tierBoundaries(retentionSeconds: Record<Resolution, number>, now
   return { b10, b60 };
 }
 
-/** The rows that answer [fromMs, toMs), finest first where kept. */
-function tierParts(fromMs: number, toMs: number, retentionSeconds: Record<Resolution, number>, nowMs: number): TierPart[] {
+/**
+ * The rows that answer [fromMs, toMs): for each resolution `fits` allows and kept since fromMs, its
+ * rows up to where they are complete; elsewhere the finest kept.
+ */
+function tierParts(
+  fromMs: number,
+  toMs: number,
+  retentionSeconds: Record<Resolution, number>,
+  nowMs: number,
+  complete: Completeness,
+  fits: (resolution: Resolution) => boolean,
+): TierPart[] {
   const { b10, b60 } = tierBoundaries(retentionSeconds, nowMs);
+  const kept = (resolution: Resolution) => fromMs >= nowMs - retentionSeconds[resolution] * 1000 + PRUNE_MARGIN_MS;
+  const coarseUntil = (resolution: Resolution) =>
+    fits(resolution) && kept(resolution) ? floorTo(Math.min(complete[resolution], toMs), resolution * 1000) : -Infinity;
+  const end600 = Math.max(b60, coarseUntil(600));
+  const end60 = Math.max(b10, coarseUntil(60), end600);
   const spans: TierPart[] = [
-    { resolution: 600, fromMs, toMs: Math.min(toMs, b60) },
-    { resolution: 60, fromMs: Math.max(fromMs, b60), toMs: Math.min(toMs, b10) },
-    { resolution: 10, fromMs: Math.max(fromMs, b10), toMs },
+    { resolution: 600, fromMs, toMs: Math.min(toMs, end600) },
+    { resolution: 60, fromMs: Math.max(fromMs, end600), toMs: Math.min(toMs, end60) },
+    { resolution: 10, fromMs: Math.max(fromMs, end60), toMs },
   ];
   return spans.filter((p) => p.toMs > p.fromMs);
 }
 
 /**
  * The grid and the rows that answer `range`. The step is coarsened only when it does not tile the
- * buckets of the coarsest resolution the range needs (e.g. a 10 s step over a day).
+ * buckets of the coarsest resolution kept for the range's oldest part (e.g. a 10 s step over a day).
+ * Without `complete`, coarse rows are read only where finer ones are no longer kept.
  */
-export function choosePlan(range: TimeRange, retentionSeconds: Record<Resolution, number>, nowMs: number): Plan {
+export function choosePlan(
+  range: TimeRange,
+  retentionSeconds: Record<Resolution, number>,
+  nowMs: number,
+  complete: Completeness = NOTHING_COMPLETE,
+): Plan {
   let grid = planGrid(range);
   // Rows are whole 10 s buckets: a range ending inside one counts all of it, and its seconds too.
   const endMs = Math.ceil(range.end.getTime() / 10_000) * 10_000;
-  const coarsest = Math.max(...tierParts(grid.startMs, endMs, retentionSeconds, nowMs).map((p) => p.resolution), 10);
+  const kept = tierParts(grid.startMs, endMs, retentionSeconds, nowMs, NOTHING_COMPLETE, () => false);
+  const coarsest = Math.max(...kept.map((p) => p.resolution), 10);
   if (grid.stepSeconds % coarsest !== 0 || grid.startMs % (coarsest * 1000) !== 0) {
     const step = Math.ceil(grid.stepSeconds / coarsest) * coarsest;
     grid = gridFrom(grid.startMs, endMs, step, alignmentOf(step));
   }
-  return { grid, endMs, parts: tierParts(grid.startMs, endMs, retentionSeconds, nowMs) };
+  // A step that is a multiple of a resolution starts on that resolution's boundary (grid.ts).
+  const stepSeconds = grid.stepSeconds;
+  const parts = tierParts(grid.startMs, endMs, retentionSeconds, nowMs, complete, (r) => stepSeconds % r === 0);
+  return { grid, endMs, parts, complete };
+}
+
+/** The rows that answer a span's totals: any resolution whose buckets the span starts on. */
+function spanParts(span: Span, retentionSeconds: Record<Resolution, number>, nowMs: number, complete: Completeness): TierPart[] {
+  const startMs = span.start.getTime();
+  return tierParts(startMs, span.end.getTime(), retentionSeconds, nowMs, complete, (r) => startMs % (r * 1000) === 0);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -121,16 +159,25 @@ function stepStart(grid: Grid): Prisma.Sql {
 
 const indexOf = (grid: Grid, start: Date) => Math.round((start.getTime() - grid.startMs) / (grid.stepSeconds * 1000));
 
-/** The rows of the parts, each resolution on its own span (one scan; the index serves each arm). */
-function stitched(parts: readonly TierPart[]): Prisma.Sql {
-  if (parts.length === 0) return Prisma.sql`false`;
-  return Prisma.join(
-    parts.map(
-      (p) =>
-        Prisma.sql`(resolution = ${p.resolution}::int AND bucket >= ${iso(p.fromMs)}::timestamptz AND bucket < ${iso(p.toMs)}::timestamptz)`,
-    ),
-    " OR ",
-  );
+/** Whose rows a query reads: each instance's, or the fleet's own where they are complete and the instances' after. */
+type RowsOf = "instances" | "fleet";
+
+/** The rows of the parts, each resolution on its own span (one scan; the indexes serve each arm). */
+function stitched(parts: readonly TierPart[], rowsOf: RowsOf, complete: Completeness): Prisma.Sql {
+  const arms: Prisma.Sql[] = [];
+  const arm = (resolution: Resolution, who: Prisma.Sql, fromMs: number, toMs: number) => {
+    if (toMs > fromMs)
+      arms.push(
+        Prisma.sql`(resolution = ${resolution}::int AND ${who} AND bucket >= ${iso(fromMs)}::timestamptz AND bucket < ${iso(toMs)}::timestamptz)`,
+      );
+  };
+  for (const p of parts) {
+    const fleetUntil =
+      rowsOf === "fleet" ? Math.max(p.fromMs, Math.min(p.toMs, floorTo(complete[p.resolution], p.resolution * 1000))) : p.fromMs;
+    arm(p.resolution, Prisma.sql`instance_id = ${FLEET_ROW_ID}`, p.fromMs, fleetUntil);
+    arm(p.resolution, Prisma.sql`instance_id <> ${FLEET_ROW_ID}`, fleetUntil, p.toMs);
+  }
+  return arms.length === 0 ? Prisma.sql`false` : Prisma.join(arms, " OR ");
 }
 
 /** Seconds of step `i` inside the range: the whole step, except the newest while it fills. */
@@ -177,8 +224,8 @@ export class PostgresMetricsSource implements MetricsSource {
     this.now = options.now ?? Date.now;
   }
 
-  plan(range: TimeRange): Plan {
-    return choosePlan(range, this.options.retentionSeconds, this.now());
+  async plan(range: TimeRange): Promise<Plan> {
+    return choosePlan(range, this.options.retentionSeconds, this.now(), await this.completeness());
   }
 
   async requestRate(range: TimeRange): Promise<Series[]> {
@@ -292,7 +339,8 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 
   async totals(range: Span): Promise<Totals> {
-    const parts = tierParts(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
+    const complete = await this.completeness();
+    const parts = spanParts(range, this.options.retentionSeconds, this.now(), complete);
     const [found] = await rows<{
       requests: number | null;
       client_errors: number | null;
@@ -307,7 +355,7 @@ export class PostgresMetricsSource implements MetricsSource {
         SELECT ${REQUESTS} AS requests, ${sum("requests_4xx")} AS client_errors, ${sum("requests_5xx")} AS errors,
                ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses, ${sum("cache_bypass")} AS bypass,
                ${sumArray("latency_buckets")} AS latency
-        FROM metric_rollups WHERE ${stitched(parts)}`,
+        FROM metric_rollups WHERE ${stitched(parts, "fleet", complete)}`,
     );
     return {
       requests: found?.requests ?? 0,
@@ -321,13 +369,21 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 
   async peakRequestRate(range: Span): Promise<Peak> {
-    const parts = tierParts(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
+    const complete = await this.completeness();
+    const parts = tierParts(
+      range.start.getTime(),
+      range.end.getTime(),
+      this.options.retentionSeconds,
+      this.now(),
+      complete,
+      () => false,
+    );
     // Each stored bucket on its own (the finest resolution there is for its time), fleet-wide.
     const [top] = await rows<{ resolution: number; bucket: Date; per_second: number }>(
       this.options.db,
       Prisma.sql`
         SELECT resolution, bucket, ${REQUESTS} / resolution AS per_second
-        FROM metric_rollups WHERE ${stitched(parts)}
+        FROM metric_rollups WHERE ${stitched(parts, "fleet", complete)}
         GROUP BY resolution, bucket ORDER BY 3 DESC, 1, 2 LIMIT 1`,
     );
     const finest = parts.at(-1)?.resolution ?? 10;
@@ -354,7 +410,7 @@ export class PostgresMetricsSource implements MetricsSource {
                ((array_agg(rss_bytes_sum / samples ORDER BY bucket DESC))[1])::float8 AS rss,
                ((array_agg(in_flight_sum / samples ORDER BY bucket DESC))[1])::float8 AS in_flight
         FROM metric_rollups
-        WHERE resolution = 10 AND bucket >= ${iso(this.now() - 60_000)}::timestamptz
+        WHERE resolution = 10 AND instance_id <> ${FLEET_ROW_ID} AND bucket >= ${iso(this.now() - 60_000)}::timestamptz
         GROUP BY instance_id`,
     );
     const vitals = new Map<string, Partial<InstanceVitals>>(
@@ -365,7 +421,7 @@ export class PostgresMetricsSource implements MetricsSource {
 
   /** The fleet aggregate of the range's plan, by step. */
   private async fleet(range: TimeRange): Promise<{ plan: Plan; steps: Map<number, FleetStep> }> {
-    const plan = this.plan(range);
+    const plan = await this.plan(range);
     const steps = await this.share(`fleet:${planKey(plan)}`, async () => {
       const found = await rows<Omit<FleetStep, "i"> & { step: Date }>(
         this.options.db,
@@ -374,7 +430,7 @@ export class PostgresMetricsSource implements MetricsSource {
                  ${sum("cache_hits")} AS hits, ${sum("cache_misses")} AS misses,
                  ${sumArray("latency_buckets")} AS latency, ${sumArray("db_query_buckets")} AS db_query,
                  ${sumArray("requests_by_endpoint")} AS by_endpoint, ${sum("upstream_auth_rejected")} AS auth_rejected
-          FROM metric_rollups WHERE ${stitched(plan.parts)}
+          FROM metric_rollups WHERE ${stitched(plan.parts, "fleet", plan.complete)}
           GROUP BY 1`,
       );
       return new Map(found.map(({ step, ...r }) => [indexOf(plan.grid, step), { ...r, i: indexOf(plan.grid, step) }]));
@@ -384,7 +440,7 @@ export class PostgresMetricsSource implements MetricsSource {
 
   /** The per-instance aggregate of the range's plan, by step and instance. */
   private async instances(range: TimeRange): Promise<{ plan: Plan; rows: InstanceStep[] }> {
-    const plan = this.plan(range);
+    const plan = await this.plan(range);
     const found = await this.share(`instances:${planKey(plan)}`, async () => {
       const steps = await rows<Omit<InstanceStep, "i"> & { step: Date }>(
         this.options.db,
@@ -398,12 +454,17 @@ export class PostgresMetricsSource implements MetricsSource {
                  ${sum("db_pool_in_use_sum")} / ${sum("samples")} AS pool_in_use,
                  ${sum("db_pool_waiting_sum")} / ${sum("samples")} AS pool_waiting,
                  ${sum("db_pool_total_sum")} / ${sum("samples")} AS pool_total
-          FROM metric_rollups WHERE ${stitched(plan.parts)}
+          FROM metric_rollups WHERE ${stitched(plan.parts, "instances", plan.complete)}
           GROUP BY 1, 2`,
       );
       return steps.map(({ step, ...r }) => ({ ...r, i: indexOf(plan.grid, step) }));
     });
     return { plan, rows: found };
+  }
+
+  /** Shared like the aggregates: the console's panels ask at once. */
+  private completeness(): Promise<Completeness> {
+    return this.share("completeness", () => readCompleteness(this.options.db));
   }
 
   private share<T>(key: string, load: () => Promise<T>): Promise<T> {
@@ -420,8 +481,8 @@ export class PostgresMetricsSource implements MetricsSource {
   }
 }
 
-const planKey = ({ grid, endMs, parts }: Plan) =>
-  `${grid.startMs}:${grid.stepSeconds}:${grid.count}:${endMs}:${parts.map((p) => `${p.resolution}@${p.fromMs}`).join(",")}`;
+const planKey = ({ grid, endMs, parts, complete }: Plan) =>
+  `${grid.startMs}:${grid.stepSeconds}:${grid.count}:${endMs}:${parts.map((p) => `${p.resolution}@${p.fromMs}`).join(",")}:${RESOLUTIONS.map((r) => complete[r]).join(",")}`;
 
 /** Endpoints are listed once they served a request in the range, as Prometheus lists their series. */
 export const servedRequests = (series: Series) => series.points.some((p) => (p.v ?? 0) > 0);
