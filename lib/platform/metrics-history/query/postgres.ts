@@ -2,14 +2,15 @@
 // the resolutions, with boundaries aligned to the coarser tier so that no bucket is counted twice
 // or missed: the coarsest rows that fit the grid's step wherever they are complete (every finer
 // row below them rolled up: see completeness.ts), finer rows for the newest minutes and wherever
-// coarse rows do not fit the step, and only the rows kept (1 min rows before the 10 s rows'
+// coarse rows do not fit the step, and only rows still kept (1 min rows before the 10 s rows'
 // retention, 10 min rows before the 1 min rows'). A complete coarse row holds exactly the sums of
-// the finer rows it replaces, so every plan of the same time gives the same answer; it just reads
-// fewer rows. Fleet-wide answers read the fleet's own rows (one per bucket, kept by the leader)
-// where complete and the instances' rows after that. Rows are grouped into the grid's steps. Rates are counts ÷ the seconds of the step inside the range (the newest step is
-// partial); gauges are averages over the snapshots taken in the step; percentiles come from
-// histogram buckets added up across instances and rows, then interpolated like Prometheus'
-// histogram_quantile. A step with no row at all is a gap (null), never a zero.
+// the finer rows it replaces, so every plan of the same time gives the same answer from fewer rows.
+// Fleet-wide answers read the fleet's own rows (one per bucket, kept by the leader) where complete
+// and the instances' rows after that. Rows are grouped into the grid's steps. Rates are counts ÷
+// the seconds of the step inside the range (the newest step is partial); gauges are averages over
+// the snapshots taken in the step; percentiles come from histogram buckets added up across
+// instances and rows, then interpolated like Prometheus' histogram_quantile. A step with no row at
+// all is a gap (null), never a zero.
 //
 // Every function is answered from one of two aggregates of the plan's rows — per step for the
 // fleet, per step and instance — and calls for the same plan within `shareForMs` share one query:
