@@ -50,6 +50,7 @@ it("counts live data-plane instances only, in the heartbeat's answer and in coun
     liveDataPlane: 2,
     configVersion: rows[0]!.version,
     leaderHeldForMs: null,
+    batchWorkWaiting: false,
   });
   expect((await heartbeat(pool, identity("console-only", "console"), {}, false)).liveDataPlane).toBe(2);
   // A draining instance no longer counts itself; the others still count it until its row says draining.

@@ -49,13 +49,16 @@ export interface HeartbeatAnswer {
   configVersion: string;
   /** Milliseconds the leader lease has left (negative once expired; null without one): followers wait on it. */
   leaderHeldForMs: number | null;
+  /** Batch jobs wait to be claimed (queued, or held under a lapsed lease): an idle worker should look now. */
+  batchWorkWaiting: boolean;
 }
 
 /**
  * Refreshes last_seen_at and the vital signs. Re-creates the row if the leader reaped it (the
  * instance was only slow), and revives a row marked dead; a draining row stays draining.
  * One statement, one transaction: it also counts the live data-plane instances, reads the
- * configuration's version and how long the leader lease has left, which would otherwise cost each
+ * configuration's version, how long the leader lease has left and whether batch jobs wait (two
+ * probes of partial indexes; without NOTIFY it is what wakes idle workers), which would otherwise cost each
  * instance more transactions per period (the largest share of an idle instance's load on PostgreSQL; see docs/operations.md,
  * "Fleet size"). The count reads the table as it was before this write, so this instance's own
  * row is counted from its arguments instead.
@@ -67,7 +70,12 @@ export async function heartbeat(
   draining: boolean,
   liveWithinSeconds = 15,
 ): Promise<HeartbeatAnswer> {
-  const { rows } = await pool.query<{ others: number; config_version: string; leader_held_for_ms: number | null }>(
+  const { rows } = await pool.query<{
+    others: number;
+    config_version: string;
+    leader_held_for_ms: number | null;
+    batch_work: boolean;
+  }>(
     `WITH beat AS (
        INSERT INTO instances (id, host, port, version, role, status, started_at, last_seen_at, vitals)
        VALUES ($1, $2, $3, $4, $5::"InstanceRole", $6::"InstanceStatus", now(), now(), $7::jsonb)
@@ -79,7 +87,9 @@ export async function heartbeat(
                WHERE id <> $1 AND status = 'healthy' AND role IN ('data_plane', 'both')
                  AND last_seen_at > now() - make_interval(secs => $8)) AS others,
             (SELECT version::text FROM config_version WHERE id = 1) AS config_version,
-            (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = 'leader') AS leader_held_for_ms`,
+            (SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 FROM leases WHERE name = 'leader') AS leader_held_for_ms,
+            EXISTS (SELECT 1 FROM batch_jobs WHERE status = 'queued')
+              OR EXISTS (SELECT 1 FROM batch_jobs WHERE status = 'running' AND lease_expires_at < now()) AS batch_work`,
     [
       identity.id,
       identity.host,
@@ -97,6 +107,7 @@ export async function heartbeat(
     liveDataPlane: row.others + (selfCounts ? 1 : 0),
     configVersion: row.config_version,
     leaderHeldForMs: row.leader_held_for_ms,
+    batchWorkWaiting: row.batch_work,
   };
 }
 

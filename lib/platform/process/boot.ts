@@ -251,13 +251,15 @@ interface HeartbeatContext {
   migrated: Promise<void>;
   /** Told the live data-plane count each beat (it sizes the fleet-wide rate-limit claims). */
   onLiveInstances: (count: number) => void;
+  /** Told when batch jobs wait: wakes an idle worker that a NOTIFY did not reach (CONFIG_SYNC=poll, a lost one). */
+  onBatchWork: () => void;
   leader: () => LeaderElection | undefined;
 }
 
 /**
  * Every HEARTBEAT_MS once migrated, one statement (registry.ts): the beat, the live data-plane count that
  * sizes rate-limit claims, the configuration version that spares the configuration its own periodic check,
- * and the leader lease's expiry that spares a follower its own asking. Keys' last use is written beside it.
+ * the leader lease's expiry that spares a follower its own asking, and whether batch jobs wait. Keys' last use is written beside it.
  */
 function startHeartbeats(context: HeartbeatContext, everyMs: number) {
   const { app, database, gateway, state, identity, observedDatabase, logger } = context;
@@ -277,6 +279,7 @@ function startHeartbeats(context: HeartbeatContext, everyMs: number) {
         context.onLiveInstances(Math.max(1, answer.liveDataPlane));
         gateway.fleet.observeVersion(answer.configVersion, askedAt);
         context.leader()?.observeLease(answer.leaderHeldForMs);
+        if (answer.batchWorkWaiting) context.onBatchWork();
       },
       (error: Error) => {
         observedDatabase.failed(error);
@@ -441,6 +444,7 @@ export async function boot(initialConfig: Config, options: BootOptions = {}): Pr
       logger,
       migrated,
       onLiveInstances: (count) => (liveInstances = count),
+      onBatchWork: () => batchWorker?.wake(),
       leader: () => leader,
     },
     config.HEARTBEAT_MS,
