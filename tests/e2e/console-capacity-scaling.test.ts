@@ -13,12 +13,12 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../lib/platform/db/client";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 import { seedPolicies } from "../../lib/control-plane/scaling/store";
 import { createUser } from "../../lib/control-plane/users/users";
 import { PROJECT_ROOT } from "../../lib/platform/version";
 import { launchChromium, signIn } from "../helpers/console-browser";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+import { insertRollupRows } from "../helpers/rollup-rows";
 import { startServer, type ServerProcess } from "../helpers/server-process";
 
 const SHOTS = path.join(PROJECT_ROOT, "docs", "screenshots");
@@ -36,48 +36,20 @@ beforeAll(async () => {
   database = createDatabase({ url: scratch.url, poolMax: 2 });
   await seedPolicies(database.prisma);
   await createUser(database.prisma, { ...ADMIN, role: "admin" });
-  // A busy 10 minutes a day ago, as the rollups keep it for a week (1-minute rows, which the
-  // console reads before any 10-minute rollup of the same time): 6 000 000 requests, 10 000 req/s.
+  // A busy 10 minutes a day ago, as the rollups keep it for a week: 1-minute rows (read for steps
+  // under 10 minutes), their 10-minute rollup and the fleet's rows: 6 000 000 requests, 10 000 req/s.
   const tenMinutes = 600_000;
   const start = Math.floor((Date.now() - 86_400_000) / tenMinutes) * tenMinutes;
-  await database.prisma.metricRollup.createMany({
-    data: Array.from({ length: 10 }, (_, minute) => {
-      const bucket = new Date(start + minute * 60_000);
-      return {
-        resolution: 60,
-        instanceId: "yesterday",
-        bucket,
-        seconds: 60,
-        samples: 6,
-        requests2xx: 600_000n,
-        requests3xx: 0n,
-        requests4xx: 0n,
-        requests5xx: 0n,
-        latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n),
-        latencySumSeconds: 0,
-        cacheHits: 0n,
-        cacheMisses: 0n,
-        cacheBypass: 0n,
-        cpuSeconds: 30,
-        rssBytesSum: 0,
-        rssBytesMax: 0n,
-        memoryLimitBytes: 0n,
-        inFlightSum: 0,
-        inFlightMax: 0,
-        connectionsSum: 0,
-        connectionsMax: 0,
-        dbPoolTotalSum: 0,
-        dbPoolInUseSum: 0,
-        dbPoolWaitingSum: 0,
-        dbPoolWaitingMax: 0,
-        dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n),
-        dbQuerySumSeconds: 0,
-        dbQueryErrors: 0n,
-        dirty: false,
-        lastSnapshotAt: bucket,
-      };
-    }),
-  });
+  await insertRollupRows(database.pool, [
+    ...Array.from({ length: 10 }, (_, minute) => ({
+      resolution: 60 as const,
+      instanceId: "yesterday",
+      bucket: start + minute * 60_000,
+      requests2xx: 600_000,
+      cpuPercent: 50,
+    })),
+    { resolution: 600, instanceId: "yesterday", bucket: start, requests2xx: 6_000_000, cpuPercent: 50 },
+  ]);
   server = await startServer({
     env: {
       DATABASE_URL: scratch.url,

@@ -18,6 +18,8 @@ export interface RollupRow {
   cacheBypass?: number;
   /** Index into LATENCY_BOUNDS (+Inf last) every request's latency falls in (default 2: 10–25 ms). */
   latencyBucket?: number;
+  /** CPU use over the bucket, in % of one core (default 10). */
+  cpuPercent?: number;
   /** Not yet rolled up (default: 10 s rows are, coarser rows are not). */
   dirty?: boolean;
 }
@@ -67,7 +69,7 @@ async function insertRow(db: pg.Pool, row: RollupRow, latency: number[]): Promis
        rss_bytes_sum, rss_bytes_max, memory_limit_bytes, in_flight_sum, in_flight_max, connections_sum, connections_max,
        db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
        db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)
-     VALUES ($1::int, $2, $3::timestamptz, $4::float8, $5::int, $6, 0, $7, $8, $9, $10, 0, $11, $12, $13, 0.1 * $4::float8,
+     VALUES ($1::int, $2, $3::timestamptz, $4::float8, $5::int, $6, 0, $7, $8, $9, $10, 0, $11, $12, $13, $16::float8 / 100 * $4::float8,
        $5::int * 1e8, 1e8, 2e9, 0, 0, $5::int, 1, $5::int * 5, $5::int, 0, 0, $14, 0, 0, $15, $3::timestamptz + $4::float8 * interval '1 second')`,
     [
       row.resolution,
@@ -85,6 +87,7 @@ async function insertRow(db: pg.Pool, row: RollupRow, latency: number[]): Promis
       row.cacheBypass ?? 0,
       new Array<number>(DB_BOUNDS.length + 1).fill(0),
       row.dirty ?? row.resolution === 10,
+      row.cpuPercent ?? 10,
     ],
   );
 }

@@ -20,11 +20,11 @@ import {
   simulationResponse,
 } from "../../lib/control-plane/scaling/contracts";
 import { peakStepFor } from "../../lib/control-plane/capacity/overview";
-import { DB_BOUNDS, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 import { PRESETS } from "../../lib/control-plane/scaling/policies";
 import { seedPolicies } from "../../lib/control-plane/scaling/store";
 import { createUser } from "../../lib/control-plane/users/users";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
+import { insertRollupRows } from "../helpers/rollup-rows";
 import { sessionCookie } from "../helpers/console-session";
 
 const SECRET = "test-secret-0123456789abcdef0123456789abcdef";
@@ -42,43 +42,11 @@ function call(handler: ConsoleRouteHandler, options: { cookie: string; method?: 
   return handler(request, { params: Promise.resolve({}) });
 }
 
-/** One instance's rollup row: `requests` answered (2xx) in the bucket, CPU at `cpuPercent` of a core. */
+/** One instance's rollup row, and the fleet's: `requests` answered (2xx) in the bucket, CPU at `cpuPercent` of a core. */
 function rollup(resolution: 60 | 600, bucket: Date, requests: number, cpuPercent: number) {
-  return database.prisma.metricRollup.create({
-    data: {
-      resolution,
-      instanceId: "capacity-test",
-      bucket,
-      seconds: resolution,
-      samples: resolution / 10,
-      requests2xx: BigInt(requests),
-      requests3xx: 0n,
-      requests4xx: 0n,
-      requests5xx: 0n,
-      latencyBuckets: Array(LATENCY_BOUNDS.length + 1).fill(0n),
-      latencySumSeconds: 0,
-      cacheHits: 0n,
-      cacheMisses: 0n,
-      cacheBypass: 0n,
-      cpuSeconds: (cpuPercent / 100) * resolution,
-      rssBytesSum: 0,
-      rssBytesMax: 0n,
-      memoryLimitBytes: 0n,
-      inFlightSum: 0,
-      inFlightMax: 0,
-      connectionsSum: 0,
-      connectionsMax: 0,
-      dbPoolTotalSum: 0,
-      dbPoolInUseSum: 0,
-      dbPoolWaitingSum: 0,
-      dbPoolWaitingMax: 0,
-      dbQueryBuckets: Array(DB_BOUNDS.length + 1).fill(0n),
-      dbQuerySumSeconds: 0,
-      dbQueryErrors: 0n,
-      dirty: false,
-      lastSnapshotAt: bucket,
-    },
-  });
+  return insertRollupRows(database.pool, [
+    { resolution, instanceId: "capacity-test", bucket: bucket.getTime(), requests2xx: requests, cpuPercent },
+  ]);
 }
 
 beforeAll(async () => {
