@@ -9,7 +9,7 @@ import { histogramQuantile } from "../../lib/platform/metrics-history/query/hist
 import { PostgresMetricsSource } from "../../lib/platform/metrics-history/query/postgres";
 import { DB_BOUNDS, FLEET_ROW_ID, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
 import { readCompleteness } from "../../lib/platform/metrics-history/query/completeness";
-import { prune, rollUp } from "../../lib/platform/metrics-history/rollup";
+import { addMissingFleetRows, prune, rollUp } from "../../lib/platform/metrics-history/rollup";
 import type { Snapshot } from "../../lib/platform/metrics-history/snapshot";
 import { writeSnapshot } from "../../lib/platform/metrics-history/store";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
@@ -243,6 +243,22 @@ describe("rollUp and the PostgreSQL source", () => {
     expect(Number((await rowsOf(600, FLEET_ROW_ID))[0]!.requests)).toBe(
       Number((await rowsOf(600, "i-a"))[0]!.requests) * 2 + 1_014 + 5,
     );
+  });
+
+  it("adds the fleet's rows an earlier leader did not write, once, from the instances' rows", async () => {
+    const fence = await lead("leader-1");
+    const before = await pool.query(
+      `SELECT resolution, bucket, requests_2xx, latency_buckets FROM metric_rollups WHERE instance_id = '*' ORDER BY 1, 2`,
+    );
+    expect(before.rows.length).toBeGreaterThan(3);
+    // A leader of the version before the fleet's rows rolled these up: nothing of the fleet's is there.
+    await pool.query(`DELETE FROM metric_rollups WHERE instance_id = '*'`);
+    expect(await addMissingFleetRows(pool, fence, 3_600)).toBe(before.rows.length);
+    const after = await pool.query(
+      `SELECT resolution, bucket, requests_2xx, latency_buckets FROM metric_rollups WHERE instance_id = '*' ORDER BY 1, 2`,
+    );
+    expect(after.rows).toEqual(before.rows);
+    expect(await addMissingFleetRows(pool, fence, 3_600)).toBe(0);
   });
 
   it("refuses a deposed leader's rollup and prune, leaving the work for the new one", async () => {

@@ -3,20 +3,29 @@
 // each write fenced with the leadership's token.
 import { loggedLeaderJobs, type SingletonContext } from "../process/leader-jobs";
 import { retentionSeconds } from "./query";
-import { prune, rollUp, ROLLUP_STEPS } from "./rollup";
+import { addMissingFleetRows, prune, rollUp, ROLLUP_STEPS } from "./rollup";
 
 /** Bounds one run's work, so a backlog is worked off over several runs rather than in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
 const ROLLUP_BATCH = 5_000;
 const PRUNE_BATCH = 10_000;
 const PRUNE_EVERY_MS = 60_000;
+/** How far back a new leader adds fleet rows an earlier version's leader did not write (a rolling upgrade's length). */
+const FLEET_REPAIR_SECONDS = 3_600;
 
 export function registerObservabilityJobs({ leader, holder, database, config, logger }: SingletonContext): void {
   const fence = (token: bigint) => ({ name: "leader", holder, token });
   const { pool } = database;
   const job = loggedLeaderJobs(leader, logger, "observability");
 
+  let repairedUnder: bigint | undefined;
   job("metrics-rollup", config.ROLLUP_INTERVAL_MS, async (token, signal) => {
+    if (repairedUnder !== token) {
+      const added = await addMissingFleetRows(pool, fence(token), FLEET_REPAIR_SECONDS);
+      if (added === null) return;
+      if (added > 0) logger.info({ rollup_rows: added }, "added the fleet's rollup rows an earlier leader did not write");
+      repairedUnder = token;
+    }
     for (const [from, to] of ROLLUP_STEPS) {
       for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {
         const claimed = await rollUp(pool, fence(token), from, to, ROLLUP_BATCH);

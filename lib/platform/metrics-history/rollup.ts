@@ -138,6 +138,30 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
 }
 
 /**
+ * Adds the fleet's rows missing for the last `sinceSeconds` (by the database's clock), each summed
+ * from the instances' rows of its bucket. A new leader runs it once: a leader of an earlier
+ * version, during a rolling upgrade, rolled up without them. Resolves to the rows added, or null
+ * when fenced out.
+ */
+export async function addMissingFleetRows(pool: pg.Pool, fence: Fence, sinceSeconds: number): Promise<number | null> {
+  return inFencedTransaction(pool, fence, async (client) => {
+    const { rowCount } = await run(
+      client,
+      Prisma.sql`
+        INSERT INTO metric_rollups ${ROLLUP_COLUMNS}
+        SELECT r.resolution, ${FLEET_ROW_ID}, r.bucket, ${sums(Prisma.sql`false`)}
+        FROM metric_rollups r
+        WHERE r.instance_id <> ${FLEET_ROW_ID} AND r.bucket >= now() - ${sinceSeconds}::int * interval '1 second'
+          AND NOT EXISTS (SELECT 1 FROM metric_rollups f
+                          WHERE f.resolution = r.resolution AND f.instance_id = ${FLEET_ROW_ID} AND f.bucket = r.bucket)
+        GROUP BY r.resolution, r.bucket
+        ON CONFLICT (resolution, instance_id, bucket) DO NOTHING`,
+    );
+    return rowCount ?? 0;
+  });
+}
+
+/**
  * Deletes up to `batch` rows of `resolution` older than `retentionSeconds` (by the database's
  * clock); rows not yet rolled up are kept. Resolves to the number deleted, or null when fenced out.
  */
