@@ -259,6 +259,13 @@ describe("rollUp and the PostgreSQL source", () => {
     );
     expect(after.rows).toEqual(before.rows);
     expect(await addMissingFleetRows(pool, fence, 3_600)).toBe(0);
+    // A bucket not rolled up yet is left to the rollup, which adds its fleet row when it claims it.
+    await writeSnapshot(pool, "i-repair", snapshot(block + 310_000, 4, 3));
+    const [pending] = await rowsOf(10, "i-repair");
+    expect(await addMissingFleetRows(pool, fence, 3_600)).toBe(0);
+    expect((await rowsOf(10, FLEET_ROW_ID)).some((r) => r.bucket.getTime() === pending!.bucket.getTime())).toBe(false);
+    expect(await rollUp(pool, fence, 10, 60)).toBe(1);
+    expect((await rowsOf(10, FLEET_ROW_ID)).find((r) => r.bucket.getTime() === pending!.bucket.getTime())?.requests).toBe("4");
   });
 
   it("refuses a deposed leader's rollup and prune, leaving the work for the new one", async () => {

@@ -21,10 +21,16 @@ export function registerObservabilityJobs({ leader, holder, database, config, lo
   let repairedUnder: bigint | undefined;
   job("metrics-rollup", config.ROLLUP_INTERVAL_MS, async (token, signal) => {
     if (repairedUnder !== token) {
-      const added = await addMissingFleetRows(pool, fence(token), FLEET_REPAIR_SECONDS);
-      if (added === null) return;
-      if (added > 0) logger.info({ rollup_rows: added }, "added the fleet's rollup rows an earlier leader did not write");
-      repairedUnder = token;
+      // A failure here must not hold up the rollups: it is tried again at the next run.
+      const added = await addMissingFleetRows(pool, fence(token), FLEET_REPAIR_SECONDS).catch((error: Error) => {
+        logger.warn({ err: error.message }, "adding missing fleet rollup rows failed; retrying at the next run");
+        return undefined;
+      });
+      if (added === null) return; // no longer the leader
+      if (added !== undefined) {
+        if (added > 0) logger.info({ rollup_rows: added }, "added the fleet's rollup rows an earlier leader did not write");
+        repairedUnder = token;
+      }
     }
     for (const [from, to] of ROLLUP_STEPS) {
       for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !signal.aborted; batch++) {

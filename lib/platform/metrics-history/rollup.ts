@@ -140,8 +140,9 @@ function recompute(from: number, to: number, ids: string[], buckets: string[]): 
 /**
  * Adds the fleet's rows missing for the last `sinceSeconds` (by the database's clock), each summed
  * from the instances' rows of its bucket. A new leader runs it once: a leader of an earlier
- * version, during a rolling upgrade, rolled up without them. Resolves to the rows added, or null
- * when fenced out.
+ * version, during a rolling upgrade, rolled up without them. A 10 s bucket with a row not yet
+ * rolled up is left to rollUp, which recomputes its fleet row when it claims that row. Resolves to
+ * the rows added, or null when fenced out.
  */
 export async function addMissingFleetRows(pool: pg.Pool, fence: Fence, sinceSeconds: number): Promise<number | null> {
   return inFencedTransaction(pool, fence, async (client) => {
@@ -155,6 +156,7 @@ export async function addMissingFleetRows(pool: pg.Pool, fence: Fence, sinceSeco
           AND NOT EXISTS (SELECT 1 FROM metric_rollups f
                           WHERE f.resolution = r.resolution AND f.instance_id = ${FLEET_ROW_ID} AND f.bucket = r.bucket)
         GROUP BY r.resolution, r.bucket
+        HAVING r.resolution <> ${FINEST_RESOLUTION}::int OR bool_and(NOT r.dirty)
         ON CONFLICT (resolution, instance_id, bucket) DO NOTHING`,
     );
     return rowCount ?? 0;
