@@ -1,10 +1,13 @@
 // Ten real instances on one PostgreSQL database (a scratch one, so its statistics are the fleet's
 // alone), with the product's default timings: what each costs PostgreSQL while idle, and that the
 // fleet agrees fast — a revoked key refused and a switched policy served by every instance within
-// a second, one key's rate limit held to [90%, 100%] across all ten, and a new leader after the
-// leader is killed with SIGKILL. The same measurements as `npm run bench:fleet` (tests/helpers/fleet.ts).
+// a second, one key's rate limit held to [90%, 100%] across all ten, a new leader after the
+// leader is killed with SIGKILL, and the console overview over 24 h of their rollups within its
+// target. The same measurements as `npm run bench:fleet` (tests/helpers/fleet.ts, bench/lib/overview.ts).
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { seedRollups, TARGET_P95_MS, timeOverview } from "../../bench/lib/overview";
 import { parseConfig } from "../../lib/platform/config";
 import { Fleet } from "../helpers/fleet";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
@@ -76,3 +79,22 @@ it("elects another leader within the lease's TTL after kill -9 of the leader", a
   expect(failover.to).not.toBe(failover.from);
   expect(failover.ms).toBeLessThanOrEqual(DEFAULTS.LEADER_TTL_MS + 1_000);
 });
+
+it("answers every console overview query over 24 h of eleven instances' rollups within the target p95", async () => {
+  // A database of its own: the seeded day must not meet the fleet's own rows.
+  const rollups = await createScratchDatabase(`agenticorp_fleet_ten_rollups_${randomBytes(4).toString("hex")}`, {
+    migrate: true,
+  });
+  const pool = new pg.Pool({ connectionString: rollups.url, max: 8 });
+  try {
+    const now = Date.now();
+    await seedRollups(pool, now, INSTANCES + 1, 24);
+    const timings = await timeOverview(pool, now, { warmup: 1, runs: 10 });
+    const worst = timings.filter((t) => !t.query.startsWith("whole")).reduce((a, b) => (b.p95 > a.p95 ? b : a));
+    figure("fleet-ten", `overview p95, slowest (${worst.range} ${worst.query})`, worst.p95.toFixed(1), "ms");
+    expect(worst.p95).toBeLessThanOrEqual(TARGET_P95_MS);
+  } finally {
+    await pool.end();
+    await rollups.drop();
+  }
+}, 120_000);
