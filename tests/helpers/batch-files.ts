@@ -1,5 +1,6 @@
 // Batch input files for tests and the bench: JSONL lines in OpenAI's batch request shape, and the
 // output/error files read back as lines.
+import { toFile, type OpenAI } from "openai";
 
 export interface BatchLine {
   custom_id: string;
@@ -18,6 +19,12 @@ export function chatLines(count: number, model: string, prefix = "req"): BatchLi
 }
 
 export const toJsonl = (lines: unknown[]) => lines.map((line) => JSON.stringify(line)).join("\n") + "\n";
+
+/** Uploads `lines` and creates a chat completions batch of them with the openai SDK, as a client does. */
+export async function submitChatBatch(client: OpenAI, lines: BatchLine[]): Promise<OpenAI.Batches.Batch> {
+  const file = await client.files.create({ file: await toFile(Buffer.from(toJsonl(lines)), "in.jsonl"), purpose: "batch" });
+  return client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+}
 
 export interface OutputLine {
   id: string;

@@ -1,10 +1,10 @@
 // A batch queued on one instance wakes the idle workers of the others by NOTIFY: here the only worker
 // has polled an empty queue long enough that its next poll is 20+ s away (BATCH_POLL_MAX_MS 60 s, polls
 // doubling from 50 ms), and the batch must still be answered within seconds.
-import OpenAI, { toFile } from "openai";
+import OpenAI from "openai";
 import { afterAll, beforeAll, it } from "vitest";
 import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
-import { chatLines, toJsonl } from "../helpers/batch-files";
+import { chatLines, submitChatBatch } from "../helpers/batch-files";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import type { ServerProcess } from "../helpers/server-process";
 
@@ -38,15 +38,7 @@ it("wakes an idle worker on another instance at once", async () => {
   // Polls at 0.05, 0.15, 0.35 … 25.55 s, then the next at 51.15 s: at 30 s the worker sleeps for 20 s more.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - workerStartedAt))));
   const client = new OpenAI({ apiKey: key, baseURL: `${front.url}/v1`, maxRetries: 0 });
-  const file = await client.files.create({
-    file: await toFile(Buffer.from(toJsonl(chatLines(5, model))), "in.jsonl"),
-    purpose: "batch",
-  });
-  const batch = await client.batches.create({
-    input_file_id: file.id,
-    endpoint: "/v1/chat/completions",
-    completion_window: "24h",
-  });
+  const batch = await submitChatBatch(client, chatLines(5, model));
   const tookMs = await eventually(async () => (await client.batches.retrieve(batch.id)).status === "completed", 8_000, 100);
   console.log(`[figure] batch notify: answered on the other instance ${tookMs} ms after batches.create`);
 }, 60_000);

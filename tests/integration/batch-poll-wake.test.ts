@@ -2,10 +2,10 @@
 // the idle workers of the others within a heartbeat: the heartbeat says whether jobs wait. Here the
 // only worker's poll back-off (BATCH_POLL_MAX_MS 60 s, polls doubling from 50 ms) has its next poll
 // more than 10 s away when the batch is created, and it must still be answered within a few seconds.
-import OpenAI, { toFile } from "openai";
+import OpenAI from "openai";
 import { afterAll, beforeAll, it } from "vitest";
 import { GatewayFixture, eventually, unique } from "../helpers/gateway-fixture";
-import { chatLines, toJsonl } from "../helpers/batch-files";
+import { chatLines, submitChatBatch } from "../helpers/batch-files";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/postgres";
 import type { ServerProcess } from "../helpers/server-process";
 
@@ -41,15 +41,7 @@ it("wakes an idle worker on another instance at its next heartbeat when nothing 
   // Polls at 0.05, 0.15, 0.35 … 12.75 s, then the next at 25.55 s: at 13 s the worker sleeps for 12 s more.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, 13_000 - (Date.now() - workerStartedAt))));
   const client = new OpenAI({ apiKey: key, baseURL: `${front.url}/v1`, maxRetries: 0 });
-  const file = await client.files.create({
-    file: await toFile(Buffer.from(toJsonl(chatLines(5, model))), "in.jsonl"),
-    purpose: "batch",
-  });
-  const batch = await client.batches.create({
-    input_file_id: file.id,
-    endpoint: "/v1/chat/completions",
-    completion_window: "24h",
-  });
+  const batch = await submitChatBatch(client, chatLines(5, model));
   const tookMs = await eventually(async () => (await client.batches.retrieve(batch.id)).status === "completed", 8_000, 100);
   console.log(
     `[figure] batch poll wake: answered on the other instance ${tookMs} ms after batches.create (heartbeat ${HEARTBEAT_MS} ms)`,
