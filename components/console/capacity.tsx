@@ -13,6 +13,7 @@ import {
 } from "@/components/console/hooks/scaling";
 import { formatStep, formatUsd, parseSpecText } from "@/lib/control-plane/scaling/views";
 import { FormError } from "./form-error";
+import { NumberTextField } from "./number-text-field";
 import { Panel, Stat } from "./panel";
 import { Can } from "./session-context";
 import { DataTable } from "./data-table";
@@ -28,29 +29,17 @@ function SettingsForm({ data }: { data: CapacityResponse }) {
   const [safety, setSafety] = useState(String(data.settings.safetyFactor));
   const [size, setSize] = useState(data.settings.instanceSizeId ?? "");
   const [days, setDays] = useState(String(data.settings.lookbackDays));
-  const ids = { safety: useId(), size: useId(), days: useId() };
+  const sizeId = useId();
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     update.mutate({ safetyFactor: Number(safety), instanceSizeId: size || null, lookbackDays: Number(days) });
   };
   return (
     <form className="form-row" onSubmit={onSubmit} aria-label="Capacity settings">
+      <NumberTextField label="Safety factor" value={safety} onChange={setSafety} min={1} max={10} step={0.05} required />
       <div className="field">
-        <label htmlFor={ids.safety}>Safety factor</label>
-        <input
-          id={ids.safety}
-          type="number"
-          min={1}
-          max={10}
-          step={0.05}
-          value={safety}
-          onChange={(e) => setSafety(e.target.value)}
-          required
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.size}>The fleet runs on</label>
-        <select id={ids.size} value={size} onChange={(e) => setSize(e.target.value)}>
+        <label htmlFor={sizeId}>The fleet runs on</label>
+        <select id={sizeId} value={size} onChange={(e) => setSize(e.target.value)}>
           <option value="">(not set)</option>
           {data.sizes.map((s) => (
             <option key={s.id} value={s.id}>
@@ -59,19 +48,7 @@ function SettingsForm({ data }: { data: CapacityResponse }) {
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor={ids.days}>Peak over the last (days)</label>
-        <input
-          id={ids.days}
-          type="number"
-          min={1}
-          max={90}
-          step={1}
-          value={days}
-          onChange={(e) => setDays(e.target.value)}
-          required
-        />
-      </div>
+      <NumberTextField label="Peak over the last (days)" value={days} onChange={setDays} min={1} max={90} step={1} required />
       <button type="submit" className="button" disabled={update.isPending}>
         {update.isPending ? "Saving…" : "Save"}
       </button>

@@ -9,6 +9,7 @@ import { Panel } from "./panel";
 import { Can, useCan } from "./session-context";
 import { CopyButton } from "./copy-button";
 import { FormError, splitList } from "./form-error";
+import { NumberTextField } from "./number-text-field";
 import { DataTable } from "./data-table";
 
 function CreateKeyForm() {
@@ -16,7 +17,7 @@ function CreateKeyForm() {
   const [name, setName] = useState("");
   const [rpm, setRpm] = useState("");
   const [models, setModels] = useState("");
-  const ids = { name: useId(), rpm: useId(), models: useId() };
+  const ids = { name: useId(), models: useId() };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate(
@@ -31,10 +32,13 @@ function CreateKeyForm() {
           <label htmlFor={ids.name}>Name</label>
           <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         </div>
-        <div className="field">
-          <label htmlFor={ids.rpm}>Requests per minute (empty: no limit)</label>
-          <input id={ids.rpm} type="number" min={1} inputMode="numeric" value={rpm} onChange={(e) => setRpm(e.target.value)} />
-        </div>
+        <NumberTextField
+          label="Requests per minute (empty: no limit)"
+          value={rpm}
+          onChange={setRpm}
+          min={1}
+          inputMode="numeric"
+        />
         <div className="field grow">
           <label htmlFor={ids.models}>Allowed models (comma-separated; empty: all)</label>
           <input id={ids.models} value={models} onChange={(e) => setModels(e.target.value)} />

@@ -22,6 +22,7 @@ import { Panel } from "./panel";
 import { DataTable } from "./data-table";
 import { Can, useCan } from "./session-context";
 import { FormError } from "./form-error";
+import { NumberTextField } from "./number-text-field";
 import { Pager } from "./pager";
 
 const STATUS_CHOICES: Array<[string, string]> = [
@@ -107,21 +108,27 @@ function SettingsForm({ settings }: { settings: RequestLogSettingsDto }) {
   const save = useSaveRequestLogSettings();
   const [rate, setRate] = useState(settings.set.sampleRate === null ? "" : String(settings.set.sampleRate * 100));
   const [slow, setSlow] = useState(settings.set.slowMs === null ? "" : String(settings.set.slowMs));
-  const ids = { rate: useId(), slow: useId() };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate({ sampleRate: rate.trim() === "" ? null : Number(rate) / 100, slowMs: slow.trim() === "" ? null : Number(slow) });
   };
   return (
     <form className="form-row" aria-label="Request log sampling" onSubmit={onSubmit}>
-      <div className="field">
-        <label htmlFor={ids.rate}>Successes kept, % (empty: {percent(settings.defaults.sampleRate)})</label>
-        <input id={ids.rate} type="number" min={0} max={100} step="any" value={rate} onChange={(e) => setRate(e.target.value)} />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.slow}>Slow from, ms (empty: {settings.defaults.slowMs})</label>
-        <input id={ids.slow} type="number" min={1} step={1} value={slow} onChange={(e) => setSlow(e.target.value)} />
-      </div>
+      <NumberTextField
+        label={<>Successes kept, % (empty: {percent(settings.defaults.sampleRate)})</>}
+        value={rate}
+        onChange={setRate}
+        min={0}
+        max={100}
+        step="any"
+      />
+      <NumberTextField
+        label={<>Slow from, ms (empty: {settings.defaults.slowMs})</>}
+        value={slow}
+        onChange={setSlow}
+        min={1}
+        step={1}
+      />
       <button type="submit" className="button" disabled={save.isPending}>
         {save.isPending ? "Saving…" : "Save"}
       </button>

@@ -10,6 +10,7 @@ import { useDeletePrice, usePrices, useSetBudget, useSetPrice, useUsage, usageEx
 import { TimeSeriesChart } from "./charts";
 import { DataTable } from "./data-table";
 import { FormError } from "./form-error";
+import { NumberTextField } from "./number-text-field";
 import { Panel, Stat } from "./panel";
 import { Can } from "./session-context";
 
@@ -85,7 +86,7 @@ function BudgetForm() {
   const [daily, setDaily] = useState("");
   const [monthly, setMonthly] = useState("");
   const [tpm, setTpm] = useState("");
-  const ids = { key: useId(), daily: useId(), monthly: useId(), tpm: useId() };
+  const keySelectId = useId();
   const active = (keys.data?.keys ?? []).filter((k) => k.revokedAt === null);
   const choose = (id: string) => {
     setKeyId(id);
@@ -104,8 +105,8 @@ function BudgetForm() {
   return (
     <form className="form-row" onSubmit={onSubmit} aria-label="Set a key's budget">
       <div className="field">
-        <label htmlFor={ids.key}>Key</label>
-        <select id={ids.key} value={keyId} onChange={(e) => choose(e.target.value)} required>
+        <label htmlFor={keySelectId}>Key</label>
+        <select id={keySelectId} value={keyId} onChange={(e) => choose(e.target.value)} required>
           <option value="">Choose a key…</option>
           {active.map((k) => (
             <option key={k.id} value={k.id}>
@@ -114,25 +115,9 @@ function BudgetForm() {
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor={ids.daily}>USD per day (empty: none)</label>
-        <input id={ids.daily} type="number" min={0.000001} step="any" value={daily} onChange={(e) => setDaily(e.target.value)} />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.monthly}>USD per month (empty: none)</label>
-        <input
-          id={ids.monthly}
-          type="number"
-          min={0.000001}
-          step="any"
-          value={monthly}
-          onChange={(e) => setMonthly(e.target.value)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.tpm}>Tokens per minute (empty: none)</label>
-        <input id={ids.tpm} type="number" min={1} step={1} value={tpm} onChange={(e) => setTpm(e.target.value)} />
-      </div>
+      <NumberTextField label="USD per day (empty: none)" value={daily} onChange={setDaily} min={0.000001} step="any" />
+      <NumberTextField label="USD per month (empty: none)" value={monthly} onChange={setMonthly} min={0.000001} step="any" />
+      <NumberTextField label="Tokens per minute (empty: none)" value={tpm} onChange={setTpm} min={1} step={1} />
       <button type="submit" className="button" disabled={setBudget.isPending || keyId === ""}>
         {setBudget.isPending ? "Saving…" : "Save budget"}
       </button>
@@ -150,7 +135,7 @@ function PricesPanel() {
   const [input, setInput] = useState("");
   const [output, setOutput] = useState("");
   const [cached, setCached] = useState("");
-  const ids = { model: useId(), input: useId(), output: useId(), cached: useId() };
+  const modelId = useId();
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     setPrice.mutate({
@@ -163,37 +148,12 @@ function PricesPanel() {
       <Can scope="prices.write">
         <form className="form-row" onSubmit={onSubmit} aria-label="Set a model's price">
           <div className="field grow">
-            <label htmlFor={ids.model}>Model (public or upstream name)</label>
-            <input id={ids.model} value={model} onChange={(e) => setModel(e.target.value)} required maxLength={200} />
+            <label htmlFor={modelId}>Model (public or upstream name)</label>
+            <input id={modelId} value={model} onChange={(e) => setModel(e.target.value)} required maxLength={200} />
           </div>
-          <div className="field">
-            <label htmlFor={ids.input}>Input</label>
-            <input
-              id={ids.input}
-              type="number"
-              min={0}
-              step="any"
-              value={input}
-              onChange={(e) => setInput(e.target.value)}
-              required
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.output}>Output</label>
-            <input
-              id={ids.output}
-              type="number"
-              min={0}
-              step="any"
-              value={output}
-              onChange={(e) => setOutput(e.target.value)}
-              required
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.cached}>Cached input (empty: as input)</label>
-            <input id={ids.cached} type="number" min={0} step="any" value={cached} onChange={(e) => setCached(e.target.value)} />
-          </div>
+          <NumberTextField label="Input" value={input} onChange={setInput} min={0} step="any" required />
+          <NumberTextField label="Output" value={output} onChange={setOutput} min={0} step="any" required />
+          <NumberTextField label="Cached input (empty: as input)" value={cached} onChange={setCached} min={0} step="any" />
           <button type="submit" className="button" disabled={setPrice.isPending}>
             Set price
           </button>
