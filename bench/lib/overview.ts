@@ -7,9 +7,9 @@ import { retentionSeconds } from "../../lib/platform/metrics-history/query";
 import { PostgresMetricsSource, type Plan } from "../../lib/platform/metrics-history/query/postgres";
 import type { TimeRange } from "../../lib/platform/metrics-history/query/types";
 import { parseConfig } from "../../lib/platform/config";
-import { DB_BOUNDS, ENDPOINT_LAYOUT, FLEET_ROW_ID, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
-import { acquireLease } from "../../lib/platform/coordination/lease";
-import { rollUp, ROLLUP_STEPS } from "../../lib/platform/metrics-history/rollup";
+import { DB_BOUNDS, FLEET_ROW_ID, LATENCY_BOUNDS } from "../../lib/platform/metrics-history/layout";
+import { acquireLease, type Fence } from "../../lib/platform/coordination/lease";
+import { addMissingFleetRows, rollUp, ROLLUP_STEPS } from "../../lib/platform/metrics-history/rollup";
 import { RANGE_SPECS } from "../../lib/control-plane/console/ranges";
 
 export const TARGET_P95_MS = 150;
@@ -53,25 +53,9 @@ export async function seedRollups(pool: pg.Pool, now: number, instances: number,
                           to_timestamp($4::float8 / 1000), r.res * interval '1 second') AS b`,
     [LATENCY_BOUNDS.length + 1, DB_BOUNDS.length + 1, instances, now, hours],
   );
-  // The fleet's rows, as the leader's rollups keep them: every instance's row of a bucket added up.
-  const arraySum = (column: string, length: number) =>
-    `ARRAY[${Array.from({ length }, (_, k) => `coalesce(sum(${column}[${k + 1}]), 0)`).join(", ")}]::bigint[]`;
-  await pool.query(
-    `INSERT INTO metric_rollups (
-       resolution, instance_id, bucket, seconds, samples, requests_2xx, requests_3xx, requests_4xx, requests_5xx, requests_by_endpoint,
-       latency_buckets, latency_sum_seconds, cache_hits, cache_misses, cache_bypass, cpu_seconds,
-       rss_bytes_sum, rss_bytes_max, memory_limit_bytes, in_flight_sum, in_flight_max, connections_sum, connections_max,
-       db_pool_total_sum, db_pool_in_use_sum, db_pool_waiting_sum, db_pool_waiting_max,
-       db_query_buckets, db_query_sum_seconds, db_query_errors, dirty, last_snapshot_at)
-     SELECT resolution, $1, bucket, sum(seconds), sum(samples), sum(requests_2xx), sum(requests_3xx), sum(requests_4xx), sum(requests_5xx),
-       ${arraySum("requests_by_endpoint", ENDPOINT_LAYOUT.length)}, ${arraySum("latency_buckets", LATENCY_BOUNDS.length + 1)},
-       sum(latency_sum_seconds), sum(cache_hits), sum(cache_misses), sum(cache_bypass), sum(cpu_seconds),
-       sum(rss_bytes_sum), max(rss_bytes_max), max(memory_limit_bytes), sum(in_flight_sum), max(in_flight_max), sum(connections_sum), max(connections_max),
-       sum(db_pool_total_sum), sum(db_pool_in_use_sum), sum(db_pool_waiting_sum), max(db_pool_waiting_max),
-       ${arraySum("db_query_buckets", DB_BOUNDS.length + 1)}, sum(db_query_sum_seconds), sum(db_query_errors), false, max(last_snapshot_at)
-     FROM metric_rollups GROUP BY resolution, bucket`,
-    [FLEET_ROW_ID],
-  );
+  // The fleet's rows, added as a new leader adds those missing (seeded rows carry no fleet rows).
+  const added = await addMissingFleetRows(pool, await benchFence(pool), (hours + 1) * 3_600);
+  if (added === null) throw new Error("fenced out of the scratch database");
   // Steady state: the newest 10 s bucket of every instance, and the minute it feeds, are not rolled up yet.
   await markNewestDirty(pool);
   await pool.query(
@@ -81,6 +65,13 @@ export async function seedRollups(pool: pg.Pool, now: number, instances: number,
   );
   await pool.query("ANALYZE metric_rollups");
   return rowCount ?? 0;
+}
+
+/** The leader lease of this (scratch) database, for fenced writes. */
+async function benchFence(pool: pg.Pool): Promise<Fence> {
+  const lease = await acquireLease(pool, "leader", { holder: "bench", ttlMs: 600_000 });
+  if (!lease) throw new Error("the scratch database's leader lease is taken");
+  return { name: "leader", holder: "bench", token: lease.token };
 }
 
 /** The newest 10 s bucket of every instance and the minute rows it feeds, as the instances leave them between two rollups. */
@@ -187,9 +178,7 @@ export function printTimings(results: QueryTiming[]): void {
  * Takes the leader lease in this (scratch) database for the fence. Returns p50/p95 of one run in ms.
  */
 export async function timeRollupJob(pool: pg.Pool, runs = 20): Promise<{ p50: number; p95: number; rowsPerRun: number }> {
-  const lease = await acquireLease(pool, "leader", { holder: "bench", ttlMs: 600_000 });
-  if (!lease) throw new Error("the scratch database's leader lease is taken");
-  const fence = { name: "leader", holder: "bench", token: lease.token };
+  const fence = await benchFence(pool);
   let rowsPerRun = 0;
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -97,6 +97,11 @@ function tierParts(
   return spans.filter((p) => p.toMs > p.fromMs);
 }
 
+/** The finest rows still kept for [fromMs, toMs), whatever is complete. */
+function finestKept(fromMs: number, toMs: number, retentionSeconds: Record<Resolution, number>, nowMs: number): TierPart[] {
+  return tierParts(fromMs, toMs, retentionSeconds, nowMs, NOTHING_COMPLETE, () => false);
+}
+
 /**
  * The grid and the rows that answer `range`. The step is coarsened only when it does not tile the
  * buckets of the coarsest resolution kept for the range's oldest part (e.g. a 10 s step over a day).
@@ -111,8 +116,7 @@ export function choosePlan(
   let grid = planGrid(range);
   // Rows are whole 10 s buckets: a range ending inside one counts all of it, and its seconds too.
   const endMs = Math.ceil(range.end.getTime() / 10_000) * 10_000;
-  const kept = tierParts(grid.startMs, endMs, retentionSeconds, nowMs, NOTHING_COMPLETE, () => false);
-  const coarsest = Math.max(...kept.map((p) => p.resolution), 10);
+  const coarsest = Math.max(...finestKept(grid.startMs, endMs, retentionSeconds, nowMs).map((p) => p.resolution), 10);
   if (grid.stepSeconds % coarsest !== 0 || grid.startMs % (coarsest * 1000) !== 0) {
     const step = Math.ceil(grid.stepSeconds / coarsest) * coarsest;
     grid = gridFrom(grid.startMs, endMs, step, alignmentOf(step));
@@ -371,14 +375,7 @@ export class PostgresMetricsSource implements MetricsSource {
 
   async peakRequestRate(range: Span): Promise<Peak> {
     const complete = await this.completeness();
-    const parts = tierParts(
-      range.start.getTime(),
-      range.end.getTime(),
-      this.options.retentionSeconds,
-      this.now(),
-      complete,
-      () => false,
-    );
+    const parts = finestKept(range.start.getTime(), range.end.getTime(), this.options.retentionSeconds, this.now());
     // Each stored bucket on its own (the finest resolution there is for its time), fleet-wide.
     const [top] = await rows<{ resolution: number; bucket: Date; per_second: number }>(
       this.options.db,
